@@ -1,0 +1,25 @@
+//! Seeds and bounds shared by the program and its clients.
+use anchor_lang::prelude::*;
+
+/// Seed prefix of a registry PDA: `[REGISTRY_SEED, admin]`.
+#[constant]
+pub const REGISTRY_SEED: &[u8] = b"registry";
+
+/// Seed prefix of a room PDA: `[ROOM_SEED, registry, session_id]`.
+#[constant]
+pub const ROOM_SEED: &[u8] = b"room";
+
+/// A session id is a Cloudflare live-input uid: exactly 32 lowercase hex characters.
+#[constant]
+pub const SESSION_ID_LEN: usize = 32;
+
+/// Longest ingest URL accepted, in bytes.
+#[constant]
+pub const MAX_INGEST_URL_LEN: usize = 128;
+
+/// Longest title accepted, in bytes of UTF-8 (not characters).
+#[constant]
+pub const MAX_TITLE_LEN: usize = 100;
+
+/// Ingest URL schemes Cloudflare Stream hands out for publishing.
+pub const INGEST_URL_SCHEMES: [&str; 2] = ["rtmps://", "srt://"];

@@ -1,0 +1,5 @@
+pub mod registry;
+pub mod room;
+
+pub use registry::*;
+pub use room::*;
