@@ -30,3 +30,27 @@ pub enum RoomcastError {
     #[msg("Rent must be returned to the room's payer")]
     PayerMismatch,
 }
+
+impl RoomcastError {
+    /// Every variant in code order, so clients can map a custom error code back to its name.
+    pub const ALL: [RoomcastError; 13] = [
+        RoomcastError::InvalidSessionId,
+        RoomcastError::InvalidIngestUrlScheme,
+        RoomcastError::IngestUrlTooLong,
+        RoomcastError::TitleEmpty,
+        RoomcastError::TitleTooLong,
+        RoomcastError::NotRegistrar,
+        RoomcastError::NotHostOrRegistrar,
+        RoomcastError::NotAdmin,
+        RoomcastError::RegistryMismatch,
+        RoomcastError::RoomEnded,
+        RoomcastError::NotCreated,
+        RoomcastError::RoomNotEnded,
+        RoomcastError::PayerMismatch,
+    ];
+
+    /// The variant whose custom error code (6000 + index) is `code`.
+    pub fn from_code(code: u32) -> Option<RoomcastError> {
+        Self::ALL.into_iter().find(|e| u32::from(*e) == code)
+    }
+}

@@ -1,0 +1,288 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_client::anchor_lang::AccountDeserialize;
+use anchor_client::{Client, Cluster, Program};
+use anchor_lang::prelude::Pubkey;
+use solana_commitment_config::CommitmentConfig;
+use solana_keypair::Keypair;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+use solana_signature::Signature;
+use solana_signer::Signer;
+
+use roomcast::state::{room_offsets, Registry, Room, RoomStatus};
+
+use crate::address::{registry_address, room_address};
+use crate::error::ChainError;
+
+/// Default bound on how long a sent transaction may take to confirm.
+const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default bound on one RPC request.
+const DEFAULT_RPC_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A room to register: the live input's uid is the session id.
+#[derive(Debug, Clone)]
+pub struct NewRoom {
+    pub session_id: String,
+    pub ingest_url: String,
+    pub title: String,
+    pub host: Pubkey,
+}
+
+/// Server-side filters for [`RoomcastChain::rooms`] (all optional, combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct RoomFilter {
+    pub registry: Option<Pubkey>,
+    pub status: Option<RoomStatus>,
+    pub host: Option<Pubkey>,
+}
+
+/// A room with its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomRecord {
+    pub address: Pubkey,
+    pub room: Room,
+}
+
+/// The roomcast program seen through one signer, which signs and pays for every transaction it
+/// sends (the registrar for the backend, the host's wallet for a user ending their own room).
+#[derive(Clone)]
+pub struct RoomcastChain {
+    program: Arc<Program<Arc<Keypair>>>,
+    rpc: Arc<RpcClient>,
+    signer: Arc<Keypair>,
+    program_id: Pubkey,
+    rpc_url: String,
+    confirm_timeout: Duration,
+}
+
+impl RoomcastChain {
+    pub fn new(rpc_url: &str, signer: Keypair, program_id: Pubkey) -> Result<Self, ChainError> {
+        let signer = Arc::new(signer);
+        let ws_url = ws_url_for(rpc_url);
+        let client = Client::new_with_options(
+            Cluster::Custom(rpc_url.to_string(), ws_url),
+            signer.clone(),
+            CommitmentConfig::confirmed(),
+        );
+        let program = client
+            .program(program_id)
+            .map_err(|e| ChainError::InvalidInput(e.to_string()))?;
+        let rpc = RpcClient::new_with_timeout_and_commitment(
+            rpc_url.to_string(),
+            DEFAULT_RPC_TIMEOUT,
+            CommitmentConfig::confirmed(),
+        );
+        Ok(RoomcastChain {
+            program: Arc::new(program),
+            rpc: Arc::new(rpc),
+            signer,
+            program_id,
+            rpc_url: rpc_url.to_string(),
+            confirm_timeout: DEFAULT_CONFIRM_TIMEOUT,
+        })
+    }
+
+    /// Bounds how long [`send`](Self) waits for confirmation.
+    pub fn with_confirm_timeout(mut self, timeout: Duration) -> Self {
+        self.confirm_timeout = timeout;
+        self
+    }
+
+    pub fn program_id(&self) -> Pubkey {
+        self.program_id
+    }
+
+    pub fn rpc_url(&self) -> &str {
+        &self.rpc_url
+    }
+
+    pub fn signer_pubkey(&self) -> Pubkey {
+        self.signer.pubkey()
+    }
+
+    pub fn registry_address(&self, admin: &Pubkey) -> Pubkey {
+        registry_address(&self.program_id, admin)
+    }
+
+    pub fn room_address(&self, registry: &Pubkey, session_id: &str) -> Pubkey {
+        room_address(&self.program_id, registry, session_id)
+    }
+
+    /// Cheap liveness probe of the RPC node.
+    pub async fn health(&self) -> Result<u64, ChainError> {
+        self.rpc.get_slot().await.map_err(|e| ChainError::Rpc(e.to_string()))
+    }
+
+    pub async fn balance(&self, address: &Pubkey) -> Result<u64, ChainError> {
+        self.rpc
+            .get_balance(address)
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))
+    }
+
+    /// Creates the signer's registry, naming `registrar`. Returns (registry, signature).
+    pub async fn initialize_registry(&self, registrar: Pubkey) -> Result<(Pubkey, Signature), ChainError> {
+        let admin = self.signer.pubkey();
+        let registry = self.registry_address(&admin);
+        let sig = self
+            .send(
+                roomcast::accounts::InitializeRegistry {
+                    admin,
+                    registry,
+                    system_program: anchor_lang::system_program::ID,
+                },
+                roomcast::instruction::InitializeRegistry { registrar },
+            )
+            .await?;
+        Ok((registry, sig))
+    }
+
+    pub async fn set_registrar(&self, registry: Pubkey, new_registrar: Pubkey) -> Result<Signature, ChainError> {
+        self.send(
+            roomcast::accounts::SetRegistrar { admin: self.signer.pubkey(), registry },
+            roomcast::instruction::SetRegistrar { new_registrar },
+        )
+        .await
+    }
+
+    /// Registers a room (signer = the registry's registrar, who pays the rent).
+    pub async fn create_room(&self, registry: Pubkey, new_room: NewRoom) -> Result<(Pubkey, Signature), ChainError> {
+        let room = self.room_address(&registry, &new_room.session_id);
+        let sig = self
+            .send(
+                roomcast::accounts::CreateRoom {
+                    registrar: self.signer.pubkey(),
+                    registry,
+                    room,
+                    system_program: anchor_lang::system_program::ID,
+                },
+                roomcast::instruction::CreateRoom {
+                    session_id: new_room.session_id,
+                    ingest_url: new_room.ingest_url,
+                    title: new_room.title,
+                    host: new_room.host,
+                },
+            )
+            .await?;
+        Ok((room, sig))
+    }
+
+    pub async fn update_room(&self, registry: Pubkey, room: Pubkey, title: String) -> Result<Signature, ChainError> {
+        self.send(
+            roomcast::accounts::UpdateRoom { authority: self.signer.pubkey(), registry, room },
+            roomcast::instruction::UpdateRoom { title },
+        )
+        .await
+    }
+
+    pub async fn set_live(&self, registry: Pubkey, room: Pubkey) -> Result<Signature, ChainError> {
+        self.send(
+            roomcast::accounts::SetLive { registrar: self.signer.pubkey(), registry, room },
+            roomcast::instruction::SetLive {},
+        )
+        .await
+    }
+
+    pub async fn end_room(&self, registry: Pubkey, room: Pubkey) -> Result<Signature, ChainError> {
+        self.send(
+            roomcast::accounts::EndRoom { authority: self.signer.pubkey(), registry, room },
+            roomcast::instruction::EndRoom {},
+        )
+        .await
+    }
+
+    /// Closes an ended room; the rent goes to the payer recorded in the room.
+    pub async fn close_room(&self, registry: Pubkey, room: Pubkey) -> Result<Signature, ChainError> {
+        let payer = self
+            .room(&room)
+            .await?
+            .ok_or_else(|| ChainError::AccountNotFound(room.to_string()))?
+            .payer;
+        self.send(
+            roomcast::accounts::CloseRoom { authority: self.signer.pubkey(), registry, room, payer },
+            roomcast::instruction::CloseRoom {},
+        )
+        .await
+    }
+
+    pub async fn registry(&self, address: &Pubkey) -> Result<Option<Registry>, ChainError> {
+        self.fetch(address).await
+    }
+
+    pub async fn room(&self, address: &Pubkey) -> Result<Option<Room>, ChainError> {
+        self.fetch(address).await
+    }
+
+    pub async fn room_by_session(&self, registry: &Pubkey, session_id: &str) -> Result<Option<RoomRecord>, ChainError> {
+        let address = self.room_address(registry, session_id);
+        Ok(self.room(&address).await?.map(|room| RoomRecord { address, room }))
+    }
+
+    /// Rooms matching `filter`, filtered by the node (`getProgramAccounts` + `memcmp`), sorted by
+    /// creation time then address.
+    pub async fn rooms(&self, filter: &RoomFilter) -> Result<Vec<RoomRecord>, ChainError> {
+        let mut filters = Vec::new();
+        if let Some(registry) = filter.registry {
+            filters.push(RpcFilterType::Memcmp(Memcmp::new_base58_encoded(room_offsets::REGISTRY, registry.as_ref())));
+        }
+        if let Some(host) = filter.host {
+            filters.push(RpcFilterType::Memcmp(Memcmp::new_base58_encoded(room_offsets::HOST, host.as_ref())));
+        }
+        if let Some(status) = filter.status {
+            filters.push(RpcFilterType::Memcmp(Memcmp::new_base58_encoded(room_offsets::STATUS, &[status as u8])));
+        }
+        let mut rooms: Vec<RoomRecord> = self
+            .program
+            .accounts::<Room>(filters)
+            .await
+            .map_err(ChainError::from_client)?
+            .into_iter()
+            .map(|(address, room)| RoomRecord { address, room })
+            .collect();
+        rooms.sort_by(|a, b| (a.room.created_at, a.address).cmp(&(b.room.created_at, b.address)));
+        Ok(rooms)
+    }
+
+    /// Fetches and decodes one program account; `None` if it does not exist.
+    async fn fetch<T: AccountDeserialize>(&self, address: &Pubkey) -> Result<Option<T>, ChainError> {
+        let response = self
+            .rpc
+            .get_account_with_commitment(address, CommitmentConfig::confirmed())
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))?;
+        let Some(account) = response.value else {
+            return Ok(None);
+        };
+        if account.owner != self.program_id {
+            return Err(ChainError::AccountNotFound(address.to_string()));
+        }
+        T::try_deserialize(&mut account.data.as_slice())
+            .map(Some)
+            .map_err(|_| ChainError::AccountNotFound(address.to_string()))
+    }
+
+    /// Sends one instruction signed by this client's signer and waits (bounded) for confirmation.
+    async fn send(
+        &self,
+        accounts: impl anchor_lang::ToAccountMetas,
+        args: impl anchor_lang::InstructionData,
+    ) -> Result<Signature, ChainError> {
+        let request = self.program.request().accounts(accounts).args(args);
+        match tokio::time::timeout(self.confirm_timeout, request.send()).await {
+            Ok(result) => result.map_err(ChainError::from_client),
+            Err(_) => Err(ChainError::ConfirmationTimeout(self.confirm_timeout)),
+        }
+    }
+
+    /// Direct access to the JSON-RPC client for callers that need more (airdrops in tests).
+    pub fn rpc(&self) -> &RpcClient {
+        &self.rpc
+    }
+}
+
+/// Websocket URL a Solana client would derive (port + 1); unused here but required by anchor-client.
+fn ws_url_for(rpc_url: &str) -> String {
+    rpc_url.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1)
+}

@@ -1,0 +1,21 @@
+//! Typed async client for the roomcast program, over JSON-RPC through anchor-client.
+//!
+//! Used by the API server and the CLI alike; against the local node (`roomcast localnet`) or a real
+//! cluster the code path is the same. Program errors come back as [`ChainError::Program`] carrying
+//! the program's error name; transport problems and timeouts are separate variants.
+
+mod address;
+mod client;
+mod cluster;
+mod error;
+
+pub use address::{registry_address, room_address};
+pub use client::{NewRoom, RoomFilter, RoomRecord, RoomcastChain};
+pub use cluster::parse_cluster_url;
+pub use error::ChainError;
+pub use roomcast::state::{Registry, Room, RoomStatus};
+
+pub use anchor_client::anchor_lang::prelude::Pubkey;
+pub use solana_keypair::Keypair;
+pub use solana_signature::Signature;
+pub use solana_signer::Signer;

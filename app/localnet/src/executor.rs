@@ -1,0 +1,67 @@
+//! The chain lives on one dedicated thread; RPC handlers send it closures.
+//!
+//! LiteSVM is not `Sync`, and the native program's syscall stubs keep the invoke context per thread,
+//! so one owner thread executing one request at a time is both the safe and the simple design.
+use std::sync::mpsc;
+use std::thread;
+
+use tokio::sync::oneshot;
+
+use crate::chain::LocalChain;
+
+type Job = Box<dyn FnOnce(&mut LocalChain) + Send>;
+
+#[derive(Clone)]
+pub struct ChainExecutor {
+    jobs: mpsc::Sender<Job>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the local chain has stopped")]
+pub struct ChainStopped;
+
+impl ChainExecutor {
+    /// Spawns the owner thread; `make` builds the chain on it.
+    pub fn spawn(make: impl FnOnce() -> LocalChain + Send + 'static) -> Self {
+        let (jobs, rx) = mpsc::channel::<Job>();
+        thread::Builder::new()
+            .name("roomcast-localnet-chain".into())
+            .spawn(move || {
+                let mut chain = make();
+                while let Ok(job) = rx.recv() {
+                    chain.tick();
+                    job(&mut chain);
+                }
+            })
+            .expect("spawn chain thread");
+        ChainExecutor { jobs }
+    }
+
+    /// Runs `f` on the chain thread and returns its result.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut LocalChain) -> R + Send + 'static,
+    ) -> Result<R, ChainStopped> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |chain| {
+                let _ = tx.send(f(chain));
+            }))
+            .map_err(|_| ChainStopped)?;
+        rx.await.map_err(|_| ChainStopped)
+    }
+
+    /// Blocking variant for non-async callers (shutdown, tests).
+    pub fn call_blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut LocalChain) -> R + Send + 'static,
+    ) -> Result<R, ChainStopped> {
+        let (tx, rx) = mpsc::channel();
+        self.jobs
+            .send(Box::new(move |chain| {
+                let _ = tx.send(f(chain));
+            }))
+            .map_err(|_| ChainStopped)?;
+        rx.recv().map_err(|_| ChainStopped)
+    }
+}

@@ -1,0 +1,227 @@
+//! `roomcast localnet`: a local Solana JSON-RPC node with the roomcast program loaded natively.
+//!
+//! solana-test-validator can only load SBF `.so` programs and no SBF toolchain is available here,
+//! so roomcast ships this node. Real clients (anchor-client, @solana/web3.js, solana-py) talk to it
+//! over plain JSON-RPC 2.0 exactly as to a cluster.
+//!
+//! Documented limits: the program runs natively (not in the SBF VM), compute units are not metered,
+//! there are no websocket subscriptions (`logsSubscribe`, `signatureSubscribe`), every commitment
+//! level is answered as `finalized`, and blocks are not stored (only transactions, by signature).
+
+pub mod chain;
+mod executor;
+pub mod keypair_file;
+pub mod rpc;
+mod state_file;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use chain::LocalChain;
+pub use executor::{ChainExecutor, ChainStopped};
+
+/// Flags of `roomcast localnet`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LocalnetArgs {
+    /// Address to serve JSON-RPC on.
+    #[arg(long, default_value = "127.0.0.1:8899", env = "ROOMCAST_LOCALNET_LISTEN")]
+    pub listen: SocketAddr,
+    /// Keep accounts in this file: loaded at start, saved periodically and on shutdown.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Where the funded faucet keypair is written (reused if it exists).
+    #[arg(long, value_name = "FILE", default_value = "test-ledger/faucet-keypair.json")]
+    pub faucet_keypair: PathBuf,
+}
+
+/// How to start a node in-process.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    pub listen: SocketAddr,
+    pub state: Option<PathBuf>,
+    /// Faucet keypair file; `None` keeps the faucet in memory only.
+    pub faucet_keypair: Option<PathBuf>,
+    pub save_interval: Duration,
+}
+
+impl Default for NodeOptions {
+    fn default() -> Self {
+        NodeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            state: None,
+            faucet_keypair: None,
+            save_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A running node. Dropping it without [`LocalNode::shutdown`] stops serving but skips the final save.
+pub struct LocalNode {
+    addr: SocketAddr,
+    faucet: Keypair,
+    faucet_path: Option<PathBuf>,
+    chain: ChainExecutor,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<()>,
+    saver: Option<JoinHandle<()>>,
+    state: Option<PathBuf>,
+}
+
+impl LocalNode {
+    pub async fn start(options: NodeOptions) -> anyhow::Result<LocalNode> {
+        let faucet = match &options.faucet_keypair {
+            Some(path) => keypair_file::read_or_create(path)?,
+            None => Keypair::new(),
+        };
+        let chain_faucet = faucet.insecure_clone();
+        let executor = ChainExecutor::spawn(move || LocalChain::new(chain_faucet));
+        if let Some(path) = options.state.clone() {
+            let loaded = executor
+                .call(move |chain| state_file::load(chain, &path))
+                .await??;
+            tracing::info!(accounts = loaded, "localnet state loaded");
+        }
+        let listener = TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", options.listen))?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let app = rpc::router(rpc::RpcState { chain: executor.clone() });
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+        });
+        let saver = options.state.clone().map(|path| {
+            let executor = executor.clone();
+            let mut stopped = stop.subscribe();
+            let interval = options.save_interval;
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(interval) => {}
+                        _ = stopped.wait_for(|s| *s) => return,
+                    }
+                    let path = path.clone();
+                    let saved = executor
+                        .call(move |chain| {
+                            if !chain.dirty {
+                                return Ok(None);
+                            }
+                            let n = state_file::save(chain, &path)?;
+                            chain.dirty = false;
+                            Ok::<_, anyhow::Error>(Some(n))
+                        })
+                        .await;
+                    if let Ok(Err(e)) = saved {
+                        tracing::warn!(error = %e, "localnet periodic save failed");
+                    }
+                }
+            })
+        });
+        Ok(LocalNode {
+            addr,
+            faucet,
+            faucet_path: options.faucet_keypair,
+            chain: executor,
+            stop,
+            server,
+            saver,
+            state: options.state,
+        })
+    }
+
+    pub fn rpc_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn program_id(&self) -> Pubkey {
+        roomcast_svm::program_id()
+    }
+
+    /// The funded keypair (500M SOL), for airdrops and local signing.
+    pub fn faucet(&self) -> &Keypair {
+        &self.faucet
+    }
+
+    pub fn faucet_path(&self) -> Option<&PathBuf> {
+        self.faucet_path.as_ref()
+    }
+
+    /// Direct access to the ledger (tests, the embedded server's setup).
+    pub fn chain(&self) -> &ChainExecutor {
+        &self.chain
+    }
+
+    /// Stops serving, waits for in-flight requests, and saves the state file.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        if let Some(saver) = self.saver {
+            let _ = saver.await;
+        }
+        if let Some(path) = self.state {
+            let shown = path.display().to_string();
+            let n = self
+                .chain
+                .call(move |chain| state_file::save(chain, &path))
+                .await??;
+            tracing::info!(accounts = n, file = %shown, "localnet state saved");
+        }
+        Ok(())
+    }
+}
+
+/// `roomcast localnet`: serve until Ctrl-C / SIGTERM.
+pub async fn run(args: LocalnetArgs) -> anyhow::Result<()> {
+    let node = LocalNode::start(NodeOptions {
+        listen: args.listen,
+        state: args.state.clone(),
+        faucet_keypair: Some(args.faucet_keypair.clone()),
+        ..NodeOptions::default()
+    })
+    .await?;
+    println!("JSON RPC URL: {}", node.rpc_url());
+    println!("Program Id: {}", node.program_id());
+    println!("Faucet keypair: {} ({})", args.faucet_keypair.display(), node.faucet().pubkey());
+    if let Some(state) = &args.state {
+        println!("State file: {}", state.display());
+    }
+    println!("Limits: native execution, compute units not metered, no websocket subscriptions");
+    shutdown_signal().await;
+    node.shutdown().await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

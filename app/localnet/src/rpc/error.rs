@@ -1,0 +1,63 @@
+use serde_json::{json, Value};
+
+/// A JSON-RPC error with the codes Solana validators use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    pub const PARSE_ERROR: i64 = -32700;
+    pub const INVALID_REQUEST: i64 = -32600;
+    pub const METHOD_NOT_FOUND: i64 = -32601;
+    pub const INVALID_PARAMS: i64 = -32602;
+    pub const INTERNAL_ERROR: i64 = -32603;
+    pub const SEND_TRANSACTION_PREFLIGHT_FAILURE: i64 = -32002;
+    pub const TRANSACTION_SIGNATURE_VERIFICATION_FAILURE: i64 = -32003;
+    pub const UNSUPPORTED_TRANSACTION_VERSION: i64 = -32015;
+    pub const MIN_CONTEXT_SLOT_NOT_REACHED: i64 = -32016;
+
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        RpcError { code, message: message.into(), data: None }
+    }
+
+    pub fn parse_error() -> Self {
+        Self::new(Self::PARSE_ERROR, "Parse error")
+    }
+
+    pub fn invalid_request() -> Self {
+        Self::new(Self::INVALID_REQUEST, "Invalid request")
+    }
+
+    pub fn method_not_found() -> Self {
+        Self::new(Self::METHOD_NOT_FOUND, "Method not found")
+    }
+
+    pub fn invalid_params(detail: impl std::fmt::Display) -> Self {
+        Self::new(Self::INVALID_PARAMS, format!("Invalid params: {detail}"))
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::new(Self::INTERNAL_ERROR, format!("Internal error: {detail}"))
+    }
+
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    pub fn to_json(&self) -> Value {
+        match &self.data {
+            Some(data) => json!({ "code": self.code, "message": self.message, "data": data }),
+            None => json!({ "code": self.code, "message": self.message }),
+        }
+    }
+}
+
+impl From<crate::executor::ChainStopped> for RpcError {
+    fn from(e: crate::executor::ChainStopped) -> Self {
+        RpcError::internal(e)
+    }
+}

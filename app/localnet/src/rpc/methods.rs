@@ -1,0 +1,361 @@
+//! One function per JSON-RPC method. Each runs as a single job on the chain thread, so every
+//! response is consistent with the slot in its context.
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde_json::{json, Value};
+use solana_message::VersionedMessage;
+use solana_transaction::versioned::VersionedTransaction;
+use solana_transaction_error::TransactionError;
+
+use super::encoding::{decode_transaction, encode_account, transaction_json, Filter};
+use super::params::*;
+use super::{RpcError, RpcState, API_VERSION};
+use crate::chain::{LocalChain, TxFailure, SLOTS_PER_EPOCH};
+
+/// Largest airdrop granted at once (as on devnet's faucet, generously).
+const MAX_AIRDROP_LAMPORTS: u64 = 1_000_000 * 1_000_000_000;
+
+pub async fn dispatch(state: &RpcState, method: &str, params: Value) -> Result<Value, RpcError> {
+    let p = Params::new(params)?;
+    let method = method.to_string();
+    // Parsing happens on the chain thread too; it is cheap and keeps handlers in one place.
+    state.chain.call(move |chain| call(chain, &method, &p)).await?
+}
+
+fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcError> {
+    match method {
+        "getHealth" => Ok(json!("ok")),
+        "getVersion" => Ok(json!({ "solana-core": API_VERSION, "feature-set": 0 })),
+        "getGenesisHash" => Ok(json!(chain.genesis_hash().to_string())),
+        "getIdentity" => Ok(json!({ "identity": chain.faucet_pubkey().to_string() })),
+        "getSlot" => {
+            check_min_slot(chain, p.config::<CommitmentConfig>(0)?.min_context_slot)?;
+            Ok(json!(chain.slot()))
+        }
+        "getBlockHeight" => {
+            check_min_slot(chain, p.config::<CommitmentConfig>(0)?.min_context_slot)?;
+            Ok(json!(chain.block_height()))
+        }
+        "getTransactionCount" => Ok(json!(chain.transaction_count())),
+        "getFirstAvailableBlock" => Ok(json!(0)),
+        "getEpochInfo" => {
+            let slot = chain.slot();
+            Ok(json!({
+                "absoluteSlot": slot,
+                "blockHeight": chain.block_height(),
+                "epoch": slot / SLOTS_PER_EPOCH,
+                "slotIndex": slot % SLOTS_PER_EPOCH,
+                "slotsInEpoch": SLOTS_PER_EPOCH,
+                "transactionCount": chain.transaction_count(),
+            }))
+        }
+        "getLatestBlockhash" => {
+            check_min_slot(chain, p.config::<CommitmentConfig>(0)?.min_context_slot)?;
+            let (hash, last_valid) = chain.latest_blockhash();
+            Ok(with_context(chain, json!({ "blockhash": hash.to_string(), "lastValidBlockHeight": last_valid })))
+        }
+        "isBlockhashValid" => {
+            let hash = parse_hash(p.string(0, "blockhash")?)?;
+            check_min_slot(chain, p.config::<CommitmentConfig>(1)?.min_context_slot)?;
+            Ok(with_context(chain, json!(chain.is_blockhash_valid(&hash))))
+        }
+        "getBalance" => {
+            let address = p.pubkey(0)?;
+            check_min_slot(chain, p.config::<CommitmentConfig>(1)?.min_context_slot)?;
+            let lamports = chain.account(&address).map(|a| solana_account::ReadableAccount::lamports(&a)).unwrap_or(0);
+            Ok(with_context(chain, json!(lamports)))
+        }
+        "getMinimumBalanceForRentExemption" => {
+            let size = p.get(0).map(|_| p.u64(0, "data length")).transpose()?.unwrap_or(0);
+            Ok(json!(chain.minimum_balance_for_rent_exemption(size as usize)))
+        }
+        "getAccountInfo" => {
+            let address = p.pubkey(0)?;
+            let config: AccountConfig = p.config(1)?;
+            check_min_slot(chain, config.min_context_slot)?;
+            let value = chain
+                .account(&address)
+                .map(|a| encode_account(&a, config.encoding.as_deref(), config.data_slice.as_ref()))
+                .transpose()?;
+            Ok(with_context(chain, value.unwrap_or(Value::Null)))
+        }
+        "getMultipleAccounts" => {
+            let keys = p
+                .required(0, "pubkeys")?
+                .as_array()
+                .ok_or_else(|| RpcError::invalid_params("pubkeys must be an array"))?;
+            if keys.len() > 100 {
+                return Err(RpcError::invalid_params("Too many inputs provided; max 100"));
+            }
+            let config: AccountConfig = p.config(1)?;
+            check_min_slot(chain, config.min_context_slot)?;
+            let mut values = Vec::with_capacity(keys.len());
+            for key in keys {
+                let key = parse_pubkey(key.as_str().ok_or_else(|| RpcError::invalid_params("pubkey must be a string"))?)?;
+                values.push(match chain.account(&key) {
+                    Some(a) => encode_account(&a, config.encoding.as_deref(), config.data_slice.as_ref())?,
+                    None => Value::Null,
+                });
+            }
+            Ok(with_context(chain, Value::Array(values)))
+        }
+        "getProgramAccounts" => get_program_accounts(chain, p),
+        "requestAirdrop" => {
+            let to = p.pubkey(0)?;
+            let lamports = p.u64(1, "lamports")?;
+            if lamports == 0 || lamports > MAX_AIRDROP_LAMPORTS {
+                return Err(RpcError::invalid_params(format!(
+                    "airdrop must be between 1 and {MAX_AIRDROP_LAMPORTS} lamports"
+                )));
+            }
+            let signature = chain.airdrop(&to, lamports).map_err(|f| preflight_error(&f))?;
+            Ok(json!(signature.to_string()))
+        }
+        "getFeeForMessage" => {
+            let raw = B64
+                .decode(p.string(0, "message")?)
+                .map_err(|e| RpcError::invalid_params(format!("invalid base64 encoding: {e}")))?;
+            let message: VersionedMessage = bincode::deserialize(&raw)
+                .map_err(|e| RpcError::invalid_params(format!("failed to deserialize message: {e}")))?;
+            let fee = chain
+                .is_blockhash_valid(message.recent_blockhash())
+                .then(|| chain.fee_for_message(&message));
+            Ok(with_context(chain, json!(fee)))
+        }
+        "sendTransaction" => send_transaction(chain, p),
+        "simulateTransaction" => simulate_transaction(chain, p),
+        "getSignatureStatuses" => {
+            let sigs = p
+                .required(0, "signatures")?
+                .as_array()
+                .ok_or_else(|| RpcError::invalid_params("signatures must be an array"))?;
+            if sigs.len() > 256 {
+                return Err(RpcError::invalid_params("Too many inputs provided; max 256"));
+            }
+            let _config: SignatureStatusConfig = p.config(1)?;
+            let mut statuses = Vec::with_capacity(sigs.len());
+            for sig in sigs {
+                let sig = parse_signature(sig.as_str().ok_or_else(|| RpcError::invalid_params("signature must be a string"))?)?;
+                statuses.push(match chain.tx(&sig) {
+                    Some(record) => json!({
+                        "slot": record.slot,
+                        "confirmations": null,
+                        "err": record.err,
+                        "status": status_json(&record.err),
+                        "confirmationStatus": "finalized",
+                    }),
+                    None => Value::Null,
+                });
+            }
+            Ok(with_context(chain, Value::Array(statuses)))
+        }
+        "getTransaction" => get_transaction(chain, p),
+        "getRecentPrioritizationFees" => Ok(json!([])),
+        _ => Err(RpcError::method_not_found()),
+    }
+}
+
+fn with_context(chain: &LocalChain, value: Value) -> Value {
+    json!({ "context": { "slot": chain.slot(), "apiVersion": API_VERSION }, "value": value })
+}
+
+fn check_min_slot(chain: &LocalChain, min: Option<u64>) -> Result<(), RpcError> {
+    match min {
+        Some(min) if min > chain.slot() => Err(RpcError::new(
+            RpcError::MIN_CONTEXT_SLOT_NOT_REACHED,
+            "Minimum context slot has not been reached",
+        )
+        .with_data(json!({ "contextSlot": chain.slot() }))),
+        _ => Ok(()),
+    }
+}
+
+fn status_json(err: &Option<TransactionError>) -> Value {
+    match err {
+        None => json!({ "Ok": null }),
+        Some(e) => json!({ "Err": e }),
+    }
+}
+
+fn get_program_accounts(chain: &LocalChain, p: &Params) -> Result<Value, RpcError> {
+    let program = p.pubkey(0)?;
+    let config: ProgramAccountsConfig = p.config(1)?;
+    check_min_slot(chain, config.min_context_slot)?;
+    let filters = config
+        .filters
+        .unwrap_or_default()
+        .iter()
+        .map(Filter::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    if filters.len() > 4 {
+        return Err(RpcError::invalid_params("Too many filters provided; max 4"));
+    }
+    let mut found = Vec::new();
+    for (address, account) in chain.program_accounts(&program) {
+        let data = solana_account::ReadableAccount::data(&account);
+        if filters.iter().all(|f| f.matches(data)) {
+            found.push(json!({
+                "pubkey": address.to_string(),
+                "account": encode_account(&account, config.encoding.as_deref(), config.data_slice.as_ref())?,
+            }));
+        }
+    }
+    let list = Value::Array(found);
+    Ok(if config.with_context.unwrap_or(false) { with_context(chain, list) } else { list })
+}
+
+fn send_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, RpcError> {
+    let config: SendConfig = p.config(1)?;
+    check_min_slot(chain, config.min_context_slot)?;
+    let (tx, _) = decode_transaction(p.string(0, "transaction")?, config.encoding.as_deref())?;
+    let signature = *tx
+        .signatures
+        .first()
+        .ok_or_else(|| RpcError::invalid_params("transaction has no signatures"))?;
+    match chain.precheck(&tx, true) {
+        Ok(()) => {}
+        Err(TransactionError::SignatureFailure) => {
+            return Err(RpcError::new(
+                RpcError::TRANSACTION_SIGNATURE_VERIFICATION_FAILURE,
+                "Transaction signature verification failure",
+            ))
+        }
+        Err(err) => {
+            return Err(preflight_error(&TxFailure { err, logs: Vec::new(), compute_units: 0 }))
+        }
+    }
+    let record_failure = config.skip_preflight.unwrap_or(false);
+    chain
+        .execute(tx, record_failure)
+        .map_err(|failure| preflight_error(&failure))?;
+    Ok(json!(signature.to_string()))
+}
+
+/// `-32002` with the simulation result in `data`, as a validator's preflight reports it.
+fn preflight_error(failure: &TxFailure) -> RpcError {
+    RpcError::new(
+        RpcError::SEND_TRANSACTION_PREFLIGHT_FAILURE,
+        format!("Transaction simulation failed: {}", failure.err),
+    )
+    .with_data(simulation_value(Some(&failure.err), &failure.logs, failure.compute_units, Value::Null, Value::Null))
+}
+
+fn simulation_value(err: Option<&TransactionError>, logs: &[String], units: u64, accounts: Value, replacement: Value) -> Value {
+    json!({
+        "err": err,
+        "logs": logs,
+        "accounts": accounts,
+        "unitsConsumed": units,
+        "returnData": null,
+        "innerInstructions": null,
+        "replacementBlockhash": replacement,
+        "loadedAccountsDataSize": null,
+    })
+}
+
+fn simulate_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, RpcError> {
+    let config: SimulateConfig = p.config(1)?;
+    check_min_slot(chain, config.min_context_slot)?;
+    let sig_verify = config.sig_verify.unwrap_or(false);
+    let replace = config.replace_recent_blockhash.unwrap_or(false);
+    if sig_verify && replace {
+        return Err(RpcError::invalid_params("sigVerify may not be used with replaceRecentBlockhash"));
+    }
+    let (mut tx, _) = decode_transaction(p.string(0, "transaction")?, config.encoding.as_deref())?;
+    let mut replacement = Value::Null;
+    if replace {
+        let (hash, last_valid) = chain.latest_blockhash();
+        set_blockhash(&mut tx, hash);
+        replacement = json!({ "blockhash": hash.to_string(), "lastValidBlockHeight": last_valid });
+    }
+    if sig_verify && tx.verify_and_hash_message().is_err() {
+        return Err(RpcError::new(
+            RpcError::TRANSACTION_SIGNATURE_VERIFICATION_FAILURE,
+            "Transaction signature verification failure",
+        ));
+    }
+    if !chain.is_blockhash_valid(tx.message.recent_blockhash()) {
+        let value = simulation_value(Some(&TransactionError::BlockhashNotFound), &[], 0, Value::Null, replacement);
+        return Ok(with_context(chain, value));
+    }
+    let requested = config.accounts.as_ref().map(|a| a.addresses.clone()).unwrap_or_default();
+    let encoding = config.accounts.as_ref().and_then(|a| a.encoding.clone());
+    let value = match chain.simulate(tx) {
+        Ok((meta, post)) => {
+            let accounts = if config.accounts.is_some() {
+                let mut list = Vec::with_capacity(requested.len());
+                for address in &requested {
+                    let key = parse_pubkey(address)?;
+                    let account = post.iter().find(|(k, _)| *k == key).map(|(_, a)| a.clone()).or_else(|| chain.account(&key));
+                    list.push(match account {
+                        Some(a) => encode_account(&a, encoding.as_deref().or(Some("base64")), None)?,
+                        None => Value::Null,
+                    });
+                }
+                Value::Array(list)
+            } else {
+                Value::Null
+            };
+            simulation_value(None, &meta.logs, meta.compute_units_consumed, accounts, replacement)
+        }
+        Err(failure) => simulation_value(Some(&failure.err), &failure.logs, failure.compute_units, Value::Null, replacement),
+    };
+    Ok(with_context(chain, value))
+}
+
+fn set_blockhash(tx: &mut VersionedTransaction, hash: solana_hash::Hash) {
+    match &mut tx.message {
+        VersionedMessage::Legacy(m) => m.recent_blockhash = hash,
+        VersionedMessage::V0(m) => m.recent_blockhash = hash,
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+}
+
+fn get_transaction(chain: &LocalChain, p: &Params) -> Result<Value, RpcError> {
+    let signature = parse_signature(p.string(0, "signature")?)?;
+    let config: TransactionConfig = p.config(1)?;
+    let Some(record) = chain.tx(&signature) else {
+        return Ok(Value::Null);
+    };
+    let version = match &record.transaction.message {
+        VersionedMessage::Legacy(_) => json!("legacy"),
+        _ => json!(0),
+    };
+    let is_v0 = !matches!(record.transaction.message, VersionedMessage::Legacy(_));
+    if is_v0 && config.max_supported_transaction_version.is_none() {
+        return Err(RpcError::new(
+            RpcError::UNSUPPORTED_TRANSACTION_VERSION,
+            "Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: \"maxSupportedTransactionVersion\": 0",
+        ));
+    }
+    let wire = bincode::serialize(&record.transaction).map_err(RpcError::internal)?;
+    let transaction = match config.encoding.as_deref().unwrap_or("json") {
+        "json" | "jsonParsed" => transaction_json(&record.transaction),
+        "base64" => json!([B64.encode(&wire), "base64"]),
+        "base58" => json!([bs58::encode(&wire).into_string(), "base58"]),
+        other => return Err(RpcError::invalid_params(format!("unknown variant `{other}`, expected one of `binary`, `base64`, `base58`, `json`, `jsonParsed`"))),
+    };
+    let mut result = json!({
+        "slot": record.slot,
+        "blockTime": record.block_time,
+        "transaction": transaction,
+        "meta": {
+            "err": record.err,
+            "status": status_json(&record.err),
+            "fee": record.fee,
+            "preBalances": record.pre_balances,
+            "postBalances": record.post_balances,
+            "innerInstructions": [],
+            "logMessages": record.logs,
+            "preTokenBalances": [],
+            "postTokenBalances": [],
+            "rewards": [],
+            "loadedAddresses": { "writable": [], "readonly": [] },
+            "computeUnitsConsumed": record.compute_units,
+        },
+    });
+    if config.max_supported_transaction_version.is_some() {
+        result["version"] = version;
+    }
+    Ok(result)
+}
