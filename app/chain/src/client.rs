@@ -112,7 +112,10 @@ impl RoomcastChain {
 
     /// Cheap liveness probe of the RPC node.
     pub async fn health(&self) -> Result<u64, ChainError> {
-        self.rpc.get_slot().await.map_err(|e| ChainError::Rpc(e.to_string()))
+        self.rpc
+            .get_slot()
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))
     }
 
     pub async fn balance(&self, address: &Pubkey) -> Result<u64, ChainError> {
@@ -123,7 +126,10 @@ impl RoomcastChain {
     }
 
     /// Creates the signer's registry, naming `registrar`. Returns (registry, signature).
-    pub async fn initialize_registry(&self, registrar: Pubkey) -> Result<(Pubkey, Signature), ChainError> {
+    pub async fn initialize_registry(
+        &self,
+        registrar: Pubkey,
+    ) -> Result<(Pubkey, Signature), ChainError> {
         let admin = self.signer.pubkey();
         let registry = self.registry_address(&admin);
         let sig = self
@@ -139,16 +145,27 @@ impl RoomcastChain {
         Ok((registry, sig))
     }
 
-    pub async fn set_registrar(&self, registry: Pubkey, new_registrar: Pubkey) -> Result<Signature, ChainError> {
+    pub async fn set_registrar(
+        &self,
+        registry: Pubkey,
+        new_registrar: Pubkey,
+    ) -> Result<Signature, ChainError> {
         self.send(
-            roomcast::accounts::SetRegistrar { admin: self.signer.pubkey(), registry },
+            roomcast::accounts::SetRegistrar {
+                admin: self.signer.pubkey(),
+                registry,
+            },
             roomcast::instruction::SetRegistrar { new_registrar },
         )
         .await
     }
 
     /// Registers a room (signer = the registry's registrar, who pays the rent).
-    pub async fn create_room(&self, registry: Pubkey, new_room: NewRoom) -> Result<(Pubkey, Signature), ChainError> {
+    pub async fn create_room(
+        &self,
+        registry: Pubkey,
+        new_room: NewRoom,
+    ) -> Result<(Pubkey, Signature), ChainError> {
         let room = self.room_address(&registry, &new_room.session_id);
         let sig = self
             .send(
@@ -169,9 +186,18 @@ impl RoomcastChain {
         Ok((room, sig))
     }
 
-    pub async fn update_room(&self, registry: Pubkey, room: Pubkey, title: String) -> Result<Signature, ChainError> {
+    pub async fn update_room(
+        &self,
+        registry: Pubkey,
+        room: Pubkey,
+        title: String,
+    ) -> Result<Signature, ChainError> {
         self.send(
-            roomcast::accounts::UpdateRoom { authority: self.signer.pubkey(), registry, room },
+            roomcast::accounts::UpdateRoom {
+                authority: self.signer.pubkey(),
+                registry,
+                room,
+            },
             roomcast::instruction::UpdateRoom { title },
         )
         .await
@@ -179,7 +205,11 @@ impl RoomcastChain {
 
     pub async fn set_live(&self, registry: Pubkey, room: Pubkey) -> Result<Signature, ChainError> {
         self.send(
-            roomcast::accounts::SetLive { registrar: self.signer.pubkey(), registry, room },
+            roomcast::accounts::SetLive {
+                registrar: self.signer.pubkey(),
+                registry,
+                room,
+            },
             roomcast::instruction::SetLive {},
         )
         .await
@@ -187,21 +217,34 @@ impl RoomcastChain {
 
     pub async fn end_room(&self, registry: Pubkey, room: Pubkey) -> Result<Signature, ChainError> {
         self.send(
-            roomcast::accounts::EndRoom { authority: self.signer.pubkey(), registry, room },
+            roomcast::accounts::EndRoom {
+                authority: self.signer.pubkey(),
+                registry,
+                room,
+            },
             roomcast::instruction::EndRoom {},
         )
         .await
     }
 
     /// Closes an ended room; the rent goes to the payer recorded in the room.
-    pub async fn close_room(&self, registry: Pubkey, room: Pubkey) -> Result<Signature, ChainError> {
+    pub async fn close_room(
+        &self,
+        registry: Pubkey,
+        room: Pubkey,
+    ) -> Result<Signature, ChainError> {
         let payer = self
             .room(&room)
             .await?
             .ok_or_else(|| ChainError::AccountNotFound(room.to_string()))?
             .payer;
         self.send(
-            roomcast::accounts::CloseRoom { authority: self.signer.pubkey(), registry, room, payer },
+            roomcast::accounts::CloseRoom {
+                authority: self.signer.pubkey(),
+                registry,
+                room,
+                payer,
+            },
             roomcast::instruction::CloseRoom {},
         )
         .await
@@ -215,9 +258,16 @@ impl RoomcastChain {
         self.fetch(address).await
     }
 
-    pub async fn room_by_session(&self, registry: &Pubkey, session_id: &str) -> Result<Option<RoomRecord>, ChainError> {
+    pub async fn room_by_session(
+        &self,
+        registry: &Pubkey,
+        session_id: &str,
+    ) -> Result<Option<RoomRecord>, ChainError> {
         let address = self.room_address(registry, session_id);
-        Ok(self.room(&address).await?.map(|room| RoomRecord { address, room }))
+        Ok(self
+            .room(&address)
+            .await?
+            .map(|room| RoomRecord { address, room }))
     }
 
     /// Rooms matching `filter`, filtered by the node (`getProgramAccounts` + `memcmp`), sorted by
@@ -225,13 +275,22 @@ impl RoomcastChain {
     pub async fn rooms(&self, filter: &RoomFilter) -> Result<Vec<RoomRecord>, ChainError> {
         let mut filters = Vec::new();
         if let Some(registry) = filter.registry {
-            filters.push(RpcFilterType::Memcmp(Memcmp::new_base58_encoded(room_offsets::REGISTRY, registry.as_ref())));
+            filters.push(RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
+                room_offsets::REGISTRY,
+                registry.as_ref(),
+            )));
         }
         if let Some(host) = filter.host {
-            filters.push(RpcFilterType::Memcmp(Memcmp::new_base58_encoded(room_offsets::HOST, host.as_ref())));
+            filters.push(RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
+                room_offsets::HOST,
+                host.as_ref(),
+            )));
         }
         if let Some(status) = filter.status {
-            filters.push(RpcFilterType::Memcmp(Memcmp::new_base58_encoded(room_offsets::STATUS, &[status as u8])));
+            filters.push(RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
+                room_offsets::STATUS,
+                &[status as u8],
+            )));
         }
         let mut rooms: Vec<RoomRecord> = self
             .program
@@ -246,7 +305,10 @@ impl RoomcastChain {
     }
 
     /// Fetches and decodes one program account; `None` if it does not exist.
-    async fn fetch<T: AccountDeserialize>(&self, address: &Pubkey) -> Result<Option<T>, ChainError> {
+    async fn fetch<T: AccountDeserialize>(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<T>, ChainError> {
         let response = self
             .rpc
             .get_account_with_commitment(address, CommitmentConfig::confirmed())
@@ -284,5 +346,7 @@ impl RoomcastChain {
 
 /// Websocket URL a Solana client would derive (port + 1); unused here but required by anchor-client.
 fn ws_url_for(rpc_url: &str) -> String {
-    rpc_url.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1)
+    rpc_url
+        .replacen("https://", "wss://", 1)
+        .replacen("http://", "ws://", 1)
 }

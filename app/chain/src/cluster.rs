@@ -24,12 +24,26 @@ mod tests {
 
     #[test]
     fn monikers_and_urls() {
-        assert_eq!(parse_cluster_url("localnet").unwrap(), "http://127.0.0.1:8899");
+        assert_eq!(
+            parse_cluster_url("localnet").unwrap(),
+            "http://127.0.0.1:8899"
+        );
         assert_eq!(parse_cluster_url("l").unwrap(), "http://127.0.0.1:8899");
-        assert_eq!(parse_cluster_url("devnet").unwrap(), "https://api.devnet.solana.com");
-        assert_eq!(parse_cluster_url("mainnet-beta").unwrap(), "https://api.mainnet-beta.solana.com");
-        assert_eq!(parse_cluster_url("http://127.0.0.1:1234").unwrap(), "http://127.0.0.1:1234");
-        assert!(parse_cluster_url("ftp://nope").unwrap_err().contains("invalid cluster"));
+        assert_eq!(
+            parse_cluster_url("devnet").unwrap(),
+            "https://api.devnet.solana.com"
+        );
+        assert_eq!(
+            parse_cluster_url("mainnet-beta").unwrap(),
+            "https://api.mainnet-beta.solana.com"
+        );
+        assert_eq!(
+            parse_cluster_url("http://127.0.0.1:1234").unwrap(),
+            "http://127.0.0.1:1234"
+        );
+        assert!(parse_cluster_url("ftp://nope")
+            .unwrap_err()
+            .contains("invalid cluster"));
         assert!(parse_cluster_url("moon").is_err());
     }
 }

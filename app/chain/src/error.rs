@@ -7,7 +7,11 @@ use solana_transaction_error::TransactionError;
 pub enum ChainError {
     /// The program (or a program it called) refused the instruction.
     #[error("program error {name} ({code}): {message}")]
-    Program { code: u32, name: String, message: String },
+    Program {
+        code: u32,
+        name: String,
+        message: String,
+    },
     /// The transaction failed for a reason other than a program error (fees, blockhash, ...).
     #[error("transaction failed: {0}")]
     Transaction(String),
@@ -50,7 +54,11 @@ impl ChainError {
         match err {
             TransactionError::InstructionError(_, InstructionError::Custom(code)) => {
                 let (name, message) = describe_custom_error(*code);
-                ChainError::Program { code: *code, name, message }
+                ChainError::Program {
+                    code: *code,
+                    name,
+                    message,
+                }
             }
             other => ChainError::Transaction(other.to_string()),
         }
@@ -64,22 +72,49 @@ fn describe_custom_error(code: u32) -> (String, String) {
         return (e.name(), e.to_string());
     }
     let (name, message) = match code {
-        0 => ("AccountAlreadyInUse", "an account with this address already exists"),
+        0 => (
+            "AccountAlreadyInUse",
+            "an account with this address already exists",
+        ),
         1 => ("ResultWithNegativeLamports", "insufficient lamports"),
-        100 => ("InstructionMissing", "8 byte instruction identifier not provided"),
-        101 => ("InstructionFallbackNotFound", "fallback functions are not supported"),
-        102 => ("InstructionDidNotDeserialize", "the program could not deserialize the given instruction"),
+        100 => (
+            "InstructionMissing",
+            "8 byte instruction identifier not provided",
+        ),
+        101 => (
+            "InstructionFallbackNotFound",
+            "fallback functions are not supported",
+        ),
+        102 => (
+            "InstructionDidNotDeserialize",
+            "the program could not deserialize the given instruction",
+        ),
         2000 => ("ConstraintMut", "a mut constraint was violated"),
         2001 => ("ConstraintHasOne", "a has one constraint was violated"),
         2002 => ("ConstraintSigner", "a signer constraint was violated"),
         2003 => ("ConstraintRaw", "a raw constraint was violated"),
         2006 => ("ConstraintSeeds", "a seeds constraint was violated"),
-        3001 => ("AccountDiscriminatorNotFound", "no 8 byte discriminator was found on the account"),
-        3002 => ("AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected"),
-        3003 => ("AccountDidNotDeserialize", "failed to deserialize the account"),
-        3007 => ("AccountOwnedByWrongProgram", "the given account is owned by a different program than expected"),
+        3001 => (
+            "AccountDiscriminatorNotFound",
+            "no 8 byte discriminator was found on the account",
+        ),
+        3002 => (
+            "AccountDiscriminatorMismatch",
+            "8 byte discriminator did not match what was expected",
+        ),
+        3003 => (
+            "AccountDidNotDeserialize",
+            "failed to deserialize the account",
+        ),
+        3007 => (
+            "AccountOwnedByWrongProgram",
+            "the given account is owned by a different program than expected",
+        ),
         3010 => ("AccountNotSigner", "the given account did not sign"),
-        3012 => ("AccountNotInitialized", "the program expected this account to be already initialized"),
+        3012 => (
+            "AccountNotInitialized",
+            "the program expected this account to be already initialized",
+        ),
         _ => ("Custom", "unknown custom program error"),
     };
     (name.to_string(), message.to_string())

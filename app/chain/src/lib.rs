@@ -8,6 +8,7 @@ mod address;
 mod client;
 mod cluster;
 mod error;
+pub mod view;
 
 pub use address::{registry_address, room_address};
 pub use client::{NewRoom, RoomFilter, RoomRecord, RoomcastChain};
@@ -19,3 +20,8 @@ pub use anchor_client::anchor_lang::prelude::Pubkey;
 pub use solana_keypair::Keypair;
 pub use solana_signature::Signature;
 pub use solana_signer::Signer;
+
+/// True when `s` is shaped like a session id (a Cloudflare live-input uid: 32 lowercase hex).
+pub fn is_session_id(s: &str) -> bool {
+    roomcast::state::validate_session_id(s).is_ok()
+}

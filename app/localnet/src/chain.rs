@@ -91,7 +91,9 @@ impl LocalChain {
             faucet,
             dirty: false,
         };
-        chain.blockhashes.push_back((chain.genesis_hash, first_slot));
+        chain
+            .blockhashes
+            .push_back((chain.genesis_hash, first_slot));
         chain.produce_slot(first_slot);
         chain.fund_faucet();
         chain
@@ -99,7 +101,13 @@ impl LocalChain {
 
     fn fund_faucet(&mut self) {
         let faucet = self.faucet.pubkey();
-        if self.svm.get_account(&faucet).map(|a| a.lamports).unwrap_or(0) < 1_000_000 * 1_000_000_000 {
+        if self
+            .svm
+            .get_account(&faucet)
+            .map(|a| a.lamports)
+            .unwrap_or(0)
+            < 1_000_000 * 1_000_000_000
+        {
             self.svm
                 .set_account(
                     faucet,
@@ -119,7 +127,8 @@ impl LocalChain {
 
     /// Advances slots to wall time: one slot per 400 ms, a new blockhash per slot.
     pub fn tick(&mut self) {
-        let target = self.first_slot + (self.started.elapsed().as_millis() / SLOT_DURATION.as_millis()) as u64;
+        let target = self.first_slot
+            + (self.started.elapsed().as_millis() / SLOT_DURATION.as_millis()) as u64;
         if target > self.slot {
             self.produce_slot(target);
         }
@@ -134,7 +143,11 @@ impl LocalChain {
     }
 
     fn produce_slot(&mut self, slot: u64) {
-        let prev = self.blockhashes.back().map(|(h, _)| *h).unwrap_or(self.genesis_hash);
+        let prev = self
+            .blockhashes
+            .back()
+            .map(|(h, _)| *h)
+            .unwrap_or(self.genesis_hash);
         let mut hasher = Sha256::new();
         hasher.update(prev.as_ref());
         hasher.update(slot.to_le_bytes());
@@ -216,8 +229,13 @@ impl LocalChain {
     }
 
     /// Checks what a cluster checks before executing: signatures, known blockhash, no replay.
-    pub fn precheck(&self, tx: &VersionedTransaction, verify_signatures: bool) -> Result<(), TransactionError> {
-        tx.sanitize().map_err(|_| TransactionError::SanitizeFailure)?;
+    pub fn precheck(
+        &self,
+        tx: &VersionedTransaction,
+        verify_signatures: bool,
+    ) -> Result<(), TransactionError> {
+        tx.sanitize()
+            .map_err(|_| TransactionError::SanitizeFailure)?;
         if verify_signatures && tx.verify_and_hash_message().is_err() {
             return Err(TransactionError::SignatureFailure);
         }
@@ -248,7 +266,11 @@ impl LocalChain {
 
     /// Executes and, unless `commit_failures` is false and it fails, records the transaction.
     /// Failed transactions are recorded only when the sender skipped preflight, as on a cluster.
-    pub fn execute(&mut self, tx: VersionedTransaction, record_failure: bool) -> Result<Signature, TxFailure> {
+    pub fn execute(
+        &mut self,
+        tx: VersionedTransaction,
+        record_failure: bool,
+    ) -> Result<Signature, TxFailure> {
         let signature = tx.signatures[0];
         let keys: Vec<Pubkey> = tx.message.static_account_keys().to_vec();
         let pre_balances = self.balances(&keys);
@@ -286,8 +308,13 @@ impl LocalChain {
     /// Transfers from the faucet, as `requestAirdrop` does on test clusters.
     pub fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<Signature, TxFailure> {
         let (blockhash, _) = self.latest_blockhash();
-        let ix = solana_system_interface::instruction::transfer(&self.faucet.pubkey(), to, lamports);
-        let message = solana_message::Message::new_with_blockhash(&[ix], Some(&self.faucet.pubkey()), &blockhash);
+        let ix =
+            solana_system_interface::instruction::transfer(&self.faucet.pubkey(), to, lamports);
+        let message = solana_message::Message::new_with_blockhash(
+            &[ix],
+            Some(&self.faucet.pubkey()),
+            &blockhash,
+        );
         let tx = VersionedTransaction::try_new(VersionedMessage::Legacy(message), &[&self.faucet])
             .expect("faucet signs");
         self.execute(tx, false)

@@ -6,9 +6,14 @@ use anyhow::Context;
 use solana_keypair::Keypair;
 
 pub fn read(path: &Path) -> anyhow::Result<Keypair> {
-    let body = fs::read_to_string(path).with_context(|| format!("cannot read keypair {}", path.display()))?;
-    let bytes: Vec<u8> = serde_json::from_str(&body)
-        .with_context(|| format!("{} is not a keypair file (JSON array of 64 bytes)", path.display()))?;
+    let body = fs::read_to_string(path)
+        .with_context(|| format!("cannot read keypair {}", path.display()))?;
+    let bytes: Vec<u8> = serde_json::from_str(&body).with_context(|| {
+        format!(
+            "{} is not a keypair file (JSON array of 64 bytes)",
+            path.display()
+        )
+    })?;
     Keypair::try_from(bytes.as_slice())
         .map_err(|_| anyhow::anyhow!("{} is not a valid ed25519 keypair", path.display()))
 }

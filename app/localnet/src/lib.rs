@@ -33,13 +33,21 @@ pub use executor::{ChainExecutor, ChainStopped};
 #[derive(clap::Args, Debug, Clone)]
 pub struct LocalnetArgs {
     /// Address to serve JSON-RPC on.
-    #[arg(long, default_value = "127.0.0.1:8899", env = "ROOMCAST_LOCALNET_LISTEN")]
+    #[arg(
+        long,
+        default_value = "127.0.0.1:8899",
+        env = "ROOMCAST_LOCALNET_LISTEN"
+    )]
     pub listen: SocketAddr,
     /// Keep accounts in this file: loaded at start, saved periodically and on shutdown.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Where the funded faucet keypair is written (reused if it exists).
-    #[arg(long, value_name = "FILE", default_value = "test-ledger/faucet-keypair.json")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "test-ledger/faucet-keypair.json"
+    )]
     pub faucet_keypair: PathBuf,
 }
 
@@ -95,7 +103,9 @@ impl LocalNode {
             .with_context(|| format!("cannot listen on {}", options.listen))?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
-        let app = rpc::router(rpc::RpcState { chain: executor.clone() });
+        let app = rpc::router(rpc::RpcState {
+            chain: executor.clone(),
+        });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -198,7 +208,11 @@ pub async fn run(args: LocalnetArgs) -> anyhow::Result<()> {
     .await?;
     println!("JSON RPC URL: {}", node.rpc_url());
     println!("Program Id: {}", node.program_id());
-    println!("Faucet keypair: {} ({})", args.faucet_keypair.display(), node.faucet().pubkey());
+    println!(
+        "Faucet keypair: {} ({})",
+        args.faucet_keypair.display(),
+        node.faucet().pubkey()
+    );
     if let Some(state) = &args.state {
         println!("State file: {}", state.display());
     }

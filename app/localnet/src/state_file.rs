@@ -44,7 +44,10 @@ pub fn save(chain: &LocalChain, path: &Path) -> anyhow::Result<usize> {
         })
         .collect();
     let count = accounts.len();
-    let body = serde_json::to_vec(&StateFile { version: VERSION, accounts })?;
+    let body = serde_json::to_vec(&StateFile {
+        version: VERSION,
+        accounts,
+    })?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

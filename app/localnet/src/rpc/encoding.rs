@@ -86,21 +86,35 @@ impl Filter {
                 .get("bytes")
                 .and_then(Value::as_str)
                 .ok_or_else(|| RpcError::invalid_params("memcmp.bytes must be a string"))?;
-            let bytes = match memcmp.get("encoding").and_then(Value::as_str).unwrap_or("base58") {
+            let bytes = match memcmp
+                .get("encoding")
+                .and_then(Value::as_str)
+                .unwrap_or("base58")
+            {
                 "base58" => {
                     if raw.len() > 175 {
-                        return Err(RpcError::invalid_params("Invalid param: encoded binary data should be less than 129 bytes"));
+                        return Err(RpcError::invalid_params(
+                            "Invalid param: encoded binary data should be less than 129 bytes",
+                        ));
                     }
-                    bs58::decode(raw).into_vec().map_err(|e| RpcError::invalid_params(format!("invalid base58 in memcmp: {e}")))?
+                    bs58::decode(raw).into_vec().map_err(|e| {
+                        RpcError::invalid_params(format!("invalid base58 in memcmp: {e}"))
+                    })?
                 }
-                "base64" => B64
-                    .decode(raw)
-                    .map_err(|e| RpcError::invalid_params(format!("invalid base64 in memcmp: {e}")))?,
-                other => return Err(RpcError::invalid_params(format!("unknown memcmp encoding `{other}`"))),
+                "base64" => B64.decode(raw).map_err(|e| {
+                    RpcError::invalid_params(format!("invalid base64 in memcmp: {e}"))
+                })?,
+                other => {
+                    return Err(RpcError::invalid_params(format!(
+                        "unknown memcmp encoding `{other}`"
+                    )))
+                }
             };
             return Ok(Filter::Memcmp { offset, bytes });
         }
-        Err(RpcError::invalid_params(format!("unsupported filter: {value}")))
+        Err(RpcError::invalid_params(format!(
+            "unsupported filter: {value}"
+        )))
     }
 
     pub fn matches(&self, data: &[u8]) -> bool {
@@ -114,7 +128,10 @@ impl Filter {
 }
 
 /// Decodes a wire transaction sent as base58 (the default) or base64.
-pub fn decode_transaction(encoded: &str, encoding: Option<&str>) -> Result<(VersionedTransaction, Vec<u8>), RpcError> {
+pub fn decode_transaction(
+    encoded: &str,
+    encoding: Option<&str>,
+) -> Result<(VersionedTransaction, Vec<u8>), RpcError> {
     let bytes = match encoding.unwrap_or("base58") {
         "base58" => bs58::decode(encoded)
             .into_vec()

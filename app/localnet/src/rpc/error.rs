@@ -20,7 +20,11 @@ impl RpcError {
     pub const MIN_CONTEXT_SLOT_NOT_REACHED: i64 = -32016;
 
     pub fn new(code: i64, message: impl Into<String>) -> Self {
-        RpcError { code, message: message.into(), data: None }
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
     }
 
     pub fn parse_error() -> Self {

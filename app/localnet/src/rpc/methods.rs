@@ -18,7 +18,10 @@ pub async fn dispatch(state: &RpcState, method: &str, params: Value) -> Result<V
     let p = Params::new(params)?;
     let method = method.to_string();
     // Parsing happens on the chain thread too; it is cheap and keeps handlers in one place.
-    state.chain.call(move |chain| call(chain, &method, &p)).await?
+    state
+        .chain
+        .call(move |chain| call(chain, &method, &p))
+        .await?
 }
 
 fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcError> {
@@ -51,7 +54,10 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
         "getLatestBlockhash" => {
             check_min_slot(chain, p.config::<CommitmentConfig>(0)?.min_context_slot)?;
             let (hash, last_valid) = chain.latest_blockhash();
-            Ok(with_context(chain, json!({ "blockhash": hash.to_string(), "lastValidBlockHeight": last_valid })))
+            Ok(with_context(
+                chain,
+                json!({ "blockhash": hash.to_string(), "lastValidBlockHeight": last_valid }),
+            ))
         }
         "isBlockhashValid" => {
             let hash = parse_hash(p.string(0, "blockhash")?)?;
@@ -61,12 +67,21 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
         "getBalance" => {
             let address = p.pubkey(0)?;
             check_min_slot(chain, p.config::<CommitmentConfig>(1)?.min_context_slot)?;
-            let lamports = chain.account(&address).map(|a| solana_account::ReadableAccount::lamports(&a)).unwrap_or(0);
+            let lamports = chain
+                .account(&address)
+                .map(|a| solana_account::ReadableAccount::lamports(&a))
+                .unwrap_or(0);
             Ok(with_context(chain, json!(lamports)))
         }
         "getMinimumBalanceForRentExemption" => {
-            let size = p.get(0).map(|_| p.u64(0, "data length")).transpose()?.unwrap_or(0);
-            Ok(json!(chain.minimum_balance_for_rent_exemption(size as usize)))
+            let size = p
+                .get(0)
+                .map(|_| p.u64(0, "data length"))
+                .transpose()?
+                .unwrap_or(0);
+            Ok(json!(
+                chain.minimum_balance_for_rent_exemption(size as usize)
+            ))
         }
         "getAccountInfo" => {
             let address = p.pubkey(0)?;
@@ -84,15 +99,22 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
                 .as_array()
                 .ok_or_else(|| RpcError::invalid_params("pubkeys must be an array"))?;
             if keys.len() > 100 {
-                return Err(RpcError::invalid_params("Too many inputs provided; max 100"));
+                return Err(RpcError::invalid_params(
+                    "Too many inputs provided; max 100",
+                ));
             }
             let config: AccountConfig = p.config(1)?;
             check_min_slot(chain, config.min_context_slot)?;
             let mut values = Vec::with_capacity(keys.len());
             for key in keys {
-                let key = parse_pubkey(key.as_str().ok_or_else(|| RpcError::invalid_params("pubkey must be a string"))?)?;
+                let key = parse_pubkey(
+                    key.as_str()
+                        .ok_or_else(|| RpcError::invalid_params("pubkey must be a string"))?,
+                )?;
                 values.push(match chain.account(&key) {
-                    Some(a) => encode_account(&a, config.encoding.as_deref(), config.data_slice.as_ref())?,
+                    Some(a) => {
+                        encode_account(&a, config.encoding.as_deref(), config.data_slice.as_ref())?
+                    }
                     None => Value::Null,
                 });
             }
@@ -107,15 +129,18 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
                     "airdrop must be between 1 and {MAX_AIRDROP_LAMPORTS} lamports"
                 )));
             }
-            let signature = chain.airdrop(&to, lamports).map_err(|f| preflight_error(&f))?;
+            let signature = chain
+                .airdrop(&to, lamports)
+                .map_err(|f| preflight_error(&f))?;
             Ok(json!(signature.to_string()))
         }
         "getFeeForMessage" => {
             let raw = B64
                 .decode(p.string(0, "message")?)
                 .map_err(|e| RpcError::invalid_params(format!("invalid base64 encoding: {e}")))?;
-            let message: VersionedMessage = bincode::deserialize(&raw)
-                .map_err(|e| RpcError::invalid_params(format!("failed to deserialize message: {e}")))?;
+            let message: VersionedMessage = bincode::deserialize(&raw).map_err(|e| {
+                RpcError::invalid_params(format!("failed to deserialize message: {e}"))
+            })?;
             let fee = chain
                 .is_blockhash_valid(message.recent_blockhash())
                 .then(|| chain.fee_for_message(&message));
@@ -129,12 +154,17 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
                 .as_array()
                 .ok_or_else(|| RpcError::invalid_params("signatures must be an array"))?;
             if sigs.len() > 256 {
-                return Err(RpcError::invalid_params("Too many inputs provided; max 256"));
+                return Err(RpcError::invalid_params(
+                    "Too many inputs provided; max 256",
+                ));
             }
             let _config: SignatureStatusConfig = p.config(1)?;
             let mut statuses = Vec::with_capacity(sigs.len());
             for sig in sigs {
-                let sig = parse_signature(sig.as_str().ok_or_else(|| RpcError::invalid_params("signature must be a string"))?)?;
+                let sig = parse_signature(
+                    sig.as_str()
+                        .ok_or_else(|| RpcError::invalid_params("signature must be a string"))?,
+                )?;
                 statuses.push(match chain.tx(&sig) {
                     Some(record) => json!({
                         "slot": record.slot,
@@ -200,7 +230,11 @@ fn get_program_accounts(chain: &LocalChain, p: &Params) -> Result<Value, RpcErro
         }
     }
     let list = Value::Array(found);
-    Ok(if config.with_context.unwrap_or(false) { with_context(chain, list) } else { list })
+    Ok(if config.with_context.unwrap_or(false) {
+        with_context(chain, list)
+    } else {
+        list
+    })
 }
 
 fn send_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, RpcError> {
@@ -220,7 +254,11 @@ fn send_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, RpcErro
             ))
         }
         Err(err) => {
-            return Err(preflight_error(&TxFailure { err, logs: Vec::new(), compute_units: 0 }))
+            return Err(preflight_error(&TxFailure {
+                err,
+                logs: Vec::new(),
+                compute_units: 0,
+            }))
         }
     }
     let record_failure = config.skip_preflight.unwrap_or(false);
@@ -236,10 +274,22 @@ fn preflight_error(failure: &TxFailure) -> RpcError {
         RpcError::SEND_TRANSACTION_PREFLIGHT_FAILURE,
         format!("Transaction simulation failed: {}", failure.err),
     )
-    .with_data(simulation_value(Some(&failure.err), &failure.logs, failure.compute_units, Value::Null, Value::Null))
+    .with_data(simulation_value(
+        Some(&failure.err),
+        &failure.logs,
+        failure.compute_units,
+        Value::Null,
+        Value::Null,
+    ))
 }
 
-fn simulation_value(err: Option<&TransactionError>, logs: &[String], units: u64, accounts: Value, replacement: Value) -> Value {
+fn simulation_value(
+    err: Option<&TransactionError>,
+    logs: &[String],
+    units: u64,
+    accounts: Value,
+    replacement: Value,
+) -> Value {
     json!({
         "err": err,
         "logs": logs,
@@ -258,7 +308,9 @@ fn simulate_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, Rpc
     let sig_verify = config.sig_verify.unwrap_or(false);
     let replace = config.replace_recent_blockhash.unwrap_or(false);
     if sig_verify && replace {
-        return Err(RpcError::invalid_params("sigVerify may not be used with replaceRecentBlockhash"));
+        return Err(RpcError::invalid_params(
+            "sigVerify may not be used with replaceRecentBlockhash",
+        ));
     }
     let (mut tx, _) = decode_transaction(p.string(0, "transaction")?, config.encoding.as_deref())?;
     let mut replacement = Value::Null;
@@ -274,10 +326,20 @@ fn simulate_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, Rpc
         ));
     }
     if !chain.is_blockhash_valid(tx.message.recent_blockhash()) {
-        let value = simulation_value(Some(&TransactionError::BlockhashNotFound), &[], 0, Value::Null, replacement);
+        let value = simulation_value(
+            Some(&TransactionError::BlockhashNotFound),
+            &[],
+            0,
+            Value::Null,
+            replacement,
+        );
         return Ok(with_context(chain, value));
     }
-    let requested = config.accounts.as_ref().map(|a| a.addresses.clone()).unwrap_or_default();
+    let requested = config
+        .accounts
+        .as_ref()
+        .map(|a| a.addresses.clone())
+        .unwrap_or_default();
     let encoding = config.accounts.as_ref().and_then(|a| a.encoding.clone());
     let value = match chain.simulate(tx) {
         Ok((meta, post)) => {
@@ -285,9 +347,15 @@ fn simulate_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, Rpc
                 let mut list = Vec::with_capacity(requested.len());
                 for address in &requested {
                     let key = parse_pubkey(address)?;
-                    let account = post.iter().find(|(k, _)| *k == key).map(|(_, a)| a.clone()).or_else(|| chain.account(&key));
+                    let account = post
+                        .iter()
+                        .find(|(k, _)| *k == key)
+                        .map(|(_, a)| a.clone())
+                        .or_else(|| chain.account(&key));
                     list.push(match account {
-                        Some(a) => encode_account(&a, encoding.as_deref().or(Some("base64")), None)?,
+                        Some(a) => {
+                            encode_account(&a, encoding.as_deref().or(Some("base64")), None)?
+                        }
                         None => Value::Null,
                     });
                 }
@@ -295,9 +363,21 @@ fn simulate_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, Rpc
             } else {
                 Value::Null
             };
-            simulation_value(None, &meta.logs, meta.compute_units_consumed, accounts, replacement)
+            simulation_value(
+                None,
+                &meta.logs,
+                meta.compute_units_consumed,
+                accounts,
+                replacement,
+            )
         }
-        Err(failure) => simulation_value(Some(&failure.err), &failure.logs, failure.compute_units, Value::Null, replacement),
+        Err(failure) => simulation_value(
+            Some(&failure.err),
+            &failure.logs,
+            failure.compute_units,
+            Value::Null,
+            replacement,
+        ),
     };
     Ok(with_context(chain, value))
 }

@@ -46,7 +46,10 @@ async fn handle(State(state): State<RpcState>, body: Bytes) -> impl IntoResponse
         }
         Ok(call) => handle_call(&state, call).await,
     };
-    ([(header::CONTENT_TYPE, "application/json")], response.to_string())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        response.to_string(),
+    )
 }
 
 async fn handle_call(state: &RpcState, call: Value) -> Value {

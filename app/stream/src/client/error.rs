@@ -62,16 +62,35 @@ fn secs(d: &Option<Duration>) -> String {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StreamError {
     /// 401/403: missing, invalid or under-privileged token.
-    #[error("cloudflare stream: authentication failed (HTTP {status}){}", ErrorList(errors))]
-    Auth { status: u16, errors: Vec<ApiMessage> },
+    #[error(
+        "cloudflare stream: authentication failed (HTTP {status}){}",
+        ErrorList(errors)
+    )]
+    Auth {
+        status: u16,
+        errors: Vec<ApiMessage>,
+    },
     /// 404: unknown account, live input or route.
     #[error("cloudflare stream: not found (HTTP {status}){}", ErrorList(errors))]
-    NotFound { status: u16, errors: Vec<ApiMessage> },
+    NotFound {
+        status: u16,
+        errors: Vec<ApiMessage>,
+    },
     /// 400/413/422: the request was rejected; retrying cannot help.
-    #[error("cloudflare stream: request rejected (HTTP {status}){}", ErrorList(errors))]
-    Validation { status: u16, errors: Vec<ApiMessage> },
+    #[error(
+        "cloudflare stream: request rejected (HTTP {status}){}",
+        ErrorList(errors)
+    )]
+    Validation {
+        status: u16,
+        errors: Vec<ApiMessage>,
+    },
     /// 429: rate limited; `retry_after` comes from the `retry-after` header.
-    #[error("cloudflare stream: rate limited (HTTP {status}{}){}", secs(retry_after), ErrorList(errors))]
+    #[error(
+        "cloudflare stream: rate limited (HTTP {status}{}){}",
+        secs(retry_after),
+        ErrorList(errors)
+    )]
     RateLimited {
         status: u16,
         retry_after: Option<Duration>,
@@ -79,10 +98,19 @@ pub enum StreamError {
     },
     /// 5xx.
     #[error("cloudflare stream: server error (HTTP {status}){}", ErrorList(errors))]
-    Server { status: u16, errors: Vec<ApiMessage> },
+    Server {
+        status: u16,
+        errors: Vec<ApiMessage>,
+    },
     /// Any other non-success answer (e.g. 409, or 2xx with `success:false`).
-    #[error("cloudflare stream: unexpected response (HTTP {status}){}", ErrorList(errors))]
-    Unexpected { status: u16, errors: Vec<ApiMessage> },
+    #[error(
+        "cloudflare stream: unexpected response (HTTP {status}){}",
+        ErrorList(errors)
+    )]
+    Unexpected {
+        status: u16,
+        errors: Vec<ApiMessage>,
+    },
     /// No (complete) response within the configured request timeout.
     #[error("cloudflare stream: request timed out after {}ms", timeout.as_millis())]
     Timeout { timeout: Duration },
@@ -200,7 +228,10 @@ mod tests {
         assert!(matches!(c(400), StreamError::Validation { .. }));
         assert!(matches!(c(429), StreamError::RateLimited { .. }));
         assert!(matches!(c(502), StreamError::Server { status: 502, .. }));
-        assert!(matches!(c(409), StreamError::Unexpected { status: 409, .. }));
+        assert!(matches!(
+            c(409),
+            StreamError::Unexpected { status: 409, .. }
+        ));
         assert!(c(429).is_retryable());
         assert!(c(500).is_retryable());
         assert!(!c(400).is_retryable());

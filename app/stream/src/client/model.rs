@@ -24,7 +24,11 @@ pub struct Recording {
     pub mode: RecordingMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "requireSignedURLs",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub require_signed_urls: Option<bool>,
     /// `None`/`[]` = any origin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,8 +229,9 @@ pub struct LiveInput {
     pub keys_rotated_at: Option<String>,
     #[serde(default)]
     pub delete_recording_after_days: Option<u32>,
+    /// LL-HLS beta flag; only present when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_creator: Option<String>,
+    pub prefer_low_latency: Option<bool>,
     #[serde(default)]
     pub recording: Recording,
     #[serde(default)]

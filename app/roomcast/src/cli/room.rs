@@ -1,0 +1,181 @@
+use std::str::FromStr;
+
+use anyhow::{anyhow, bail};
+use clap::Subcommand;
+use roomcast_chain::view::{parse_status, RoomView};
+use roomcast_chain::{is_session_id, NewRoom, Pubkey, RoomFilter, RoomRecord, RoomcastChain};
+
+use super::output::{self, TxOutcome};
+use super::ChainTarget;
+
+#[derive(Subcommand, Debug)]
+pub enum RoomCommand {
+    /// Register a room (signed by the registry's registrar).
+    Create {
+        /// Cloudflare live-input uid (32 lowercase hex).
+        #[arg(long)]
+        session_id: String,
+        #[arg(long)]
+        title: String,
+        /// The streamer's wallet.
+        #[arg(long)]
+        host: Pubkey,
+        #[arg(long, default_value = "rtmps://live.cloudflare.com:443/live/")]
+        ingest_url: String,
+    },
+    /// Show a room, by address or session id.
+    Show { room: String },
+    /// List rooms (of --registry/--admin if given, else of every registry).
+    List {
+        /// created, live or ended.
+        #[arg(long, value_parser = ["created", "live", "ended"])]
+        status: Option<String>,
+        #[arg(long)]
+        host: Option<Pubkey>,
+    },
+    /// Change a room's title (host or registrar).
+    Update {
+        room: String,
+        #[arg(long)]
+        title: String,
+    },
+    /// End a room for good (host or registrar).
+    End { room: String },
+    /// Close an ended room and return its rent to the payer.
+    Close { room: String },
+}
+
+pub async fn run(target: &ChainTarget, as_json: bool, cmd: RoomCommand) -> anyhow::Result<()> {
+    match cmd {
+        RoomCommand::Create {
+            session_id,
+            title,
+            host,
+            ingest_url,
+        } => {
+            let client = target.signing_client()?;
+            let registry = target.registry(&client)?;
+            let (room, sig) = client
+                .create_room(
+                    registry,
+                    NewRoom {
+                        session_id,
+                        ingest_url,
+                        title,
+                        host,
+                    },
+                )
+                .await?;
+            output::outcome(
+                as_json,
+                TxOutcome {
+                    action: "Created room",
+                    address: room.to_string(),
+                    signature: sig.to_string(),
+                },
+            );
+        }
+        RoomCommand::Show { room } => {
+            let client = target.reading_client()?;
+            let record = resolve(target, &client, &room).await?;
+            let view = RoomView::from(&record);
+            if as_json {
+                output::json(&view);
+            } else {
+                output::room(&view);
+            }
+        }
+        RoomCommand::List { status, host } => {
+            let client = target.reading_client()?;
+            let filter = RoomFilter {
+                registry: target.explicit_registry(&client),
+                status: status.as_deref().and_then(parse_status),
+                host,
+            };
+            let views: Vec<RoomView> = client
+                .rooms(&filter)
+                .await?
+                .iter()
+                .map(RoomView::from)
+                .collect();
+            if as_json {
+                output::json(&views);
+            } else {
+                output::rooms(&views);
+            }
+        }
+        RoomCommand::Update { room, title } => {
+            let client = target.signing_client()?;
+            let record = resolve(target, &client, &room).await?;
+            let sig = client
+                .update_room(record.room.registry, record.address, title)
+                .await?;
+            output::outcome(
+                as_json,
+                TxOutcome {
+                    action: "Updated room",
+                    address: record.address.to_string(),
+                    signature: sig.to_string(),
+                },
+            );
+        }
+        RoomCommand::End { room } => {
+            let client = target.signing_client()?;
+            let record = resolve(target, &client, &room).await?;
+            let sig = client
+                .end_room(record.room.registry, record.address)
+                .await?;
+            output::outcome(
+                as_json,
+                TxOutcome {
+                    action: "Ended room",
+                    address: record.address.to_string(),
+                    signature: sig.to_string(),
+                },
+            );
+        }
+        RoomCommand::Close { room } => {
+            let client = target.signing_client()?;
+            let record = resolve(target, &client, &room).await?;
+            let sig = client
+                .close_room(record.room.registry, record.address)
+                .await?;
+            output::outcome(
+                as_json,
+                TxOutcome {
+                    action: "Closed room",
+                    address: record.address.to_string(),
+                    signature: sig.to_string(),
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A room named by its address or its session id (the latter needs the registry).
+async fn resolve(
+    target: &ChainTarget,
+    client: &RoomcastChain,
+    room: &str,
+) -> anyhow::Result<RoomRecord> {
+    let address = if is_session_id(room) {
+        let registry = target.registry(client)?;
+        client.room_address(&registry, room)
+    } else {
+        match Pubkey::from_str(room) {
+            Ok(address) => address,
+            Err(_) => {
+                bail!("{room:?} is neither a room address nor a session id (32 lowercase hex)")
+            }
+        }
+    };
+    let room_account = client
+        .room(&address)
+        .await?
+        .ok_or_else(|| anyhow!("room {room} not found"))?;
+    Ok(RoomRecord {
+        address,
+        room: room_account,
+    })
+}

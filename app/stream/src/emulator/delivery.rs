@@ -1,0 +1,138 @@
+//! Public delivery routes (what `customer-<code>.cloudflarestream.com` serves).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::state::Route;
+use super::Shared;
+
+type S = State<Arc<Shared>>;
+
+pub(crate) fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/{id}/manifest/video.m3u8", get(hls))
+        .route("/{id}/manifest/video.mpd", get(dash))
+        .route("/{id}/lifecycle", get(lifecycle))
+        .route("/{id}/views", get(views))
+        .route("/{id}/iframe", get(iframe))
+}
+
+/// Players run on other origins.
+const CORS: (header::HeaderName, &str) = (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, [CORS], "Not Found\n").into_response()
+}
+
+/// What a delivery id resolves to.
+enum Target {
+    /// Input uid, with the live video uid if broadcasting.
+    Input(Option<String>),
+    /// Video uid and whether it is live.
+    Video(bool),
+}
+
+fn resolve(s: &Shared, id: &str) -> Option<Target> {
+    let st = s.lock();
+    if let Some(i) = st.inputs.get(id) {
+        return Some(Target::Input(i.live_video.clone()));
+    }
+    st.video(id)
+        .map(|v| Target::Video(v.status.state == "live-inprogress"))
+}
+
+fn hls_manifest(live: bool) -> String {
+    let mut m = String::from(
+        "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n\
+         #EXT-X-STREAM-INF:RESOLUTION=1280x720,CODECS=\"avc1.4d401f,mp4a.40.2\",BANDWIDTH=3000000,FRAME-RATE=30.000\n\
+         stream_t720p/video.m3u8\n\
+         #EXT-X-STREAM-INF:RESOLUTION=640x360,CODECS=\"avc1.4d401e,mp4a.40.2\",BANDWIDTH=900000,FRAME-RATE=30.000\n\
+         stream_t360p/video.m3u8\n",
+    );
+    if !live {
+        m.push_str("#EXT-X-ENDLIST\n");
+    }
+    m
+}
+
+fn dash_manifest(live: bool) -> String {
+    let kind = if live { "dynamic" } else { "static" };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"{kind}\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" minBufferTime=\"PT4S\">\n\
+         <Period id=\"0\"><AdaptationSet mimeType=\"video/mp4\" segmentAlignment=\"true\">\
+         <Representation id=\"720p\" codecs=\"avc1.4d401f\" bandwidth=\"3000000\" width=\"1280\" height=\"720\"/>\
+         </AdaptationSet></Period>\n</MPD>\n"
+    )
+}
+
+async fn manifest(s: &Shared, route: Route, id: &str, dash: bool) -> Response {
+    if let Some(r) = s.enter(route).await {
+        return r;
+    }
+    let live = match resolve(s, id) {
+        None => return not_found(),
+        // By input uid: 204 with an empty body while nothing is live.
+        Some(Target::Input(None)) => return (StatusCode::NO_CONTENT, [CORS]).into_response(),
+        Some(Target::Input(Some(_))) => true,
+        Some(Target::Video(live)) => live,
+    };
+    let (ctype, body) = if dash {
+        ("application/dash+xml", dash_manifest(live))
+    } else {
+        ("application/vnd.apple.mpegurl", hls_manifest(live))
+    };
+    (StatusCode::OK, [(header::CONTENT_TYPE, ctype), CORS], body).into_response()
+}
+
+async fn hls(State(s): S, Path(id): Path<String>) -> Response {
+    manifest(&s, Route::ManifestHls, &id, false).await
+}
+
+async fn dash(State(s): S, Path(id): Path<String>) -> Response {
+    manifest(&s, Route::ManifestDash, &id, true).await
+}
+
+async fn lifecycle(State(s): S, Path(id): Path<String>) -> Response {
+    if let Some(r) = s.enter(Route::Lifecycle).await {
+        return r;
+    }
+    let body = match resolve(&s, &id) {
+        None => return not_found(),
+        Some(Target::Input(video)) => {
+            json!({"isInput": true, "live": video.is_some(), "videoUID": video})
+        }
+        Some(Target::Video(live)) => json!({"isInput": false, "videoUID": id, "live": live}),
+    };
+    ([CORS], Json(body)).into_response()
+}
+
+async fn views(State(s): S, Path(id): Path<String>) -> Response {
+    if let Some(r) = s.enter(Route::Views).await {
+        return r;
+    }
+    let n = s.lock().inputs.get(&id).map(|i| i.views);
+    match n {
+        Some(n) => ([CORS], Json(json!({"liveViewers": n}))).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn iframe(State(s): S, Path(id): Path<String>) -> Response {
+    if let Some(r) = s.enter(Route::Iframe).await {
+        return r;
+    }
+    if resolve(&s, &id).is_none() {
+        return not_found();
+    }
+    let html = format!(
+        "<!doctype html><html><body><video controls src=\"/{id}/manifest/video.m3u8\"></video></body></html>\n"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}

@@ -1,0 +1,87 @@
+//! Shared fixtures: an in-process emulator and a client wired to it with
+//! fast retries (no test asserts on timing; timeouts are only bounds).
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use roomcast_stream::client::{RetryPolicy, StreamClient, StreamConfig};
+use roomcast_stream::emulator::{Emulator, EmulatorHandle, EmulatorOptions};
+use secrecy::SecretString;
+use serde_json::Value;
+
+pub const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+pub const TOKEN: &str = "tok-SECRET-4f1c2b9a";
+
+pub async fn emulator() -> EmulatorHandle {
+    Emulator::start(EmulatorOptions::new(
+        ACCOUNT,
+        SecretString::from(TOKEN.to_string()),
+    ))
+    .await
+    .expect("emulator starts")
+}
+
+pub fn config(emu: &EmulatorHandle) -> StreamConfig {
+    let mut c = StreamConfig::new(
+        ACCOUNT,
+        SecretString::from(TOKEN.to_string()),
+        emu.customer_code(),
+    );
+    c.api_base_url = emu.api_base_url();
+    c.delivery_base_url = Some(emu.delivery_base_url());
+    c.request_timeout = Duration::from_secs(20);
+    c.retry = RetryPolicy {
+        max_retries: 2,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(60),
+    };
+    c
+}
+
+pub fn client(emu: &EmulatorHandle) -> StreamClient {
+    StreamClient::new(config(emu)).expect("valid config")
+}
+
+/// One notification as received by [`WebhookSink`].
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub auth: Option<String>,
+    pub body: Value,
+}
+
+/// A tiny HTTP server that records notifications POSTed to `/hook`.
+pub struct WebhookSink {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Received>>>,
+}
+
+pub async fn webhook_sink() -> WebhookSink {
+    use axum::routing::post;
+    let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let r = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let r = r.clone();
+            async move {
+                r.lock().unwrap().push(Received {
+                    auth: headers
+                        .get("cf-webhook-auth")
+                        .map(|v| v.to_str().unwrap().to_string()),
+                    body: serde_json::from_slice(&body).unwrap(),
+                });
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    WebhookSink {
+        url: format!("http://{addr}/hook"),
+        received,
+    }
+}
