@@ -2,11 +2,11 @@
 use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 
+use solana_instruction::error::InstructionError;
 use solana_program_runtime::{
     declare_process_instruction, invoke_context::InvokeContext,
     serialization::serialize_parameters, solana_sbpf::program::BuiltinFunctionDefinition,
 };
-use solana_instruction::error::InstructionError;
 use solana_transaction_context::IndexOfAccount;
 
 use crate::stubs;

@@ -13,8 +13,8 @@ mod stubs;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use litesvm::LiteSVM;
 pub use litesvm;
+use litesvm::LiteSVM;
 
 /// The roomcast program id, as LiteSVM's address type.
 pub fn program_id() -> solana_pubkey::Pubkey {

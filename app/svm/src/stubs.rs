@@ -68,7 +68,8 @@ impl SyscallStubs for RuntimeStubs {
 
     fn sol_log_compute_units(&self) {
         with_context(|ctx| {
-            let remaining = solana_program_runtime::solana_sbpf::vm::ContextObject::get_remaining(ctx);
+            let remaining =
+                solana_program_runtime::solana_sbpf::vm::ContextObject::get_remaining(ctx);
             stable_log::program_log(
                 &ctx.get_log_collector(),
                 &format!("Program consumption: {remaining} units remaining"),
@@ -77,7 +78,9 @@ impl SyscallStubs for RuntimeStubs {
     }
 
     fn sol_remaining_compute_units(&self) -> u64 {
-        with_context(|ctx| solana_program_runtime::solana_sbpf::vm::ContextObject::get_remaining(ctx))
+        with_context(|ctx| {
+            solana_program_runtime::solana_sbpf::vm::ContextObject::get_remaining(ctx)
+        })
     }
 
     fn sol_invoke_signed(
@@ -99,7 +102,11 @@ impl SyscallStubs for RuntimeStubs {
         // SAFETY: the caller passes a pointer to a 32-byte sysvar id.
         let id = Pubkey::new_from_array(unsafe { *(sysvar_id_addr as *const [u8; 32]) });
         with_context(|ctx| {
-            let Some(buffer) = ctx.environment_config.sysvar_cache().sysvar_id_to_buffer(&id) else {
+            let Some(buffer) = ctx
+                .environment_config
+                .sysvar_cache()
+                .sysvar_id_to_buffer(&id)
+            else {
                 return SYSVAR_NOT_FOUND;
             };
             let (offset, length) = (offset as usize, length as usize);
@@ -116,7 +123,9 @@ impl SyscallStubs for RuntimeStubs {
     }
 
     fn sol_get_clock_sysvar(&self, var_addr: *mut u8) -> u64 {
-        with_context(|ctx| write_sysvar(ctx.environment_config.sysvar_cache().get_clock(), var_addr))
+        with_context(|ctx| {
+            write_sysvar(ctx.environment_config.sysvar_cache().get_clock(), var_addr)
+        })
     }
 
     fn sol_get_rent_sysvar(&self, var_addr: *mut u8) -> u64 {
@@ -124,15 +133,32 @@ impl SyscallStubs for RuntimeStubs {
     }
 
     fn sol_get_epoch_schedule_sysvar(&self, var_addr: *mut u8) -> u64 {
-        with_context(|ctx| write_sysvar(ctx.environment_config.sysvar_cache().get_epoch_schedule(), var_addr))
+        with_context(|ctx| {
+            write_sysvar(
+                ctx.environment_config.sysvar_cache().get_epoch_schedule(),
+                var_addr,
+            )
+        })
     }
 
     fn sol_get_epoch_rewards_sysvar(&self, var_addr: *mut u8) -> u64 {
-        with_context(|ctx| write_sysvar(ctx.environment_config.sysvar_cache().get_epoch_rewards(), var_addr))
+        with_context(|ctx| {
+            write_sysvar(
+                ctx.environment_config.sysvar_cache().get_epoch_rewards(),
+                var_addr,
+            )
+        })
     }
 
     fn sol_get_last_restart_slot(&self, var_addr: *mut u8) -> u64 {
-        with_context(|ctx| write_sysvar(ctx.environment_config.sysvar_cache().get_last_restart_slot(), var_addr))
+        with_context(|ctx| {
+            write_sysvar(
+                ctx.environment_config
+                    .sysvar_cache()
+                    .get_last_restart_slot(),
+                var_addr,
+            )
+        })
     }
 
     fn sol_get_return_data(&self) -> Option<(Pubkey, Vec<u8>)> {
@@ -149,7 +175,9 @@ impl SyscallStubs for RuntimeStubs {
                 .get_current_instruction_context()
                 .and_then(|ic| ic.get_program_key().copied());
             if let Ok(caller) = caller {
-                let _ = ctx.transaction_context.set_return_data(caller, data.to_vec());
+                let _ = ctx
+                    .transaction_context
+                    .set_return_data(caller, data.to_vec());
             }
         })
     }
@@ -160,7 +188,10 @@ impl SyscallStubs for RuntimeStubs {
 }
 
 /// Copies a sysvar value into the program's memory, as the real `sol_get_*_sysvar` syscalls do.
-fn write_sysvar<T: Clone>(sysvar: Result<std::sync::Arc<T>, InstructionError>, var_addr: *mut u8) -> u64 {
+fn write_sysvar<T: Clone>(
+    sysvar: Result<std::sync::Arc<T>, InstructionError>,
+    var_addr: *mut u8,
+) -> u64 {
     match sysvar {
         Ok(value) => {
             // SAFETY: the program passes a pointer to its own `T` (same `repr(C)` layout across

@@ -10,16 +10,19 @@ pub const REGISTRY_SEED: &[u8] = b"registry";
 pub const ROOM_SEED: &[u8] = b"room";
 
 /// A session id is a Cloudflare live-input uid: exactly 32 lowercase hex characters.
+///
+/// The bounds are `u32`, not `usize`: the IDL has no `usize` type, so `#[constant]` on a `usize`
+/// breaks `idl-build`.
 #[constant]
-pub const SESSION_ID_LEN: usize = 32;
+pub const SESSION_ID_LEN: u32 = 32;
 
 /// Longest ingest URL accepted, in bytes.
 #[constant]
-pub const MAX_INGEST_URL_LEN: usize = 128;
+pub const MAX_INGEST_URL_LEN: u32 = 128;
 
 /// Longest title accepted, in bytes of UTF-8 (not characters).
 #[constant]
-pub const MAX_TITLE_LEN: usize = 100;
+pub const MAX_TITLE_LEN: u32 = 100;
 
 /// Ingest URL schemes Cloudflare Stream hands out for publishing.
 pub const INGEST_URL_SCHEMES: [&str; 2] = ["rtmps://", "srt://"];

@@ -90,7 +90,10 @@ impl Room {
     }
 
     pub fn require_closable(&self) -> Result<()> {
-        require!(self.status == RoomStatus::Ended, RoomcastError::RoomNotEnded);
+        require!(
+            self.status == RoomStatus::Ended,
+            RoomcastError::RoomNotEnded
+        );
         Ok(())
     }
 }
@@ -102,12 +105,12 @@ impl Room {
 /// reject it with [`RoomcastError::InvalidSessionId`].
 pub fn room_seed(session_id: &str) -> &[u8] {
     let bytes = session_id.as_bytes();
-    &bytes[..bytes.len().min(SESSION_ID_LEN)]
+    &bytes[..bytes.len().min(SESSION_ID_LEN as usize)]
 }
 
 /// Session ids are Cloudflare live-input uids: exactly 32 characters of `[0-9a-f]`.
 pub fn validate_session_id(session_id: &str) -> Result<()> {
-    let ok = session_id.len() == SESSION_ID_LEN
+    let ok = session_id.len() == SESSION_ID_LEN as usize
         && session_id
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
@@ -117,15 +120,23 @@ pub fn validate_session_id(session_id: &str) -> Result<()> {
 
 pub fn validate_ingest_url(url: &str) -> Result<()> {
     require!(
-        INGEST_URL_SCHEMES.iter().any(|s| url.starts_with(s) && url.len() > s.len()),
+        INGEST_URL_SCHEMES
+            .iter()
+            .any(|s| url.starts_with(s) && url.len() > s.len()),
         RoomcastError::InvalidIngestUrlScheme
     );
-    require!(url.len() <= MAX_INGEST_URL_LEN, RoomcastError::IngestUrlTooLong);
+    require!(
+        url.len() <= MAX_INGEST_URL_LEN as usize,
+        RoomcastError::IngestUrlTooLong
+    );
     Ok(())
 }
 
 pub fn validate_title(title: &str) -> Result<()> {
     require!(!title.is_empty(), RoomcastError::TitleEmpty);
-    require!(title.len() <= MAX_TITLE_LEN, RoomcastError::TitleTooLong);
+    require!(
+        title.len() <= MAX_TITLE_LEN as usize,
+        RoomcastError::TitleTooLong
+    );
     Ok(())
 }
