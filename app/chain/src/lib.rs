@@ -15,8 +15,11 @@ pub use client::{NewRoom, RoomFilter, RoomRecord, RoomcastChain};
 pub use cluster::parse_cluster_url;
 pub use error::ChainError;
 pub use roomcast::state::{Registry, Room, RoomStatus};
+pub use roomcast::MAX_TITLE_LEN;
 
 pub use anchor_client::anchor_lang::prelude::Pubkey;
+/// The program id roomcast is deployed at (same on every cluster).
+pub const PROGRAM_ID: Pubkey = roomcast::ID;
 pub use solana_keypair::Keypair;
 pub use solana_signature::Signature;
 pub use solana_signer::Signer;

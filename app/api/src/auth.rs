@@ -1,0 +1,175 @@
+//! Who is calling: a host proving control of their wallet, or the operator's backend.
+//!
+//! **Host**: an ed25519 signature by the wallet over a canonical text message, so a browser wallet's
+//! `signMessage` can produce it:
+//!
+//! ```text
+//! roomcast-auth-v1
+//! <METHOD>
+//! <PATH_AND_QUERY>
+//! <UNIX_TIMESTAMP_SECONDS>
+//! <LOWERCASE_HEX_SHA256_OF_BODY>
+//! ```
+//!
+//! (lines joined by `\n`, no trailing newline), sent as headers `X-Roomcast-Wallet` (base58 pubkey),
+//! `X-Roomcast-Timestamp` and `X-Roomcast-Signature` (base58 signature). Timestamps more than
+//! [`AuthConfig::max_skew`] from the server's clock are stale; each signature is accepted once.
+//!
+//! **Operator**: `Authorization: Bearer $ROOMCAST_OPERATOR_KEY`, compared in constant time; may act
+//! for any host.
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::http::{HeaderMap, Method};
+use ed25519_dalek::{Signature, VerifyingKey};
+use moka::sync::Cache;
+use roomcast_chain::Pubkey;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::AppError;
+
+pub const WALLET_HEADER: &str = "x-roomcast-wallet";
+pub const TIMESTAMP_HEADER: &str = "x-roomcast-timestamp";
+pub const SIGNATURE_HEADER: &str = "x-roomcast-signature";
+pub const MESSAGE_PREFIX: &str = "roomcast-auth-v1";
+
+/// The authenticated caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    /// A wallet that signed this request.
+    Host(Pubkey),
+    /// The operator's backend (bearer key).
+    Operator,
+}
+
+impl Principal {
+    /// May this caller act on a room hosted by `host`?
+    pub fn may_act_for(&self, host: &Pubkey) -> bool {
+        match self {
+            Principal::Operator => true,
+            Principal::Host(wallet) => wallet == host,
+        }
+    }
+}
+
+pub struct AuthConfig {
+    operator_key: Option<SecretString>,
+    max_skew: Duration,
+    /// Signatures seen within the skew window (replay protection).
+    seen: Cache<[u8; 64], ()>,
+}
+
+impl AuthConfig {
+    pub fn new(operator_key: Option<SecretString>, max_skew: Duration) -> Self {
+        AuthConfig {
+            operator_key,
+            max_skew,
+            seen: Cache::builder().time_to_live(max_skew * 2 + Duration::from_secs(1)).max_capacity(1_000_000).build(),
+        }
+    }
+
+    /// Authenticates a request from its headers and raw body.
+    pub fn authenticate(&self, method: &Method, path_and_query: &str, headers: &HeaderMap, body: &[u8]) -> Result<Principal, AppError> {
+        if let Some(authorization) = headers.get(axum::http::header::AUTHORIZATION) {
+            return self.authenticate_operator(authorization.as_bytes());
+        }
+        let wallet = header_str(headers, WALLET_HEADER)?;
+        let timestamp = header_str(headers, TIMESTAMP_HEADER)?;
+        let signature = header_str(headers, SIGNATURE_HEADER)?;
+        match (wallet, timestamp, signature) {
+            (None, None, None) => Err(AppError::unauthorized(
+                "missing_credentials",
+                "sign the request with the host wallet (X-Roomcast-Wallet, X-Roomcast-Timestamp, X-Roomcast-Signature) or send the operator's bearer key",
+            )),
+            (Some(wallet), Some(timestamp), Some(signature)) => {
+                self.authenticate_host(method, path_and_query, body, wallet, timestamp, signature)
+            }
+            _ => Err(AppError::unauthorized(
+                "incomplete_signature",
+                "X-Roomcast-Wallet, X-Roomcast-Timestamp and X-Roomcast-Signature must be sent together",
+            )),
+        }
+    }
+
+    fn authenticate_operator(&self, authorization: &[u8]) -> Result<Principal, AppError> {
+        let Some(token) = authorization.strip_prefix(b"Bearer ") else {
+            return Err(AppError::unauthorized("invalid_authorization", "Authorization must be `Bearer <operator key>`"));
+        };
+        let Some(expected) = &self.operator_key else {
+            return Err(AppError::unauthorized("operator_disabled", "operator access is not configured on this server"));
+        };
+        if bool::from(token.ct_eq(expected.expose_secret().as_bytes())) {
+            Ok(Principal::Operator)
+        } else {
+            Err(AppError::unauthorized("invalid_operator_key", "the operator key is not valid"))
+        }
+    }
+
+    fn authenticate_host(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        body: &[u8],
+        wallet: &str,
+        timestamp: &str,
+        signature: &str,
+    ) -> Result<Principal, AppError> {
+        let wallet: Pubkey = wallet
+            .parse()
+            .map_err(|_| AppError::unauthorized("invalid_wallet", "X-Roomcast-Wallet is not a base58 public key"))?;
+        let ts: i64 = timestamp
+            .parse()
+            .map_err(|_| AppError::unauthorized("invalid_timestamp", "X-Roomcast-Timestamp must be unix seconds"))?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        if now.abs_diff(ts) > self.max_skew.as_secs() {
+            return Err(AppError::unauthorized(
+                "stale_timestamp",
+                format!("X-Roomcast-Timestamp is more than {}s from the server's clock ({now})", self.max_skew.as_secs()),
+            ));
+        }
+        let sig_bytes: [u8; 64] = bs58::decode(signature)
+            .into_vec()
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| AppError::unauthorized("invalid_signature", "X-Roomcast-Signature is not a base58 ed25519 signature"))?;
+        let key = VerifyingKey::from_bytes(&wallet.to_bytes())
+            .map_err(|_| AppError::unauthorized("invalid_wallet", "X-Roomcast-Wallet is not an ed25519 public key"))?;
+        let message = canonical_message(method.as_str(), path_and_query, ts, body);
+        key.verify_strict(message.as_bytes(), &Signature::from_bytes(&sig_bytes))
+            .map_err(|_| AppError::unauthorized("invalid_signature", "the signature does not match the request"))?;
+        let entry = self.seen.entry(sig_bytes).or_insert(());
+        if !entry.is_fresh() {
+            return Err(AppError::unauthorized("replayed_signature", "this signed request was already used"));
+        }
+        Ok(Principal::Host(wallet))
+    }
+}
+
+/// The text a host wallet signs for a request (see the module docs).
+pub fn canonical_message(method: &str, path_and_query: &str, timestamp: i64, body: &[u8]) -> String {
+    let body_hash = hex::encode(Sha256::digest(body));
+    format!("{MESSAGE_PREFIX}\n{}\n{path_and_query}\n{timestamp}\n{body_hash}", method.to_ascii_uppercase())
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, AppError> {
+    headers
+        .get(name)
+        .map(|v| v.to_str().map_err(|_| AppError::unauthorized("invalid_header", format!("{name} is not valid text"))))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_message_worked_example() {
+        // The README's worked example: POST /api/create {"title":"Friday show"} at 1764072000.
+        let body = br#"{"title":"Friday show"}"#;
+        let msg = canonical_message("post", "/api/create", 1_764_072_000, body);
+        let expected_hash = hex::encode(Sha256::digest(body));
+        assert_eq!(msg, format!("roomcast-auth-v1\nPOST\n/api/create\n1764072000\n{expected_hash}"));
+        assert_eq!(canonical_message("GET", "/x", 1, b"").lines().last().unwrap(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+}

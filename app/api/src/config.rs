@@ -1,0 +1,152 @@
+//! `roomcast serve` settings: flags, environment, and `.env` (read by the binary before parsing).
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use roomcast_chain::Pubkey;
+use secrecy::SecretString;
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to serve the API on.
+    #[arg(long, env = "ROOMCAST_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Cloudflare account id. Without any Cloudflare setting, an embedded Stream emulator is used.
+    #[arg(long, env = "CLOUDFLARE_ACCOUNT_ID")]
+    pub cloudflare_account_id: Option<String>,
+    /// Cloudflare API token with Stream Write.
+    #[arg(long, env = "CLOUDFLARE_API_TOKEN", hide_env_values = true)]
+    pub cloudflare_api_token: Option<SecretString>,
+    /// Customer subdomain code (`customer-<CODE>.cloudflarestream.com`).
+    #[arg(long, env = "CLOUDFLARE_CUSTOMER_CODE")]
+    pub cloudflare_customer_code: Option<String>,
+    /// API base URL (for a proxy or the emulator).
+    #[arg(long, env = "CLOUDFLARE_API_URL")]
+    pub cloudflare_api_url: Option<String>,
+    /// Delivery base URL (default `https://customer-<CODE>.cloudflarestream.com`).
+    #[arg(long, env = "CLOUDFLARE_DELIVERY_URL")]
+    pub cloudflare_delivery_url: Option<String>,
+    /// Secret Cloudflare sends in `cf-webhook-auth` with live-input notifications.
+    #[arg(long, env = "CLOUDFLARE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub cloudflare_webhook_secret: Option<SecretString>,
+
+    /// Solana JSON-RPC URL. Without it, an embedded local node is started.
+    #[arg(long, env = "SOLANA_RPC_URL")]
+    pub rpc_url: Option<String>,
+    /// Registrar keypair file (signs create/set_live/end and pays rent). Required with --rpc-url.
+    #[arg(long, env = "ROOMCAST_REGISTRAR_KEYPAIR")]
+    pub registrar_keypair: Option<PathBuf>,
+    /// The roomcast program id.
+    #[arg(long, env = "ROOMCAST_PROGRAM_ID", default_value_t = roomcast_chain::PROGRAM_ID)]
+    pub program_id: Pubkey,
+    /// Registry address. Default: the registry whose admin is the registrar.
+    #[arg(long, env = "ROOMCAST_REGISTRY")]
+    pub registry: Option<Pubkey>,
+
+    /// Bearer key for server-to-server calls (may act for any host).
+    #[arg(long, env = "ROOMCAST_OPERATOR_KEY", hide_env_values = true)]
+    pub operator_key: Option<SecretString>,
+    /// Allowed CORS origins, comma-separated (default: any origin; auth is not cookie-based).
+    #[arg(long, env = "ROOMCAST_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Days Cloudflare keeps recordings (30..=1096).
+    #[arg(long, env = "ROOMCAST_DELETE_RECORDING_AFTER_DAYS", default_value_t = 45,
+          value_parser = clap::value_parser!(u32).range(30..=1096))]
+    pub delete_recording_after_days: u32,
+    /// Room creations allowed per minute, per client IP and per host.
+    #[arg(long, env = "ROOMCAST_CREATE_RATE_PER_MINUTE", default_value = "30")]
+    pub create_rate_per_minute: NonZeroU32,
+    /// How long viewers may see a cached room state, in milliseconds.
+    #[arg(long, env = "ROOMCAST_ROOM_CACHE_MS", default_value_t = 2000)]
+    pub room_cache_ms: u64,
+    /// Request timeout in seconds (creates still finish in the background).
+    #[arg(long, env = "ROOMCAST_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "ROOMCAST_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
+    pub max_body_bytes: usize,
+    /// Log format.
+    #[arg(long, env = "ROOMCAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Directory for the embedded node's state and keys (embedded mode only).
+    #[arg(long, env = "ROOMCAST_DATA_DIR", default_value = ".roomcast")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where Cloudflare is: the real API (with its settings) or the embedded emulator.
+pub enum CloudflareMode {
+    Embedded,
+    Remote {
+        account_id: String,
+        api_token: SecretString,
+        customer_code: String,
+        api_url: Option<String>,
+        delivery_url: Option<String>,
+    },
+}
+
+/// Where Solana is: a real cluster (with the registrar key) or the embedded local node.
+pub enum ChainMode {
+    Embedded,
+    Remote { rpc_url: String, registrar_keypair: PathBuf },
+}
+
+impl ServeArgs {
+    /// Splits the settings into the two upstream modes, or one clear line saying what is wrong.
+    pub fn modes(&self) -> Result<(CloudflareMode, ChainMode), String> {
+        let cf_given = [
+            self.cloudflare_account_id.is_some(),
+            self.cloudflare_api_token.is_some(),
+            self.cloudflare_customer_code.is_some(),
+        ];
+        let cloudflare = match (&self.cloudflare_account_id, &self.cloudflare_api_token, &self.cloudflare_customer_code) {
+            (None, None, None) => {
+                if self.cloudflare_api_url.is_some() || self.cloudflare_delivery_url.is_some() {
+                    return Err("CLOUDFLARE_API_URL/CLOUDFLARE_DELIVERY_URL need CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN and CLOUDFLARE_CUSTOMER_CODE".into());
+                }
+                CloudflareMode::Embedded
+            }
+            (Some(account), Some(token), Some(code)) => CloudflareMode::Remote {
+                account_id: account.clone(),
+                api_token: token.clone(),
+                customer_code: code.clone(),
+                api_url: self.cloudflare_api_url.clone(),
+                delivery_url: self.cloudflare_delivery_url.clone(),
+            },
+            _ => {
+                let names = ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_CUSTOMER_CODE"];
+                let missing: Vec<&str> = names.iter().zip(cf_given).filter(|(_, g)| !g).map(|(n, _)| *n).collect();
+                return Err(format!("incomplete Cloudflare settings: also set {}", missing.join(", ")));
+            }
+        };
+        let chain = match (&self.rpc_url, &self.registrar_keypair) {
+            (None, None) => {
+                if self.registry.is_some() {
+                    return Err("ROOMCAST_REGISTRY needs SOLANA_RPC_URL (the embedded node creates its own registry)".into());
+                }
+                ChainMode::Embedded
+            }
+            (Some(url), Some(keypair)) => ChainMode::Remote {
+                rpc_url: roomcast_chain::parse_cluster_url(url)?,
+                registrar_keypair: keypair.clone(),
+            },
+            (Some(_), None) => return Err("SOLANA_RPC_URL needs ROOMCAST_REGISTRAR_KEYPAIR (the key that signs room transactions)".into()),
+            (None, Some(_)) => return Err("ROOMCAST_REGISTRAR_KEYPAIR needs SOLANA_RPC_URL".into()),
+        };
+        Ok((cloudflare, chain))
+    }
+
+    pub fn room_cache_ttl(&self) -> Duration {
+        Duration::from_millis(self.room_cache_ms)
+    }
+}

@@ -1,0 +1,65 @@
+//! `Authed<T>`: reads the raw body once (bounded), authenticates the caller over those exact bytes,
+//! then parses the JSON. Every rejection is an [`AppError`] with the JSON error shape.
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use serde::de::DeserializeOwned;
+
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub struct Authed<T> {
+    pub principal: Principal,
+    pub body: T,
+    /// The exact bytes that were authenticated (for idempotency fingerprints).
+    pub raw: Bytes,
+}
+
+/// A body that must be empty or `{}` (for actions like `end`).
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NoBody {}
+
+impl<S, T> FromRequest<S> for Authed<T>
+where
+    Arc<AppState>: FromRef<S>,
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let app = Arc::<AppState>::from_ref(state);
+        let (parts, body) = req.into_parts();
+        let limit = app.settings.max_body_bytes;
+        let bytes: Bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| AppError::PayloadTooLarge { limit })?;
+        let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let principal = app.auth.authenticate(&parts.method, path_and_query, &parts.headers, &bytes)?;
+        let body = parse_json(&parts.headers, &bytes)?;
+        Ok(Authed { principal, body, raw: bytes })
+    }
+}
+
+/// Parses a JSON body; an empty body is `T::default()`.
+pub fn parse_json<T: DeserializeOwned + Default>(headers: &axum::http::HeaderMap, bytes: &[u8]) -> Result<T, AppError> {
+    if bytes.is_empty() {
+        return Ok(T::default());
+    }
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+        .unwrap_or(false);
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        let code = if e.is_syntax() || e.is_eof() { "invalid_json" } else { "invalid_body" };
+        AppError::bad_request(code, format!("request body: {e}"))
+    })
+}

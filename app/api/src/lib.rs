@@ -1,0 +1,141 @@
+//! The roomcast HTTP API: create a room (Cloudflare live input + on-chain registration), watch it,
+//! change it, end it. See `ARCHITECTURE.md` for the big picture and the README for the contract.
+
+pub mod auth;
+mod cache;
+pub mod config;
+pub mod error;
+mod extract;
+mod idempotency;
+mod rate_limit;
+mod rooms;
+mod routes;
+pub mod state;
+mod upstreams;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
+
+pub use config::ServeArgs;
+pub use routes::app;
+
+use crate::auth::AuthConfig;
+use crate::cache::RoomCache;
+use crate::idempotency::IdempotencyStore;
+use crate::rate_limit::CreateLimits;
+use crate::state::{AppState, EmbeddedInfo, PublicInfo, Settings};
+use crate::upstreams::Upstreams;
+
+/// How far a signed request's timestamp may be from the server's clock.
+const MAX_SIGNATURE_SKEW: Duration = Duration::from_secs(300);
+/// How long creates in flight may take to finish once shutdown starts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How long `broadcasting` may be stale when no webhook updates it.
+const BROADCAST_CACHE_TTL: Duration = Duration::from_secs(5);
+const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// `roomcast serve`: connects upstreams (or embeds them), serves until Ctrl-C/SIGTERM, then lets
+/// in-flight creates finish.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (cloudflare_mode, chain_mode) = args.modes().map_err(anyhow::Error::msg)?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local_addr = listener.local_addr()?;
+
+    let upstreams = Upstreams::connect(&args, cloudflare_mode, chain_mode).await?;
+    upstreams.check_registry().await?;
+
+    let webhook_secret = match (&upstreams.emulator, &args.cloudflare_webhook_secret) {
+        (_, Some(secret)) => Some(secret.clone()),
+        (Some(_), None) => Some(upstreams::random_secret()),
+        (None, None) => None,
+    };
+    if let (Some(emulator), Some(secret)) = (&upstreams.emulator, &webhook_secret) {
+        emulator.set_webhook(Some(roomcast_stream::emulator::WebhookTarget {
+            url: format!("http://{local_addr}/api/webhooks/cloudflare"),
+            secret: Some(secret.clone()),
+        }));
+    }
+
+    let info = PublicInfo {
+        program_id: upstreams.chain.program_id().to_string(),
+        registry: upstreams.registry.to_string(),
+        registrar: upstreams.chain.signer_pubkey().to_string(),
+        rpc_url: upstreams.rpc_url.clone(),
+        cloudflare_customer_code: upstreams.customer_code.clone(),
+        embedded: EmbeddedInfo { chain: upstreams.node.is_some(), cloudflare: upstreams.emulator.is_some() },
+    };
+    let tasks = TaskTracker::new();
+    let state = Arc::new(AppState {
+        settings: Settings {
+            max_body_bytes: args.max_body_bytes,
+            delete_recording_after_days: args.delete_recording_after_days,
+            request_timeout: Duration::from_secs(args.request_timeout_secs),
+            webhook_secret,
+        },
+        stream: upstreams.stream.clone(),
+        chain: upstreams.chain.clone(),
+        registry: upstreams.registry,
+        rooms: RoomCache::new(args.room_cache_ttl(), BROADCAST_CACHE_TTL),
+        idempotency: IdempotencyStore::new(IDEMPOTENCY_TTL),
+        auth: AuthConfig::new(args.operator_key.clone(), MAX_SIGNATURE_SKEW),
+        create_limits: CreateLimits::new(args.create_rate_per_minute),
+        tasks: tasks.clone(),
+        info: info.clone(),
+    });
+
+    print_banner(local_addr, &info, &upstreams, args.operator_key.is_some());
+    let router = app(state, &args.cors_origins);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(roomcast_localnet::shutdown_signal())
+        .await
+        .context("serving the API")?;
+
+    tracing::info!("shutting down: waiting for in-flight creates");
+    tasks.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {
+        tracing::warn!("in-flight creates did not finish within {SHUTDOWN_GRACE:?}");
+    }
+    upstreams.shutdown().await;
+    Ok(())
+}
+
+fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, operator: bool) {
+    println!("roomcast API listening on http://{addr}");
+    let chain_kind = if info.embedded.chain { "embedded local node" } else { "cluster" };
+    println!("Solana RPC ({chain_kind}): {}", info.rpc_url);
+    println!("Program id: {}", info.program_id);
+    println!("Registry: {}", info.registry);
+    println!("Registrar: {}", info.registrar);
+    match &upstreams.emulator {
+        Some(emulator) => {
+            println!("Cloudflare Stream (embedded emulator): {}", emulator.api_base_url());
+            println!("Stream emulator control: {}/__emulator", emulator.delivery_base_url());
+        }
+        None => println!("Cloudflare Stream: account API ({})", info.cloudflare_customer_code),
+    }
+    println!("Operator key: {}", if operator { "configured" } else { "not configured (host signatures only)" });
+}
+
+/// Initializes logging (`--log-format json` for structured logs). Never logs request bodies.
+pub fn init_tracing(format: config::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        config::LogFormat::Json => builder.json().try_init(),
+        config::LogFormat::Text => builder.try_init(),
+    };
+}
+

@@ -1,0 +1,37 @@
+//! Per-IP and per-host limits on room creation (each create costs a live input and rent).
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use roomcast_chain::Pubkey;
+
+use crate::error::AppError;
+
+pub struct CreateLimits {
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    per_host: DefaultKeyedRateLimiter<Pubkey>,
+}
+
+impl CreateLimits {
+    /// `per_minute` creates per IP and per host, with bursts of the same size.
+    pub fn new(per_minute: NonZeroU32) -> Self {
+        let quota = Quota::per_minute(per_minute);
+        CreateLimits { per_ip: RateLimiter::keyed(quota), per_host: RateLimiter::keyed(quota) }
+    }
+
+    pub fn check(&self, ip: IpAddr, host: &Pubkey) -> Result<(), AppError> {
+        let clock = DefaultClock::default();
+        for outcome in [self.per_ip.check_key(&ip), self.per_host.check_key(host)] {
+            if let Err(not_until) = outcome {
+                let wait: Duration = not_until.wait_time_from(clock.now());
+                return Err(AppError::RateLimited {
+                    message: "too many rooms created; slow down".into(),
+                    retry_after_secs: wait.as_secs().max(1),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,251 @@
+//! Room operations: the two-sided (Cloudflare + chain) workflows behind the routes.
+use std::str::FromStr;
+
+use roomcast_chain::{is_session_id, NewRoom, Pubkey, Room, RoomStatus};
+use roomcast_stream::client::{CreateLiveInput, LiveInput, Recording};
+use serde_json::json;
+
+use crate::auth::Principal;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::views::*;
+
+/// Marks live inputs roomcast created, so the reconciler never touches anyone else's.
+pub const META_TAG_KEY: &str = "roomcast";
+pub const META_TAG_VALUE: &str = "v1";
+
+/// Longest title, in bytes of UTF-8 (the program's bound).
+pub const MAX_TITLE_BYTES: usize = roomcast_chain::MAX_TITLE_LEN as usize;
+
+pub fn validate_title(title: &str) -> AppResult<()> {
+    if title.trim().is_empty() {
+        return Err(AppError::bad_request("invalid_title", "title must not be empty"));
+    }
+    if title.len() > MAX_TITLE_BYTES {
+        return Err(AppError::bad_request(
+            "invalid_title",
+            format!("title is {} bytes; at most {MAX_TITLE_BYTES} bytes of UTF-8 are allowed", title.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// A room named by its PDA (base58) or its session id (32 lowercase hex).
+pub fn room_address(state: &AppState, id: &str) -> AppResult<Pubkey> {
+    if is_session_id(id) {
+        return Ok(state.chain.room_address(&state.registry, id));
+    }
+    Pubkey::from_str(id).map_err(|_| {
+        AppError::bad_request("invalid_room_id", "a room is named by its address (base58) or its session id (32 lowercase hex)")
+    })
+}
+
+/// Reads a room through the cache (viewers) or straight from the chain (`fresh`, for writes).
+pub async fn load_room(state: &AppState, address: &Pubkey, fresh: bool) -> AppResult<Room> {
+    let cached = if fresh { None } else { state.rooms.room(address) };
+    let room = match cached {
+        Some(room) => room,
+        None => {
+            let room = state.chain.room(address).await.map_err(AppError::from_chain)?;
+            state.rooms.put_room(*address, room.clone());
+            room
+        }
+    };
+    let room = room.ok_or_else(|| AppError::NotFound("no such room".into()))?;
+    if room.registry != state.registry {
+        return Err(AppError::NotFound("no such room in this registry".into()));
+    }
+    Ok(room)
+}
+
+/// The public view a viewer gets; 410 once the room has ended.
+pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<LivestreamResponse> {
+    let room = load_room(state, address, false).await?;
+    if room.status == RoomStatus::Ended {
+        return Err(AppError::Gone("this room has ended and can no longer be watched".into()));
+    }
+    let broadcasting = broadcasting(state, &room.session_id).await;
+    Ok(LivestreamResponse {
+        session_id_legacy: room.session_id.clone(),
+        playback: state.stream.playback_urls(&room.session_id),
+        fields: RoomFields::new(address, &room),
+        broadcasting,
+    })
+}
+
+/// Whether the encoder is live: from webhooks or the public `lifecycle` endpoint, cached.
+async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
+    if let Some(live) = state.rooms.broadcasting(session_id) {
+        return Some(live);
+    }
+    match state.stream.lifecycle(session_id).await {
+        Ok(lifecycle) => {
+            state.rooms.put_broadcasting(session_id, lifecycle.live);
+            Some(lifecycle.live)
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "lifecycle lookup failed");
+            None
+        }
+    }
+}
+
+/// The host a create acts for: the signing wallet, or the `host` an operator names.
+pub fn create_host(principal: &Principal, requested: Option<&str>) -> AppResult<Pubkey> {
+    let requested = requested
+        .map(|h| Pubkey::from_str(h).map_err(|_| AppError::bad_request("invalid_host", "host must be a base58 wallet address")))
+        .transpose()?;
+    match (principal, requested) {
+        (Principal::Host(wallet), None) => Ok(*wallet),
+        (Principal::Host(wallet), Some(host)) if host == *wallet => Ok(host),
+        (Principal::Host(_), Some(_)) => Err(AppError::Forbidden("a wallet can only create rooms it hosts".into())),
+        (Principal::Operator, Some(host)) => Ok(host),
+        (Principal::Operator, None) => Err(AppError::bad_request("host_required", "the operator must name the room's host")),
+    }
+}
+
+/// Creates the live input, then registers the room on-chain; if registration fails the live input is
+/// deleted again, so neither side is left with an orphan.
+pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<CreateResponse> {
+    let input = state
+        .stream
+        .create_live_input(&CreateLiveInput {
+            meta: Some(json!({
+                "name": title,
+                META_TAG_KEY: META_TAG_VALUE,
+                "registry": state.registry.to_string(),
+                "host": host.to_string(),
+            })),
+            recording: Some(Recording::automatic()),
+            delete_recording_after_days: Some(state.settings.delete_recording_after_days),
+            default_creator: Some(host.to_string()),
+            enabled: Some(true),
+        })
+        .await
+        .map_err(AppError::from_stream)?;
+
+    let registered = match ingest_details(&input) {
+        Ok(ingest) => state
+            .chain
+            .create_room(
+                state.registry,
+                NewRoom { session_id: input.uid.clone(), ingest_url: ingest.rtmps.url.clone(), title, host },
+            )
+            .await
+            .map(|(room, sig)| (ingest, room, sig))
+            .map_err(AppError::from_chain),
+        Err(e) => Err(e),
+    };
+    let (ingest, address, signature) = match registered {
+        Ok(ok) => ok,
+        Err(err) => {
+            if let Err(delete_err) = state.stream.delete_live_input(&input.uid).await {
+                // The reconciler deletes tagged inputs without a room after a grace period.
+                tracing::error!(session_id = %input.uid, error = %delete_err, "could not delete the live input of a failed create");
+            }
+            return Err(err);
+        }
+    };
+    state.rooms.invalidate(&address);
+    let room = load_room(state, &address, true).await?;
+    tracing::info!(room = %address, session_id = %room.session_id, host = %host, "room created");
+    Ok(CreateResponse {
+        session_id_legacy: room.session_id.clone(),
+        ingest_url_legacy: ingest.rtmps.url.clone(),
+        stream_key: ingest.rtmps.stream_key.clone(),
+        playback: state.stream.playback_urls(&room.session_id),
+        fields: RoomFields::new(&address, &room),
+        ingest,
+        signature: signature.to_string(),
+    })
+}
+
+/// Loads a room for a change by `principal`: 404 unknown, 410 ended, 403 not theirs.
+pub async fn load_for_change(state: &AppState, principal: &Principal, address: &Pubkey) -> AppResult<Room> {
+    let room = load_room(state, address, true).await?;
+    if !principal.may_act_for(&room.host) {
+        return Err(AppError::Forbidden("only the room's host or the operator may change this room".into()));
+    }
+    if room.status == RoomStatus::Ended {
+        return Err(AppError::Gone("this room has ended".into()));
+    }
+    Ok(room)
+}
+
+pub async fn update_title(state: &AppState, principal: &Principal, address: &Pubkey, title: String) -> AppResult<RoomChangeResponse> {
+    validate_title(&title)?;
+    load_for_change(state, principal, address).await?;
+    let signature = state
+        .chain
+        .update_room(state.registry, *address, title)
+        .await
+        .map_err(AppError::from_chain)?;
+    state.rooms.invalidate(address);
+    let room = load_room(state, address, true).await?;
+    Ok(RoomChangeResponse {
+        session_id_legacy: room.session_id.clone(),
+        fields: RoomFields::new(address, &room),
+        signature: signature.to_string(),
+        live_input_disabled: None,
+    })
+}
+
+/// Ends the room on-chain (the source of truth), then disables its live input so the broadcast stops.
+pub async fn end(state: &AppState, principal: &Principal, address: &Pubkey) -> AppResult<RoomChangeResponse> {
+    let room = load_for_change(state, principal, address).await?;
+    let signature = state
+        .chain
+        .end_room(state.registry, *address)
+        .await
+        .map_err(AppError::from_chain)?;
+    state.rooms.invalidate(address);
+    let disabled = disable_input(state, &room.session_id).await;
+    let room = load_room(state, address, true).await?;
+    tracing::info!(room = %address, session_id = %room.session_id, "room ended");
+    Ok(RoomChangeResponse {
+        session_id_legacy: room.session_id.clone(),
+        fields: RoomFields::new(address, &room),
+        signature: signature.to_string(),
+        live_input_disabled: Some(disabled),
+    })
+}
+
+/// Disables a live input; a failure is logged and left to the reconciler.
+pub async fn disable_input(state: &AppState, session_id: &str) -> bool {
+    match state.stream.set_enabled(session_id, false).await {
+        Ok(_) => {
+            state.rooms.put_broadcasting(session_id, false);
+            true
+        }
+        Err(e) => {
+            tracing::warn!(session_id = %session_id, error = %e, "could not disable the live input of an ended room");
+            false
+        }
+    }
+}
+
+pub async fn rotate_key(state: &AppState, principal: &Principal, address: &Pubkey) -> AppResult<RotateKeyResponse> {
+    let room = load_for_change(state, principal, address).await?;
+    let input = state.stream.rotate_keys(&room.session_id).await.map_err(AppError::from_stream)?;
+    let ingest = ingest_details(&input)?;
+    tracing::info!(room = %address, "stream key rotated");
+    Ok(RotateKeyResponse {
+        session_id_legacy: room.session_id.clone(),
+        ingest_url_legacy: ingest.rtmps.url.clone(),
+        stream_key: ingest.rtmps.stream_key.clone(),
+        room: address.to_string(),
+        ingest,
+    })
+}
+
+fn ingest_details(input: &LiveInput) -> AppResult<IngestDetails> {
+    let rtmps = input
+        .rtmps
+        .as_ref()
+        .ok_or_else(|| AppError::BadGateway { code: "cloudflare_error", message: "Cloudflare returned a live input without RTMPS credentials".into() })?;
+    Ok(IngestDetails {
+        rtmps: RtmpsIngest { url: rtmps.url.clone(), stream_key: rtmps.stream_key.clone() },
+        srt: input.srt.as_ref().map(|s| SrtIngest { url: s.url.clone(), stream_id: s.stream_id.clone(), passphrase: s.passphrase.clone() }),
+        webrtc: input.web_rtc.as_ref().map(|w| WebRtcIngest { url: w.url.clone() }),
+    })
+}

@@ -1,0 +1,59 @@
+//! Shared state of the API: upstream clients, caches, auth and limits.
+use std::sync::Arc;
+use std::time::Duration;
+
+use roomcast_chain::{Pubkey, RoomcastChain};
+use roomcast_stream::client::StreamClient;
+use secrecy::SecretString;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::AuthConfig;
+use crate::cache::RoomCache;
+use crate::idempotency::IdempotencyStore;
+use crate::rate_limit::CreateLimits;
+
+pub struct Settings {
+    pub max_body_bytes: usize,
+    pub delete_recording_after_days: u32,
+    pub request_timeout: Duration,
+    /// `cf-webhook-auth` secret for Cloudflare live notifications; `None` disables the webhook.
+    pub webhook_secret: Option<SecretString>,
+}
+
+/// What `GET /api/info` tells a frontend, so its wallet talks to the same chain.
+#[derive(Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicInfo {
+    pub program_id: String,
+    pub registry: String,
+    pub registrar: String,
+    pub rpc_url: String,
+    pub cloudflare_customer_code: String,
+    pub embedded: EmbeddedInfo,
+}
+
+#[derive(Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmbeddedInfo {
+    /// True when the local node runs inside this server.
+    pub chain: bool,
+    /// True when the Stream emulator runs inside this server.
+    pub cloudflare: bool,
+}
+
+pub struct AppState {
+    pub settings: Settings,
+    pub stream: StreamClient,
+    /// Signs as the registry's registrar.
+    pub chain: RoomcastChain,
+    pub registry: Pubkey,
+    pub rooms: RoomCache,
+    pub idempotency: IdempotencyStore,
+    pub auth: AuthConfig,
+    pub create_limits: CreateLimits,
+    /// Work that must finish even if the client goes away (creates), awaited on shutdown.
+    pub tasks: TaskTracker,
+    pub info: PublicInfo,
+}
+
+pub type SharedState = Arc<AppState>;

@@ -1,0 +1,123 @@
+//! Connects the two upstreams: real Cloudflare and a real cluster when configured, otherwise the
+//! embedded Stream emulator and local Solana node (same HTTP/JSON-RPC code path either way).
+use std::time::Duration;
+
+use anyhow::Context;
+use rand::RngCore;
+use roomcast_chain::{Keypair, Pubkey, RoomcastChain};
+use roomcast_localnet::{LocalNode, NodeOptions};
+use roomcast_stream::client::{StreamClient, StreamConfig};
+use roomcast_stream::emulator::{Emulator, EmulatorHandle, EmulatorOptions};
+use secrecy::SecretString;
+
+use crate::config::{ChainMode, CloudflareMode, ServeArgs};
+
+/// Lamports the embedded registrar starts with (pays rent and fees).
+const EMBEDDED_REGISTRAR_LAMPORTS: u64 = 1_000 * 1_000_000_000;
+
+pub struct Upstreams {
+    pub stream: StreamClient,
+    pub customer_code: String,
+    pub chain: RoomcastChain,
+    pub registry: Pubkey,
+    pub rpc_url: String,
+    /// Present in embedded mode; kept alive for the server's lifetime.
+    pub emulator: Option<EmulatorHandle>,
+    pub node: Option<LocalNode>,
+}
+
+impl Upstreams {
+    pub async fn connect(args: &ServeArgs, cloudflare: CloudflareMode, chain: ChainMode) -> anyhow::Result<Upstreams> {
+        let (stream, customer_code, emulator) = match cloudflare {
+            CloudflareMode::Remote { account_id, api_token, customer_code, api_url, delivery_url } => {
+                let mut config = StreamConfig::new(account_id, api_token, customer_code.clone());
+                if let Some(url) = api_url {
+                    config.api_base_url = url;
+                }
+                config.delivery_base_url = delivery_url;
+                (StreamClient::new(config).context("Cloudflare settings")?, customer_code, None)
+            }
+            CloudflareMode::Embedded => {
+                let token = SecretString::from(random_hex(16));
+                let account = random_hex(16);
+                let emulator = Emulator::start(EmulatorOptions::new(account.clone(), token.clone()))
+                    .await
+                    .context("starting the embedded Stream emulator")?;
+                let mut config = StreamConfig::new(account, token, emulator.customer_code());
+                config.api_base_url = emulator.api_base_url();
+                config.delivery_base_url = Some(emulator.delivery_base_url());
+                let code = emulator.customer_code().to_string();
+                (StreamClient::new(config)?, code, Some(emulator))
+            }
+        };
+
+        let (chain, registry, rpc_url, node) = match chain {
+            ChainMode::Remote { rpc_url, registrar_keypair } => {
+                let registrar = roomcast_localnet::keypair_file::read(&registrar_keypair)
+                    .context("ROOMCAST_REGISTRAR_KEYPAIR")?;
+                let client = RoomcastChain::new(&rpc_url, registrar, args.program_id)?;
+                let registry = args.registry.unwrap_or_else(|| client.registry_address(&client.signer_pubkey()));
+                (client, registry, rpc_url, None)
+            }
+            ChainMode::Embedded => {
+                let node = LocalNode::start(NodeOptions::default()).await.context("starting the embedded Solana node")?;
+                let rpc_url = node.rpc_url();
+                let registrar = Keypair::new();
+                let client = RoomcastChain::new(&rpc_url, registrar, node.program_id())?;
+                let sig = client
+                    .rpc()
+                    .request_airdrop(&client.signer_pubkey(), EMBEDDED_REGISTRAR_LAMPORTS)
+                    .await
+                    .context("funding the embedded registrar")?;
+                tracing::debug!(%sig, "registrar funded");
+                // The registrar administers its own registry in embedded mode.
+                let (registry, _) = client
+                    .initialize_registry(client.signer_pubkey())
+                    .await
+                    .context("initializing the embedded registry")?;
+                (client, registry, rpc_url, Some(node))
+            }
+        };
+        Ok(Upstreams { stream, customer_code, chain, registry, rpc_url, emulator, node })
+    }
+
+    /// Checks that the registry exists and names this server's key as registrar.
+    pub async fn check_registry(&self) -> anyhow::Result<()> {
+        let registry = tokio::time::timeout(Duration::from_secs(10), self.chain.registry(&self.registry))
+            .await
+            .context("timed out reading the registry from SOLANA_RPC_URL")?
+            .with_context(|| format!("cannot read registry {} from the RPC node", self.registry))?
+            .with_context(|| format!("registry {} does not exist (run `roomcast registry init` or migrations/deploy.ts)", self.registry))?;
+        anyhow::ensure!(
+            registry.registrar == self.chain.signer_pubkey(),
+            "registry {} names registrar {}, but ROOMCAST_REGISTRAR_KEYPAIR is {}",
+            self.registry,
+            registry.registrar,
+            self.chain.signer_pubkey()
+        );
+        Ok(())
+    }
+
+    pub async fn shutdown(self) {
+        if let Some(node) = self.node {
+            if let Err(e) = node.shutdown().await {
+                tracing::warn!(error = %e, "embedded node shutdown");
+            }
+        }
+        if let Some(emulator) = self.emulator {
+            emulator.shutdown().await;
+        }
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// A random secret for the embedded emulator's webhook.
+pub fn random_secret() -> SecretString {
+    SecretString::from(random_hex(24))
+}
+

@@ -1,0 +1,129 @@
+//! Response bodies. The original contract's keys (`SessionID`, `IngestURL`, `StreamKey`,
+//! `playback.hls`, `playback.dash`) are kept exactly; everything else is camelCase.
+use roomcast_chain::view::status_name;
+use roomcast_chain::{Pubkey, Room};
+use roomcast_stream::client::PlaybackUrls;
+use serde::Serialize;
+
+/// Public fields of a room: never a secret.
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomFields {
+    pub room: String,
+    pub registry: String,
+    pub session_id: String,
+    pub title: String,
+    pub host: String,
+    pub status: &'static str,
+    pub ingest_url: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub live_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+impl RoomFields {
+    pub fn new(address: &Pubkey, room: &Room) -> Self {
+        RoomFields {
+            room: address.to_string(),
+            registry: room.registry.to_string(),
+            session_id: room.session_id.clone(),
+            title: room.title.clone(),
+            host: room.host.to_string(),
+            status: status_name(room.status),
+            ingest_url: room.ingest_url.clone(),
+            created_at: room.created_at,
+            updated_at: room.updated_at,
+            live_at: room.live_at,
+            ended_at: room.ended_at,
+        }
+    }
+}
+
+/// RTMPS, SRT and WebRTC (WHIP) publish details: for the host only.
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestDetails {
+    pub rtmps: RtmpsIngest,
+    pub srt: Option<SrtIngest>,
+    pub webrtc: Option<WebRtcIngest>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct RtmpsIngest {
+    pub url: String,
+    pub stream_key: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct SrtIngest {
+    pub url: String,
+    pub stream_id: String,
+    pub passphrase: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct WebRtcIngest {
+    pub url: String,
+}
+
+/// `POST /api/create` → 201.
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateResponse {
+    #[serde(rename = "SessionID")]
+    pub session_id_legacy: String,
+    #[serde(rename = "IngestURL")]
+    pub ingest_url_legacy: String,
+    #[serde(rename = "StreamKey")]
+    pub stream_key: String,
+    #[serde(flatten)]
+    pub fields: RoomFields,
+    pub ingest: IngestDetails,
+    pub playback: PlaybackUrls,
+    /// Signature of the create_room transaction.
+    pub signature: String,
+}
+
+/// `GET /api/livestream` and `GET /api/rooms/{room}`.
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct LivestreamResponse {
+    #[serde(rename = "SessionID")]
+    pub session_id_legacy: String,
+    #[serde(flatten)]
+    pub fields: RoomFields,
+    /// Whether an encoder is broadcasting right now (`null` when Cloudflare could not say).
+    pub broadcasting: Option<bool>,
+    pub playback: PlaybackUrls,
+}
+
+/// `PATCH`/`end` responses: the room after the change and the transaction that changed it.
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomChangeResponse {
+    #[serde(rename = "SessionID")]
+    pub session_id_legacy: String,
+    #[serde(flatten)]
+    pub fields: RoomFields,
+    pub signature: String,
+    /// For `end`: whether the live input was disabled at Cloudflare (the reconciler retries if not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_input_disabled: Option<bool>,
+}
+
+/// `POST /api/rooms/{room}/rotate-key` → the new publish credentials.
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct RotateKeyResponse {
+    #[serde(rename = "SessionID")]
+    pub session_id_legacy: String,
+    #[serde(rename = "IngestURL")]
+    pub ingest_url_legacy: String,
+    #[serde(rename = "StreamKey")]
+    pub stream_key: String,
+    pub room: String,
+    pub ingest: IngestDetails,
+}
