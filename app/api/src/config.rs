@@ -69,6 +69,12 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ROOMCAST_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
     pub max_body_bytes: usize,
+    /// Seconds between reconciler passes (0 disables the background reconciler).
+    #[arg(long, env = "ROOMCAST_RECONCILE_INTERVAL_SECS", default_value_t = 30)]
+    pub reconcile_interval_secs: u64,
+    /// Age (seconds) at which a roomcast-tagged live input with no room is deleted as an orphan.
+    #[arg(long, env = "ROOMCAST_ORPHAN_GRACE_SECS", default_value_t = 600)]
+    pub orphan_grace_secs: u64,
     /// Log format.
     #[arg(long, env = "ROOMCAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -7,12 +7,17 @@ pub mod config;
 pub mod error;
 mod extract;
 mod idempotency;
+pub mod live;
+mod listing;
+pub mod metrics;
 mod rate_limit;
+pub mod reconciler;
 mod rooms;
 mod routes;
 pub mod state;
 mod upstreams;
 pub mod views;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -72,6 +77,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         cloudflare_customer_code: upstreams.customer_code.clone(),
         embedded: EmbeddedInfo { chain: upstreams.node.is_some(), cloudflare: upstreams.emulator.is_some() },
     };
+    metrics::handle();
     let tasks = TaskTracker::new();
     let state = Arc::new(AppState {
         settings: Settings {
@@ -79,11 +85,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             delete_recording_after_days: args.delete_recording_after_days,
             request_timeout: Duration::from_secs(args.request_timeout_secs),
             webhook_secret,
+            reconciler: reconciler::ReconcilerConfig {
+                interval: Duration::from_secs(args.reconcile_interval_secs),
+                orphan_grace: Duration::from_secs(args.orphan_grace_secs),
+            },
         },
         stream: upstreams.stream.clone(),
         chain: upstreams.chain.clone(),
         registry: upstreams.registry,
         rooms: RoomCache::new(args.room_cache_ttl(), BROADCAST_CACHE_TTL),
+        live: Default::default(),
         idempotency: IdempotencyStore::new(IDEMPOTENCY_TTL),
         auth: AuthConfig::new(args.operator_key.clone(), MAX_SIGNATURE_SKEW),
         create_limits: CreateLimits::new(args.create_rate_per_minute),
@@ -92,12 +103,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
 
     print_banner(local_addr, &info, &upstreams, args.operator_key.is_some());
+    let stop_background = tokio_util::sync::CancellationToken::new();
+    reconciler::spawn(state.clone(), state.settings.reconciler, stop_background.clone());
     let router = app(state, &args.cors_origins);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(roomcast_localnet::shutdown_signal())
         .await
         .context("serving the API")?;
 
+    stop_background.cancel();
     tracing::info!("shutting down: waiting for in-flight creates");
     tasks.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {

@@ -64,8 +64,10 @@ pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<Livestr
     if room.status == RoomStatus::Ended {
         return Err(AppError::Gone("this room has ended and can no longer be watched".into()));
     }
+    state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
     Ok(LivestreamResponse {
+        broadcast: state.live.get(&room.session_id),
         session_id_legacy: room.session_id.clone(),
         playback: state.stream.playback_urls(&room.session_id),
         fields: RoomFields::new(address, &room),
@@ -74,7 +76,10 @@ pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<Livestr
 }
 
 /// Whether the encoder is live: from webhooks or the public `lifecycle` endpoint, cached.
-async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
+pub async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
+    if let Some(known) = state.live.get(session_id) {
+        return Some(known.state == crate::live::Phase::Live);
+    }
     if let Some(live) = state.rooms.broadcasting(session_id) {
         return Some(live);
     }

@@ -10,6 +10,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::AuthConfig;
 use crate::cache::RoomCache;
 use crate::idempotency::IdempotencyStore;
+use crate::live::LiveStates;
 use crate::rate_limit::CreateLimits;
 
 pub struct Settings {
@@ -18,6 +19,7 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// `cf-webhook-auth` secret for Cloudflare live notifications; `None` disables the webhook.
     pub webhook_secret: Option<SecretString>,
+    pub reconciler: crate::reconciler::ReconcilerConfig,
 }
 
 /// What `GET /api/info` tells a frontend, so its wallet talks to the same chain.
@@ -48,6 +50,8 @@ pub struct AppState {
     pub chain: RoomcastChain,
     pub registry: Pubkey,
     pub rooms: RoomCache,
+    /// Encoder state per session id, from notifications and the reconciler.
+    pub live: LiveStates,
     pub idempotency: IdempotencyStore,
     pub auth: AuthConfig,
     pub create_limits: CreateLimits,

@@ -97,6 +97,9 @@ pub struct LivestreamResponse {
     pub fields: RoomFields,
     /// Whether an encoder is broadcasting right now (`null` when Cloudflare could not say).
     pub broadcasting: Option<bool>,
+    /// The encoder's last reported state (with Cloudflare's error and a fix for the host), once
+    /// Cloudflare has notified one.
+    pub broadcast: Option<crate::live::Broadcast>,
     pub playback: PlaybackUrls,
 }
 

@@ -292,11 +292,8 @@ impl RoomcastChain {
                 &[status as u8],
             )));
         }
-        let mut rooms: Vec<RoomRecord> = self
-            .program
-            .accounts::<Room>(filters)
-            .await
-            .map_err(ChainError::from_client)?
+        let found = self.program.accounts::<Room>(filters).await.map_err(ChainError::from_client);
+        let mut rooms: Vec<RoomRecord> = record("get_program_accounts", found)?
             .into_iter()
             .map(|(address, room)| RoomRecord { address, room })
             .collect();
@@ -309,11 +306,13 @@ impl RoomcastChain {
         &self,
         address: &Pubkey,
     ) -> Result<Option<T>, ChainError> {
-        let response = self
-            .rpc
-            .get_account_with_commitment(address, CommitmentConfig::confirmed())
-            .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))?;
+        let response = record(
+            "get_account_info",
+            self.rpc
+                .get_account_with_commitment(address, CommitmentConfig::confirmed())
+                .await
+                .map_err(|e| ChainError::Rpc(e.to_string())),
+        )?;
         let Some(account) = response.value else {
             return Ok(None);
         };
@@ -332,16 +331,33 @@ impl RoomcastChain {
         args: impl anchor_lang::InstructionData,
     ) -> Result<Signature, ChainError> {
         let request = self.program.request().accounts(accounts).args(args);
-        match tokio::time::timeout(self.confirm_timeout, request.send()).await {
+        let result = match tokio::time::timeout(self.confirm_timeout, request.send()).await {
             Ok(result) => result.map_err(ChainError::from_client),
             Err(_) => Err(ChainError::ConfirmationTimeout(self.confirm_timeout)),
-        }
+        };
+        record("send_transaction", result)
     }
 
     /// Direct access to the JSON-RPC client for callers that need more (airdrops in tests).
     pub fn rpc(&self) -> &RpcClient {
         &self.rpc
     }
+}
+
+/// Counts one call to the RPC node by operation and outcome (a program error is still an answer).
+fn record<T>(operation: &'static str, result: Result<T, ChainError>) -> Result<T, ChainError> {
+    let outcome = match &result {
+        Ok(_) | Err(ChainError::Program { .. }) => "ok",
+        Err(_) => "error",
+    };
+    metrics::counter!(
+        "roomcast_upstream_requests_total",
+        "upstream" => "solana_rpc",
+        "operation" => operation,
+        "outcome" => outcome,
+    )
+    .increment(1);
+    result
 }
 
 /// Websocket URL a Solana client would derive (port + 1); unused here but required by anchor-client.

@@ -1,4 +1,5 @@
 //! The router: every route, the JSON fallbacks, and the tower-http layers.
+mod admin;
 mod create;
 mod info;
 mod rooms;
@@ -28,12 +29,16 @@ pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
         .route("/api/create", post(create::create))
         .route("/api/livestream", get(rooms::livestream))
         .route("/api/end", post(rooms::end_by_session))
+        .route("/api/rooms", get(crate::listing::list))
         .route("/api/rooms/{room}", get(rooms::show).patch(rooms::update))
         .route("/api/rooms/{room}/end", post(rooms::end))
         .route("/api/rooms/{room}/rotate-key", post(rooms::rotate_key))
         .route("/api/info", get(info::info))
+        .route("/api/admin/reconcile", post(admin::reconcile))
+        .route("/api/webhooks/cloudflare", post(crate::webhooks::cloudflare))
         .route("/healthz", get(info::healthz))
         .route("/readyz", get(info::readyz))
+        .route("/metrics", get(crate::metrics::render))
         .fallback(|| async { AppError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async {
             AppError::BadRequest { code: "method_not_allowed", message: "method not allowed on this route".into() }
@@ -41,6 +46,7 @@ pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
+                .layer(axum::middleware::from_fn(crate::metrics::track))
                 .layer(cors(cors_origins))
                 .layer(HandleErrorLayer::new(|err: BoxError| async move {
                     if err.is::<tower::timeout::error::Elapsed>() {

@@ -288,7 +288,16 @@ impl StreamClient {
         let started = Instant::now();
         let mut attempt: u32 = 0;
         loop {
-            let err = match self.attempt(build()).await {
+            let outcome = self.attempt(build()).await;
+            // One sample per HTTP attempt (retries included): what Cloudflare actually saw.
+            metrics::counter!(
+                "roomcast_upstream_requests_total",
+                "upstream" => "cloudflare",
+                "operation" => op,
+                "outcome" => if outcome.is_ok() { "ok" } else { "error" },
+            )
+            .increment(1);
+            let err = match outcome {
                 Ok(ok) => {
                     tracing::debug!(
                         op,

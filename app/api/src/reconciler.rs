@@ -1,0 +1,128 @@
+//! Background reconciliation between the chain (source of truth) and Cloudflare:
+//! - rooms ended straight on-chain (a host's wallet) get their live input disabled;
+//! - live inputs roomcast created (tagged in `meta`) with no room after a grace period are deleted
+//!   (a create that died between the two sides);
+//! - the broadcast state of rooms viewers are watching is refreshed from the public `lifecycle`
+//!   endpoint, so a missed notification cannot leave it wrong.
+//!
+//! It never deletes or disables a live input roomcast did not create for this registry.
+use std::collections::HashMap;
+use std::time::Duration;
+
+use roomcast_chain::{RoomFilter, RoomStatus};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use crate::live::{Applied, Broadcast, Phase};
+use crate::rooms::{META_TAG_KEY, META_TAG_VALUE};
+use crate::state::{AppState, SharedState};
+
+#[derive(Debug, Clone, Copy)]
+pub struct ReconcilerConfig {
+    /// Time between passes; zero disables the background task.
+    pub interval: Duration,
+    /// How old an input without a room must be before it counts as an orphan.
+    pub orphan_grace: Duration,
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReconcileReport {
+    /// Live inputs disabled because their room ended.
+    pub disabled: Vec<String>,
+    /// Orphaned live inputs deleted.
+    pub deleted: Vec<String>,
+    /// Watched rooms whose broadcast state changed after checking `lifecycle`.
+    pub refreshed: Vec<String>,
+    /// Upstream failures (the next pass retries).
+    pub errors: Vec<String>,
+}
+
+pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationToken) {
+    if config.interval.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(config.interval) => {}
+            }
+            let report = reconcile_once(&state, config.orphan_grace).await;
+            if !(report.disabled.is_empty() && report.deleted.is_empty() && report.errors.is_empty()) {
+                tracing::info!(?report, "reconciled");
+            }
+        }
+    });
+}
+
+pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> ReconcileReport {
+    let mut report = ReconcileReport::default();
+    let ours = RoomFilter { registry: Some(state.registry), ..Default::default() };
+    let (inputs, rooms) = tokio::join!(state.stream.list_live_inputs(), state.chain.rooms(&ours));
+    let rooms = match rooms {
+        Ok(rooms) => rooms,
+        Err(e) => {
+            report.errors.push(format!("listing rooms: {e}"));
+            return report;
+        }
+    };
+    let by_session: HashMap<&str, RoomStatus> = rooms.iter().map(|r| (r.room.session_id.as_str(), r.room.status)).collect();
+    match inputs {
+        Ok(list) => {
+            let registry = state.registry.to_string();
+            let now = OffsetDateTime::now_utc();
+            for input in list.live_inputs {
+                let tagged = input.meta.get(META_TAG_KEY).and_then(|v| v.as_str()) == Some(META_TAG_VALUE)
+                    && input.meta.get("registry").and_then(|v| v.as_str()) == Some(registry.as_str());
+                match by_session.get(input.uid.as_str()) {
+                    Some(RoomStatus::Ended) if input.enabled => match state.stream.set_enabled(&input.uid, false).await {
+                        Ok(_) => {
+                            state.rooms.put_broadcasting(&input.uid, false);
+                            report.disabled.push(input.uid);
+                        }
+                        Err(e) => report.errors.push(format!("disabling {}: {e}", input.uid)),
+                    },
+                    None if tagged => {
+                        let created = input.created.as_deref().and_then(|c| OffsetDateTime::parse(c, &Rfc3339).ok());
+                        let old_enough = created.is_some_and(|c| now - c >= orphan_grace);
+                        if old_enough {
+                            match state.stream.delete_live_input(&input.uid).await {
+                                Ok(()) => report.deleted.push(input.uid),
+                                Err(e) => report.errors.push(format!("deleting orphan {}: {e}", input.uid)),
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Err(e) => report.errors.push(format!("listing live inputs: {e}")),
+    }
+
+    for session_id in state.rooms.watched() {
+        if by_session.get(session_id.as_str()) != Some(&RoomStatus::Created)
+            && by_session.get(session_id.as_str()) != Some(&RoomStatus::Live)
+        {
+            continue;
+        }
+        match state.stream.lifecycle(&session_id).await {
+            Ok(lifecycle) => {
+                state.rooms.put_broadcasting(&session_id, lifecycle.live);
+                let known_live = state.live.get(&session_id).map(|b| b.state == Phase::Live);
+                if known_live.is_some_and(|known| known != lifecycle.live) {
+                    let phase = if lifecycle.live { Phase::Live } else { Phase::Idle };
+                    let next = Broadcast { state: phase, updated_at: OffsetDateTime::now_utc(), error: None };
+                    if state.live.apply(&session_id, next) == Applied::Updated {
+                        report.refreshed.push(session_id);
+                    }
+                }
+            }
+            Err(e) => report.errors.push(format!("lifecycle of {session_id}: {e}")),
+        }
+    }
+    report
+}
