@@ -15,7 +15,7 @@ pub mod reconciler;
 mod rooms;
 mod routes;
 pub mod state;
-mod upstreams;
+pub mod upstreams;
 pub mod views;
 mod webhooks;
 
@@ -48,77 +48,112 @@ const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 /// `roomcast serve`: connects upstreams (or embeds them), serves until Ctrl-C/SIGTERM, then lets
 /// in-flight creates finish.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let (cloudflare_mode, chain_mode) = args.modes().map_err(anyhow::Error::msg)?;
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let local_addr = listener.local_addr()?;
+    let server = Server::start(args).await?;
+    server.print_banner();
+    roomcast_localnet::shutdown_signal().await;
+    server.shutdown().await
+}
 
-    let upstreams = Upstreams::connect(&args, cloudflare_mode, chain_mode).await?;
-    upstreams.check_registry().await?;
+/// A running API server with its upstreams (in-process; `serve` wraps it, tests drive it).
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: state::SharedState,
+    pub upstreams: Upstreams,
+    operator: bool,
+    stop: tokio_util::sync::CancellationToken,
+    http: tokio::task::JoinHandle<std::io::Result<()>>,
+}
 
-    let webhook_secret = match (&upstreams.emulator, &args.cloudflare_webhook_secret) {
-        (_, Some(secret)) => Some(secret.clone()),
-        (Some(_), None) => Some(upstreams::random_secret()),
-        (None, None) => None,
-    };
-    if let (Some(emulator), Some(secret)) = (&upstreams.emulator, &webhook_secret) {
-        emulator.set_webhook(Some(roomcast_stream::emulator::WebhookTarget {
-            url: format!("http://{local_addr}/api/webhooks/cloudflare"),
-            secret: Some(secret.clone()),
-        }));
-    }
+impl Server {
+    pub async fn start(args: ServeArgs) -> anyhow::Result<Server> {
+        let (cloudflare_mode, chain_mode) = args.modes().map_err(anyhow::Error::msg)?;
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let local_addr = listener.local_addr()?;
 
-    let info = PublicInfo {
-        program_id: upstreams.chain.program_id().to_string(),
-        registry: upstreams.registry.to_string(),
-        registrar: upstreams.chain.signer_pubkey().to_string(),
-        rpc_url: upstreams.rpc_url.clone(),
-        cloudflare_customer_code: upstreams.customer_code.clone(),
-        embedded: EmbeddedInfo { chain: upstreams.node.is_some(), cloudflare: upstreams.emulator.is_some() },
-    };
-    metrics::handle();
-    let tasks = TaskTracker::new();
-    let state = Arc::new(AppState {
-        settings: Settings {
-            max_body_bytes: args.max_body_bytes,
-            delete_recording_after_days: args.delete_recording_after_days,
-            request_timeout: Duration::from_secs(args.request_timeout_secs),
-            webhook_secret,
-            reconciler: reconciler::ReconcilerConfig {
-                interval: Duration::from_secs(args.reconcile_interval_secs),
-                orphan_grace: Duration::from_secs(args.orphan_grace_secs),
+        let upstreams = Upstreams::connect(&args, cloudflare_mode, chain_mode).await?;
+        upstreams.check_registry().await?;
+
+        let webhook_secret = match (&upstreams.emulator, &args.cloudflare_webhook_secret) {
+            (_, Some(secret)) => Some(secret.clone()),
+            (Some(_), None) => Some(upstreams::random_secret()),
+            (None, None) => None,
+        };
+        if let (Some(emulator), Some(secret)) = (&upstreams.emulator, &webhook_secret) {
+            emulator.set_webhook(Some(roomcast_stream::emulator::WebhookTarget {
+                url: format!("http://{local_addr}/api/webhooks/cloudflare"),
+                secret: Some(secret.clone()),
+            }));
+        }
+
+        let info = PublicInfo {
+            program_id: upstreams.chain.program_id().to_string(),
+            registry: upstreams.registry.to_string(),
+            registrar: upstreams.chain.signer_pubkey().to_string(),
+            rpc_url: upstreams.rpc_url.clone(),
+            cloudflare_customer_code: upstreams.customer_code.clone(),
+            embedded: EmbeddedInfo { chain: upstreams.node.is_some(), cloudflare: upstreams.emulator.is_some() },
+        };
+        metrics::handle();
+        let state = Arc::new(AppState {
+            settings: Settings {
+                max_body_bytes: args.max_body_bytes,
+                delete_recording_after_days: args.delete_recording_after_days,
+                request_timeout: Duration::from_secs(args.request_timeout_secs),
+                webhook_secret,
+                reconciler: reconciler::ReconcilerConfig {
+                    interval: Duration::from_secs(args.reconcile_interval_secs),
+                    orphan_grace: Duration::from_secs(args.orphan_grace_secs),
+                },
             },
-        },
-        stream: upstreams.stream.clone(),
-        chain: upstreams.chain.clone(),
-        registry: upstreams.registry,
-        rooms: RoomCache::new(args.room_cache_ttl(), BROADCAST_CACHE_TTL),
-        live: Default::default(),
-        idempotency: IdempotencyStore::new(IDEMPOTENCY_TTL),
-        auth: AuthConfig::new(args.operator_key.clone(), MAX_SIGNATURE_SKEW),
-        create_limits: CreateLimits::new(args.create_rate_per_minute),
-        tasks: tasks.clone(),
-        info: info.clone(),
-    });
+            stream: upstreams.stream.clone(),
+            chain: upstreams.chain.clone(),
+            registry: upstreams.registry,
+            rooms: RoomCache::new(args.room_cache_ttl(), BROADCAST_CACHE_TTL),
+            live: Default::default(),
+            idempotency: IdempotencyStore::new(IDEMPOTENCY_TTL),
+            auth: AuthConfig::new(args.operator_key.clone(), MAX_SIGNATURE_SKEW),
+            create_limits: CreateLimits::new(args.create_rate_per_minute),
+            tasks: TaskTracker::new(),
+            info,
+        });
 
-    print_banner(local_addr, &info, &upstreams, args.operator_key.is_some());
-    let stop_background = tokio_util::sync::CancellationToken::new();
-    reconciler::spawn(state.clone(), state.settings.reconciler, stop_background.clone());
-    let router = app(state, &args.cors_origins);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(roomcast_localnet::shutdown_signal())
-        .await
-        .context("serving the API")?;
-
-    stop_background.cancel();
-    tracing::info!("shutting down: waiting for in-flight creates");
-    tasks.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {
-        tracing::warn!("in-flight creates did not finish within {SHUTDOWN_GRACE:?}");
+        let stop = tokio_util::sync::CancellationToken::new();
+        reconciler::spawn(state.clone(), state.settings.reconciler, stop.clone());
+        let router = app(state.clone(), &args.cors_origins);
+        let http_stop = stop.clone();
+        let http = tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move { http_stop.cancelled().await })
+                .await
+        });
+        Ok(Server { addr: local_addr, state, upstreams, operator: args.operator_key.is_some(), stop, http })
     }
-    upstreams.shutdown().await;
-    Ok(())
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, lets in-flight ones and background creates finish, stops upstreams.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        match self.http.await {
+            Ok(result) => result.context("serving the API")?,
+            Err(e) => tracing::error!(error = %e, "server task failed"),
+        }
+        tracing::info!("shutting down: waiting for in-flight creates");
+        self.state.tasks.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.state.tasks.wait()).await.is_err() {
+            tracing::warn!("in-flight creates did not finish within {SHUTDOWN_GRACE:?}");
+        }
+        self.upstreams.shutdown().await;
+        Ok(())
+    }
+
+    pub fn print_banner(&self) {
+        print_banner(self.addr, &self.state.info, &self.upstreams, self.operator);
+    }
 }
 
 fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, operator: bool) {
