@@ -9,6 +9,7 @@ mod extract;
 mod idempotency;
 pub mod live;
 mod listing;
+pub mod openapi;
 pub mod metrics;
 mod rate_limit;
 pub mod reconciler;

@@ -21,14 +21,20 @@ pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 
 #[derive(Deserialize)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `created`, `live` or `ended`.
     status: Option<String>,
+    /// Host wallet (base58).
     host: Option<String>,
+    /// Page size, 1..=100 (default 20).
     limit: Option<String>,
+    /// `nextCursor` of the previous page.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomListItem {
     #[serde(rename = "SessionID")]
@@ -39,10 +45,11 @@ pub struct RoomListItem {
     pub broadcasting: Option<bool>,
     /// Viewers watching now (`null` if unknown or ended).
     pub live_viewers: Option<u64>,
+    #[schema(value_type = crate::openapi::PlaybackUrlsDoc)]
     pub playback: PlaybackUrls,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomList {
     pub rooms: Vec<RoomListItem>,

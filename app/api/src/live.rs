@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     /// An encoder is connected and sending.
@@ -19,7 +19,7 @@ pub enum Phase {
 }
 
 /// Why Cloudflare rejected the input, with what the host should do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EncoderError {
     pub code: String,
@@ -28,11 +28,12 @@ pub struct EncoderError {
     pub hint: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Broadcast {
     pub state: Phase,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
     pub error: Option<EncoderError>,
 }

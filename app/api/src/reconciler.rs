@@ -28,7 +28,7 @@ pub struct ReconcilerConfig {
 }
 
 /// What one pass did.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReconcileReport {
     /// Live inputs disabled because their room ended.

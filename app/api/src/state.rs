@@ -23,7 +23,7 @@ pub struct Settings {
 }
 
 /// What `GET /api/info` tells a frontend, so its wallet talks to the same chain.
-#[derive(Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicInfo {
     pub program_id: String,
@@ -34,7 +34,7 @@ pub struct PublicInfo {
     pub embedded: EmbeddedInfo,
 }
 
-#[derive(Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EmbeddedInfo {
     /// True when the local node runs inside this server.

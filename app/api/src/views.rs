@@ -6,7 +6,7 @@ use roomcast_stream::client::PlaybackUrls;
 use serde::Serialize;
 
 /// Public fields of a room: never a secret.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomFields {
     pub room: String,
@@ -14,6 +14,8 @@ pub struct RoomFields {
     pub session_id: String,
     pub title: String,
     pub host: String,
+    /// `created`, `live` or `ended`.
+    #[schema(value_type = String)]
     pub status: &'static str,
     pub ingest_url: String,
     pub created_at: i64,
@@ -41,7 +43,7 @@ impl RoomFields {
 }
 
 /// RTMPS, SRT and WebRTC (WHIP) publish details: for the host only.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestDetails {
     pub rtmps: RtmpsIngest,
@@ -49,14 +51,14 @@ pub struct IngestDetails {
     pub webrtc: Option<WebRtcIngest>,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RtmpsIngest {
     pub url: String,
     pub stream_key: String,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SrtIngest {
     pub url: String,
@@ -64,13 +66,13 @@ pub struct SrtIngest {
     pub passphrase: String,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 pub struct WebRtcIngest {
     pub url: String,
 }
 
 /// `POST /api/create` → 201.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateResponse {
     #[serde(rename = "SessionID")]
@@ -82,13 +84,14 @@ pub struct CreateResponse {
     #[serde(flatten)]
     pub fields: RoomFields,
     pub ingest: IngestDetails,
+    #[schema(value_type = crate::openapi::PlaybackUrlsDoc)]
     pub playback: PlaybackUrls,
     /// Signature of the create_room transaction.
     pub signature: String,
 }
 
 /// `GET /api/livestream` and `GET /api/rooms/{room}`.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LivestreamResponse {
     #[serde(rename = "SessionID")]
@@ -99,12 +102,14 @@ pub struct LivestreamResponse {
     pub broadcasting: Option<bool>,
     /// The encoder's last reported state (with Cloudflare's error and a fix for the host), once
     /// Cloudflare has notified one.
+    #[schema(value_type = Option<crate::live::Broadcast>)]
     pub broadcast: Option<crate::live::Broadcast>,
+    #[schema(value_type = crate::openapi::PlaybackUrlsDoc)]
     pub playback: PlaybackUrls,
 }
 
 /// `PATCH`/`end` responses: the room after the change and the transaction that changed it.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomChangeResponse {
     #[serde(rename = "SessionID")]
@@ -118,7 +123,7 @@ pub struct RoomChangeResponse {
 }
 
 /// `POST /api/rooms/{room}/rotate-key` → the new publish credentials.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RotateKeyResponse {
     #[serde(rename = "SessionID")]

@@ -36,6 +36,7 @@ pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
         .route("/api/info", get(info::info))
         .route("/api/admin/reconcile", post(admin::reconcile))
         .route("/api/webhooks/cloudflare", post(crate::webhooks::cloudflare))
+        .route("/api/openapi.json", get(crate::openapi::serve))
         .route("/healthz", get(info::healthz))
         .route("/readyz", get(info::readyz))
         .route("/metrics", get(crate::metrics::render))
