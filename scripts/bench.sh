@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Viewer-resolution benchmark (not a test). Drives GET /api/livestream and a trivial JSON route
+# (GET /healthz) of the same server with the same load tool (wrk) in the same run, and reports
+# throughput, p50/p99, their ratio, and upstream (Cloudflare + Solana RPC) calls per 10k viewer
+# requests from the server's own /metrics. Usage: scripts/bench.sh [seconds] [connections] [rooms]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-15}
+CONNECTIONS=${2:-32}
+ROOMS=${3:-20}
+command -v wrk >/dev/null || { echo "bench: needs wrk (apt-get install -y wrk)" >&2; exit 1; }
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
+cargo build --release -p roomcast-app >&2
+BIN="$CARGO_TARGET_DIR/release/roomcast"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+KEY=bench-operator-key
+LOG=$(mktemp)
+ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=1000 RUST_LOG=warn \
+  "$BIN" serve --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -f "$LOG"' EXIT
+URL="http://127.0.0.1:$PORT"
+for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
+EMULATOR=$(awk '/Stream emulator control:/ {print $NF}' "$LOG")
+
+SESSIONS=""
+for i in $(seq 1 "$ROOMS"); do
+  sid=$(curl -sf -X POST "$URL/api/create" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
+    -d "{\"title\":\"Bench room $i\",\"host\":\"11111111111111111111111111111112\"}" | sed -E 's/.*"SessionID":"([0-9a-f]{32})".*/\1/')
+  # Half the rooms are broadcasting, as on a real platform.
+  if (( i % 2 == 0 )); then curl -sf -X POST "$EMULATOR/inputs/$sid/connect" >/dev/null; fi
+  SESSIONS="$SESSIONS${SESSIONS:+,}$sid"
+done
+
+upstream_calls() {
+  curl -sf "$URL/metrics" | awk '/^roomcast_upstream_requests_total/ {s += $NF} END {printf "%d", s}'
+}
+run() { # $1 = label, rest = wrk args
+  local label=$1; shift
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" > "/tmp/bench-$label.txt"
+}
+field() { # requests/sec and percentiles from wrk's output
+  local f=$1 label=$2
+  case $f in
+    rps) awk '/^Requests\/sec:/ {print $2}' "/tmp/bench-$label.txt" ;;
+    total) awk '/requests in/ {print $1}' "/tmp/bench-$label.txt" ;;
+    p50|p99) awk -v p="${f#p}%" '$1 == p {print $2}' "/tmp/bench-$label.txt" ;;
+  esac
+}
+
+run warmup -s benches/livestream.lua "$URL/api/livestream" >/dev/null 2>&1 || true
+run healthz "$URL/healthz"
+before=$(upstream_calls)
+ROOMCAST_SESSIONS=$SESSIONS run livestream -s benches/livestream.lua "$URL/api/livestream"
+after=$(upstream_calls)
+
+total=$(field total livestream)
+calls=$((after - before))
+per10k=$(awk -v c="$calls" -v t="$total" 'BEGIN {printf "%.1f", t > 0 ? c * 10000 / t : 0}')
+ratio=$(awk -v a="$(field rps livestream)" -v b="$(field rps healthz)" 'BEGIN {printf "%.2f", a / b}')
+cat <<REPORT
+| route | requests/s | p50 | p99 |
+|---|---|---|---|
+| GET /healthz (baseline) | $(field rps healthz) | $(field p50 healthz) | $(field p99 healthz) |
+| GET /api/livestream ($ROOMS rooms) | $(field rps livestream) | $(field p50 livestream) | $(field p99 livestream) |
+
+- ratio livestream / baseline throughput: **$ratio**
+- upstream calls during the livestream run: $calls for $total viewer requests = **$per10k per 10k requests**
+- run: wrk -t2 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, room cache TTL 2 s, broadcast cache TTL 5 s
+REPORT
