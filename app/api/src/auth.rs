@@ -93,7 +93,12 @@ impl AuthConfig {
     }
 
     fn authenticate_operator(&self, authorization: &[u8]) -> Result<Principal, AppError> {
-        let Some(token) = authorization.strip_prefix(b"Bearer ") else {
+        // The scheme is case-insensitive (RFC 9110 §11.1): `bearer KEY` is the same credential.
+        let token = match authorization.split_at_checked(7) {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case(b"Bearer ") => Some(token),
+            _ => None,
+        };
+        let Some(token) = token else {
             return Err(AppError::unauthorized("invalid_authorization", "Authorization must be `Bearer <operator key>`"));
         };
         let Some(expected) = &self.operator_key else {

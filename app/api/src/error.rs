@@ -34,7 +34,10 @@ pub enum AppError {
     UnsupportedMediaType,
     /// 429
     #[error("{message}")]
-    RateLimited { message: String, retry_after_secs: u64 },
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// 502: an upstream (Cloudflare, Solana RPC) answered with an error.
     #[error("{message}")]
     BadGateway { code: &'static str, message: String },
@@ -48,11 +51,17 @@ pub enum AppError {
 
 impl AppError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        AppError::BadRequest { code, message: message.into() }
+        AppError::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        AppError::Unauthorized { code, message: message.into() }
+        AppError::Unauthorized {
+            code,
+            message: message.into(),
+        }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -63,8 +72,12 @@ impl AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             AppError::Gone(_) => (StatusCode::GONE, "room_ended"),
-            AppError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            AppError::PayloadTooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            }
+            AppError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::BadGateway { code, .. } => (StatusCode::BAD_GATEWAY, code),
             AppError::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, code),
@@ -92,9 +105,19 @@ impl AppError {
                 code: "cloudflare_unavailable",
                 message: "Cloudflare Stream is unavailable; try again".into(),
             },
+            // A 2xx whose body is not the documented shape was not a refusal: say what happened.
+            StreamError::MalformedResponse { status, .. } => AppError::BadGateway {
+                code: "cloudflare_error",
+                message: format!(
+                    "Cloudflare Stream sent an answer roomcast could not read (HTTP {status})"
+                ),
+            },
             other => AppError::BadGateway {
                 code: "cloudflare_error",
-                message: format!("Cloudflare Stream refused the request (HTTP {})", other.status().unwrap_or(0)),
+                message: format!(
+                    "Cloudflare Stream refused the request (HTTP {})",
+                    other.status().unwrap_or(0)
+                ),
             },
         }
     }
@@ -106,7 +129,9 @@ impl AppError {
             ChainError::Program { ref name, .. } if name == "NotHostOrRegistrar" => {
                 AppError::Forbidden("only the room's host or the operator may do this".into())
             }
-            ChainError::Program { ref name, .. } if name == "RoomEnded" => AppError::Gone("the room has ended".into()),
+            ChainError::Program { ref name, .. } if name == "RoomEnded" => {
+                AppError::Gone("the room has ended".into())
+            }
             ChainError::Program { name, message, .. } => AppError::Conflict {
                 code: "program_error",
                 message: format!("the roomcast program refused: {name}: {message}"),
@@ -115,7 +140,10 @@ impl AppError {
                 code: "chain_unavailable",
                 message: "the Solana RPC node is unavailable; try again".into(),
             },
-            ChainError::Transaction(message) => AppError::BadGateway { code: "chain_error", message },
+            ChainError::Transaction(message) => AppError::BadGateway {
+                code: "chain_error",
+                message,
+            },
             ChainError::AccountNotFound(what) => AppError::NotFound(format!("{what} not found")),
             ChainError::InvalidInput(message) => AppError::bad_request("invalid_input", message),
         }
@@ -130,7 +158,10 @@ impl IntoResponse for AppError {
         }
         let body = Json(json!({ "error": { "code": code, "message": self.to_string() } }));
         let mut response = (status, body).into_response();
-        if let AppError::RateLimited { retry_after_secs, .. } = self {
+        if let AppError::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }

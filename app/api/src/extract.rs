@@ -58,6 +58,10 @@ pub fn parse_json<T: DeserializeOwned + Default>(headers: &axum::http::HeaderMap
     if !is_json {
         return Err(AppError::UnsupportedMediaType);
     }
+    // Syntax first: a typed parse stops at the first type mismatch, so a truncated or otherwise
+    // malformed document (e.g. `[1,2`) would be reported as a wrong body instead of bad JSON.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| AppError::bad_request("invalid_json", format!("request body: {e}")))?;
     serde_json::from_slice(bytes).map_err(|e| {
         let code = if e.is_syntax() || e.is_eof() { "invalid_json" } else { "invalid_body" };
         AppError::bad_request(code, format!("request body: {e}"))
