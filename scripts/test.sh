@@ -1,5 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test: Rust workspace (unit, program, integration, end-to-end through the built binary).
+# Runs every test: the Rust workspace (program on LiteSVM, local node RPC conformance, chain client,
+# Stream client/emulator, API, IDL freshness, OpenAPI sync, end-to-end through the built binary), then
+# the official-client suites against the binary (Cloudflare's TypeScript SDK vs the emulator;
+# @solana/web3.js, @anchor-lang/core and solana-py vs the local node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}"
+
 cargo test --workspace --locked
+cargo build -p roomcast-app --locked
+bin="$target/debug/roomcast"
+tests/sdk/run.sh "$bin"
+tests/clients/run.sh "$bin"

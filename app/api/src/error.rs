@@ -20,6 +20,9 @@ pub enum AppError {
     /// 404
     #[error("{0}")]
     NotFound(String),
+    /// 405
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
     /// 409
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -70,6 +73,7 @@ impl AppError {
             AppError::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             AppError::Gone(_) => (StatusCode::GONE, "room_ended"),
             AppError::PayloadTooLarge { .. } => {
@@ -136,7 +140,7 @@ impl AppError {
                 code: "program_error",
                 message: format!("the roomcast program refused: {name}: {message}"),
             },
-            ChainError::Rpc(_) | ChainError::ConfirmationTimeout(_) => AppError::Unavailable {
+            ChainError::Unreachable(_) | ChainError::Rpc(_) | ChainError::ConfirmationTimeout(_) => AppError::Unavailable {
                 code: "chain_unavailable",
                 message: "the Solana RPC node is unavailable; try again".into(),
             },

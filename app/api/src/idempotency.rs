@@ -31,6 +31,13 @@ pub struct IdempotencyStore {
 
 pub const MAX_KEY_LEN: usize = 255;
 
+fn slot_key(principal: &Principal, key: &str) -> String {
+    match principal {
+        Principal::Operator => format!("operator:{key}"),
+        Principal::Host(wallet) => format!("{wallet}:{key}"),
+    }
+}
+
 impl IdempotencyStore {
     pub fn new(ttl: Duration) -> Self {
         IdempotencyStore { slots: Cache::builder().time_to_live(ttl).max_capacity(1_000_000).build() }
@@ -50,14 +57,10 @@ impl IdempotencyStore {
                 format!("Idempotency-Key must be 1..={MAX_KEY_LEN} printable ASCII characters"),
             ));
         }
-        let scope = match principal {
-            Principal::Operator => "operator".to_string(),
-            Principal::Host(wallet) => wallet.to_string(),
-        };
         let fingerprint: [u8; 32] = Sha256::digest(body).into();
         let slot = self
             .slots
-            .entry(format!("{scope}:{key}"))
+            .entry(slot_key(principal, key))
             .or_insert_with(|| Slot { fingerprint, result: Arc::new(Mutex::new(None)) })
             .into_value();
         if slot.fingerprint != fingerprint {
@@ -70,5 +73,11 @@ impl IdempotencyStore {
             code: "idempotency_key_in_progress",
             message: "a request with this Idempotency-Key is still in progress; retry shortly".into(),
         })
+    }
+
+    /// Frees a key whose request failed, so it can be used again (with any body). Call while
+    /// holding the claim's guard.
+    pub fn release(&self, principal: &Principal, key: &str) {
+        self.slots.invalidate(&slot_key(principal, key));
     }
 }

@@ -129,30 +129,65 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
         .await
         .map_err(AppError::from_stream)?;
 
-    let registered = match ingest_details(&input) {
-        Ok(ingest) => state
-            .chain
-            .create_room(
-                state.registry,
-                NewRoom { session_id: input.uid.clone(), ingest_url: ingest.rtmps.url.clone(), title, host },
-            )
-            .await
-            .map(|(room, sig)| (ingest, room, sig))
-            .map_err(AppError::from_chain),
-        Err(e) => Err(e),
-    };
-    let (ingest, address, signature) = match registered {
-        Ok(ok) => ok,
+    let ingest = match ingest_details(&input) {
+        Ok(ingest) => ingest,
         Err(err) => {
-            if let Err(delete_err) = state.stream.delete_live_input(&input.uid).await {
-                // The reconciler deletes tagged inputs without a room after a grace period.
-                tracing::error!(session_id = %input.uid, error = %delete_err, "could not delete the live input of a failed create");
-            }
+            delete_input_of_failed_create(state, &input.uid).await;
             return Err(err);
         }
     };
+    let new_room = NewRoom { session_id: input.uid.clone(), ingest_url: ingest.rtmps.url.clone(), title, host };
+    let address = state.chain.room_address(&state.registry, &input.uid);
+    let signature = match state.chain.create_room(state.registry, new_room).await {
+        Ok((_, signature)) => Some(signature.to_string()),
+        Err(err) if err.outcome_unknown() => {
+            // The transaction may have landed: look before deleting anything.
+            match state.chain.room(&address).await {
+                Ok(Some(_)) => {
+                    tracing::warn!(room = %address, error = %err, "create_room outcome was unknown; the room exists");
+                    None
+                }
+                Ok(None) => {
+                    delete_input_of_failed_create(state, &input.uid).await;
+                    return Err(AppError::from_chain(err));
+                }
+                Err(lookup) => {
+                    // Cannot tell: leave the tagged input to the reconciler, which deletes it after
+                    // the grace period if no room appears, rather than risk a room without video.
+                    tracing::error!(session_id = %input.uid, error = %lookup, "create_room outcome unknown; live input left for the reconciler");
+                    return Err(AppError::from_chain(err));
+                }
+            }
+        }
+        Err(err) => {
+            delete_input_of_failed_create(state, &input.uid).await;
+            return Err(AppError::from_chain(err));
+        }
+    };
     state.rooms.invalidate(&address);
-    let room = load_room(state, &address, true).await?;
+    // The room is registered: from here on the create has succeeded and must answer as such, even
+    // if reading it back fails (a retry with the same Idempotency-Key must not make a second room).
+    let room = match load_room(state, &address, true).await {
+        Ok(room) => room,
+        Err(e) => {
+            tracing::warn!(room = %address, error = %e, "room created but not readable yet; answering from what was sent");
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            Room {
+                registry: state.registry,
+                host,
+                payer: state.chain.signer_pubkey(),
+                status: RoomStatus::Created,
+                bump: 0,
+                created_at: now,
+                updated_at: now,
+                live_at: None,
+                ended_at: None,
+                session_id: input.uid.clone(),
+                ingest_url: ingest.rtmps.url.clone(),
+                title: input.meta.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string(),
+            }
+        }
+    };
     tracing::info!(room = %address, session_id = %room.session_id, host = %host, "room created");
     Ok(CreateResponse {
         session_id_legacy: room.session_id.clone(),
@@ -161,8 +196,16 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
         playback: state.stream.playback_urls(&room.session_id),
         fields: RoomFields::new(&address, &room),
         ingest,
-        signature: signature.to_string(),
+        signature,
     })
+}
+
+/// Deletes the live input of a create whose on-chain half certainly failed.
+async fn delete_input_of_failed_create(state: &AppState, uid: &str) {
+    if let Err(e) = state.stream.delete_live_input(uid).await {
+        // The reconciler deletes tagged inputs without a room after a grace period.
+        tracing::error!(session_id = %uid, error = %e, "could not delete the live input of a failed create");
+    }
 }
 
 /// Loads a room for a change by `principal`: 404 unknown, 410 ended, 403 not theirs.

@@ -86,8 +86,9 @@ pub struct CreateResponse {
     pub ingest: IngestDetails,
     #[schema(value_type = crate::openapi::PlaybackUrlsDoc)]
     pub playback: PlaybackUrls,
-    /// Signature of the create_room transaction.
-    pub signature: String,
+    /// Signature of the create_room transaction (`null` in the rare case a confirmation was lost but
+    /// the room was found on-chain).
+    pub signature: Option<String>,
 }
 
 /// `GET /api/livestream` and `GET /api/rooms/{room}`.

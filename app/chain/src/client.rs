@@ -330,6 +330,12 @@ impl RoomcastChain {
         accounts: impl anchor_lang::ToAccountMetas,
         args: impl anchor_lang::InstructionData,
     ) -> Result<Signature, ChainError> {
+        // Probe first: if the node cannot even hand out a blockhash, nothing is sent, and callers
+        // know for sure the transaction did not land.
+        record(
+            "get_latest_blockhash",
+            self.rpc.get_latest_blockhash().await.map_err(|e| ChainError::Unreachable(e.to_string())),
+        )?;
         let request = self.program.request().accounts(accounts).args(args);
         let result = match tokio::time::timeout(self.confirm_timeout, request.send()).await {
             Ok(result) => result.map_err(ChainError::from_client),

@@ -18,6 +18,9 @@ pub enum ChainError {
     /// The account does not exist or is not a roomcast account of that type.
     #[error("account {0} not found")]
     AccountNotFound(String),
+    /// The RPC node could not be reached before anything was sent: the transaction surely did not land.
+    #[error("rpc node unreachable (nothing was sent): {0}")]
+    Unreachable(String),
     /// The RPC node could not be reached or answered with an error.
     #[error("rpc error: {0}")]
     Rpc(String),
@@ -35,6 +38,11 @@ impl ChainError {
             ChainError::Program { name, .. } => Some(name),
             _ => None,
         }
+    }
+
+    /// True when a sent transaction may or may not have landed (the caller should look it up).
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, ChainError::Rpc(_) | ChainError::ConfirmationTimeout(_))
     }
 
     pub(crate) fn from_client(err: ClientError) -> Self {

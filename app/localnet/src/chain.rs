@@ -248,7 +248,6 @@ impl LocalChain {
         Ok(())
     }
 
-    /// Simulates without committing anything.
     /// Simulates without committing anything; returns the logs and the accounts it would write.
     pub fn simulate(
         &self,
@@ -264,14 +263,20 @@ impl LocalChain {
         }
     }
 
-    /// Executes and, unless `commit_failures` is false and it fails, records the transaction.
-    /// Failed transactions are recorded only when the sender skipped preflight, as on a cluster.
+    /// Executes and records the transaction. With `record_failure` false (a preflight), a transaction
+    /// that would fail is simulated only: refused with its logs, nothing charged or recorded.
+    /// Failed transactions land (fee charged) only when the sender skipped preflight, as on a cluster.
     pub fn execute(
         &mut self,
         tx: VersionedTransaction,
         record_failure: bool,
     ) -> Result<Signature, TxFailure> {
         let signature = tx.signatures[0];
+        if !record_failure {
+            // Preflight: a transaction that would fail is refused without touching the ledger
+            // (LiteSVM charges the fee of a failed transaction, as a cluster does once it lands).
+            self.simulate(tx.clone())?;
+        }
         let keys: Vec<Pubkey> = tx.message.static_account_keys().to_vec();
         let pre_balances = self.balances(&keys);
         let result = self.svm.send_transaction(tx.clone());

@@ -30,7 +30,12 @@ impl ChainExecutor {
                 let mut chain = make();
                 while let Ok(job) = rx.recv() {
                     chain.tick();
-                    job(&mut chain);
+                    // A panicking request must not take the node down: its caller gets
+                    // `ChainStopped` (an internal error) and the node keeps serving.
+                    let run = std::panic::AssertUnwindSafe(|| job(&mut chain));
+                    if std::panic::catch_unwind(run).is_err() {
+                        tracing::error!("a request panicked on the chain thread (bug)");
+                    }
                 }
             })
             .expect("spawn chain thread");

@@ -52,7 +52,15 @@ pub async fn create(
     // out, so a live input is never left behind half-registered. Shutdown waits for these tasks.
     let task_state = state.clone();
     let handle = state.tasks.spawn(async move { rooms::create(&task_state, title, host).await });
-    let created = handle.await.map_err(|e| AppError::Internal(format!("create task failed: {e}")))??;
+    let created = match handle.await.map_err(|e| AppError::Internal(format!("create task failed: {e}"))).and_then(|r| r) {
+        Ok(created) => created,
+        Err(err) => {
+            if let Some(key) = &idempotency_key {
+                state.idempotency.release(&principal, key);
+            }
+            return Err(err);
+        }
+    };
     let body = serde_json::to_value(&created).map_err(|e| AppError::Internal(e.to_string()))?;
     if let Some(slot) = slot.as_mut() {
         **slot = Some(StoredResponse { status: StatusCode::CREATED, body: body.clone() });

@@ -41,9 +41,7 @@ pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
         .route("/readyz", get(info::readyz))
         .route("/metrics", get(crate::metrics::render))
         .fallback(|| async { AppError::NotFound("no such route".into()) })
-        .method_not_allowed_fallback(|| async {
-            AppError::BadRequest { code: "method_not_allowed", message: "method not allowed on this route".into() }
-        })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())

@@ -1,6 +1,7 @@
 //! Account and transaction encodings (`base58`, `base64`, `base64+zstd`, `jsonParsed` fallback)
 //! and `getProgramAccounts` filters.
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use bincode::Options;
 use serde_json::{json, Value};
 use solana_account::{AccountSharedData, ReadableAccount};
 use solana_transaction::versioned::VersionedTransaction;
@@ -40,7 +41,7 @@ pub fn encode_account(
             let compressed = zstd::bulk::compress(data, 0).map_err(RpcError::internal)?;
             json!([B64.encode(compressed), "base64+zstd"])
         }
-        other => return Err(RpcError::invalid_params(format!("unknown variant `{other}`, expected one of `binary`, `base58`, `base64`, `jsonParsed`, `base64+zstd`"))),
+        other => return Err(RpcError::bad_params(format!("unknown variant `{other}`, expected one of `binary`, `base58`, `base64`, `jsonParsed`, `base64+zstd`"))),
     };
     Ok(json!({
         "lamports": account.lamports(),
@@ -127,29 +128,61 @@ impl Filter {
     }
 }
 
-/// Decodes a wire transaction sent as base58 (the default) or base64.
+/// Largest transaction on the wire (`PACKET_DATA_SIZE`).
+pub const PACKET_DATA_SIZE: usize = 1232;
+/// Longest base58 / base64 text that can hold [`PACKET_DATA_SIZE`] bytes, as validators check it.
+const MAX_BASE58_SIZE: usize = 1683;
+const MAX_BASE64_SIZE: usize = 1644;
+const TRANSACTION_TYPE: &str = "solana_transaction::versioned::VersionedTransaction";
+
+/// Decodes a wire transaction sent as base58 (the default) or base64, with validators' size limits
+/// and error messages.
 pub fn decode_transaction(
     encoded: &str,
     encoding: Option<&str>,
 ) -> Result<(VersionedTransaction, Vec<u8>), RpcError> {
+    let too_large = |name: &str, max: usize| {
+        RpcError::invalid_params(format!(
+            "{name} encoded {TRANSACTION_TYPE} too large: {} bytes (max: encoded/raw {max}/{PACKET_DATA_SIZE})",
+            encoded.len()
+        ))
+    };
     let bytes = match encoding.unwrap_or("base58") {
-        "base58" => bs58::decode(encoded)
-            .into_vec()
-            .map_err(|e| RpcError::invalid_params(format!("invalid base58 encoding: {e}")))?,
-        "base64" => B64
-            .decode(encoded)
-            .map_err(|e| RpcError::invalid_params(format!("invalid base64 encoding: {e}")))?,
+        "base58" => {
+            if encoded.len() > MAX_BASE58_SIZE {
+                return Err(too_large("base58", MAX_BASE58_SIZE));
+            }
+            bs58::decode(encoded)
+                .into_vec()
+                .map_err(|e| RpcError::invalid_params(format!("invalid base58 encoding: {e:?}")))?
+        }
+        "base64" => {
+            if encoded.len() > MAX_BASE64_SIZE {
+                return Err(too_large("base64", MAX_BASE64_SIZE));
+            }
+            B64.decode(encoded)
+                .map_err(|e| RpcError::invalid_params(format!("invalid base64 encoding: {e:?}")))?
+        }
         other => {
             return Err(RpcError::invalid_params(format!(
                 "unsupported encoding: {other}. Supported encodings: base58, base64"
             )))
         }
     };
-    let tx: VersionedTransaction = bincode::deserialize(&bytes).map_err(|e| {
-        RpcError::invalid_params(format!(
-            "failed to deserialize solana_transaction::versioned::VersionedTransaction: {e}"
-        ))
-    })?;
+    if bytes.len() > PACKET_DATA_SIZE {
+        return Err(RpcError::invalid_params(format!(
+            "decoded {TRANSACTION_TYPE} too large: {} bytes (max: {PACKET_DATA_SIZE} bytes)",
+            bytes.len()
+        )));
+    }
+    let tx: VersionedTransaction = bincode::options()
+        .with_limit(PACKET_DATA_SIZE as u64)
+        .with_fixint_encoding()
+        .allow_trailing_bytes()
+        .deserialize_from(&bytes[..])
+        .map_err(|e| {
+            RpcError::invalid_params(format!("failed to deserialize {TRANSACTION_TYPE}: {e}"))
+        })?;
     Ok((tx, bytes))
 }
 

@@ -39,8 +39,15 @@ impl RpcError {
         Self::new(Self::METHOD_NOT_FOUND, "Method not found")
     }
 
-    pub fn invalid_params(detail: impl std::fmt::Display) -> Self {
-        Self::new(Self::INVALID_PARAMS, format!("Invalid params: {detail}"))
+    /// `-32602` with `message` as is (validators' own checks: "Too many inputs provided; max 100").
+    pub fn invalid_params(message: impl std::fmt::Display) -> Self {
+        Self::new(Self::INVALID_PARAMS, message.to_string())
+    }
+
+    /// `-32602` for params of the wrong shape, worded as the JSON-RPC server of validators words it
+    /// (`Invalid params: invalid type: integer `5`, expected a string.`).
+    pub fn bad_params(detail: impl std::fmt::Display) -> Self {
+        Self::new(Self::INVALID_PARAMS, format!("Invalid params: {detail}."))
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> Self {

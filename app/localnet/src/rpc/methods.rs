@@ -6,7 +6,11 @@ use solana_message::VersionedMessage;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction_error::TransactionError;
 
-use super::encoding::{decode_transaction, encode_account, transaction_json, Filter};
+use bincode::Options;
+
+use super::encoding::{
+    decode_transaction, encode_account, transaction_json, Filter, PACKET_DATA_SIZE,
+};
 use super::params::*;
 use super::{RpcError, RpcState, API_VERSION};
 use crate::chain::{LocalChain, TxFailure, SLOTS_PER_EPOCH};
@@ -97,7 +101,7 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
             let keys = p
                 .required(0, "pubkeys")?
                 .as_array()
-                .ok_or_else(|| RpcError::invalid_params("pubkeys must be an array"))?;
+                .ok_or_else(|| RpcError::bad_params("pubkeys must be an array"))?;
             if keys.len() > 100 {
                 return Err(RpcError::invalid_params(
                     "Too many inputs provided; max 100",
@@ -109,7 +113,7 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
             for key in keys {
                 let key = parse_pubkey(
                     key.as_str()
-                        .ok_or_else(|| RpcError::invalid_params("pubkey must be a string"))?,
+                        .ok_or_else(|| RpcError::bad_params("pubkey must be a string"))?,
                 )?;
                 values.push(match chain.account(&key) {
                     Some(a) => {
@@ -137,9 +141,22 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
         "getFeeForMessage" => {
             let raw = B64
                 .decode(p.string(0, "message")?)
-                .map_err(|e| RpcError::invalid_params(format!("invalid base64 encoding: {e}")))?;
-            let message: VersionedMessage = bincode::deserialize(&raw).map_err(|e| {
-                RpcError::invalid_params(format!("failed to deserialize message: {e}"))
+                .map_err(|e| RpcError::invalid_params(format!("invalid base64 encoding: {e:?}")))?;
+            let message: VersionedMessage = bincode::options()
+                .with_limit(PACKET_DATA_SIZE as u64)
+                .with_fixint_encoding()
+                .allow_trailing_bytes()
+                .deserialize_from(&raw[..])
+                .map_err(|e| {
+                    RpcError::invalid_params(format!(
+                        "failed to deserialize solana_message::versioned::VersionedMessage: {e}"
+                    ))
+                })?;
+            message.sanitize().map_err(|_| {
+                RpcError::invalid_params(format!(
+                    "invalid transaction message: {}",
+                    TransactionError::SanitizeFailure
+                ))
             })?;
             let fee = chain
                 .is_blockhash_valid(message.recent_blockhash())
@@ -152,7 +169,7 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
             let sigs = p
                 .required(0, "signatures")?
                 .as_array()
-                .ok_or_else(|| RpcError::invalid_params("signatures must be an array"))?;
+                .ok_or_else(|| RpcError::bad_params("signatures must be an array"))?;
             if sigs.len() > 256 {
                 return Err(RpcError::invalid_params(
                     "Too many inputs provided; max 256",
@@ -163,7 +180,7 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
             for sig in sigs {
                 let sig = parse_signature(
                     sig.as_str()
-                        .ok_or_else(|| RpcError::invalid_params("signature must be a string"))?,
+                        .ok_or_else(|| RpcError::bad_params("signature must be a string"))?,
                 )?;
                 statuses.push(match chain.tx(&sig) {
                     Some(record) => json!({
@@ -245,6 +262,7 @@ fn send_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, RpcErro
         .signatures
         .first()
         .ok_or_else(|| RpcError::invalid_params("transaction has no signatures"))?;
+    sanitize(&tx)?;
     match chain.precheck(&tx, true) {
         Ok(()) => {}
         Err(TransactionError::SignatureFailure) => {
@@ -266,6 +284,16 @@ fn send_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, RpcErro
         .execute(tx, record_failure)
         .map_err(|failure| preflight_error(&failure))?;
     Ok(json!(signature.to_string()))
+}
+
+/// Validators refuse malformed transactions before simulating them: `-32602 invalid transaction: …`.
+fn sanitize(tx: &VersionedTransaction) -> Result<(), RpcError> {
+    tx.sanitize().map_err(|_| {
+        RpcError::invalid_params(format!(
+            "invalid transaction: {}",
+            TransactionError::SanitizeFailure
+        ))
+    })
 }
 
 /// `-32002` with the simulation result in `data`, as a validator's preflight reports it.
@@ -313,6 +341,7 @@ fn simulate_transaction(chain: &mut LocalChain, p: &Params) -> Result<Value, Rpc
         ));
     }
     let (mut tx, _) = decode_transaction(p.string(0, "transaction")?, config.encoding.as_deref())?;
+    sanitize(&tx)?;
     let mut replacement = Value::Null;
     if replace {
         let (hash, last_valid) = chain.latest_blockhash();
@@ -393,7 +422,14 @@ fn set_blockhash(tx: &mut VersionedTransaction, hash: solana_hash::Hash) {
 
 fn get_transaction(chain: &LocalChain, p: &Params) -> Result<Value, RpcError> {
     let signature = parse_signature(p.string(0, "signature")?)?;
-    let config: TransactionConfig = p.config(1)?;
+    // The second param may also be the encoding alone (the deprecated form clients still send).
+    let config: TransactionConfig = match p.get(1) {
+        Some(Value::String(encoding)) => TransactionConfig {
+            encoding: Some(encoding.clone()),
+            ..TransactionConfig::default()
+        },
+        _ => p.config(1)?,
+    };
     let Some(record) = chain.tx(&signature) else {
         return Ok(Value::Null);
     };
@@ -413,7 +449,7 @@ fn get_transaction(chain: &LocalChain, p: &Params) -> Result<Value, RpcError> {
         "json" | "jsonParsed" => transaction_json(&record.transaction),
         "base64" => json!([B64.encode(&wire), "base64"]),
         "base58" => json!([bs58::encode(&wire).into_string(), "base58"]),
-        other => return Err(RpcError::invalid_params(format!("unknown variant `{other}`, expected one of `binary`, `base64`, `base58`, `json`, `jsonParsed`"))),
+        other => return Err(RpcError::bad_params(format!("unknown variant `{other}`, expected one of `binary`, `base64`, `base58`, `json`, `jsonParsed`"))),
     };
     let mut result = json!({
         "slot": record.slot,

@@ -16,7 +16,7 @@ impl Params {
         match params {
             Value::Null => Ok(Params(Vec::new())),
             Value::Array(items) => Ok(Params(items)),
-            _ => Err(RpcError::invalid_params("params must be an array")),
+            _ => Err(RpcError::bad_params("params must be an array")),
         }
     }
 
@@ -26,19 +26,19 @@ impl Params {
 
     pub fn required(&self, index: usize, what: &str) -> Result<&Value, RpcError> {
         self.get(index)
-            .ok_or_else(|| RpcError::invalid_params(format!("missing {what} (param {index})")))
+            .ok_or_else(|| RpcError::bad_params(format!("missing {what} (param {index})")))
     }
 
     pub fn string(&self, index: usize, what: &str) -> Result<&str, RpcError> {
         self.required(index, what)?
             .as_str()
-            .ok_or_else(|| RpcError::invalid_params(format!("{what} must be a string")))
+            .ok_or_else(|| RpcError::bad_params(format!("{what} must be a string")))
     }
 
     pub fn u64(&self, index: usize, what: &str) -> Result<u64, RpcError> {
         self.required(index, what)?
             .as_u64()
-            .ok_or_else(|| RpcError::invalid_params(format!("{what} must be an unsigned integer")))
+            .ok_or_else(|| RpcError::bad_params(format!("{what} must be an unsigned integer")))
     }
 
     pub fn pubkey(&self, index: usize) -> Result<Pubkey, RpcError> {
@@ -49,21 +49,27 @@ impl Params {
     pub fn config<T: DeserializeOwned + Default>(&self, index: usize) -> Result<T, RpcError> {
         match self.get(index) {
             None => Ok(T::default()),
-            Some(v) => serde_json::from_value(v.clone()).map_err(RpcError::invalid_params),
+            Some(v) => serde_json::from_value(v.clone()).map_err(RpcError::bad_params),
         }
     }
 }
 
+/// Validators answer a malformed pubkey, signature or hash with `Invalid param: <parse error>`
+/// (`WrongSize` or `Invalid`).
 pub fn parse_pubkey(s: &str) -> Result<Pubkey, RpcError> {
-    Pubkey::from_str(s).map_err(|_| RpcError::invalid_params(format!("invalid pubkey: {s}")))
+    Pubkey::from_str(s).map_err(|e| invalid_param(format!("{e:?}")))
 }
 
 pub fn parse_signature(s: &str) -> Result<Signature, RpcError> {
-    Signature::from_str(s).map_err(|_| RpcError::invalid_params(format!("invalid signature: {s}")))
+    Signature::from_str(s).map_err(|e| invalid_param(format!("{e:?}")))
 }
 
 pub fn parse_hash(s: &str) -> Result<Hash, RpcError> {
-    Hash::from_str(s).map_err(|_| RpcError::invalid_params(format!("invalid blockhash: {s}")))
+    Hash::from_str(s).map_err(|e| invalid_param(format!("{e:?}")))
+}
+
+fn invalid_param(detail: String) -> RpcError {
+    RpcError::new(RpcError::INVALID_PARAMS, format!("Invalid param: {detail}"))
 }
 
 /// `commitment`: accepted as validators accept it; everything here is final at once.

@@ -1,0 +1,301 @@
+// @solana/web3.js 1.x and @anchor-lang/core, unchanged, against `roomcast localnet`.
+//
+// The node has no websocket endpoint, so web3.js's `confirmTransaction` (and everything built on it:
+// `sendAndConfirmTransaction`, `sendAndConfirmRawTransaction`, anchor's `.rpc()` /
+// `provider.sendAndConfirm`) would wait for a `signatureSubscribe` that never comes. Transactions
+// here are sent with `sendRawTransaction` and confirmed by polling `getSignatureStatuses`
+// (`confirm` below), which is what those helpers do on a cluster minus the subscription.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import vm from "node:vm";
+
+import * as web3 from "@solana/web3.js";
+import * as anchor from "@anchor-lang/core";
+import ts from "typescript";
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..", "..", "..");
+const url = process.env.ROOMCAST_RPC_URL;
+assert.ok(url, "ROOMCAST_RPC_URL must point at a running `roomcast localnet`");
+
+const idl = JSON.parse(fs.readFileSync(path.join(root, "idls", "roomcast.json"), "utf8"));
+const PROGRAM_ID = new web3.PublicKey(idl.address);
+const { LAMPORTS_PER_SOL, PublicKey, SystemProgram, Keypair, Transaction } = web3;
+const INGEST = "rtmps://live.cloudflare.com:443/live/";
+
+const connection = new web3.Connection(url, { commitment: "confirmed" });
+
+/** Polls getSignatureStatuses until the signature is confirmed; throws on a transaction error. */
+async function confirm(signature) {
+  for (let i = 0; i < 200; i++) {
+    const { value } = await connection.getSignatureStatuses([signature]);
+    const status = value[0];
+    if (status) {
+      if (status.err) throw new Error(`${signature} failed: ${JSON.stringify(status.err)}`);
+      return status;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${signature} not confirmed`);
+}
+
+async function funded(sol = 5) {
+  const k = Keypair.generate();
+  await confirm(await connection.requestAirdrop(k.publicKey, sol * LAMPORTS_PER_SOL));
+  return k;
+}
+
+async function sendTx(tx, signers) {
+  const { blockhash } = await connection.getLatestBlockhash();
+  tx.recentBlockhash = blockhash;
+  tx.feePayer = signers[0].publicKey;
+  tx.sign(...signers);
+  const signature = await connection.sendRawTransaction(tx.serialize());
+  assert.equal(signature, anchor.utils.bytes.bs58.encode(tx.signature));
+  await confirm(signature);
+  return signature;
+}
+
+function registryAddress(admin) {
+  return PublicKey.findProgramAddressSync([Buffer.from("registry"), admin.toBuffer()], PROGRAM_ID)[0];
+}
+
+function roomAddress(registry, sessionId) {
+  return PublicKey.findProgramAddressSync(
+    [Buffer.from("room"), registry.toBuffer(), Buffer.from(sessionId)],
+    PROGRAM_ID,
+  )[0];
+}
+
+function providerFor(keypair) {
+  return new anchor.AnchorProvider(connection, new anchor.Wallet(keypair), {
+    commitment: "confirmed",
+  });
+}
+
+test("getVersion, getLatestBlockhash, getBalance, getSlot", async () => {
+  const version = await connection.getVersion();
+  assert.equal(version["solana-core"], "3.1.12");
+  const latest = await connection.getLatestBlockhash();
+  assert.equal(typeof latest.blockhash, "string");
+  assert.equal(anchor.utils.bytes.bs58.decode(latest.blockhash).length, 32);
+  const height = await connection.getBlockHeight();
+  assert.ok(latest.lastValidBlockHeight >= height + 149, `${latest.lastValidBlockHeight} vs ${height}`);
+  assert.equal(await connection.getBalance(Keypair.generate().publicKey), 0);
+  assert.equal(typeof (await connection.getSlot()), "number");
+  assert.equal(await connection.isBlockhashValid(latest.blockhash).then((r) => r.value), true);
+  const epoch = await connection.getEpochInfo();
+  assert.equal(epoch.slotsInEpoch, 432000);
+  assert.equal(await connection.getGenesisHash().then((h) => h.length > 30), true);
+});
+
+test("requestAirdrop, then a transfer confirmed by polling", async () => {
+  const from = await funded(2);
+  assert.equal(await connection.getBalance(from.publicKey), 2 * LAMPORTS_PER_SOL);
+  const to = Keypair.generate().publicKey;
+  const tx = new Transaction().add(
+    SystemProgram.transfer({ fromPubkey: from.publicKey, toPubkey: to, lamports: LAMPORTS_PER_SOL / 2 }),
+  );
+  const fee = await connection.getFeeForMessage(
+    (() => {
+      const t = new Transaction().add(tx.instructions[0]);
+      t.feePayer = from.publicKey;
+      t.recentBlockhash = anchor.utils.bytes.bs58.encode(Buffer.alloc(32));
+      return t.compileMessage();
+    })(),
+  );
+  assert.equal(fee.value, null, "an unknown blockhash has no fee");
+  const signature = await sendTx(tx, [from]);
+  assert.equal(await connection.getBalance(to), LAMPORTS_PER_SOL / 2);
+  assert.equal(await connection.getBalance(from.publicKey), 1.5 * LAMPORTS_PER_SOL - 5000);
+  const got = await connection.getTransaction(signature, { maxSupportedTransactionVersion: 0 });
+  assert.equal(got.meta.err, null);
+  assert.equal(got.meta.fee, 5000);
+  assert.equal(got.transaction.signatures[0], signature);
+
+  // A duplicate is refused as a cluster refuses it.
+  await assert.rejects(connection.sendRawTransaction(tx.serialize()), (e) => {
+    assert.match(e.message, /This transaction has already been processed/);
+    return true;
+  });
+});
+
+test("a failing program instruction surfaces as SendTransactionError with logs", async () => {
+  const admin = await funded();
+  const program = new anchor.Program(idl, providerFor(admin));
+  const registry = registryAddress(admin.publicKey);
+  await sendTx(
+    await program.methods
+      .initializeRegistry(admin.publicKey)
+      .accountsStrict({ admin: admin.publicKey, registry, systemProgram: SystemProgram.programId })
+      .transaction(),
+    [admin],
+  );
+  const sessionId = "00000000000000000000000000000f01";
+  const room = roomAddress(registry, sessionId);
+  await sendTx(
+    await program.methods
+      .createRoom(sessionId, INGEST, "Failing", admin.publicKey)
+      .accountsStrict({ registrar: admin.publicKey, registry, room, systemProgram: SystemProgram.programId })
+      .transaction(),
+    [admin],
+  );
+  const stranger = await funded();
+  const tx = await program.methods
+    .endRoom()
+    .accountsStrict({ authority: stranger.publicKey, registry, room })
+    .transaction();
+  await assert.rejects(sendTx(tx, [stranger]), (e) => {
+    assert.ok(e instanceof web3.SendTransactionError, e);
+    assert.match(e.message, /custom program error: 0x1776/);
+    const logs = e.transactionLogs ?? e.logs;
+    assert.deepEqual(logs, [
+      `Program ${PROGRAM_ID} invoke [1]`,
+      `Program ${PROGRAM_ID} failed: custom program error: 0x1776`,
+    ]);
+    // Natively the program's `AnchorError occurred…` log line is missing (msg! goes to stdout), so
+    // anchor's log-based AnchorError.parse finds nothing; the custom code maps through the IDL.
+    assert.equal(anchor.AnchorError.parse(logs), null);
+    const code = Number.parseInt(/custom program error: (0x[0-9a-f]+)/.exec(e.message)[1], 16);
+    assert.equal(code, 6006);
+    assert.equal(
+      anchor.parseIdlErrors(idl).get(code),
+      "Signer is neither the room's host nor the registry's registrar",
+    );
+    return true;
+  });
+});
+
+test("@anchor-lang/core: initialize_registry, create_room, fetch, events", async () => {
+  const admin = await funded();
+  const registrar = await funded();
+  const program = new anchor.Program(idl, providerFor(admin));
+  assert.equal(program.programId.toBase58(), PROGRAM_ID.toBase58());
+  const registry = registryAddress(admin.publicKey);
+
+  await sendTx(
+    await program.methods
+      .initializeRegistry(registrar.publicKey)
+      .accountsStrict({ admin: admin.publicKey, registry, systemProgram: SystemProgram.programId })
+      .transaction(),
+    [admin],
+  );
+  const reg = await program.account.registry.fetch(registry);
+  assert.equal(reg.admin.toBase58(), admin.publicKey.toBase58());
+  assert.equal(reg.registrar.toBase58(), registrar.publicKey.toBase58());
+  assert.equal(reg.roomsCreated.toNumber(), 0);
+
+  const host = Keypair.generate().publicKey;
+  const sessionId = "0123456789abcdef0123456789abcdef";
+  const room = roomAddress(registry, sessionId);
+  const signature = await sendTx(
+    await program.methods
+      .createRoom(sessionId, INGEST, "Hello from web3.js", host)
+      .accountsStrict({
+        registrar: registrar.publicKey,
+        registry,
+        room,
+        systemProgram: SystemProgram.programId,
+      })
+      .transaction(),
+    [registrar],
+  );
+
+  const fetched = await program.account.room.fetch(room);
+  assert.equal(fetched.registry.toBase58(), registry.toBase58());
+  assert.equal(fetched.host.toBase58(), host.toBase58());
+  assert.equal(fetched.payer.toBase58(), registrar.publicKey.toBase58());
+  assert.deepEqual(fetched.status, { created: {} });
+  assert.equal(fetched.sessionId, sessionId);
+  assert.equal(fetched.ingestUrl, INGEST);
+  assert.equal(fetched.title, "Hello from web3.js");
+  assert.equal(fetched.liveAt, null);
+  assert.equal(fetched.endedAt, null);
+  assert.ok(fetched.createdAt.toNumber() > 1_700_000_000);
+
+  // getProgramAccounts with a memcmp filter (anchor's `all`).
+  const byRegistry = await program.account.room.all([
+    { memcmp: { offset: 8, bytes: registry.toBase58() } },
+  ]);
+  assert.deepEqual(byRegistry.map((r) => r.publicKey.toBase58()), [room.toBase58()]);
+
+  // The RoomCreated event, parsed by anchor from the transaction's logs.
+  const tx = await connection.getTransaction(signature, {
+    commitment: "confirmed",
+    maxSupportedTransactionVersion: 0,
+  });
+  const events = [...new anchor.EventParser(PROGRAM_ID, new anchor.BorshCoder(idl)).parseLogs(tx.meta.logMessages)];
+  assert.equal(events.length, 1);
+  assert.equal(events[0].name, "RoomCreated");
+  assert.equal(events[0].data.room.toBase58(), room.toBase58());
+  // Event fields keep the IDL's snake_case names (accounts are camelCased by the account coder).
+  assert.equal(events[0].data.session_id, sessionId);
+  assert.equal(events[0].data.host.toBase58(), host.toBase58());
+  assert.equal(events[0].data.created_at.toNumber(), fetched.createdAt.toNumber());
+  assert.equal(events[0].data.title, "Hello from web3.js");
+});
+
+/** Loads migrations/deploy.ts the way ts-node would (transpiled to CommonJS). */
+function loadDeployScript() {
+  const file = path.join(root, "migrations", "deploy.ts");
+  const { outputText } = ts.transpileModule(fs.readFileSync(file, "utf8"), {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true },
+    fileName: file,
+  });
+  const module = { exports: {} };
+  const wrapper = vm.runInThisContext(
+    `(function (exports, require, module, __filename, __dirname) {${outputText}\n})`,
+    { filename: file },
+  );
+  wrapper(module.exports, require, module, file, path.dirname(file));
+  return module.exports;
+}
+
+test("migrations/deploy.ts initializes the wallet's registry once", async () => {
+  const deploy = loadDeployScript();
+  assert.equal(typeof deploy, "function");
+  const wallet = await funded();
+  const registrar = Keypair.generate().publicKey;
+  const registry = registryAddress(wallet.publicKey);
+  const saved = process.env.ROOMCAST_REGISTRAR;
+  try {
+    process.env.ROOMCAST_REGISTRAR = registrar.toBase58();
+    const first = await deploy(providerFor(wallet));
+    assert.equal(first.created, true);
+    assert.equal(first.registry.toBase58(), registry.toBase58());
+    assert.equal(typeof first.signature, "string");
+    await confirm(first.signature);
+    const program = new anchor.Program(idl, providerFor(wallet));
+    const reg = await program.account.registry.fetch(registry);
+    assert.equal(reg.registrar.toBase58(), registrar.toBase58());
+
+    // Second run: skipped, registry untouched (even with another registrar in the env).
+    process.env.ROOMCAST_REGISTRAR = Keypair.generate().publicKey.toBase58();
+    const second = await deploy(providerFor(wallet));
+    assert.deepEqual(
+      { created: second.created, signature: second.signature, registrar: second.registrar.toBase58() },
+      { created: false, signature: null, registrar: registrar.toBase58() },
+    );
+
+    // Default registrar: the wallet itself.
+    delete process.env.ROOMCAST_REGISTRAR;
+    const other = await funded();
+    const third = await deploy(providerFor(other));
+    assert.equal(third.created, true);
+    assert.equal(third.registrar.toBase58(), other.publicKey.toBase58());
+
+    // A malformed registrar is refused before anything is sent.
+    process.env.ROOMCAST_REGISTRAR = "not-a-key";
+    const fresh = await funded();
+    await assert.rejects(deploy(providerFor(fresh)), /ROOMCAST_REGISTRAR is not a base58 public key: "not-a-key"/);
+    assert.equal(await connection.getAccountInfo(registryAddress(fresh.publicKey)), null);
+  } finally {
+    if (saved === undefined) delete process.env.ROOMCAST_REGISTRAR;
+    else process.env.ROOMCAST_REGISTRAR = saved;
+  }
+});
