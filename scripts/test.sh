@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 cargo build -p roomcast-app --locked
 bin="$target/debug/roomcast"
 tests/sdk/run.sh "$bin"
