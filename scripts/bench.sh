@@ -56,7 +56,7 @@ after=$(upstream_calls)
 
 total=$(field total livestream)
 calls=$((after - before))
-per10k=$(awk -v c="$calls" -v t="$total" 'BEGIN {printf "%.1f", t > 0 ? c * 10000 / t : 0}')
+per10k=$(awk -v c="$calls" -v t="$total" 'BEGIN {printf "%.1f", (t > 0) ? (c * 10000 / t) : 0}')
 ratio=$(awk -v a="$(field rps livestream)" -v b="$(field rps healthz)" 'BEGIN {printf "%.2f", a / b}')
 cat <<REPORT
 | route | requests/s | p50 | p99 |

@@ -65,12 +65,21 @@ impl AuthConfig {
         AuthConfig {
             operator_key,
             max_skew,
-            seen: Cache::builder().time_to_live(max_skew * 2 + Duration::from_secs(1)).max_capacity(1_000_000).build(),
+            seen: Cache::builder()
+                .time_to_live(max_skew * 2 + Duration::from_secs(1))
+                .max_capacity(1_000_000)
+                .build(),
         }
     }
 
     /// Authenticates a request from its headers and raw body.
-    pub fn authenticate(&self, method: &Method, path_and_query: &str, headers: &HeaderMap, body: &[u8]) -> Result<Principal, AppError> {
+    pub fn authenticate(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Principal, AppError> {
         if let Some(authorization) = headers.get(axum::http::header::AUTHORIZATION) {
             return self.authenticate_operator(authorization.as_bytes());
         }
@@ -99,15 +108,24 @@ impl AuthConfig {
             _ => None,
         };
         let Some(token) = token else {
-            return Err(AppError::unauthorized("invalid_authorization", "Authorization must be `Bearer <operator key>`"));
+            return Err(AppError::unauthorized(
+                "invalid_authorization",
+                "Authorization must be `Bearer <operator key>`",
+            ));
         };
         let Some(expected) = &self.operator_key else {
-            return Err(AppError::unauthorized("operator_disabled", "operator access is not configured on this server"));
+            return Err(AppError::unauthorized(
+                "operator_disabled",
+                "operator access is not configured on this server",
+            ));
         };
         if bool::from(token.ct_eq(expected.expose_secret().as_bytes())) {
             Ok(Principal::Operator)
         } else {
-            Err(AppError::unauthorized("invalid_operator_key", "the operator key is not valid"))
+            Err(AppError::unauthorized(
+                "invalid_operator_key",
+                "the operator key is not valid",
+            ))
         }
     }
 
@@ -120,47 +138,88 @@ impl AuthConfig {
         timestamp: &str,
         signature: &str,
     ) -> Result<Principal, AppError> {
-        let wallet: Pubkey = wallet
-            .parse()
-            .map_err(|_| AppError::unauthorized("invalid_wallet", "X-Roomcast-Wallet is not a base58 public key"))?;
-        let ts: i64 = timestamp
-            .parse()
-            .map_err(|_| AppError::unauthorized("invalid_timestamp", "X-Roomcast-Timestamp must be unix seconds"))?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let wallet: Pubkey = wallet.parse().map_err(|_| {
+            AppError::unauthorized(
+                "invalid_wallet",
+                "X-Roomcast-Wallet is not a base58 public key",
+            )
+        })?;
+        let ts: i64 = timestamp.parse().map_err(|_| {
+            AppError::unauthorized(
+                "invalid_timestamp",
+                "X-Roomcast-Timestamp must be unix seconds",
+            )
+        })?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
         if now.abs_diff(ts) > self.max_skew.as_secs() {
             return Err(AppError::unauthorized(
                 "stale_timestamp",
-                format!("X-Roomcast-Timestamp is more than {}s from the server's clock ({now})", self.max_skew.as_secs()),
+                format!(
+                    "X-Roomcast-Timestamp is more than {}s from the server's clock ({now})",
+                    self.max_skew.as_secs()
+                ),
             ));
         }
         let sig_bytes: [u8; 64] = bs58::decode(signature)
             .into_vec()
             .ok()
             .and_then(|v| v.try_into().ok())
-            .ok_or_else(|| AppError::unauthorized("invalid_signature", "X-Roomcast-Signature is not a base58 ed25519 signature"))?;
-        let key = VerifyingKey::from_bytes(&wallet.to_bytes())
-            .map_err(|_| AppError::unauthorized("invalid_wallet", "X-Roomcast-Wallet is not an ed25519 public key"))?;
+            .ok_or_else(|| {
+                AppError::unauthorized(
+                    "invalid_signature",
+                    "X-Roomcast-Signature is not a base58 ed25519 signature",
+                )
+            })?;
+        let key = VerifyingKey::from_bytes(&wallet.to_bytes()).map_err(|_| {
+            AppError::unauthorized(
+                "invalid_wallet",
+                "X-Roomcast-Wallet is not an ed25519 public key",
+            )
+        })?;
         let message = canonical_message(method.as_str(), path_and_query, ts, body);
         key.verify_strict(message.as_bytes(), &Signature::from_bytes(&sig_bytes))
-            .map_err(|_| AppError::unauthorized("invalid_signature", "the signature does not match the request"))?;
+            .map_err(|_| {
+                AppError::unauthorized(
+                    "invalid_signature",
+                    "the signature does not match the request",
+                )
+            })?;
         let entry = self.seen.entry(sig_bytes).or_insert(());
         if !entry.is_fresh() {
-            return Err(AppError::unauthorized("replayed_signature", "this signed request was already used"));
+            return Err(AppError::unauthorized(
+                "replayed_signature",
+                "this signed request was already used",
+            ));
         }
         Ok(Principal::Host(wallet))
     }
 }
 
 /// The text a host wallet signs for a request (see the module docs).
-pub fn canonical_message(method: &str, path_and_query: &str, timestamp: i64, body: &[u8]) -> String {
+pub fn canonical_message(
+    method: &str,
+    path_and_query: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> String {
     let body_hash = hex::encode(Sha256::digest(body));
-    format!("{MESSAGE_PREFIX}\n{}\n{path_and_query}\n{timestamp}\n{body_hash}", method.to_ascii_uppercase())
+    format!(
+        "{MESSAGE_PREFIX}\n{}\n{path_and_query}\n{timestamp}\n{body_hash}",
+        method.to_ascii_uppercase()
+    )
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, AppError> {
     headers
         .get(name)
-        .map(|v| v.to_str().map_err(|_| AppError::unauthorized("invalid_header", format!("{name} is not valid text"))))
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                AppError::unauthorized("invalid_header", format!("{name} is not valid text"))
+            })
+        })
         .transpose()
 }
 
@@ -174,7 +233,16 @@ mod tests {
         let body = br#"{"title":"Friday show"}"#;
         let msg = canonical_message("post", "/api/create", 1_764_072_000, body);
         let expected_hash = hex::encode(Sha256::digest(body));
-        assert_eq!(msg, format!("roomcast-auth-v1\nPOST\n/api/create\n1764072000\n{expected_hash}"));
-        assert_eq!(canonical_message("GET", "/x", 1, b"").lines().last().unwrap(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            msg,
+            format!("roomcast-auth-v1\nPOST\n/api/create\n1764072000\n{expected_hash}")
+        );
+        assert_eq!(
+            canonical_message("GET", "/x", 1, b"")
+                .lines()
+                .last()
+                .unwrap(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

@@ -3,15 +3,23 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use std::future::Future;
+use std::sync::Arc;
+
 use moka::sync::Cache;
 use roomcast_chain::{Pubkey, Room};
 
 /// On-chain rooms by address (`None` = no such account, cached too).
 pub struct RoomCache {
-    rooms: Cache<Pubkey, Option<Room>>,
-    broadcasting: Cache<String, bool>,
+    /// Async caches load once per key when many viewers miss together (single flight), so a hot
+    /// room costs one upstream read per TTL rather than one per concurrent viewer.
+    rooms: moka::future::Cache<Pubkey, Option<Room>>,
+    broadcasting: moka::future::Cache<String, bool>,
     viewers: Cache<String, u64>,
     listings: Cache<String, std::sync::Arc<Vec<roomcast_chain::RoomRecord>>>,
+    /// Session id → room address. A PDA derivation costs up to hundreds of SHA-256 + curve checks;
+    /// addresses never change, so viewers pay it once per room.
+    addresses: Cache<String, Pubkey>,
     /// Session ids viewers looked up recently (the reconciler refreshes their broadcast state).
     watched: Cache<String, ()>,
     pub hits: AtomicU64,
@@ -21,31 +29,62 @@ pub struct RoomCache {
 impl RoomCache {
     pub fn new(room_ttl: Duration, broadcast_ttl: Duration) -> Self {
         RoomCache {
-            rooms: Cache::builder().time_to_live(room_ttl).max_capacity(100_000).build(),
-            broadcasting: Cache::builder().time_to_live(broadcast_ttl).max_capacity(100_000).build(),
-            viewers: Cache::builder().time_to_live(broadcast_ttl * 2).max_capacity(100_000).build(),
-            listings: Cache::builder().time_to_live(room_ttl).max_capacity(1_000).build(),
-            watched: Cache::builder().time_to_live(Duration::from_secs(120)).max_capacity(100_000).build(),
+            rooms: moka::future::Cache::builder()
+                .time_to_live(room_ttl)
+                .max_capacity(100_000)
+                .build(),
+            broadcasting: moka::future::Cache::builder()
+                .time_to_live(broadcast_ttl)
+                .max_capacity(100_000)
+                .build(),
+            viewers: Cache::builder()
+                .time_to_live(broadcast_ttl * 2)
+                .max_capacity(100_000)
+                .build(),
+            listings: Cache::builder()
+                .time_to_live(room_ttl)
+                .max_capacity(1_000)
+                .build(),
+            addresses: Cache::builder().max_capacity(1_000_000).build(),
+            watched: Cache::builder()
+                .time_to_live(Duration::from_secs(120))
+                .max_capacity(100_000)
+                .build(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
     }
 
-    pub fn room(&self, address: &Pubkey) -> Option<Option<Room>> {
-        let found = self.rooms.get(address);
-        let counter = if found.is_some() { &self.hits } else { &self.misses };
-        counter.fetch_add(1, Ordering::Relaxed);
-        found
+    /// The cached room, or the result of `load` (run once for all concurrent callers of a key).
+    pub async fn room<E: Send + Sync + 'static>(
+        &self,
+        address: &Pubkey,
+        load: impl Future<Output = Result<Option<Room>, E>>,
+    ) -> Result<Option<Room>, Arc<E>> {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        self.rooms
+            .try_get_with(*address, async {
+                // Runs only on a miss: move this lookup from hits to misses.
+                self.hits.fetch_sub(1, Ordering::Relaxed);
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                load.await
+            })
+            .await
     }
 
-    pub fn put_room(&self, address: Pubkey, room: Option<Room>) {
-        self.rooms.insert(address, room);
+    pub async fn put_room(&self, address: Pubkey, room: Option<Room>) {
+        self.rooms.insert(address, room).await;
     }
 
     /// Drops a room after the server's own write, so the next read sees the new state.
-    pub fn invalidate(&self, address: &Pubkey) {
-        self.rooms.invalidate(address);
+    pub async fn invalidate(&self, address: &Pubkey) {
+        self.rooms.invalidate(address).await;
         self.listings.invalidate_all();
+    }
+
+    /// The room address of `session_id`, derived once.
+    pub fn address_of(&self, session_id: &str, derive: impl FnOnce() -> Pubkey) -> Pubkey {
+        self.addresses.get_with_by_ref(session_id, derive)
     }
 
     pub fn mark_watched(&self, session_id: &str) {
@@ -80,11 +119,18 @@ impl RoomCache {
         self.listings.invalidate_all();
     }
 
-    pub fn broadcasting(&self, session_id: &str) -> Option<bool> {
-        self.broadcasting.get(session_id)
+    /// The cached broadcast flag, or the result of `load` (single flight); errors are not cached.
+    pub async fn broadcasting<E: Send + Sync + 'static>(
+        &self,
+        session_id: &str,
+        load: impl Future<Output = Result<bool, E>>,
+    ) -> Result<bool, Arc<E>> {
+        self.broadcasting
+            .try_get_with_by_ref(session_id, load)
+            .await
     }
 
-    pub fn put_broadcasting(&self, session_id: &str, live: bool) {
-        self.broadcasting.insert(session_id.to_string(), live);
+    pub async fn put_broadcasting(&self, session_id: &str, live: bool) {
+        self.broadcasting.insert(session_id.to_string(), live).await;
     }
 }

@@ -104,7 +104,10 @@ pub enum CloudflareMode {
 /// Where Solana is: a real cluster (with the registrar key) or the embedded local node.
 pub enum ChainMode {
     Embedded,
-    Remote { rpc_url: String, registrar_keypair: PathBuf },
+    Remote {
+        rpc_url: String,
+        registrar_keypair: PathBuf,
+    },
 }
 
 impl ServeArgs {
@@ -115,7 +118,11 @@ impl ServeArgs {
             self.cloudflare_api_token.is_some(),
             self.cloudflare_customer_code.is_some(),
         ];
-        let cloudflare = match (&self.cloudflare_account_id, &self.cloudflare_api_token, &self.cloudflare_customer_code) {
+        let cloudflare = match (
+            &self.cloudflare_account_id,
+            &self.cloudflare_api_token,
+            &self.cloudflare_customer_code,
+        ) {
             (None, None, None) => {
                 if self.cloudflare_api_url.is_some() || self.cloudflare_delivery_url.is_some() {
                     return Err("CLOUDFLARE_API_URL/CLOUDFLARE_DELIVERY_URL need CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN and CLOUDFLARE_CUSTOMER_CODE".into());
@@ -130,9 +137,21 @@ impl ServeArgs {
                 delivery_url: self.cloudflare_delivery_url.clone(),
             },
             _ => {
-                let names = ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_CUSTOMER_CODE"];
-                let missing: Vec<&str> = names.iter().zip(cf_given).filter(|(_, g)| !g).map(|(n, _)| *n).collect();
-                return Err(format!("incomplete Cloudflare settings: also set {}", missing.join(", ")));
+                let names = [
+                    "CLOUDFLARE_ACCOUNT_ID",
+                    "CLOUDFLARE_API_TOKEN",
+                    "CLOUDFLARE_CUSTOMER_CODE",
+                ];
+                let missing: Vec<&str> = names
+                    .iter()
+                    .zip(cf_given)
+                    .filter(|(_, g)| !g)
+                    .map(|(n, _)| *n)
+                    .collect();
+                return Err(format!(
+                    "incomplete Cloudflare settings: also set {}",
+                    missing.join(", ")
+                ));
             }
         };
         let chain = match (&self.rpc_url, &self.registrar_keypair) {

@@ -6,7 +6,7 @@ use roomcast_chain::ChainError;
 use roomcast_stream::client::StreamError;
 use serde_json::json;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     /// 400: the request is malformed or fails validation.
     #[error("{message}")]
@@ -140,7 +140,9 @@ impl AppError {
                 code: "program_error",
                 message: format!("the roomcast program refused: {name}: {message}"),
             },
-            ChainError::Unreachable(_) | ChainError::Rpc(_) | ChainError::ConfirmationTimeout(_) => AppError::Unavailable {
+            ChainError::Unreachable(_)
+            | ChainError::Rpc(_)
+            | ChainError::ConfirmationTimeout(_) => AppError::Unavailable {
                 code: "chain_unavailable",
                 message: "the Solana RPC node is unavailable; try again".into(),
             },

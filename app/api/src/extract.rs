@@ -38,22 +38,41 @@ where
         let bytes: Bytes = axum::body::to_bytes(body, limit)
             .await
             .map_err(|_| AppError::PayloadTooLarge { limit })?;
-        let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let principal = app.auth.authenticate(&parts.method, path_and_query, &parts.headers, &bytes)?;
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let principal =
+            app.auth
+                .authenticate(&parts.method, path_and_query, &parts.headers, &bytes)?;
         let body = parse_json(&parts.headers, &bytes)?;
-        Ok(Authed { principal, body, raw: bytes })
+        Ok(Authed {
+            principal,
+            body,
+            raw: bytes,
+        })
     }
 }
 
 /// Parses a JSON body; an empty body is `T::default()`.
-pub fn parse_json<T: DeserializeOwned + Default>(headers: &axum::http::HeaderMap, bytes: &[u8]) -> Result<T, AppError> {
+pub fn parse_json<T: DeserializeOwned + Default>(
+    headers: &axum::http::HeaderMap,
+    bytes: &[u8],
+) -> Result<T, AppError> {
     if bytes.is_empty() {
         return Ok(T::default());
     }
     let is_json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
         .unwrap_or(false);
     if !is_json {
         return Err(AppError::UnsupportedMediaType);
@@ -63,7 +82,11 @@ pub fn parse_json<T: DeserializeOwned + Default>(headers: &axum::http::HeaderMap
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
         .map_err(|e| AppError::bad_request("invalid_json", format!("request body: {e}")))?;
     serde_json::from_slice(bytes).map_err(|e| {
-        let code = if e.is_syntax() || e.is_eof() { "invalid_json" } else { "invalid_body" };
+        let code = if e.is_syntax() || e.is_eof() {
+            "invalid_json"
+        } else {
+            "invalid_body"
+        };
         AppError::bad_request(code, format!("request body: {e}"))
     })
 }

@@ -40,7 +40,12 @@ fn slot_key(principal: &Principal, key: &str) -> String {
 
 impl IdempotencyStore {
     pub fn new(ttl: Duration) -> Self {
-        IdempotencyStore { slots: Cache::builder().time_to_live(ttl).max_capacity(1_000_000).build() }
+        IdempotencyStore {
+            slots: Cache::builder()
+                .time_to_live(ttl)
+                .max_capacity(1_000_000)
+                .build(),
+        }
     }
 
     /// Claims `key` for this caller and body. Returns a guard holding the slot's lock: either with a
@@ -61,18 +66,25 @@ impl IdempotencyStore {
         let slot = self
             .slots
             .entry(slot_key(principal, key))
-            .or_insert_with(|| Slot { fingerprint, result: Arc::new(Mutex::new(None)) })
+            .or_insert_with(|| Slot {
+                fingerprint,
+                result: Arc::new(Mutex::new(None)),
+            })
             .into_value();
         if slot.fingerprint != fingerprint {
             return Err(AppError::Conflict {
                 code: "idempotency_key_reused",
-                message: "this Idempotency-Key was already used with a different request body".into(),
+                message: "this Idempotency-Key was already used with a different request body"
+                    .into(),
             });
         }
-        slot.result.try_lock_owned().map_err(|_| AppError::Conflict {
-            code: "idempotency_key_in_progress",
-            message: "a request with this Idempotency-Key is still in progress; retry shortly".into(),
-        })
+        slot.result
+            .try_lock_owned()
+            .map_err(|_| AppError::Conflict {
+                code: "idempotency_key_in_progress",
+                message: "a request with this Idempotency-Key is still in progress; retry shortly"
+                    .into(),
+            })
     }
 
     /// Frees a key whose request failed, so it can be used again (with any body). Call while

@@ -7,10 +7,10 @@ pub mod config;
 pub mod error;
 mod extract;
 mod idempotency;
-pub mod live;
 mod listing;
-pub mod openapi;
+pub mod live;
 pub mod metrics;
+pub mod openapi;
 mod rate_limit;
 pub mod reconciler;
 mod rooms;
@@ -94,7 +94,10 @@ impl Server {
             registrar: upstreams.chain.signer_pubkey().to_string(),
             rpc_url: upstreams.rpc_url.clone(),
             cloudflare_customer_code: upstreams.customer_code.clone(),
-            embedded: EmbeddedInfo { chain: upstreams.node.is_some(), cloudflare: upstreams.emulator.is_some() },
+            embedded: EmbeddedInfo {
+                chain: upstreams.node.is_some(),
+                cloudflare: upstreams.emulator.is_some(),
+            },
         };
         metrics::handle();
         let state = Arc::new(AppState {
@@ -125,11 +128,21 @@ impl Server {
         let router = app(state.clone(), &args.cors_origins);
         let http_stop = stop.clone();
         let http = tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move { http_stop.cancelled().await })
-                .await
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { http_stop.cancelled().await })
+            .await
         });
-        Ok(Server { addr: local_addr, state, upstreams, operator: args.operator_key.is_some(), stop, http })
+        Ok(Server {
+            addr: local_addr,
+            state,
+            upstreams,
+            operator: args.operator_key.is_some(),
+            stop,
+            http,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -145,7 +158,10 @@ impl Server {
         }
         tracing::info!("shutting down: waiting for in-flight creates");
         self.state.tasks.close();
-        if tokio::time::timeout(SHUTDOWN_GRACE, self.state.tasks.wait()).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.state.tasks.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("in-flight creates did not finish within {SHUTDOWN_GRACE:?}");
         }
         self.upstreams.shutdown().await;
@@ -159,19 +175,39 @@ impl Server {
 
 fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, operator: bool) {
     println!("roomcast API listening on http://{addr}");
-    let chain_kind = if info.embedded.chain { "embedded local node" } else { "cluster" };
+    let chain_kind = if info.embedded.chain {
+        "embedded local node"
+    } else {
+        "cluster"
+    };
     println!("Solana RPC ({chain_kind}): {}", info.rpc_url);
     println!("Program id: {}", info.program_id);
     println!("Registry: {}", info.registry);
     println!("Registrar: {}", info.registrar);
     match &upstreams.emulator {
         Some(emulator) => {
-            println!("Cloudflare Stream (embedded emulator): {}", emulator.api_base_url());
-            println!("Stream emulator control: {}/__emulator", emulator.delivery_base_url());
+            println!(
+                "Cloudflare Stream (embedded emulator): {}",
+                emulator.api_base_url()
+            );
+            println!(
+                "Stream emulator control: {}/__emulator",
+                emulator.delivery_base_url()
+            );
         }
-        None => println!("Cloudflare Stream: account API ({})", info.cloudflare_customer_code),
+        None => println!(
+            "Cloudflare Stream: account API ({})",
+            info.cloudflare_customer_code
+        ),
     }
-    println!("Operator key: {}", if operator { "configured" } else { "not configured (host signatures only)" });
+    println!(
+        "Operator key: {}",
+        if operator {
+            "configured"
+        } else {
+            "not configured (host signatures only)"
+        }
+    );
 }
 
 /// Initializes logging (`--log-format json` for structured logs). Never logs request bodies.
@@ -188,4 +224,3 @@ pub fn init_tracing(format: config::LogFormat) {
         config::LogFormat::Text => builder.try_init(),
     };
 }
-

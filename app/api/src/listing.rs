@@ -20,8 +20,7 @@ use crate::views::RoomFields;
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 
-#[derive(Deserialize)]
-#[derive(utoipa::IntoParams)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `created`, `live` or `ended`.
@@ -57,16 +56,27 @@ pub struct RoomList {
     pub next_cursor: Option<String>,
 }
 
-pub async fn list(State(state): State<SharedState>, Query(q): Query<ListQuery>) -> AppResult<Json<RoomList>> {
+pub async fn list(
+    State(state): State<SharedState>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<RoomList>> {
     let status = q
         .status
         .as_deref()
-        .map(|s| parse_status(s).ok_or_else(|| AppError::bad_request("invalid_status", "status must be created, live or ended")))
+        .map(|s| {
+            parse_status(s).ok_or_else(|| {
+                AppError::bad_request("invalid_status", "status must be created, live or ended")
+            })
+        })
         .transpose()?;
     let host = q
         .host
         .as_deref()
-        .map(|h| Pubkey::from_str(h).map_err(|_| AppError::bad_request("invalid_host", "host must be a base58 wallet address")))
+        .map(|h| {
+            Pubkey::from_str(h).map_err(|_| {
+                AppError::bad_request("invalid_host", "host must be a base58 wallet address")
+            })
+        })
         .transpose()?;
     let limit = match q.limit.as_deref() {
         None => DEFAULT_LIMIT,
@@ -74,34 +84,55 @@ pub async fn list(State(state): State<SharedState>, Query(q): Query<ListQuery>) 
             .parse::<usize>()
             .ok()
             .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| AppError::bad_request("invalid_limit", format!("limit must be an integer from 1 to {MAX_LIMIT}")))?,
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "invalid_limit",
+                    format!("limit must be an integer from 1 to {MAX_LIMIT}"),
+                )
+            })?,
     };
     let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
 
     let all = matching_rooms(&state, status, host).await?;
     let start = match after {
-        Some(position) => all.iter().position(|r| sort_key(r) < position).unwrap_or(all.len()),
+        Some(position) => all
+            .iter()
+            .position(|r| sort_key(r) < position)
+            .unwrap_or(all.len()),
         None => 0,
     };
     let page: Vec<&RoomRecord> = all.iter().skip(start).take(limit).collect();
-    let next_cursor = (start + page.len() < all.len()).then(|| page.last().map(|r| encode_cursor(&sort_key(r)))).flatten();
+    let next_cursor = (start + page.len() < all.len())
+        .then(|| page.last().map(|r| encode_cursor(&sort_key(r))))
+        .flatten();
 
     let mut items = Vec::with_capacity(page.len());
     for record in page {
         items.push(item(&state, record).await);
     }
-    Ok(Json(RoomList { rooms: items, next_cursor }))
+    Ok(Json(RoomList {
+        rooms: items,
+        next_cursor,
+    }))
 }
 
 /// Rooms of this registry matching the filter, newest first; shared by concurrent listings.
-async fn matching_rooms(state: &AppState, status: Option<RoomStatus>, host: Option<Pubkey>) -> AppResult<Arc<Vec<RoomRecord>>> {
+async fn matching_rooms(
+    state: &AppState,
+    status: Option<RoomStatus>,
+    host: Option<Pubkey>,
+) -> AppResult<Arc<Vec<RoomRecord>>> {
     let key = format!("{status:?}:{host:?}");
     if let Some(found) = state.rooms.listing(&key) {
         return Ok(found);
     }
     let mut rooms = state
         .chain
-        .rooms(&RoomFilter { registry: Some(state.registry), status, host })
+        .rooms(&RoomFilter {
+            registry: Some(state.registry),
+            status,
+            host,
+        })
         .await
         .map_err(AppError::from_chain)?;
     rooms.sort_by(|a, b| sort_key(b).cmp(&sort_key(a)));
@@ -116,7 +147,10 @@ async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
     let (broadcasting, live_viewers) = if ended {
         (Some(false), None)
     } else {
-        (rooms::broadcasting(state, session_id).await, viewers(state, session_id).await)
+        (
+            rooms::broadcasting(state, session_id).await,
+            viewers(state, session_id).await,
+        )
     };
     RoomListItem {
         session_id_legacy: session_id.clone(),
@@ -155,7 +189,8 @@ fn encode_cursor(key: &(i64, [u8; 32])) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> AppResult<(i64, [u8; 32])> {
-    let invalid = || AppError::bad_request("invalid_cursor", "cursor is not one this server returned");
+    let invalid =
+        || AppError::bad_request("invalid_cursor", "cursor is not one this server returned");
     let raw = B64.decode(cursor).map_err(|_| invalid())?;
     if raw.len() != 40 {
         return Err(invalid());
@@ -174,6 +209,9 @@ mod tests {
         let key = (1_764_072_000, [7u8; 32]);
         assert_eq!(decode_cursor(&encode_cursor(&key)).unwrap(), key);
         assert_eq!(decode_cursor("nope").unwrap_err().code(), "invalid_cursor");
-        assert_eq!(decode_cursor(&B64.encode([1u8; 12])).unwrap_err().code(), "invalid_cursor");
+        assert_eq!(
+            decode_cursor(&B64.encode([1u8; 12])).unwrap_err().code(),
+            "invalid_cursor"
+        );
     }
 }

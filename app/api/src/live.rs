@@ -69,19 +69,32 @@ impl LiveStates {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Broadcast>> {
-        self.by_session.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.by_session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 /// Plain-language fixes for Cloudflare's documented live-input error codes.
 pub fn hint_for(code: &str, cloudflare_message: &str) -> String {
     match code {
-        "ERR_GOP_OUT_OF_RANGE" => "Set your encoder's keyframe interval between 2 and 10 seconds (4 s works well).".into(),
+        "ERR_GOP_OUT_OF_RANGE" => {
+            "Set your encoder's keyframe interval between 2 and 10 seconds (4 s works well).".into()
+        }
         "ERR_UNSUPPORTED_VIDEO_CODEC" => "Send H.264 video (over RTMPS or SRT).".into(),
-        "ERR_UNSUPPORTED_AUDIO_CODEC" => "Send AAC audio (ADTS), e.g. OBS's default AAC encoder.".into(),
-        "ERR_STORAGE_QUOTA_EXHAUSTED" => "The operator's Cloudflare account is out of storage; contact the operator.".into(),
-        "ERR_MISSING_SUBSCRIPTION" => "The operator's Cloudflare account cannot stream live; contact the operator.".into(),
-        "ERR_UNHEALTHY" => "The stream is unhealthy: check your upload bandwidth and bitrate (under 10 Mbps, CBR).".into(),
+        "ERR_UNSUPPORTED_AUDIO_CODEC" => {
+            "Send AAC audio (ADTS), e.g. OBS's default AAC encoder.".into()
+        }
+        "ERR_STORAGE_QUOTA_EXHAUSTED" => {
+            "The operator's Cloudflare account is out of storage; contact the operator.".into()
+        }
+        "ERR_MISSING_SUBSCRIPTION" => {
+            "The operator's Cloudflare account cannot stream live; contact the operator.".into()
+        }
+        "ERR_UNHEALTHY" => {
+            "The stream is unhealthy: check your upload bandwidth and bitrate (under 10 Mbps, CBR)."
+                .into()
+        }
         _ if !cloudflare_message.is_empty() => cloudflare_message.to_string(),
         _ => "Cloudflare rejected the stream; check your encoder settings.".into(),
     }
@@ -93,7 +106,11 @@ mod tests {
     use time::macros::datetime;
 
     fn at(t: OffsetDateTime, state: Phase) -> Broadcast {
-        Broadcast { state, updated_at: t, error: None }
+        Broadcast {
+            state,
+            updated_at: t,
+            error: None,
+        }
     }
 
     #[test]
@@ -102,8 +119,16 @@ mod tests {
         let t1 = datetime!(2026-01-01 10:00:00.000000001 UTC);
         let t2 = datetime!(2026-01-01 10:00:00.000000002 UTC);
         assert_eq!(live.apply("a", at(t2, Phase::Idle)), Applied::Updated);
-        assert_eq!(live.apply("a", at(t1, Phase::Live)), Applied::Stale, "out of order");
-        assert_eq!(live.apply("a", at(t2, Phase::Live)), Applied::Stale, "replay at the same instant");
+        assert_eq!(
+            live.apply("a", at(t1, Phase::Live)),
+            Applied::Stale,
+            "out of order"
+        );
+        assert_eq!(
+            live.apply("a", at(t2, Phase::Live)),
+            Applied::Stale,
+            "replay at the same instant"
+        );
         assert_eq!(live.get("a").unwrap().state, Phase::Idle);
         assert_eq!(live.get("b"), None);
     }

@@ -13,7 +13,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use crate::state::SharedState;
 
 /// Latency buckets (seconds): sub-millisecond cache hits up to slow upstream writes.
-const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 /// The process-wide recorder (metrics are global; installed once).
 pub fn handle() -> &'static PrometheusHandle {
@@ -47,7 +49,12 @@ pub async fn track(req: Request, next: Next) -> Response {
 
 /// `GET /metrics` in the Prometheus text format.
 pub async fn render(State(state): State<SharedState>) -> impl IntoResponse {
-    metrics::counter!("roomcast_room_cache_hits_total").absolute(state.rooms.hits.load(Ordering::Relaxed));
-    metrics::counter!("roomcast_room_cache_misses_total").absolute(state.rooms.misses.load(Ordering::Relaxed));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle().render())
+    metrics::counter!("roomcast_room_cache_hits_total")
+        .absolute(state.rooms.hits.load(Ordering::Relaxed));
+    metrics::counter!("roomcast_room_cache_misses_total")
+        .absolute(state.rooms.misses.load(Ordering::Relaxed));
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        handle().render(),
+    )
 }

@@ -157,7 +157,12 @@ impl Modify for Security {
         );
         components.add_security_scheme(
             "operator",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("ROOMCAST_OPERATOR_KEY")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("ROOMCAST_OPERATOR_KEY"))
+                    .build(),
+            ),
         );
     }
 }

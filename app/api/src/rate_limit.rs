@@ -18,7 +18,10 @@ impl CreateLimits {
     /// `per_minute` creates per IP and per host, with bursts of the same size.
     pub fn new(per_minute: NonZeroU32) -> Self {
         let quota = Quota::per_minute(per_minute);
-        CreateLimits { per_ip: RateLimiter::keyed(quota), per_host: RateLimiter::keyed(quota) }
+        CreateLimits {
+            per_ip: RateLimiter::keyed(quota),
+            per_host: RateLimiter::keyed(quota),
+        }
     }
 
     pub fn check(&self, ip: IpAddr, host: &Pubkey) -> Result<(), AppError> {

@@ -52,7 +52,10 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
                 _ = tokio::time::sleep(config.interval) => {}
             }
             let report = reconcile_once(&state, config.orphan_grace).await;
-            if !(report.disabled.is_empty() && report.deleted.is_empty() && report.errors.is_empty()) {
+            if !(report.disabled.is_empty()
+                && report.deleted.is_empty()
+                && report.errors.is_empty())
+            {
                 tracing::info!(?report, "reconciled");
             }
         }
@@ -61,7 +64,10 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
 
 pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> ReconcileReport {
     let mut report = ReconcileReport::default();
-    let ours = RoomFilter { registry: Some(state.registry), ..Default::default() };
+    let ours = RoomFilter {
+        registry: Some(state.registry),
+        ..Default::default()
+    };
     let (inputs, rooms) = tokio::join!(state.stream.list_live_inputs(), state.chain.rooms(&ours));
     let rooms = match rooms {
         Ok(rooms) => rooms,
@@ -70,29 +76,41 @@ pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> Reconci
             return report;
         }
     };
-    let by_session: HashMap<&str, RoomStatus> = rooms.iter().map(|r| (r.room.session_id.as_str(), r.room.status)).collect();
+    let by_session: HashMap<&str, RoomStatus> = rooms
+        .iter()
+        .map(|r| (r.room.session_id.as_str(), r.room.status))
+        .collect();
     match inputs {
         Ok(list) => {
             let registry = state.registry.to_string();
             let now = OffsetDateTime::now_utc();
             for input in list.live_inputs {
-                let tagged = input.meta.get(META_TAG_KEY).and_then(|v| v.as_str()) == Some(META_TAG_VALUE)
-                    && input.meta.get("registry").and_then(|v| v.as_str()) == Some(registry.as_str());
+                let tagged = input.meta.get(META_TAG_KEY).and_then(|v| v.as_str())
+                    == Some(META_TAG_VALUE)
+                    && input.meta.get("registry").and_then(|v| v.as_str())
+                        == Some(registry.as_str());
                 match by_session.get(input.uid.as_str()) {
-                    Some(RoomStatus::Ended) if input.enabled => match state.stream.set_enabled(&input.uid, false).await {
-                        Ok(_) => {
-                            state.rooms.put_broadcasting(&input.uid, false);
-                            report.disabled.push(input.uid);
+                    Some(RoomStatus::Ended) if input.enabled => {
+                        match state.stream.set_enabled(&input.uid, false).await {
+                            Ok(_) => {
+                                state.rooms.put_broadcasting(&input.uid, false).await;
+                                report.disabled.push(input.uid);
+                            }
+                            Err(e) => report.errors.push(format!("disabling {}: {e}", input.uid)),
                         }
-                        Err(e) => report.errors.push(format!("disabling {}: {e}", input.uid)),
-                    },
+                    }
                     None if tagged => {
-                        let created = input.created.as_deref().and_then(|c| OffsetDateTime::parse(c, &Rfc3339).ok());
+                        let created = input
+                            .created
+                            .as_deref()
+                            .and_then(|c| OffsetDateTime::parse(c, &Rfc3339).ok());
                         let old_enough = created.is_some_and(|c| now - c >= orphan_grace);
                         if old_enough {
                             match state.stream.delete_live_input(&input.uid).await {
                                 Ok(()) => report.deleted.push(input.uid),
-                                Err(e) => report.errors.push(format!("deleting orphan {}: {e}", input.uid)),
+                                Err(e) => report
+                                    .errors
+                                    .push(format!("deleting orphan {}: {e}", input.uid)),
                             }
                         }
                     }
@@ -111,17 +129,30 @@ pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> Reconci
         }
         match state.stream.lifecycle(&session_id).await {
             Ok(lifecycle) => {
-                state.rooms.put_broadcasting(&session_id, lifecycle.live);
+                state
+                    .rooms
+                    .put_broadcasting(&session_id, lifecycle.live)
+                    .await;
                 let known_live = state.live.get(&session_id).map(|b| b.state == Phase::Live);
                 if known_live.is_some_and(|known| known != lifecycle.live) {
-                    let phase = if lifecycle.live { Phase::Live } else { Phase::Idle };
-                    let next = Broadcast { state: phase, updated_at: OffsetDateTime::now_utc(), error: None };
+                    let phase = if lifecycle.live {
+                        Phase::Live
+                    } else {
+                        Phase::Idle
+                    };
+                    let next = Broadcast {
+                        state: phase,
+                        updated_at: OffsetDateTime::now_utc(),
+                        error: None,
+                    };
                     if state.live.apply(&session_id, next) == Applied::Updated {
                         report.refreshed.push(session_id);
                     }
                 }
             }
-            Err(e) => report.errors.push(format!("lifecycle of {session_id}: {e}")),
+            Err(e) => report
+                .errors
+                .push(format!("lifecycle of {session_id}: {e}")),
         }
     }
     report

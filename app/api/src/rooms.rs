@@ -19,12 +19,18 @@ pub const MAX_TITLE_BYTES: usize = roomcast_chain::MAX_TITLE_LEN as usize;
 
 pub fn validate_title(title: &str) -> AppResult<()> {
     if title.trim().is_empty() {
-        return Err(AppError::bad_request("invalid_title", "title must not be empty"));
+        return Err(AppError::bad_request(
+            "invalid_title",
+            "title must not be empty",
+        ));
     }
     if title.len() > MAX_TITLE_BYTES {
         return Err(AppError::bad_request(
             "invalid_title",
-            format!("title is {} bytes; at most {MAX_TITLE_BYTES} bytes of UTF-8 are allowed", title.len()),
+            format!(
+                "title is {} bytes; at most {MAX_TITLE_BYTES} bytes of UTF-8 are allowed",
+                title.len()
+            ),
         ));
     }
     Ok(())
@@ -33,23 +39,40 @@ pub fn validate_title(title: &str) -> AppResult<()> {
 /// A room named by its PDA (base58) or its session id (32 lowercase hex).
 pub fn room_address(state: &AppState, id: &str) -> AppResult<Pubkey> {
     if is_session_id(id) {
-        return Ok(state.chain.room_address(&state.registry, id));
+        return Ok(state
+            .rooms
+            .address_of(id, || state.chain.room_address(&state.registry, id)));
     }
     Pubkey::from_str(id).map_err(|_| {
-        AppError::bad_request("invalid_room_id", "a room is named by its address (base58) or its session id (32 lowercase hex)")
+        AppError::bad_request(
+            "invalid_room_id",
+            "a room is named by its address (base58) or its session id (32 lowercase hex)",
+        )
     })
 }
 
 /// Reads a room through the cache (viewers) or straight from the chain (`fresh`, for writes).
 pub async fn load_room(state: &AppState, address: &Pubkey, fresh: bool) -> AppResult<Room> {
-    let cached = if fresh { None } else { state.rooms.room(address) };
-    let room = match cached {
-        Some(room) => room,
-        None => {
-            let room = state.chain.room(address).await.map_err(AppError::from_chain)?;
-            state.rooms.put_room(*address, room.clone());
-            room
-        }
+    let room = if fresh {
+        let room = state
+            .chain
+            .room(address)
+            .await
+            .map_err(AppError::from_chain)?;
+        state.rooms.put_room(*address, room.clone()).await;
+        room
+    } else {
+        state
+            .rooms
+            .room(address, async {
+                state
+                    .chain
+                    .room(address)
+                    .await
+                    .map_err(AppError::from_chain)
+            })
+            .await
+            .map_err(|e| (*e).clone())?
     };
     let room = room.ok_or_else(|| AppError::NotFound("no such room".into()))?;
     if room.registry != state.registry {
@@ -62,7 +85,9 @@ pub async fn load_room(state: &AppState, address: &Pubkey, fresh: bool) -> AppRe
 pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<LivestreamResponse> {
     let room = load_room(state, address, false).await?;
     if room.status == RoomStatus::Ended {
-        return Err(AppError::Gone("this room has ended and can no longer be watched".into()));
+        return Err(AppError::Gone(
+            "this room has ended and can no longer be watched".into(),
+        ));
     }
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
@@ -80,14 +105,9 @@ pub async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
     if let Some(known) = state.live.get(session_id) {
         return Some(known.state == crate::live::Phase::Live);
     }
-    if let Some(live) = state.rooms.broadcasting(session_id) {
-        return Some(live);
-    }
-    match state.stream.lifecycle(session_id).await {
-        Ok(lifecycle) => {
-            state.rooms.put_broadcasting(session_id, lifecycle.live);
-            Some(lifecycle.live)
-        }
+    let lookup = async { state.stream.lifecycle(session_id).await.map(|l| l.live) };
+    match state.rooms.broadcasting(session_id, lookup).await {
+        Ok(live) => Some(live),
         Err(e) => {
             tracing::debug!(error = %e, "lifecycle lookup failed");
             None
@@ -98,14 +118,23 @@ pub async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
 /// The host a create acts for: the signing wallet, or the `host` an operator names.
 pub fn create_host(principal: &Principal, requested: Option<&str>) -> AppResult<Pubkey> {
     let requested = requested
-        .map(|h| Pubkey::from_str(h).map_err(|_| AppError::bad_request("invalid_host", "host must be a base58 wallet address")))
+        .map(|h| {
+            Pubkey::from_str(h).map_err(|_| {
+                AppError::bad_request("invalid_host", "host must be a base58 wallet address")
+            })
+        })
         .transpose()?;
     match (principal, requested) {
         (Principal::Host(wallet), None) => Ok(*wallet),
         (Principal::Host(wallet), Some(host)) if host == *wallet => Ok(host),
-        (Principal::Host(_), Some(_)) => Err(AppError::Forbidden("a wallet can only create rooms it hosts".into())),
+        (Principal::Host(_), Some(_)) => Err(AppError::Forbidden(
+            "a wallet can only create rooms it hosts".into(),
+        )),
         (Principal::Operator, Some(host)) => Ok(host),
-        (Principal::Operator, None) => Err(AppError::bad_request("host_required", "the operator must name the room's host")),
+        (Principal::Operator, None) => Err(AppError::bad_request(
+            "host_required",
+            "the operator must name the room's host",
+        )),
     }
 }
 
@@ -136,7 +165,12 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
             return Err(err);
         }
     };
-    let new_room = NewRoom { session_id: input.uid.clone(), ingest_url: ingest.rtmps.url.clone(), title, host };
+    let new_room = NewRoom {
+        session_id: input.uid.clone(),
+        ingest_url: ingest.rtmps.url.clone(),
+        title,
+        host,
+    };
     let address = state.chain.room_address(&state.registry, &input.uid);
     let signature = match state.chain.create_room(state.registry, new_room).await {
         Ok((_, signature)) => Some(signature.to_string()),
@@ -164,7 +198,7 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
             return Err(AppError::from_chain(err));
         }
     };
-    state.rooms.invalidate(&address);
+    state.rooms.invalidate(&address).await;
     // The room is registered: from here on the create has succeeded and must answer as such, even
     // if reading it back fails (a retry with the same Idempotency-Key must not make a second room).
     let room = match load_room(state, &address, true).await {
@@ -184,7 +218,12 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
                 ended_at: None,
                 session_id: input.uid.clone(),
                 ingest_url: ingest.rtmps.url.clone(),
-                title: input.meta.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_string(),
+                title: input
+                    .meta
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
             }
         }
     };
@@ -209,10 +248,16 @@ async fn delete_input_of_failed_create(state: &AppState, uid: &str) {
 }
 
 /// Loads a room for a change by `principal`: 404 unknown, 410 ended, 403 not theirs.
-pub async fn load_for_change(state: &AppState, principal: &Principal, address: &Pubkey) -> AppResult<Room> {
+pub async fn load_for_change(
+    state: &AppState,
+    principal: &Principal,
+    address: &Pubkey,
+) -> AppResult<Room> {
     let room = load_room(state, address, true).await?;
     if !principal.may_act_for(&room.host) {
-        return Err(AppError::Forbidden("only the room's host or the operator may change this room".into()));
+        return Err(AppError::Forbidden(
+            "only the room's host or the operator may change this room".into(),
+        ));
     }
     if room.status == RoomStatus::Ended {
         return Err(AppError::Gone("this room has ended".into()));
@@ -220,7 +265,12 @@ pub async fn load_for_change(state: &AppState, principal: &Principal, address: &
     Ok(room)
 }
 
-pub async fn update_title(state: &AppState, principal: &Principal, address: &Pubkey, title: String) -> AppResult<RoomChangeResponse> {
+pub async fn update_title(
+    state: &AppState,
+    principal: &Principal,
+    address: &Pubkey,
+    title: String,
+) -> AppResult<RoomChangeResponse> {
     validate_title(&title)?;
     load_for_change(state, principal, address).await?;
     let signature = state
@@ -228,7 +278,7 @@ pub async fn update_title(state: &AppState, principal: &Principal, address: &Pub
         .update_room(state.registry, *address, title)
         .await
         .map_err(AppError::from_chain)?;
-    state.rooms.invalidate(address);
+    state.rooms.invalidate(address).await;
     let room = load_room(state, address, true).await?;
     Ok(RoomChangeResponse {
         session_id_legacy: room.session_id.clone(),
@@ -239,14 +289,18 @@ pub async fn update_title(state: &AppState, principal: &Principal, address: &Pub
 }
 
 /// Ends the room on-chain (the source of truth), then disables its live input so the broadcast stops.
-pub async fn end(state: &AppState, principal: &Principal, address: &Pubkey) -> AppResult<RoomChangeResponse> {
+pub async fn end(
+    state: &AppState,
+    principal: &Principal,
+    address: &Pubkey,
+) -> AppResult<RoomChangeResponse> {
     let room = load_for_change(state, principal, address).await?;
     let signature = state
         .chain
         .end_room(state.registry, *address)
         .await
         .map_err(AppError::from_chain)?;
-    state.rooms.invalidate(address);
+    state.rooms.invalidate(address).await;
     let disabled = disable_input(state, &room.session_id).await;
     let room = load_room(state, address, true).await?;
     tracing::info!(room = %address, session_id = %room.session_id, "room ended");
@@ -262,7 +316,7 @@ pub async fn end(state: &AppState, principal: &Principal, address: &Pubkey) -> A
 pub async fn disable_input(state: &AppState, session_id: &str) -> bool {
     match state.stream.set_enabled(session_id, false).await {
         Ok(_) => {
-            state.rooms.put_broadcasting(session_id, false);
+            state.rooms.put_broadcasting(session_id, false).await;
             true
         }
         Err(e) => {
@@ -272,9 +326,17 @@ pub async fn disable_input(state: &AppState, session_id: &str) -> bool {
     }
 }
 
-pub async fn rotate_key(state: &AppState, principal: &Principal, address: &Pubkey) -> AppResult<RotateKeyResponse> {
+pub async fn rotate_key(
+    state: &AppState,
+    principal: &Principal,
+    address: &Pubkey,
+) -> AppResult<RotateKeyResponse> {
     let room = load_for_change(state, principal, address).await?;
-    let input = state.stream.rotate_keys(&room.session_id).await.map_err(AppError::from_stream)?;
+    let input = state
+        .stream
+        .rotate_keys(&room.session_id)
+        .await
+        .map_err(AppError::from_stream)?;
     let ingest = ingest_details(&input)?;
     tracing::info!(room = %address, "stream key rotated");
     Ok(RotateKeyResponse {
@@ -287,13 +349,23 @@ pub async fn rotate_key(state: &AppState, principal: &Principal, address: &Pubke
 }
 
 fn ingest_details(input: &LiveInput) -> AppResult<IngestDetails> {
-    let rtmps = input
-        .rtmps
-        .as_ref()
-        .ok_or_else(|| AppError::BadGateway { code: "cloudflare_error", message: "Cloudflare returned a live input without RTMPS credentials".into() })?;
+    let rtmps = input.rtmps.as_ref().ok_or_else(|| AppError::BadGateway {
+        code: "cloudflare_error",
+        message: "Cloudflare returned a live input without RTMPS credentials".into(),
+    })?;
     Ok(IngestDetails {
-        rtmps: RtmpsIngest { url: rtmps.url.clone(), stream_key: rtmps.stream_key.clone() },
-        srt: input.srt.as_ref().map(|s| SrtIngest { url: s.url.clone(), stream_id: s.stream_id.clone(), passphrase: s.passphrase.clone() }),
-        webrtc: input.web_rtc.as_ref().map(|w| WebRtcIngest { url: w.url.clone() }),
+        rtmps: RtmpsIngest {
+            url: rtmps.url.clone(),
+            stream_key: rtmps.stream_key.clone(),
+        },
+        srt: input.srt.as_ref().map(|s| SrtIngest {
+            url: s.url.clone(),
+            stream_id: s.stream_id.clone(),
+            passphrase: s.passphrase.clone(),
+        }),
+        webrtc: input
+            .web_rtc
+            .as_ref()
+            .map(|w| WebRtcIngest { url: w.url.clone() }),
     })
 }

@@ -27,22 +27,37 @@ pub struct Upstreams {
 }
 
 impl Upstreams {
-    pub async fn connect(args: &ServeArgs, cloudflare: CloudflareMode, chain: ChainMode) -> anyhow::Result<Upstreams> {
+    pub async fn connect(
+        args: &ServeArgs,
+        cloudflare: CloudflareMode,
+        chain: ChainMode,
+    ) -> anyhow::Result<Upstreams> {
         let (stream, customer_code, emulator) = match cloudflare {
-            CloudflareMode::Remote { account_id, api_token, customer_code, api_url, delivery_url } => {
+            CloudflareMode::Remote {
+                account_id,
+                api_token,
+                customer_code,
+                api_url,
+                delivery_url,
+            } => {
                 let mut config = StreamConfig::new(account_id, api_token, customer_code.clone());
                 if let Some(url) = api_url {
                     config.api_base_url = url;
                 }
                 config.delivery_base_url = delivery_url;
-                (StreamClient::new(config).context("Cloudflare settings")?, customer_code, None)
+                (
+                    StreamClient::new(config).context("Cloudflare settings")?,
+                    customer_code,
+                    None,
+                )
             }
             CloudflareMode::Embedded => {
                 let token = SecretString::from(random_hex(16));
                 let account = random_hex(16);
-                let emulator = Emulator::start(EmulatorOptions::new(account.clone(), token.clone()))
-                    .await
-                    .context("starting the embedded Stream emulator")?;
+                let emulator =
+                    Emulator::start(EmulatorOptions::new(account.clone(), token.clone()))
+                        .await
+                        .context("starting the embedded Stream emulator")?;
                 let mut config = StreamConfig::new(account, token, emulator.customer_code());
                 config.api_base_url = emulator.api_base_url();
                 config.delivery_base_url = Some(emulator.delivery_base_url());
@@ -52,15 +67,22 @@ impl Upstreams {
         };
 
         let (chain, registry, rpc_url, node) = match chain {
-            ChainMode::Remote { rpc_url, registrar_keypair } => {
+            ChainMode::Remote {
+                rpc_url,
+                registrar_keypair,
+            } => {
                 let registrar = roomcast_localnet::keypair_file::read(&registrar_keypair)
                     .context("ROOMCAST_REGISTRAR_KEYPAIR")?;
                 let client = RoomcastChain::new(&rpc_url, registrar, args.program_id)?;
-                let registry = args.registry.unwrap_or_else(|| client.registry_address(&client.signer_pubkey()));
+                let registry = args
+                    .registry
+                    .unwrap_or_else(|| client.registry_address(&client.signer_pubkey()));
                 (client, registry, rpc_url, None)
             }
             ChainMode::Embedded => {
-                let node = LocalNode::start(NodeOptions::default()).await.context("starting the embedded Solana node")?;
+                let node = LocalNode::start(NodeOptions::default())
+                    .await
+                    .context("starting the embedded Solana node")?;
                 let rpc_url = node.rpc_url();
                 let registrar = Keypair::new();
                 let client = RoomcastChain::new(&rpc_url, registrar, node.program_id())?;
@@ -78,16 +100,32 @@ impl Upstreams {
                 (client, registry, rpc_url, Some(node))
             }
         };
-        Ok(Upstreams { stream, customer_code, chain, registry, rpc_url, emulator, node })
+        Ok(Upstreams {
+            stream,
+            customer_code,
+            chain,
+            registry,
+            rpc_url,
+            emulator,
+            node,
+        })
     }
 
     /// Checks that the registry exists and names this server's key as registrar.
     pub async fn check_registry(&self) -> anyhow::Result<()> {
-        let registry = tokio::time::timeout(Duration::from_secs(10), self.chain.registry(&self.registry))
-            .await
-            .context("timed out reading the registry from SOLANA_RPC_URL")?
-            .with_context(|| format!("cannot read registry {} from the RPC node", self.registry))?
-            .with_context(|| format!("registry {} does not exist (run `roomcast registry init` or migrations/deploy.ts)", self.registry))?;
+        let registry = tokio::time::timeout(
+            Duration::from_secs(10),
+            self.chain.registry(&self.registry),
+        )
+        .await
+        .context("timed out reading the registry from SOLANA_RPC_URL")?
+        .with_context(|| format!("cannot read registry {} from the RPC node", self.registry))?
+        .with_context(|| {
+            format!(
+                "registry {} does not exist (run `roomcast registry init` or migrations/deploy.ts)",
+                self.registry
+            )
+        })?;
         anyhow::ensure!(
             registry.registrar == self.chain.signer_pubkey(),
             "registry {} names registrar {}, but ROOMCAST_REGISTRAR_KEYPAIR is {}",
@@ -120,4 +158,3 @@ fn random_hex(bytes: usize) -> String {
 pub fn random_secret() -> SecretString {
     SecretString::from(random_hex(24))
 }
-

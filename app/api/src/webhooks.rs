@@ -45,24 +45,46 @@ struct ErrorBody {
     message: String,
 }
 
-pub async fn cloudflare(State(state): State<SharedState>, headers: HeaderMap, body: Bytes) -> AppResult<Json<Value>> {
+pub async fn cloudflare(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
     let Some(secret) = &state.settings.webhook_secret else {
-        return Err(AppError::NotFound("the Cloudflare webhook is not configured on this server".into()));
+        return Err(AppError::NotFound(
+            "the Cloudflare webhook is not configured on this server".into(),
+        ));
     };
-    let presented = headers.get(AUTH_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    let presented = headers
+        .get(AUTH_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
     if !bool::from(presented.ct_eq(secret.expose_secret().as_bytes())) {
-        return Err(AppError::unauthorized("invalid_webhook_secret", "cf-webhook-auth is missing or wrong"));
+        return Err(AppError::unauthorized(
+            "invalid_webhook_secret",
+            "cf-webhook-auth is missing or wrong",
+        ));
     }
     let notification: Notification = serde_json::from_slice(&body)
         .map_err(|e| AppError::bad_request("invalid_json", format!("notification body: {e}")))?;
     let Some(data) = notification.data else {
-        return Ok(ignored("not a live input notification (e.g. a destination test)"));
+        return Ok(ignored(
+            "not a live input notification (e.g. a destination test)",
+        ));
     };
-    let (Some(input_id), Some(event_type), Some(updated_at)) = (data.input_id, data.event_type, data.updated_at) else {
-        return Ok(ignored("not a live input notification (e.g. a destination test)"));
+    let (Some(input_id), Some(event_type), Some(updated_at)) =
+        (data.input_id, data.event_type, data.updated_at)
+    else {
+        return Ok(ignored(
+            "not a live input notification (e.g. a destination test)",
+        ));
     };
-    let updated_at = OffsetDateTime::parse(&updated_at, &Rfc3339)
-        .map_err(|_| AppError::bad_request("invalid_notification", "data.updated_at is not an RFC 3339 time"))?;
+    let updated_at = OffsetDateTime::parse(&updated_at, &Rfc3339).map_err(|_| {
+        AppError::bad_request(
+            "invalid_notification",
+            "data.updated_at is not an RFC 3339 time",
+        )
+    })?;
     let phase = match event_type.as_str() {
         "live_input.connected" => Phase::Live,
         "live_input.disconnected" => Phase::Idle,
@@ -79,22 +101,39 @@ pub async fn cloudflare(State(state): State<SharedState>, headers: HeaderMap, bo
         Err(e) => return Err(e),
     };
 
-    let error = data.live_input_errored.filter(|_| phase == Phase::Errored).map(|e| EncoderError {
-        hint: hint_for(&e.error.code, &e.error.message),
-        code: e.error.code,
-        message: e.error.message,
-    });
-    let applied = state.live.apply(&input_id, Broadcast { state: phase, updated_at, error });
+    let error = data
+        .live_input_errored
+        .filter(|_| phase == Phase::Errored)
+        .map(|e| EncoderError {
+            hint: hint_for(&e.error.code, &e.error.message),
+            code: e.error.code,
+            message: e.error.message,
+        });
+    let applied = state.live.apply(
+        &input_id,
+        Broadcast {
+            state: phase,
+            updated_at,
+            error,
+        },
+    );
     if applied == Applied::Updated {
-        state.rooms.put_broadcasting(&input_id, phase == Phase::Live);
+        state
+            .rooms
+            .put_broadcasting(&input_id, phase == Phase::Live)
+            .await;
     }
 
     // Going live is monotonic on-chain, so it does not depend on event order: any `connected`
     // for a room still in Created marks it Live (once), including on a retried delivery.
     let mut set_live = false;
     if phase == Phase::Live && room.status == RoomStatus::Created {
-        state.chain.set_live(state.registry, address).await.map_err(AppError::from_chain)?;
-        state.rooms.invalidate(&address);
+        state
+            .chain
+            .set_live(state.registry, address)
+            .await
+            .map_err(AppError::from_chain)?;
+        state.rooms.invalidate(&address).await;
         set_live = true;
         tracing::info!(room = %address, "room is live");
     }
@@ -102,7 +141,9 @@ pub async fn cloudflare(State(state): State<SharedState>, headers: HeaderMap, bo
         Applied::Updated => "applied",
         Applied::Stale => "stale",
     };
-    Ok(Json(json!({ "status": status, "event": event_type, "setLive": set_live })))
+    Ok(Json(
+        json!({ "status": status, "event": event_type, "setLive": set_live }),
+    ))
 }
 
 fn ignored(reason: &str) -> Json<Value> {

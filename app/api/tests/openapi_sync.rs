@@ -7,7 +7,11 @@ const COMMITTED: &str = include_str!("../../../docs/openapi.json");
 /// (method, path) of every `.route("path", method(handler).method(handler))` line of the router.
 fn routed() -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
-    for line in ROUTER_SOURCE.lines().map(str::trim).filter(|l| l.starts_with(".route(\"")) {
+    for line in ROUTER_SOURCE
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with(".route(\""))
+    {
         let path = line.split('"').nth(1).unwrap().to_string();
         for method in ["get", "post", "patch", "put", "delete"] {
             if line.contains(&format!(" {method}(")) || line.contains(&format!(".{method}(")) {
@@ -19,7 +23,8 @@ fn routed() -> BTreeSet<(String, String)> {
 }
 
 fn documented() -> BTreeSet<(String, String)> {
-    let doc: serde_json::Value = serde_json::from_str(&roomcast_api::openapi::pretty_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&roomcast_api::openapi::pretty_json()).unwrap();
     let mut found = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -33,7 +38,10 @@ fn documented() -> BTreeSet<(String, String)> {
 fn every_route_is_documented_and_every_documented_route_exists() {
     let routed = routed();
     let documented = documented();
-    assert!(routed.len() >= 15, "the router parser found too few routes: {routed:?}");
+    assert!(
+        routed.len() >= 15,
+        "the router parser found too few routes: {routed:?}"
+    );
     assert_eq!(
         routed.difference(&documented).collect::<Vec<_>>(),
         Vec::<&(String, String)>::new(),
@@ -50,7 +58,11 @@ fn every_route_is_documented_and_every_documented_route_exists() {
 fn committed_document_is_current() {
     let generated = roomcast_api::openapi::pretty_json();
     if std::env::var_os("ROOMCAST_UPDATE_OPENAPI").is_some() {
-        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json"), &generated).unwrap();
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json"),
+            &generated,
+        )
+        .unwrap();
         return;
     }
     assert!(
@@ -61,11 +73,15 @@ fn committed_document_is_current() {
 
 #[test]
 fn the_original_contract_keys_are_in_the_schemas() {
-    let doc: serde_json::Value = serde_json::from_str(&roomcast_api::openapi::pretty_json()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&roomcast_api::openapi::pretty_json()).unwrap();
     let create = &doc["components"]["schemas"]["CreateResponse"];
     let text = create.to_string();
     for key in ["SessionID", "IngestURL", "StreamKey"] {
-        assert!(text.contains(&format!("\"{key}\"")), "CreateResponse lacks {key}: {text}");
+        assert!(
+            text.contains(&format!("\"{key}\"")),
+            "CreateResponse lacks {key}: {text}"
+        );
     }
     let playback = &doc["components"]["schemas"]["PlaybackUrlsDoc"]["properties"];
     assert!(playback.get("hls").is_some() && playback.get("dash").is_some());

@@ -31,7 +31,9 @@ async fn start(extra: &[&str]) -> Server {
         "0",
     ];
     argv.extend_from_slice(extra);
-    Server::start(Cli::parse_from(argv).serve).await.expect("server starts")
+    Server::start(Cli::parse_from(argv).serve)
+        .await
+        .expect("server starts")
 }
 
 fn http() -> reqwest::Client {
@@ -51,7 +53,9 @@ async fn create_room(server: &Server, host: &str, title: &str) -> Value {
 }
 
 async fn webhook(server: &Server, secret: Option<&str>, body: &Value) -> (StatusCode, Value) {
-    let mut request = http().post(format!("{}/api/webhooks/cloudflare", server.url())).json(body);
+    let mut request = http()
+        .post(format!("{}/api/webhooks/cloudflare", server.url()))
+        .json(body);
     if let Some(secret) = secret {
         request = request.header("cf-webhook-auth", secret);
     }
@@ -74,7 +78,14 @@ fn notification(input_id: &str, event_type: &str, updated_at: &str) -> Value {
 }
 
 async fn livestream(server: &Server, session_id: &str) -> (StatusCode, Value) {
-    let response = http().get(format!("{}/api/livestream?sessionId={session_id}", server.url())).send().await.unwrap();
+    let response = http()
+        .get(format!(
+            "{}/api/livestream?sessionId={session_id}",
+            server.url()
+        ))
+        .send()
+        .await
+        .unwrap();
     (response.status(), response.json().await.unwrap())
 }
 
@@ -88,7 +99,11 @@ async fn webhook_requires_the_secret_and_marks_the_room_live_once() {
     let room = create_room(&server, &host_key(), "Webhook room").await;
     let sid = room["SessionID"].as_str().unwrap();
     let address = room["room"].as_str().unwrap().parse().unwrap();
-    let connected = notification(sid, "live_input.connected", "2026-11-25T10:00:00.000000001Z");
+    let connected = notification(
+        sid,
+        "live_input.connected",
+        "2026-11-25T10:00:00.000000001Z",
+    );
 
     let (status, body) = webhook(&server, None, &connected).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -96,11 +111,24 @@ async fn webhook_requires_the_secret_and_marks_the_room_live_once() {
     let (status, _) = webhook(&server, Some("wrong"), &connected).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Nothing changed on-chain.
-    assert_eq!(server.state.chain.room(&address).await.unwrap().unwrap().status, RoomStatus::Created);
+    assert_eq!(
+        server
+            .state
+            .chain
+            .room(&address)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        RoomStatus::Created
+    );
 
     let (status, body) = webhook(&server, Some(WEBHOOK_SECRET), &connected).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({ "status": "applied", "event": "live_input.connected", "setLive": true }));
+    assert_eq!(
+        body,
+        json!({ "status": "applied", "event": "live_input.connected", "setLive": true })
+    );
     let on_chain = server.state.chain.room(&address).await.unwrap().unwrap();
     assert_eq!(on_chain.status, RoomStatus::Live);
     let live_at = on_chain.live_at;
@@ -109,15 +137,31 @@ async fn webhook_requires_the_secret_and_marks_the_room_live_once() {
     // A replay is harmless: stale, no second set_live.
     let (status, body) = webhook(&server, Some(WEBHOOK_SECRET), &connected).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({ "status": "stale", "event": "live_input.connected", "setLive": false }));
-    assert_eq!(server.state.chain.room(&address).await.unwrap().unwrap().live_at, live_at);
+    assert_eq!(
+        body,
+        json!({ "status": "stale", "event": "live_input.connected", "setLive": false })
+    );
+    assert_eq!(
+        server
+            .state
+            .chain
+            .room(&address)
+            .await
+            .unwrap()
+            .unwrap()
+            .live_at,
+        live_at
+    );
 
     let (status, view) = livestream(&server, sid).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(view["status"], "live");
     assert_eq!(view["broadcasting"], true);
     assert_eq!(view["broadcast"]["state"], "live");
-    assert_eq!(view["broadcast"]["updatedAt"], "2026-11-25T10:00:00.000000001Z");
+    assert_eq!(
+        view["broadcast"]["updatedAt"],
+        "2026-11-25T10:00:00.000000001Z"
+    );
     server.shutdown().await.unwrap();
 }
 
@@ -133,20 +177,32 @@ async fn out_of_order_events_cannot_move_state_backwards_and_errors_reach_the_ho
         "error": { "code": "ERR_GOP_OUT_OF_RANGE", "message": "Input GOP size or keyframe interval is out of range." },
         "video_codec": "", "audio_codec": "",
     });
-    assert_eq!(webhook(&server, secret, &errored).await.1["status"], "applied");
+    assert_eq!(
+        webhook(&server, secret, &errored).await.1["status"],
+        "applied"
+    );
     // Older events delivered late are ignored.
     let late_connected = notification(sid, "live_input.connected", "2026-11-25T10:00:01Z");
     let (_, body) = webhook(&server, secret, &late_connected).await;
     assert_eq!(body["status"], "stale");
-    assert_eq!(body["setLive"], true, "the room still went live on-chain: that is monotonic");
+    assert_eq!(
+        body["setLive"], true,
+        "the room still went live on-chain: that is monotonic"
+    );
     let late_disconnected = notification(sid, "live_input.disconnected", "2026-11-25T10:00:02Z");
-    assert_eq!(webhook(&server, secret, &late_disconnected).await.1["status"], "stale");
+    assert_eq!(
+        webhook(&server, secret, &late_disconnected).await.1["status"],
+        "stale"
+    );
 
     let (_, view) = livestream(&server, sid).await;
     assert_eq!(view["broadcasting"], false);
     assert_eq!(view["broadcast"]["state"], "errored");
     assert_eq!(view["broadcast"]["error"]["code"], "ERR_GOP_OUT_OF_RANGE");
-    assert_eq!(view["broadcast"]["error"]["message"], "Input GOP size or keyframe interval is out of range.");
+    assert_eq!(
+        view["broadcast"]["error"]["message"],
+        "Input GOP size or keyframe interval is out of range."
+    );
     assert_eq!(
         view["broadcast"]["error"]["hint"],
         "Set your encoder's keyframe interval between 2 and 10 seconds (4 s works well)."
@@ -154,7 +210,10 @@ async fn out_of_order_events_cannot_move_state_backwards_and_errors_reach_the_ho
 
     // Newer disconnect wins.
     let disconnected = notification(sid, "live_input.disconnected", "2026-11-25T10:00:04Z");
-    assert_eq!(webhook(&server, secret, &disconnected).await.1["status"], "applied");
+    assert_eq!(
+        webhook(&server, secret, &disconnected).await.1["status"],
+        "applied"
+    );
     let (_, view) = livestream(&server, sid).await;
     assert_eq!(view["broadcast"]["state"], "idle");
     assert_eq!(view["broadcast"]["error"], Value::Null);
@@ -165,10 +224,23 @@ async fn out_of_order_events_cannot_move_state_backwards_and_errors_reach_the_ho
 async fn webhook_bad_payloads_are_clear_and_unknown_inputs_ignored() {
     let server = start(&[]).await;
     let secret = Some(WEBHOOK_SECRET);
-    let unknown = notification(&"ab".repeat(16), "live_input.connected", "2026-11-25T10:00:00Z");
-    assert_eq!(webhook(&server, secret, &unknown).await, (StatusCode::OK, json!({ "status": "ignored", "reason": "unknown live input" })));
+    let unknown = notification(
+        &"ab".repeat(16),
+        "live_input.connected",
+        "2026-11-25T10:00:00Z",
+    );
+    assert_eq!(
+        webhook(&server, secret, &unknown).await,
+        (
+            StatusCode::OK,
+            json!({ "status": "ignored", "reason": "unknown live input" })
+        )
+    );
     let test_ping = json!({ "name": "Test", "text": "Hello from Cloudflare" });
-    assert_eq!(webhook(&server, secret, &test_ping).await.1["status"], "ignored");
+    assert_eq!(
+        webhook(&server, secret, &test_ping).await.1["status"],
+        "ignored"
+    );
     let bad_time = notification(&"ab".repeat(16), "live_input.connected", "yesterday");
     let (status, body) = webhook(&server, secret, &bad_time).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -181,28 +253,58 @@ async fn webhook_bad_payloads_are_clear_and_unknown_inputs_ignored() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], "invalid_json");
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"]["code"],
+        "invalid_json"
+    );
     server.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emulator_encoder_drives_the_webhook_end_to_end() {
     // No explicit secret: the embedded emulator is wired to this server with a generated one.
-    let server = Server::start(Cli::parse_from(["roomcast", "--listen", "127.0.0.1:0", "--operator-key", OPERATOR_KEY, "--room-cache-ms", "0"]).serve)
-        .await
-        .unwrap();
+    let server = Server::start(
+        Cli::parse_from([
+            "roomcast",
+            "--listen",
+            "127.0.0.1:0",
+            "--operator-key",
+            OPERATOR_KEY,
+            "--room-cache-ms",
+            "0",
+        ])
+        .serve,
+    )
+    .await
+    .unwrap();
     let room = create_room(&server, &host_key(), "Encoder").await;
     let sid = room["SessionID"].as_str().unwrap().to_string();
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     let outcome = emulator.connect(&sid).await.unwrap();
     assert_eq!(outcome.event, "live_input.connected");
     let address = room["room"].as_str().unwrap().parse().unwrap();
-    assert_eq!(server.state.chain.room(&address).await.unwrap().unwrap().status, RoomStatus::Live);
+    assert_eq!(
+        server
+            .state
+            .chain
+            .room(&address)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        RoomStatus::Live
+    );
     assert_eq!(livestream(&server, &sid).await.1["broadcasting"], true);
-    emulator.error(&sid, "ERR_UNSUPPORTED_AUDIO_CODEC").await.unwrap();
+    emulator
+        .error(&sid, "ERR_UNSUPPORTED_AUDIO_CODEC")
+        .await
+        .unwrap();
     let (_, view) = livestream(&server, &sid).await;
     assert_eq!(view["broadcast"]["state"], "errored");
-    assert_eq!(view["broadcast"]["error"]["code"], "ERR_UNSUPPORTED_AUDIO_CODEC");
+    assert_eq!(
+        view["broadcast"]["error"]["code"],
+        "ERR_UNSUPPORTED_AUDIO_CODEC"
+    );
     assert_eq!(view["broadcasting"], false);
     server.shutdown().await.unwrap();
 }
@@ -229,10 +331,25 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     let room = create_room(&server, &host_pk, "Ended on-chain").await;
     let sid = room["SessionID"].as_str().unwrap().to_string();
     let address = room["room"].as_str().unwrap().parse().unwrap();
-    let wallet = RoomcastChain::new(&server.state.info.rpc_url, host, server.state.chain.program_id()).unwrap();
-    wallet.rpc().request_airdrop(&wallet.signer_pubkey(), 1_000_000_000).await.unwrap();
-    wallet.end_room(server.state.registry, address).await.unwrap();
-    assert!(emulator.live_input(&sid).unwrap().enabled, "still enabled before reconciling");
+    let wallet = RoomcastChain::new(
+        &server.state.info.rpc_url,
+        host,
+        server.state.chain.program_id(),
+    )
+    .unwrap();
+    wallet
+        .rpc()
+        .request_airdrop(&wallet.signer_pubkey(), 1_000_000_000)
+        .await
+        .unwrap();
+    wallet
+        .end_room(server.state.registry, address)
+        .await
+        .unwrap();
+    assert!(
+        emulator.live_input(&sid).unwrap().enabled,
+        "still enabled before reconciling"
+    );
 
     // An orphan: tagged by roomcast for this registry, with no room (a create that died halfway).
     let orphan = server
@@ -246,12 +363,22 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
         .await
         .unwrap();
     // Foreign inputs: untagged, and tagged for another registry.
-    let foreign = server.state.stream.create_live_input(&CreateLiveInput { meta: Some(json!({ "name": "not ours" })), ..Default::default() }).await.unwrap();
+    let foreign = server
+        .state
+        .stream
+        .create_live_input(&CreateLiveInput {
+            meta: Some(json!({ "name": "not ours" })),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let other_registry = server
         .state
         .stream
         .create_live_input(&CreateLiveInput {
-            meta: Some(json!({ "roomcast": "v1", "registry": Keypair::new().pubkey().to_string() })),
+            meta: Some(
+                json!({ "roomcast": "v1", "registry": Keypair::new().pubkey().to_string() }),
+            ),
             ..Default::default()
         })
         .await
@@ -261,7 +388,10 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     let healthy_sid = healthy["SessionID"].as_str().unwrap().to_string();
 
     let report = reconcile(&server).await;
-    assert_eq!(report, json!({ "disabled": [sid], "deleted": [orphan.uid], "refreshed": [], "errors": [] }));
+    assert_eq!(
+        report,
+        json!({ "disabled": [sid], "deleted": [orphan.uid], "refreshed": [], "errors": [] })
+    );
     assert!(!emulator.live_input(&sid).unwrap().enabled);
     assert!(emulator.live_input(&orphan.uid).is_none());
     assert!(emulator.live_input(&foreign.uid).is_some());
@@ -269,10 +399,17 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     assert!(emulator.live_input(&healthy_sid).unwrap().enabled);
 
     // A second pass has nothing left to do.
-    assert_eq!(reconcile(&server).await, json!({ "disabled": [], "deleted": [], "refreshed": [], "errors": [] }));
+    assert_eq!(
+        reconcile(&server).await,
+        json!({ "disabled": [], "deleted": [], "refreshed": [], "errors": [] })
+    );
 
     // Only the operator may trigger it.
-    let response = http().post(format!("{}/api/admin/reconcile", server.url())).send().await.unwrap();
+    let response = http()
+        .post(format!("{}/api/admin/reconcile", server.url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     server.shutdown().await.unwrap();
 }
@@ -290,7 +427,13 @@ async fn reconciler_keeps_young_orphans_within_the_grace_period() {
         .await
         .unwrap();
     assert_eq!(reconcile(&server).await["deleted"], json!([]));
-    assert!(server.upstreams.emulator.as_ref().unwrap().live_input(&young.uid).is_some());
+    assert!(server
+        .upstreams
+        .emulator
+        .as_ref()
+        .unwrap()
+        .live_input(&young.uid)
+        .is_some());
     server.shutdown().await.unwrap();
 }
 
@@ -302,10 +445,19 @@ async fn reconciler_refreshes_watched_rooms_from_lifecycle_after_a_missed_notifi
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     // The emulator has no webhook configured here (explicit secret, no URL): notifications are lost.
     emulator.set_webhook(None);
-    webhook(&server, Some(WEBHOOK_SECRET), &notification(&sid, "live_input.connected", "2026-11-25T10:00:00Z")).await;
+    webhook(
+        &server,
+        Some(WEBHOOK_SECRET),
+        &notification(&sid, "live_input.connected", "2026-11-25T10:00:00Z"),
+    )
+    .await;
     emulator.connect(&sid).await.unwrap();
     emulator.disconnect(&sid).await.unwrap(); // this disconnect is never delivered
-    assert_eq!(livestream(&server, &sid).await.1["broadcasting"], true, "stale until reconciled");
+    assert_eq!(
+        livestream(&server, &sid).await.1["broadcasting"],
+        true,
+        "stale until reconciled"
+    );
     let report = reconcile(&server).await;
     assert_eq!(report["refreshed"], json!([sid]));
     assert_eq!(livestream(&server, &sid).await.1["broadcasting"], false);
@@ -313,7 +465,11 @@ async fn reconciler_refreshes_watched_rooms_from_lifecycle_after_a_missed_notifi
 }
 
 async fn list(server: &Server, query: &str) -> (StatusCode, Value) {
-    let response = http().get(format!("{}/api/rooms{query}", server.url())).send().await.unwrap();
+    let response = http()
+        .get(format!("{}/api/rooms{query}", server.url()))
+        .send()
+        .await
+        .unwrap();
     (response.status(), response.json().await.unwrap())
 }
 
@@ -338,7 +494,14 @@ async fn listing_filters_paginates_and_reports_viewers() {
         .unwrap();
     assert_eq!(end.status(), StatusCode::OK);
 
-    let sessions = |v: &Value| -> Vec<String> { v["rooms"].as_array().unwrap().iter().map(|r| r["sessionId"].as_str().unwrap().to_string()).collect() };
+    let sessions = |v: &Value| -> Vec<String> {
+        v["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["sessionId"].as_str().unwrap().to_string())
+            .collect()
+    };
     let sorted = |mut v: Vec<String>| {
         v.sort();
         v
@@ -355,9 +518,15 @@ async fn listing_filters_paginates_and_reports_viewers() {
     assert_eq!(sessions(&ended), vec![sid(2)]);
     assert_eq!(ended["rooms"][0]["liveViewers"], Value::Null);
     let (_, by_alice) = list(&server, &format!("?host={alice}")).await;
-    assert_eq!(sorted(sessions(&by_alice)), sorted(vec![sid(0), sid(1), sid(3)]));
+    assert_eq!(
+        sorted(sessions(&by_alice)),
+        sorted(vec![sid(0), sid(1), sid(3)])
+    );
     let (_, alice_created) = list(&server, &format!("?host={alice}&status=created")).await;
-    assert_eq!(sorted(sessions(&alice_created)), sorted(vec![sid(0), sid(3)]));
+    assert_eq!(
+        sorted(sessions(&alice_created)),
+        sorted(vec![sid(0), sid(3)])
+    );
 
     // Pages of 2 cover everything once, newest first, then stop.
     let mut seen = Vec::new();
@@ -374,7 +543,11 @@ async fn listing_filters_paginates_and_reports_viewers() {
         }
         assert!(page < 5, "pagination must end");
     }
-    assert_eq!(seen, sessions(&all), "pages concatenate to the full listing, in order");
+    assert_eq!(
+        seen,
+        sessions(&all),
+        "pages concatenate to the full listing, in order"
+    );
     assert_eq!(sorted(seen.clone()), sorted((0..5).map(sid).collect()));
 
     for (query, code) in [
@@ -395,20 +568,52 @@ async fn listing_filters_paginates_and_reports_viewers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_goes_unready_when_an_upstream_stops() {
     let mut server = start(&[]).await;
-    let ready = http().get(format!("{}/readyz", server.url())).send().await.unwrap();
+    let ready = http()
+        .get(format!("{}/readyz", server.url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
-    assert_eq!(ready.json::<Value>().await.unwrap(), json!({ "status": "ready", "checks": { "solanaRpc": true, "cloudflare": true } }));
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({ "status": "ready", "checks": { "solanaRpc": true, "cloudflare": true } })
+    );
 
     server.upstreams.emulator.take().unwrap().shutdown().await;
-    let unready = http().get(format!("{}/readyz", server.url())).send().await.unwrap();
+    let unready = http()
+        .get(format!("{}/readyz", server.url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unready.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(unready.json::<Value>().await.unwrap(), json!({ "status": "unready", "checks": { "solanaRpc": true, "cloudflare": false } }));
+    assert_eq!(
+        unready.json::<Value>().await.unwrap(),
+        json!({ "status": "unready", "checks": { "solanaRpc": true, "cloudflare": false } })
+    );
 
-    server.upstreams.node.take().unwrap().shutdown().await.unwrap();
-    let unready = http().get(format!("{}/readyz", server.url())).send().await.unwrap();
-    assert_eq!(unready.json::<Value>().await.unwrap()["checks"], json!({ "solanaRpc": false, "cloudflare": false }));
+    server
+        .upstreams
+        .node
+        .take()
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
+    let unready = http()
+        .get(format!("{}/readyz", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unready.json::<Value>().await.unwrap()["checks"],
+        json!({ "solanaRpc": false, "cloudflare": false })
+    );
     // The process itself is still healthy.
-    let health = http().get(format!("{}/healthz", server.url())).send().await.unwrap();
+    let health = http()
+        .get(format!("{}/healthz", server.url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     server.shutdown().await.unwrap();
 }
@@ -421,16 +626,42 @@ async fn metrics_count_requests_by_route_and_upstream_calls() {
     for _ in 0..3 {
         assert_eq!(livestream(&server, sid).await.0, StatusCode::OK);
     }
-    let text = http().get(format!("{}/metrics", server.url())).send().await.unwrap().text().await.unwrap();
+    let text = http()
+        .get(format!("{}/metrics", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     // Metrics are process-global, so other tests in this binary may add to them: assert presence
     // and lower bounds, never exact totals.
     let value = |prefix: &str| -> f64 {
-        text.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
     };
-    assert!(value(r#"roomcast_http_requests_total{method="GET",route="/api/livestream",status="200"}"#) >= 3.0, "{text}");
-    assert!(value(r#"roomcast_http_requests_total{method="POST",route="/api/create",status="201"}"#) >= 1.0);
-    assert!(value(r#"roomcast_upstream_requests_total{upstream="cloudflare",operation="create_live_input",outcome="ok"}"#) >= 1.0);
-    assert!(value(r#"roomcast_upstream_requests_total{upstream="solana_rpc",operation="send_transaction",outcome="ok"}"#) >= 1.0);
+    assert!(
+        value(r#"roomcast_http_requests_total{method="GET",route="/api/livestream",status="200"}"#)
+            >= 3.0,
+        "{text}"
+    );
+    assert!(
+        value(r#"roomcast_http_requests_total{method="POST",route="/api/create",status="201"}"#)
+            >= 1.0
+    );
+    assert!(
+        value(
+            r#"roomcast_upstream_requests_total{upstream="cloudflare",operation="create_live_input",outcome="ok"}"#
+        ) >= 1.0
+    );
+    assert!(
+        value(
+            r#"roomcast_upstream_requests_total{upstream="solana_rpc",operation="send_transaction",outcome="ok"}"#
+        ) >= 1.0
+    );
     assert!(text.contains("roomcast_http_request_duration_seconds_bucket{"));
     assert!(text.contains("roomcast_room_cache_misses_total"));
     server.shutdown().await.unwrap();

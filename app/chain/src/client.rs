@@ -292,7 +292,11 @@ impl RoomcastChain {
                 &[status as u8],
             )));
         }
-        let found = self.program.accounts::<Room>(filters).await.map_err(ChainError::from_client);
+        let found = self
+            .program
+            .accounts::<Room>(filters)
+            .await
+            .map_err(ChainError::from_client);
         let mut rooms: Vec<RoomRecord> = record("get_program_accounts", found)?
             .into_iter()
             .map(|(address, room)| RoomRecord { address, room })
@@ -334,7 +338,10 @@ impl RoomcastChain {
         // know for sure the transaction did not land.
         record(
             "get_latest_blockhash",
-            self.rpc.get_latest_blockhash().await.map_err(|e| ChainError::Unreachable(e.to_string())),
+            self.rpc
+                .get_latest_blockhash()
+                .await
+                .map_err(|e| ChainError::Unreachable(e.to_string())),
         )?;
         let request = self.program.request().accounts(accounts).args(args);
         let result = match tokio::time::timeout(self.confirm_timeout, request.send()).await {

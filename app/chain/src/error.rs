@@ -42,7 +42,10 @@ impl ChainError {
 
     /// True when a sent transaction may or may not have landed (the caller should look it up).
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, ChainError::Rpc(_) | ChainError::ConfirmationTimeout(_))
+        matches!(
+            self,
+            ChainError::Rpc(_) | ChainError::ConfirmationTimeout(_)
+        )
     }
 
     pub(crate) fn from_client(err: ClientError) -> Self {

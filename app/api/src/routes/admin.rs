@@ -13,7 +13,11 @@ pub async fn reconcile(
     Authed { principal, .. }: Authed<NoBody>,
 ) -> AppResult<Json<ReconcileReport>> {
     if principal != Principal::Operator {
-        return Err(AppError::Forbidden("only the operator may run the reconciler".into()));
+        return Err(AppError::Forbidden(
+            "only the operator may run the reconciler".into(),
+        ));
     }
-    Ok(Json(reconcile_once(&state, state.settings.reconciler.orphan_grace).await))
+    Ok(Json(
+        reconcile_once(&state, state.settings.reconciler.orphan_grace).await,
+    ))
 }

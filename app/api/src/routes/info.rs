@@ -24,7 +24,11 @@ pub async fn readyz(State(state): State<SharedState>) -> (StatusCode, Json<Value
     );
     let chain_ok = matches!(chain, Ok(Ok(_)));
     let cloudflare_ok = matches!(cloudflare, Ok(Ok(_)));
-    let status = if chain_ok && cloudflare_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if chain_ok && cloudflare_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (
         status,
         Json(json!({

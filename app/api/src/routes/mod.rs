@@ -35,7 +35,10 @@ pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
         .route("/api/rooms/{room}/rotate-key", post(rooms::rotate_key))
         .route("/api/info", get(info::info))
         .route("/api/admin/reconcile", post(admin::reconcile))
-        .route("/api/webhooks/cloudflare", post(crate::webhooks::cloudflare))
+        .route(
+            "/api/webhooks/cloudflare",
+            post(crate::webhooks::cloudflare),
+        )
         .route("/api/openapi.json", get(crate::openapi::serve))
         .route("/healthz", get(info::healthz))
         .route("/readyz", get(info::readyz))
@@ -49,7 +52,10 @@ pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
                 .layer(cors(cors_origins))
                 .layer(HandleErrorLayer::new(|err: BoxError| async move {
                     if err.is::<tower::timeout::error::Elapsed>() {
-                        AppError::Unavailable { code: "timeout", message: "the request took too long; try again".into() }
+                        AppError::Unavailable {
+                            code: "timeout",
+                            message: "the request took too long; try again".into(),
+                        }
                     } else {
                         AppError::Internal(err.to_string())
                     }
@@ -95,4 +101,3 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         Ok(ClientIp(ip))
     }
 }
-

@@ -16,18 +16,34 @@ pub struct LivestreamQuery {
 }
 
 /// `GET /api/livestream?sessionId=…` or `?room=…`: public playback info; 410 once ended.
-pub async fn livestream(State(state): State<SharedState>, Query(q): Query<LivestreamQuery>) -> AppResult<Json<LivestreamResponse>> {
+pub async fn livestream(
+    State(state): State<SharedState>,
+    Query(q): Query<LivestreamQuery>,
+) -> AppResult<Json<LivestreamResponse>> {
     let id = match (q.session_id, q.room) {
         (Some(id), None) | (None, Some(id)) => id,
-        (Some(_), Some(_)) => return Err(AppError::bad_request("invalid_query", "give either sessionId or room, not both")),
-        (None, None) => return Err(AppError::bad_request("invalid_query", "sessionId or room is required")),
+        (Some(_), Some(_)) => {
+            return Err(AppError::bad_request(
+                "invalid_query",
+                "give either sessionId or room, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(AppError::bad_request(
+                "invalid_query",
+                "sessionId or room is required",
+            ))
+        }
     };
     let address = rooms::room_address(&state, &id)?;
     Ok(Json(rooms::livestream(&state, &address).await?))
 }
 
 /// `GET /api/rooms/{room}`: same view as `/api/livestream`.
-pub async fn show(State(state): State<SharedState>, Path(room): Path<String>) -> AppResult<Json<LivestreamResponse>> {
+pub async fn show(
+    State(state): State<SharedState>,
+    Path(room): Path<String>,
+) -> AppResult<Json<LivestreamResponse>> {
     let address = rooms::room_address(&state, &room)?;
     Ok(Json(rooms::livestream(&state, &address).await?))
 }
@@ -42,11 +58,17 @@ pub struct UpdateRequest {
 pub async fn update(
     State(state): State<SharedState>,
     Path(room): Path<String>,
-    Authed { principal, body, .. }: Authed<UpdateRequest>,
+    Authed {
+        principal, body, ..
+    }: Authed<UpdateRequest>,
 ) -> AppResult<Json<RoomChangeResponse>> {
     let address = rooms::room_address(&state, &room)?;
-    let title = body.title.ok_or_else(|| AppError::bad_request("invalid_title", "title is required"))?;
-    Ok(Json(rooms::update_title(&state, &principal, &address, title).await?))
+    let title = body
+        .title
+        .ok_or_else(|| AppError::bad_request("invalid_title", "title is required"))?;
+    Ok(Json(
+        rooms::update_title(&state, &principal, &address, title).await?,
+    ))
 }
 
 /// `POST /api/rooms/{room}/end`: host or operator; also disables the live input.
@@ -68,9 +90,13 @@ pub struct EndRequest {
 /// `POST /api/end` `{sessionId}`: the original contract's end.
 pub async fn end_by_session(
     State(state): State<SharedState>,
-    Authed { principal, body, .. }: Authed<EndRequest>,
+    Authed {
+        principal, body, ..
+    }: Authed<EndRequest>,
 ) -> AppResult<Json<RoomChangeResponse>> {
-    let id = body.session_id.ok_or_else(|| AppError::bad_request("invalid_body", "sessionId is required"))?;
+    let id = body
+        .session_id
+        .ok_or_else(|| AppError::bad_request("invalid_body", "sessionId is required"))?;
     let address = rooms::room_address(&state, &id)?;
     Ok(Json(rooms::end(&state, &principal, &address).await?))
 }
