@@ -113,19 +113,19 @@ impl Upstreams {
 
     /// Checks that the registry exists and names this server's key as registrar.
     pub async fn check_registry(&self) -> anyhow::Result<()> {
-        let registry = tokio::time::timeout(
-            Duration::from_secs(10),
-            self.chain.registry(&self.registry),
-        )
-        .await
-        .context("timed out reading the registry from SOLANA_RPC_URL")?
-        .with_context(|| format!("cannot read registry {} from the RPC node", self.registry))?
-        .with_context(|| {
-            format!(
+        let registry =
+            tokio::time::timeout(Duration::from_secs(10), self.chain.registry(&self.registry))
+                .await
+                .context("timed out reading the registry from SOLANA_RPC_URL")?
+                .with_context(|| {
+                    format!("cannot read registry {} from the RPC node", self.registry)
+                })?
+                .with_context(|| {
+                    format!(
                 "registry {} does not exist (run `roomcast registry init` or migrations/deploy.ts)",
                 self.registry
             )
-        })?;
+                })?;
         anyhow::ensure!(
             registry.registrar == self.chain.signer_pubkey(),
             "registry {} names registrar {}, but ROOMCAST_REGISTRAR_KEYPAIR is {}",

@@ -4,17 +4,29 @@ use std::collections::BTreeSet;
 const ROUTER_SOURCE: &str = include_str!("../src/routes/mod.rs");
 const COMMITTED: &str = include_str!("../../../docs/openapi.json");
 
-/// (method, path) of every `.route("path", method(handler).method(handler))` line of the router.
+/// (method, path) of every `.route("path", method(handler).method(handler))` call of the router,
+/// however rustfmt wraps it.
 fn routed() -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
-    for line in ROUTER_SOURCE
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with(".route(\""))
-    {
-        let path = line.split('"').nth(1).unwrap().to_string();
+    for call in ROUTER_SOURCE.split(".route(").skip(1) {
+        // The call's arguments end where its parenthesis closes.
+        let mut depth = 1;
+        let end = call
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .map(|(i, _)| i)
+            .expect("balanced .route( call");
+        let args: String = call[..end].split_whitespace().collect::<Vec<_>>().join(" ");
+        let path = args.split('"').nth(1).expect("a quoted path").to_string();
         for method in ["get", "post", "patch", "put", "delete"] {
-            if line.contains(&format!(" {method}(")) || line.contains(&format!(".{method}(")) {
+            if args.contains(&format!(" {method}(")) || args.contains(&format!(".{method}(")) {
                 found.insert((method.to_string(), path.clone()));
             }
         }
