@@ -666,3 +666,147 @@ async fn metrics_count_requests_by_route_and_upstream_calls() {
     assert!(text.contains("roomcast_room_cache_misses_total"));
     server.shutdown().await.unwrap();
 }
+
+async fn create_status(
+    server: &Server,
+    host: &str,
+    title: &str,
+) -> (StatusCode, Option<String>, Value) {
+    let response = http()
+        .post(format!("{}/api/create", server.url()))
+        .bearer_auth(OPERATOR_KEY)
+        .json(&json!({ "title": title, "host": host }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, retry_after, response.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_are_rate_limited_per_host_and_nothing_is_created_past_the_limit() {
+    let server = start(&["--create-rate-per-minute", "2"]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = host_key();
+    for i in 0..2 {
+        assert_eq!(
+            create_status(&server, &host, &format!("ok {i}")).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let (status, retry_after, body) = create_status(&server, &host, "one too many").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"]["code"], "rate_limited");
+    let wait: u64 = retry_after.expect("Retry-After header").parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Neither side saw the rejected create.
+    assert_eq!(emulator.live_inputs().len(), 2);
+    let ours = roomcast_chain::RoomFilter {
+        registry: Some(server.state.registry),
+        ..Default::default()
+    };
+    assert_eq!(server.state.chain.rooms(&ours).await.unwrap().len(), 2);
+    assert_eq!(
+        server
+            .state
+            .chain
+            .registry(&server.state.registry)
+            .await
+            .unwrap()
+            .unwrap()
+            .rooms_created,
+        2
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_outliving_the_request_timeout_still_completes_on_both_sides() {
+    let server = start(&["--request-timeout-secs", "1"]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator
+        .inject_fault(
+            roomcast_stream::emulator::Route::CreateLiveInput,
+            roomcast_stream::emulator::Fault::Latency { ms: 2_500 },
+            1,
+        )
+        .unwrap();
+    let host = host_key();
+    let (status, _, body) = create_status(&server, &host, "Slow upstream").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["error"]["code"], "timeout");
+    // The create kept running in the background: one live input and its room, never half a room.
+    let ours = roomcast_chain::RoomFilter {
+        registry: Some(server.state.registry),
+        ..Default::default()
+    };
+    let mut rooms = Vec::new();
+    for _ in 0..100 {
+        rooms = server.state.chain.rooms(&ours).await.unwrap();
+        if !rooms.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        rooms.len(),
+        1,
+        "the room was registered after the client gave up"
+    );
+    assert_eq!(rooms[0].room.host.to_string(), host);
+    assert_eq!(rooms[0].room.title, "Slow upstream");
+    let inputs = emulator.live_inputs();
+    assert_eq!(inputs.len(), 1);
+    assert_eq!(inputs[0].uid, rooms[0].room.session_id);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_finishes_an_in_flight_create() {
+    let server = start(&[]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator
+        .inject_fault(
+            roomcast_stream::emulator::Route::CreateLiveInput,
+            roomcast_stream::emulator::Fault::Latency { ms: 1_000 },
+            1,
+        )
+        .unwrap();
+    let url = server.url();
+    let host = host_key();
+    let in_flight = tokio::spawn({
+        let host = host.clone();
+        async move {
+            let response = http()
+                .post(format!("{url}/api/create"))
+                .bearer_auth(OPERATOR_KEY)
+                .json(&json!({ "title": "During shutdown", "host": host }))
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    });
+    // Wait until the create reached Cloudflare, then shut down while it is in flight.
+    while emulator.call_count(roomcast_stream::emulator::Route::CreateLiveInput) == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let chain = server.state.chain.clone();
+    let registry = server.state.registry;
+    let node = server.upstreams.node.as_ref().unwrap().rpc_url();
+    server.shutdown().await.unwrap();
+    let (status, body) = in_flight.await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["title"], "During shutdown");
+    assert_eq!(body["registry"], registry.to_string());
+    // The node stopped with the server; the answer carried the registered room's signature.
+    assert!(body["signature"].as_str().is_some_and(|s| s.len() > 60));
+    assert!(
+        chain.health().await.is_err(),
+        "{node} is down after shutdown"
+    );
+}
