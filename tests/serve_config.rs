@@ -85,3 +85,53 @@ fn out_of_range_recording_retention_is_a_usage_error() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("7 is not in 30..=1096"), "{stderr}");
 }
+
+#[test]
+fn json_log_format_writes_one_json_object_per_line() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roomcast"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start roomcast serve");
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = Vec::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Operator key:");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        banner[0].starts_with("roomcast API listening on http://127.0.0.1:"),
+        "{banner:?}"
+    );
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    child.wait().unwrap();
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "the embedded upstreams log at start");
+    for line in lines {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            value["level"].is_string() && value["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+}

@@ -135,7 +135,7 @@ async fn matching_rooms(
         })
         .await
         .map_err(AppError::from_chain)?;
-    rooms.sort_by(|a, b| sort_key(b).cmp(&sort_key(a)));
+    rooms.sort_by_key(|r| std::cmp::Reverse(sort_key(r)));
     let rooms = Arc::new(rooms);
     state.rooms.put_listing(&key, rooms.clone());
     Ok(rooms)

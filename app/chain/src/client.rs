@@ -301,7 +301,7 @@ impl RoomcastChain {
             .into_iter()
             .map(|(address, room)| RoomRecord { address, room })
             .collect();
-        rooms.sort_by(|a, b| (a.room.created_at, a.address).cmp(&(b.room.created_at, b.address)));
+        rooms.sort_by_key(|r| (r.room.created_at, r.address));
         Ok(rooms)
     }
 

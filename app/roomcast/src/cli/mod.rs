@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP API (embeds a local Solana node and a Stream emulator unless configured).
-    Serve(roomcast_api::ServeArgs),
+    Serve(Box<roomcast_api::ServeArgs>),
     /// Run a local Solana JSON-RPC node with the roomcast program loaded natively.
     Localnet(roomcast_localnet::LocalnetArgs),
     /// Run the Cloudflare Stream emulator (same paths and shapes as the real API).
@@ -44,7 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             roomcast_api::init_tracing(args.log_format);
-            roomcast_api::serve(args).await
+            roomcast_api::serve(*args).await
         }
         Command::Localnet(args) => {
             init_tracing();

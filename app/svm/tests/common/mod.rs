@@ -1,6 +1,8 @@
 //! Test fixture: a LiteSVM with roomcast loaded natively, funded actors, instruction builders, and
 //! assertions for errors, untouched state and events.
 #![allow(dead_code)]
+// LiteSVM's failure metadata is large; tests only pass it up to assertions.
+#![allow(clippy::result_large_err)]
 
 use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
 use base64::Engine as _;
