@@ -41,15 +41,9 @@ fn http() -> reqwest::Client {
 }
 
 async fn create_room(server: &Server, host: &str, title: &str) -> Value {
-    let response = http()
-        .post(format!("{}/api/create", server.url()))
-        .bearer_auth(OPERATOR_KEY)
-        .json(&json!({ "title": title, "host": host }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
+    let (status, _, body) = create_status(server, host, title).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
 }
 
 async fn webhook(server: &Server, secret: Option<&str>, body: &Value) -> (StatusCode, Value) {
