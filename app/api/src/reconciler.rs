@@ -3,7 +3,10 @@
 //! - live inputs roomcast created (tagged in `meta`) with no room after a grace period are deleted
 //!   (a create that died between the two sides);
 //! - the broadcast state of rooms viewers are watching is refreshed from the public `lifecycle`
-//!   endpoint, so a missed notification cannot leave it wrong.
+//!   endpoint, so a missed notification cannot leave it wrong;
+//! - rooms whose live input no longer exists (deleted out of band, or a create whose on-chain half
+//!   landed after the API gave up) are ended on-chain, so viewers get 410 instead of a dead player.
+//!   This only happens when Cloudflare's listing is complete (`total` equals the items returned).
 //!
 //! It never deletes or disables a live input roomcast did not create for this registry.
 use std::collections::HashMap;
@@ -35,6 +38,8 @@ pub struct ReconcileReport {
     pub disabled: Vec<String>,
     /// Orphaned live inputs deleted.
     pub deleted: Vec<String>,
+    /// Rooms ended on-chain because their live input is gone.
+    pub ended: Vec<String>,
     /// Watched rooms whose broadcast state changed after checking `lifecycle`.
     pub refreshed: Vec<String>,
     /// Upstream failures (the next pass retries).
@@ -64,6 +69,8 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
 
 pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> ReconcileReport {
     let mut report = ReconcileReport::default();
+    // Rooms younger than the grace period may be mid-create (input listed before it existed).
+    let settled_before = OffsetDateTime::now_utc().unix_timestamp() - orphan_grace.as_secs() as i64;
     let ours = RoomFilter {
         registry: Some(state.registry),
         ..Default::default()
@@ -80,8 +87,13 @@ pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> Reconci
         .iter()
         .map(|r| (r.room.session_id.as_str(), r.room.status))
         .collect();
+    // Uids of every live input, when Cloudflare says the listing is complete.
+    let mut complete_listing: Option<std::collections::HashSet<String>> = None;
     match inputs {
         Ok(list) => {
+            if list.total == Some(list.live_inputs.len() as u64) {
+                complete_listing = Some(list.live_inputs.iter().map(|i| i.uid.clone()).collect());
+            }
             let registry = state.registry.to_string();
             let now = OffsetDateTime::now_utc();
             for input in list.live_inputs {
@@ -119,6 +131,25 @@ pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> Reconci
             }
         }
         Err(e) => report.errors.push(format!("listing live inputs: {e}")),
+    }
+    if let Some(existing) = complete_listing {
+        let settled = rooms
+            .iter()
+            .filter(|r| r.room.status != RoomStatus::Ended && r.room.created_at <= settled_before);
+        for record in settled {
+            if existing.contains(record.room.session_id.as_str()) {
+                continue;
+            }
+            match state.chain.end_room(state.registry, record.address).await {
+                Ok(_) => {
+                    state.rooms.invalidate(&record.address).await;
+                    report.ended.push(record.room.session_id.clone());
+                }
+                Err(e) => report
+                    .errors
+                    .push(format!("ending room {} without input: {e}", record.address)),
+            }
+        }
     }
 
     for session_id in state.rooms.watched() {

@@ -384,7 +384,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     let report = reconcile(&server).await;
     assert_eq!(
         report,
-        json!({ "disabled": [sid], "deleted": [orphan.uid], "refreshed": [], "errors": [] })
+        json!({ "disabled": [sid], "deleted": [orphan.uid], "ended": [], "refreshed": [], "errors": [] })
     );
     assert!(!emulator.live_input(&sid).unwrap().enabled);
     assert!(emulator.live_input(&orphan.uid).is_none());
@@ -395,7 +395,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     // A second pass has nothing left to do.
     assert_eq!(
         reconcile(&server).await,
-        json!({ "disabled": [], "deleted": [], "refreshed": [], "errors": [] })
+        json!({ "disabled": [], "deleted": [], "ended": [], "refreshed": [], "errors": [] })
     );
 
     // Only the operator may trigger it.
@@ -803,4 +803,52 @@ async fn graceful_shutdown_finishes_an_in_flight_create() {
         chain.health().await.is_err(),
         "{node} is down after shutdown"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconciler_ends_rooms_whose_live_input_is_gone_but_not_young_ones() {
+    let server = start(&["--orphan-grace-secs", "0"]).await;
+    let room = create_room(&server, &host_key(), "Input deleted out of band").await;
+    let sid = room["SessionID"].as_str().unwrap().to_string();
+    let address = room["room"].as_str().unwrap().parse().unwrap();
+    let kept = create_room(&server, &host_key(), "Still has its input").await;
+    // Someone deletes the live input in the Cloudflare dashboard.
+    server.state.stream.delete_live_input(&sid).await.unwrap();
+
+    let report = reconcile(&server).await;
+    assert_eq!(
+        report,
+        json!({ "disabled": [], "deleted": [], "ended": [sid], "refreshed": [], "errors": [] })
+    );
+    let on_chain = server.state.chain.room(&address).await.unwrap().unwrap();
+    assert_eq!(on_chain.status, RoomStatus::Ended);
+    assert_eq!(livestream(&server, &sid).await.0, StatusCode::GONE);
+    let kept_sid = kept["SessionID"].as_str().unwrap();
+    assert_eq!(livestream(&server, kept_sid).await.1["status"], "created");
+    server.shutdown().await.unwrap();
+
+    // With a grace period, a room younger than it is left alone (it may be mid-create).
+    let server = start(&["--orphan-grace-secs", "3600"]).await;
+    let young = create_room(&server, &host_key(), "Young").await;
+    let young_sid = young["SessionID"].as_str().unwrap().to_string();
+    server
+        .state
+        .stream
+        .delete_live_input(&young_sid)
+        .await
+        .unwrap();
+    assert_eq!(reconcile(&server).await["ended"], json!([]));
+    let address = young["room"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        server
+            .state
+            .chain
+            .room(&address)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        RoomStatus::Created
+    );
+    server.shutdown().await.unwrap();
 }
