@@ -15,7 +15,7 @@ pub struct RoomCache {
     /// room costs one upstream read per TTL rather than one per concurrent viewer.
     rooms: moka::future::Cache<Pubkey, Option<Room>>,
     broadcasting: moka::future::Cache<String, bool>,
-    viewers: Cache<String, u64>,
+    viewers: moka::future::Cache<String, u64>,
     listings: Cache<String, std::sync::Arc<Vec<roomcast_chain::RoomRecord>>>,
     /// Session id → room address. A PDA derivation costs up to hundreds of SHA-256 + curve checks;
     /// addresses never change, so viewers pay it once per room.
@@ -37,7 +37,7 @@ impl RoomCache {
                 .time_to_live(broadcast_ttl)
                 .max_capacity(100_000)
                 .build(),
-            viewers: Cache::builder()
+            viewers: moka::future::Cache::builder()
                 .time_to_live(broadcast_ttl * 2)
                 .max_capacity(100_000)
                 .build(),
@@ -97,12 +97,13 @@ impl RoomCache {
         self.watched.iter().map(|(k, _)| (*k).clone()).collect()
     }
 
-    pub fn viewers(&self, session_id: &str) -> Option<u64> {
-        self.viewers.get(session_id)
-    }
-
-    pub fn put_viewers(&self, session_id: &str, viewers: u64) {
-        self.viewers.insert(session_id.to_string(), viewers);
+    /// The cached live viewer count, or the result of `load` (single flight); errors are not cached.
+    pub async fn viewers<E: Send + Sync + 'static>(
+        &self,
+        session_id: &str,
+        load: impl Future<Output = Result<u64, E>>,
+    ) -> Result<u64, Arc<E>> {
+        self.viewers.try_get_with_by_ref(session_id, load).await
     }
 
     /// A recent listing of rooms for one filter (discovery pages share it).
@@ -112,11 +113,6 @@ impl RoomCache {
 
     pub fn put_listing(&self, key: &str, rooms: std::sync::Arc<Vec<roomcast_chain::RoomRecord>>) {
         self.listings.insert(key.to_string(), rooms);
-    }
-
-    /// Drops every cached listing (after the server's own writes).
-    pub fn invalidate_listings(&self) {
-        self.listings.invalidate_all();
     }
 
     /// The cached broadcast flag, or the result of `load` (single flight); errors are not cached.

@@ -162,14 +162,9 @@ async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
 }
 
 async fn viewers(state: &AppState, session_id: &str) -> Option<u64> {
-    if let Some(n) = state.rooms.viewers(session_id) {
-        return Some(n);
-    }
-    match state.stream.views(session_id).await {
-        Ok(views) => {
-            state.rooms.put_viewers(session_id, views.live_viewers);
-            Some(views.live_viewers)
-        }
+    let lookup = async { state.stream.views(session_id).await.map(|v| v.live_viewers) };
+    match state.rooms.viewers(session_id, lookup).await {
+        Ok(viewers) => Some(viewers),
         Err(e) => {
             tracing::debug!(error = %e, "views lookup failed");
             None

@@ -94,7 +94,7 @@ pub async fn cloudflare(
     if !is_session_id(&input_id) {
         return Ok(ignored("unknown live input"));
     }
-    let address = state.chain.room_address(&state.registry, &input_id);
+    let address = rooms::room_address(&state, &input_id)?;
     let room = match rooms::load_room(&state, &address, false).await {
         Ok(room) => room,
         Err(AppError::NotFound(_)) => return Ok(ignored("unknown live input")),

@@ -117,10 +117,6 @@ impl LocalChain {
         }
     }
 
-    pub fn faucet(&self) -> &Keypair {
-        &self.faucet
-    }
-
     pub fn faucet_pubkey(&self) -> Pubkey {
         self.faucet.pubkey()
     }
