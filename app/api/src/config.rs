@@ -75,6 +75,12 @@ pub struct ServeArgs {
     /// Age (seconds) at which a roomcast-tagged live input with no room is deleted as an orphan.
     #[arg(long, env = "ROOMCAST_ORPHAN_GRACE_SECS", default_value_t = 600)]
     pub orphan_grace_secs: u64,
+    /// How long a Sign-In With Solana message may be signed after it was issued, in seconds.
+    #[arg(long, env = "ROOMCAST_SIGN_IN_TTL_SECS", default_value_t = 300)]
+    pub sign_in_ttl_secs: u64,
+    /// How long a browser session token lasts, in seconds.
+    #[arg(long, env = "ROOMCAST_SESSION_TTL_SECS", default_value_t = 3600)]
+    pub session_ttl_secs: u64,
     /// Log format.
     #[arg(long, env = "ROOMCAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

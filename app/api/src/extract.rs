@@ -43,9 +43,13 @@ where
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        let principal =
-            app.auth
-                .authenticate(&parts.method, path_and_query, &parts.headers, &bytes)?;
+        // A signed-in browser sends its session token; everyone else signs per request.
+        let principal = match crate::session::bearer_token(&parts.headers) {
+            Some(token) => app.sessions.authenticate(token)?,
+            None => app
+                .auth
+                .authenticate(&parts.method, path_and_query, &parts.headers, &bytes)?,
+        };
         let body = parse_json(&parts.headers, &bytes)?;
         Ok(Authed {
             principal,

@@ -1,10 +1,12 @@
 //! The roomcast HTTP API: create a room (Cloudflare live input + on-chain registration), watch it,
 //! change it, end it. See `ARCHITECTURE.md` for the big picture and the README for the contract.
 
+pub mod actions;
 pub mod auth;
 mod cache;
 pub mod config;
 pub mod error;
+pub mod events;
 mod extract;
 mod idempotency;
 mod listing;
@@ -15,9 +17,11 @@ mod rate_limit;
 pub mod reconciler;
 mod rooms;
 mod routes;
+pub mod session;
 pub mod state;
 pub mod upstreams;
 pub mod views;
+pub mod web;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -118,6 +122,12 @@ impl Server {
             live: Default::default(),
             idempotency: IdempotencyStore::new(IDEMPOTENCY_TTL),
             auth: AuthConfig::new(args.operator_key.clone(), MAX_SIGNATURE_SKEW),
+            sessions: session::Sessions::new(
+                Duration::from_secs(args.sign_in_ttl_secs),
+                Duration::from_secs(args.session_ttl_secs),
+            ),
+            events: Default::default(),
+            action_chain_id: Default::default(),
             create_limits: CreateLimits::new(args.create_rate_per_minute),
             tasks: TaskTracker::new(),
             info,

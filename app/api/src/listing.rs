@@ -161,7 +161,7 @@ async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
     }
 }
 
-async fn viewers(state: &AppState, session_id: &str) -> Option<u64> {
+pub(crate) async fn viewers(state: &AppState, session_id: &str) -> Option<u64> {
     let lookup = async { state.stream.views(session_id).await.map(|v| v.live_viewers) };
     match state.rooms.viewers(session_id, lookup).await {
         Ok(viewers) => Some(viewers),

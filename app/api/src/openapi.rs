@@ -10,9 +10,14 @@ use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::actions::{
+    ActionMessage, ActionMetadata, ActionPostRequest, ActionQuery, ActionTransaction,
+};
+use crate::events::RoomEvent;
 use crate::listing::{ListQuery, RoomList, RoomListItem};
 use crate::live::{Broadcast, EncoderError, Phase};
 use crate::reconciler::ReconcileReport;
+use crate::session::{SessionResponse, SignInInput, SignInRequest};
 use crate::state::{EmbeddedInfo, PublicInfo};
 use crate::views::*;
 
@@ -63,7 +68,7 @@ pub struct EndRequestDoc {
 
 #[utoipa::path(post, path = "/api/create", tag = "rooms", request_body = CreateRequestDoc,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the same room")),
-    security(("wallet_signature" = []), ("operator" = [])),
+    security(("wallet_signature" = []), ("session" = []), ("operator" = [])),
     responses(
         (status = 201, description = "Room created: live input at Cloudflare and room on-chain", body = CreateResponse),
         (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
@@ -90,27 +95,27 @@ fn show_room() {}
 
 #[utoipa::path(patch, path = "/api/rooms/{room}", tag = "rooms", request_body = UpdateRequestDoc,
     params(("room" = String, Path, description = "Room address or session id")),
-    security(("wallet_signature" = []), ("operator" = [])),
+    security(("wallet_signature" = []), ("session" = []), ("operator" = [])),
     responses((status = 200, body = RoomChangeResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
               (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 410, body = ErrorResponse)))]
 fn update_room() {}
 
 #[utoipa::path(post, path = "/api/rooms/{room}/end", tag = "rooms",
     params(("room" = String, Path, description = "Room address or session id")),
-    security(("wallet_signature" = []), ("operator" = [])),
+    security(("wallet_signature" = []), ("session" = []), ("operator" = [])),
     responses((status = 200, body = RoomChangeResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
               (status = 404, body = ErrorResponse), (status = 410, body = ErrorResponse)))]
 fn end_room() {}
 
 #[utoipa::path(post, path = "/api/end", tag = "rooms", request_body = EndRequestDoc,
-    security(("wallet_signature" = []), ("operator" = [])),
+    security(("wallet_signature" = []), ("session" = []), ("operator" = [])),
     responses((status = 200, body = RoomChangeResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
               (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 410, body = ErrorResponse)))]
 fn end_by_session() {}
 
 #[utoipa::path(post, path = "/api/rooms/{room}/rotate-key", tag = "rooms",
     params(("room" = String, Path, description = "Room address or session id")),
-    security(("wallet_signature" = []), ("operator" = [])),
+    security(("wallet_signature" = []), ("session" = []), ("operator" = [])),
     responses((status = 200, body = RotateKeyResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
               (status = 404, body = ErrorResponse), (status = 410, body = ErrorResponse)))]
 fn rotate_key() {}
@@ -142,6 +147,44 @@ fn readyz() {}
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
 fn metrics() {}
 
+#[utoipa::path(get, path = "/api/rooms/{room}/events", tag = "viewers",
+    params(("room" = String, Path, description = "Room address or session id")),
+    responses((status = 200, content_type = "text/event-stream",
+        description = "Server-Sent Events: an `event: room` with a `RoomEvent` JSON `data` on connect (the current state) and on every change \
+                       (status, broadcasting, viewers, title). The stream ends after the room has ended.", body = RoomEvent),
+        (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+fn room_events() {}
+
+#[utoipa::path(get, path = "/api/auth/nonce", tag = "auth",
+    responses((status = 200, description = "Sign-In With Solana input for the wallet's `solana:signIn` (single-use nonce, expiry)", body = SignInInput)))]
+fn auth_nonce() {}
+
+#[utoipa::path(post, path = "/api/auth/sign-in", tag = "auth", request_body = SignInRequest,
+    responses((status = 200, description = "A session token for the signing wallet: send it as `Authorization: Bearer <token>`", body = SessionResponse),
+              (status = 400, body = ErrorResponse),
+              (status = 401, description = "`unknown_nonce` (unknown or already used), `sign_in_expired`, `invalid_sign_in_message`, `invalid_signature`", body = ErrorResponse),
+              (status = 415, body = ErrorResponse)))]
+fn auth_sign_in() {}
+
+#[utoipa::path(post, path = "/api/auth/sign-out", tag = "auth", security(("session" = [])),
+    responses((status = 204, description = "The session token no longer works"), (status = 401, body = ErrorResponse)))]
+fn auth_sign_out() {}
+
+#[utoipa::path(get, path = "/api/actions/end-room", tag = "actions", params(ActionQuery),
+    responses((status = 200, description = "Solana Action metadata (`ActionGetResponse`, spec 2.4); `disabled` once ended", body = ActionMetadata),
+              (status = 400, description = "`{message, error}`"), (status = 404, description = "`{message, error}`")))]
+fn action_end_room_get() {}
+
+#[utoipa::path(post, path = "/api/actions/end-room", tag = "actions", params(ActionQuery), request_body = ActionPostRequest,
+    responses((status = 200, description = "An unsigned `end_room` transaction: fee payer and only signer is `account`, fresh blockhash", body = ActionTransaction),
+              (status = 400, description = "`{message, error}`"), (status = 403, description = "`account` is not the room's host: `{message, error}`"),
+              (status = 404, description = "`{message, error}`"), (status = 410, description = "Already ended: `{message, error}`")))]
+fn action_end_room_post() {}
+
+#[utoipa::path(get, path = "/actions.json", tag = "actions",
+    responses((status = 200, description = "Actions rules: `{rules: [{pathPattern, apiPath}]}`")))]
+fn actions_json() {}
+
 struct Security;
 
 impl Modify for Security {
@@ -154,6 +197,15 @@ impl Modify for Security {
                 "ed25519 signature by the host wallet (with X-Roomcast-Wallet and X-Roomcast-Timestamp) over \
                  `roomcast-auth-v1\\n<METHOD>\\n<PATH_AND_QUERY>\\n<TIMESTAMP>\\n<HEX_SHA256_OF_BODY>`",
             ))),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Session token (`rcs_…`) from POST /api/auth/sign-in"))
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "operator",
@@ -171,14 +223,18 @@ impl Modify for Security {
 #[openapi(
     info(title = "roomcast API", description = "Livestream rooms: registry on Solana, video on Cloudflare Stream."),
     paths(create, livestream, list_rooms, show_room, update_room, end_room, end_by_session, rotate_key, info,
-          cloudflare_webhook, reconcile, openapi_json, healthz, readyz, metrics),
+          cloudflare_webhook, reconcile, openapi_json, healthz, readyz, metrics, room_events, auth_nonce, auth_sign_in,
+          auth_sign_out, action_end_room_get, action_end_room_post, actions_json),
     components(schemas(CreateResponse, LivestreamResponse, RoomChangeResponse, RotateKeyResponse, RoomFields, IngestDetails,
         RtmpsIngest, SrtIngest, WebRtcIngest, PlaybackUrlsDoc, Broadcast, EncoderError, Phase, RoomList, RoomListItem,
-        PublicInfo, EmbeddedInfo, ReconcileReport, ErrorResponse, ErrorDetail, CreateRequestDoc, UpdateRequestDoc, EndRequestDoc)),
+        PublicInfo, EmbeddedInfo, ReconcileReport, ErrorResponse, ErrorDetail, CreateRequestDoc, UpdateRequestDoc, EndRequestDoc,
+        RoomEvent, SignInInput, SignInRequest, SessionResponse, ActionMetadata, ActionMessage, ActionPostRequest, ActionTransaction)),
     modifiers(&Security),
     tags((name = "rooms", description = "Hosts and the operator: create, change, end"),
          (name = "viewers", description = "Public reads; never contain a secret"),
-         (name = "operations", description = "Health, metrics, webhooks, reconciliation")),
+         (name = "operations", description = "Health, metrics, webhooks, reconciliation"),
+         (name = "auth", description = "Sign-In With Solana: one wallet signature, then a short-lived session token"),
+         (name = "actions", description = "Solana Actions (Blinks): wallet-signed transactions")),
 )]
 pub struct ApiDoc;
 

@@ -54,6 +54,12 @@ pub struct AppState {
     pub live: LiveStates,
     pub idempotency: IdempotencyStore,
     pub auth: AuthConfig,
+    /// Sign-In With Solana sessions (`session.rs`).
+    pub sessions: crate::session::Sessions,
+    /// Live room updates for `GET /api/rooms/{room}/events` (`events.rs`).
+    pub events: crate::events::EventHub,
+    /// The cluster's CAIP-2 id for `X-Blockchain-Ids`, asked once.
+    pub action_chain_id: tokio::sync::OnceCell<String>,
     pub create_limits: CreateLimits,
     /// Work that must finish even if the client goes away (creates), awaited on shutdown.
     pub tasks: TaskTracker,

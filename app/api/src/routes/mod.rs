@@ -1,5 +1,6 @@
 //! The router: every route, the JSON fallbacks, and the tower-http layers.
 mod admin;
+mod auth;
 mod create;
 mod info;
 mod rooms;
@@ -33,6 +34,10 @@ pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
         .route("/api/rooms/{room}", get(rooms::show).patch(rooms::update))
         .route("/api/rooms/{room}/end", post(rooms::end))
         .route("/api/rooms/{room}/rotate-key", post(rooms::rotate_key))
+        .route("/api/rooms/{room}/events", get(crate::events::events))
+        .route("/api/auth/nonce", get(auth::nonce))
+        .route("/api/auth/sign-in", post(auth::sign_in))
+        .route("/api/auth/sign-out", post(auth::sign_out))
         .route("/api/info", get(info::info))
         .route("/api/admin/reconcile", post(admin::reconcile))
         .route(
@@ -63,7 +68,31 @@ pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
                 .layer(tower::timeout::TimeoutLayer::new(timeout))
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
+        // Action routes answer with the Actions spec's own CORS headers, not the API's.
+        .merge(actions(state.clone()))
+        .merge(crate::web::router().layer(TraceLayer::new_for_http()))
         .with_state(state)
+}
+
+/// The end-room Solana Action and `actions.json`.
+fn actions(state: SharedState) -> Router<SharedState> {
+    use crate::actions;
+    Router::new()
+        .route(
+            "/api/actions/end-room",
+            get(actions::end_room_metadata)
+                .post(actions::end_room_transaction)
+                .options(actions::options),
+        )
+        .route(
+            "/actions.json",
+            get(actions::actions_json).options(actions::options),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            actions::headers,
+        ))
+        .layer(TraceLayer::new_for_http())
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

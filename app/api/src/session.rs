@@ -1,0 +1,294 @@
+//! Sign-In With Solana: a browser signs in once with its wallet and gets a short-lived session token
+//! (`Authorization: Bearer rcs_…`) scoped to that wallet, instead of a wallet prompt per API call.
+//!
+//! The server issues the whole sign-in input (domain, statement, URI, nonce, issued-at, expiry); the
+//! wallet's `solana:signIn` renders it as the SIWS text and signs it. On sign-in the server takes the
+//! nonce out of its store (single use, whatever the outcome), rebuilds the exact text it issued for
+//! the signing address, compares bytes, checks the expiry and verifies the ed25519 signature.
+//! Bearer tokens, not cookies: no CSRF. Tokens are stored hashed.
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+use base64::Engine;
+use ed25519_dalek::{Signature, VerifyingKey};
+use moka::sync::Cache;
+use rand::distributions::Alphanumeric;
+use rand::{Rng, RngCore};
+use roomcast_chain::Pubkey;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::auth::Principal;
+use crate::error::AppError;
+
+/// Session tokens start with this, so the bearer header tells them apart from the operator key.
+pub const TOKEN_PREFIX: &str = "rcs_";
+pub const STATEMENT: &str = "Sign in to roomcast to create and manage your rooms.";
+
+/// What the wallet's `solana:signIn` is given (`SolanaSignInInput`); the server issued every field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInInput {
+    pub domain: String,
+    pub statement: String,
+    pub uri: String,
+    pub version: String,
+    pub nonce: String,
+    pub issued_at: String,
+    pub expiration_time: String,
+}
+
+impl SignInInput {
+    /// The SIWS message text for `address` (`createSignInMessageText` of the wallet standard).
+    pub fn message(&self, address: &str) -> String {
+        format!(
+            "{} wants you to sign in with your Solana account:\n{address}\n\n{}\n\nURI: {}\nVersion: {}\nNonce: {}\nIssued At: {}\nExpiration Time: {}",
+            self.domain, self.statement, self.uri, self.version, self.nonce, self.issued_at, self.expiration_time
+        )
+    }
+}
+
+/// `POST /api/auth/sign-in` body: what `solana:signIn` returned.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignInRequest {
+    /// The signing account (base58).
+    pub address: String,
+    /// The exact bytes the wallet signed, base64.
+    pub signed_message: String,
+    /// The ed25519 signature, base58.
+    pub signature: String,
+}
+
+/// A session token for one wallet.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionResponse {
+    /// Send as `Authorization: Bearer <token>`. Keep it in memory only.
+    pub token: String,
+    pub wallet: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+#[derive(Clone)]
+struct Issued {
+    input: SignInInput,
+    expires: OffsetDateTime,
+}
+
+#[derive(Clone)]
+struct Session {
+    wallet: Pubkey,
+    expires: OffsetDateTime,
+}
+
+pub struct Sessions {
+    /// Nonce → the input issued with it. Kept a little past its expiry so a late sign-in is told
+    /// "expired" rather than "unknown".
+    issued: Cache<String, Issued>,
+    /// SHA-256 of the token → session.
+    sessions: Cache<[u8; 32], Session>,
+    sign_in_ttl: Duration,
+    session_ttl: Duration,
+}
+
+impl Sessions {
+    pub fn new(sign_in_ttl: Duration, session_ttl: Duration) -> Self {
+        Sessions {
+            issued: Cache::builder()
+                .time_to_live(sign_in_ttl + Duration::from_secs(600))
+                .max_capacity(100_000)
+                .build(),
+            sessions: Cache::builder()
+                .time_to_live(session_ttl)
+                .max_capacity(1_000_000)
+                .build(),
+            sign_in_ttl,
+            session_ttl,
+        }
+    }
+
+    /// A fresh sign-in input for a page served at `domain` (the request's `Host`).
+    pub fn issue(&self, domain: &str, scheme: &str) -> SignInInput {
+        let now = now_secs();
+        let expires = now + self.sign_in_ttl;
+        let nonce: String = rand::thread_rng()
+            .sample_iter(&Alphanumeric)
+            .take(24)
+            .map(char::from)
+            .collect();
+        let input = SignInInput {
+            domain: domain.to_string(),
+            statement: STATEMENT.to_string(),
+            uri: format!("{scheme}://{domain}/host"),
+            version: "1".into(),
+            nonce: nonce.clone(),
+            issued_at: rfc3339(now),
+            expiration_time: rfc3339(expires),
+        };
+        self.issued.insert(
+            nonce,
+            Issued {
+                input: input.clone(),
+                expires,
+            },
+        );
+        input
+    }
+
+    /// Checks a signed sign-in message and opens a session for its wallet.
+    pub fn sign_in(&self, req: &SignInRequest) -> Result<SessionResponse, AppError> {
+        let wallet: Pubkey = req.address.parse().map_err(|_| {
+            AppError::unauthorized("invalid_wallet", "address is not a base58 public key")
+        })?;
+        let bytes = B64
+            .decode(&req.signed_message)
+            .map_err(|_| AppError::bad_request("invalid_body", "signedMessage must be base64"))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            AppError::unauthorized("invalid_sign_in_message", "the signed message is not text")
+        })?;
+        let nonce = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Nonce: "))
+            .ok_or_else(|| {
+                AppError::unauthorized("invalid_sign_in_message", "the signed message has no nonce")
+            })?;
+        // Single use: taken out now, whatever happens next.
+        let issued = self.issued.remove(nonce).ok_or_else(|| {
+            AppError::unauthorized(
+                "unknown_nonce",
+                "this sign-in nonce is unknown or was already used; start the sign-in again",
+            )
+        })?;
+        if text != issued.input.message(&req.address) {
+            return Err(AppError::unauthorized(
+                "invalid_sign_in_message",
+                "the signed message is not the one this server issued",
+            ));
+        }
+        if now_secs() >= issued.expires {
+            return Err(AppError::unauthorized(
+                "sign_in_expired",
+                "this sign-in message has expired; start the sign-in again",
+            ));
+        }
+        let signature: [u8; 64] = bs58::decode(&req.signature)
+            .into_vec()
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| {
+                AppError::unauthorized(
+                    "invalid_signature",
+                    "signature is not a base58 ed25519 signature",
+                )
+            })?;
+        let key = VerifyingKey::from_bytes(&wallet.to_bytes()).map_err(|_| {
+            AppError::unauthorized("invalid_wallet", "address is not an ed25519 public key")
+        })?;
+        key.verify_strict(text.as_bytes(), &Signature::from_bytes(&signature))
+            .map_err(|_| {
+                AppError::unauthorized(
+                    "invalid_signature",
+                    "the signature does not match the message",
+                )
+            })?;
+
+        let mut raw = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut raw);
+        let token = format!("{TOKEN_PREFIX}{}", B64URL.encode(raw));
+        let expires = now_secs() + self.session_ttl;
+        self.sessions
+            .insert(token_hash(&token), Session { wallet, expires });
+        tracing::info!(wallet = %wallet, "wallet signed in");
+        Ok(SessionResponse {
+            token,
+            wallet: wallet.to_string(),
+            expires_at: rfc3339(expires),
+        })
+    }
+
+    /// The wallet a session token stands for.
+    pub fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
+        let session = self.sessions.get(&token_hash(token)).ok_or_else(|| {
+            AppError::unauthorized(
+                "invalid_session",
+                "the session token is unknown, expired or signed out; sign in again",
+            )
+        })?;
+        if now_secs() >= session.expires {
+            return Err(AppError::unauthorized(
+                "invalid_session",
+                "the session token is unknown, expired or signed out; sign in again",
+            ));
+        }
+        Ok(Principal::Host(session.wallet))
+    }
+
+    pub fn sign_out(&self, token: &str) {
+        self.sessions.invalidate(&token_hash(token));
+    }
+}
+
+/// The session token in `Authorization: Bearer rcs_…`, if the request carries one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_at_checked(7)?;
+    (scheme.eq_ignore_ascii_case("Bearer ") && token.starts_with(TOKEN_PREFIX)).then_some(token)
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn now_secs() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_text_follows_the_siws_format() {
+        let input = SignInInput {
+            domain: "127.0.0.1:8080".into(),
+            statement: STATEMENT.into(),
+            uri: "http://127.0.0.1:8080/host".into(),
+            version: "1".into(),
+            nonce: "abcdefgh12345678".into(),
+            issued_at: "2026-11-25T18:00:00Z".into(),
+            expiration_time: "2026-11-25T18:05:00Z".into(),
+        };
+        assert_eq!(
+            input.message("9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"),
+            "127.0.0.1:8080 wants you to sign in with your Solana account:\n\
+             9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin\n\n\
+             Sign in to roomcast to create and manage your rooms.\n\n\
+             URI: http://127.0.0.1:8080/host\nVersion: 1\nNonce: abcdefgh12345678\n\
+             Issued At: 2026-11-25T18:00:00Z\nExpiration Time: 2026-11-25T18:05:00Z"
+        );
+    }
+
+    #[test]
+    fn only_prefixed_bearer_tokens_are_sessions() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer rcs_abc".parse().unwrap());
+        assert_eq!(bearer_token(&h), Some("rcs_abc"));
+        h.insert("authorization", "bearer rcs_abc".parse().unwrap());
+        assert_eq!(bearer_token(&h), Some("rcs_abc"));
+        h.insert("authorization", "Bearer operator-key".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+    }
+}
