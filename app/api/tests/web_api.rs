@@ -484,6 +484,18 @@ async fn end_room_action_answers_per_the_actions_spec_and_its_transaction_ends_t
     let on_chain = server.state.chain.room(&address).await.unwrap().unwrap();
     assert_eq!(on_chain.status, RoomStatus::Created);
 
+    // A page on the API's origin may send it through the cluster RPC the server names.
+    let preflight = http()
+        .request(reqwest::Method::OPTIONS, &server.state.info.rpc_url)
+        .header("origin", server.url())
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+
     // The host signs and sends it: the room ends on-chain, signed by the host.
     let rpc = server.state.chain.rpc();
     rpc.request_airdrop(&host.pubkey(), 1_000_000_000)

@@ -28,6 +28,13 @@ pub fn router(state: RpcState) -> Router {
     Router::new()
         .route("/", post(handle))
         .route("/health", get(|| async { "ok" }))
+        // Like a cluster's RPC, any origin may call it: a web page's wallet flow sends through it.
+        .layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([header::CONTENT_TYPE, header::ACCEPT]),
+        )
         .with_state(state)
 }
 
