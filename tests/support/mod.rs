@@ -4,6 +4,8 @@
 //! JSON-RPC, Cloudflare through the emulator's control API).
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::fs::File;
 use std::future::Future;
 use std::os::unix::process::CommandExt;

@@ -84,16 +84,18 @@ fn malformed_session_ids_are_refused() {
 }
 
 #[test]
-fn ingest_urls_need_rtmps_or_srt_and_at_most_128_bytes() {
+fn ingest_urls_need_rtmps_rtmp_or_srt_and_at_most_128_bytes() {
     let mut env = Env::new();
     let sid = session_id(1);
     for url in [
         "https://live.cloudflare.com/live/",
-        "rtmp://live.cloudflare.com/live/",
+        "rtmpt://live.cloudflare.com/live/",
+        "RTMP://127.0.0.1:1935/live/",
         "RTMPS://live.cloudflare.com/live/",
         "webrtc://live.cloudflare.com",
         " rtmps://live.cloudflare.com/live/",
         "rtmps://",
+        "rtmp://",
         "srt://",
         "",
     ] {
@@ -126,6 +128,13 @@ fn ingest_urls_need_rtmps_or_srt_and_at_most_128_bytes() {
     let longest = format!("srt://{}", "a".repeat(128 - "srt://".len()));
     create_ok(&mut env, &sid, &longest, "Title");
     create_ok(&mut env, &session_id(2), "rtmps://x", "Title");
+    // The local Stream emulator's plain RTMP listener.
+    create_ok(
+        &mut env,
+        &session_id(3),
+        "rtmp://127.0.0.1:1935/live/",
+        "Title",
+    );
 }
 
 /// Titles are bounded in bytes of UTF-8, not in characters.

@@ -24,5 +24,6 @@ pub const MAX_INGEST_URL_LEN: u32 = 128;
 #[constant]
 pub const MAX_TITLE_LEN: u32 = 100;
 
-/// Ingest URL schemes Cloudflare Stream hands out for publishing.
-pub const INGEST_URL_SCHEMES: [&str; 2] = ["rtmps://", "srt://"];
+/// Ingest URL schemes a room may record: what Cloudflare Stream hands out for publishing
+/// (`rtmps://`, `srt://`) and the local Stream emulator's plain `rtmp://` listener.
+pub const INGEST_URL_SCHEMES: [&str; 3] = ["rtmps://", "rtmp://", "srt://"];

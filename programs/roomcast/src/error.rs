@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 pub enum RoomcastError {
     #[msg("Session id must be exactly 32 lowercase hex characters")]
     InvalidSessionId,
-    #[msg("Ingest URL must start with rtmps:// or srt://")]
+    #[msg("Ingest URL must start with rtmps://, rtmp:// or srt://")]
     InvalidIngestUrlScheme,
     #[msg("Ingest URL is longer than 128 bytes")]
     IngestUrlTooLong,
