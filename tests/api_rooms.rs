@@ -51,11 +51,11 @@ async fn rotate_key_returns_a_new_key_the_emulator_holds() {
         r.json,
         json!({
             "SessionID": uid,
-            "IngestURL": "rtmps://live.cloudflare.com:443/live/",
+            "IngestURL": s.ingest_url(),
             "StreamKey": new_key,
             "room": room.to_string(),
             "ingest": {
-                "rtmps": {"url": "rtmps://live.cloudflare.com:443/live/", "streamKey": new_key},
+                "rtmps": {"url": s.ingest_url(), "streamKey": new_key},
                 "srt": {"url": input["srt"]["url"], "streamId": input["srt"]["streamId"], "passphrase": input["srt"]["passphrase"]},
                 "webrtc": {"url": input["webRTC"]["url"]},
             },

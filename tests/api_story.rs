@@ -55,8 +55,8 @@ async fn create_connect_watch_end_on_chain_then_gone() {
     assert_eq!(c["title"], "Friday show");
     assert_eq!(c["host"], host.pubkey().to_string());
     assert_eq!(c["status"], "created");
-    assert_eq!(c["IngestURL"], "rtmps://live.cloudflare.com:443/live/");
-    assert_eq!(c["ingestUrl"], "rtmps://live.cloudflare.com:443/live/");
+    assert_eq!(c["IngestURL"], s.ingest_url());
+    assert_eq!(c["ingestUrl"], s.ingest_url());
     assert_eq!(c["StreamKey"], input["rtmps"]["streamKey"]);
     assert_eq!(
         c["ingest"]["rtmps"],
@@ -87,7 +87,7 @@ async fn create_connect_watch_end_on_chain_then_gone() {
     assert_eq!(on_chain.host, host.pubkey());
     assert_eq!(on_chain.registry, s.registry);
     assert_eq!(on_chain.payer, s.registrar, "the registrar pays the rent");
-    assert_eq!(on_chain.ingest_url, "rtmps://live.cloudflare.com:443/live/");
+    assert_eq!(on_chain.ingest_url, s.ingest_url());
     assert_eq!(c["createdAt"], on_chain.created_at);
     assert_eq!(input["enabled"], true);
     assert_eq!(

@@ -41,7 +41,7 @@ test('create returns a full live input with credentials', async () => {
   assert.equal(li.recording.mode, 'automatic');
   assert.equal(li.recording.timeoutSeconds, 10);
   assert.equal(li.status, null);
-  assert.equal(li.rtmps.url, 'rtmps://live.cloudflare.com:443/live/');
+  assert.equal(li.rtmps.url, process.env.ROOMCAST_EMULATOR_INGEST);
   assert.ok(li.rtmps.streamKey.endsWith(`k${li.uid}`));
   assert.equal(li.srt.url, 'srt://live.cloudflare.com:778');
   assert.equal(li.srt.streamId, li.uid);

@@ -162,9 +162,21 @@ pub struct ServerInfo {
     pub emulator_control: Option<String>,
     /// The server's log file (stdout + stderr).
     pub log: PathBuf,
+    /// `rtmp://ADDR/live/` of the embedded emulator's RTMP ingest, when video ingest is on.
+    pub rtmp_ingest: Option<String>,
 }
 
+/// What live inputs say as their ingest URL when no local RTMP ingest runs.
+pub const CLOUDFLARE_INGEST: &str = "rtmps://live.cloudflare.com:443/live/";
+
 impl ServerInfo {
+    /// The ingest URL rooms of this server get: the local RTMP listener, or Cloudflare's.
+    pub fn ingest_url(&self) -> String {
+        self.rtmp_ingest
+            .clone()
+            .unwrap_or_else(|| CLOUDFLARE_INGEST.to_string())
+    }
+
     pub fn api(&self) -> Api {
         Api::new(&self.base)
     }
@@ -230,6 +242,8 @@ fn default_server_env() -> Vec<(&'static str, &'static str)> {
         ("ROOMCAST_CREATE_RATE_PER_MINUTE", "10000"),
         // The API itself must do the cleanup the tests check, not the background reconciler.
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
+        // Tests run side by side: the embedded emulator's RTMP ingest takes any free port.
+        ("ROOMCAST_RTMP_LISTEN", "127.0.0.1:0"),
     ]
 }
 
@@ -263,6 +277,8 @@ impl Server {
             cloudflare_api: line("Cloudflare Stream (embedded emulator): "),
             emulator_control,
             log: proc.log.clone(),
+            rtmp_ingest: line("Video ingest (RTMP): ")
+                .map(|l| l.trim_end_matches("<stream key>").to_string()),
         };
         wait_healthy(&info.base, &proc);
         Server { proc, info }
@@ -408,6 +424,8 @@ impl EmulatorProc {
                 &account_id,
                 "--api-token",
                 &api_token,
+                "--rtmp-listen",
+                "127.0.0.1:0",
             ],
             &[],
         );

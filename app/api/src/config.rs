@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// Secret Cloudflare sends in `cf-webhook-auth` with live-input notifications.
     #[arg(long, env = "CLOUDFLARE_WEBHOOK_SECRET", hide_env_values = true)]
     pub cloudflare_webhook_secret: Option<SecretString>,
+    /// RTMP ingest of the embedded Stream emulator (port 0 = any free port). Needs ffmpeg on PATH
+    /// or in ROOMCAST_FFMPEG; without it the server starts with video ingest off.
+    #[arg(long, env = "ROOMCAST_RTMP_LISTEN", default_value = "127.0.0.1:1935")]
+    pub rtmp_listen: SocketAddr,
 
     /// Solana JSON-RPC URL. Without it, an embedded local node is started.
     #[arg(long, env = "SOLANA_RPC_URL")]

@@ -204,6 +204,7 @@ fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, oper
                 "Stream emulator control: {}/__emulator",
                 emulator.delivery_base_url()
             );
+            println!("{}", emulator.video_ingest().banner());
         }
         None => println!(
             "Cloudflare Stream: account API ({})",

@@ -54,10 +54,11 @@ impl Upstreams {
             CloudflareMode::Embedded => {
                 let token = SecretString::from(random_hex(16));
                 let account = random_hex(16);
-                let emulator =
-                    Emulator::start(EmulatorOptions::new(account.clone(), token.clone()))
-                        .await
-                        .context("starting the embedded Stream emulator")?;
+                let mut options = EmulatorOptions::new(account.clone(), token.clone());
+                options.rtmp_listen = Some(args.rtmp_listen);
+                let emulator = Emulator::start(options)
+                    .await
+                    .context("starting the embedded Stream emulator")?;
                 let mut config = StreamConfig::new(account, token, emulator.customer_code());
                 config.api_base_url = emulator.api_base_url();
                 config.delivery_base_url = Some(emulator.delivery_base_url());

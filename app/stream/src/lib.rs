@@ -31,3 +31,4 @@
 
 pub mod client;
 pub mod emulator;
+pub mod media;

@@ -603,7 +603,8 @@ async fn faults_and_counters_over_http() {
     assert_eq!(
         v,
         json!({"ok": true, "apiBaseUrl": emu.api_base_url(), "deliveryBaseUrl": emu.delivery_base_url(),
-               "accountId": ACCOUNT, "customerCode": "roomcastemulator"})
+               "accountId": ACCOUNT, "customerCode": "roomcastemulator",
+               "videoIngest": {"state": "notRequested"}})
     );
     api.create(json!({})).await;
     let (s, _) = api.ctl(M::POST, "/reset", None).await;

@@ -68,6 +68,7 @@ async fn health(State(s): S) -> Response {
         "deliveryBaseUrl": s.delivery_base_url(),
         "accountId": s.account_id,
         "customerCode": s.customer_code,
+        "videoIngest": s.video,
     }))
     .into_response()
 }

@@ -1,9 +1,11 @@
-//! Public delivery routes (what `customer-<code>.cloudflarestream.com` serves).
+//! Public delivery routes (what `customer-<code>.cloudflarestream.com` serves). A broadcast
+//! published over RTMP is served from its recording directory (real fMP4 HLS); a broadcast
+//! started through the control API has no media, and gets a placeholder manifest.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -18,6 +20,8 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/{id}/manifest/video.m3u8", get(hls))
         .route("/{id}/manifest/video.mpd", get(dash))
+        .route("/{id}/manifest/{file}", get(media_file))
+        .route(super::player::HLS_JS_PATH, get(super::player::hls_js))
         .route("/{id}/lifecycle", get(lifecycle))
         .route("/{id}/views", get(views))
         .route("/{id}/iframe", get(iframe))
@@ -45,6 +49,64 @@ fn resolve(s: &Shared, id: &str) -> Option<Target> {
     }
     st.video(id)
         .map(|v| Target::Video(v.status.state == "live-inprogress"))
+}
+
+/// The video whose media `id` serves: an input's current broadcast, or a video itself.
+fn media_video(s: &Shared, id: &str) -> Option<String> {
+    match resolve(s, id)? {
+        Target::Input(video) => video,
+        Target::Video(_) => Some(id.to_string()),
+    }
+}
+
+/// Media changes under the player: never cached; players run on other origins.
+fn media_response(ctype: &'static str, body: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(ctype)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Real HLS of an RTMP broadcast: `Some` when `video` has a media directory.
+async fn real_manifest(s: &Shared, video: &str) -> Option<Response> {
+    let media = s.media.as_ref()?;
+    media.dir(video)?;
+    Some(
+        match media.read(video, crate::media::files::PLAYLIST).await {
+            Some((kind, body)) => media_response(kind.content_type(), body),
+            // Published, but ffmpeg has not written the first segment yet.
+            None => (
+                StatusCode::NO_CONTENT,
+                [CORS, (header::CACHE_CONTROL, "no-cache")],
+            )
+                .into_response(),
+        },
+    )
+}
+
+async fn media_file(State(s): S, Path((id, file)): Path<(String, String)>) -> Response {
+    if crate::media::MediaFile::parse(&file).is_none() {
+        return not_found();
+    }
+    let Some(video) = media_video(&s, &id) else {
+        return not_found();
+    };
+    let Some(media) = s.media.as_ref() else {
+        return not_found();
+    };
+    match media.read(&video, &file).await {
+        Some((kind, body)) => media_response(kind.content_type(), body),
+        None => not_found(),
+    }
 }
 
 fn hls_manifest(live: bool) -> String {
@@ -83,6 +145,14 @@ async fn manifest(s: &Shared, route: Route, id: &str, dash: bool) -> Response {
         Some(Target::Input(Some(_))) => true,
         Some(Target::Video(live)) => live,
     };
+    // DASH stays a placeholder (see README: dash.js did not play ffmpeg's live DASH).
+    if !dash {
+        if let Some(video) = media_video(s, id) {
+            if let Some(r) = real_manifest(s, &video).await {
+                return r;
+            }
+        }
+    }
     let (ctype, body) = if dash {
         ("application/dash+xml", dash_manifest(live))
     } else {
@@ -131,8 +201,5 @@ async fn iframe(State(s): S, Path(id): Path<String>) -> Response {
     if resolve(&s, &id).is_none() {
         return not_found();
     }
-    let html = format!(
-        "<!doctype html><html><body><video controls src=\"/{id}/manifest/video.m3u8\"></video></body></html>\n"
-    );
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    super::player::page(&id)
 }

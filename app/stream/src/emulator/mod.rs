@@ -54,12 +54,15 @@
 
 mod control;
 mod delivery;
+mod ingest;
+mod player;
 mod routes;
 mod state;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -69,9 +72,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::client::{LiveInput, Video};
+use crate::media::{self, Media};
+pub use ingest::APP as RTMP_APP;
+pub(crate) use state::error_message;
 pub use state::{ControlError, Fault, Route, WebhookDelivery, WebhookTarget};
 use state::{Notification, State};
 
@@ -106,6 +112,36 @@ pub struct EmulatorArgs {
     /// Sent as the `cf-webhook-auth` header with every notification.
     #[arg(long, value_parser = parse_secret, requires = "webhook_url")]
     pub webhook_secret: Option<SecretString>,
+    /// RTMP ingest address for real publishes (port 0 = any free port). Needs ffmpeg on PATH
+    /// or in ROOMCAST_FFMPEG; without it the emulator runs with video ingest off.
+    #[arg(long, env = "ROOMCAST_RTMP_LISTEN", default_value = "127.0.0.1:1935")]
+    pub rtmp_listen: SocketAddr,
+}
+
+/// Whether real video can be published to this emulator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum VideoIngest {
+    /// RTMP ingest runs; live inputs' `rtmps.url` is `rtmp_url`.
+    #[serde(rename_all = "camelCase")]
+    On { rtmp_url: String },
+    /// Asked for but impossible (e.g. no ffmpeg); inputs keep Cloudflare's ingest URL.
+    Off { reason: String },
+    /// Not asked for ([`EmulatorOptions::rtmp_listen`] is `None`).
+    NotRequested,
+}
+
+impl VideoIngest {
+    /// The one line `serve` and `stream-emulator` print about it.
+    pub fn banner(&self) -> String {
+        match self {
+            VideoIngest::On { rtmp_url } => format!("Video ingest (RTMP): {rtmp_url}<stream key>"),
+            VideoIngest::Off { reason } => {
+                format!("Video ingest is off: {reason}; {}", media::INSTALL_HINT)
+            }
+            VideoIngest::NotRequested => "Video ingest is off (no RTMP listener requested)".into(),
+        }
+    }
 }
 
 /// In-process start options.
@@ -117,10 +153,13 @@ pub struct EmulatorOptions {
     pub api_token: SecretString,
     pub customer_code: String,
     pub webhook: Option<WebhookTarget>,
+    /// RTMP ingest address (port 0 = ephemeral); `None` = no real video (Cloudflare's ingest
+    /// URL in answers, control-API broadcasts only).
+    pub rtmp_listen: Option<SocketAddr>,
 }
 
 impl EmulatorOptions {
-    /// Loopback, ephemeral port, default customer code, no webhook.
+    /// Loopback, ephemeral port, default customer code, no webhook, no RTMP ingest.
     pub fn new(account_id: impl Into<String>, api_token: SecretString) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -128,6 +167,7 @@ impl EmulatorOptions {
             api_token,
             customer_code: DEFAULT_CUSTOMER_CODE.into(),
             webhook: None,
+            rtmp_listen: None,
         }
     }
 }
@@ -143,6 +183,7 @@ impl From<EmulatorArgs> for EmulatorOptions {
                 url,
                 secret: a.webhook_secret,
             }),
+            rtmp_listen: Some(a.rtmp_listen),
         }
     }
 }
@@ -151,6 +192,7 @@ impl From<EmulatorArgs> for EmulatorOptions {
 pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
     let handle = Emulator::start(args.into()).await?;
     println!("{}", handle.api_base_url());
+    println!("{}", handle.video_ingest().banner());
     tokio::signal::ctrl_c()
         .await
         .context("waiting for ctrl-c")?;
@@ -178,9 +220,30 @@ pub(crate) struct Shared {
     addr: SocketAddr,
     http: reqwest::Client,
     shutdown: watch::Receiver<bool>,
+    video: VideoIngest,
+    media: Option<Media>,
+    publishes: Mutex<HashMap<u64, ingest::Publish>>,
+    next_publish: AtomicU64,
+    /// Notifications not tied to a control call, delivered one after another in order.
+    ordered: mpsc::UnboundedSender<Vec<Notification>>,
 }
 
 impl Shared {
+    /// What live inputs' `rtmps.url` says.
+    fn ingest_url(&self) -> &str {
+        match &self.video {
+            VideoIngest::On { rtmp_url } => rtmp_url,
+            _ => state::RTMPS_URL,
+        }
+    }
+
+    /// Queues notifications for in-order background delivery (the caller never waits).
+    fn notify_in_order(&self, events: Vec<Notification>) {
+        if !events.is_empty() {
+            let _ = self.ordered.send(events);
+        }
+    }
+
     /// A panic in one handler must not wedge the emulator: ignore poisoning.
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -389,6 +452,11 @@ impl Shared {
 
     fn reset(&self) {
         let mut st = self.lock();
+        for s in st.inputs.values_mut() {
+            if let Some((_, stopper)) = s.publisher.take() {
+                stopper.stop();
+            }
+        }
         let webhook = st.webhook.take();
         *st = State::default();
         st.webhook = webhook;
@@ -470,6 +538,29 @@ impl Emulator {
             .timeout(Duration::from_secs(10))
             .build()
             .context("building the webhook HTTP client")?;
+        let (video, media, rtmp) = match opts.rtmp_listen {
+            None => (VideoIngest::NotRequested, None, None),
+            Some(rtmp_addr) => match media::find_ffmpeg() {
+                Err(reason) => (VideoIngest::Off { reason }, None, None),
+                Ok(ffmpeg) => {
+                    let listener = tokio::net::TcpListener::bind(rtmp_addr)
+                        .await
+                        .with_context(|| format!("binding the RTMP ingest to {rtmp_addr}"))?;
+                    let bound = listener.local_addr().context("reading the RTMP address")?;
+                    let media = Media::new(ffmpeg).context("creating the media directory")?;
+                    let url = format!("rtmp://{bound}/{}/", ingest::APP);
+                    (
+                        VideoIngest::On { rtmp_url: url },
+                        Some(media),
+                        Some(listener),
+                    )
+                }
+            },
+        };
+        if let VideoIngest::Off { .. } = &video {
+            tracing::warn!("{}", video.banner());
+        }
+        let (ordered, ordered_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 webhook: opts.webhook,
@@ -481,6 +572,16 @@ impl Emulator {
             addr,
             http,
             shutdown: stop_rx.clone(),
+            video,
+            media,
+            publishes: Mutex::new(HashMap::new()),
+            next_publish: AtomicU64::new(1),
+            ordered,
+        });
+        tokio::spawn(deliver_in_order(Arc::downgrade(&shared), ordered_rx));
+        let rtmp_task = rtmp.map(|listener| {
+            tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "rtmp ingest listening");
+            tokio::spawn(media::rtmp::serve(listener, shared.clone(), stop_rx.clone()))
         });
         let app = routes::router(shared.clone());
         let mut rx = stop_rx;
@@ -500,7 +601,19 @@ impl Emulator {
             shared,
             stop: stop_tx,
             task: Some(task),
+            rtmp_task,
         })
+    }
+}
+
+/// Delivers queued notifications one batch after another; ends with the emulator.
+async fn deliver_in_order(
+    shared: Weak<Shared>,
+    mut rx: mpsc::UnboundedReceiver<Vec<Notification>>,
+) {
+    while let Some(events) = rx.recv().await {
+        let Some(s) = shared.upgrade() else { return };
+        s.notify(events).await;
     }
 }
 
@@ -510,6 +623,7 @@ pub struct EmulatorHandle {
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
+    rtmp_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for EmulatorHandle {
@@ -538,6 +652,10 @@ impl EmulatorHandle {
     }
     pub fn customer_code(&self) -> &str {
         &self.shared.customer_code
+    }
+    /// Whether real RTMP publishes are taken, and where.
+    pub fn video_ingest(&self) -> &VideoIngest {
+        &self.shared.video
     }
 
     /// Sets (or clears) where live notifications go.
@@ -610,9 +728,13 @@ impl EmulatorHandle {
         self.shared.reset()
     }
 
-    /// Stops accepting, ends hung requests, waits for the server task.
+    /// Stops accepting, ends hung requests, drops every publisher and waits for ffmpeg to
+    /// finish, then for the server task.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
+        if let Some(t) = self.rtmp_task.take() {
+            let _ = t.await;
+        }
         if let Some(t) = self.task.take() {
             let _ = t.await;
         }

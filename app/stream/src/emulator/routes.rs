@@ -80,13 +80,7 @@ async fn gate(s: &Shared, route: Route, headers: &HeaderMap, account: &str) -> O
 /// live) are sent in the background, as Cloudflare does: the API answer
 /// never waits for the receiver (which may be the caller itself).
 fn notify_later(s: &Arc<Shared>, events: Vec<super::state::Notification>) {
-    if events.is_empty() {
-        return;
-    }
-    let s = s.clone();
-    tokio::spawn(async move {
-        s.notify(events).await;
-    });
+    s.notify_in_order(events);
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> serde_json::Value {
@@ -106,7 +100,7 @@ async fn create(
         Ok(p) => p,
         Err(m) => return validation(m),
     };
-    let input = s.lock().create(&s.customer_code, patch);
+    let input = s.lock().create(&s.customer_code, s.ingest_url(), patch);
     tracing::info!(uid = %input.uid, "emulator created live input");
     envelope_ok(StatusCode::OK, to_value(&input))
 }

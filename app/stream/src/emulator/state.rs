@@ -17,6 +17,7 @@ use crate::client::{
     LiveInput, LiveInputStatus, LiveInputSummary, Recording, RecordingMode, Rtmps, Srt,
     StatusCurrent, StatusDetail, Video, VideoPlayback, VideoStatus, WebRtc, WebRtcPlayback,
 };
+use crate::media::rtmp::Stopper;
 
 pub(crate) const RTMPS_URL: &str = "rtmps://live.cloudflare.com:443/live/";
 pub(crate) const SRT_URL: &str = "srt://live.cloudflare.com:778";
@@ -209,6 +210,8 @@ pub(crate) struct StoredInput {
     pub default_creator: Option<String>,
     pub live_video: Option<String>,
     pub views: u64,
+    /// The real RTMP publish feeding this input (id, and how to drop it).
+    pub publisher: Option<(u64, Stopper)>,
 }
 
 #[derive(Default)]
@@ -310,7 +313,8 @@ impl State {
         }
     }
 
-    pub fn create(&mut self, code: &str, patch: InputPatch) -> LiveInput {
+    /// `ingest_url` is what `rtmps.url` says: Cloudflare's, or the local RTMP listener's.
+    pub fn create(&mut self, code: &str, ingest_url: &str, patch: InputPatch) -> LiveInput {
         let uid = new_uid();
         let at = now();
         let host = customer_host(code);
@@ -335,7 +339,7 @@ impl State {
             prefer_low_latency: patch.prefer_low_latency,
             recording,
             rtmps: Some(Rtmps {
-                url: RTMPS_URL.into(),
+                url: ingest_url.into(),
                 stream_key: secret_for(&uid),
             }),
             rtmps_playback: Some(Rtmps {
@@ -368,6 +372,7 @@ impl State {
                 default_creator: patch.default_creator.flatten(),
                 live_video: None,
                 views: 0,
+                publisher: None,
             },
         );
         input
@@ -556,29 +561,34 @@ impl State {
         Ok(self.end_broadcast(uid, "failed_to_connect", Some((code.to_string(), message))))
     }
 
-    /// Ends any live broadcast (the recording becomes `ready` at once; the
-    /// real service takes ~60 s) and records the new status.
-    fn end_broadcast(
+    /// Ends any live broadcast and records the new status. A real publisher is dropped and its
+    /// video stays `inprogress` until ffmpeg has finished the recording ([`State::finish_video`]);
+    /// a control-API broadcast's video becomes `ready` at once (the real service takes ~60 s).
+    pub fn end_broadcast(
         &mut self,
         uid: &str,
         reason: &str,
         error: Option<(String, String)>,
     ) -> Notification {
         let mut ended = None;
+        let mut real = false;
         if let Some(s) = self.inputs.get_mut(uid) {
             s.input.status = status_with(&s.input.status, "disconnected", reason);
             s.views = 0;
             ended = s.live_video.take();
+            if let Some((_, stopper)) = s.publisher.take() {
+                stopper.stop();
+                real = true;
+            }
         }
         if let Some(vuid) = ended {
-            if let Some(v) = self.videos.iter_mut().find(|v| v.uid == vuid) {
-                let at = now();
-                v.status.state = "ready".into();
-                v.status.pct_complete = Some("100.000000".into());
-                v.ready_to_stream = true;
-                v.ready_to_stream_at = Some(at.clone());
-                v.modified = Some(at);
-                v.duration = Some(0.0);
+            if real {
+                if let Some(v) = self.videos.iter_mut().find(|v| v.uid == vuid) {
+                    v.status.state = "inprogress".into();
+                    v.modified = Some(now());
+                }
+            } else {
+                self.finish_video(&vuid, 0.0);
             }
         }
         let event = if error.is_some() {
@@ -587,6 +597,21 @@ impl State {
             "live_input.disconnected"
         };
         Notification::new(uid, event, error)
+    }
+}
+
+impl State {
+    /// The recording of `vuid` is complete: `ready`, with its real duration.
+    pub fn finish_video(&mut self, vuid: &str, duration: f64) {
+        if let Some(v) = self.videos.iter_mut().find(|v| v.uid == vuid) {
+            let at = now();
+            v.status.state = "ready".into();
+            v.status.pct_complete = Some("100.000000".into());
+            v.ready_to_stream = true;
+            v.ready_to_stream_at = Some(at.clone());
+            v.modified = Some(at);
+            v.duration = Some(duration);
+        }
     }
 }
 

@@ -1,0 +1,92 @@
+//! The media path of the Stream emulator: real RTMP publishes become real HLS.
+//!
+//! ```text
+//! encoder ──RTMP──► rtmp.rs (scuffle-rtmp) ──Ingest──► emulator (key, enabled, one publisher)
+//!                        │ FLV tags                                   │ webhooks, lifecycle
+//!                        ▼                                            ▼
+//!                 recorder.rs: ffmpeg -c copy ──► <tmp>/<video uid>/video.m3u8, init.mp4, seg*.m4s
+//!                                                          ▲
+//!              delivery: /{uid}/manifest/video.m3u8 ───────┘ (files.rs: only those names)
+//! ```
+//!
+//! Each accepted publish of a `recording.mode = automatic` input costs one ffmpeg process, which
+//! exits when the publish ends (its playlist then ends with `#EXT-X-ENDLIST`: the recording) and
+//! is killed if the emulator is dropped. Recordings live in a temporary directory removed when
+//! the emulator stops.
+
+pub mod files;
+pub mod flv;
+pub mod recorder;
+pub mod rtmp;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+pub use files::MediaFile;
+pub use recorder::{find_ffmpeg, RecordOutcome, Recorder};
+
+/// How to install what the media path needs, for the "video ingest is off" line.
+pub const INSTALL_HINT: &str =
+    "install ffmpeg (apt-get install ffmpeg) or point ROOMCAST_FFMPEG at an ffmpeg binary";
+
+/// Broadcast directories and running recordings of one emulator.
+pub struct Media {
+    ffmpeg: PathBuf,
+    root: tempfile::TempDir,
+    /// Video uid → its directory (live broadcasts and kept recordings).
+    dirs: Mutex<HashMap<String, PathBuf>>,
+}
+
+impl Media {
+    pub fn new(ffmpeg: PathBuf) -> std::io::Result<Media> {
+        let root = tempfile::Builder::new()
+            .prefix("roomcast-media-")
+            .tempdir()?;
+        Ok(Media {
+            ffmpeg,
+            root,
+            dirs: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn ffmpeg(&self) -> &Path {
+        &self.ffmpeg
+    }
+
+    /// Starts recording the video `video_uid` (a 32-hex uid, so a safe directory name).
+    pub fn record(&self, video_uid: &str) -> std::io::Result<Recorder> {
+        debug_assert!(video_uid.bytes().all(|b| b.is_ascii_hexdigit()));
+        let dir = self.root.path().join(video_uid);
+        let r = Recorder::start(&self.ffmpeg, &dir)?;
+        self.dirs.lock().unwrap().insert(video_uid.to_string(), dir);
+        Ok(r)
+    }
+
+    /// The directory of `video_uid`, if it has real media.
+    pub fn dir(&self, video_uid: &str) -> Option<PathBuf> {
+        self.dirs.lock().unwrap().get(video_uid).cloned()
+    }
+
+    /// Forgets a video and deletes its files.
+    pub fn remove(&self, video_uid: &str) {
+        if let Some(dir) = self.dirs.lock().unwrap().remove(video_uid) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    /// Reads one validated file of a video; `None` when it does not exist (yet).
+    pub async fn read(&self, video_uid: &str, file: &str) -> Option<(MediaFile, Vec<u8>)> {
+        let kind = MediaFile::parse(file)?;
+        let dir = self.dir(video_uid)?;
+        let bytes = tokio::fs::read(dir.join(file)).await.ok()?;
+        Some((kind, bytes))
+    }
+
+    /// Seconds of media in a finished recording.
+    pub fn duration(&self, video_uid: &str) -> Option<f64> {
+        let dir = self.dir(video_uid)?;
+        let text = std::fs::read_to_string(dir.join(files::PLAYLIST)).ok()?;
+        Some(recorder::playlist_duration(&text))
+    }
+}

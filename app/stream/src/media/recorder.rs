@@ -1,0 +1,189 @@
+//! One broadcast's recording: a `kill_on_drop` ffmpeg child that remuxes the publisher's FLV
+//! (`-c copy`, no transcoding) into an fMP4 HLS event playlist in the broadcast's directory.
+//! While the publish runs the playlist is the live stream; when stdin closes ffmpeg appends
+//! `#EXT-X-ENDLIST` and the same files are the recording (VOD).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::files::PLAYLIST;
+use super::flv::{self, MediaTag};
+
+/// Tags buffered between the RTMP session and ffmpeg (about 15 s of a 30 fps stream with audio).
+const QUEUE: usize = 1024;
+/// How long ffmpeg may take to finish the playlist after its input ends.
+const FINISH_BOUND: Duration = Duration::from_secs(15);
+
+/// How a recording ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordOutcome {
+    /// ffmpeg finished the playlist.
+    Finished,
+    /// The stream cannot be recorded: a `live_input.errored` code and message.
+    Failed { code: String, message: String },
+}
+
+/// A running recording: send tags, then drop the sender and await the task.
+pub struct Recorder {
+    pub tags: mpsc::Sender<MediaTag>,
+    pub task: JoinHandle<RecordOutcome>,
+}
+
+impl Recorder {
+    /// Starts ffmpeg writing into `dir` (created if missing).
+    pub fn start(ffmpeg: &Path, dir: &Path) -> std::io::Result<Recorder> {
+        std::fs::create_dir_all(dir)?;
+        let log = std::fs::File::create(dir.join("ffmpeg.log"))?;
+        let mut child = Command::new(ffmpeg)
+            .args(ffmpeg_args(dir))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()?;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let (tx, mut rx) = mpsc::channel::<MediaTag>(QUEUE);
+        let dir = dir.to_path_buf();
+        let task = tokio::spawn(async move {
+            let mut failure = None;
+            if stdin.write_all(&flv::HEADER).await.is_ok() {
+                while let Some(t) = rx.recv().await {
+                    if let Err(code) = flv::check_codec(&t) {
+                        failure = Some(RecordOutcome::Failed {
+                            code: code.into(),
+                            message: crate::emulator::error_message(code).into(),
+                        });
+                        break;
+                    }
+                    let Some(bytes) = flv::tag(&t) else { continue };
+                    if stdin.write_all(&bytes).await.is_err() {
+                        break; // ffmpeg exited; its status says why
+                    }
+                }
+            }
+            // Closing the receiver ends the publish (the RTMP side sees its sends fail).
+            drop(rx);
+            drop(stdin);
+            let status = match tokio::time::timeout(FINISH_BOUND, child.wait()).await {
+                Ok(s) => s.ok(),
+                Err(_) => {
+                    tracing::warn!(dir = %dir.display(), "ffmpeg did not finish in time; killing it");
+                    let _ = child.kill().await;
+                    None
+                }
+            };
+            if let Some(f) = failure {
+                return f;
+            }
+            match status {
+                Some(s) if s.success() => RecordOutcome::Finished,
+                _ => {
+                    let log = std::fs::read_to_string(dir.join("ffmpeg.log")).unwrap_or_default();
+                    let last = log
+                        .lines()
+                        .rev()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("");
+                    tracing::warn!(dir = %dir.display(), ?status, last, "ffmpeg failed");
+                    RecordOutcome::Failed {
+                        code: "ERR_UNHEALTHY".into(),
+                        message: crate::emulator::error_message("ERR_UNHEALTHY").into(),
+                    }
+                }
+            }
+        });
+        Ok(Recorder { tags: tx, task })
+    }
+}
+
+/// `ffmpeg -f flv -i pipe:0 -c copy -f hls ...`: 2 s fMP4 segments (or the publisher's keyframe
+/// interval, whichever is longer), every segment kept so the finished playlist is the recording.
+pub fn ffmpeg_args(dir: &Path) -> Vec<String> {
+    let p = |name: &str| dir.join(name).display().to_string();
+    [
+        "-hide_banner",
+        "-loglevel",
+        "warning",
+        "-f",
+        "flv",
+        "-i",
+        "pipe:0",
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-f",
+        "hls",
+        "-hls_time",
+        "2",
+        "-hls_list_size",
+        "0",
+        "-hls_playlist_type",
+        "event",
+        "-hls_segment_type",
+        "fmp4",
+        "-hls_flags",
+        "independent_segments+temp_file",
+        "-hls_fmp4_init_filename",
+        "init.mp4",
+        "-hls_segment_filename",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain([p("seg%05d.m4s"), p(PLAYLIST)])
+    .collect()
+}
+
+/// Total of the `#EXTINF` durations of a media playlist, in seconds.
+pub fn playlist_duration(playlist: &str) -> f64 {
+    playlist
+        .lines()
+        .filter_map(|l| l.strip_prefix("#EXTINF:"))
+        .filter_map(|v| v.split(',').next()?.trim().parse::<f64>().ok())
+        .sum()
+}
+
+/// Finds ffmpeg: `ROOMCAST_FFMPEG` if set, else `ffmpeg` on `PATH`.
+pub fn find_ffmpeg() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("ROOMCAST_FFMPEG") {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!("ROOMCAST_FFMPEG={} is not a file", p.display()))
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("ffmpeg"))
+        .find(|p| p.is_file())
+        .ok_or_else(|| "ffmpeg was not found on PATH".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_add_up() {
+        let m = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI=\"init.mp4\"\n\
+                 #EXTINF:2.000000,\nseg00000.m4s\n#EXTINF:1.500000,\nseg00001.m4s\n#EXT-X-ENDLIST\n";
+        assert_eq!(playlist_duration(m), 3.5);
+        assert_eq!(playlist_duration(""), 0.0);
+    }
+
+    #[test]
+    fn remux_only_never_transcodes() {
+        let args = ffmpeg_args(Path::new("/x"));
+        let i = args.iter().position(|a| a == "-c").unwrap();
+        assert_eq!(args[i + 1], "copy");
+        assert_eq!(args.last().unwrap(), "/x/video.m3u8");
+        assert!(args.contains(&"/x/seg%05d.m4s".to_string()));
+    }
+}

@@ -1,0 +1,218 @@
+//! The RTMP listener. The protocol is scuffle-rtmp's; what a publish may do is decided behind
+//! the [`Ingest`] trait, so another RTMP crate (e.g. `rml_rtmp`) can replace this module
+//! without touching the emulator. A refused publish ends the connection before anything is
+//! accepted; a publish the emulator stops (input disabled, deleted, keys rotated) is dropped by
+//! dropping its session, which closes the socket at once.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use scuffle_rtmp::session::server::{ServerSessionError, SessionData, SessionHandler};
+use scuffle_rtmp::ServerSession;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use super::flv::{MediaTag, TagKind};
+
+/// Why a publish was refused (logged; the publisher only sees its connection end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+/// How a publish ended, as the RTMP side saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishEnd {
+    /// The publisher unpublished or closed its connection.
+    Left,
+    /// The emulator stopped it ([`Stopper::stop`]) or the listener shut down.
+    Dropped,
+    /// The media sink stopped taking tags (the recording failed).
+    SinkClosed,
+    /// The connection broke with a protocol error.
+    Broken(String),
+}
+
+/// An accepted publish.
+pub struct Accepted {
+    /// Identifies the publish in [`Ingest::end`].
+    pub id: u64,
+    /// Where media goes; `None` discards it (nothing is recorded).
+    pub media: Option<mpsc::Sender<MediaTag>>,
+}
+
+/// Ends one publisher's connection from outside its session.
+#[derive(Debug, Clone)]
+pub struct Stopper(Arc<watch::Sender<bool>>);
+
+impl Stopper {
+    fn new() -> (Stopper, watch::Receiver<bool>) {
+        let (tx, rx) = watch::channel(false);
+        (Stopper(Arc::new(tx)), rx)
+    }
+
+    /// Drops the publisher (idempotent; returns at once).
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+/// What the RTMP server asks of the emulator.
+pub trait Ingest: Send + Sync + 'static {
+    /// A publisher asks to publish `stream_key` under application `app`.
+    fn begin(&self, app: &str, stream_key: &str, stopper: Stopper) -> Result<Accepted, Refusal>;
+    /// The publish `id` is over (called exactly once per accepted publish).
+    fn end(&self, id: u64, how: PublishEnd) -> impl Future<Output = ()> + Send;
+}
+
+/// Accepts RTMP connections until `shutdown` turns true, then drops every publisher and waits
+/// for their [`Ingest::end`] to finish.
+pub async fn serve<I: Ingest>(
+    listener: TcpListener,
+    ingest: Arc<I>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut conns = JoinSet::new();
+    let for_conns = shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = until_true(&mut shutdown) => break,
+            accepted = listener.accept() => match accepted {
+                Ok((socket, peer)) => {
+                    tracing::debug!(%peer, "rtmp connection");
+                    conns.spawn(connection(socket, ingest.clone(), for_conns.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "rtmp accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    while conns.join_next().await.is_some() {}
+}
+
+/// Resolves once the flag is set (or its sender is gone).
+async fn until_true(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// The publish of one connection, shared between the session handler and the connection task.
+#[derive(Default)]
+struct Slot {
+    active: Option<Accepted>,
+    sink_closed: bool,
+}
+
+struct Handler<I> {
+    ingest: Arc<I>,
+    stopper: Stopper,
+    slot: Arc<Mutex<Slot>>,
+}
+
+/// scuffle-rtmp's handler error type has no "refused" variant; any `Err` ends the session, and
+/// the reason is logged here.
+fn refuse() -> ServerSessionError {
+    ServerSessionError::PlayNotSupported
+}
+
+impl<I: Ingest> SessionHandler for Handler<I> {
+    async fn on_publish(
+        &mut self,
+        _stream_id: u32,
+        app_name: &str,
+        stream_name: &str,
+    ) -> Result<(), ServerSessionError> {
+        if self.slot.lock().unwrap().active.is_some() {
+            tracing::info!("rtmp publish refused: this connection already publishes");
+            return Err(refuse());
+        }
+        match self
+            .ingest
+            .begin(app_name, stream_name, self.stopper.clone())
+        {
+            Ok(a) => {
+                self.slot.lock().unwrap().active = Some(a);
+                Ok(())
+            }
+            Err(Refusal(why)) => {
+                // Never log the key itself.
+                tracing::info!(app = app_name, reason = %why, "rtmp publish refused");
+                Err(refuse())
+            }
+        }
+    }
+
+    async fn on_unpublish(&mut self, _stream_id: u32) -> Result<(), ServerSessionError> {
+        let active = self.slot.lock().unwrap().active.take();
+        if let Some(a) = active {
+            drop(a.media);
+            self.ingest.end(a.id, PublishEnd::Left).await;
+        }
+        Ok(())
+    }
+
+    async fn on_data(
+        &mut self,
+        _stream_id: u32,
+        data: SessionData,
+    ) -> Result<(), ServerSessionError> {
+        let (kind, timestamp, data) = match data {
+            SessionData::Audio { timestamp, data } => (TagKind::Audio, timestamp, data),
+            SessionData::Video { timestamp, data } => (TagKind::Video, timestamp, data),
+            // `@setDataFrame onMetaData`: ffmpeg does not need it.
+            SessionData::Amf0 { .. } => return Ok(()),
+        };
+        let sink = self
+            .slot
+            .lock()
+            .unwrap()
+            .active
+            .as_ref()
+            .and_then(|a| a.media.clone());
+        let Some(sink) = sink else { return Ok(()) };
+        let tag = MediaTag {
+            kind,
+            timestamp,
+            data,
+        };
+        if sink.send(tag).await.is_err() {
+            self.slot.lock().unwrap().sink_closed = true;
+            return Err(refuse());
+        }
+        Ok(())
+    }
+}
+
+async fn connection<I: Ingest>(
+    socket: TcpStream,
+    ingest: Arc<I>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = socket.set_nodelay(true);
+    let (stopper, mut stopped) = Stopper::new();
+    let slot = Arc::new(Mutex::new(Slot::default()));
+    let handler = Handler {
+        ingest: ingest.clone(),
+        stopper,
+        slot: slot.clone(),
+    };
+    let session = ServerSession::new(socket, handler);
+    // Dropping the session future (the other branches) closes the socket.
+    let how = tokio::select! {
+        r = session.run() => match r {
+            Ok(_) => PublishEnd::Left,
+            Err(e) if e.is_client_closed() => PublishEnd::Left,
+            Err(_) if slot.lock().unwrap().sink_closed => PublishEnd::SinkClosed,
+            Err(e) => PublishEnd::Broken(e.to_string()),
+        },
+        _ = until_true(&mut stopped) => PublishEnd::Dropped,
+        _ = until_true(&mut shutdown) => PublishEnd::Dropped,
+    };
+    let active = slot.lock().unwrap().active.take();
+    if let Some(a) = active {
+        drop(a.media);
+        ingest.end(a.id, how).await;
+    }
+}
