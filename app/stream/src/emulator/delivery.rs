@@ -2,7 +2,13 @@
 //! published over RTMP is served from its recording directory (real fMP4 HLS); a broadcast
 //! started through the control API has no media, and gets a placeholder manifest.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::ConnectInfo;
+use axum::http::HeaderMap;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -93,10 +99,46 @@ async fn real_manifest(s: &Shared, video: &str) -> Option<Response> {
     )
 }
 
-async fn media_file(State(s): S, Path((id, file)): Path<(String, String)>) -> Response {
+/// How long a player counts as watching after its last media request.
+const WATCHING_FOR: Duration = Duration::from_secs(10);
+
+/// Live viewers, as Cloudflare counts them from playback: distinct clients (address and user
+/// agent) that fetched an input's media within [`WATCHING_FOR`].
+#[derive(Default)]
+pub(crate) struct Watchers(Mutex<HashMap<String, HashMap<String, Instant>>>);
+
+impl Watchers {
+    fn seen(&self, id: &str, client: String) {
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        all.entry(id.to_string())
+            .or_default()
+            .insert(client, Instant::now());
+    }
+
+    pub(crate) fn count(&self, id: &str) -> u64 {
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(clients) = all.get_mut(id) else {
+            return 0;
+        };
+        clients.retain(|_, at| at.elapsed() < WATCHING_FOR);
+        clients.len() as u64
+    }
+}
+
+async fn media_file(
+    State(s): S,
+    Path((id, file)): Path<(String, String)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     if crate::media::MediaFile::parse(&file).is_none() {
         return not_found();
     }
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    s.watchers.seen(&id, format!("{} {agent}", peer.ip()));
     let Some(video) = media_video(&s, &id) else {
         return not_found();
     };
@@ -187,7 +229,12 @@ async fn views(State(s): S, Path(id): Path<String>) -> Response {
     if let Some(r) = s.enter(Route::Views).await {
         return r;
     }
-    let n = s.lock().inputs.get(&id).map(|i| i.views);
+    // The count the control API set (tests of the API's caching), plus real players.
+    let n = s
+        .lock()
+        .inputs
+        .get(&id)
+        .map(|i| i.views + s.watchers.count(&id));
     match n {
         Some(n) => ([CORS], Json(json!({"liveViewers": n}))).into_response(),
         None => not_found(),

@@ -226,6 +226,8 @@ pub(crate) struct Shared {
     next_publish: AtomicU64,
     /// Notifications not tied to a control call, delivered one after another in order.
     ordered: mpsc::UnboundedSender<Vec<Notification>>,
+    /// Who fetched each input's live media recently (live viewer counts).
+    pub(crate) watchers: delivery::Watchers,
 }
 
 impl Shared {
@@ -575,6 +577,7 @@ impl Emulator {
             video,
             media,
             publishes: Mutex::new(HashMap::new()),
+            watchers: Default::default(),
             next_publish: AtomicU64::new(1),
             ordered,
         });
@@ -589,9 +592,12 @@ impl Emulator {
             let stop = async move {
                 let _ = rx.wait_for(|s| *s).await;
             };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(stop)
-                .await
+            if let Err(e) = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(stop)
+            .await
             {
                 tracing::error!(error = %e, "stream emulator server failed");
             }
