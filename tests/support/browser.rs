@@ -148,6 +148,27 @@ impl Chromium {
         }
     }
 
+    /// Opens `url` in a new tab with `script` installed to run before any of the page's own scripts
+    /// (as a wallet extension injects itself), and waits for its load event.
+    pub async fn open_with_init_script(&self, url: &str, script: &str) -> Tab {
+        let page = self
+            .browser()
+            .new_page("about:blank")
+            .await
+            .unwrap_or_else(|e| panic!("opening a tab: {e}"));
+        page.add_init_script(script)
+            .await
+            .unwrap_or_else(|e| panic!("installing the init script: {e}"));
+        page.goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("loading {url}: {e}"));
+        Tab {
+            page,
+            url: url.to_string(),
+            dir: self.dir.clone(),
+        }
+    }
+
     fn browser(&self) -> &Browser {
         self.browser.as_ref().expect("browser is open")
     }
@@ -266,6 +287,14 @@ impl Tab {
         let path = self.dir.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();
         path
+    }
+
+    /// Makes this the visible tab (background tabs may not play media).
+    pub async fn bring_to_front(&self) {
+        self.page
+            .bring_to_front()
+            .await
+            .unwrap_or_else(|e| panic!("bringing {} to the front: {e}", self.url));
     }
 
     /// The page's URL after redirects.

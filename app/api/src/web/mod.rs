@@ -31,11 +31,37 @@ impl IntoResponse for Asset {
 }
 
 macro_rules! asset {
-    ($file:literal, $mime:literal) => {
+    ($file:literal, $mime:expr) => {
         get(|| async { Asset(include_bytes!(concat!("assets/", $file)), $mime) })
     };
 }
 
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
 pub fn router() -> Router<SharedState> {
-    Router::new().route("/assets/icon.svg", asset!("icon.svg", "image/svg+xml"))
+    Router::new()
+        .route("/", asset!("index.html", HTML))
+        .route("/watch/{room}", asset!("watch.html", HTML))
+        .route("/host", asset!("host.html", HTML))
+        .route(
+            "/assets/app.css",
+            asset!("app.css", "text/css; charset=utf-8"),
+        )
+        .route("/assets/common.js", asset!("common.js", JS))
+        .route("/assets/wallet.js", asset!("wallet.js", JS))
+        .route("/assets/discover.js", asset!("discover.js", JS))
+        .route("/assets/watch.js", asset!("watch.js", JS))
+        .route("/assets/host.js", asset!("host.js", JS))
+        .route("/assets/icon.svg", asset!("icon.svg", "image/svg+xml"))
+        // Vendored at a pinned version with its licence (scripts/vendor.sh, vendor/SHA256SUMS).
+        .route(
+            "/assets/vendor/hls.min.js",
+            get(|| async {
+                Asset(
+                    include_bytes!("../../../../vendor/hls.js/1.7.4/hls.min.js"),
+                    JS,
+                )
+            }),
+        )
 }

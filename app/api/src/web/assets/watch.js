@@ -1,0 +1,44 @@
+// `/watch/{room}`: plays a room and tells the viewer what is going on — waiting for the host,
+// live, interrupted, ended (within a second or two of the host ending it, without a reload) or
+// no such room. State comes from the room's Server-Sent Events; `body[data-state]` mirrors it.
+import { api, followRoom, Player, shorten, STATE_TEXT, viewerState } from './common.js';
+
+const id = decodeURIComponent(location.pathname.replace(/^\/watch\//, '').replace(/\/$/, ''));
+const player = new Player(document.getElementById('player'));
+let playback = null;
+
+function show(state, extra = '') {
+  document.body.dataset.state = state;
+  const badge = document.getElementById('badge');
+  badge.className = `badge ${state}`;
+  badge.textContent = { waiting: 'Waiting', live: 'LIVE', interrupted: 'Interrupted', ended: 'Ended', missing: 'Not found' }[state];
+  document.getElementById('state').textContent = STATE_TEXT[state] + extra;
+  if (state === 'live') player.play(playback.hls);
+  else player.stop();
+}
+
+function room(event) {
+  document.getElementById('title').textContent = event.title;
+  document.title = `${event.title} — roomcast`;
+  const host = document.getElementById('host');
+  host.textContent = shorten(event.host);
+  host.title = event.host;
+  document.getElementById('viewers').textContent =
+    event.liveViewers == null ? '' : `${event.liveViewers} watching`;
+  show(viewerState(event), event.status === 'ended' ? '.' : '');
+}
+
+async function start() {
+  try {
+    const info = await api(`/api/rooms/${encodeURIComponent(id)}`);
+    playback = info.playback;
+    room({ ...info, liveViewers: null });
+    followRoom(id, room);
+  } catch (e) {
+    document.getElementById('title').textContent = e.status === 410 ? 'Ended' : 'No such room';
+    if (e.status === 410) show('ended', '.');
+    else show('missing', e.status === 404 || e.status === 400 ? '.' : `: ${e.message}`);
+  }
+}
+
+start();
