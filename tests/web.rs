@@ -224,7 +224,7 @@ async fn host_goes_live_viewers_watch_and_the_wallet_ends_the_room_on_chain() {
 
     // The host's encoder pushes to what the console showed.
     let scratch = support::scratch_dir("web-ffmpeg");
-    let mut publisher = Publisher::start(&format!("{rtmp_url}{key}"), &scratch.join("ffmpeg.log"));
+    let publisher = Publisher::start(&format!("{rtmp_url}{key}"), &scratch.join("ffmpeg.log"));
     console
         .wait_for_with(
             "the console shows live",
@@ -298,6 +298,40 @@ async fn host_goes_live_viewers_watch_and_the_wallet_ends_the_room_on_chain() {
     assert_eq!(host_title, host.pubkey().to_string());
     screenshot(&discovery, "discovery").await;
 
+    // The encoder drops: the viewer is told the broadcast is interrupted; it comes back and the
+    // page plays again by itself.
+    drop(publisher);
+    viewer
+        .wait_for_with(
+            "the viewer sees the interruption",
+            "document.body.dataset.state === 'interrupted'",
+            "document.body.dataset.state",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(
+        text(&viewer, "#state").await,
+        "Broadcast interrupted — waiting for the host to come back"
+    );
+    console
+        .wait_for(
+            "the console sees the interruption",
+            "document.getElementById('room-panel').dataset.state === 'interrupted'",
+            EVENTUALLY,
+        )
+        .await;
+    let mut publisher =
+        Publisher::start(&format!("{rtmp_url}{key}"), &scratch.join("ffmpeg-2.log"));
+    viewer.bring_to_front().await;
+    viewer
+        .wait_for_with(
+            "the viewer plays again",
+            "document.body.dataset.state === 'live' && document.getElementById('player').currentTime > 1",
+            "[document.body.dataset.state, document.getElementById('player').currentTime]",
+            VIDEO_BOUND,
+        )
+        .await;
+
     // Story 1, end: the host's wallet signs and sends end_room itself.
     click(&console, "#end-chain").await;
     console
@@ -369,6 +403,304 @@ async fn host_goes_live_viewers_watch_and_the_wallet_ends_the_room_on_chain() {
             EVENTUALLY,
         )
         .await;
+
+    browser.close().await;
+}
+
+/// Runs `body` (JavaScript statements ending in `return …`) as an async function in the page.
+async fn run(tab: &Tab, body: &str) -> Value {
+    tab.eval(&format!("(async () => {{ {body} }})()")).await
+}
+
+/// Page-side helpers for the scripts below: the app's own wallet module, the injected wallet.
+const PAGE_HELPERS: &str = r#"
+  const m = await import('/assets/wallet.js');
+  const wallet = window.__testWalletObject;
+  const account = (await wallet.features['standard:connect'].connect()).accounts[0];
+  const call = async (method, path, body, token, headers = {}) => {
+    const r = await fetch(path, { method, headers: { 'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    return [r.status, await r.json().catch(() => null)];
+  };
+  const nonce = async () => (await fetch('/api/auth/nonce')).json();
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+"#;
+
+async fn connect_and_sign_in(tab: &Tab) {
+    tab.wait_for(
+        "the test wallet is offered",
+        "document.querySelector('[data-wallet=\"Test Wallet\"]')",
+        EVENTUALLY,
+    )
+    .await;
+    click(tab, "[data-wallet=\"Test Wallet\"]").await;
+    tab.wait_for(
+        "connected",
+        "document.body.dataset.step === 'sign-in'",
+        EVENTUALLY,
+    )
+    .await;
+    click(tab, "#sign-in").await;
+    tab.wait_for_with(
+        "signed in",
+        "document.body.dataset.step === 'rooms'",
+        "document.getElementById('message').textContent",
+        EVENTUALLY,
+    )
+    .await;
+}
+
+/// Phone-sized: nothing wider than the screen.
+async fn assert_fits_a_phone(tab: &Tab, what: &str) {
+    use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+    tab.page()
+        .execute(SetDeviceMetricsOverrideParams::new(390, 844, 2.0, true))
+        .await
+        .unwrap();
+    let (scroll, inner): (i64, i64) = tab
+        .eval("[document.documentElement.scrollWidth, window.innerWidth]")
+        .await;
+    assert!(
+        scroll <= inner,
+        "{what} is {scroll}px wide on a {inner}px phone"
+    );
+    tab.page()
+        .execute(SetDeviceMetricsOverrideParams::new(0, 0, 0.0, false))
+        .await
+        .unwrap();
+}
+
+/// Stories 4 and 5 from the browser, and the console's other controls: sign-in refusals (replayed,
+/// expired, nonce used twice, another wallet's token), the end-room Action used from a page on
+/// another origin and signed by the host's wallet, rename / rotate / end through the API with the
+/// keyboard, the "no such room" and "ended" watch pages, phone-sized layouts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_refusals_the_end_room_action_and_console_controls_in_the_browser() {
+    let server = Server::start(&[("ROOMCAST_SIGN_IN_TTL_SECS", "3")]);
+    let host = Keypair::new();
+    let stranger = Keypair::new();
+    airdrop(&server.rpc_url, &host.pubkey(), 1_000_000_000).await;
+    let browser = Chromium::launch().await;
+    let console = browser
+        .open_with_init_script(&format!("{}/host", server.base), &wallet_script(&host))
+        .await;
+    connect_and_sign_in(&console).await;
+
+    // Create with the keyboard: focus the title, type, press Enter.
+    let title = console.page().find_element("#create-title").await.unwrap();
+    title.focus().await.unwrap();
+    title.type_str("Keyboard show").await.unwrap();
+    title.press_key("Enter").await.unwrap();
+    console
+        .wait_for(
+            "the room panel",
+            "document.getElementById('room-panel').dataset.state === 'waiting'",
+            EVENTUALLY,
+        )
+        .await;
+    assert_fits_a_phone(&console, "the host console").await;
+    let room = server.rooms(Some(host.pubkey())).await.remove(0);
+    assert_eq!(room.room.title, "Keyboard show");
+    let address = room.address.to_string();
+    let sid = room.room.session_id.clone();
+    click(&console, "#reveal-key").await;
+    let first_key = text(&console, "#stream-key").await;
+
+    // Rename and rotate through the console.
+    console
+        .eval::<Value>(
+            "document.getElementById('rename-title').value = 'Keyboard show, renamed', null",
+        )
+        .await;
+    click(&console, "#rename").await;
+    console
+        .wait_for(
+            "renamed",
+            "document.getElementById('room-title').textContent === 'Keyboard show, renamed'",
+            EVENTUALLY,
+        )
+        .await;
+    let on_chain = server.rooms(Some(host.pubkey())).await.remove(0);
+    assert_eq!(on_chain.room.title, "Keyboard show, renamed");
+    click(&console, "#rotate").await;
+    console
+        .wait_for(
+            "rotated",
+            "document.getElementById('message').textContent.startsWith('New stream key')",
+            EVENTUALLY,
+        )
+        .await;
+    click(&console, "#reveal-key").await;
+    let second_key = text(&console, "#stream-key").await;
+    assert_ne!(second_key, first_key);
+    let input = server.emulator().input(&sid).await.unwrap();
+    assert_eq!(input["rtmps"]["streamKey"], second_key.as_str());
+
+    // Story 4: refusals, from a stranger's browser tab, in the API's error shape.
+    let other = browser
+        .open_with_init_script(&format!("{}/host", server.base), &wallet_script(&stranger))
+        .await;
+    let refusals = run(
+        &other,
+        &format!(
+            r#"{PAGE_HELPERS}
+            const input = await nonce();
+            const first = await m.signIn(wallet, account, input);
+            const ok = await call('POST', '/api/auth/sign-in', first);
+            const replayed = await call('POST', '/api/auth/sign-in', first);
+            const nonceTwice = await call('POST', '/api/auth/sign-in', await m.signIn(wallet, account, input));
+            const late = await m.signIn(wallet, account, await nonce());
+            await sleep(3500);
+            const expired = await call('POST', '/api/auth/sign-in', late);
+            const token = ok[1].token;
+            const rename = await call('PATCH', '/api/rooms/{address}', {{ title: 'Hijacked' }}, token);
+            const end = await call('POST', '/api/rooms/{address}/end', undefined, token);
+            const rotate = await call('POST', '/api/rooms/{address}/rotate-key', undefined, token);
+            return {{ ok, replayed, nonceTwice, expired, rename, end, rotate }};"#
+        ),
+    )
+    .await;
+    assert_eq!(refusals["ok"][0], 200, "{refusals}");
+    assert_eq!(refusals["ok"][1]["wallet"], stranger.pubkey().to_string());
+    for (case, status, code) in [
+        ("replayed", 401, "unknown_nonce"),
+        ("nonceTwice", 401, "unknown_nonce"),
+        ("expired", 401, "sign_in_expired"),
+        ("rename", 403, "forbidden"),
+        ("end", 403, "forbidden"),
+        ("rotate", 403, "forbidden"),
+    ] {
+        assert_eq!(refusals[case][0], status, "{case}: {refusals}");
+        assert_eq!(
+            refusals[case][1]["error"]["code"], code,
+            "{case}: {refusals}"
+        );
+        assert!(refusals[case][1]["error"]["message"].is_string(), "{case}");
+    }
+    let on_chain = server.rooms(Some(host.pubkey())).await.remove(0);
+    assert_eq!(on_chain.room.title, "Keyboard show, renamed");
+    assert_eq!(on_chain.room.status, RoomStatus::Created);
+    let input = server.emulator().input(&sid).await.unwrap();
+    assert_eq!(
+        input["rtmps"]["streamKey"],
+        second_key.as_str(),
+        "not rotated by the stranger"
+    );
+
+    // End through the API from the console: both sides.
+    click(&console, "#end-api").await;
+    console
+        .wait_for(
+            "the console shows ended",
+            "document.getElementById('room-panel').dataset.state === 'ended'",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(
+        server.rooms(Some(host.pubkey())).await[0].room.status,
+        RoomStatus::Ended
+    );
+    assert_eq!(
+        server.emulator().input(&sid).await.unwrap()["enabled"],
+        false
+    );
+
+    // Watch pages of an ended room and of no room at all.
+    let ended = browser
+        .open(&format!("{}/watch/{address}", server.base))
+        .await;
+    ended
+        .wait_for(
+            "ended page",
+            "document.body.dataset.state === 'ended'",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(text(&ended, "#state").await, "This room has ended.");
+    let missing = browser
+        .open(&format!(
+            "{}/watch/0123456789abcdef0123456789abcdef",
+            server.base
+        ))
+        .await;
+    missing
+        .wait_for(
+            "missing page",
+            "document.body.dataset.state === 'missing'",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(text(&missing, "#state").await, "No such room.");
+    assert_fits_a_phone(&missing, "the watch page").await;
+
+    // Story 5: the Action from a page on another origin (as a Blink client would call it), the
+    // host's wallet signing what it returns.
+    let room = server.api().create_for(&host.pubkey(), "Action show").await;
+    let action_room = room.str("room");
+    let port = server.base.rsplit(':').next().unwrap();
+    let foreign = browser
+        .open_with_init_script(&format!("http://localhost:{port}/"), &wallet_script(&host))
+        .await;
+    let answer = run(
+        &foreign,
+        &format!(
+            r#"{PAGE_HELPERS}
+            const action = '{base}/api/actions/end-room?room={action_room}';
+            const headers = {{ 'X-Accept-Action-Version': '2.4' }};
+            const get = await fetch(action, {{ headers }});
+            const version = [get.headers.get('x-action-version'), get.headers.get('x-blockchain-ids')];
+            const meta = await get.json();
+            const refused = await call('POST', action, {{ account: '{stranger}' }}, undefined, headers);
+            const [status, tx] = await call('POST', action, {{ account: account.address }}, undefined, headers);
+            const signature = await m.signAndSend(wallet, account, tx.transaction, '{rpc}', 'solana:localnet');
+            return {{ origin: location.origin, version, meta, refused, status, type: tx.type, signature }};"#,
+            base = server.base,
+            stranger = stranger.pubkey(),
+            rpc = server.rpc_url,
+        ),
+    )
+    .await;
+    assert_eq!(answer["origin"], format!("http://localhost:{port}"));
+    assert_eq!(answer["version"][0], "2.4", "{answer}");
+    assert!(answer["version"][1]
+        .as_str()
+        .unwrap()
+        .starts_with("solana:"));
+    assert_eq!(answer["meta"]["type"], "action");
+    assert_eq!(answer["meta"]["title"], "End “Action show”");
+    assert_eq!(answer["meta"]["label"], "End room");
+    assert_eq!(answer["refused"][0], 403);
+    assert_eq!(
+        answer["refused"][1]["message"],
+        "only the room's host can end it with their wallet"
+    );
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["type"], "transaction");
+    let signature = answer["signature"].as_str().unwrap();
+    support::eventually("the end_room transaction to land", || async {
+        let rooms = server.rooms(Some(host.pubkey())).await;
+        let r = rooms
+            .iter()
+            .find(|r| r.address.to_string() == action_room)?;
+        (r.room.status == RoomStatus::Ended).then_some(())
+    })
+    .await;
+    let tx = rpc(
+        &server,
+        "getTransaction",
+        json!([signature, {"encoding": "json"}]),
+    )
+    .await;
+    assert_eq!(
+        tx["result"]["transaction"]["message"]["accountKeys"][0],
+        host.pubkey().to_string(),
+        "{tx}"
+    );
+    assert_eq!(
+        tx["result"]["transaction"]["message"]["header"]["numRequiredSignatures"],
+        1
+    );
 
     browser.close().await;
 }

@@ -289,6 +289,11 @@ impl Tab {
         path
     }
 
+    /// The DevTools page, for what these helpers do not cover (input events, emulation).
+    pub fn page(&self) -> &Page {
+        &self.page
+    }
+
     /// Makes this the visible tab (background tabs may not play media).
     pub async fn bring_to_front(&self) {
         self.page

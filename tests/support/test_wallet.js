@@ -109,6 +109,9 @@
     },
   };
 
+  // For tests that call the wallet from the page's console, as an app would.
+  window.__testWalletObject = wallet;
+
   // The Wallet Standard handshake, wallet side (`registerWallet` of @wallet-standard/wallet).
   const callback = ({ register }) => register(wallet);
   try {
