@@ -25,9 +25,10 @@
 //! # Control routes (`/__emulator`, no auth; tests only)
 //! | Method & path | Body | Effect |
 //! |---|---|---|
-//! | `GET /__emulator/health` | | `{ok, apiBaseUrl, deliveryBaseUrl, accountId, customerCode}` |
+//! | `GET /__emulator/health` | | `{ok, apiBaseUrl, deliveryBaseUrl, accountId, customerCode, videoIngest}` |
 //! | `GET /__emulator/inputs` | | all inputs, full objects |
 //! | `GET /__emulator/inputs/{uid}` | | one input (404 if unknown) |
+//! | `GET /__emulator/inputs/{uid}/videos` | | its videos, newest first (as the account API) |
 //! | `POST /__emulator/inputs/{uid}/connect` | | encoder connects (409 if disabled/already connected) |
 //! | `POST /__emulator/inputs/{uid}/disconnect` | | encoder disconnects (409 if not connected) |
 //! | `POST /__emulator/inputs/{uid}/error` | `{"code":"ERR_GOP_OUT_OF_RANGE","message"?:..}` | `live_input.errored` |
