@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use roomcast_chain::RoomStatus;
 use serde_json::Value;
-use support::browser::Chromium;
+use support::browser::{Chromium, Tab};
 use support::*;
 
 /// The issue's bound for dropping a publisher after its room ends.
@@ -230,9 +230,8 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-/// Opens the player page and waits until its video has advanced by more than 2 s.
-async fn assert_plays(browser: &Chromium, iframe: &str, width: u64, height: u64) {
-    let tab = browser.open(iframe).await;
+/// Waits until the player page's video has advanced by more than 2 s, then checks it.
+async fn assert_plays(tab: &Tab, width: u64, height: u64) {
     let state = "JSON.stringify({player: window.roomcastPlayer, t: document.querySelector('video').currentTime})";
     tab.wait_for_with(
         "the player starts by itself",
@@ -322,6 +321,21 @@ async fn a_real_push_goes_live_plays_and_ending_the_room_drops_it_and_keeps_the_
     };
     assert_eq!(status(&hls).await, 204, "idle: nothing to play");
 
+    // A viewer opens the player before the broadcast starts.
+    let browser = Chromium::launch().await;
+    let tab = browser.open(&iframe).await;
+    tab.wait_for(
+        "the idle player waits",
+        "window.roomcastPlayer && roomcastPlayer.state === 'waiting'",
+        EVENTUALLY,
+    )
+    .await;
+    assert_eq!(
+        tab.eval::<String>("document.getElementById('status').textContent")
+            .await,
+        "waiting for the broadcast"
+    );
+
     let mut publisher = Publisher::start(
         &format!("{ingest}{}", c.str("StreamKey")),
         &fixture(640, 360),
@@ -397,9 +411,8 @@ async fn a_real_push_goes_live_plays_and_ending_the_room_drops_it_and_keeps_the_
     assert_eq!(status(&format!("{base}ffmpeg.log")).await, 404);
     assert_eq!(status(&format!("{base}seg99999.m4s")).await, 404);
 
-    // A real browser plays the room's player page.
-    let browser = Chromium::launch().await;
-    assert_plays(&browser, &iframe, 640, 360).await;
+    // The page opened while idle started by itself, and plays.
+    assert_plays(&tab, 640, 360).await;
     browser.close().await;
     assert!(publisher.running(), "{}", publisher.output());
 
@@ -638,7 +651,10 @@ async fn two_rooms_broadcast_at_once_each_with_its_own_picture() {
     }
     let browser = Chromium::launch().await;
     for (room, (w, h)) in rooms.iter().zip(sizes) {
-        assert_plays(&browser, room["playback"]["iframe"].as_str().unwrap(), w, h).await;
+        let tab = browser
+            .open(room["playback"]["iframe"].as_str().unwrap())
+            .await;
+        assert_plays(&tab, w, h).await;
     }
     browser.close().await;
     drop(publishers);
@@ -683,4 +699,39 @@ async fn ctrl_c_during_a_push_leaves_no_ffmpeg_behind() {
     s.proc.kill();
     // The recordings' temp dir is removed with the emulator.
     assert_eq!(recordings(&tmp), Vec::<String>::new());
+}
+
+/// Without ffmpeg the server still starts: one line says video ingest is off and how to install
+/// it, rooms get Cloudflare's ingest URL (nothing fake), and the create answer says so too.
+#[tokio::test]
+async fn without_ffmpeg_serve_starts_with_video_ingest_off_and_says_so() {
+    let missing = scratch_dir("no-ffmpeg").join("ffmpeg");
+    let s = Server::start(&[("ROOMCAST_FFMPEG", missing.to_str().unwrap())]);
+    let expected = format!(
+        "Video ingest is off: ROOMCAST_FFMPEG={} is not a file; install ffmpeg (apt-get install \
+         ffmpeg) or point ROOMCAST_FFMPEG at an ffmpeg binary",
+        missing.display()
+    );
+    let output = s.proc.output();
+    let lines: Vec<&str> = output
+        .lines()
+        .filter(|l| l.contains("Video ingest"))
+        .collect();
+    assert_eq!(lines, vec![expected.as_str()], "{output}");
+    assert_eq!(s.rtmp_ingest, None);
+    let c = s.api().create_as_host(&wallet(), "No video").await;
+    c.assert_status(201);
+    assert_eq!(c.str("IngestURL"), CLOUDFLARE_INGEST);
+    assert_eq!(c.str("notice"), expected);
+    let on_chain = s
+        .chain_reader()
+        .room(&s.room_address(&c.str("SessionID")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(on_chain.ingest_url, CLOUDFLARE_INGEST);
+    // With ffmpeg, the answer carries no notice.
+    let (with, _tmp) = start_server();
+    let c = with.api().create_as_host(&wallet(), "Video").await;
+    assert_eq!(c.json.get("notice"), None);
 }

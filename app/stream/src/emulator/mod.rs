@@ -558,9 +558,6 @@ impl Emulator {
                 }
             },
         };
-        if let VideoIngest::Off { .. } = &video {
-            tracing::warn!("{}", video.banner());
-        }
         let (ordered, ordered_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
