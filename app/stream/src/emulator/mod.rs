@@ -17,10 +17,16 @@
 //! # Delivery routes (the `customer-<code>.cloudflarestream.com` host)
 //! `GET /{uid}/manifest/video.m3u8` and `.mpd`: 204 while the input is idle
 //! (or records nothing: `recording.mode = "off"`), a manifest while live;
-//! video uids are served too. `GET /{uid}/lifecycle` → `{isInput, videoUID,
-//! live}`; `GET /{uid}/views` → `{liveViewers}`; `GET /{uid}/iframe`.
-//! Credentials and URLs inside API responses keep the real hosts
-//! (`rtmps://live.cloudflare.com:443/live/`, `https://customer-<code>...`).
+//! video uids are served too. A broadcast published over RTMP serves its real
+//! fMP4 HLS (`no-cache`, CORS) and `GET /{uid}/manifest/{init.mp4|segNNNNN.m4s}`;
+//! one started through the control API gets a placeholder manifest (so does
+//! `.mpd` always). `GET /{uid}/lifecycle` → `{isInput, videoUID, live}`;
+//! `GET /{uid}/views` → `{liveViewers}`; `GET /{uid}/iframe` → the player page
+//! (hls.js from `GET /player/hls-<version>.min.js`).
+//! URLs inside API responses keep the real hosts (`https://customer-<code>...`);
+//! `rtmps.url` is `rtmp://<rtmp listener>/live/` when RTMP ingest runs
+//! ([`EmulatorOptions::rtmp_listen`], see [`crate::media`]), otherwise
+//! `rtmps://live.cloudflare.com:443/live/`.
 //!
 //! # Control routes (`/__emulator`, no auth; tests only)
 //! | Method & path | Body | Effect |
