@@ -153,8 +153,14 @@ fn probe(url: &str) -> (u64, u64, u64) {
 
 /// A server whose temp dir (where the emulator keeps recordings) is its own.
 fn start_server() -> (Server, PathBuf) {
+    start_server_with(&[])
+}
+
+fn start_server_with(envs: &[(&str, &str)]) -> (Server, PathBuf) {
     let tmp = scratch_dir("video-tmp");
-    let server = Server::start(&[("TMPDIR", tmp.to_str().unwrap())]);
+    let mut all = vec![("TMPDIR", tmp.to_str().unwrap())];
+    all.extend_from_slice(envs);
+    let server = Server::start(&all);
     assert!(
         server.rtmp_ingest.is_some(),
         "video ingest must be on (is ffmpeg installed?); output:\n{}",
@@ -297,7 +303,8 @@ async fn headless_chromium_plays_h264_aac_through_mse() {
 /// it again, answers 410, and the broadcast is a recording that plays as VOD.
 #[tokio::test]
 async fn a_real_push_goes_live_plays_and_ending_the_room_drops_it_and_keeps_the_recording() {
-    let (s, tmp) = start_server();
+    // Debug logs: the stream key must not reach them even from the RTMP layer.
+    let (s, tmp) = start_server_with(&[("RUST_LOG", "debug")]);
     let api = s.api();
     let emu = s.emulator();
     let host = wallet();
@@ -489,6 +496,14 @@ async fn a_real_push_goes_live_plays_and_ending_the_room_drops_it_and_keeps_the_
         vec![video_uid],
         "the refused reconnect recorded nothing"
     );
+    let key = c.str("StreamKey");
+    let log = s.proc.output();
+    assert!(log.contains("rtmp publish accepted"), "debug logs were on");
+    assert!(
+        !log.contains(&key),
+        "the stream key leaked into the server's log"
+    );
+    assert!(!log.contains(&key[..32]), "part of the stream key leaked");
 }
 
 /// Publishes that must not happen end at publish time: no event fires, nothing is recorded.
