@@ -268,6 +268,12 @@ impl Tab {
         path
     }
 
+    /// The underlying chromiumoxide page, for anything the helpers do not cover (clicks, typing,
+    /// network events).
+    pub fn page(&self) -> &Page {
+        &self.page
+    }
+
     /// The page's URL after redirects.
     pub async fn location(&self) -> String {
         self.eval("location.href").await
