@@ -7,6 +7,7 @@ fn serve_with(env: &[(&str, &str)]) -> (Option<i32>, String) {
     cmd.arg("serve")
         .arg("--listen")
         .arg("127.0.0.1:0")
+        .args(["--rtmp-listen", "127.0.0.1:0"])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
     // A directory without a .env file, so nothing is read from the developer's checkout.
@@ -93,6 +94,7 @@ fn json_log_format_writes_one_json_object_per_line() {
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_roomcast"))
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(["--rtmp-listen", "127.0.0.1:0"])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")

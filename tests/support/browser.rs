@@ -289,7 +289,8 @@ impl Tab {
         path
     }
 
-    /// The DevTools page, for what these helpers do not cover (input events, emulation).
+    /// The underlying chromiumoxide page, for anything the helpers do not cover (clicks, typing,
+    /// network events).
     pub fn page(&self) -> &Page {
         &self.page
     }

@@ -790,6 +790,24 @@ impl Emulator {
         v
     }
 
+    /// Videos (recordings) of a live input, newest first.
+    pub async fn videos(&self, uid: &str) -> Vec<Value> {
+        let (s, v) = self
+            .send(reqwest::Method::GET, &format!("/inputs/{uid}/videos"), None)
+            .await;
+        assert_eq!(s, 200, "videos of {uid}: {v}");
+        v.as_array().unwrap().clone()
+    }
+
+    /// Webhook notifications sent so far, oldest first.
+    pub async fn deliveries(&self) -> Vec<Value> {
+        let (s, v) = self
+            .send(reqwest::Method::GET, "/webhook/deliveries", None)
+            .await;
+        assert_eq!(s, 200);
+        v.as_array().unwrap().clone()
+    }
+
     /// The status of an encoder-connect attempt (200 connected, 409 refused).
     pub async fn connect_status(&self, uid: &str) -> u16 {
         self.send(

@@ -114,6 +114,13 @@ impl Server {
                     interval: Duration::from_secs(args.reconcile_interval_secs),
                     orphan_grace: Duration::from_secs(args.orphan_grace_secs),
                 },
+                ingest_notice: upstreams
+                    .emulator
+                    .as_ref()
+                    .and_then(|e| match e.video_ingest() {
+                        roomcast_stream::emulator::VideoIngest::On { .. } => None,
+                        off => Some(off.banner()),
+                    }),
             },
             stream: upstreams.stream.clone(),
             chain: upstreams.chain.clone(),

@@ -236,6 +236,7 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
         fields: RoomFields::new(&address, &room),
         ingest,
         signature,
+        notice: state.settings.ingest_notice.clone(),
     })
 }
 

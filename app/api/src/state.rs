@@ -20,6 +20,9 @@ pub struct Settings {
     /// `cf-webhook-auth` secret for Cloudflare live notifications; `None` disables the webhook.
     pub webhook_secret: Option<SecretString>,
     pub reconciler: crate::reconciler::ReconcilerConfig,
+    /// Told to hosts in the create answer when rooms cannot take video (embedded emulator
+    /// without ffmpeg).
+    pub ingest_notice: Option<String>,
 }
 
 /// What `GET /api/info` tells a frontend, so its wallet talks to the same chain.

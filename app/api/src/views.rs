@@ -89,6 +89,10 @@ pub struct CreateResponse {
     /// Signature of the create_room transaction (`null` in the rare case a confirmation was lost but
     /// the room was found on-chain).
     pub signature: Option<String>,
+    /// Present when the ingest URL cannot take video: the embedded Stream emulator runs without
+    /// ffmpeg (says how to install it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 /// `GET /api/livestream` and `GET /api/rooms/{room}`.

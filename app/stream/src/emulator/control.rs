@@ -21,6 +21,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/__emulator/health", get(health))
         .route("/__emulator/inputs", get(inputs))
         .route("/__emulator/inputs/{uid}", get(input))
+        .route("/__emulator/inputs/{uid}/videos", get(input_videos))
         .route("/__emulator/inputs/{uid}/connect", post(connect))
         .route("/__emulator/inputs/{uid}/disconnect", post(disconnect))
         .route("/__emulator/inputs/{uid}/error", post(error))
@@ -86,6 +87,17 @@ async fn input(State(s): S, Path(uid): Path<String>) -> Response {
         Some(i) => Json(i).into_response(),
         None => err(ControlError::NotFound(uid)),
     }
+}
+
+/// The same list as the account API's `GET .../live_inputs/{uid}/videos`, without a token.
+async fn input_videos(State(s): S, Path(uid): Path<String>) -> Response {
+    let st = s.lock();
+    if !st.inputs.contains_key(&uid) {
+        return err(ControlError::NotFound(uid));
+    }
+    let v = st.videos_of(&uid);
+    drop(st);
+    Json(v).into_response()
 }
 
 async fn connect(State(s): S, Path(uid): Path<String>) -> Response {

@@ -106,10 +106,14 @@ impl Ingest for Shared {
             _ => None,
         };
         tracing::info!(input = %p.input_uid, ?how, ?outcome, "rtmp publish ended");
-        let duration = p
-            .video_uid
-            .as_deref()
-            .and_then(|v| self.media.as_ref()?.duration(v));
+        // A stream that could not be recorded leaves no video (nor files) behind.
+        let duration = match outcome {
+            RecordOutcome::Finished => p
+                .video_uid
+                .as_deref()
+                .and_then(|v| self.media.as_ref()?.duration(v)),
+            RecordOutcome::Failed { .. } => None,
+        };
         let mut events: Vec<Notification> = vec![];
         {
             let mut st = self.lock();

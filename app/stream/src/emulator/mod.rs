@@ -17,17 +17,24 @@
 //! # Delivery routes (the `customer-<code>.cloudflarestream.com` host)
 //! `GET /{uid}/manifest/video.m3u8` and `.mpd`: 204 while the input is idle
 //! (or records nothing: `recording.mode = "off"`), a manifest while live;
-//! video uids are served too. `GET /{uid}/lifecycle` → `{isInput, videoUID,
-//! live}`; `GET /{uid}/views` → `{liveViewers}`; `GET /{uid}/iframe`.
-//! Credentials and URLs inside API responses keep the real hosts
-//! (`rtmps://live.cloudflare.com:443/live/`, `https://customer-<code>...`).
+//! video uids are served too. A broadcast published over RTMP serves its real
+//! fMP4 HLS (`no-cache`, CORS) and `GET /{uid}/manifest/{init.mp4|segNNNNN.m4s}`;
+//! one started through the control API gets a placeholder manifest (so does
+//! `.mpd` always). `GET /{uid}/lifecycle` → `{isInput, videoUID, live}`;
+//! `GET /{uid}/views` → `{liveViewers}`; `GET /{uid}/iframe` → the player page
+//! (hls.js from `GET /player/hls-<version>.min.js`).
+//! URLs inside API responses keep the real hosts (`https://customer-<code>...`);
+//! `rtmps.url` is `rtmp://<rtmp listener>/live/` when RTMP ingest runs
+//! ([`EmulatorOptions::rtmp_listen`], see [`crate::media`]), otherwise
+//! `rtmps://live.cloudflare.com:443/live/`.
 //!
 //! # Control routes (`/__emulator`, no auth; tests only)
 //! | Method & path | Body | Effect |
 //! |---|---|---|
-//! | `GET /__emulator/health` | | `{ok, apiBaseUrl, deliveryBaseUrl, accountId, customerCode}` |
+//! | `GET /__emulator/health` | | `{ok, apiBaseUrl, deliveryBaseUrl, accountId, customerCode, videoIngest}` |
 //! | `GET /__emulator/inputs` | | all inputs, full objects |
 //! | `GET /__emulator/inputs/{uid}` | | one input (404 if unknown) |
+//! | `GET /__emulator/inputs/{uid}/videos` | | its videos, newest first (as the account API) |
 //! | `POST /__emulator/inputs/{uid}/connect` | | encoder connects (409 if disabled/already connected) |
 //! | `POST /__emulator/inputs/{uid}/disconnect` | | encoder disconnects (409 if not connected) |
 //! | `POST /__emulator/inputs/{uid}/error` | `{"code":"ERR_GOP_OUT_OF_RANGE","message"?:..}` | `live_input.errored` |
@@ -559,9 +566,6 @@ impl Emulator {
                 }
             },
         };
-        if let VideoIngest::Off { .. } = &video {
-            tracing::warn!("{}", video.banner());
-        }
         let (ordered, ordered_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {

@@ -7,6 +7,8 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use scuffle_rtmp::command_messages::UnknownCommand;
+use scuffle_rtmp::messages::UnknownMessage;
 use scuffle_rtmp::session::server::{ServerSessionError, SessionData, SessionHandler};
 use scuffle_rtmp::ServerSession;
 use tokio::net::{TcpListener, TcpStream};
@@ -142,6 +144,26 @@ impl<I: Ingest> SessionHandler for Handler<I> {
                 Err(refuse())
             }
         }
+    }
+
+    // scuffle-rtmp's default handlers log unknown commands with their arguments, and encoders
+    // send the stream key in `releaseStream` / `FCPublish`: log names only.
+    async fn on_unknown_command(
+        &mut self,
+        _stream_id: u32,
+        command: UnknownCommand<'_>,
+    ) -> Result<(), ServerSessionError> {
+        tracing::debug!(command = ?command.command_name, "rtmp command ignored");
+        Ok(())
+    }
+
+    async fn on_unknown_message(
+        &mut self,
+        _stream_id: u32,
+        message: UnknownMessage,
+    ) -> Result<(), ServerSessionError> {
+        tracing::debug!(msg_type = ?message.msg_type_id, "rtmp message ignored");
+        Ok(())
     }
 
     async fn on_unpublish(&mut self, _stream_id: u32) -> Result<(), ServerSessionError> {

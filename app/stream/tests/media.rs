@@ -1,0 +1,360 @@
+//! The emulator's media path in-process: real RTMP publishes (ffmpeg) to an emulator with RTMP
+//! ingest on an ephemeral port, checked through the typed client, the delivery routes and the
+//! webhook receiver. Needs `ffmpeg` on PATH (scripts/test.sh installs it).
+mod common;
+
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use roomcast_stream::client::{CreateLiveInput, Recording, StreamClient};
+use roomcast_stream::emulator::{
+    Emulator, EmulatorHandle, EmulatorOptions, VideoIngest, WebhookTarget,
+};
+use secrecy::SecretString;
+use serde_json::Value;
+
+const BOUND: Duration = Duration::from_secs(30);
+
+async fn video_emulator() -> EmulatorHandle {
+    // `RUST_LOG=roomcast_stream=debug` shows the emulator's side when a test fails.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let mut opts = EmulatorOptions::new(ACCOUNT, SecretString::from(TOKEN.to_string()));
+    opts.rtmp_listen = Some("127.0.0.1:0".parse().unwrap());
+    let emu = Emulator::start(opts).await.expect("emulator starts");
+    assert!(
+        matches!(emu.video_ingest(), VideoIngest::On { .. }),
+        "video ingest must be on (is ffmpeg on PATH?): {:?}",
+        emu.video_ingest()
+    );
+    emu
+}
+
+/// ffmpeg encoding a small lavfi pattern in real time with `video_codec`, pushed to `url`.
+fn publish(url: &str, seconds: u32, video_codec: &str) -> Reaped {
+    let child = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi"])
+        .args(["-i", "testsrc=size=160x120:rate=25", "-f", "lavfi"])
+        .args(["-i", "sine=frequency=440:sample_rate=48000"])
+        .args(["-t", &seconds.to_string(), "-c:v", video_codec])
+        .args([
+            "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", url,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ffmpeg runs");
+    Reaped(child)
+}
+
+/// Kills and reaps the child when the test ends, pass or fail.
+struct Reaped(Child);
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+impl Reaped {
+    /// Polls without blocking the runtime the emulator runs on.
+    async fn exited_within(&mut self, bound: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + bound;
+        loop {
+            if let Some(s) = self.0.try_wait().unwrap() {
+                return Some(s);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn create(
+    client: &StreamClient,
+    recording: Recording,
+    days: Option<u32>,
+) -> (String, String) {
+    let input = client
+        .create_live_input(&CreateLiveInput {
+            recording: Some(recording),
+            delete_recording_after_days: days,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let rtmps = input.rtmps.unwrap();
+    (input.uid, format!("{}{}", rtmps.url, rtmps.stream_key))
+}
+
+async fn until<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + BOUND;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn events(sink: &WebhookSink) -> Vec<String> {
+    sink.received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.body["data"]["event_type"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn get(url: &str) -> (u16, String, String) {
+    let r = reqwest::get(url).await.unwrap();
+    let status = r.status().as_u16();
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, ctype, r.text().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_is_live_hls_then_a_ready_recording_served_as_vod() {
+    let emu = video_emulator().await;
+    let sink = webhook_sink().await;
+    emu.set_webhook(Some(WebhookTarget {
+        url: sink.url.clone(),
+        secret: Some(SecretString::from("hook-secret".to_string())),
+    }));
+    let client = client(&emu);
+    let (uid, url) = create(&client, Recording::automatic(), Some(30)).await;
+    let VideoIngest::On { rtmp_url } = emu.video_ingest() else {
+        unreachable!()
+    };
+    assert!(url.starts_with(rtmp_url.as_str()), "{url} under {rtmp_url}");
+    let base = emu.delivery_base_url();
+    assert_eq!(
+        get(&format!("{base}/{uid}/manifest/video.m3u8")).await.0,
+        204
+    );
+
+    let mut publisher = publish(&url, 5, "libx264");
+    let lifecycle = until("live", || {
+        let c = client.clone();
+        let uid = uid.clone();
+        async move { c.lifecycle(&uid).await.ok().filter(|l| l.live) }
+    })
+    .await;
+    let video_uid = lifecycle.video_uid.clone().expect("the live video");
+    let playlist = until("segments", || {
+        let u = format!("{base}/{uid}/manifest/video.m3u8");
+        async move {
+            let (s, ctype, body) = get(&u).await;
+            (s == 200 && body.contains("#EXTINF")).then_some((ctype, body))
+        }
+    })
+    .await;
+    assert_eq!(playlist.0, "application/vnd.apple.mpegurl");
+    assert!(playlist.1.contains("#EXT-X-PLAYLIST-TYPE:EVENT"));
+    // The video uid serves the same broadcast.
+    let (s, _, by_video) = get(&format!("{base}/{video_uid}/manifest/video.m3u8")).await;
+    assert_eq!(s, 200);
+    assert!(by_video.starts_with("#EXTM3U"));
+    let (s, ctype, _) = get(&format!("{base}/{uid}/manifest/init.mp4")).await;
+    assert_eq!((s, ctype.as_str()), (200, "video/mp4"));
+    let (s, ctype, _) = get(&format!("{base}/{uid}/manifest/seg00000.m4s")).await;
+    assert_eq!((s, ctype.as_str()), (200, "video/iso.segment"));
+    for bad in [
+        "..%2F..%2Fetc%2Fpasswd",
+        "ffmpeg.log",
+        "seg0.m4s",
+        "video.m3u8.tmp",
+    ] {
+        assert_eq!(
+            get(&format!("{base}/{uid}/manifest/{bad}")).await.0,
+            404,
+            "{bad}"
+        );
+    }
+    let live: Vec<_> = client.live_input_videos(&uid).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].status.state, "live-inprogress");
+
+    let status = publisher
+        .exited_within(BOUND)
+        .await
+        .expect("the 5 s push ends");
+    assert!(status.success());
+    let videos = until("the recording is ready", || {
+        let c = client.clone();
+        let uid = uid.clone();
+        async move {
+            let v = c.live_input_videos(&uid).await.unwrap();
+            (v.first()?.status.state == "ready").then_some(v)
+        }
+    })
+    .await;
+    let v = &videos[0];
+    assert_eq!(v.uid, video_uid);
+    assert_eq!(v.live_input.as_deref(), Some(uid.as_str()));
+    assert!(v.ready_to_stream);
+    let duration = v.duration.unwrap();
+    assert!((4.0..=6.5).contains(&duration), "duration {duration}");
+    let playback = v.playback.as_ref().unwrap();
+    let host = format!(
+        "https://customer-{}.cloudflarestream.com",
+        emu.customer_code()
+    );
+    assert_eq!(
+        playback.hls.as_deref(),
+        Some(format!("{host}/{video_uid}/manifest/video.m3u8").as_str())
+    );
+    assert_eq!(
+        playback.dash.as_deref(),
+        Some(format!("{host}/{video_uid}/manifest/video.mpd").as_str())
+    );
+    assert_eq!(
+        client
+            .get_live_input(&uid)
+            .await
+            .unwrap()
+            .delete_recording_after_days,
+        Some(30)
+    );
+    let (s, _, vod) = get(&format!("{base}/{video_uid}/manifest/video.m3u8")).await;
+    assert_eq!(s, 200);
+    assert!(vod.trim_end().ends_with("#EXT-X-ENDLIST"), "{vod}");
+    assert_eq!(
+        get(&format!("{base}/{uid}/manifest/video.m3u8")).await.0,
+        204
+    );
+    let lifecycle: Value =
+        serde_json::from_str(&get(&format!("{base}/{video_uid}/lifecycle")).await.2).unwrap();
+    assert_eq!(lifecycle["live"], false);
+
+    until("both notifications", || {
+        let n = events(&sink).len();
+        async move { (n == 2).then_some(()) }
+    })
+    .await;
+    assert_eq!(
+        events(&sink),
+        ["live_input.connected", "live_input.disconnected"]
+    );
+    let received = sink.received.lock().unwrap().clone();
+    assert!(received
+        .iter()
+        .all(|r| r.auth.as_deref() == Some("hook-secret")));
+    assert!(received
+        .iter()
+        .all(|r| r.body["data"]["input_id"] == uid.as_str()));
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsupported_codec_is_errored_dropped_and_leaves_no_video() {
+    let emu = video_emulator().await;
+    let sink = webhook_sink().await;
+    emu.set_webhook(Some(WebhookTarget {
+        url: sink.url.clone(),
+        secret: None,
+    }));
+    let client = client(&emu);
+    let (uid, url) = create(&client, Recording::automatic(), None).await;
+    // Sorenson H.263, FLV's historical default: Cloudflare takes H.264 only.
+    let mut publisher = publish(&url, 30, "flv1");
+    let status = publisher
+        .exited_within(BOUND)
+        .await
+        .expect("the publisher is dropped");
+    assert!(!status.success());
+    until("two notifications", || {
+        let n = events(&sink).len();
+        async move { (n == 2).then_some(()) }
+    })
+    .await;
+    assert_eq!(
+        events(&sink),
+        ["live_input.connected", "live_input.errored"]
+    );
+    let errored = sink.received.lock().unwrap()[1].body.clone();
+    assert_eq!(
+        errored["data"]["live_input_errored"]["error"]["code"],
+        "ERR_UNSUPPORTED_VIDEO_CODEC"
+    );
+    assert_eq!(
+        errored["data"]["live_input_errored"]["error"]["message"],
+        "Unsupported video codec."
+    );
+    assert!(!client.lifecycle(&uid).await.unwrap().live);
+    assert!(client.live_input_videos(&uid).await.unwrap().is_empty());
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_automatic_recording_a_publish_is_live_but_nothing_is_served() {
+    let emu = video_emulator().await;
+    let client = client(&emu);
+    let (uid, url) = create(&client, Recording::default(), None).await;
+    let _publisher = publish(&url, 30, "libx264");
+    // Connected (the input's status), but with no recording there is no live video.
+    until("connected", || {
+        let c = client.clone();
+        let uid = uid.clone();
+        async move {
+            let i = c.get_live_input(&uid).await.ok()?;
+            i.status.is_connected().then_some(())
+        }
+    })
+    .await;
+    assert!(!client.lifecycle(&uid).await.unwrap().live);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let base = emu.delivery_base_url();
+    assert_eq!(
+        get(&format!("{base}/{uid}/manifest/video.m3u8")).await.0,
+        204
+    );
+    assert!(client.live_input_videos(&uid).await.unwrap().is_empty());
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_drops_publishers_and_stops_ffmpeg() {
+    let emu = video_emulator().await;
+    let client = client(&emu);
+    let (uid, url) = create(&client, Recording::automatic(), None).await;
+    let mut publisher = publish(&url, 60, "libx264");
+    let video_uid = until("live", || {
+        let c = client.clone();
+        let uid = uid.clone();
+        async move { c.lifecycle(&uid).await.ok().filter(|l| l.live)?.video_uid }
+    })
+    .await;
+    // This broadcast's ffmpeg (other tests run their own in this process).
+    let recorders = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| {
+                let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+                let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+                let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+                let ppid = stat.split_once(") ")?.1.split(' ').nth(1)?.to_string();
+                (ppid == std::process::id().to_string() && cmd.contains(&video_uid)).then_some(cmd)
+            })
+            .count()
+    };
+    assert_eq!(recorders(), 1, "one ffmpeg per broadcast");
+    emu.shutdown().await;
+    assert!(publisher.exited_within(BOUND).await.is_some());
+    assert_eq!(recorders(), 0, "no ffmpeg outlives the emulator");
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Local video path benchmark (not a test): a release `roomcast serve` with RTMP ingest, real ffmpeg
+# publishers pushing a pre-encoded 720p30 H.264/AAC pattern in real time (`-re -c copy`, so the
+# publishers themselves cost almost nothing), measured from outside:
+#   * glass-to-glass latency of the local path: when a segment's last frame left the publisher
+#     (publish start + its media end time) -> when that segment is listed in the live playlist;
+#   * CPU of the server plus its ffmpeg remuxers while idle (baseline) and with 1, 2 and 4
+#     concurrent broadcasts, in the same run; per-broadcast cost = (N - idle) / N.
+# Usage: scripts/bench-video.sh [seconds-per-step]     (needs ffmpeg, python3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_STEP=${1:-20}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
+cargo build --release -p roomcast-app >&2
+BIN="$CARGO_TARGET_DIR/release/roomcast" STEP="$SECONDS_PER_STEP" exec python3 - <<'PY'
+import json, os, re, signal, subprocess, sys, tempfile, time, urllib.request
+
+BIN, STEP = os.environ["BIN"], int(os.environ["STEP"])
+KEY = "bench-operator-key"
+work = tempfile.mkdtemp(prefix="roomcast-bench-video-")
+procs = []
+
+def spawn(args, **kw):
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, **kw)
+    procs.append(p)
+    return p
+
+def cleanup(*_):
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT if p is server else signal.SIGKILL)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+signal.signal(signal.SIGTERM, lambda *a: (cleanup(), sys.exit(1)))
+
+def get(url, data=None, headers={}):
+    req = urllib.request.Request(url, data=data, headers=headers)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status, r.read()
+
+# 720p30 H.264 (2 s GOP) + AAC, encoded once; publishers only copy it.
+fixture = os.path.join(work, "720p.flv")
+subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                "-t", "10", "-c:v", "libx264", "-preset", "veryfast", "-b:v", "2500k", "-g", "60",
+                "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", fixture], check=True)
+
+log = open(os.path.join(work, "serve.log"), "w+")
+env = dict(os.environ, ROOMCAST_OPERATOR_KEY=KEY, ROOMCAST_CREATE_RATE_PER_MINUTE="1000", RUST_LOG="warn",
+           TMPDIR=work)
+server = spawn([BIN, "serve", "--listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0"], stdout=log,
+               stderr=subprocess.STDOUT, env=env)
+try:
+    for _ in range(600):
+        log.seek(0); out = log.read()
+        if "Operator key:" in out:
+            break
+        time.sleep(0.1)
+    api = re.search(r"listening on (http://\S+)", out).group(1)
+    if "Video ingest (RTMP):" not in out:
+        sys.exit("bench-video: video ingest is off:\n" + out)
+
+    def create(i):
+        body = json.dumps({"title": f"bench {i}", "host": "11111111111111111111111111111112"}).encode()
+        _, b = get(api + "/api/create", body, {"authorization": "Bearer " + KEY, "content-type": "application/json"})
+        c = json.loads(b)
+        return c["IngestURL"] + c["StreamKey"], c["playback"]["hls"], c["SessionID"]
+
+    def push(url):
+        return spawn(["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", fixture,
+                      "-c", "copy", "-f", "flv", url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    tck = os.sysconf("SC_CLK_TCK")
+    def ticks(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(") ", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    def tree():  # the server and its ffmpeg children
+        pids = [server.pid]
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open(f"/proc/{d}/stat") as f:
+                        if f.read().rsplit(") ", 1)[1].split()[1] == str(server.pid):
+                            pids.append(int(d))
+                except OSError:
+                    pass
+        return pids
+
+    def cpu_share(seconds):
+        pids = tree()
+        before = {p: ticks(p) for p in pids}
+        t0 = time.monotonic(); time.sleep(seconds); dt = time.monotonic() - t0
+        used = sum(ticks(p) - before[p] for p in pids if os.path.exists(f"/proc/{p}"))
+        return used / tck / dt, len(pids) - 1
+
+    # --- latency: one broadcast, segments timed as they appear in the playlist
+    url, hls, uid = create(0)
+    lifecycle = hls.replace("/manifest/video.m3u8", "/lifecycle")
+    pub = push(url)
+    while not json.loads(get(lifecycle)[1])["live"]:
+        time.sleep(0.01)
+    start = time.monotonic()  # the publish was accepted: media time 0 leaves the publisher now
+    seen, lat = 0, []
+    while len(lat) < 12:
+        status, body = get(hls)
+        if status == 200:
+            durs = [float(x) for x in re.findall(r"#EXTINF:([0-9.]+),", body.decode())]
+            now = time.monotonic()
+            while seen < len(durs):
+                end = sum(durs[: seen + 1])
+                lat.append((now - start) - end)
+                seen += 1
+        time.sleep(0.02)
+    pub.kill(); pub.wait()
+    lat = lat[1:]  # the first segment also carries ffmpeg's start-up probing
+    lat.sort()
+    print(f"latency (last frame sent -> segment in playlist), {len(lat)} segments of ~2 s: "
+          f"median {lat[len(lat)//2]:.2f} s, min {lat[0]:.2f} s, max {lat[-1]:.2f} s")
+    time.sleep(3)
+
+    # --- CPU: idle baseline, then N concurrent 720p broadcasts
+    idle, _ = cpu_share(STEP)
+    print(f"cpu idle (server, 0 broadcasts): {idle*100:.1f}% of a core")
+    rows = []
+    pubs = []
+    for n in (1, 2, 4):
+        while len(pubs) < n:
+            u, h, _ = create(len(pubs) + 1)
+            pubs.append(push(u))
+        time.sleep(6)  # every publish accepted, ffmpeg running
+        share, children = cpu_share(STEP)
+        per = (share - idle) / n
+        rows.append((n, children, share, per))
+        print(f"cpu with {n} broadcast(s): {share*100:.1f}% of a core ({children} ffmpeg), "
+              f"per broadcast {per*100:.1f}%")
+    print("\n| concurrent 720p30 broadcasts | ffmpeg processes | server + ffmpeg CPU | per broadcast (minus idle) |")
+    print("|---|---|---|---|")
+    print(f"| 0 (baseline) | 0 | {idle*100:.1f}% | - |")
+    for n, c, s, p in rows:
+        print(f"| {n} | {c} | {s*100:.1f}% | {p*100:.1f}% |")
+finally:
+    cleanup()
+PY
