@@ -30,6 +30,9 @@ async fn start(extra: &[&str]) -> Server {
         "0",
         "--room-cache-ms",
         "0",
+        // Tests run side by side: the emulator's RTMP ingest takes any free port.
+        "--rtmp-listen",
+        "127.0.0.1:0",
     ];
     argv.extend_from_slice(extra);
     Server::start(Cli::parse_from(argv).serve)
