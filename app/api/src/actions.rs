@@ -213,6 +213,8 @@ pub async fn end_room_transaction(
         return Err(AppError::Gone("this room has already ended".into()).into());
     }
     let transaction = end_room_transaction_bytes(&state, account, address).await?;
+    // Once the wallet sends it, stop the broadcast without waiting for the reconciler.
+    crate::events::watch_for_end(&state, address);
     Ok(Json(ActionTransaction {
         kind: "transaction",
         transaction: B64.encode(transaction),

@@ -97,16 +97,17 @@ async fn poll(state: SharedState, address: Pubkey, tx: watch::Sender<RoomEvent>)
         };
         let ended = next.status == status_name(RoomStatus::Ended);
         let was_ended = tx.borrow().status == status_name(RoomStatus::Ended);
+        if ended && !was_ended {
+            // Possibly ended behind the server's back (straight on-chain): stop the broadcast
+            // first, so whoever sees `ended` also sees the publisher gone.
+            rooms::disable_input(&state, &next.session_id).await;
+        }
         tx.send_if_modified(|current| {
             let changed = *current != next;
             *current = next.clone();
             changed
         });
         if ended {
-            if !was_ended {
-                // Ended behind the server's back (straight on-chain): stop the broadcast now.
-                rooms::disable_input(&state, &next.session_id).await;
-            }
             state.events.lock().remove(&address);
             return;
         }
@@ -136,6 +137,32 @@ async fn snapshot(state: &AppState, address: &Pubkey) -> AppResult<RoomEvent> {
         live_at: room.live_at,
         ended_at: room.ended_at,
     })
+}
+
+/// How long a room is watched after its host was handed an `end_room` transaction to sign.
+pub const WATCH_AFTER_ACTION: Duration = Duration::from_secs(120);
+
+/// Watches `address` for a while (sharing its poller), so that if the host's wallet ends it
+/// on-chain, its live input is disabled at once even when no page is listening.
+pub fn watch_for_end(state: &SharedState, address: Pubkey) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let Ok(current) = snapshot(&state, &address).await else {
+            return;
+        };
+        if current.status == status_name(RoomStatus::Ended) {
+            return;
+        }
+        let mut rx = state.events.subscribe(&state, address, current);
+        let ended = async {
+            while rx.changed().await.is_ok() {
+                if rx.borrow().status == status_name(RoomStatus::Ended) {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(WATCH_AFTER_ACTION, ended).await;
+    });
 }
 
 /// `GET /api/rooms/{room}/events`.

@@ -522,6 +522,20 @@ async fn end_room_action_answers_per_the_actions_spec_and_its_transaction_ends_t
     let on_chain = server.state.chain.room(&address).await.unwrap().unwrap();
     assert_eq!(on_chain.status, RoomStatus::Ended);
     assert!(on_chain.ended_at.is_some());
+    // With no page listening, the server still notices and stops the broadcast at Cloudflare.
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let mut disabled = false;
+    for _ in 0..100 {
+        if !emulator.live_input(&sid).unwrap().enabled {
+            disabled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        disabled,
+        "the live input of the room ended on-chain is disabled"
+    );
     let fetched = rpc_call(
         &server,
         "getTransaction",
@@ -549,7 +563,6 @@ async fn end_room_action_answers_per_the_actions_spec_and_its_transaction_ends_t
     .await;
     assert_eq!(status, StatusCode::GONE);
     assert_eq!(body["error"]["code"], "room_ended");
-    let _ = sid;
     server.shutdown().await.unwrap();
 }
 
