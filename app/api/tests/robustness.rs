@@ -54,6 +54,8 @@ fn random_create_bodies_get_clear_client_errors() {
             "0",
             "--create-rate-per-minute",
             "100000",
+            "--rtmp-listen",
+            "127.0.0.1:0",
         ]);
         Server::start(args.serve).await.unwrap()
     });
