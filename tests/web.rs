@@ -222,6 +222,16 @@ async fn host_goes_live_viewers_watch_and_the_wallet_ends_the_room_on_chain() {
         "Waiting for the host to go live"
     );
 
+    // Discovery, opened before the broadcast, lists the room as upcoming.
+    let discovery = browser.open(&format!("{}/", server.base)).await;
+    discovery
+        .wait_for(
+            "discovery lists the room as upcoming",
+            &format!("document.querySelector('#upcoming li[data-room=\"{room}\"]')"),
+            EVENTUALLY,
+        )
+        .await;
+
     // The host's encoder pushes to what the console showed.
     let scratch = support::scratch_dir("web-ffmpeg");
     let publisher = Publisher::start(&format!("{rtmp_url}{key}"), &scratch.join("ffmpeg.log"));
@@ -233,7 +243,9 @@ async fn host_goes_live_viewers_watch_and_the_wallet_ends_the_room_on_chain() {
             VIDEO_BOUND,
         )
         .await;
-    // The viewer's page starts playing by itself, and keeps playing.
+    // The viewer's page starts playing by itself, and keeps playing (in the visible tab: Chromium
+    // does not play muted video in background tabs).
+    viewer.bring_to_front().await;
     viewer
         .wait_for_with(
             "the viewer plays by itself",
@@ -274,8 +286,7 @@ async fn host_goes_live_viewers_watch_and_the_wallet_ends_the_room_on_chain() {
     assert_ne!(text(&console, "#stream-key").await, key, "hidden again");
     screenshot(&console, "host").await;
 
-    // Story 3: discovery lists the live room with its viewers.
-    let discovery = browser.open(&format!("{}/", server.base)).await;
+    // Story 3: discovery moves the room to "live now" with its viewers, by itself.
     let item = format!("#live li[data-room=\"{room}\"]");
     discovery
         .wait_for_with(
@@ -296,6 +307,10 @@ async fn host_goes_live_viewers_watch_and_the_wallet_ends_the_room_on_chain() {
         .eval(&format!("document.querySelector('{item} .host').title"))
         .await;
     assert_eq!(host_title, host.pubkey().to_string());
+    let navigations: u32 = discovery
+        .eval("performance.getEntriesByType('navigation').length")
+        .await;
+    assert_eq!(navigations, 1, "discovery updated without a reload");
     screenshot(&discovery, "discovery").await;
 
     // The encoder drops: the viewer is told the broadcast is interrupted; it comes back and the
@@ -604,6 +619,22 @@ async fn sign_in_refusals_the_end_room_action_and_console_controls_in_the_browse
     assert_eq!(
         server.emulator().input(&sid).await.unwrap()["enabled"],
         false
+    );
+
+    // Disconnecting in the wallet's own UI signs the console out.
+    console
+        .eval::<Value>("window.__testWalletDisconnect(), null")
+        .await;
+    console
+        .wait_for(
+            "signed out",
+            "document.body.dataset.step === 'connect' && document.getElementById('rooms-panel').classList.contains('hidden')",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(
+        text(&console, "#message").await,
+        "Your wallet disconnected."
     );
 
     // Watch pages of an ended room and of no room at all.

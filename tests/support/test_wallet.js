@@ -111,6 +111,11 @@
 
   // For tests that call the wallet from the page's console, as an app would.
   window.__testWalletObject = wallet;
+  // Simulates the user disconnecting the wallet from its own UI.
+  window.__testWalletDisconnect = () => {
+    connected = false;
+    listeners.forEach((l) => l({ accounts: [] }));
+  };
 
   // The Wallet Standard handshake, wallet side (`registerWallet` of @wallet-standard/wallet).
   const callback = ({ register }) => register(wallet);

@@ -45,8 +45,36 @@ getWallets().on('register', renderWallets);
 getWallets().on('unregister', renderWallets);
 renderWallets();
 
+let stopWalletEvents = () => {};
+
+/** Back to square one (another wallet, or the wallet switched accounts): sign in again. */
+function signOut(text) {
+  unfollow();
+  preview.stop();
+  credentials.clear();
+  current = null;
+  session.token = null;
+  $('rooms-panel').classList.add('hidden');
+  $('room-panel').classList.add('hidden');
+  $('sign-in').classList.toggle('hidden', !session.account);
+  document.body.dataset.step = session.account ? 'sign-in' : 'connect';
+  say(text);
+}
+
 async function useWallet(wallet) {
   const account = await connect(wallet);
+  stopWalletEvents();
+  const events = wallet.features['standard:events'];
+  stopWalletEvents = events ? events.on('change', ({ accounts }) => {
+    if (!accounts) return;
+    const next = accounts[0];
+    if (next?.address === session.account?.address) return;
+    session.account = next ?? null;
+    $('account-address').textContent = next?.address ?? '';
+    $('account').classList.toggle('hidden', !next);
+    signOut(next ? 'Your wallet switched accounts: sign in again.' : 'Your wallet disconnected.');
+  }) : () => {};
+  if (session.token) signOut('');
   session.wallet = wallet;
   session.account = account;
   session.token = null;
