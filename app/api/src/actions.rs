@@ -86,12 +86,10 @@ async fn blockchain_id(state: &SharedState) -> Option<String> {
     state
         .action_chain_id
         .get_or_try_init(|| async {
-            state
-                .chain
-                .rpc()
-                .get_genesis_hash()
-                .await
-                .map(|h| format!("solana:{}", &h.to_string()[..32.min(h.to_string().len())]))
+            state.chain.rpc().get_genesis_hash().await.map(|hash| {
+                let hash = hash.to_string();
+                format!("solana:{}", &hash[..32.min(hash.len())])
+            })
         })
         .await
         .ok()
