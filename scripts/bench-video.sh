@@ -11,8 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_STEP=${1:-20}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
-cargo build --release -p roomcast-app >&2
-BIN="$CARGO_TARGET_DIR/release/roomcast" STEP="$SECONDS_PER_STEP" exec python3 - <<'PY'
+# ROOMCAST_BIN=path skips the build (e.g. to try the script against a debug binary).
+if [[ -z ${ROOMCAST_BIN:-} ]]; then
+  cargo build --release -p roomcast-app >&2
+  ROOMCAST_BIN="$CARGO_TARGET_DIR/release/roomcast"
+fi
+BIN="$ROOMCAST_BIN" STEP="$SECONDS_PER_STEP" exec python3 - <<'PY'
 import json, os, re, signal, subprocess, sys, tempfile, time, urllib.request
 
 BIN, STEP = os.environ["BIN"], int(os.environ["STEP"])
