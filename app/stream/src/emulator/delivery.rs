@@ -250,3 +250,21 @@ async fn iframe(State(s): S, Path(id): Path<String>) -> Response {
     }
     super::player::page(&id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Watchers;
+
+    #[test]
+    fn viewers_are_distinct_recent_clients_per_input() {
+        let w = Watchers::default();
+        assert_eq!(w.count("input"), 0);
+        w.seen("input", "127.0.0.1 Chrome".into());
+        w.seen("input", "127.0.0.1 Chrome".into());
+        w.seen("input", "10.0.0.2 Safari".into());
+        w.seen("other", "127.0.0.1 Chrome".into());
+        assert_eq!(w.count("input"), 2);
+        assert_eq!(w.count("other"), 1);
+        assert_eq!(w.count("unknown"), 0);
+    }
+}
