@@ -110,9 +110,10 @@ pub(crate) struct Watchers(Mutex<HashMap<String, HashMap<String, Instant>>>);
 impl Watchers {
     fn seen(&self, id: &str, client: String) {
         let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        all.entry(id.to_string())
-            .or_default()
-            .insert(client, Instant::now());
+        let clients = all.entry(id.to_string()).or_default();
+        // Players that left are forgotten as new requests come in, so the map stays small.
+        clients.retain(|_, at| at.elapsed() < WATCHING_FOR);
+        clients.insert(client, Instant::now());
     }
 
     pub(crate) fn count(&self, id: &str) -> u64 {
