@@ -276,9 +276,10 @@ async fn host_goes_live_viewers_watch_and_the_wallet_ends_the_room_on_chain() {
     screenshot(&viewer, "watch").await;
     console.bring_to_front().await;
     console
-        .wait_for(
+        .wait_for_with(
             "the preview plays",
             "document.getElementById('preview').currentTime > 0",
+            "[document.getElementById('room-panel').dataset.state, document.getElementById('preview').readyState]",
             VIDEO_BOUND,
         )
         .await;

@@ -81,7 +81,26 @@ export const STATE_TEXT = {
  * native HLS elsewhere (Safari). Retries while the stream is starting up.
  */
 export class Player {
-  constructor(video) { this.video = video; this.hls = null; this.url = null; this.retry = null; }
+  constructor(video) {
+    this.video = video; this.hls = null; this.url = null; this.retry = null;
+    // A live stream that stops advancing while shown (a stalled load, a missed start) is
+    // started again.
+    this.lastTime = -1; this.stalls = 0;
+    setInterval(() => {
+      // Not while hidden, nor when the viewer paused a playing stream.
+      const userPaused = this.video.paused && this.video.readyState >= 2;
+      if (!this.url || document.visibilityState !== 'visible' || userPaused) { this.stalls = 0; return; }
+      const t = this.video.currentTime;
+      this.stalls = t === this.lastTime ? this.stalls + 1 : 0;
+      this.lastTime = t;
+      if (this.stalls >= 4) {
+        this.stalls = 0;
+        const url = this.url;
+        this.stop();
+        this.play(url);
+      }
+    }, 2000);
+  }
 
   play(url) {
     if (this.url === url) return;
