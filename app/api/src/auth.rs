@@ -17,17 +17,18 @@
 //!
 //! **Operator**: `Authorization: Bearer $ROOMCAST_OPERATOR_KEY`, compared in constant time; may act
 //! for any host.
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderMap, Method};
 use ed25519_dalek::{Signature, VerifyingKey};
-use moka::sync::Cache;
 use roomcast_chain::Pubkey;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::AppError;
+use crate::store::ReplayStore;
 
 pub const WALLET_HEADER: &str = "x-roomcast-wallet";
 pub const TIMESTAMP_HEADER: &str = "x-roomcast-timestamp";
@@ -56,24 +57,25 @@ impl Principal {
 pub struct AuthConfig {
     operator_key: Option<SecretString>,
     max_skew: Duration,
-    /// Signatures seen within the skew window (replay protection).
-    seen: Cache<[u8; 64], ()>,
+    /// Signatures seen within the skew window (replay protection; fails closed when full).
+    seen: Arc<dyn ReplayStore>,
 }
 
 impl AuthConfig {
-    pub fn new(operator_key: Option<SecretString>, max_skew: Duration) -> Self {
+    pub fn new(
+        operator_key: Option<SecretString>,
+        max_skew: Duration,
+        seen: Arc<dyn ReplayStore>,
+    ) -> Self {
         AuthConfig {
             operator_key,
             max_skew,
-            seen: Cache::builder()
-                .time_to_live(max_skew * 2 + Duration::from_secs(1))
-                .max_capacity(1_000_000)
-                .build(),
+            seen,
         }
     }
 
     /// Authenticates a request from its headers and raw body.
-    pub fn authenticate(
+    pub async fn authenticate(
         &self,
         method: &Method,
         path_and_query: &str,
@@ -93,6 +95,7 @@ impl AuthConfig {
             )),
             (Some(wallet), Some(timestamp), Some(signature)) => {
                 self.authenticate_host(method, path_and_query, body, wallet, timestamp, signature)
+                    .await
             }
             _ => Err(AppError::unauthorized(
                 "incomplete_signature",
@@ -129,7 +132,7 @@ impl AuthConfig {
         }
     }
 
-    fn authenticate_host(
+    async fn authenticate_host(
         &self,
         method: &Method,
         path_and_query: &str,
@@ -187,8 +190,14 @@ impl AuthConfig {
                     "the signature does not match the request",
                 )
             })?;
-        let entry = self.seen.entry(sig_bytes).or_insert(());
-        if !entry.is_fresh() {
+        // Kept until its timestamp can no longer pass the skew check.
+        let keep = self.max_skew * 2 + Duration::from_secs(1);
+        let first = self
+            .seen
+            .first_use(&sig_bytes, keep)
+            .await
+            .map_err(crate::idempotency::store_error)?;
+        if !first {
             return Err(AppError::unauthorized(
                 "replayed_signature",
                 "this signed request was already used",

@@ -75,6 +75,12 @@ pub struct ServeArgs {
     /// Age (seconds) at which a roomcast-tagged live input with no room is deleted as an orphan.
     #[arg(long, env = "ROOMCAST_ORPHAN_GRACE_SECS", default_value_t = 600)]
     pub orphan_grace_secs: u64,
+    /// Signed requests remembered for replay protection; when full, signed requests get 503.
+    #[arg(long, env = "ROOMCAST_REPLAY_CAPACITY", default_value_t = 100_000)]
+    pub replay_capacity: usize,
+    /// Idempotency keys remembered (24 h each); when full, creates with a key get 503.
+    #[arg(long, env = "ROOMCAST_IDEMPOTENCY_CAPACITY", default_value_t = 100_000)]
+    pub idempotency_capacity: usize,
     /// Log format.
     #[arg(long, env = "ROOMCAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -43,9 +43,10 @@ where
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        let principal =
-            app.auth
-                .authenticate(&parts.method, path_and_query, &parts.headers, &bytes)?;
+        let principal = app
+            .auth
+            .authenticate(&parts.method, path_and_query, &parts.headers, &bytes)
+            .await?;
         let body = parse_json(&parts.headers, &bytes)?;
         Ok(Authed {
             principal,

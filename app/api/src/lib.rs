@@ -16,6 +16,7 @@ pub mod reconciler;
 mod rooms;
 mod routes;
 pub mod state;
+pub mod store;
 pub mod upstreams;
 pub mod views;
 mod webhooks;
@@ -33,9 +34,9 @@ pub use routes::app;
 
 use crate::auth::AuthConfig;
 use crate::cache::RoomCache;
-use crate::idempotency::IdempotencyStore;
 use crate::rate_limit::CreateLimits;
 use crate::state::{AppState, EmbeddedInfo, PublicInfo, Settings};
+use crate::store::{MemoryIdempotencyStore, MemoryReplayStore};
 use crate::upstreams::Upstreams;
 
 /// How far a signed request's timestamp may be from the server's clock.
@@ -105,6 +106,7 @@ impl Server {
                 max_body_bytes: args.max_body_bytes,
                 delete_recording_after_days: args.delete_recording_after_days,
                 request_timeout: Duration::from_secs(args.request_timeout_secs),
+                idempotency_ttl: IDEMPOTENCY_TTL,
                 webhook_secret,
                 reconciler: reconciler::ReconcilerConfig {
                     interval: Duration::from_secs(args.reconcile_interval_secs),
@@ -116,8 +118,12 @@ impl Server {
             registry: upstreams.registry,
             rooms: RoomCache::new(args.room_cache_ttl(), BROADCAST_CACHE_TTL),
             live: Default::default(),
-            idempotency: IdempotencyStore::new(IDEMPOTENCY_TTL),
-            auth: AuthConfig::new(args.operator_key.clone(), MAX_SIGNATURE_SKEW),
+            idempotency: Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)),
+            auth: AuthConfig::new(
+                args.operator_key.clone(),
+                MAX_SIGNATURE_SKEW,
+                Arc::new(MemoryReplayStore::new(args.replay_capacity)),
+            ),
             create_limits: CreateLimits::new(args.create_rate_per_minute),
             tasks: TaskTracker::new(),
             info,

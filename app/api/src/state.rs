@@ -9,14 +9,16 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::AuthConfig;
 use crate::cache::RoomCache;
-use crate::idempotency::IdempotencyStore;
 use crate::live::LiveStates;
 use crate::rate_limit::CreateLimits;
+use crate::store::IdempotencyStore;
 
 pub struct Settings {
     pub max_body_bytes: usize,
     pub delete_recording_after_days: u32,
     pub request_timeout: Duration,
+    /// How long a finished create is replayed to retries with its `Idempotency-Key`.
+    pub idempotency_ttl: Duration,
     /// `cf-webhook-auth` secret for Cloudflare live notifications; `None` disables the webhook.
     pub webhook_secret: Option<SecretString>,
     pub reconciler: crate::reconciler::ReconcilerConfig,
@@ -52,7 +54,7 @@ pub struct AppState {
     pub rooms: RoomCache,
     /// Encoder state per session id, from notifications and the reconciler.
     pub live: LiveStates,
-    pub idempotency: IdempotencyStore,
+    pub idempotency: Arc<dyn IdempotencyStore>,
     pub auth: AuthConfig,
     pub create_limits: CreateLimits,
     /// Work that must finish even if the client goes away (creates), awaited on shutdown.

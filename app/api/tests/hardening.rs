@@ -1,0 +1,240 @@
+//! Issue 9: abuse, money and failure paths, against a real in-process server (embedded local node
+//! and Stream emulator). Each test here failed on the code before its fix.
+use std::time::Duration;
+
+use clap::Parser;
+use reqwest::StatusCode;
+use roomcast_api::{ServeArgs, Server};
+use roomcast_chain::{Keypair, RoomFilter, Signer};
+use roomcast_stream::emulator::{Fault, Route};
+use serde_json::{json, Value};
+
+const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+async fn start(extra: &[&str]) -> Server {
+    let mut argv = vec![
+        "roomcast",
+        "--listen",
+        "127.0.0.1:0",
+        "--operator-key",
+        OPERATOR_KEY,
+        "--reconcile-interval-secs",
+        "0",
+        "--room-cache-ms",
+        "0",
+    ];
+    argv.extend_from_slice(extra);
+    Server::start(Cli::parse_from(argv).serve)
+        .await
+        .expect("server starts")
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+struct Answer {
+    status: StatusCode,
+    replayed: bool,
+    body: Value,
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    Answer {
+        status: response.status(),
+        replayed: response.headers().get("idempotent-replayed").is_some(),
+        body: response.json().await.unwrap_or(Value::Null),
+    }
+}
+
+/// `POST /api/create` as the operator for `host`, with an optional `Idempotency-Key`.
+async fn create(server: &Server, host: &str, title: &str, key: Option<&str>) -> Answer {
+    let mut request = http()
+        .post(format!("{}/api/create", server.url()))
+        .bearer_auth(OPERATOR_KEY)
+        .json(&json!({ "title": title, "host": host }));
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    answer(request.send().await.unwrap()).await
+}
+
+/// A request signed by `wallet` (roomcast-auth) with the given timestamp.
+fn signed(
+    server: &Server,
+    wallet: &Keypair,
+    method: reqwest::Method,
+    path: &str,
+    body: &[u8],
+    timestamp: i64,
+) -> reqwest::RequestBuilder {
+    let message = roomcast_api::auth::canonical_message(method.as_str(), path, timestamp, body);
+    let signature = wallet.sign_message(message.as_bytes());
+    http()
+        .request(method, format!("{}{path}", server.url()))
+        .header("x-roomcast-wallet", wallet.pubkey().to_string())
+        .header("x-roomcast-timestamp", timestamp.to_string())
+        .header("x-roomcast-signature", signature.to_string())
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+async fn rooms_of(server: &Server, host: &Keypair) -> usize {
+    let filter = RoomFilter {
+        registry: Some(server.state.registry),
+        host: Some(host.pubkey()),
+        ..Default::default()
+    };
+    server.state.chain.rooms(&filter).await.unwrap().len()
+}
+
+// Item 1: the create task, not the request, owns the idempotent outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_the_request_timeout_gets_the_first_room_not_a_second() {
+    let server = start(&["--request-timeout-secs", "1"]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = Keypair::new();
+    let host_str = host.pubkey().to_string();
+    // Cloudflare is slow: the create outlives the 1 s request timeout.
+    emulator
+        .inject_fault(Route::CreateLiveInput, Fault::Latency { ms: 2500 }, 1)
+        .unwrap();
+
+    let first = create(&server, &host_str, "Slow", Some("retry-me")).await;
+    assert_eq!(
+        first.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        first.body
+    );
+    assert_eq!(first.body["error"]["code"], "timeout");
+
+    // While the create still runs, a retry is told so instead of starting another.
+    let during = create(&server, &host_str, "Slow", Some("retry-me")).await;
+    assert_eq!(during.status, StatusCode::CONFLICT, "{}", during.body);
+    assert_eq!(during.body["error"]["code"], "idempotency_key_in_progress");
+
+    // Once it finished, a retry gets the first room.
+    let mut after = create(&server, &host_str, "Slow", Some("retry-me")).await;
+    for _ in 0..100 {
+        if after.status != StatusCode::CONFLICT {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = create(&server, &host_str, "Slow", Some("retry-me")).await;
+    }
+    assert_eq!(after.status, StatusCode::CREATED, "{}", after.body);
+    assert!(after.replayed, "the stored outcome is replayed");
+    let inputs = emulator.live_inputs();
+    assert_eq!(inputs.len(), 1, "exactly one live input");
+    assert_eq!(after.body["SessionID"], inputs[0].uid.as_str());
+    assert_eq!(
+        rooms_of(&server, &host).await,
+        1,
+        "exactly one room on-chain"
+    );
+    server.shutdown().await.unwrap();
+}
+
+// Item 1: the key is claimed only after the rate limit accepted the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_create_does_not_consume_its_idempotency_key() {
+    let server = start(&["--create-rate-per-minute", "1"]).await;
+    let host = Keypair::new().pubkey().to_string();
+    let first = create(&server, &host, "One", Some("a")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+
+    let limited = create(&server, &host, "Two", Some("b")).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    // Key "b" is still free: another body with it is rate limited again, not "reused".
+    let again = create(&server, &host, "Other body", Some("b")).await;
+    assert_eq!(
+        again.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        again.body
+    );
+    assert_eq!(again.body["error"]["code"], "rate_limited");
+    // A retry of the finished create is replayed without spending the limit.
+    let replay = create(&server, &host, "One", Some("a")).await;
+    assert_eq!(replay.status, StatusCode::CREATED);
+    assert!(replay.replayed);
+    assert_eq!(replay.body, first.body);
+    assert_eq!(
+        server
+            .upstreams
+            .emulator
+            .as_ref()
+            .unwrap()
+            .live_inputs()
+            .len(),
+        1
+    );
+    server.shutdown().await.unwrap();
+}
+
+// Item 8: a full replay store refuses signed requests instead of forgetting signatures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_replay_store_fails_closed_and_still_rejects_replays() {
+    let server = start(&["--replay-capacity", "2"]).await;
+    let wallet = Keypair::new();
+    let path = format!("/api/rooms/{}/end", Keypair::new().pubkey());
+    let ts = now();
+    let send = |ts: i64| signed(&server, &wallet, reqwest::Method::POST, &path, b"{}", ts);
+    // Two signed requests fill the store (the room does not exist: 404 after auth).
+    for t in [ts, ts - 1] {
+        let a = answer(send(t).send().await.unwrap()).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    }
+    let third = answer(send(ts - 2).send().await.unwrap()).await;
+    assert_eq!(
+        third.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        third.body
+    );
+    assert_eq!(third.body["error"]["code"], "replay_store_full");
+    // The signatures it holds are still refused as replays.
+    let replay = answer(send(ts).send().await.unwrap()).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(replay.body["error"]["code"], "replayed_signature");
+    server.shutdown().await.unwrap();
+}
+
+// Item 8: a full idempotency store refuses keyed creates before any work is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_idempotency_store_fails_closed_before_creating_anything() {
+    let server = start(&["--idempotency-capacity", "1"]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = Keypair::new().pubkey().to_string();
+    let first = create(&server, &host, "Kept", Some("k1")).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+
+    let refused = create(&server, &host, "Refused", Some("k2")).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.body["error"]["code"], "idempotency_store_full");
+    assert_eq!(emulator.live_inputs().len(), 1, "nothing was created");
+    // The key it holds still replays.
+    let replay = create(&server, &host, "Kept", Some("k1")).await;
+    assert_eq!(
+        (replay.status, replay.replayed),
+        (StatusCode::CREATED, true)
+    );
+    assert_eq!(replay.body, first.body);
+    server.shutdown().await.unwrap();
+}
