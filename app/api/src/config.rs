@@ -81,6 +81,9 @@ pub struct ServeArgs {
     /// Idempotency keys remembered (24 h each); when full, creates with a key get 503.
     #[arg(long, env = "ROOMCAST_IDEMPOTENCY_CAPACITY", default_value_t = 100_000)]
     pub idempotency_capacity: usize,
+    /// Most rooms the reconciler ends on-chain (live input confirmed gone) in one pass.
+    #[arg(long, env = "ROOMCAST_RECONCILE_MAX_ENDS", default_value_t = 10)]
+    pub reconcile_max_ends: usize,
     /// Log format.
     #[arg(long, env = "ROOMCAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -111,6 +111,7 @@ impl Server {
                 reconciler: reconciler::ReconcilerConfig {
                     interval: Duration::from_secs(args.reconcile_interval_secs),
                     orphan_grace: Duration::from_secs(args.orphan_grace_secs),
+                    max_ends_per_pass: args.reconcile_max_ends,
                 },
             },
             stream: upstreams.stream.clone(),

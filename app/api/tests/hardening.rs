@@ -238,3 +238,118 @@ async fn a_full_idempotency_store_fails_closed_before_creating_anything() {
     assert_eq!(replay.body, first.body);
     server.shutdown().await.unwrap();
 }
+
+async fn reconcile(server: &Server) -> Value {
+    let response = http()
+        .post(format!("{}/api/admin/reconcile", server.url()))
+        .bearer_auth(OPERATOR_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+async fn status_of(server: &Server, room: &Value) -> roomcast_chain::RoomStatus {
+    let address = room["room"].as_str().unwrap().parse().unwrap();
+    server
+        .state
+        .chain
+        .room(&address)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+fn sorted(v: &Value) -> Vec<String> {
+    let mut items: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    items.sort();
+    items
+}
+
+// Item 2: an empty (or foreign) Cloudflare account never ends rooms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciler_ends_nothing_when_cloudflare_shows_none_of_our_inputs() {
+    let server = start(&["--orphan-grace-secs", "0"]).await;
+    let host = Keypair::new().pubkey().to_string();
+    let a = create(&server, &host, "A", None).await.body;
+    let b = create(&server, &host, "B", None).await.body;
+    let mut sids = vec![
+        a["SessionID"].as_str().unwrap().to_string(),
+        b["SessionID"].as_str().unwrap().to_string(),
+    ];
+    sids.sort();
+    // The listing comes back empty (wrong account id, another account's token, an empty page).
+    for sid in &sids {
+        server.state.stream.delete_live_input(sid).await.unwrap();
+    }
+    let report = reconcile(&server).await;
+    assert_eq!(report["ended"], json!([]), "{report}");
+    assert_eq!(sorted(&report["withheld"]), sids);
+    for room in [&a, &b] {
+        assert_eq!(
+            status_of(&server, room).await,
+            roomcast_chain::RoomStatus::Created
+        );
+    }
+    server.shutdown().await.unwrap();
+}
+
+// Item 2: each end is confirmed by a 404 for that uid, and ends per pass are capped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciler_ends_only_confirmed_gone_inputs_and_caps_ends_per_pass() {
+    let server = start(&["--orphan-grace-secs", "0", "--reconcile-max-ends", "1"]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = Keypair::new().pubkey().to_string();
+    let kept = create(&server, &host, "Kept", None).await.body;
+    let gone: Vec<Value> = vec![
+        create(&server, &host, "Gone 1", None).await.body,
+        create(&server, &host, "Gone 2", None).await.body,
+    ];
+    let mut gone_sids: Vec<String> = gone
+        .iter()
+        .map(|r| r["SessionID"].as_str().unwrap().to_string())
+        .collect();
+    gone_sids.sort();
+    for sid in &gone_sids {
+        server.state.stream.delete_live_input(sid).await.unwrap();
+    }
+
+    // Cloudflare cannot confirm (5xx on GET live_inputs/{uid}): nothing ends.
+    emulator
+        .inject_fault(Route::GetLiveInput, Fault::ServerError { status: 500 }, 50)
+        .unwrap();
+    let report = reconcile(&server).await;
+    emulator.clear_faults();
+    assert_eq!(report["ended"], json!([]), "{report}");
+    assert_eq!(sorted(&report["withheld"]), gone_sids);
+    assert!(!report["errors"].as_array().unwrap().is_empty());
+
+    // Confirmed gone: one per pass.
+    let first = reconcile(&server).await;
+    assert_eq!(first["ended"].as_array().unwrap().len(), 1, "{first}");
+    assert_eq!(first["withheld"].as_array().unwrap().len(), 1, "{first}");
+    let second = reconcile(&server).await;
+    assert_eq!(second["withheld"], json!([]), "{second}");
+    let mut ended = sorted(&first["ended"]);
+    ended.extend(sorted(&second["ended"]));
+    ended.sort();
+    assert_eq!(ended, gone_sids);
+    for room in &gone {
+        assert_eq!(
+            status_of(&server, room).await,
+            roomcast_chain::RoomStatus::Ended
+        );
+    }
+    assert_eq!(
+        status_of(&server, &kept).await,
+        roomcast_chain::RoomStatus::Created
+    );
+    server.shutdown().await.unwrap();
+}

@@ -384,7 +384,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     let report = reconcile(&server).await;
     assert_eq!(
         report,
-        json!({ "disabled": [sid], "deleted": [orphan.uid], "ended": [], "refreshed": [], "errors": [] })
+        json!({ "disabled": [sid], "deleted": [orphan.uid], "ended": [], "withheld": [], "refreshed": [], "errors": [] })
     );
     assert!(!emulator.live_input(&sid).unwrap().enabled);
     assert!(emulator.live_input(&orphan.uid).is_none());
@@ -395,7 +395,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     // A second pass has nothing left to do.
     assert_eq!(
         reconcile(&server).await,
-        json!({ "disabled": [], "deleted": [], "ended": [], "refreshed": [], "errors": [] })
+        json!({ "disabled": [], "deleted": [], "ended": [], "withheld": [], "refreshed": [], "errors": [] })
     );
 
     // Only the operator may trigger it.
@@ -818,7 +818,7 @@ async fn reconciler_ends_rooms_whose_live_input_is_gone_but_not_young_ones() {
     let report = reconcile(&server).await;
     assert_eq!(
         report,
-        json!({ "disabled": [], "deleted": [], "ended": [sid], "refreshed": [], "errors": [] })
+        json!({ "disabled": [], "deleted": [], "ended": [sid], "withheld": [], "refreshed": [], "errors": [] })
     );
     let on_chain = server.state.chain.room(&address).await.unwrap().unwrap();
     assert_eq!(on_chain.status, RoomStatus::Ended);

@@ -9,6 +9,10 @@ use async_trait::async_trait;
 
 use super::{Claim, IdempotencyStore, KeyState, ReplayStore, StoreError, StoredResponse};
 
+/// The map holds `capacity` live entries; nothing was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
 /// A map whose entries expire, holding at most `capacity` live entries.
 pub struct BoundedTtlMap<K, V> {
     capacity: usize,
@@ -53,10 +57,10 @@ impl<K: Hash + Eq + Ord + Clone, V> BoundedTtlMap<K, V> {
 
     /// Inserts or replaces `key`. Fails (storing nothing) when the map is full of live entries and
     /// `key` is not one of them.
-    pub fn insert(&mut self, key: K, value: V, ttl: Duration, now: Instant) -> Result<(), ()> {
+    pub fn insert(&mut self, key: K, value: V, ttl: Duration, now: Instant) -> Result<(), Full> {
         self.prune(now);
         if !self.entries.contains_key(&key) && self.entries.len() >= self.capacity {
-            return Err(());
+            return Err(Full);
         }
         let deadline = now + ttl;
         if let Some((old, _)) = self.entries.insert(key.clone(), (deadline, value)) {
@@ -95,7 +99,7 @@ impl ReplayStore for MemoryReplayStore {
             return Ok(false);
         }
         seen.insert(*id, (), ttl, now)
-            .map_err(|()| StoreError::Full("replay"))?;
+            .map_err(|Full| StoreError::Full("replay"))?;
         Ok(true)
     }
 }
@@ -141,7 +145,7 @@ impl IdempotencyStore for MemoryIdempotencyStore {
             return Ok(Claim::Taken(state.clone()));
         }
         keys.insert(key, KeyState::InProgress { fingerprint }, lease, now)
-            .map_err(|()| StoreError::Full("idempotency"))?;
+            .map_err(|Full| StoreError::Full("idempotency"))?;
         Ok(Claim::Acquired)
     }
 
@@ -159,7 +163,7 @@ impl IdempotencyStore for MemoryIdempotencyStore {
         // Replaces the lease's own slot, so it cannot fail for lack of room.
         self.lock()
             .insert(key.to_string(), state, ttl, Instant::now())
-            .map_err(|()| StoreError::Full("idempotency"))
+            .map_err(|Full| StoreError::Full("idempotency"))
     }
 
     async fn release(&self, key: &str) -> Result<(), StoreError> {
@@ -179,7 +183,7 @@ mod tests {
         let ttl = Duration::from_secs(10);
         map.insert(1u32, "a", ttl, t0).unwrap();
         map.insert(2, "b", ttl, t0).unwrap();
-        assert_eq!(map.insert(3, "c", ttl, t0), Err(()));
+        assert_eq!(map.insert(3, "c", ttl, t0), Err(Full));
         // Both live entries are still there; replacing one is allowed.
         assert_eq!(map.get(&1, t0), Some(&"a"));
         assert_eq!(map.get(&2, t0), Some(&"b"));
