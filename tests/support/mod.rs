@@ -461,8 +461,9 @@ pub fn now_secs() -> i64 {
         .as_secs() as i64
 }
 
-/// The documented canonical message: five lines joined by `\n`, no trailing newline.
+/// The documented canonical message: six lines joined by `\n`, no trailing newline.
 pub fn canonical_message(
+    audience: &str,
     method: &str,
     path_and_query: &str,
     timestamp: i64,
@@ -470,7 +471,8 @@ pub fn canonical_message(
 ) -> String {
     let body_hash = hex::encode(Sha256::digest(body));
     [
-        "roomcast-auth-v1".to_string(),
+        "roomcast-auth-v2".to_string(),
+        audience.to_string(),
         method.to_ascii_uppercase(),
         path_and_query.to_string(),
         timestamp.to_string(),
@@ -481,6 +483,7 @@ pub fn canonical_message(
 
 /// `X-Roomcast-Wallet`, `X-Roomcast-Timestamp`, `X-Roomcast-Signature` for a request.
 pub fn host_headers(
+    audience: &str,
     wallet: &Keypair,
     method: &str,
     path_and_query: &str,
@@ -488,7 +491,7 @@ pub fn host_headers(
     body: &[u8],
 ) -> Vec<(String, String)> {
     let key = SigningKey::from_bytes(wallet.secret_bytes());
-    let message = canonical_message(method, path_and_query, timestamp, body);
+    let message = canonical_message(audience, method, path_and_query, timestamp, body);
     let signature = key.sign(message.as_bytes());
     // A browser wallet's signMessage (solana-keypair's sign_message) gives the same bytes.
     assert_eq!(
@@ -587,6 +590,8 @@ impl Resp {
 pub struct Api {
     pub base: String,
     http: reqwest::Client,
+    /// The server's `authAudience` (from `GET /api/info`), fetched on first use.
+    audience: std::sync::Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Api {
@@ -597,7 +602,44 @@ impl Api {
                 .timeout(Duration::from_secs(120))
                 .build()
                 .unwrap(),
+            audience: Default::default(),
         }
+    }
+
+    /// The `AUDIENCE` line this server expects in signed requests.
+    pub async fn audience(&self) -> String {
+        self.audience
+            .get_or_init(|| async {
+                let info: Value = self
+                    .http
+                    .get(format!("{}/api/info", self.base))
+                    .send()
+                    .await
+                    .and_then(|r| r.error_for_status())
+                    .expect("GET /api/info")
+                    .json()
+                    .await
+                    .expect("/api/info is JSON");
+                info["authAudience"]
+                    .as_str()
+                    .expect("authAudience in /api/info")
+                    .to_string()
+            })
+            .await
+            .clone()
+    }
+
+    /// Signature headers for a request to this server.
+    pub async fn host_headers(
+        &self,
+        wallet: &Keypair,
+        method: &str,
+        path_and_query: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        let audience = self.audience().await;
+        host_headers(&audience, wallet, method, path_and_query, timestamp, body)
     }
 
     /// A JSON request (body serialized once; the signature covers those exact bytes).
@@ -629,8 +671,11 @@ impl Api {
         let mut req = self.http.request(method_, format!("{}{path}", self.base));
         let headers = match auth {
             Auth::None => vec![],
-            Auth::Host(wallet) => host_headers(wallet, method, path, now_secs(), &body),
-            Auth::HostAt(wallet, ts) => host_headers(wallet, method, path, ts, &body),
+            Auth::Host(wallet) => {
+                self.host_headers(wallet, method, path, now_secs(), &body)
+                    .await
+            }
+            Auth::HostAt(wallet, ts) => self.host_headers(wallet, method, path, ts, &body).await,
             Auth::Operator => vec![("authorization".into(), format!("Bearer {OPERATOR_KEY}"))],
             Auth::Headers(h) => h,
         };

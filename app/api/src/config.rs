@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// Bearer key for server-to-server calls (may act for any host).
     #[arg(long, env = "ROOMCAST_OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<SecretString>,
+    /// This server's public origin (`https://host[:port]`), signed into every host request as its
+    /// audience. Default: the registry address.
+    #[arg(long, env = "ROOMCAST_PUBLIC_ORIGIN", value_parser = parse_origin)]
+    pub public_origin: Option<String>,
     /// Allowed CORS origins, comma-separated (default: any origin; auth is not cookie-based).
     #[arg(long, env = "ROOMCAST_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -182,5 +186,23 @@ impl ServeArgs {
 
     pub fn room_cache_ttl(&self) -> Duration {
         Duration::from_millis(self.room_cache_ms)
+    }
+}
+
+/// `scheme://host[:port]`, no path, query or trailing slash (the form browsers send in `Origin`).
+fn parse_origin(value: &str) -> Result<String, String> {
+    let trimmed = value.trim_end_matches('/');
+    let uri: axum::http::Uri = trimmed
+        .parse()
+        .map_err(|_| format!("{value:?} is not an origin like https://rooms.example.com"))?;
+    match (
+        uri.scheme_str(),
+        uri.authority(),
+        uri.path_and_query().map(|p| p.as_str()),
+    ) {
+        (Some("http" | "https"), Some(_), None | Some("") | Some("/")) => Ok(trimmed.to_string()),
+        _ => Err(format!(
+            "{value:?} is not an origin like https://rooms.example.com (scheme and host only)"
+        )),
     }
 }

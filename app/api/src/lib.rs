@@ -89,11 +89,16 @@ impl Server {
             }));
         }
 
+        let auth_audience = args
+            .public_origin
+            .clone()
+            .unwrap_or_else(|| upstreams.registry.to_string());
         let info = PublicInfo {
             program_id: upstreams.chain.program_id().to_string(),
             registry: upstreams.registry.to_string(),
             registrar: upstreams.chain.signer_pubkey().to_string(),
             rpc_url: upstreams.rpc_url.clone(),
+            auth_audience: auth_audience.clone(),
             cloudflare_customer_code: upstreams.customer_code.clone(),
             embedded: EmbeddedInfo {
                 chain: upstreams.node.is_some(),
@@ -122,6 +127,7 @@ impl Server {
             idempotency: Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)),
             auth: AuthConfig::new(
                 args.operator_key.clone(),
+                auth_audience,
                 MAX_SIGNATURE_SKEW,
                 Arc::new(MemoryReplayStore::new(args.replay_capacity)),
             ),

@@ -152,7 +152,7 @@ impl Modify for Security {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Roomcast-Signature",
                 "ed25519 signature by the host wallet (with X-Roomcast-Wallet and X-Roomcast-Timestamp) over \
-                 `roomcast-auth-v1\\n<METHOD>\\n<PATH_AND_QUERY>\\n<TIMESTAMP>\\n<HEX_SHA256_OF_BODY>`",
+                 `roomcast-auth-v2\\n<AUDIENCE>\\n<METHOD>\\n<PATH_AND_QUERY>\\n<TIMESTAMP>\\n<HEX_SHA256_OF_BODY>`, where AUDIENCE is `authAudience` from GET /api/info",
             ))),
         );
         components.add_security_scheme(

@@ -32,6 +32,8 @@ pub struct PublicInfo {
     pub registry: String,
     pub registrar: String,
     pub rpc_url: String,
+    /// The `AUDIENCE` line of signed requests to this server (see `auth.rs`).
+    pub auth_audience: String,
     pub cloudflare_customer_code: String,
     pub embedded: EmbeddedInfo,
 }

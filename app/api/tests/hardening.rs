@@ -74,7 +74,13 @@ fn signed(
     body: &[u8],
     timestamp: i64,
 ) -> reqwest::RequestBuilder {
-    let message = roomcast_api::auth::canonical_message(method.as_str(), path, timestamp, body);
+    let message = roomcast_api::auth::canonical_message(
+        &server.state.info.auth_audience,
+        method.as_str(),
+        path,
+        timestamp,
+        body,
+    );
     let signature = wallet.sign_message(message.as_bytes());
     http()
         .request(method, format!("{}{path}", server.url()))
@@ -350,6 +356,62 @@ async fn the_reconciler_ends_only_confirmed_gone_inputs_and_caps_ends_per_pass()
     assert_eq!(
         status_of(&server, &kept).await,
         roomcast_chain::RoomStatus::Created
+    );
+    server.shutdown().await.unwrap();
+}
+
+// Item 9: the signed text names the server (roomcast-auth-v2), so a request signed for another
+// deployment is refused here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_signed_for_another_deployment_is_refused() {
+    let server = start(&["--public-origin", "https://rooms.example.com/"]).await;
+    let info: Value = http()
+        .get(format!("{}/api/info", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["authAudience"], "https://rooms.example.com");
+
+    let wallet = Keypair::new();
+    let body = serde_json::to_vec(&json!({ "title": "Signed" })).unwrap();
+    let sign = |audience: &str| {
+        let ts = now();
+        let message =
+            roomcast_api::auth::canonical_message(audience, "POST", "/api/create", ts, &body);
+        http()
+            .post(format!("{}/api/create", server.url()))
+            .header("x-roomcast-wallet", wallet.pubkey().to_string())
+            .header("x-roomcast-timestamp", ts.to_string())
+            .header(
+                "x-roomcast-signature",
+                wallet.sign_message(message.as_bytes()).to_string(),
+            )
+            .header("content-type", "application/json")
+            .body(body.clone())
+    };
+    for other in [
+        "https://staging.example.com",
+        &server.state.registry.to_string(),
+    ] {
+        let refused = answer(sign(other).send().await.unwrap()).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{other}");
+        assert_eq!(refused.body["error"]["code"], "invalid_signature");
+    }
+    let created = answer(sign("https://rooms.example.com").send().await.unwrap()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["host"], wallet.pubkey().to_string());
+    assert_eq!(
+        server
+            .upstreams
+            .emulator
+            .as_ref()
+            .unwrap()
+            .live_inputs()
+            .len(),
+        1
     );
     server.shutdown().await.unwrap();
 }
