@@ -100,6 +100,12 @@ pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> Reco
         .iter()
         .map(|r| (r.room.session_id.as_str(), r.room.status))
         .collect();
+    // Rooms ended straight on-chain no longer need a broadcast state.
+    for (sid, status) in &by_session {
+        if *status == RoomStatus::Ended {
+            state.live.remove(sid);
+        }
+    }
     // Uids of every listed live input, when the listing looks like this registry's account.
     let mut listing: Option<std::collections::HashSet<String>> = None;
     match inputs {
@@ -187,6 +193,7 @@ pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> Reco
                 match state.chain.end_room(state.registry, record.address).await {
                     Ok(_) => {
                         state.rooms.invalidate(&record.address).await;
+                        state.live.remove(sid);
                         report.ended.push(sid.to_string());
                     }
                     Err(e) => report

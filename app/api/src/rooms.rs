@@ -301,6 +301,7 @@ pub async fn end(
         .await
         .map_err(AppError::from_chain)?;
     state.rooms.invalidate(address).await;
+    state.live.remove(&room.session_id);
     let disabled = disable_input(state, &room.session_id).await;
     let room = load_room(state, address, true).await?;
     tracing::info!(room = %address, session_id = %room.session_id, "room ended");

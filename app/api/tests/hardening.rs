@@ -415,3 +415,118 @@ async fn a_request_signed_for_another_deployment_is_refused() {
     );
     server.shutdown().await.unwrap();
 }
+
+const WEBHOOK_SECRET: &str = "hardening-webhook-secret";
+
+async fn webhook(server: &Server, body: &Value) -> Value {
+    let response = http()
+        .post(format!("{}/api/webhooks/cloudflare", server.url()))
+        .header("cf-webhook-auth", WEBHOOK_SECRET)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn notification(input_id: &str, event_type: &str, updated_at: &str) -> Value {
+    json!({
+        "name": "Stream Live Input",
+        "data": {
+            "notification_name": "Stream Live Input",
+            "input_id": input_id,
+            "event_type": event_type,
+            "updated_at": updated_at,
+        },
+    })
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+// Item 3: `connected` writes to the chain only when `lifecycle` confirms it; far-future times are
+// clamped; error text is bounded; ended rooms leave the broadcast map.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_confirmed_clamped_bounded_and_forgotten_when_the_room_ends() {
+    let server = start(&["--cloudflare-webhook-secret", WEBHOOK_SECRET]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.set_webhook(None);
+    let host = Keypair::new().pubkey().to_string();
+    let room = create(&server, &host, "Webhooks", None).await.body;
+    let sid = room["SessionID"].as_str().unwrap().to_string();
+
+    // No encoder is connected: a `connected` event (forged with a leaked secret, or mistaken) does
+    // not mark the room Live on-chain.
+    let now = time::OffsetDateTime::now_utc();
+    let forged = notification(&sid, "live_input.connected", &rfc3339(now));
+    assert_eq!(webhook(&server, &forged).await["setLive"], false);
+    assert_eq!(
+        status_of(&server, &room).await,
+        roomcast_chain::RoomStatus::Created
+    );
+
+    // A far-future event is clamped to now, so the next real event still applies.
+    let future = notification(&sid, "live_input.disconnected", "2099-01-01T00:00:00Z");
+    assert_eq!(webhook(&server, &future).await["status"], "applied");
+    let clamped = server.state.live.get(&sid).unwrap().updated_at;
+    assert!(clamped < now + time::Duration::seconds(60), "{clamped}");
+    emulator.connect(&sid).await.unwrap();
+    let later = rfc3339(time::OffsetDateTime::now_utc() + time::Duration::seconds(2));
+    let connected = notification(&sid, "live_input.connected", &later);
+    assert_eq!(
+        webhook(&server, &connected).await,
+        json!({ "status": "applied", "event": "live_input.connected", "setLive": true })
+    );
+    assert_eq!(
+        status_of(&server, &room).await,
+        roomcast_chain::RoomStatus::Live
+    );
+
+    // Sender-controlled error text is bounded and stripped of control characters.
+    let mut errored = notification(
+        &sid,
+        "live_input.errored",
+        &rfc3339(time::OffsetDateTime::now_utc() + time::Duration::seconds(4)),
+    );
+    errored["data"]["live_input_errored"] = json!({
+        "error": { "code": "X".repeat(1000), "message": format!("<script>\n{}", "m".repeat(10_000)) },
+    });
+    assert_eq!(webhook(&server, &errored).await["status"], "applied");
+    let error = server.state.live.get(&sid).unwrap().error.unwrap();
+    assert_eq!(error.code, "X".repeat(64));
+    assert_eq!(error.message.chars().count(), 500);
+    assert!(
+        error.message.starts_with("<script>mmm"),
+        "{}",
+        error.message
+    );
+    assert_eq!(error.hint, error.message);
+
+    // Ending the room drops its broadcast state; later events for it are ignored.
+    let ended = http()
+        .post(format!(
+            "{}/api/rooms/{}/end",
+            server.url(),
+            room["room"].as_str().unwrap()
+        ))
+        .bearer_auth(OPERATOR_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::OK);
+    assert_eq!(server.state.live.get(&sid), None);
+    let after = notification(
+        &sid,
+        "live_input.connected",
+        &rfc3339(time::OffsetDateTime::now_utc() + time::Duration::seconds(6)),
+    );
+    assert_eq!(
+        webhook(&server, &after).await,
+        json!({ "status": "ignored", "reason": "the room has ended" })
+    );
+    assert_eq!(server.state.live.get(&sid), None);
+    server.shutdown().await.unwrap();
+}
