@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// audience. Default: the registry address.
     #[arg(long, env = "ROOMCAST_PUBLIC_ORIGIN", value_parser = parse_origin)]
     pub public_origin: Option<String>,
+    /// Reverse proxies (CIDRs, comma-separated) whose `X-Forwarded-For`/`Forwarded` give the client
+    /// address for per-IP limits. Default: none (the socket peer is the client).
+    #[arg(long, env = "ROOMCAST_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Allowed CORS origins, comma-separated (default: any origin; auth is not cookie-based).
     #[arg(long, env = "ROOMCAST_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,

@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod cache;
+pub mod client_ip;
 pub mod config;
 pub mod error;
 mod extract;
@@ -113,6 +114,7 @@ impl Server {
                 request_timeout: Duration::from_secs(args.request_timeout_secs),
                 idempotency_ttl: IDEMPOTENCY_TTL,
                 webhook_secret,
+                trusted_proxies: args.trusted_proxies.clone(),
                 reconciler: reconciler::ReconcilerConfig {
                     interval: Duration::from_secs(args.reconcile_interval_secs),
                     orphan_grace: Duration::from_secs(args.orphan_grace_secs),
@@ -138,6 +140,7 @@ impl Server {
 
         let stop = tokio_util::sync::CancellationToken::new();
         reconciler::spawn(state.clone(), state.settings.reconciler, stop.clone());
+        spawn_pruning(state.clone(), stop.clone());
         let router = app(state.clone(), &args.cors_origins);
         let http_stop = stop.clone();
         let http = tokio::spawn(async move {
@@ -184,6 +187,18 @@ impl Server {
     pub fn print_banner(&self) {
         print_banner(self.addr, &self.state.info, &self.upstreams, self.operator);
     }
+}
+
+/// Every minute, drops limiter state of callers whose limits have recovered.
+fn spawn_pruning(state: state::SharedState, stop: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(60)) => state.create_limits.prune(),
+            }
+        }
+    });
 }
 
 fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, operator: bool) {

@@ -24,6 +24,20 @@ impl CreateLimits {
         }
     }
 
+    /// Forgets keys whose limit has fully recovered (they would behave as new ones), so the
+    /// limiter's memory follows the recent callers rather than every caller ever seen.
+    pub fn prune(&self) {
+        self.per_ip.retain_recent();
+        self.per_ip.shrink_to_fit();
+        self.per_host.retain_recent();
+        self.per_host.shrink_to_fit();
+    }
+
+    /// Keys currently held (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.per_ip.len() + self.per_host.len()
+    }
+
     pub fn check(&self, ip: IpAddr, host: &Pubkey) -> Result<(), AppError> {
         let clock = DefaultClock::default();
         for outcome in [self.per_ip.check_key(&ip), self.per_host.check_key(host)] {

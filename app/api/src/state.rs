@@ -22,6 +22,8 @@ pub struct Settings {
     /// `cf-webhook-auth` secret for Cloudflare live notifications; `None` disables the webhook.
     pub webhook_secret: Option<SecretString>,
     pub reconciler: crate::reconciler::ReconcilerConfig,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// What `GET /api/info` tells a frontend, so its wallet talks to the same chain.

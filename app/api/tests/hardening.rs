@@ -530,3 +530,69 @@ async fn webhooks_are_confirmed_clamped_bounded_and_forgotten_when_the_room_ends
     assert_eq!(server.state.live.get(&sid), None);
     server.shutdown().await.unwrap();
 }
+
+/// `POST /api/create` as the operator from a client a proxy names in `X-Forwarded-For`.
+async fn create_via_proxy(server: &Server, forwarded_for: &str) -> StatusCode {
+    http()
+        .post(format!("{}/api/create", server.url()))
+        .bearer_auth(OPERATOR_KEY)
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "title": "Proxied", "host": Keypair::new().pubkey().to_string() }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+// Item 5: behind a trusted proxy each client has its own bucket; IPv6 is keyed by /64; untrusted
+// peers cannot pick a bucket with a forged header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_ip_limits_see_the_client_behind_a_trusted_proxy() {
+    let server = start(&[
+        "--create-rate-per-minute",
+        "1",
+        "--trusted-proxies",
+        "127.0.0.0/8,::1/128",
+    ])
+    .await;
+    assert_eq!(
+        create_via_proxy(&server, "203.0.113.5").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        create_via_proxy(&server, "203.0.113.6").await,
+        StatusCode::CREATED,
+        "another client behind the same proxy has its own bucket"
+    );
+    assert_eq!(
+        create_via_proxy(&server, "203.0.113.5").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A client cannot escape its bucket by prepending addresses: the proxy appends the real one.
+    assert_eq!(
+        create_via_proxy(&server, "198.51.100.1, 203.0.113.5").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        create_via_proxy(&server, "2001:db8:1:2::1").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        create_via_proxy(&server, "2001:db8:1:2:ffff::9").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the same /64 is one client"
+    );
+    server.shutdown().await.unwrap();
+
+    // Without trusted proxies the header is ignored: everyone here is 127.0.0.1.
+    let server = start(&["--create-rate-per-minute", "1"]).await;
+    assert_eq!(
+        create_via_proxy(&server, "203.0.113.5").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        create_via_proxy(&server, "203.0.113.6").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    server.shutdown().await.unwrap();
+}
