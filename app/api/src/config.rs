@@ -92,6 +92,9 @@ pub struct ServeArgs {
     /// Most rooms the reconciler ends on-chain (live input confirmed gone) in one pass.
     #[arg(long, env = "ROOMCAST_RECONCILE_MAX_ENDS", default_value_t = 10)]
     pub reconcile_max_ends: usize,
+    /// How long one `/readyz` check of the upstreams answers every probe, in milliseconds.
+    #[arg(long, env = "ROOMCAST_READYZ_CACHE_MS", default_value_t = 5000)]
+    pub readyz_cache_ms: u64,
     /// Log format.
     #[arg(long, env = "ROOMCAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -13,6 +13,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 mod rate_limit;
+mod readiness;
 pub mod reconciler;
 mod rooms;
 mod routes;
@@ -136,6 +137,7 @@ impl Server {
             create_limits: CreateLimits::new(args.create_rate_per_minute),
             tasks: TaskTracker::new(),
             info,
+            readiness: readiness::Readiness::new(Duration::from_millis(args.readyz_cache_ms)),
         });
 
         let stop = tokio_util::sync::CancellationToken::new();

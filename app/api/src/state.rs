@@ -64,6 +64,8 @@ pub struct AppState {
     /// Work that must finish even if the client goes away (creates), awaited on shutdown.
     pub tasks: TaskTracker,
     pub info: PublicInfo,
+    /// `/readyz`'s cached upstream checks.
+    pub readiness: crate::readiness::Readiness,
 }
 
 pub type SharedState = Arc<AppState>;

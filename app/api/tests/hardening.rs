@@ -596,3 +596,70 @@ async fn per_ip_limits_see_the_client_behind_a_trusted_proxy() {
     );
     server.shutdown().await.unwrap();
 }
+
+async fn readyz(server: &Server) -> (StatusCode, Value) {
+    readyz_at(server.url()).await
+}
+
+async fn readyz_at(base: String) -> (StatusCode, Value) {
+    let response = http().get(format!("{base}/readyz")).send().await.unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+// Item 6: anonymous /readyz probes cost one Cloudflare account-API call per few seconds, never a
+// retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_cached_and_never_retries_cloudflare() {
+    let server = start(&[]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.reset_calls();
+    emulator
+        .inject_fault(
+            Route::ListLiveInputs,
+            Fault::ServerError { status: 503 },
+            10,
+        )
+        .unwrap();
+    let probes = (0..10).map(|_| readyz_at(server.url()));
+    for (status, body) in futures_join_all(probes).await {
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body,
+            json!({ "status": "unready", "checks": { "solanaRpc": true, "cloudflare": false } })
+        );
+    }
+    assert_eq!(
+        emulator.call_count(Route::ListLiveInputs),
+        1,
+        "one call, no retry"
+    );
+    server.shutdown().await.unwrap();
+
+    let server = start(&[]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.reset_calls();
+    for _ in 0..10 {
+        assert_eq!(readyz(&server).await.0, StatusCode::OK);
+    }
+    assert_eq!(emulator.call_count(Route::ListLiveInputs), 1);
+    server.shutdown().await.unwrap();
+}
+
+/// Runs the futures concurrently.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(tokio::spawn(f));
+    }
+    let mut out = Vec::new();
+    for h in set {
+        out.push(h.await.unwrap());
+    }
+    out
+}

@@ -569,7 +569,8 @@ async fn listing_filters_paginates_and_reports_viewers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_goes_unready_when_an_upstream_stops() {
-    let mut server = start(&[]).await;
+    // No caching of the result here: each probe checks again.
+    let mut server = start(&["--readyz-cache-ms", "0"]).await;
     let ready = http()
         .get(format!("{}/readyz", server.url()))
         .send()
