@@ -68,6 +68,12 @@ pub struct ServeArgs {
     /// Room creations allowed per minute, per client IP and per host.
     #[arg(long, env = "ROOMCAST_CREATE_RATE_PER_MINUTE", default_value = "30")]
     pub create_rate_per_minute: NonZeroU32,
+    /// Reads (GET) allowed per minute per client IP (IPv6: per /64), with bursts of the same size.
+    #[arg(long, env = "ROOMCAST_READ_RATE_PER_MINUTE", default_value = "1200")]
+    pub read_rate_per_minute: NonZeroU32,
+    /// Requests handled at once; more get 503 `overloaded` (health, readiness and metrics exempt).
+    #[arg(long, env = "ROOMCAST_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    pub max_concurrent_requests: usize,
     /// How long viewers may see a cached room state, in milliseconds.
     #[arg(long, env = "ROOMCAST_ROOM_CACHE_MS", default_value_t = 2000)]
     pub room_cache_ms: u64,

@@ -10,6 +10,7 @@ mod extract;
 mod idempotency;
 mod listing;
 pub mod live;
+mod load;
 pub mod metrics;
 pub mod openapi;
 mod rate_limit;
@@ -135,6 +136,7 @@ impl Server {
                 Arc::new(MemoryReplayStore::new(args.replay_capacity)),
             ),
             create_limits: CreateLimits::new(args.create_rate_per_minute),
+            load: load::LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
             tasks: TaskTracker::new(),
             info,
             readiness: readiness::Readiness::new(Duration::from_millis(args.readyz_cache_ms)),
@@ -197,7 +199,10 @@ fn spawn_pruning(state: state::SharedState, stop: tokio_util::sync::Cancellation
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = tokio::time::sleep(Duration::from_secs(60)) => state.create_limits.prune(),
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {
+                    state.create_limits.prune();
+                    state.load.prune();
+                }
             }
         }
     });

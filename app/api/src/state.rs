@@ -61,6 +61,8 @@ pub struct AppState {
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub auth: AuthConfig,
     pub create_limits: CreateLimits,
+    /// Requests in flight and per-IP reads.
+    pub load: crate::load::LoadLimits,
     /// Work that must finish even if the client goes away (creates), awaited on shutdown.
     pub tasks: TaskTracker,
     pub info: PublicInfo,

@@ -646,11 +646,9 @@ async fn readyz_is_cached_and_never_retries_cloudflare() {
 }
 
 /// Runs the futures concurrently.
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output>
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let mut set = Vec::new();
@@ -662,4 +660,98 @@ where
         out.push(h.await.unwrap());
     }
     out
+}
+
+async fn get_status(
+    server: &Server,
+    path: &str,
+    forwarded_for: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = http().get(format!("{}{path}", server.url()));
+    if let Some(ip) = forwarded_for {
+        request = request.header("x-forwarded-for", ip);
+    }
+    let response = request.send().await.unwrap();
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+// Item 7: anonymous reads are limited per client and in total.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_limited_per_ip_and_in_flight_requests_are_capped() {
+    let server = start(&[
+        "--read-rate-per-minute",
+        "3",
+        "--trusted-proxies",
+        "127.0.0.0/8",
+    ])
+    .await;
+    // Random hosts: each would be a fresh getProgramAccounts.
+    for _ in 0..3 {
+        let path = format!("/api/rooms?host={}", Keypair::new().pubkey());
+        assert_eq!(
+            get_status(&server, &path, Some("203.0.113.7")).await.0,
+            StatusCode::OK
+        );
+    }
+    let path = format!("/api/rooms?host={}", Keypair::new().pubkey());
+    let (status, body) = get_status(&server, &path, Some("203.0.113.7")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(
+        get_status(&server, &path, Some("203.0.113.8")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_status(&server, "/healthz", Some("203.0.113.7")).await.0,
+        StatusCode::OK,
+        "probes are exempt"
+    );
+    server.shutdown().await.unwrap();
+
+    let server = start(&["--max-concurrent-requests", "1"]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = Keypair::new().pubkey().to_string();
+    let room = create(&server, &host, "Busy", None).await.body;
+    let sid = room["SessionID"].as_str().unwrap().to_string();
+    // One slow read (Cloudflare's lifecycle takes 1.5 s) occupies the only slot.
+    emulator
+        .inject_fault(Route::Lifecycle, Fault::Latency { ms: 1500 }, 1)
+        .unwrap();
+    let slow = tokio::spawn(get_status_at(
+        server.url(),
+        format!("/api/livestream?sessionId={sid}"),
+    ));
+    let mut shed = None;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        let (status, body) = get_status(&server, "/api/rooms", None).await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            shed = Some(body);
+            break;
+        }
+    }
+    let shed = shed.expect("a second request is shed while the first holds the slot");
+    assert_eq!(shed["error"]["code"], "overloaded");
+    assert_eq!(
+        get_status(&server, "/healthz", None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(slow.await.unwrap(), StatusCode::OK);
+    assert_eq!(
+        get_status(&server, "/api/rooms", None).await.0,
+        StatusCode::OK
+    );
+    server.shutdown().await.unwrap();
+}
+
+async fn get_status_at(base: String, path: String) -> StatusCode {
+    http()
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
 }

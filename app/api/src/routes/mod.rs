@@ -49,6 +49,10 @@ pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
                 .layer(axum::middleware::from_fn(crate::metrics::track))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::load::guard,
+                ))
                 .layer(cors(cors_origins))
                 .layer(HandleErrorLayer::new(|err: BoxError| async move {
                     if err.is::<tower::timeout::error::Elapsed>() {
