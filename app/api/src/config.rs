@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// Solana JSON-RPC URL. Without it, an embedded local node is started.
     #[arg(long, env = "SOLANA_RPC_URL")]
     pub rpc_url: Option<String>,
+    /// The RPC URL published to wallets in `/api/info` (default: SOLANA_RPC_URL when it carries no
+    /// credentials — an API key in the query or path — else none).
+    #[arg(long, env = "ROOMCAST_PUBLIC_RPC_URL")]
+    pub public_rpc_url: Option<String>,
     /// Registrar keypair file (signs create/set_live/end and pays rent). Required with --rpc-url.
     #[arg(long, env = "ROOMCAST_REGISTRAR_KEYPAIR")]
     pub registrar_keypair: Option<PathBuf>,

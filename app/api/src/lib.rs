@@ -16,6 +16,7 @@ pub mod openapi;
 mod rate_limit;
 mod readiness;
 pub mod reconciler;
+pub mod redact;
 mod rooms;
 mod routes;
 pub mod state;
@@ -100,7 +101,7 @@ impl Server {
             program_id: upstreams.chain.program_id().to_string(),
             registry: upstreams.registry.to_string(),
             registrar: upstreams.chain.signer_pubkey().to_string(),
-            rpc_url: upstreams.rpc_url.clone(),
+            rpc_url: redact::public_rpc_url(args.public_rpc_url.as_deref(), &upstreams.rpc_url),
             auth_audience: auth_audience.clone(),
             cloudflare_customer_code: upstreams.customer_code.clone(),
             embedded: EmbeddedInfo {
@@ -215,7 +216,10 @@ fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, oper
     } else {
         "cluster"
     };
-    println!("Solana RPC ({chain_kind}): {}", info.rpc_url);
+    println!(
+        "Solana RPC ({chain_kind}): {}",
+        redact::redact_url(&upstreams.rpc_url)
+    );
     println!("Program id: {}", info.program_id);
     println!("Registry: {}", info.registry);
     println!("Registrar: {}", info.registrar);

@@ -80,6 +80,15 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
 }
 
 pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
+    let mut report = reconcile_pass(state, config).await;
+    // Chain errors can carry the RPC URL (and its API key).
+    for error in &mut report.errors {
+        *error = crate::redact::redact_urls_in(error);
+    }
+    report
+}
+
+async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
     let orphan_grace = config.orphan_grace;
     let mut report = ReconcileReport::default();
     // Rooms younger than the grace period may be mid-create (input listed before it existed).

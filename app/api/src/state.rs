@@ -33,7 +33,9 @@ pub struct PublicInfo {
     pub program_id: String,
     pub registry: String,
     pub registrar: String,
-    pub rpc_url: String,
+    /// The cluster RPC URL wallets should use (`ROOMCAST_PUBLIC_RPC_URL`, else the server's own
+    /// when it carries no credentials, else `null`).
+    pub rpc_url: Option<String>,
     /// The `AUDIENCE` line of signed requests to this server (see `auth.rs`).
     pub auth_audience: String,
     pub cloudflare_customer_code: String,

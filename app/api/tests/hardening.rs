@@ -755,3 +755,56 @@ async fn get_status_at(base: String, path: String) -> StatusCode {
         .unwrap()
         .status()
 }
+
+// Item 10: an RPC URL with an API key is never published and never reaches logs or reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rpc_url_with_credentials_is_not_published_and_is_redacted() {
+    use roomcast_localnet::{LocalNode, NodeOptions};
+    let node = LocalNode::start(NodeOptions::default()).await.unwrap();
+    let registrar = Keypair::new();
+    let chain = roomcast_chain::RoomcastChain::new(
+        &node.rpc_url(),
+        registrar.insecure_clone(),
+        node.program_id(),
+    )
+    .unwrap();
+    chain
+        .rpc()
+        .request_airdrop(&registrar.pubkey(), 10_000_000_000)
+        .await
+        .unwrap();
+    chain.initialize_registry(registrar.pubkey()).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("roomcast-harden-rpc-{}", std::process::id()));
+    let keypair = dir.join("registrar.json");
+    roomcast_localnet::keypair_file::write(&keypair, &registrar).unwrap();
+    let secret = "k3yS3cr3tAbCdEf0123456789";
+    let url = format!("{}?api-key={secret}", node.rpc_url());
+    let keypair = keypair.to_str().unwrap();
+    let server = start(&["--rpc-url", &url, "--registrar-keypair", keypair]).await;
+    let info: Value = http()
+        .get(format!("{}/api/info", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["rpcUrl"], Value::Null, "{info}");
+    assert!(!info.to_string().contains(secret));
+
+    // The node goes away: errors that name the URL reach the operator's report redacted.
+    node.shutdown().await.unwrap();
+    let report = reconcile(&server).await;
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("listing rooms"), "{report}");
+    assert!(!errors.contains(secret), "{report}");
+    server.shutdown().await.unwrap();
+
+    let server = start(&["--public-rpc-url", "https://rpc.example.com"]).await;
+    assert_eq!(
+        server.state.info.rpc_url.as_deref(),
+        Some("https://rpc.example.com")
+    );
+    server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
