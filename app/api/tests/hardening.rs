@@ -808,3 +808,36 @@ async fn an_rpc_url_with_credentials_is_not_published_and_is_redacted() {
     server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+// Item 11: caller input never becomes a metric label value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metric_labels_stay_bounded_whatever_the_caller_sends() {
+    let server = start(&[]).await;
+    for i in 0..20 {
+        let method = reqwest::Method::from_bytes(format!("HARDENX{i}").as_bytes()).unwrap();
+        let response = http()
+            .request(method, format!("{}/api/rooms/zz{i}?q={i}", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error());
+    }
+    let text = http()
+        .get(format!("{}/metrics", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("HARDENX"), "no raw method in labels");
+    assert!(!text.contains("/api/rooms/zz"), "no raw path in labels");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("roomcast_http_requests_total")
+                && l.contains("method=\"other\"")
+                && l.contains("route=\"/api/rooms/{room}\"")),
+        "{text}"
+    );
+    server.shutdown().await.unwrap();
+}
