@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// address for per-IP limits. Default: none (the socket peer is the client).
     #[arg(long, env = "ROOMCAST_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Failed authentications (401) allowed per client address per minute; then 429 until the
+    /// minute is over.
+    #[arg(long, env = "ROOMCAST_AUTH_FAILURES_PER_MINUTE", default_value_t = 20)]
+    pub auth_failures_per_minute: u32,
     /// Allowed CORS origins, comma-separated (default: any origin; auth is not cookie-based).
     #[arg(long, env = "ROOMCAST_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -112,6 +116,9 @@ pub struct ServeArgs {
     #[arg(long, env = "ROOMCAST_DATA_DIR", default_value = ".roomcast")]
     pub data_dir: PathBuf,
 }
+
+/// Shortest accepted operator bearer key.
+pub const MIN_OPERATOR_KEY_BYTES: usize = 32;
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -199,6 +206,17 @@ impl ServeArgs {
             (None, Some(_)) => return Err("ROOMCAST_REGISTRAR_KEYPAIR needs SOLANA_RPC_URL".into()),
         };
         Ok((cloudflare, chain))
+    }
+
+    /// A bearer key short enough to guess is refused at start.
+    pub fn check_operator_key(&self) -> Result<(), String> {
+        use secrecy::ExposeSecret;
+        match &self.operator_key {
+            Some(key) if key.expose_secret().len() < MIN_OPERATOR_KEY_BYTES => Err(format!(
+                "ROOMCAST_OPERATOR_KEY must be at least {MIN_OPERATOR_KEY_BYTES} bytes (e.g. `openssl rand -hex 32`)"
+            )),
+            _ => Ok(()),
+        }
     }
 
     pub fn room_cache_ttl(&self) -> Duration {

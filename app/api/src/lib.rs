@@ -21,6 +21,7 @@ mod rooms;
 mod routes;
 pub mod state;
 pub mod store;
+mod throttle;
 pub mod upstreams;
 pub mod views;
 mod webhooks;
@@ -73,6 +74,7 @@ pub struct Server {
 impl Server {
     pub async fn start(args: ServeArgs) -> anyhow::Result<Server> {
         let (cloudflare_mode, chain_mode) = args.modes().map_err(anyhow::Error::msg)?;
+        args.check_operator_key().map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -136,6 +138,7 @@ impl Server {
                 MAX_SIGNATURE_SKEW,
                 Arc::new(MemoryReplayStore::new(args.replay_capacity)),
             ),
+            auth_throttle: throttle::AuthThrottle::new(args.auth_failures_per_minute),
             create_limits: CreateLimits::new(args.create_rate_per_minute),
             load: load::LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
             tasks: TaskTracker::new(),

@@ -62,6 +62,8 @@ pub struct AppState {
     pub live: LiveStates,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub auth: AuthConfig,
+    /// 401s per client address (repeated failures get 429).
+    pub auth_throttle: crate::throttle::AuthThrottle,
     pub create_limits: CreateLimits,
     /// Requests in flight and per-IP reads.
     pub load: crate::load::LoadLimits,

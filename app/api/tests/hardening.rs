@@ -841,3 +841,71 @@ async fn metric_labels_stay_bounded_whatever_the_caller_sends() {
     );
     server.shutdown().await.unwrap();
 }
+
+// Item 13: short operator keys are refused at start; repeated 401s from one address are throttled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_operator_keys_are_refused_and_failed_logins_throttled() {
+    let short = Server::start(
+        Cli::parse_from([
+            "roomcast",
+            "--listen",
+            "127.0.0.1:0",
+            "--operator-key",
+            "only-31-bytes-long-0123456789ab",
+        ])
+        .serve,
+    )
+    .await;
+    let Err(error) = short else {
+        panic!("a 31-byte operator key was accepted");
+    };
+    assert_eq!(
+        error.to_string(),
+        "ROOMCAST_OPERATOR_KEY must be at least 32 bytes (e.g. `openssl rand -hex 32`)"
+    );
+
+    let server = start(&[
+        "--auth-failures-per-minute",
+        "3",
+        "--trusted-proxies",
+        "127.0.0.0/8",
+    ])
+    .await;
+    let host = Keypair::new().pubkey().to_string();
+    let attempt = |key: &'static str, ip: &'static str| {
+        http()
+            .post(format!("{}/api/create", server.url()))
+            .bearer_auth(key)
+            .header("x-forwarded-for", ip)
+            .json(&json!({ "title": "Guess", "host": host }))
+            .send()
+    };
+    for _ in 0..3 {
+        let a = answer(attempt("wrong", "198.51.100.9").await.unwrap()).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    let throttled = answer(attempt("wrong", "198.51.100.9").await.unwrap()).await;
+    assert_eq!(
+        throttled.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        throttled.body
+    );
+    assert_eq!(throttled.body["error"]["code"], "rate_limited");
+    // Even the right key waits out the minute from that address; others are unaffected.
+    let right = answer(attempt(OPERATOR_KEY, "198.51.100.9").await.unwrap()).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+    let other = answer(attempt(OPERATOR_KEY, "198.51.100.10").await.unwrap()).await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.body);
+    assert_eq!(
+        server
+            .upstreams
+            .emulator
+            .as_ref()
+            .unwrap()
+            .live_inputs()
+            .len(),
+        1
+    );
+    server.shutdown().await.unwrap();
+}

@@ -7,7 +7,7 @@ use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
 use roomcast_stream::client::{CreateLiveInput, Recording};
 use serde_json::{json, Value};
 
-const OPERATOR_KEY: &str = "test-operator-key";
+const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
 const WEBHOOK_SECRET: &str = "test-webhook-secret";
 
 #[derive(Parser)]
