@@ -82,6 +82,21 @@ pub struct ServeArgs {
     /// Requests handled at once; more get 503 `overloaded` (health, readiness and metrics exempt).
     #[arg(long, env = "ROOMCAST_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
     pub max_concurrent_requests: usize,
+    /// Room creations allowed per minute in total, whoever asks (each costs rent and a live input).
+    #[arg(long, env = "ROOMCAST_CREATE_BUDGET_PER_MINUTE", default_value = "120")]
+    pub create_budget_per_minute: NonZeroU32,
+    /// Creates are refused (503 registrar_underfunded) before the registrar's balance would drop
+    /// below this many lamports.
+    #[arg(
+        long,
+        env = "ROOMCAST_REGISTRAR_MIN_LAMPORTS",
+        default_value_t = 50_000_000
+    )]
+    pub registrar_min_lamports: u64,
+    /// Ended rooms are closed this long after they ended, returning their rent to the registrar
+    /// (`30s`, `12h`, `7d`; `off` keeps them).
+    #[arg(long, env = "ROOMCAST_CLOSE_ENDED_AFTER", default_value = "7d", value_parser = parse_retention)]
+    pub close_ended_after: Retention,
     /// How long viewers may see a cached room state, in milliseconds.
     #[arg(long, env = "ROOMCAST_ROOM_CACHE_MS", default_value_t = 2000)]
     pub room_cache_ms: u64,
@@ -222,6 +237,29 @@ impl ServeArgs {
     pub fn room_cache_ttl(&self) -> Duration {
         Duration::from_millis(self.room_cache_ms)
     }
+}
+
+/// A retention period, or `None` for "keep forever".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention(pub Option<Duration>);
+
+/// `90s`, `15m`, `12h`, `7d`, or `off`.
+fn parse_retention(value: &str) -> Result<Retention, String> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(Retention(None));
+    }
+    let invalid = || format!("{value:?} is not a duration like 30s, 15m, 12h, 7d (or off)");
+    let split = value.len().saturating_sub(1);
+    let (number, unit) = value.split_at(split);
+    let n: u64 = number.parse().map_err(|_| invalid())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(invalid()),
+    };
+    Ok(Retention(Some(Duration::from_secs(secs))))
 }
 
 /// `scheme://host[:port]`, no path, query or trailing slash (the form browsers send in `Origin`).

@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod config;
 pub mod error;
 mod extract;
+mod funds;
 mod idempotency;
 mod listing;
 pub mod live;
@@ -22,6 +23,7 @@ mod routes;
 pub mod state;
 pub mod store;
 mod throttle;
+mod tombstones;
 pub mod upstreams;
 pub mod views;
 mod webhooks;
@@ -118,12 +120,14 @@ impl Server {
                 delete_recording_after_days: args.delete_recording_after_days,
                 request_timeout: Duration::from_secs(args.request_timeout_secs),
                 idempotency_ttl: IDEMPOTENCY_TTL,
+                registrar_min_lamports: args.registrar_min_lamports,
                 webhook_secret,
                 trusted_proxies: args.trusted_proxies.clone(),
                 reconciler: reconciler::ReconcilerConfig {
                     interval: Duration::from_secs(args.reconcile_interval_secs),
                     orphan_grace: Duration::from_secs(args.orphan_grace_secs),
                     max_ends_per_pass: args.reconcile_max_ends,
+                    close_ended_after: args.close_ended_after.0,
                 },
             },
             stream: upstreams.stream.clone(),
@@ -139,7 +143,11 @@ impl Server {
                 Arc::new(MemoryReplayStore::new(args.replay_capacity)),
             ),
             auth_throttle: throttle::AuthThrottle::new(args.auth_failures_per_minute),
-            create_limits: CreateLimits::new(args.create_rate_per_minute),
+            create_limits: CreateLimits::new(
+                args.create_rate_per_minute,
+                args.create_budget_per_minute,
+            ),
+            tombstones: Default::default(),
             load: load::LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
             tasks: TaskTracker::new(),
             info,
