@@ -59,6 +59,8 @@ pub struct NodeOptions {
     /// Faucet keypair file; `None` keeps the faucet in memory only.
     pub faucet_keypair: Option<PathBuf>,
     pub save_interval: Duration,
+    /// Bounds on what one caller can make the node do.
+    pub limits: rpc::RpcLimits,
 }
 
 impl Default for NodeOptions {
@@ -68,6 +70,7 @@ impl Default for NodeOptions {
             state: None,
             faucet_keypair: None,
             save_interval: Duration::from_secs(5),
+            limits: rpc::RpcLimits::default(),
         }
     }
 }
@@ -91,7 +94,9 @@ impl LocalNode {
             None => Keypair::new(),
         };
         let chain_faucet = faucet.insecure_clone();
-        let executor = ChainExecutor::spawn(move || LocalChain::new(chain_faucet));
+        let executor = ChainExecutor::spawn(options.limits.max_queued, move || {
+            LocalChain::new(chain_faucet)
+        });
         if let Some(path) = options.state.clone() {
             let loaded = executor
                 .call(move |chain| state_file::load(chain, &path))
@@ -105,6 +110,7 @@ impl LocalNode {
         let (stop, mut stopped) = watch::channel(false);
         let app = rpc::router(rpc::RpcState {
             chain: executor.clone(),
+            limits: options.limits,
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)

@@ -22,6 +22,28 @@ pub const API_VERSION: &str = "3.1.12";
 #[derive(Clone)]
 pub struct RpcState {
     pub chain: ChainExecutor,
+    pub limits: RpcLimits,
+}
+
+/// What one request may cost the node (it is a dev tool, but reachable).
+#[derive(Debug, Clone, Copy)]
+pub struct RpcLimits {
+    /// Calls in one JSON-RPC batch.
+    pub max_batch: usize,
+    /// Bytes of one HTTP response (a batch counts as one).
+    pub max_response_bytes: usize,
+    /// Requests waiting for the chain thread before new ones get -32005.
+    pub max_queued: usize,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        RpcLimits {
+            max_batch: 100,
+            max_response_bytes: 32 * 1024 * 1024,
+            max_queued: 1024,
+        }
+    }
 }
 
 pub fn router(state: RpcState) -> Router {
@@ -37,6 +59,17 @@ async fn handle(State(state): State<RpcState>, body: Bytes) -> impl IntoResponse
         Ok(Value::Array(calls)) if calls.is_empty() => {
             error_response(Value::Null, RpcError::invalid_request())
         }
+        Ok(Value::Array(calls)) if calls.len() > state.limits.max_batch => error_response(
+            Value::Null,
+            RpcError::new(
+                RpcError::INVALID_REQUEST,
+                format!(
+                    "Invalid request: a batch may hold at most {} calls, got {}",
+                    state.limits.max_batch,
+                    calls.len()
+                ),
+            ),
+        ),
         Ok(Value::Array(calls)) => {
             let mut responses = Vec::with_capacity(calls.len());
             for call in calls {
@@ -46,10 +79,20 @@ async fn handle(State(state): State<RpcState>, body: Bytes) -> impl IntoResponse
         }
         Ok(call) => handle_call(&state, call).await,
     };
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        response.to_string(),
-    )
+    let mut text = response.to_string();
+    if text.len() > state.limits.max_response_bytes {
+        let id = response.get("id").cloned().unwrap_or(Value::Null);
+        let err = RpcError::new(
+            RpcError::INTERNAL_ERROR,
+            format!(
+                "Internal error: the response is {} bytes, over this node's limit of {}; ask for less (filters, dataSlice, smaller batches)",
+                text.len(),
+                state.limits.max_response_bytes
+            ),
+        );
+        text = error_response(id, err).to_string();
+    }
+    ([(header::CONTENT_TYPE, "application/json")], text)
 }
 
 async fn handle_call(state: &RpcState, call: Value) -> Value {
