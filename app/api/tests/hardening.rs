@@ -1041,3 +1041,99 @@ async fn ended_rooms_are_closed_after_retention_and_their_rent_comes_back() {
     assert_eq!(reconcile(&server).await["closed"], json!([]));
     server.shutdown().await.unwrap();
 }
+
+/// Every live input has its room and every room of `host` its input: no orphan on either side.
+async fn assert_no_orphans(server: &Server) {
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let inputs: Vec<String> = emulator.live_inputs().into_iter().map(|i| i.uid).collect();
+    let filter = RoomFilter {
+        registry: Some(server.state.registry),
+        ..Default::default()
+    };
+    let mut rooms: Vec<String> = server
+        .state
+        .chain
+        .rooms(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.room.session_id)
+        .collect();
+    let mut inputs_sorted = inputs.clone();
+    inputs_sorted.sort();
+    rooms.sort();
+    assert_eq!(
+        inputs_sorted, rooms,
+        "live inputs and rooms match one to one"
+    );
+}
+
+// Item 15: the transaction lands but its sendTransaction answer is lost — the API's "outcome
+// unknown" branch finds the room and answers 201; a late answer is just late.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_landed_create_whose_rpc_answer_is_lost_is_still_one_room() {
+    use roomcast_localnet::rpc::SendFault;
+    let server = start(&[]).await;
+    let node = server.upstreams.node.as_ref().unwrap();
+    let host = Keypair::new();
+    let host_str = host.pubkey().to_string();
+
+    node.inject_send_fault(SendFault::Lost, 1);
+    let created = create(&server, &host_str, "Answer lost", Some("lost-1")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        created.body["signature"],
+        Value::Null,
+        "the signature never came back"
+    );
+    let sid = created.body["SessionID"].as_str().unwrap();
+    assert_eq!(
+        status_of(&server, &created.body).await,
+        roomcast_chain::RoomStatus::Created
+    );
+    let retry = create(&server, &host_str, "Answer lost", Some("lost-1")).await;
+    assert!(retry.replayed);
+    assert_eq!(retry.body["SessionID"], sid);
+
+    node.inject_send_fault(SendFault::Late(Duration::from_millis(500)), 1);
+    let late = create(&server, &host_str, "Answer late", None).await;
+    assert_eq!(late.status, StatusCode::CREATED, "{}", late.body);
+    assert!(late.body["signature"].is_string());
+
+    assert_eq!(rooms_of(&server, &host).await, 2);
+    assert_no_orphans(&server).await;
+    server.shutdown().await.unwrap();
+}
+
+// Item 15: Cloudflare makes the live input but the answer is lost — the create fails cleanly, a
+// retry with the same key makes one room, and one reconciler pass removes the stray input.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_input_whose_answer_is_lost_is_cleaned_up_and_the_retry_makes_one_room() {
+    let server = start(&["--orphan-grace-secs", "0"]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = Keypair::new();
+    let host_str = host.pubkey().to_string();
+    emulator
+        .inject_fault(Route::CreateLiveInput, Fault::AppliedThenDrop, 1)
+        .unwrap();
+    let lost = create(&server, &host_str, "Lost input", Some("k")).await;
+    assert_eq!(
+        lost.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        lost.body
+    );
+    assert_eq!(lost.body["error"]["code"], "cloudflare_unavailable");
+    let stray: Vec<String> = emulator.live_inputs().into_iter().map(|i| i.uid).collect();
+    assert_eq!(stray.len(), 1, "done upstream");
+    assert_eq!(rooms_of(&server, &host).await, 0, "nothing on-chain");
+
+    let retry = create(&server, &host_str, "Lost input", Some("k")).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.body);
+    assert!(!retry.replayed, "the failed attempt released the key");
+    let report = reconcile(&server).await;
+    assert_eq!(report["deleted"], json!(stray), "{report}");
+    assert_eq!(rooms_of(&server, &host).await, 1);
+    assert_no_orphans(&server).await;
+    server.shutdown().await.unwrap();
+}

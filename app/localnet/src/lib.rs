@@ -85,6 +85,7 @@ pub struct LocalNode {
     server: JoinHandle<()>,
     saver: Option<JoinHandle<()>>,
     state: Option<PathBuf>,
+    send_faults: rpc::SendFaults,
 }
 
 impl LocalNode {
@@ -108,9 +109,11 @@ impl LocalNode {
             .with_context(|| format!("cannot listen on {}", options.listen))?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
+        let send_faults = rpc::SendFaults::default();
         let app = rpc::router(rpc::RpcState {
             chain: executor.clone(),
             limits: options.limits,
+            send_faults: send_faults.clone(),
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -155,6 +158,7 @@ impl LocalNode {
             server,
             saver,
             state: options.state,
+            send_faults,
         })
     }
 
@@ -180,6 +184,11 @@ impl LocalNode {
     }
 
     /// Direct access to the ledger (tests, the embedded server's setup).
+    /// The next `times` `sendTransaction` calls are processed, then their answers suffer `fault`.
+    pub fn inject_send_fault(&self, fault: rpc::SendFault, times: usize) {
+        self.send_faults.push(fault, times);
+    }
+
     pub fn chain(&self) -> &ChainExecutor {
         &self.chain
     }
