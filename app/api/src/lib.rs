@@ -148,6 +148,7 @@ impl Server {
                 args.create_budget_per_minute,
             ),
             tombstones: Default::default(),
+            funds: Default::default(),
             load: load::LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
             tasks: TaskTracker::new(),
             info,

@@ -67,6 +67,8 @@ pub struct AppState {
     /// 401s per client address (repeated failures get 429).
     pub auth_throttle: crate::throttle::AuthThrottle,
     pub create_limits: CreateLimits,
+    /// The registrar's balance as far as creates are concerned.
+    pub funds: crate::funds::RegistrarFunds,
     /// Rooms this server closed: 410 for viewers while remembered.
     pub tombstones: crate::tombstones::Tombstones,
     /// Requests in flight and per-IP reads.
