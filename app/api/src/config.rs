@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Solana JSON-RPC URL. Without it, an embedded local node is started.
     #[arg(long, env = "SOLANA_RPC_URL")]
     pub rpc_url: Option<String>,
+    /// The RPC URL published to wallets in `/api/info` (default: SOLANA_RPC_URL when it carries no
+    /// credentials — an API key in the query or path — else none).
+    #[arg(long, env = "ROOMCAST_PUBLIC_RPC_URL")]
+    pub public_rpc_url: Option<String>,
     /// Registrar keypair file (signs create/set_live/end and pays rent). Required with --rpc-url.
     #[arg(long, env = "ROOMCAST_REGISTRAR_KEYPAIR")]
     pub registrar_keypair: Option<PathBuf>,
@@ -53,6 +57,18 @@ pub struct ServeArgs {
     /// Bearer key for server-to-server calls (may act for any host).
     #[arg(long, env = "ROOMCAST_OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<SecretString>,
+    /// This server's public origin (`https://host[:port]`), signed into every host request as its
+    /// audience. Default: the registry address.
+    #[arg(long, env = "ROOMCAST_PUBLIC_ORIGIN", value_parser = parse_origin)]
+    pub public_origin: Option<String>,
+    /// Reverse proxies (CIDRs, comma-separated) whose `X-Forwarded-For`/`Forwarded` give the client
+    /// address for per-IP limits. Default: none (the socket peer is the client).
+    #[arg(long, env = "ROOMCAST_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Failed authentications (401) allowed per client address per minute; then 429 until the
+    /// minute is over.
+    #[arg(long, env = "ROOMCAST_AUTH_FAILURES_PER_MINUTE", default_value_t = 20)]
+    pub auth_failures_per_minute: u32,
     /// Allowed CORS origins, comma-separated (default: any origin; auth is not cookie-based).
     #[arg(long, env = "ROOMCAST_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -64,6 +80,27 @@ pub struct ServeArgs {
     /// Room creations allowed per minute, per client IP and per host.
     #[arg(long, env = "ROOMCAST_CREATE_RATE_PER_MINUTE", default_value = "30")]
     pub create_rate_per_minute: NonZeroU32,
+    /// Reads (GET) allowed per minute per client IP (IPv6: per /64), with bursts of the same size.
+    #[arg(long, env = "ROOMCAST_READ_RATE_PER_MINUTE", default_value = "1200")]
+    pub read_rate_per_minute: NonZeroU32,
+    /// Requests handled at once; more get 503 `overloaded` (health, readiness and metrics exempt).
+    #[arg(long, env = "ROOMCAST_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    pub max_concurrent_requests: usize,
+    /// Room creations allowed per minute in total, whoever asks (each costs rent and a live input).
+    #[arg(long, env = "ROOMCAST_CREATE_BUDGET_PER_MINUTE", default_value = "120")]
+    pub create_budget_per_minute: NonZeroU32,
+    /// Creates are refused (503 registrar_underfunded) before the registrar's balance would drop
+    /// below this many lamports (0: no floor).
+    #[arg(
+        long,
+        env = "ROOMCAST_REGISTRAR_MIN_LAMPORTS",
+        default_value_t = 50_000_000
+    )]
+    pub registrar_min_lamports: u64,
+    /// Ended rooms are closed this long after they ended, returning their rent to the registrar
+    /// (`30s`, `12h`, `7d`; `off` keeps them).
+    #[arg(long, env = "ROOMCAST_CLOSE_ENDED_AFTER", default_value = "7d", value_parser = parse_retention)]
+    pub close_ended_after: Retention,
     /// How long viewers may see a cached room state, in milliseconds.
     #[arg(long, env = "ROOMCAST_ROOM_CACHE_MS", default_value_t = 2000)]
     pub room_cache_ms: u64,
@@ -85,6 +122,18 @@ pub struct ServeArgs {
     /// How long a browser session token lasts, in seconds.
     #[arg(long, env = "ROOMCAST_SESSION_TTL_SECS", default_value_t = 3600)]
     pub session_ttl_secs: u64,
+    /// Signed requests remembered for replay protection; when full, signed requests get 503.
+    #[arg(long, env = "ROOMCAST_REPLAY_CAPACITY", default_value_t = 100_000)]
+    pub replay_capacity: usize,
+    /// Idempotency keys remembered (24 h each); when full, creates with a key get 503.
+    #[arg(long, env = "ROOMCAST_IDEMPOTENCY_CAPACITY", default_value_t = 100_000)]
+    pub idempotency_capacity: usize,
+    /// Most rooms the reconciler ends on-chain (live input confirmed gone) in one pass.
+    #[arg(long, env = "ROOMCAST_RECONCILE_MAX_ENDS", default_value_t = 10)]
+    pub reconcile_max_ends: usize,
+    /// How long one `/readyz` check of the upstreams answers every probe, in milliseconds.
+    #[arg(long, env = "ROOMCAST_READYZ_CACHE_MS", default_value_t = 5000)]
+    pub readyz_cache_ms: u64,
     /// Log format.
     #[arg(long, env = "ROOMCAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -92,6 +141,9 @@ pub struct ServeArgs {
     #[arg(long, env = "ROOMCAST_DATA_DIR", default_value = ".roomcast")]
     pub data_dir: PathBuf,
 }
+
+/// Shortest accepted operator bearer key.
+pub const MIN_OPERATOR_KEY_BYTES: usize = 32;
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -181,7 +233,59 @@ impl ServeArgs {
         Ok((cloudflare, chain))
     }
 
+    /// A bearer key short enough to guess is refused at start.
+    pub fn check_operator_key(&self) -> Result<(), String> {
+        use secrecy::ExposeSecret;
+        match &self.operator_key {
+            Some(key) if key.expose_secret().len() < MIN_OPERATOR_KEY_BYTES => Err(format!(
+                "ROOMCAST_OPERATOR_KEY must be at least {MIN_OPERATOR_KEY_BYTES} bytes (e.g. `openssl rand -hex 32`)"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub fn room_cache_ttl(&self) -> Duration {
         Duration::from_millis(self.room_cache_ms)
+    }
+}
+
+/// A retention period, or `None` for "keep forever".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention(pub Option<Duration>);
+
+/// `90s`, `15m`, `12h`, `7d`, or `off`.
+fn parse_retention(value: &str) -> Result<Retention, String> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(Retention(None));
+    }
+    let invalid = || format!("{value:?} is not a duration like 30s, 15m, 12h, 7d (or off)");
+    let split = value.len().saturating_sub(1);
+    let (number, unit) = value.split_at(split);
+    let n: u64 = number.parse().map_err(|_| invalid())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(invalid()),
+    };
+    Ok(Retention(Some(Duration::from_secs(secs))))
+}
+
+/// `scheme://host[:port]`, no path, query or trailing slash (the form browsers send in `Origin`).
+fn parse_origin(value: &str) -> Result<String, String> {
+    let trimmed = value.trim_end_matches('/');
+    let uri: axum::http::Uri = trimmed
+        .parse()
+        .map_err(|_| format!("{value:?} is not an origin like https://rooms.example.com"))?;
+    match (
+        uri.scheme_str(),
+        uri.authority(),
+        uri.path_and_query().map(|p| p.as_str()),
+    ) {
+        (Some("http" | "https"), Some(_), None | Some("") | Some("/")) => Ok(trimmed.to_string()),
+        _ => Err(format!(
+            "{value:?} is not an origin like https://rooms.example.com (scheme and host only)"
+        )),
     }
 }

@@ -4,21 +4,29 @@
 pub mod actions;
 pub mod auth;
 mod cache;
+pub mod client_ip;
 pub mod config;
 pub mod error;
 pub mod events;
 mod extract;
+mod funds;
 mod idempotency;
 mod listing;
 pub mod live;
+mod load;
 pub mod metrics;
 pub mod openapi;
 mod rate_limit;
+mod readiness;
 pub mod reconciler;
+pub mod redact;
 mod rooms;
 mod routes;
 pub mod session;
 pub mod state;
+pub mod store;
+mod throttle;
+mod tombstones;
 pub mod upstreams;
 pub mod views;
 pub mod web;
@@ -37,9 +45,9 @@ pub use routes::app;
 
 use crate::auth::AuthConfig;
 use crate::cache::RoomCache;
-use crate::idempotency::IdempotencyStore;
 use crate::rate_limit::CreateLimits;
 use crate::state::{AppState, EmbeddedInfo, PublicInfo, Settings};
+use crate::store::{MemoryIdempotencyStore, MemoryReplayStore};
 use crate::upstreams::Upstreams;
 
 /// How far a signed request's timestamp may be from the server's clock.
@@ -72,6 +80,7 @@ pub struct Server {
 impl Server {
     pub async fn start(args: ServeArgs) -> anyhow::Result<Server> {
         let (cloudflare_mode, chain_mode) = args.modes().map_err(anyhow::Error::msg)?;
+        args.check_operator_key().map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -92,11 +101,16 @@ impl Server {
             }));
         }
 
+        let auth_audience = args
+            .public_origin
+            .clone()
+            .unwrap_or_else(|| upstreams.registry.to_string());
         let info = PublicInfo {
             program_id: upstreams.chain.program_id().to_string(),
             registry: upstreams.registry.to_string(),
             registrar: upstreams.chain.signer_pubkey().to_string(),
-            rpc_url: upstreams.rpc_url.clone(),
+            rpc_url: redact::public_rpc_url(args.public_rpc_url.as_deref(), &upstreams.rpc_url),
+            auth_audience: auth_audience.clone(),
             cloudflare_customer_code: upstreams.customer_code.clone(),
             embedded: EmbeddedInfo {
                 chain: upstreams.node.is_some(),
@@ -109,10 +123,15 @@ impl Server {
                 max_body_bytes: args.max_body_bytes,
                 delete_recording_after_days: args.delete_recording_after_days,
                 request_timeout: Duration::from_secs(args.request_timeout_secs),
+                idempotency_ttl: IDEMPOTENCY_TTL,
+                registrar_min_lamports: args.registrar_min_lamports,
                 webhook_secret,
+                trusted_proxies: args.trusted_proxies.clone(),
                 reconciler: reconciler::ReconcilerConfig {
                     interval: Duration::from_secs(args.reconcile_interval_secs),
                     orphan_grace: Duration::from_secs(args.orphan_grace_secs),
+                    max_ends_per_pass: args.reconcile_max_ends,
+                    close_ended_after: args.close_ended_after.0,
                 },
                 ingest_notice: upstreams
                     .emulator
@@ -127,21 +146,35 @@ impl Server {
             registry: upstreams.registry,
             rooms: RoomCache::new(args.room_cache_ttl(), BROADCAST_CACHE_TTL),
             live: Default::default(),
-            idempotency: IdempotencyStore::new(IDEMPOTENCY_TTL),
-            auth: AuthConfig::new(args.operator_key.clone(), MAX_SIGNATURE_SKEW),
+            idempotency: Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)),
+            auth: AuthConfig::new(
+                args.operator_key.clone(),
+                auth_audience,
+                MAX_SIGNATURE_SKEW,
+                Arc::new(MemoryReplayStore::new(args.replay_capacity)),
+            ),
             sessions: session::Sessions::new(
                 Duration::from_secs(args.sign_in_ttl_secs),
                 Duration::from_secs(args.session_ttl_secs),
             ),
             events: Default::default(),
             action_chain_id: Default::default(),
-            create_limits: CreateLimits::new(args.create_rate_per_minute),
+            auth_throttle: throttle::AuthThrottle::new(args.auth_failures_per_minute),
+            create_limits: CreateLimits::new(
+                args.create_rate_per_minute,
+                args.create_budget_per_minute,
+            ),
+            tombstones: Default::default(),
+            funds: Default::default(),
+            load: load::LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
             tasks: TaskTracker::new(),
             info,
+            readiness: readiness::Readiness::new(Duration::from_millis(args.readyz_cache_ms)),
         });
 
         let stop = tokio_util::sync::CancellationToken::new();
         reconciler::spawn(state.clone(), state.settings.reconciler, stop.clone());
+        spawn_pruning(state.clone(), stop.clone());
         let router = app(state.clone(), &args.cors_origins);
         let http_stop = stop.clone();
         let http = tokio::spawn(async move {
@@ -190,6 +223,21 @@ impl Server {
     }
 }
 
+/// Every minute, drops limiter state of callers whose limits have recovered.
+fn spawn_pruning(state: state::SharedState, stop: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {
+                    state.create_limits.prune();
+                    state.load.prune();
+                }
+            }
+        }
+    });
+}
+
 fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, operator: bool) {
     println!("roomcast API listening on http://{addr}");
     let chain_kind = if info.embedded.chain {
@@ -197,7 +245,10 @@ fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, oper
     } else {
         "cluster"
     };
-    println!("Solana RPC ({chain_kind}): {}", info.rpc_url);
+    println!(
+        "Solana RPC ({chain_kind}): {}",
+        redact::redact_url(&upstreams.rpc_url)
+    );
     println!("Program id: {}", info.program_id);
     println!("Registry: {}", info.registry);
     println!("Registrar: {}", info.registrar);

@@ -12,16 +12,33 @@ use crate::error::AppError;
 pub struct CreateLimits {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     per_host: DefaultKeyedRateLimiter<Pubkey>,
+    /// All creates together: many IPs and hosts cannot add up to an unbounded spend.
+    global: governor::DefaultDirectRateLimiter,
 }
 
 impl CreateLimits {
-    /// `per_minute` creates per IP and per host, with bursts of the same size.
-    pub fn new(per_minute: NonZeroU32) -> Self {
+    /// `per_minute` creates per IP and per host, `budget` in total, with bursts of the same size.
+    pub fn new(per_minute: NonZeroU32, budget: NonZeroU32) -> Self {
         let quota = Quota::per_minute(per_minute);
         CreateLimits {
             per_ip: RateLimiter::keyed(quota),
             per_host: RateLimiter::keyed(quota),
+            global: RateLimiter::direct(Quota::per_minute(budget)),
         }
+    }
+
+    /// Forgets keys whose limit has fully recovered (they would behave as new ones), so the
+    /// limiter's memory follows the recent callers rather than every caller ever seen.
+    pub fn prune(&self) {
+        self.per_ip.retain_recent();
+        self.per_ip.shrink_to_fit();
+        self.per_host.retain_recent();
+        self.per_host.shrink_to_fit();
+    }
+
+    /// Keys currently held (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.per_ip.len() + self.per_host.len()
     }
 
     pub fn check(&self, ip: IpAddr, host: &Pubkey) -> Result<(), AppError> {
@@ -34,6 +51,14 @@ impl CreateLimits {
                     retry_after_secs: wait.as_secs().max(1),
                 });
             }
+        }
+        if let Err(not_until) = self.global.check() {
+            let wait: Duration = not_until.wait_time_from(clock.now());
+            return Err(AppError::RateLimited {
+                message: "this server is creating too many rooms right now; try again shortly"
+                    .into(),
+                retry_after_secs: wait.as_secs().max(1),
+            });
         }
         Ok(())
     }

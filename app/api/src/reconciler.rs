@@ -6,13 +6,18 @@
 //!   endpoint, so a missed notification cannot leave it wrong;
 //! - rooms whose live input no longer exists (deleted out of band, or a create whose on-chain half
 //!   landed after the API gave up) are ended on-chain, so viewers get 410 instead of a dead player.
-//!   This only happens when Cloudflare's listing is complete (`total` equals the items returned).
+//!   Ending is irreversible, so a wrong view of Cloudflare (wrong account id, a token for another
+//!   account, a transient empty page) must never cause it: a room is ended only when the listing
+//!   shows at least one of this registry's rooms' inputs (the account is ours), its own input is
+//!   absent from the listing *and* `GET live_inputs/{uid}` answers 404, and at most
+//!   [`ReconcilerConfig::max_ends_per_pass`] per pass. Anything else is reported as `withheld`.
 //!
 //! It never deletes or disables a live input roomcast did not create for this registry.
 use std::collections::HashMap;
 use std::time::Duration;
 
 use roomcast_chain::{RoomFilter, RoomStatus};
+use roomcast_stream::client::StreamError;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -28,7 +33,14 @@ pub struct ReconcilerConfig {
     pub interval: Duration,
     /// How old an input without a room must be before it counts as an orphan.
     pub orphan_grace: Duration,
+    /// Most rooms ended on-chain (input gone) in one pass.
+    pub max_ends_per_pass: usize,
+    /// Ended rooms are closed (rent back to the registrar) this long after they ended.
+    pub close_ended_after: Option<Duration>,
 }
+
+/// Most rooms closed in one pass.
+const MAX_CLOSES_PER_PASS: usize = 20;
 
 /// What one pass did.
 #[derive(Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -40,6 +52,13 @@ pub struct ReconcileReport {
     pub deleted: Vec<String>,
     /// Rooms ended on-chain because their live input is gone.
     pub ended: Vec<String>,
+    /// Rooms that looked like their input is gone but were not ended: not confirmed by a 404, the
+    /// account shows none of this registry's inputs, or over the per-pass cap.
+    pub withheld: Vec<String>,
+    /// Ended rooms closed after the retention period (their rent went back to the registrar).
+    pub closed: Vec<String>,
+    /// How much the registrar's balance grew across the closes (rent minus fees), in lamports.
+    pub rent_recovered_lamports: u64,
     /// Watched rooms whose broadcast state changed after checking `lifecycle`.
     pub refreshed: Vec<String>,
     /// Upstream failures (the next pass retries).
@@ -56,9 +75,12 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
                 _ = stop.cancelled() => return,
                 _ = tokio::time::sleep(config.interval) => {}
             }
-            let report = reconcile_once(&state, config.orphan_grace).await;
+            let report = reconcile_once(&state, &config).await;
             if !(report.disabled.is_empty()
                 && report.deleted.is_empty()
+                && report.ended.is_empty()
+                && report.withheld.is_empty()
+                && report.closed.is_empty()
                 && report.errors.is_empty())
             {
                 tracing::info!(?report, "reconciled");
@@ -67,7 +89,17 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
     });
 }
 
-pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> ReconcileReport {
+pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
+    let mut report = reconcile_pass(state, config).await;
+    // Chain errors can carry the RPC URL (and its API key).
+    for error in &mut report.errors {
+        *error = crate::redact::redact_urls_in(error);
+    }
+    report
+}
+
+async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
+    let orphan_grace = config.orphan_grace;
     let mut report = ReconcileReport::default();
     // Rooms younger than the grace period may be mid-create (input listed before it existed).
     let settled_before = OffsetDateTime::now_utc().unix_timestamp() - orphan_grace.as_secs() as i64;
@@ -87,12 +119,23 @@ pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> Reconci
         .iter()
         .map(|r| (r.room.session_id.as_str(), r.room.status))
         .collect();
-    // Uids of every live input, when Cloudflare says the listing is complete.
-    let mut complete_listing: Option<std::collections::HashSet<String>> = None;
+    // Rooms ended straight on-chain no longer need a broadcast state.
+    for (sid, status) in &by_session {
+        if *status == RoomStatus::Ended {
+            state.live.remove(sid);
+        }
+    }
+    // Uids of every listed live input, when the listing looks like this registry's account.
+    let mut listing: Option<std::collections::HashSet<String>> = None;
     match inputs {
         Ok(list) => {
-            if list.total == Some(list.live_inputs.len() as u64) {
-                complete_listing = Some(list.live_inputs.iter().map(|i| i.uid.clone()).collect());
+            let listed: std::collections::HashSet<String> =
+                list.live_inputs.iter().map(|i| i.uid.clone()).collect();
+            if listed
+                .iter()
+                .any(|uid| by_session.contains_key(uid.as_str()))
+            {
+                listing = Some(listed);
             }
             let registry = state.registry.to_string();
             let now = OffsetDateTime::now_utc();
@@ -117,7 +160,8 @@ pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> Reconci
                             .as_deref()
                             .and_then(|c| OffsetDateTime::parse(c, &Rfc3339).ok());
                         let old_enough = created.is_some_and(|c| now - c >= orphan_grace);
-                        if old_enough {
+                        // The room listing may be incomplete too: look the room up by address.
+                        if old_enough && no_room(state, &input.uid, &mut report).await {
                             match state.stream.delete_live_input(&input.uid).await {
                                 Ok(()) => report.deleted.push(input.uid),
                                 Err(e) => report
@@ -132,24 +176,68 @@ pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> Reconci
         }
         Err(e) => report.errors.push(format!("listing live inputs: {e}")),
     }
-    if let Some(existing) = complete_listing {
-        let settled = rooms
-            .iter()
-            .filter(|r| r.room.status != RoomStatus::Ended && r.room.created_at <= settled_before);
-        for record in settled {
-            if existing.contains(record.room.session_id.as_str()) {
-                continue;
-            }
-            match state.chain.end_room(state.registry, record.address).await {
-                Ok(_) => {
-                    state.rooms.invalidate(&record.address).await;
-                    report.ended.push(record.room.session_id.clone());
+    let settled: Vec<_> = rooms
+        .iter()
+        .filter(|r| r.room.status != RoomStatus::Ended && r.room.created_at <= settled_before)
+        .collect();
+    match listing {
+        Some(existing) => {
+            let mut ended = 0;
+            for record in settled {
+                let sid = record.room.session_id.as_str();
+                if existing.contains(sid) {
+                    continue;
                 }
-                Err(e) => report
-                    .errors
-                    .push(format!("ending room {} without input: {e}", record.address)),
+                if ended >= config.max_ends_per_pass {
+                    tracing::warn!(session_id = %sid, "input gone, but the per-pass cap of room ends is reached");
+                    report.withheld.push(sid.to_string());
+                    continue;
+                }
+                match state.stream.get_live_input(sid).await {
+                    Err(StreamError::NotFound { .. }) => {}
+                    Ok(_) => {
+                        // Listed nowhere but found by uid: the listing was incomplete.
+                        report.withheld.push(sid.to_string());
+                        continue;
+                    }
+                    Err(e) => {
+                        report.withheld.push(sid.to_string());
+                        report
+                            .errors
+                            .push(format!("confirming the input of {sid} is gone: {e}"));
+                        continue;
+                    }
+                }
+                ended += 1;
+                match state.chain.end_room(state.registry, record.address).await {
+                    Ok(_) => {
+                        state.rooms.invalidate(&record.address).await;
+                        state.live.remove(sid);
+                        report.ended.push(sid.to_string());
+                    }
+                    Err(e) => report
+                        .errors
+                        .push(format!("ending room {} without input: {e}", record.address)),
+                }
             }
         }
+        None => {
+            // No input of ours is visible: the account id, token or page is wrong, not every input
+            // gone. Say what would have happened; end nothing.
+            if !settled.is_empty() {
+                tracing::error!(
+                    rooms = settled.len(),
+                    "Cloudflare shows none of this registry's live inputs; not ending any room (check CLOUDFLARE_ACCOUNT_ID and the token)"
+                );
+            }
+            report
+                .withheld
+                .extend(settled.iter().map(|r| r.room.session_id.clone()));
+        }
+    }
+
+    if let Some(after) = config.close_ended_after {
+        close_ended(state, &rooms, after, &mut report).await;
     }
 
     for session_id in state.rooms.watched() {
@@ -187,4 +275,54 @@ pub async fn reconcile_once(state: &AppState, orphan_grace: Duration) -> Reconci
         }
     }
     report
+}
+
+/// Closes rooms that ended more than `after` ago, measuring the rent that came back.
+async fn close_ended(
+    state: &AppState,
+    rooms: &[roomcast_chain::RoomRecord],
+    after: Duration,
+    report: &mut ReconcileReport,
+) {
+    let cutoff = OffsetDateTime::now_utc().unix_timestamp() - after.as_secs() as i64;
+    let due: Vec<_> = rooms
+        .iter()
+        .filter(|r| r.room.status == RoomStatus::Ended)
+        .filter(|r| r.room.ended_at.is_some_and(|t| t <= cutoff))
+        .take(MAX_CLOSES_PER_PASS)
+        .collect();
+    if due.is_empty() {
+        return;
+    }
+    let registrar = state.chain.signer_pubkey();
+    let before = state.chain.balance(&registrar).await;
+    for record in due {
+        match state.chain.close_room(state.registry, record.address).await {
+            Ok(_) => {
+                state.tombstones.bury(record.address);
+                state.rooms.invalidate(&record.address).await;
+                report.closed.push(record.room.session_id.clone());
+            }
+            Err(e) => report
+                .errors
+                .push(format!("closing ended room {}: {e}", record.address)),
+        }
+    }
+    if let (Ok(before), Ok(after)) = (before, crate::funds::registrar_balance(state).await) {
+        report.rent_recovered_lamports = after.saturating_sub(before);
+    }
+}
+
+/// True when the room of `session_id` certainly does not exist (an RPC failure is not "none").
+async fn no_room(state: &AppState, session_id: &str, report: &mut ReconcileReport) -> bool {
+    let address = state.chain.room_address(&state.registry, session_id);
+    match state.chain.room(&address).await {
+        Ok(room) => room.is_none(),
+        Err(e) => {
+            report
+                .errors
+                .push(format!("looking up the room of {session_id}: {e}"));
+            false
+        }
+    }
 }

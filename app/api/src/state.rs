@@ -9,20 +9,26 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::AuthConfig;
 use crate::cache::RoomCache;
-use crate::idempotency::IdempotencyStore;
 use crate::live::LiveStates;
 use crate::rate_limit::CreateLimits;
+use crate::store::IdempotencyStore;
 
 pub struct Settings {
     pub max_body_bytes: usize,
     pub delete_recording_after_days: u32,
     pub request_timeout: Duration,
+    /// How long a finished create is replayed to retries with its `Idempotency-Key`.
+    pub idempotency_ttl: Duration,
+    /// Creates stop before the registrar's balance would drop below this.
+    pub registrar_min_lamports: u64,
     /// `cf-webhook-auth` secret for Cloudflare live notifications; `None` disables the webhook.
     pub webhook_secret: Option<SecretString>,
     pub reconciler: crate::reconciler::ReconcilerConfig,
     /// Told to hosts in the create answer when rooms cannot take video (embedded emulator
     /// without ffmpeg).
     pub ingest_notice: Option<String>,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// What `GET /api/info` tells a frontend, so its wallet talks to the same chain.
@@ -32,7 +38,11 @@ pub struct PublicInfo {
     pub program_id: String,
     pub registry: String,
     pub registrar: String,
-    pub rpc_url: String,
+    /// The cluster RPC URL wallets should use (`ROOMCAST_PUBLIC_RPC_URL`, else the server's own
+    /// when it carries no credentials, else `null`).
+    pub rpc_url: Option<String>,
+    /// The `AUDIENCE` line of signed requests to this server (see `auth.rs`).
+    pub auth_audience: String,
     pub cloudflare_customer_code: String,
     pub embedded: EmbeddedInfo,
 }
@@ -55,7 +65,7 @@ pub struct AppState {
     pub rooms: RoomCache,
     /// Encoder state per session id, from notifications and the reconciler.
     pub live: LiveStates,
-    pub idempotency: IdempotencyStore,
+    pub idempotency: Arc<dyn IdempotencyStore>,
     pub auth: AuthConfig,
     /// Sign-In With Solana sessions (`session.rs`).
     pub sessions: crate::session::Sessions,
@@ -63,10 +73,20 @@ pub struct AppState {
     pub events: crate::events::EventHub,
     /// The cluster's CAIP-2 id for `X-Blockchain-Ids`, asked once.
     pub action_chain_id: tokio::sync::OnceCell<String>,
+    /// 401s per client address (repeated failures get 429).
+    pub auth_throttle: crate::throttle::AuthThrottle,
     pub create_limits: CreateLimits,
+    /// The registrar's balance as far as creates are concerned.
+    pub funds: crate::funds::RegistrarFunds,
+    /// Rooms this server closed: 410 for viewers while remembered.
+    pub tombstones: crate::tombstones::Tombstones,
+    /// Requests in flight and per-IP reads.
+    pub load: crate::load::LoadLimits,
     /// Work that must finish even if the client goes away (creates), awaited on shutdown.
     pub tasks: TaskTracker,
     pub info: PublicInfo,
+    /// `/readyz`'s cached upstream checks.
+    pub readiness: crate::readiness::Readiness,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -7,7 +7,7 @@ use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
 use roomcast_stream::client::{CreateLiveInput, Recording};
 use serde_json::{json, Value};
 
-const OPERATOR_KEY: &str = "test-operator-key";
+const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
 const WEBHOOK_SECRET: &str = "test-webhook-secret";
 
 #[derive(Parser)]
@@ -95,6 +95,11 @@ async fn webhook_requires_the_secret_and_marks_the_room_live_once() {
     let server = start(&[]).await;
     let room = create_room(&server, &host_key(), "Webhook room").await;
     let sid = room["SessionID"].as_str().unwrap();
+    // An encoder is really connected (its own notification is not delivered here), so `lifecycle`
+    // confirms the events below.
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.set_webhook(None);
+    emulator.connect(sid).await.unwrap();
     let address = room["room"].as_str().unwrap().parse().unwrap();
     let connected = notification(
         sid,
@@ -167,6 +172,9 @@ async fn out_of_order_events_cannot_move_state_backwards_and_errors_reach_the_ho
     let server = start(&[]).await;
     let room = create_room(&server, &host_key(), "Ordering").await;
     let sid = room["SessionID"].as_str().unwrap();
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.set_webhook(None);
+    emulator.connect(sid).await.unwrap();
     let secret = Some(WEBHOOK_SECRET);
 
     let mut errored = notification(sid, "live_input.errored", "2026-11-25T10:00:03Z");
@@ -331,7 +339,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     let sid = room["SessionID"].as_str().unwrap().to_string();
     let address = room["room"].as_str().unwrap().parse().unwrap();
     let wallet = RoomcastChain::new(
-        &server.state.info.rpc_url,
+        &server.upstreams.rpc_url,
         host,
         server.state.chain.program_id(),
     )
@@ -389,7 +397,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     let report = reconcile(&server).await;
     assert_eq!(
         report,
-        json!({ "disabled": [sid], "deleted": [orphan.uid], "ended": [], "refreshed": [], "errors": [] })
+        json!({ "disabled": [sid], "deleted": [orphan.uid], "ended": [], "withheld": [], "closed": [], "rentRecoveredLamports": 0, "refreshed": [], "errors": [] })
     );
     assert!(!emulator.live_input(&sid).unwrap().enabled);
     assert!(emulator.live_input(&orphan.uid).is_none());
@@ -400,7 +408,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     // A second pass has nothing left to do.
     assert_eq!(
         reconcile(&server).await,
-        json!({ "disabled": [], "deleted": [], "ended": [], "refreshed": [], "errors": [] })
+        json!({ "disabled": [], "deleted": [], "ended": [], "withheld": [], "closed": [], "rentRecoveredLamports": 0, "refreshed": [], "errors": [] })
     );
 
     // Only the operator may trigger it.
@@ -566,16 +574,27 @@ async fn listing_filters_paginates_and_reports_viewers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_goes_unready_when_an_upstream_stops() {
-    let mut server = start(&[]).await;
+    // No caching of the result here: each probe checks again.
+    let mut server = start(&["--readyz-cache-ms", "0"]).await;
     let ready = http()
         .get(format!("{}/readyz", server.url()))
         .send()
         .await
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
+    let balance = server
+        .state
+        .chain
+        .balance(&server.state.chain.signer_pubkey())
+        .await
+        .unwrap();
     assert_eq!(
         ready.json::<Value>().await.unwrap(),
-        json!({ "status": "ready", "checks": { "solanaRpc": true, "cloudflare": true } })
+        json!({
+            "status": "ready",
+            "checks": { "solanaRpc": true, "cloudflare": true },
+            "registrar": { "balanceLamports": balance, "funded": true },
+        })
     );
 
     server.upstreams.emulator.take().unwrap().shutdown().await;
@@ -587,7 +606,11 @@ async fn readyz_goes_unready_when_an_upstream_stops() {
     assert_eq!(unready.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         unready.json::<Value>().await.unwrap(),
-        json!({ "status": "unready", "checks": { "solanaRpc": true, "cloudflare": false } })
+        json!({
+            "status": "unready",
+            "checks": { "solanaRpc": true, "cloudflare": false },
+            "registrar": { "balanceLamports": balance, "funded": true },
+        })
     );
 
     server
@@ -603,9 +626,14 @@ async fn readyz_goes_unready_when_an_upstream_stops() {
         .send()
         .await
         .unwrap();
+    let unready = unready.json::<Value>().await.unwrap();
     assert_eq!(
-        unready.json::<Value>().await.unwrap()["checks"],
+        unready["checks"],
         json!({ "solanaRpc": false, "cloudflare": false })
+    );
+    assert_eq!(
+        unready["registrar"],
+        json!({ "balanceLamports": null, "funded": false })
     );
     // The process itself is still healthy.
     let health = http()
@@ -823,7 +851,7 @@ async fn reconciler_ends_rooms_whose_live_input_is_gone_but_not_young_ones() {
     let report = reconcile(&server).await;
     assert_eq!(
         report,
-        json!({ "disabled": [], "deleted": [], "ended": [sid], "refreshed": [], "errors": [] })
+        json!({ "disabled": [], "deleted": [], "ended": [sid], "withheld": [], "closed": [], "rentRecoveredLamports": 0, "refreshed": [], "errors": [] })
     );
     let on_chain = server.state.chain.room(&address).await.unwrap().unwrap();
     assert_eq!(on_chain.status, RoomStatus::Ended);

@@ -489,7 +489,7 @@ async fn end_room_action_answers_per_the_actions_spec_and_its_transaction_ends_t
 
     // A page on the API's origin may send it through the cluster RPC the server names.
     let preflight = http()
-        .request(reqwest::Method::OPTIONS, &server.state.info.rpc_url)
+        .request(reqwest::Method::OPTIONS, server.state.info.rpc_url.as_deref().unwrap())
         .header("origin", server.url())
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "content-type")
@@ -568,7 +568,7 @@ async fn end_room_action_answers_per_the_actions_spec_and_its_transaction_ends_t
 
 async fn rpc_call(server: &Server, method: &str, params: Value) -> Value {
     http()
-        .post(&server.state.info.rpc_url)
+        .post(server.state.info.rpc_url.as_deref().unwrap())
         .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
         .send()
         .await
@@ -686,7 +686,7 @@ async fn room_events_start_with_the_current_state_and_follow_changes_until_ended
     // and the live input is disabled at Cloudflare (the publisher is dropped).
     assert!(emulator.live_input(&sid).unwrap().enabled);
     let wallet = RoomcastChain::new(
-        &server.state.info.rpc_url,
+        server.state.info.rpc_url.as_deref().unwrap(),
         host,
         server.state.chain.program_id(),
     )

@@ -18,6 +18,6 @@ pub async fn reconcile(
         ));
     }
     Ok(Json(
-        reconcile_once(&state, state.settings.reconciler.orphan_grace).await,
+        reconcile_once(&state, &state.settings.reconciler).await,
     ))
 }

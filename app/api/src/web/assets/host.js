@@ -25,7 +25,7 @@ async function busy(button, work) {
 }
 
 function chainId() {
-  const rpc = session.info.rpcUrl;
+  const rpc = session.info.rpcUrl || '';
   if (session.info.embedded.chain) return 'solana:localnet';
   if (rpc.includes('devnet')) return 'solana:devnet';
   if (rpc.includes('testnet')) return 'solana:testnet';

@@ -75,7 +75,8 @@ export async function signIn(wallet, account, input) {
  */
 export async function signAndSend(wallet, account, transactionBase64, rpcUrl, chain) {
   const transaction = unb64(transactionBase64);
-  const signer = wallet.features['solana:signTransaction'];
+  // No public RPC URL (the server's own carries credentials): the wallet sends it on `chain`.
+  const signer = rpcUrl ? wallet.features['solana:signTransaction'] : null;
   if (signer) {
     const [{ signedTransaction }] = await signer.signTransaction({ account, transaction, chain });
     const res = await fetch(rpcUrl, {

@@ -1,0 +1,224 @@
+//! In-memory stores: a map with a per-entry deadline and a hard capacity. Expired entries are pruned
+//! in deadline order (O(log n) each); a live entry is never evicted, so a full map refuses new ones.
+use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use super::{Claim, IdempotencyStore, KeyState, ReplayStore, StoreError, StoredResponse};
+
+/// The map holds `capacity` live entries; nothing was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+/// A map whose entries expire, holding at most `capacity` live entries.
+pub struct BoundedTtlMap<K, V> {
+    capacity: usize,
+    entries: HashMap<K, (Instant, V)>,
+    deadlines: BTreeSet<(Instant, K)>,
+}
+
+impl<K: Hash + Eq + Ord + Clone, V> BoundedTtlMap<K, V> {
+    pub fn new(capacity: usize) -> Self {
+        BoundedTtlMap {
+            capacity,
+            entries: HashMap::new(),
+            deadlines: BTreeSet::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Drops every entry whose deadline has passed.
+    pub fn prune(&mut self, now: Instant) {
+        while let Some((deadline, _)) = self.deadlines.first() {
+            if *deadline > now {
+                break;
+            }
+            if let Some((_, key)) = self.deadlines.pop_first() {
+                self.entries.remove(&key);
+            }
+        }
+    }
+
+    /// The live value of `key`.
+    pub fn get(&mut self, key: &K, now: Instant) -> Option<&V> {
+        self.prune(now);
+        self.entries.get(key).map(|(_, v)| v)
+    }
+
+    /// Inserts or replaces `key`. Fails (storing nothing) when the map is full of live entries and
+    /// `key` is not one of them.
+    pub fn insert(&mut self, key: K, value: V, ttl: Duration, now: Instant) -> Result<(), Full> {
+        self.prune(now);
+        if !self.entries.contains_key(&key) && self.entries.len() >= self.capacity {
+            return Err(Full);
+        }
+        let deadline = now + ttl;
+        if let Some((old, _)) = self.entries.insert(key.clone(), (deadline, value)) {
+            self.deadlines.remove(&(old, key.clone()));
+        }
+        self.deadlines.insert((deadline, key));
+        Ok(())
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        let (deadline, value) = self.entries.remove(key)?;
+        self.deadlines.remove(&(deadline, key.clone()));
+        Some(value)
+    }
+}
+
+/// Replay protection in this process.
+pub struct MemoryReplayStore {
+    seen: Mutex<BoundedTtlMap<[u8; 64], ()>>,
+}
+
+impl MemoryReplayStore {
+    pub fn new(capacity: usize) -> Self {
+        MemoryReplayStore {
+            seen: Mutex::new(BoundedTtlMap::new(capacity)),
+        }
+    }
+}
+
+#[async_trait]
+impl ReplayStore for MemoryReplayStore {
+    async fn first_use(&self, id: &[u8; 64], ttl: Duration) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.get(id, now).is_some() {
+            return Ok(false);
+        }
+        seen.insert(*id, (), ttl, now)
+            .map_err(|Full| StoreError::Full("replay"))?;
+        Ok(true)
+    }
+}
+
+/// Idempotency keys in this process.
+pub struct MemoryIdempotencyStore {
+    keys: Mutex<BoundedTtlMap<String, KeyState>>,
+}
+
+impl MemoryIdempotencyStore {
+    pub fn new(capacity: usize) -> Self {
+        MemoryIdempotencyStore {
+            keys: Mutex::new(BoundedTtlMap::new(capacity)),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BoundedTtlMap<String, KeyState>> {
+        self.keys.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryIdempotencyStore {
+    async fn get(&self, key: &str) -> Result<KeyState, StoreError> {
+        let key = key.to_string();
+        Ok(self
+            .lock()
+            .get(&key, Instant::now())
+            .cloned()
+            .unwrap_or(KeyState::Free))
+    }
+
+    async fn claim(
+        &self,
+        key: &str,
+        fingerprint: [u8; 32],
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
+        let now = Instant::now();
+        let key = key.to_string();
+        let mut keys = self.lock();
+        if let Some(state) = keys.get(&key, now) {
+            return Ok(Claim::Taken(state.clone()));
+        }
+        keys.insert(key, KeyState::InProgress { fingerprint }, lease, now)
+            .map_err(|Full| StoreError::Full("idempotency"))?;
+        Ok(Claim::Acquired)
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        fingerprint: [u8; 32],
+        response: StoredResponse,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let state = KeyState::Done {
+            fingerprint,
+            response,
+        };
+        // Replaces the lease's own slot, so it cannot fail for lack of room.
+        self.lock()
+            .insert(key.to_string(), state, ttl, Instant::now())
+            .map_err(|Full| StoreError::Full("idempotency"))
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.lock().remove(&key.to_string());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_map_refuses_instead_of_dropping_a_live_entry() {
+        let mut map = BoundedTtlMap::new(2);
+        let t0 = Instant::now();
+        let ttl = Duration::from_secs(10);
+        map.insert(1u32, "a", ttl, t0).unwrap();
+        map.insert(2, "b", ttl, t0).unwrap();
+        assert_eq!(map.insert(3, "c", ttl, t0), Err(Full));
+        // Both live entries are still there; replacing one is allowed.
+        assert_eq!(map.get(&1, t0), Some(&"a"));
+        assert_eq!(map.get(&2, t0), Some(&"b"));
+        map.insert(2, "B", ttl, t0).unwrap();
+        assert_eq!(map.get(&2, t0), Some(&"B"));
+        // Once they expire, their room is reused.
+        let later = t0 + ttl;
+        map.insert(3, "c", ttl, later).unwrap();
+        assert_eq!(map.len(), 1);
+        assert_eq!(map.get(&1, later), None);
+    }
+
+    #[test]
+    fn replacing_moves_the_deadline() {
+        let mut map = BoundedTtlMap::new(4);
+        let t0 = Instant::now();
+        map.insert("k", 1, Duration::from_secs(1), t0).unwrap();
+        map.insert("k", 2, Duration::from_secs(100), t0).unwrap();
+        assert_eq!(map.get(&"k", t0 + Duration::from_secs(50)), Some(&2));
+        assert_eq!(map.deadlines.len(), 1);
+        assert_eq!(map.remove(&"k"), Some(2));
+        assert!(map.is_empty() && map.deadlines.is_empty());
+    }
+
+    #[tokio::test]
+    async fn replay_store_fails_closed_when_full() {
+        let store = MemoryReplayStore::new(2);
+        let ttl = Duration::from_secs(60);
+        assert_eq!(store.first_use(&[1; 64], ttl).await, Ok(true));
+        assert_eq!(store.first_use(&[2; 64], ttl).await, Ok(true));
+        assert_eq!(
+            store.first_use(&[3; 64], ttl).await,
+            Err(StoreError::Full("replay"))
+        );
+        // The entries it holds still protect.
+        assert_eq!(store.first_use(&[1; 64], ttl).await, Ok(false));
+    }
+}
