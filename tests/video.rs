@@ -610,6 +610,18 @@ async fn wrong_unknown_second_rotated_and_disabled_publishes_are_refused() {
         async move { (events_of(&emu, &uid).await.len() == 4).then_some(()) }
     })
     .await;
+    // The dropped publish's recording settles (ready, or removed when nothing was recorded).
+    eventually("the last recording settles", || {
+        let emu = emu.clone();
+        let uid = uid.clone();
+        async move {
+            let v = emu.videos(&uid).await;
+            v.iter()
+                .all(|v| v["status"]["state"] == "ready")
+                .then_some(())
+        }
+    })
+    .await;
     let before = recordings(&tmp);
     Publisher::start(&format!("{ingest}{new_key}"), &clip).assert_refused("a disabled input");
     assert_eq!(

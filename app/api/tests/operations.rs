@@ -21,6 +21,9 @@ async fn start(extra: &[&str]) -> Server {
         "roomcast",
         "--listen",
         "127.0.0.1:0",
+        // Tests run side by side: the embedded emulator's RTMP ingest takes any free port.
+        "--rtmp-listen",
+        "127.0.0.1:0",
         "--operator-key",
         OPERATOR_KEY,
         "--cloudflare-webhook-secret",
@@ -272,6 +275,8 @@ async fn emulator_encoder_drives_the_webhook_end_to_end() {
         Cli::parse_from([
             "roomcast",
             "--listen",
+            "127.0.0.1:0",
+            "--rtmp-listen",
             "127.0.0.1:0",
             "--operator-key",
             OPERATOR_KEY,

@@ -48,6 +48,8 @@ fn random_create_bodies_get_clear_client_errors() {
             "roomcast",
             "--listen",
             "127.0.0.1:0",
+            "--rtmp-listen",
+            "127.0.0.1:0",
             "--operator-key",
             OPERATOR_KEY,
             "--reconcile-interval-secs",

@@ -358,3 +358,45 @@ async fn shutdown_drops_publishers_and_stops_ffmpeg() {
     assert!(publisher.exited_within(BOUND).await.is_some());
     assert_eq!(recorders(), 0, "no ffmpeg outlives the emulator");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_rtmp_address_turns_video_off_with_a_reason_and_the_emulator_still_serves() {
+    let first = video_emulator().await;
+    let VideoIngest::On { rtmp_url } = first.video_ingest() else {
+        unreachable!()
+    };
+    let taken: std::net::SocketAddr = rtmp_url
+        .trim_start_matches("rtmp://")
+        .trim_end_matches("/live/")
+        .parse()
+        .unwrap();
+    let mut opts = EmulatorOptions::new(ACCOUNT, SecretString::from(TOKEN.to_string()));
+    opts.rtmp_listen = Some(taken);
+    let second = Emulator::start(opts).await.expect("starts without video");
+    let VideoIngest::Off { reason } = second.video_ingest() else {
+        panic!("{:?}", second.video_ingest())
+    };
+    assert!(
+        reason.starts_with(&format!("cannot listen for RTMP on {taken} (")),
+        "{reason}"
+    );
+    assert!(
+        second
+            .video_ingest()
+            .banner()
+            .ends_with("choose another address with --rtmp-listen (ROOMCAST_RTMP_LISTEN)"),
+        "{}",
+        second.video_ingest().banner()
+    );
+    let input = client(&second)
+        .create_live_input(&CreateLiveInput::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        input.rtmps.unwrap().url,
+        "rtmps://live.cloudflare.com:443/live/",
+        "no fake local URL without a listener"
+    );
+    second.shutdown().await;
+    first.shutdown().await;
+}

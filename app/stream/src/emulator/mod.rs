@@ -132,7 +132,8 @@ pub enum VideoIngest {
     /// RTMP ingest runs; live inputs' `rtmps.url` is `rtmp_url`.
     #[serde(rename_all = "camelCase")]
     On { rtmp_url: String },
-    /// Asked for but impossible (e.g. no ffmpeg); inputs keep Cloudflare's ingest URL.
+    /// Asked for but impossible (no ffmpeg, or the RTMP address is taken); `reason` says how
+    /// to fix it. Inputs keep Cloudflare's ingest URL.
     Off { reason: String },
     /// Not asked for ([`EmulatorOptions::rtmp_listen`] is `None`).
     NotRequested,
@@ -143,9 +144,7 @@ impl VideoIngest {
     pub fn banner(&self) -> String {
         match self {
             VideoIngest::On { rtmp_url } => format!("Video ingest (RTMP): {rtmp_url}<stream key>"),
-            VideoIngest::Off { reason } => {
-                format!("Video ingest is off: {reason}; {}", media::INSTALL_HINT)
-            }
+            VideoIngest::Off { reason } => format!("Video ingest is off: {reason}"),
             VideoIngest::NotRequested => "Video ingest is off (no RTMP listener requested)".into(),
         }
     }
@@ -605,20 +604,37 @@ impl Emulator {
         let (video, media, rtmp) = match opts.rtmp_listen {
             None => (VideoIngest::NotRequested, None, None),
             Some(rtmp_addr) => match media::find_ffmpeg() {
-                Err(reason) => (VideoIngest::Off { reason }, None, None),
-                Ok(ffmpeg) => {
-                    let listener = tokio::net::TcpListener::bind(rtmp_addr)
-                        .await
-                        .with_context(|| format!("binding the RTMP ingest to {rtmp_addr}"))?;
-                    let bound = listener.local_addr().context("reading the RTMP address")?;
-                    let media = Media::new(ffmpeg).context("creating the media directory")?;
-                    let url = format!("rtmp://{bound}/{}/", ingest::APP);
-                    (
-                        VideoIngest::On { rtmp_url: url },
-                        Some(media),
-                        Some(listener),
-                    )
-                }
+                Err(why) => (
+                    VideoIngest::Off {
+                        reason: format!("{why}; {}", media::INSTALL_HINT),
+                    },
+                    None,
+                    None,
+                ),
+                // A taken port (e.g. a second server on one machine) turns video off, like a
+                // missing ffmpeg: the rest of the emulator works without it.
+                Ok(ffmpeg) => match tokio::net::TcpListener::bind(rtmp_addr).await {
+                    Err(e) => (
+                        VideoIngest::Off {
+                            reason: format!(
+                                "cannot listen for RTMP on {rtmp_addr} ({e}); choose another \
+                                 address with --rtmp-listen (ROOMCAST_RTMP_LISTEN)"
+                            ),
+                        },
+                        None,
+                        None,
+                    ),
+                    Ok(listener) => {
+                        let bound = listener.local_addr().context("reading the RTMP address")?;
+                        let media = Media::new(ffmpeg).context("creating the media directory")?;
+                        let url = format!("rtmp://{bound}/{}/", ingest::APP);
+                        (
+                            VideoIngest::On { rtmp_url: url },
+                            Some(media),
+                            Some(listener),
+                        )
+                    }
+                },
             },
         };
         let (ordered, ordered_rx) = mpsc::unbounded_channel();
