@@ -30,6 +30,8 @@ async fn start(extra: &[&str]) -> Server {
         "roomcast",
         "--listen",
         "127.0.0.1:0",
+        "--rtmp-listen",
+        "127.0.0.1:0",
         "--operator-key",
         OPERATOR_KEY,
         "--cloudflare-webhook-secret",

@@ -22,6 +22,8 @@ async fn start(extra: &[&str]) -> Server {
         "roomcast",
         "--listen",
         "127.0.0.1:0",
+        "--rtmp-listen",
+        "127.0.0.1:0",
         "--operator-key",
         OPERATOR_KEY,
         "--reconcile-interval-secs",
@@ -740,13 +742,19 @@ async fn reads_are_limited_per_ip_and_in_flight_requests_are_capped() {
         get_status(&server, "/healthz", None).await.0,
         StatusCode::OK
     );
-    // Event streams are not held to the in-flight cap (the route itself is not served here: 404).
+    // Event streams are not held to the in-flight cap: the stream opens while the slot is taken
+    // (only the headers are read; the stream itself stays open).
+    let events = http()
+        .get(format!("{}/api/rooms/{sid}/events", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
     assert_eq!(
-        get_status(&server, &format!("/api/rooms/{sid}/events"), None)
-            .await
-            .0,
-        StatusCode::NOT_FOUND
+        events.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
     );
+    drop(events);
     assert_eq!(slow.await.unwrap(), StatusCode::OK);
     assert_eq!(
         get_status(&server, "/api/rooms", None).await.0,
@@ -857,6 +865,8 @@ async fn short_operator_keys_are_refused_and_failed_logins_throttled() {
         Cli::parse_from([
             "roomcast",
             "--listen",
+            "127.0.0.1:0",
+            "--rtmp-listen",
             "127.0.0.1:0",
             "--operator-key",
             "only-31-bytes-long-0123456789ab",

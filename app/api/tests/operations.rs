@@ -32,9 +32,6 @@ async fn start(extra: &[&str]) -> Server {
         "0",
         "--room-cache-ms",
         "0",
-        // Tests run side by side: the emulator's RTMP ingest takes any free port.
-        "--rtmp-listen",
-        "127.0.0.1:0",
     ];
     argv.extend_from_slice(extra);
     Server::start(Cli::parse_from(argv).serve)
@@ -282,8 +279,6 @@ async fn emulator_encoder_drives_the_webhook_end_to_end() {
             OPERATOR_KEY,
             "--room-cache-ms",
             "0",
-            "--rtmp-listen",
-            "127.0.0.1:0",
         ])
         .serve,
     )

@@ -56,8 +56,6 @@ fn random_create_bodies_get_clear_client_errors() {
             "0",
             "--create-rate-per-minute",
             "100000",
-            "--rtmp-listen",
-            "127.0.0.1:0",
             // Half the cases are unauthenticated on purpose.
             "--auth-failures-per-minute",
             "1000000",

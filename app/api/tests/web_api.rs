@@ -11,7 +11,7 @@ use roomcast_api::{ServeArgs, Server};
 use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
 use serde_json::{json, Value};
 
-const OPERATOR_KEY: &str = "test-operator-key";
+const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
 
 #[derive(Parser)]
 struct Cli {
