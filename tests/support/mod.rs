@@ -149,6 +149,8 @@ pub struct ServerInfo {
     /// `http://ADDR` of the API.
     pub base: String,
     pub rpc_url: String,
+    /// The cluster's WebSocket PubSub URL.
+    pub ws_url: String,
     /// `embedded local node` or `cluster`.
     pub chain_kind: String,
     pub program_id: Pubkey,
@@ -254,6 +256,7 @@ impl Server {
         let info = ServerInfo {
             base,
             rpc_url: rpc_url.to_string(),
+            ws_url: line("Solana WebSocket: ").expect("banner has the WebSocket line"),
             chain_kind: chain_kind.to_string(),
             program_id: line("Program id: ").unwrap().parse().unwrap(),
             registry: line("Registry: ").unwrap().parse().unwrap(),

@@ -36,6 +36,13 @@ pub struct ServeArgs {
     /// Solana JSON-RPC URL. Without it, an embedded local node is started.
     #[arg(long, env = "SOLANA_RPC_URL")]
     pub rpc_url: Option<String>,
+    /// Solana WebSocket PubSub URL, for pushed room changes. Default: derived from SOLANA_RPC_URL
+    /// (`ws(s)://`, port + 1 when a port is given), or the embedded node's.
+    #[arg(long, env = "SOLANA_WS_URL")]
+    pub ws_url: Option<String>,
+    /// Subscribe to room changes over WebSocket (`false`: the reconciler's polling only).
+    #[arg(long, env = "ROOMCAST_CHAIN_WATCH", default_value_t = true, action = clap::ArgAction::Set)]
+    pub chain_watch: bool,
     /// Registrar keypair file (signs create/set_live/end and pays rent). Required with --rpc-url.
     #[arg(long, env = "ROOMCAST_REGISTRAR_KEYPAIR")]
     pub registrar_keypair: Option<PathBuf>,

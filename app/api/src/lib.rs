@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod cache;
+mod chain_watch;
 pub mod config;
 pub mod error;
 mod extract;
@@ -93,6 +94,7 @@ impl Server {
             registry: upstreams.registry.to_string(),
             registrar: upstreams.chain.signer_pubkey().to_string(),
             rpc_url: upstreams.rpc_url.clone(),
+            ws_url: upstreams.ws_url.clone(),
             cloudflare_customer_code: upstreams.customer_code.clone(),
             embedded: EmbeddedInfo {
                 chain: upstreams.node.is_some(),
@@ -125,6 +127,9 @@ impl Server {
 
         let stop = tokio_util::sync::CancellationToken::new();
         reconciler::spawn(state.clone(), state.settings.reconciler, stop.clone());
+        if args.chain_watch {
+            chain_watch::spawn(state.clone(), upstreams.ws_url.clone(), stop.clone());
+        }
         let router = app(state.clone(), &args.cors_origins);
         let http_stop = stop.clone();
         let http = tokio::spawn(async move {
@@ -181,6 +186,7 @@ fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, oper
         "cluster"
     };
     println!("Solana RPC ({chain_kind}): {}", info.rpc_url);
+    println!("Solana WebSocket: {}", info.ws_url);
     println!("Program id: {}", info.program_id);
     println!("Registry: {}", info.registry);
     println!("Registrar: {}", info.registrar);

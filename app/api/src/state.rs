@@ -30,6 +30,8 @@ pub struct PublicInfo {
     pub registry: String,
     pub registrar: String,
     pub rpc_url: String,
+    /// The cluster's WebSocket PubSub URL (subscriptions: `signatureSubscribe`, `logsSubscribe`, …).
+    pub ws_url: String,
     pub cloudflare_customer_code: String,
     pub embedded: EmbeddedInfo,
 }

@@ -21,6 +21,8 @@ pub struct Upstreams {
     pub chain: RoomcastChain,
     pub registry: Pubkey,
     pub rpc_url: String,
+    /// WebSocket PubSub URL of the same cluster.
+    pub ws_url: String,
     /// Present in embedded mode; kept alive for the server's lifetime.
     pub emulator: Option<EmulatorHandle>,
     pub node: Option<LocalNode>,
@@ -66,7 +68,7 @@ impl Upstreams {
             }
         };
 
-        let (chain, registry, rpc_url, node) = match chain {
+        let (chain, registry, rpc_url, ws_url, node) = match chain {
             ChainMode::Remote {
                 rpc_url,
                 registrar_keypair,
@@ -77,7 +79,11 @@ impl Upstreams {
                 let registry = args
                     .registry
                     .unwrap_or_else(|| client.registry_address(&client.signer_pubkey()));
-                (client, registry, rpc_url, None)
+                let ws_url = args
+                    .ws_url
+                    .clone()
+                    .unwrap_or_else(|| roomcast_chain::derive_ws_url(&rpc_url));
+                (client, registry, rpc_url, ws_url, None)
             }
             ChainMode::Embedded => {
                 let node = LocalNode::start(NodeOptions::default())
@@ -97,7 +103,8 @@ impl Upstreams {
                     .initialize_registry(client.signer_pubkey())
                     .await
                     .context("initializing the embedded registry")?;
-                (client, registry, rpc_url, Some(node))
+                let ws_url = node.ws_url();
+                (client, registry, rpc_url, ws_url, Some(node))
             }
         };
         Ok(Upstreams {
@@ -106,6 +113,7 @@ impl Upstreams {
             chain,
             registry,
             rpc_url,
+            ws_url,
             emulator,
             node,
         })

@@ -1,9 +1,10 @@
 //! One WebSocket connection: JSON-RPC subscribe/unsubscribe requests in, notifications out.
 //!
-//! Notifications go through a bounded queue to a writer task. A client that stops reading fills
+//! Notifications of one event go out in subscription order, through a bounded queue to a writer
+//! task. A client that stops reading fills
 //! its queue (or falls behind the chain's event stream) and is disconnected; the node and the other
 //! connections are not slowed down by it.
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,7 +57,7 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rece
     let mut events = shared.events.subscribe();
     let mut conn = Connection {
         shared: shared.clone(),
-        subs: HashMap::new(),
+        subs: BTreeMap::new(),
         out,
     };
     let end = loop {
@@ -110,7 +111,7 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rece
 
 struct Connection {
     shared: Arc<Shared>,
-    subs: HashMap<u64, Kind>,
+    subs: BTreeMap<u64, Kind>,
     out: mpsc::Sender<Message>,
 }
 

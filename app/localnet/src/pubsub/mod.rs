@@ -1,6 +1,7 @@
-//! Solana's WebSocket PubSub API, served on its own port as `solana-test-validator` does (RPC port
-//! + 1 by default): `accountSubscribe`, `programSubscribe`, `logsSubscribe`, `signatureSubscribe`,
-//! `slotSubscribe`, `rootSubscribe` and their unsubscribes, with Agave's notification shapes.
+//! Solana's WebSocket PubSub API, served on its own port as `solana-test-validator` does (by
+//! default the RPC port plus one): `accountSubscribe`, `programSubscribe`, `logsSubscribe`,
+//! `signatureSubscribe`, `slotSubscribe`, `rootSubscribe` and their unsubscribes, with Agave's
+//! notification shapes.
 //!
 //! Every commitment level is accepted; everything is final as soon as it lands here, so each
 //! notification is sent once, when the transaction lands (or the slot is produced).
