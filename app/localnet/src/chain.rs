@@ -78,7 +78,7 @@ impl LocalChain {
             .with_transaction_history(0);
         roomcast_svm::install(&mut svm);
         let first_slot = svm.get_sysvar::<solana_clock::Clock>().slot;
-        let genesis_hash = Hash::new_from_array(Sha256::digest(b"roomcast-localnet").into());
+        let genesis_hash = genesis_hash();
         let mut chain = LocalChain {
             svm,
             genesis_hash,
@@ -399,6 +399,11 @@ impl LocalChain {
             .set_account(address, account)
             .map_err(|e| anyhow::anyhow!("cannot load account {address}: {e:?}"))
     }
+}
+
+/// The genesis hash every roomcast local node reports (`getGenesisHash`): how tools recognise one.
+pub fn genesis_hash() -> Hash {
+    Hash::new_from_array(Sha256::digest(b"roomcast-localnet").into())
 }
 
 pub fn unix_now() -> i64 {
