@@ -7,6 +7,7 @@ fn serve_with(env: &[(&str, &str)]) -> (Option<i32>, String) {
     cmd.arg("serve")
         .arg("--listen")
         .arg("127.0.0.1:0")
+        .arg("--ephemeral")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
     // A directory without a .env file, so nothing is read from the developer's checkout.
@@ -92,7 +93,14 @@ fn json_log_format_writes_one_json_object_per_line() {
     use std::process::Stdio;
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_roomcast"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--ephemeral",
+        ])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")

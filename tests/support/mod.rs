@@ -126,6 +126,14 @@ impl Proc {
         }
     }
 
+    /// Asks the process to stop (SIGTERM) and waits for it to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: plain kill(2) on our own child's pid.
+        let rc = unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        assert_eq!(rc, 0, "kill failed");
+        self.child.wait().unwrap()
+    }
+
     /// Kills the process (SIGKILL) and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -230,6 +238,8 @@ fn default_server_env() -> Vec<(&'static str, &'static str)> {
         ("ROOMCAST_CREATE_RATE_PER_MINUTE", "10000"),
         // The API itself must do the cleanup the tests check, not the background reconciler.
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
+        // A fresh embedded chain and emulator per server (tests/data_dir.rs covers persistence).
+        ("ROOMCAST_EPHEMERAL", "true"),
     ]
 }
 

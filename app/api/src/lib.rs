@@ -206,6 +206,16 @@ fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, oper
             info.cloudflare_customer_code
         ),
     }
+    match &upstreams.data_dir {
+        Some(dir) => println!(
+            "Data dir: {} (local node ledger, registrar keypair, emulator live inputs)",
+            dir.display()
+        ),
+        None if info.embedded.chain || info.embedded.cloudflare => {
+            println!("Data dir: none (--ephemeral: nothing is kept)")
+        }
+        None => {}
+    }
     println!(
         "Operator key: {}",
         if operator {

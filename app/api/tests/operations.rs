@@ -29,6 +29,7 @@ async fn start(extra: &[&str]) -> Server {
         "0",
         "--room-cache-ms",
         "0",
+        "--ephemeral",
     ];
     argv.extend_from_slice(extra);
     Server::start(Cli::parse_from(argv).serve)
@@ -266,6 +267,7 @@ async fn emulator_encoder_drives_the_webhook_end_to_end() {
             OPERATOR_KEY,
             "--room-cache-ms",
             "0",
+            "--ephemeral",
         ])
         .serve,
     )

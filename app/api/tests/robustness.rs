@@ -54,6 +54,7 @@ fn random_create_bodies_get_clear_client_errors() {
             "0",
             "--create-rate-per-minute",
             "100000",
+            "--ephemeral",
         ]);
         Server::start(args.serve).await.unwrap()
     });

@@ -54,6 +54,7 @@
 
 mod control;
 mod delivery;
+mod persist;
 mod routes;
 mod state;
 
@@ -72,6 +73,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
 use crate::client::{LiveInput, Video};
+pub use persist::InputStore;
 pub use state::{ControlError, Fault, Route, WebhookDelivery, WebhookTarget};
 use state::{Notification, State};
 
