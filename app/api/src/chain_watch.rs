@@ -5,7 +5,9 @@
 //! the reconciler's periodic pass remains the fallback.
 use std::time::Duration;
 
-use roomcast_chain::{RoomRecord, RoomStatus};
+use std::collections::HashSet;
+
+use roomcast_chain::{RoomFilter, RoomRecord, RoomStatus, RoomWatch};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -15,7 +17,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub fn spawn(state: SharedState, ws_url: String, stop: CancellationToken) {
-    let (changes, mut received) = mpsc::channel::<RoomRecord>(256);
+    let (changes, mut received) = mpsc::channel::<RoomWatch>(256);
     let subscriber = {
         let state = state.clone();
         let stop = stop.clone();
@@ -55,12 +57,40 @@ pub fn spawn(state: SharedState, ws_url: String, stop: CancellationToken) {
             tokio::select! {
                 _ = stop.cancelled() => return,
                 change = received.recv() => match change {
-                    Some(record) => apply(&state, record).await,
+                    Some(RoomWatch::Changed(record)) => apply(&state, *record).await,
+                    Some(RoomWatch::Subscribed) => catch_up(&state).await,
                     None => return,
                 },
             }
         }
     });
+}
+
+/// After (re)subscribing: rooms that ended while no subscription was in place get their live
+/// input disabled now (one chain listing and one Cloudflare listing).
+async fn catch_up(state: &SharedState) {
+    let ended = RoomFilter {
+        registry: Some(state.registry),
+        status: Some(RoomStatus::Ended),
+        host: None,
+    };
+    let (rooms, inputs) = tokio::join!(state.chain.rooms(&ended), state.stream.list_live_inputs());
+    let (rooms, inputs) = match (rooms, inputs) {
+        (Ok(rooms), Ok(inputs)) => (rooms, inputs),
+        (Err(e), _) => return tracing::warn!(error = %e, "catching up on ended rooms"),
+        (_, Err(e)) => return tracing::warn!(error = %e, "catching up on ended rooms"),
+    };
+    let enabled: HashSet<String> = inputs
+        .live_inputs
+        .into_iter()
+        .filter(|i| i.enabled)
+        .map(|i| i.uid)
+        .collect();
+    for record in rooms {
+        if enabled.contains(&record.room.session_id) {
+            apply(state, record).await;
+        }
+    }
 }
 
 /// Applies one room change: fresh state for viewers; an ended room's live input is disabled.

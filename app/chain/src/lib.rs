@@ -17,7 +17,7 @@ pub use cluster::parse_cluster_url;
 pub use error::ChainError;
 pub use roomcast::state::{Registry, Room, RoomStatus};
 pub use roomcast::MAX_TITLE_LEN;
-pub use watch::{derive_ws_url, watch_rooms};
+pub use watch::{derive_ws_url, watch_rooms, RoomWatch};
 
 pub use anchor_client::anchor_lang::prelude::Pubkey;
 /// The program id roomcast is deployed at (same on every cluster).

@@ -38,13 +38,22 @@ pub fn derive_ws_url(rpc_url: &str) -> String {
     format!("{scheme}://{authority}{path}")
 }
 
+/// What a room watch reports.
+#[derive(Debug, Clone)]
+pub enum RoomWatch {
+    /// The subscription is (again) in place: changes made while it was down were not seen, so the
+    /// caller should catch up once from a listing.
+    Subscribed,
+    Changed(Box<RoomRecord>),
+}
+
 /// Subscribes to `registry`'s room accounts and forwards every change until the connection ends
 /// (then returns, so the caller can reconnect) or `changes` is closed.
 pub async fn watch_rooms(
     ws_url: &str,
     program_id: &Pubkey,
     registry: &Pubkey,
-    changes: mpsc::Sender<RoomRecord>,
+    changes: mpsc::Sender<RoomWatch>,
 ) -> Result<(), ChainError> {
     let client = PubsubClient::new(ws_url)
         .await
@@ -65,8 +74,13 @@ pub async fn watch_rooms(
         .program_subscribe(program_id, Some(config))
         .await
         .map_err(|e| ChainError::Rpc(format!("programSubscribe: {e}")))?;
+    tracing::info!(url = %ws_url, registry = %registry, "watching rooms over PubSub");
+    if changes.send(RoomWatch::Subscribed).await.is_err() {
+        return Ok(());
+    }
     while let Some(update) = stream.next().await {
         let keyed = update.value;
+        tracing::debug!(account = %keyed.pubkey, "program account changed");
         let Ok(address) = keyed.pubkey.parse::<Pubkey>() else {
             continue;
         };
@@ -77,7 +91,8 @@ pub async fn watch_rooms(
         let Ok(room) = Room::try_deserialize(&mut data.as_slice()) else {
             continue;
         };
-        if changes.send(RoomRecord { address, room }).await.is_err() {
+        let change = RoomWatch::Changed(Box::new(RoomRecord { address, room }));
+        if changes.send(change).await.is_err() {
             break;
         }
     }
