@@ -506,6 +506,7 @@ async fn info_matches_the_banner() {
         "registry": s.registry.to_string(),
         "registrar": s.registrar.to_string(),
         "rpcUrl": s.rpc_url,
+        "wsUrl": s.ws_url,
         "cloudflareCustomerCode": "roomcastemulator",
         "embedded": {"chain": true, "cloudflare": true},
     });

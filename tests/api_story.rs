@@ -178,7 +178,8 @@ async fn create_connect_watch_end_on_chain_then_gone() {
     api.get(&format!("/api/rooms/{room}"))
         .await
         .assert_error(410, "room_ended");
-    // The server never touched the room's live input (the host bypassed it).
+    // The live input still exists: the server's chain watcher disables it (tests/chain_watch.rs),
+    // it never deletes it.
     assert_eq!(emu.input(&uid).await.unwrap()["uid"], uid.as_str());
 }
 

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use roomcast_chain::RoomcastChain;
+use roomcast_chain::{RoomcastChain, Signer};
 use serde_json::{json, Value};
 
 const INGEST: &str = "rtmps://live.cloudflare.com:443/live/";
@@ -439,14 +439,11 @@ fn room_errors_and_usage() {
         run.failure(),
         "\"not-a-room\" is neither a room address nor a session id (32 lowercase hex)"
     );
-    // A session id needs a registry: no --admin/--registry and no keypair.
-    let run = s.node.roomcast(&["room", "show", &sid(1)]);
-    let message = run.failure();
-    assert!(
-        message.starts_with(
-            "no registry given: pass --registry ADDRESS or --admin PUBKEY: no usable keypair at "
-        ),
-        "{message}"
+    // Without --admin/--registry a session id is looked up in every registry.
+    let run = s.node.roomcast(&["room", "show", &sid(99)]);
+    assert_eq!(
+        run.failure(),
+        format!("room {} not found in any registry", sid(99))
     );
     // The program validates input: a bad session id.
     let run = s.node.roomcast(&[
@@ -652,4 +649,161 @@ fn localnet_state_survives_a_restart() {
     assert_eq!(shown["status"], "ended");
     assert_eq!(shown["title"], "Kept");
     assert_eq!(node.balance(&host.pubkey()), 10 * SOL - 5_000);
+}
+
+#[test]
+fn session_ids_resolve_across_registries_without_a_keypair() {
+    let s = setup("across");
+    let host = s.node.wallet("host");
+    let room = s.create(&sid(1), "Findable", &host.key());
+
+    // No keypair, no --admin: found by its session id alone, shown with RFC 3339 times.
+    let shown = s.node.roomcast(&["--json", "room", "show", &sid(1)]).json();
+    assert_eq!(shown["address"], room);
+    assert_eq!(shown["registry"], s.registry);
+    let created_at = shown["createdAt"].as_i64().unwrap();
+    let human = s.node.roomcast(&["room", "show", &sid(1)]);
+    let human = human.ok();
+    let expected = time::OffsetDateTime::from_unix_timestamp(created_at)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    assert!(expected.ends_with('Z'), "{expected}");
+    assert!(
+        human.contains(&format!("Created at   {expected}\n")),
+        "{human}"
+    );
+    assert!(
+        human.contains(&format!("Updated at   {expected}\n")),
+        "{human}"
+    );
+    assert!(human.contains("Ended at     -\n"), "{human}");
+
+    // The host ends their room by session id with only their own keypair (not the registry's).
+    let run = s
+        .node
+        .roomcast(&["-k", host.file(), "--json", "room", "end", &sid(1)]);
+    outcome("Ended room", &room, &run);
+    let ended = s.node.roomcast(&["--json", "room", "show", &sid(1)]).json();
+    assert_eq!(ended["status"], "ended");
+    let ended_at = ended["endedAt"].as_i64().unwrap();
+    let human = s.node.roomcast(&["room", "show", &room]);
+    let when = time::OffsetDateTime::from_unix_timestamp(ended_at)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    assert!(human.ok().contains(&format!("Ended at     {when}\n")));
+
+    // The same session id in a second registry: ambiguous, and the error names both registries.
+    let admin2 = s.node.wallet("admin2");
+    let registry2 = registry_address(&admin2.pubkey()).to_string();
+    s.node
+        .roomcast(&[
+            "-k",
+            admin2.file(),
+            "registry",
+            "init",
+            "--registrar",
+            &admin2.key(),
+        ])
+        .ok();
+    s.node
+        .roomcast(&[
+            "-k",
+            admin2.file(),
+            "room",
+            "create",
+            "--session-id",
+            &sid(1),
+            "--title",
+            "Twin",
+            "--host",
+            &host.key(),
+        ])
+        .ok();
+    let mut both = [s.registry.clone(), registry2.clone()];
+    both.sort_by_key(|r| r.parse::<roomcast_chain::Pubkey>().unwrap());
+    let run = s.node.roomcast(&["room", "show", &sid(1)]);
+    assert_eq!(
+        run.failure(),
+        format!(
+            "session id {} names rooms in 2 registries ({}, {}): pass --registry ADDRESS",
+            sid(1),
+            both[0],
+            both[1]
+        )
+    );
+    // Naming the registry picks one.
+    let twin = s
+        .node
+        .roomcast(&["--registry", &registry2, "--json", "room", "show", &sid(1)])
+        .json();
+    assert_eq!(twin["title"], "Twin");
+    assert_eq!(
+        twin["address"],
+        room_address(&registry2.parse().unwrap(), &sid(1)).to_string()
+    );
+}
+
+#[test]
+fn keygen_and_airdrop_for_newcomers() {
+    let scratch = Scratch::new("keygen");
+    let node = Localnet::start(&scratch.0, None);
+    // Default path: the Solana CLI's (HOME is the scratch dir here), mode 0600.
+    let made = node.roomcast(&["--json", "keygen"]).json();
+    let path = scratch.path(".config/solana/id.json");
+    assert_eq!(made["path"], path.to_str().unwrap());
+    let keypair = roomcast_localnet::keypair_file::read(&path).unwrap();
+    assert_eq!(made["pubkey"], keypair.pubkey().to_string());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Never overwritten by accident.
+    let run = node.roomcast(&["keygen"]);
+    assert_eq!(
+        run.failure(),
+        format!(
+            "{} already exists (pass --force to overwrite it)",
+            path.display()
+        )
+    );
+    let other = scratch.path("host.json");
+    let human = node.roomcast(&["keygen", "-o", other.to_str().unwrap()]);
+    let host = roomcast_localnet::keypair_file::read(&other).unwrap();
+    assert_eq!(
+        human.ok(),
+        format!(
+            "Wrote new keypair to {}\nPubkey: {}\n",
+            other.display(),
+            host.pubkey()
+        )
+    );
+
+    // airdrop: to the default keypair, then to a named recipient, amounts exact.
+    let dropped = node.roomcast(&["--json", "airdrop", "2.5"]).json();
+    assert_eq!(dropped["recipient"], keypair.pubkey().to_string());
+    assert_eq!(dropped["lamports"], 2_500_000_000u64);
+    assert_eq!(dropped["balance"], 2_500_000_000u64);
+    assert_eq!(node.balance(&keypair.pubkey()), 2_500_000_000);
+    let status = node.rpc("getSignatureStatuses", json!([[dropped["signature"]]]));
+    assert_eq!(status["result"]["value"][0]["err"], Value::Null, "{status}");
+    let human = node.roomcast(&["airdrop", "1", &host.pubkey().to_string()]);
+    let human = human.ok();
+    assert!(
+        human.starts_with(&format!(
+            "Airdropped 1 SOL to {}\nBalance: 1 SOL\nSignature: ",
+            host.pubkey()
+        )),
+        "{human}"
+    );
+    assert_eq!(node.balance(&host.pubkey()), 1_000_000_000);
+    let run = node.roomcast(&["airdrop", "-1"]);
+    assert!(run.code != 0);
+    let run = node.roomcast(&["airdrop", "0"]);
+    assert_eq!(
+        run.failure(),
+        "invalid amount \"0\": a positive number of SOL, e.g. 1 or 0.5"
+    );
 }

@@ -8,6 +8,7 @@ fn serve_with(env: &[(&str, &str)]) -> (Option<i32>, String) {
         .arg("--listen")
         .arg("127.0.0.1:0")
         .args(["--rtmp-listen", "127.0.0.1:0"])
+        .arg("--ephemeral")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
     // A directory without a .env file, so nothing is read from the developer's checkout.
@@ -93,7 +94,14 @@ fn json_log_format_writes_one_json_object_per_line() {
     use std::process::Stdio;
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_roomcast"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--ephemeral",
+        ])
         .args(["--rtmp-listen", "127.0.0.1:0"])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())

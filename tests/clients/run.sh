@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: tests/clients/run.sh <roomcast-executable>
 # Starts `<exe> localnet` on a free port, runs the official-client suites against it
-# (Node: @solana/web3.js 1.x + @anchor-lang/core + migrations/deploy.ts; Python: solana-py + solders),
+# (Node: @solana/web3.js 1.x + @anchor-lang/core + @solana/kit + migrations/deploy.ts; Python:
+# solana-py + solders, HTTP and websocket),
 # and stops it. Builds nothing itself. Set SKIP_PYTHON=1 or SKIP_NODE=1 to run one suite.
 set -euo pipefail
 
@@ -9,7 +10,20 @@ exe=${1:?usage: run.sh <roomcast-executable>}
 [[ -x $exe ]] || { echo "run.sh: $exe is not executable" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+# A free port whose successor is free too: PubSub listens on the RPC port + 1, as clients derive it.
+port=$(python3 - <<'PY'
+import socket
+while True:
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()
+PY
+)
 work=$(mktemp -d)
 log="$work/localnet.log"
 
@@ -32,6 +46,7 @@ PY
 done
 [[ ${ready:-} ]] || { echo "run.sh: localnet did not become ready" >&2; cat "$log" >&2; exit 1; }
 export ROOMCAST_RPC_URL="$url"
+export ROOMCAST_WS_URL="ws://127.0.0.1:$((port + 1))"
 
 if [[ -z ${SKIP_NODE:-} ]]; then
   echo "== Node: @solana/web3.js + @anchor-lang/core ($url)"
@@ -43,5 +58,5 @@ if [[ -z ${SKIP_PYTHON:-} ]]; then
   cd "$here/python"
   [[ -x .venv/bin/python ]] || python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-  .venv/bin/python -m unittest -v test_localnet
+  .venv/bin/python -m unittest -v test_localnet test_pubsub
 fi

@@ -128,6 +128,14 @@ impl Proc {
         }
     }
 
+    /// Asks the process to stop (SIGTERM) and waits for it to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: plain kill(2) on our own child's pid.
+        let rc = unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        assert_eq!(rc, 0, "kill failed");
+        self.child.wait().unwrap()
+    }
+
     /// Kills the process (SIGKILL) and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -151,6 +159,8 @@ pub struct ServerInfo {
     /// `http://ADDR` of the API.
     pub base: String,
     pub rpc_url: String,
+    /// The cluster's WebSocket PubSub URL.
+    pub ws_url: String,
     /// `embedded local node` or `cluster`.
     pub chain_kind: String,
     pub program_id: Pubkey,
@@ -249,6 +259,8 @@ fn default_server_env() -> Vec<(&'static str, &'static str)> {
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
         // Tests run side by side: the embedded emulator's RTMP ingest takes any free port.
         ("ROOMCAST_RTMP_LISTEN", "127.0.0.1:0"),
+        // A fresh embedded chain and emulator per server (tests/data_dir.rs covers persistence).
+        ("ROOMCAST_EPHEMERAL", "true"),
     ]
 }
 
@@ -275,6 +287,7 @@ impl Server {
         let info = ServerInfo {
             base,
             rpc_url: rpc_url.to_string(),
+            ws_url: line("Solana WebSocket: ").expect("banner has the WebSocket line"),
             chain_kind: chain_kind.to_string(),
             program_id: line("Program id: ").unwrap().parse().unwrap(),
             registry: line("Registry: ").unwrap().parse().unwrap(),

@@ -44,6 +44,25 @@ pub struct ServeArgs {
     /// credentials — an API key in the query or path — else none).
     #[arg(long, env = "ROOMCAST_PUBLIC_RPC_URL")]
     pub public_rpc_url: Option<String>,
+    /// Solana WebSocket PubSub URL, for pushed room changes. Default: derived from SOLANA_RPC_URL
+    /// (`ws(s)://`, port + 1 when a port is given), or the embedded node's.
+    #[arg(long, env = "SOLANA_WS_URL")]
+    pub ws_url: Option<String>,
+    /// Where the embedded local node's ledger, the embedded registrar's keypair and the embedded
+    /// emulator's live inputs are kept across restarts (like solana-test-validator's test-ledger/).
+    #[arg(
+        long,
+        env = "ROOMCAST_DATA_DIR",
+        value_name = "DIR",
+        default_value = ".roomcast"
+    )]
+    pub data_dir: PathBuf,
+    /// Keep nothing: a fresh embedded chain, registrar and emulator on every start.
+    #[arg(long, env = "ROOMCAST_EPHEMERAL")]
+    pub ephemeral: bool,
+    /// Subscribe to room changes over WebSocket (`false`: the reconciler's polling only).
+    #[arg(long, env = "ROOMCAST_CHAIN_WATCH", default_value_t = true, action = clap::ArgAction::Set)]
+    pub chain_watch: bool,
     /// Registrar keypair file (signs create/set_live/end and pays rent). Required with --rpc-url.
     #[arg(long, env = "ROOMCAST_REGISTRAR_KEYPAIR")]
     pub registrar_keypair: Option<PathBuf>,
@@ -137,9 +156,6 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "ROOMCAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Directory for the embedded node's state and keys (embedded mode only).
-    #[arg(long, env = "ROOMCAST_DATA_DIR", default_value = ".roomcast")]
-    pub data_dir: PathBuf,
 }
 
 /// Shortest accepted operator bearer key.

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod auth;
 mod cache;
 pub mod client_ip;
+mod chain_watch;
 pub mod config;
 pub mod error;
 pub mod events;
@@ -111,6 +112,8 @@ impl Server {
             registrar: upstreams.chain.signer_pubkey().to_string(),
             rpc_url: redact::public_rpc_url(args.public_rpc_url.as_deref(), &upstreams.rpc_url),
             auth_audience: auth_audience.clone(),
+            // Like the RPC URL, a WebSocket URL carrying credentials is not published.
+            ws_url: redact::public_rpc_url(None, &upstreams.ws_url),
             cloudflare_customer_code: upstreams.customer_code.clone(),
             embedded: EmbeddedInfo {
                 chain: upstreams.node.is_some(),
@@ -175,6 +178,9 @@ impl Server {
         let stop = tokio_util::sync::CancellationToken::new();
         reconciler::spawn(state.clone(), state.settings.reconciler, stop.clone());
         spawn_pruning(state.clone(), stop.clone());
+        if args.chain_watch {
+            chain_watch::spawn(state.clone(), upstreams.ws_url.clone(), stop.clone());
+        }
         let router = app(state.clone(), &args.cors_origins);
         let http_stop = stop.clone();
         let http = tokio::spawn(async move {
@@ -249,6 +255,7 @@ fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, oper
         "Solana RPC ({chain_kind}): {}",
         redact::redact_url(&upstreams.rpc_url)
     );
+    println!("Solana WebSocket: {}", redact::redact_url(&upstreams.ws_url));
     println!("Program id: {}", info.program_id);
     println!("Registry: {}", info.registry);
     println!("Registrar: {}", info.registrar);
@@ -268,6 +275,16 @@ fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, oper
             "Cloudflare Stream: account API ({})",
             info.cloudflare_customer_code
         ),
+    }
+    match &upstreams.data_dir {
+        Some(dir) => println!(
+            "Data dir: {} (local node ledger, registrar keypair, emulator live inputs)",
+            dir.display()
+        ),
+        None if info.embedded.chain || info.embedded.cloudflare => {
+            println!("Data dir: none (--ephemeral: nothing is kept)")
+        }
+        None => {}
     }
     println!(
         "Operator key: {}",

@@ -43,6 +43,9 @@ pub struct PublicInfo {
     pub rpc_url: Option<String>,
     /// The `AUDIENCE` line of signed requests to this server (see `auth.rs`).
     pub auth_audience: String,
+    /// The cluster's WebSocket PubSub URL (subscriptions: `signatureSubscribe`, `logsSubscribe`, …);
+    /// `null` when the configured one carries credentials.
+    pub ws_url: Option<String>,
     pub cloudflare_customer_code: String,
     pub embedded: EmbeddedInfo,
 }

@@ -1,5 +1,6 @@
 //! Connects the two upstreams: real Cloudflare and a real cluster when configured, otherwise the
 //! embedded Stream emulator and local Solana node (same HTTP/JSON-RPC code path either way).
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -7,7 +8,7 @@ use rand::RngCore;
 use roomcast_chain::{Keypair, Pubkey, RoomcastChain};
 use roomcast_localnet::{LocalNode, NodeOptions};
 use roomcast_stream::client::{StreamClient, StreamConfig};
-use roomcast_stream::emulator::{Emulator, EmulatorHandle, EmulatorOptions};
+use roomcast_stream::emulator::{Emulator, EmulatorHandle, EmulatorOptions, InputStore};
 use secrecy::SecretString;
 
 use crate::config::{ChainMode, CloudflareMode, ServeArgs};
@@ -21,10 +22,27 @@ pub struct Upstreams {
     pub chain: RoomcastChain,
     pub registry: Pubkey,
     pub rpc_url: String,
+    /// WebSocket PubSub URL of the same cluster.
+    pub ws_url: String,
     /// Present in embedded mode; kept alive for the server's lifetime.
     pub emulator: Option<EmulatorHandle>,
     pub node: Option<LocalNode>,
+    /// Where embedded state persists (`None` with `--ephemeral` or nothing embedded).
+    pub data_dir: Option<PathBuf>,
+    /// Saves the emulator's inputs periodically; stopped on shutdown.
+    saver: Option<(
+        tokio::task::JoinHandle<()>,
+        tokio_util::sync::CancellationToken,
+    )>,
 }
+
+/// Files inside `--data-dir`.
+const LEDGER_FILE: &str = "ledger.json";
+const FAUCET_FILE: &str = "faucet-keypair.json";
+const REGISTRAR_FILE: &str = "registrar-keypair.json";
+const INPUTS_FILE: &str = "stream-inputs.json";
+/// How often the emulator's inputs and the ledger are saved while running.
+const SAVE_INTERVAL: Duration = Duration::from_secs(2);
 
 impl Upstreams {
     pub async fn connect(
@@ -32,6 +50,9 @@ impl Upstreams {
         cloudflare: CloudflareMode,
         chain: ChainMode,
     ) -> anyhow::Result<Upstreams> {
+        let embedded =
+            matches!(cloudflare, CloudflareMode::Embedded) || matches!(chain, ChainMode::Embedded);
+        let data_dir = (embedded && !args.ephemeral).then(|| args.data_dir.clone());
         let (stream, customer_code, emulator) = match cloudflare {
             CloudflareMode::Remote {
                 account_id,
@@ -62,12 +83,18 @@ impl Upstreams {
                 let mut config = StreamConfig::new(account, token, emulator.customer_code());
                 config.api_base_url = emulator.api_base_url();
                 config.delivery_base_url = Some(emulator.delivery_base_url());
+                if let Some(dir) = &data_dir {
+                    let n = emulator
+                        .load_inputs(&dir.join(INPUTS_FILE))
+                        .context("loading the emulator's saved live inputs")?;
+                    tracing::info!(inputs = n, "stream emulator inputs loaded");
+                }
                 let code = emulator.customer_code().to_string();
                 (StreamClient::new(config)?, code, Some(emulator))
             }
         };
 
-        let (chain, registry, rpc_url, node) = match chain {
+        let (chain, registry, rpc_url, ws_url, node) = match chain {
             ChainMode::Remote {
                 rpc_url,
                 registrar_keypair,
@@ -78,35 +105,76 @@ impl Upstreams {
                 let registry = args
                     .registry
                     .unwrap_or_else(|| client.registry_address(&client.signer_pubkey()));
-                (client, registry, rpc_url, None)
+                let ws_url = args
+                    .ws_url
+                    .clone()
+                    .unwrap_or_else(|| roomcast_chain::derive_ws_url(&rpc_url));
+                (client, registry, rpc_url, ws_url, None)
             }
             ChainMode::Embedded => {
-                let node = LocalNode::start(NodeOptions::default())
-                    .await
-                    .context("starting the embedded Solana node")?;
+                let node = LocalNode::start(NodeOptions {
+                    state: data_dir.as_ref().map(|d| d.join(LEDGER_FILE)),
+                    faucet_keypair: data_dir.as_ref().map(|d| d.join(FAUCET_FILE)),
+                    save_interval: SAVE_INTERVAL,
+                    ..NodeOptions::default()
+                })
+                .await
+                .context("starting the embedded Solana node")?;
                 let rpc_url = node.rpc_url();
-                let registrar = Keypair::new();
+                let registrar = match &data_dir {
+                    Some(dir) => {
+                        roomcast_localnet::keypair_file::read_or_create(&dir.join(REGISTRAR_FILE))?
+                    }
+                    None => Keypair::new(),
+                };
                 let client = RoomcastChain::new(&rpc_url, registrar, node.program_id())?;
-                let sig = client
-                    .rpc()
-                    .request_airdrop(&client.signer_pubkey(), EMBEDDED_REGISTRAR_LAMPORTS)
-                    .await
-                    .context("funding the embedded registrar")?;
-                tracing::debug!(%sig, "registrar funded");
-                // The registrar administers its own registry in embedded mode.
-                let (registry, _) = client
-                    .initialize_registry(client.signer_pubkey())
-                    .await
-                    .context("initializing the embedded registry")?;
-                (client, registry, rpc_url, Some(node))
+                let balance = client.balance(&client.signer_pubkey()).await?;
+                if balance < EMBEDDED_REGISTRAR_LAMPORTS / 2 {
+                    let sig = client
+                        .rpc()
+                        .request_airdrop(&client.signer_pubkey(), EMBEDDED_REGISTRAR_LAMPORTS)
+                        .await
+                        .context("funding the embedded registrar")?;
+                    tracing::debug!(%sig, "registrar funded");
+                }
+                // The registrar administers its own registry in embedded mode (kept across
+                // restarts with --data-dir).
+                let existing = client.registry_address(&client.signer_pubkey());
+                let registry = if client.registry(&existing).await?.is_some() {
+                    existing
+                } else {
+                    client
+                        .initialize_registry(client.signer_pubkey())
+                        .await
+                        .context("initializing the embedded registry")?
+                        .0
+                };
+                let ws_url = node.ws_url();
+                (client, registry, rpc_url, ws_url, Some(node))
             }
         };
+        let saver = match (&emulator, &data_dir) {
+            (Some(emulator), Some(dir)) => {
+                let path = dir.join(INPUTS_FILE);
+                let stop = tokio_util::sync::CancellationToken::new();
+                let task = tokio::spawn(save_inputs_periodically(
+                    emulator.input_store(),
+                    path,
+                    stop.clone(),
+                ));
+                Some((task, stop))
+            }
+            _ => None,
+        };
         Ok(Upstreams {
+            data_dir,
+            saver,
             stream,
             customer_code,
             chain,
             registry,
             rpc_url,
+            ws_url,
             emulator,
             node,
         })
@@ -138,6 +206,15 @@ impl Upstreams {
     }
 
     pub async fn shutdown(self) {
+        if let Some((task, stop)) = self.saver {
+            stop.cancel();
+            let _ = task.await;
+        }
+        if let (Some(emulator), Some(dir)) = (&self.emulator, &self.data_dir) {
+            if let Err(e) = emulator.save_inputs(&dir.join(INPUTS_FILE)) {
+                tracing::warn!(error = %e, "saving the emulator's live inputs");
+            }
+        }
         if let Some(node) = self.node {
             if let Err(e) = node.shutdown().await {
                 tracing::warn!(error = %e, "embedded node shutdown");
@@ -145,6 +222,22 @@ impl Upstreams {
         }
         if let Some(emulator) = self.emulator {
             emulator.shutdown().await;
+        }
+    }
+}
+
+async fn save_inputs_periodically(
+    emulator: InputStore,
+    path: PathBuf,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(SAVE_INTERVAL) => {}
+        }
+        if let Err(e) = emulator.save(&path) {
+            tracing::warn!(error = %e, "saving the emulator's live inputs");
         }
     }
 }

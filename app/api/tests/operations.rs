@@ -32,6 +32,7 @@ async fn start(extra: &[&str]) -> Server {
         "0",
         "--room-cache-ms",
         "0",
+        "--ephemeral",
     ];
     argv.extend_from_slice(extra);
     Server::start(Cli::parse_from(argv).serve)
@@ -279,6 +280,7 @@ async fn emulator_encoder_drives_the_webhook_end_to_end() {
             OPERATOR_KEY,
             "--room-cache-ms",
             "0",
+            "--ephemeral",
         ])
         .serve,
     )
@@ -329,7 +331,8 @@ async fn reconcile(server: &Server) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_foreign_inputs() {
-    let server = start(&["--orphan-grace-secs", "0"]).await;
+    // Without the chain watcher, which would disable the input first (tests/chain_watch.rs).
+    let server = start(&["--orphan-grace-secs", "0", "--chain-watch", "false"]).await;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
 
     // A room its host ends straight on-chain with their own wallet.

@@ -59,6 +59,7 @@ fn random_create_bodies_get_clear_client_errors() {
             // Half the cases are unauthenticated on purpose.
             "--auth-failures-per-minute",
             "1000000",
+            "--ephemeral",
         ]);
         Server::start(args.serve).await.unwrap()
     });

@@ -305,6 +305,41 @@ impl RoomcastChain {
         Ok(rooms)
     }
 
+    /// Rooms with this session id in any registry (`getProgramAccounts` + `memcmp` on the id).
+    ///
+    /// The id follows two optional timestamps, so it sits at one of three offsets (neither, one or
+    /// both set); each is queried with the id's length prefix and bytes, and matches are checked
+    /// after decoding. Sorted by registry.
+    pub async fn rooms_by_session(&self, session_id: &str) -> Result<Vec<RoomRecord>, ChainError> {
+        // discriminator 8 + registry/host/payer 96 + status 1 + bump 1 + created_at/updated_at 16.
+        const FIXED: usize = 8 + 96 + 1 + 1 + 16;
+        let mut needle = (session_id.len() as u32).to_le_bytes().to_vec();
+        needle.extend_from_slice(session_id.as_bytes());
+        let mut found: Vec<RoomRecord> = Vec::new();
+        for options in [2, 10, 18] {
+            let filters = vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
+                FIXED + options,
+                &needle,
+            ))];
+            let accounts = record(
+                "get_program_accounts",
+                self.program
+                    .accounts::<Room>(filters)
+                    .await
+                    .map_err(ChainError::from_client),
+            )?;
+            found.extend(
+                accounts
+                    .into_iter()
+                    .filter(|(_, room)| room.session_id == session_id)
+                    .map(|(address, room)| RoomRecord { address, room }),
+            );
+        }
+        found.sort_by_key(|r| (r.room.registry, r.address));
+        found.dedup_by_key(|r| r.address);
+        Ok(found)
+    }
+
     /// Fetches and decodes one program account; `None` if it does not exist.
     async fn fetch<T: AccountDeserialize>(
         &self,

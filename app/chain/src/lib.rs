@@ -9,6 +9,7 @@ mod client;
 mod cluster;
 mod error;
 pub mod view;
+mod watch;
 
 pub use address::{registry_address, room_address};
 pub use client::{NewRoom, RoomFilter, RoomRecord, RoomcastChain};
@@ -16,6 +17,7 @@ pub use cluster::parse_cluster_url;
 pub use error::ChainError;
 pub use roomcast::state::{Registry, Room, RoomStatus};
 pub use roomcast::MAX_TITLE_LEN;
+pub use watch::{derive_ws_url, watch_rooms, RoomWatch};
 
 pub use anchor_client::anchor_lang::prelude::Pubkey;
 /// The program id roomcast is deployed at (same on every cluster).

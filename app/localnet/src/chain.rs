@@ -1,6 +1,6 @@
 //! The ledger of the local node: LiteSVM plus what a cluster adds around execution
 //! (slots that advance with time, recent blockhashes, signature history, balances per transaction).
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use litesvm::types::TransactionMetadata;
@@ -64,6 +64,8 @@ pub struct LocalChain {
     faucet: Keypair,
     /// Set by any write, cleared by a save.
     pub dirty: bool,
+    /// Slots and landed transactions, for WebSocket subscribers.
+    pub events: crate::pubsub::EventSender,
 }
 
 impl LocalChain {
@@ -76,7 +78,7 @@ impl LocalChain {
             .with_transaction_history(0);
         roomcast_svm::install(&mut svm);
         let first_slot = svm.get_sysvar::<solana_clock::Clock>().slot;
-        let genesis_hash = Hash::new_from_array(Sha256::digest(b"roomcast-localnet").into());
+        let genesis_hash = genesis_hash();
         let mut chain = LocalChain {
             svm,
             genesis_hash,
@@ -90,6 +92,7 @@ impl LocalChain {
             transaction_count: 0,
             faucet,
             dirty: false,
+            events: crate::pubsub::EventSender::new(),
         };
         chain
             .blockhashes
@@ -148,6 +151,7 @@ impl LocalChain {
         hasher.update(prev.as_ref());
         hasher.update(slot.to_le_bytes());
         let hash = Hash::new_from_array(hasher.finalize().into());
+        let parent = self.slot;
         self.slot = slot;
         self.blockhashes.push_back((hash, slot));
         while self
@@ -162,6 +166,8 @@ impl LocalChain {
         clock.epoch = slot / SLOTS_PER_EPOCH;
         clock.unix_timestamp = unix_now();
         self.svm.set_sysvar(&clock);
+        self.events
+            .publish(crate::pubsub::ChainEvent::Slot { slot, parent });
     }
 
     pub fn slot(&self) -> u64 {
@@ -290,6 +296,7 @@ impl LocalChain {
             }
         };
         let post_balances = self.balances(&keys);
+        self.publish_transaction(&tx, &err, &meta.logs);
         self.record(TxRecord {
             slot: self.slot,
             block_time: unix_now(),
@@ -319,6 +326,39 @@ impl LocalChain {
         let tx = VersionedTransaction::try_new(VersionedMessage::Legacy(message), &[&self.faucet])
             .expect("faucet signs");
         self.execute(tx, false)
+    }
+
+    /// Hands a landed transaction and the accounts it wrote to the WebSocket subscribers.
+    fn publish_transaction(
+        &self,
+        tx: &VersionedTransaction,
+        err: &Option<TransactionError>,
+        logs: &[String],
+    ) {
+        if !self.events.active() {
+            return;
+        }
+        let keys = tx.message.static_account_keys().to_vec();
+        let written = keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                tx.message
+                    .is_maybe_writable_with_reserved_addresses(*i, None::<&HashSet<Pubkey>>)
+            })
+            .map(|(_, k)| (*k, self.account(k).unwrap_or_default()))
+            .collect();
+        self.events
+            .publish(crate::pubsub::ChainEvent::Transaction(std::sync::Arc::new(
+                crate::pubsub::TxEvent {
+                    signature: tx.signatures[0],
+                    slot: self.slot,
+                    err: err.clone(),
+                    logs: logs.to_vec(),
+                    keys,
+                    written,
+                },
+            )));
     }
 
     fn balances(&self, keys: &[Pubkey]) -> Vec<u64> {
@@ -359,6 +399,11 @@ impl LocalChain {
             .set_account(address, account)
             .map_err(|e| anyhow::anyhow!("cannot load account {address}: {e:?}"))
     }
+}
+
+/// The genesis hash every roomcast local node reports (`getGenesisHash`): how tools recognise one.
+pub fn genesis_hash() -> Hash {
+    Hash::new_from_array(Sha256::digest(b"roomcast-localnet").into())
 }
 
 pub fn unix_now() -> i64 {

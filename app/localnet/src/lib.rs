@@ -4,13 +4,17 @@
 //! so roomcast ships this node. Real clients (anchor-client, @solana/web3.js, solana-py) talk to it
 //! over plain JSON-RPC 2.0 exactly as to a cluster.
 //!
+//! WebSocket PubSub (`signatureSubscribe`, `logsSubscribe`, …) is served on the RPC port + 1, as
+//! solana-test-validator does (see [`pubsub`]).
+//!
 //! Documented limits: the program runs natively (not in the SBF VM), compute units are not metered,
-//! there are no websocket subscriptions (`logsSubscribe`, `signatureSubscribe`), every commitment
-//! level is answered as `finalized`, and blocks are not stored (only transactions, by signature).
+//! every commitment level is answered as `finalized`, and blocks are not stored (only transactions,
+//! by signature).
 
 pub mod chain;
 mod executor;
 pub mod keypair_file;
+pub mod pubsub;
 pub mod rpc;
 mod state_file;
 
@@ -39,6 +43,9 @@ pub struct LocalnetArgs {
         env = "ROOMCAST_LOCALNET_LISTEN"
     )]
     pub listen: SocketAddr,
+    /// Address to serve WebSocket PubSub on (default: the RPC port + 1).
+    #[arg(long, value_name = "ADDR", env = "ROOMCAST_LOCALNET_WS_LISTEN")]
+    pub ws_listen: Option<SocketAddr>,
     /// Keep accounts in this file: loaded at start, saved periodically and on shutdown.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
@@ -55,6 +62,9 @@ pub struct LocalnetArgs {
 #[derive(Debug, Clone)]
 pub struct NodeOptions {
     pub listen: SocketAddr,
+    /// WebSocket PubSub address; `None` is the RPC port + 1 (with port 0, a free pair is found).
+    pub ws_listen: Option<SocketAddr>,
+    pub pubsub: pubsub::PubsubLimits,
     pub state: Option<PathBuf>,
     /// Faucet keypair file; `None` keeps the faucet in memory only.
     pub faucet_keypair: Option<PathBuf>,
@@ -67,6 +77,8 @@ impl Default for NodeOptions {
     fn default() -> Self {
         NodeOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ws_listen: None,
+            pubsub: pubsub::PubsubLimits::default(),
             state: None,
             faucet_keypair: None,
             save_interval: Duration::from_secs(5),
@@ -78,11 +90,13 @@ impl Default for NodeOptions {
 /// A running node. Dropping it without [`LocalNode::shutdown`] stops serving but skips the final save.
 pub struct LocalNode {
     addr: SocketAddr,
+    ws_addr: SocketAddr,
     faucet: Keypair,
     faucet_path: Option<PathBuf>,
     chain: ChainExecutor,
     stop: watch::Sender<bool>,
     server: JoinHandle<()>,
+    pubsub: JoinHandle<()>,
     saver: Option<JoinHandle<()>>,
     state: Option<PathBuf>,
     send_faults: rpc::SendFaults,
@@ -104,12 +118,18 @@ impl LocalNode {
                 .await??;
             tracing::info!(accounts = loaded, "localnet state loaded");
         }
-        let listener = TcpListener::bind(options.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", options.listen))?;
+        let (listener, ws_listener) = bind_listeners(options.listen, options.ws_listen).await?;
         let addr = listener.local_addr()?;
+        let ws_addr = ws_listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         let send_faults = rpc::SendFaults::default();
+        let pubsub = pubsub::spawn(
+            ws_listener,
+            executor.clone(),
+            options.pubsub,
+            stop.subscribe(),
+        )
+        .await?;
         let app = rpc::router(rpc::RpcState {
             chain: executor.clone(),
             limits: options.limits,
@@ -151,6 +171,8 @@ impl LocalNode {
         });
         Ok(LocalNode {
             addr,
+            ws_addr,
+            pubsub,
             faucet,
             faucet_path: options.faucet_keypair,
             chain: executor,
@@ -168,6 +190,11 @@ impl LocalNode {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The WebSocket PubSub URL (`ws://…`).
+    pub fn ws_url(&self) -> String {
+        pubsub::ws_url(self.ws_addr)
     }
 
     pub fn program_id(&self) -> Pubkey {
@@ -197,6 +224,7 @@ impl LocalNode {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         let _ = self.server.await;
+        let _ = self.pubsub.await;
         if let Some(saver) = self.saver {
             let _ = saver.await;
         }
@@ -212,16 +240,50 @@ impl LocalNode {
     }
 }
 
+/// Binds the RPC and PubSub listeners. Without an explicit PubSub address it is the RPC port + 1,
+/// as clients derive it (`@solana/web3.js`, solana-py); with RPC port 0 a free pair is searched.
+async fn bind_listeners(
+    rpc: SocketAddr,
+    ws: Option<SocketAddr>,
+) -> anyhow::Result<(TcpListener, TcpListener)> {
+    let bind = |addr: SocketAddr| async move {
+        TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))
+    };
+    if let Some(ws) = ws {
+        return Ok((bind(rpc).await?, bind(ws).await?));
+    }
+    let mut last_error = None;
+    for _ in 0..64 {
+        let listener = bind(rpc).await?;
+        let port = listener.local_addr()?.port();
+        let Some(ws_port) = port.checked_add(1) else {
+            continue;
+        };
+        match bind(SocketAddr::new(rpc.ip(), ws_port)).await {
+            Ok(ws) => return Ok((listener, ws)),
+            Err(e) if rpc.port() == 0 => last_error = Some(e),
+            Err(e) => {
+                return Err(e.context("the PubSub port is the RPC port + 1 (see --ws-listen)"))
+            }
+        }
+    }
+    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no free port pair for RPC and PubSub")))
+}
+
 /// `roomcast localnet`: serve until Ctrl-C / SIGTERM.
 pub async fn run(args: LocalnetArgs) -> anyhow::Result<()> {
     let node = LocalNode::start(NodeOptions {
         listen: args.listen,
+        ws_listen: args.ws_listen,
         state: args.state.clone(),
         faucet_keypair: Some(args.faucet_keypair.clone()),
         ..NodeOptions::default()
     })
     .await?;
     println!("JSON RPC URL: {}", node.rpc_url());
+    println!("WebSocket URL: {}", node.ws_url());
     println!("Program Id: {}", node.program_id());
     println!(
         "Faucet keypair: {} ({})",
@@ -231,7 +293,7 @@ pub async fn run(args: LocalnetArgs) -> anyhow::Result<()> {
     if let Some(state) = &args.state {
         println!("State file: {}", state.display());
     }
-    println!("Limits: native execution, compute units not metered, no websocket subscriptions");
+    println!("Limits: native execution, compute units not metered, every commitment is final");
     shutdown_signal().await;
     node.shutdown().await
 }

@@ -1,10 +1,8 @@
 // @solana/web3.js 1.x and @anchor-lang/core, unchanged, against `roomcast localnet`.
 //
-// The node has no websocket endpoint, so web3.js's `confirmTransaction` (and everything built on it:
-// `sendAndConfirmTransaction`, `sendAndConfirmRawTransaction`, anchor's `.rpc()` /
-// `provider.sendAndConfirm`) would wait for a `signatureSubscribe` that never comes. Transactions
-// here are sent with `sendRawTransaction` and confirmed by polling `getSignatureStatuses`
-// (`confirm` below), which is what those helpers do on a cluster minus the subscription.
+// Transactions here are sent with `sendRawTransaction` and confirmed by polling
+// `getSignatureStatuses` (`confirm` below), to cover those HTTP methods; pubsub.test.mjs confirms
+// over the WebSocket (`sendAndConfirmTransaction`, anchor's `.rpc()`) instead.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";

@@ -1,7 +1,7 @@
 """solana-py (AsyncClient) and solders, unchanged, against `roomcast localnet`.
 
-solana-py's `confirm_transaction` polls `getSignatureStatuses` over HTTP, so it works as is against
-the node (which has no websocket endpoint); its `websocket_api` does not.
+solana-py's `confirm_transaction` polls `getSignatureStatuses` over HTTP; test_pubsub.py covers its
+websocket API.
 """
 import asyncio
 import base64

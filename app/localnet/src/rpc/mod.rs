@@ -1,8 +1,8 @@
 //! Solana JSON-RPC 2.0 over HTTP: envelope, batches and error codes as real clusters use them.
-mod encoding;
+pub(crate) mod encoding;
 mod error;
 mod methods;
-mod params;
+pub(crate) mod params;
 
 use axum::body::Bytes;
 use axum::extract::State;

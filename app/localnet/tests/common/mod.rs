@@ -28,6 +28,10 @@ impl Rpc {
         let node = LocalNode::start(NodeOptions::default())
             .await
             .expect("node starts");
+        Rpc::with_node(node)
+    }
+
+    pub fn with_node(node: LocalNode) -> Rpc {
         let url = node.rpc_url();
         Rpc {
             node,
@@ -90,6 +94,12 @@ impl Rpc {
             .ok("requestAirdrop", json!([to.to_string(), lamports]))
             .await;
         sig.as_str().expect("signature string").to_string()
+    }
+
+    /// `signer`, funded for fees; returns a copy usable as a transaction signer.
+    pub async fn funded_signer(&self, signer: &Keypair) -> Keypair {
+        self.airdrop(&signer.pubkey(), SOL).await;
+        signer.insecure_clone()
     }
 
     pub async fn funded(&self) -> Keypair {

@@ -19,24 +19,31 @@ pub fn room(view: &RoomView) {
         ("Host", view.host.clone()),
         ("Payer", view.payer.clone()),
         ("Ingest URL", view.ingest_url.clone()),
-        ("Created at", view.created_at.to_string()),
-        ("Updated at", view.updated_at.to_string()),
+        ("Created at", rfc3339(view.created_at)),
+        ("Updated at", rfc3339(view.updated_at)),
         (
             "Live at",
-            view.live_at
-                .map(|t| t.to_string())
-                .unwrap_or_else(|| "-".into()),
+            view.live_at.map(rfc3339).unwrap_or_else(|| "-".into()),
         ),
         (
             "Ended at",
-            view.ended_at
-                .map(|t| t.to_string())
-                .unwrap_or_else(|| "-".into()),
+            view.ended_at.map(rfc3339).unwrap_or_else(|| "-".into()),
         ),
     ];
     for (label, value) in rows {
         println!("{label:<12} {value}");
     }
+}
+
+/// Unix seconds as RFC 3339 UTC (`2026-11-25T18:25:36Z`); JSON output keeps the numbers.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
 }
 
 pub fn rooms(views: &[RoomView]) {

@@ -153,29 +153,43 @@ pub async fn run(target: &ChainTarget, as_json: bool, cmd: RoomCommand) -> anyho
     Ok(())
 }
 
-/// A room named by its address or its session id (the latter needs the registry).
+/// A room named by its address or its session id. A session id is looked up in the registry of
+/// --registry/--admin when given, otherwise across every registry (ambiguity is an error that names
+/// the candidates).
 async fn resolve(
     target: &ChainTarget,
     client: &RoomcastChain,
     room: &str,
 ) -> anyhow::Result<RoomRecord> {
-    let address = if is_session_id(room) {
-        let registry = target.registry(client)?;
-        client.room_address(&registry, room)
-    } else {
-        match Pubkey::from_str(room) {
-            Ok(address) => address,
-            Err(_) => {
-                bail!("{room:?} is neither a room address nor a session id (32 lowercase hex)")
-            }
+    if is_session_id(room) {
+        if let Some(registry) = target.explicit_registry(client) {
+            let address = client.room_address(&registry, room);
+            return fetch(client, address, room).await;
         }
-    };
-    let room_account = client
+        let mut found = client.rooms_by_session(room).await?;
+        return match found.len() {
+            0 => bail!("room {room} not found in any registry"),
+            1 => Ok(found.remove(0)),
+            n => {
+                let registries: Vec<String> =
+                    found.iter().map(|r| r.room.registry.to_string()).collect();
+                bail!(
+                    "session id {room} names rooms in {n} registries ({}): pass --registry ADDRESS",
+                    registries.join(", ")
+                )
+            }
+        };
+    }
+    match Pubkey::from_str(room) {
+        Ok(address) => fetch(client, address, room).await,
+        Err(_) => bail!("{room:?} is neither a room address nor a session id (32 lowercase hex)"),
+    }
+}
+
+async fn fetch(client: &RoomcastChain, address: Pubkey, named: &str) -> anyhow::Result<RoomRecord> {
+    let room = client
         .room(&address)
         .await?
-        .ok_or_else(|| anyhow!("room {room} not found"))?;
-    Ok(RoomRecord {
-        address,
-        room: room_account,
-    })
+        .ok_or_else(|| anyhow!("room {named} not found"))?;
+    Ok(RoomRecord { address, room })
 }

@@ -63,6 +63,7 @@ mod control;
 mod delivery;
 mod ingest;
 mod player;
+mod persist;
 mod routes;
 mod state;
 
@@ -85,6 +86,7 @@ use crate::client::{LiveInput, Video};
 use crate::media::{self, Media};
 pub use ingest::APP as RTMP_APP;
 pub(crate) use state::error_message;
+pub use persist::InputStore;
 pub use state::{ControlError, Fault, Route, WebhookDelivery, WebhookTarget};
 use state::{Notification, State};
 

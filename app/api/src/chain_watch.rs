@@ -1,0 +1,116 @@
+//! Pushes on-chain room changes into the API within a moment instead of the reconciler's next pass:
+//! `programSubscribe` on this registry's rooms (any cluster that offers PubSub). A room ended straight
+//! on-chain (by its host's wallet) gets its live input disabled and its cached state dropped, so
+//! viewers see it ended at once. The connection is re-established with backoff; while it is down,
+//! the reconciler's periodic pass remains the fallback.
+use std::time::Duration;
+
+use std::collections::HashSet;
+
+use roomcast_chain::{RoomFilter, RoomRecord, RoomStatus, RoomWatch};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::state::SharedState;
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+pub fn spawn(state: SharedState, ws_url: String, stop: CancellationToken) {
+    let (changes, mut received) = mpsc::channel::<RoomWatch>(256);
+    let subscriber = {
+        let state = state.clone();
+        let stop = stop.clone();
+        async move {
+            let mut backoff = FIRST_BACKOFF;
+            let program_id = state.chain.program_id();
+            loop {
+                let watch = roomcast_chain::watch_rooms(
+                    &ws_url,
+                    &program_id,
+                    &state.registry,
+                    changes.clone(),
+                );
+                let started = tokio::time::Instant::now();
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    result = watch => match result {
+                        Ok(()) => tracing::warn!(url = %ws_url, "room subscription ended; reconnecting"),
+                        Err(e) => tracing::warn!(error = %e, "room subscription failed; polling continues"),
+                    },
+                }
+                // A subscription that held for a while starts the backoff over.
+                if started.elapsed() > MAX_BACKOFF {
+                    backoff = FIRST_BACKOFF;
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    };
+    tokio::spawn(subscriber);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                change = received.recv() => match change {
+                    Some(RoomWatch::Changed(record)) => apply(&state, *record).await,
+                    Some(RoomWatch::Subscribed) => catch_up(&state).await,
+                    None => return,
+                },
+            }
+        }
+    });
+}
+
+/// After (re)subscribing: rooms that ended while no subscription was in place get their live
+/// input disabled now (one chain listing and one Cloudflare listing).
+async fn catch_up(state: &SharedState) {
+    let ended = RoomFilter {
+        registry: Some(state.registry),
+        status: Some(RoomStatus::Ended),
+        host: None,
+    };
+    let (rooms, inputs) = tokio::join!(state.chain.rooms(&ended), state.stream.list_live_inputs());
+    let (rooms, inputs) = match (rooms, inputs) {
+        (Ok(rooms), Ok(inputs)) => (rooms, inputs),
+        (Err(e), _) => return tracing::warn!(error = %e, "catching up on ended rooms"),
+        (_, Err(e)) => return tracing::warn!(error = %e, "catching up on ended rooms"),
+    };
+    let enabled: HashSet<String> = inputs
+        .live_inputs
+        .into_iter()
+        .filter(|i| i.enabled)
+        .map(|i| i.uid)
+        .collect();
+    for record in rooms {
+        if enabled.contains(&record.room.session_id) {
+            apply(state, record).await;
+        }
+    }
+}
+
+/// Applies one room change: fresh state for viewers; an ended room's live input is disabled.
+async fn apply(state: &SharedState, record: RoomRecord) {
+    state
+        .rooms
+        .put_room(record.address, Some(record.room.clone()))
+        .await;
+    if record.room.status != RoomStatus::Ended {
+        return;
+    }
+    let session_id = &record.room.session_id;
+    match state.stream.set_enabled(session_id, false).await {
+        Ok(_) => {
+            state.rooms.put_broadcasting(session_id, false).await;
+            tracing::info!(session_id = %session_id, "room ended on-chain: live input disabled");
+        }
+        // The reconciler's next pass retries.
+        Err(e) => {
+            tracing::warn!(session_id = %session_id, error = %e, "disabling the live input of an ended room")
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! What the chain thread publishes for subscribers: every produced slot and every landed transaction
+//! with the accounts it wrote. Subscriptions are matched off the chain thread, from these events.
+use std::sync::Arc;
+
+use solana_account::AccountSharedData;
+use solana_pubkey::Pubkey;
+use solana_signature::Signature;
+use solana_transaction_error::TransactionError;
+use tokio::sync::broadcast;
+
+/// How many events a connection may fall behind before it is dropped as too slow.
+pub const EVENT_BACKLOG: usize = 16_384;
+
+#[derive(Clone, Debug)]
+pub enum ChainEvent {
+    /// A new slot; everything here is final at once, so it is also the new root.
+    Slot {
+        slot: u64,
+        parent: u64,
+    },
+    Transaction(Arc<TxEvent>),
+}
+
+/// A transaction that landed (successfully or not), with the post-state of its writable accounts.
+#[derive(Debug)]
+pub struct TxEvent {
+    pub signature: Signature,
+    pub slot: u64,
+    pub err: Option<TransactionError>,
+    pub logs: Vec<String>,
+    /// Every account the message names (for `logsSubscribe` `mentions`).
+    pub keys: Vec<Pubkey>,
+    /// Writable accounts after execution; a closed account appears with zero lamports.
+    pub written: Vec<(Pubkey, AccountSharedData)>,
+}
+
+/// The chain thread's end: sending never blocks and never fails the chain.
+#[derive(Clone)]
+pub struct EventSender(broadcast::Sender<ChainEvent>);
+
+impl EventSender {
+    pub fn new() -> Self {
+        EventSender(broadcast::channel(EVENT_BACKLOG).0)
+    }
+
+    pub fn publish(&self, event: ChainEvent) {
+        // No receiver means no subscriber: nothing to do.
+        let _ = self.0.send(event);
+    }
+
+    /// True while at least one connection listens (building events is skipped otherwise).
+    pub fn active(&self) -> bool {
+        self.0.receiver_count() > 0
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ChainEvent> {
+        self.0.subscribe()
+    }
+}
+
+impl Default for EventSender {
+    fn default() -> Self {
+        Self::new()
+    }
+}

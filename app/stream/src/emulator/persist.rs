@@ -1,0 +1,109 @@
+//! Keeps the emulator's live inputs (with their stream keys) in a JSON file across restarts, as
+//! Cloudflare keeps them: what `roomcast serve --data-dir` needs so a room's stream key still works
+//! after a restart. Connections, videos, views and faults are runtime state and are not kept.
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use super::state::StoredInput;
+use super::{EmulatorHandle, Shared};
+use crate::client::LiveInput;
+
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    input: LiveInput,
+    default_creator: Option<String>,
+}
+
+/// The emulator's live inputs, for saving from another task while the emulator runs.
+#[derive(Clone)]
+pub struct InputStore {
+    shared: Arc<Shared>,
+}
+
+impl EmulatorHandle {
+    pub fn input_store(&self) -> InputStore {
+        InputStore {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// See [`InputStore::save`].
+    pub fn save_inputs(&self, path: &Path) -> anyhow::Result<usize> {
+        self.input_store().save(path)
+    }
+
+    /// See [`InputStore::load`].
+    pub fn load_inputs(&self, path: &Path) -> anyhow::Result<usize> {
+        self.input_store().load(path)
+    }
+}
+
+impl InputStore {
+    /// Writes every live input, in creation order (atomically: temp file, then rename).
+    pub fn save(&self, path: &Path) -> anyhow::Result<usize> {
+        let saved: Vec<Saved> = {
+            let st = self.shared.lock();
+            st.order
+                .iter()
+                .filter_map(|uid| st.inputs.get(uid))
+                .map(|s| Saved {
+                    input: s.input.clone(),
+                    default_creator: s.default_creator.clone(),
+                })
+                .collect()
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec(&saved)?)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        #[cfg(unix)]
+        {
+            // Stream keys are secrets.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        }
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(saved.len())
+    }
+
+    /// Loads inputs saved by [`save`](Self::save); a missing file loads nothing.
+    pub fn load(&self, path: &Path) -> anyhow::Result<usize> {
+        let body = match std::fs::read(path) {
+            Ok(body) => body,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let saved: Vec<Saved> = serde_json::from_slice(&body)
+            .with_context(|| format!("{} is not an emulator inputs file", path.display()))?;
+        // The RTMP listener may be on another address this time: inputs say where it is now.
+        let ingest_url = self.shared.ingest_url().to_string();
+        let mut st = self.shared.lock();
+        let n = saved.len();
+        for mut s in saved {
+            if let Some(rtmps) = &mut s.input.rtmps {
+                rtmps.url = ingest_url.clone();
+            }
+            let uid = s.input.uid.clone();
+            if st.inputs.contains_key(&uid) {
+                continue;
+            }
+            st.order.push(uid.clone());
+            st.inputs.insert(
+                uid,
+                StoredInput {
+                    input: s.input,
+                    default_creator: s.default_creator,
+                    live_video: None,
+                    views: 0,
+                    publisher: None,
+                },
+            );
+        }
+        Ok(n)
+    }
+}
