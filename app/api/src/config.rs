@@ -84,6 +84,14 @@ pub struct ServeArgs {
     /// Most rooms the reconciler ends on-chain (live input confirmed gone) in one pass.
     #[arg(long, env = "ROOMCAST_RECONCILE_MAX_ENDS", default_value_t = 10)]
     pub reconcile_max_ends: usize,
+    /// Redis shared by API replicas (`redis://HOST:6379/0`). Unset: a single replica keeping its
+    /// replay cache, idempotency keys, limits and broadcast state in memory.
+    #[arg(long, env = "ROOMCAST_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<SecretString>,
+    /// Room creations allowed per minute on the whole deployment (every replica together);
+    /// unset: no global limit.
+    #[arg(long, env = "ROOMCAST_CREATE_RATE_GLOBAL_PER_MINUTE")]
+    pub create_rate_global_per_minute: Option<NonZeroU32>,
     /// Log format.
     #[arg(long, env = "ROOMCAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -43,6 +43,8 @@ where
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
+        // Fail closed: no authenticated call while shared state (replay, limits) is unreachable.
+        crate::shared::require(&app).await?;
         let principal = app
             .auth
             .authenticate(&parts.method, path_and_query, &parts.headers, &bytes)

@@ -15,6 +15,7 @@ mod rate_limit;
 pub mod reconciler;
 mod rooms;
 mod routes;
+pub mod shared;
 pub mod state;
 pub mod store;
 pub mod upstreams;
@@ -36,7 +37,11 @@ use crate::auth::AuthConfig;
 use crate::cache::RoomCache;
 use crate::rate_limit::CreateLimits;
 use crate::state::{AppState, EmbeddedInfo, PublicInfo, Settings};
-use crate::store::{MemoryIdempotencyStore, MemoryReplayStore};
+use crate::store::{
+    IdempotencyStore, MemoryIdempotencyStore, MemoryReplayStore, RedisIdempotencyStore,
+    RedisReplayStore, ReplayStore,
+};
+use secrecy::ExposeSecret;
 use crate::upstreams::Upstreams;
 
 /// How far a signed request's timestamp may be from the server's clock.
@@ -69,6 +74,12 @@ pub struct Server {
 impl Server {
     pub async fn start(args: ServeArgs) -> anyhow::Result<Server> {
         let (cloudflare_mode, chain_mode) = args.modes().map_err(anyhow::Error::msg)?;
+        if args.redis_url.is_some()
+            && (matches!(chain_mode, config::ChainMode::Embedded)
+                || matches!(cloudflare_mode, config::CloudflareMode::Embedded))
+        {
+            anyhow::bail!("ROOMCAST_REDIS_URL needs SOLANA_RPC_URL, ROOMCAST_REGISTRAR_KEYPAIR and the Cloudflare settings: replicas must share one chain, one registrar and one Cloudflare account");
+        }
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -101,6 +112,42 @@ impl Server {
             },
         };
         metrics::handle();
+        let (shared, idempotency, replay, create_limits) = match (
+            &args.redis_url,
+            &args.registrar_keypair,
+        ) {
+            (Some(url), Some(registrar)) => {
+                let redis = Arc::new(shared::Redis::new(
+                    url.expose_secret(),
+                    &upstreams.registry,
+                )?);
+                // Stored create responses are sealed with a key only the replicas can derive.
+                let registrar = roomcast_localnet::keypair_file::read(registrar)
+                    .context("ROOMCAST_REGISTRAR_KEYPAIR")?;
+                let sealer = shared::seal::Sealer::new(
+                    &registrar.to_bytes()[..32],
+                    upstreams.registry.as_ref(),
+                );
+                let idempotency: Arc<dyn IdempotencyStore> =
+                    Arc::new(RedisIdempotencyStore::new(redis.clone(), sealer));
+                let replay: Arc<dyn ReplayStore> = Arc::new(RedisReplayStore::new(redis.clone()));
+                let limits = CreateLimits::shared(
+                    args.create_rate_per_minute,
+                    args.create_rate_global_per_minute,
+                    redis.clone(),
+                );
+                (Some(shared::Shared::new(redis)), idempotency, replay, limits)
+            }
+            _ => (
+                None,
+                Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)) as _,
+                Arc::new(MemoryReplayStore::new(args.replay_capacity)) as _,
+                CreateLimits::new(
+                    args.create_rate_per_minute,
+                    args.create_rate_global_per_minute,
+                ),
+            ),
+        };
         let state = Arc::new(AppState {
             settings: Settings {
                 max_body_bytes: args.max_body_bytes,
@@ -119,18 +166,18 @@ impl Server {
             registry: upstreams.registry,
             rooms: RoomCache::new(args.room_cache_ttl(), BROADCAST_CACHE_TTL),
             live: Default::default(),
-            idempotency: Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)),
-            auth: AuthConfig::new(
-                args.operator_key.clone(),
-                MAX_SIGNATURE_SKEW,
-                Arc::new(MemoryReplayStore::new(args.replay_capacity)),
-            ),
-            create_limits: CreateLimits::new(args.create_rate_per_minute),
+            idempotency,
+            auth: AuthConfig::new(args.operator_key.clone(), MAX_SIGNATURE_SKEW, replay),
+            create_limits,
+            shared,
             tasks: TaskTracker::new(),
             info,
         });
 
         let stop = tokio_util::sync::CancellationToken::new();
+        if let Some(shared) = &state.shared {
+            shared.start(state.clone(), stop.clone());
+        }
         reconciler::spawn(state.clone(), state.settings.reconciler, stop.clone());
         let router = app(state.clone(), &args.cors_origins);
         let http_stop = stop.clone();
@@ -176,11 +223,12 @@ impl Server {
     }
 
     pub fn print_banner(&self) {
-        print_banner(self.addr, &self.state.info, &self.upstreams, self.operator);
+        print_banner(self.addr, &self.state, &self.upstreams, self.operator);
     }
 }
 
-fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, operator: bool) {
+fn print_banner(addr: SocketAddr, state: &AppState, upstreams: &Upstreams, operator: bool) {
+    let info = &state.info;
     println!("roomcast API listening on http://{addr}");
     let chain_kind = if info.embedded.chain {
         "embedded local node"
@@ -206,6 +254,14 @@ fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, oper
             "Cloudflare Stream: account API ({})",
             info.cloudflare_customer_code
         ),
+    }
+    match &state.shared {
+        Some(shared) => println!(
+            "Shared state: Redis (keys under {}; replica {})",
+            shared.redis.prefix(),
+            shared.redis.replica
+        ),
+        None => println!("Shared state: single replica (in memory; set ROOMCAST_REDIS_URL to run several)"),
     }
     println!(
         "Operator key: {}",

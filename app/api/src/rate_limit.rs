@@ -1,40 +1,124 @@
-//! Per-IP and per-host limits on room creation (each create costs a live input and rent).
+//! Per-IP, per-host and (optional) global limits on room creation (each create costs a live input
+//! and rent). One replica counts in memory (`governor`); replicas sharing Redis count together
+//! ([`crate::shared::limits`]), so adding replicas does not multiply the limits.
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use roomcast_chain::Pubkey;
 
 use crate::error::AppError;
+use crate::shared::limits::{Cell, SharedLimiter};
+use crate::shared::{shared_state_unavailable, Redis};
+
+const BY_IP: &str = "too many rooms created from this address; slow down";
+const BY_HOST: &str = "too many rooms created for this host; slow down";
+const GLOBAL: &str = "too many rooms created on this server; slow down";
 
 pub struct CreateLimits {
-    per_ip: DefaultKeyedRateLimiter<IpAddr>,
-    per_host: DefaultKeyedRateLimiter<Pubkey>,
+    per_minute: NonZeroU32,
+    global_per_minute: Option<NonZeroU32>,
+    counters: Counters,
+}
+
+enum Counters {
+    Memory {
+        per_ip: DefaultKeyedRateLimiter<IpAddr>,
+        per_host: DefaultKeyedRateLimiter<Pubkey>,
+        global: Option<DefaultDirectRateLimiter>,
+    },
+    Shared(SharedLimiter),
 }
 
 impl CreateLimits {
-    /// `per_minute` creates per IP and per host, with bursts of the same size.
-    pub fn new(per_minute: NonZeroU32) -> Self {
+    /// `per_minute` creates per IP and per host (and `global_per_minute` in all), with bursts of
+    /// the same size, counted in this process.
+    pub fn new(per_minute: NonZeroU32, global_per_minute: Option<NonZeroU32>) -> Self {
         let quota = Quota::per_minute(per_minute);
         CreateLimits {
-            per_ip: RateLimiter::keyed(quota),
-            per_host: RateLimiter::keyed(quota),
+            per_minute,
+            global_per_minute,
+            counters: Counters::Memory {
+                per_ip: RateLimiter::keyed(quota),
+                per_host: RateLimiter::keyed(quota),
+                global: global_per_minute.map(|g| RateLimiter::direct(Quota::per_minute(g))),
+            },
         }
     }
 
-    pub fn check(&self, ip: IpAddr, host: &Pubkey) -> Result<(), AppError> {
-        let clock = DefaultClock::default();
-        for outcome in [self.per_ip.check_key(&ip), self.per_host.check_key(host)] {
-            if let Err(not_until) = outcome {
-                let wait: Duration = not_until.wait_time_from(clock.now());
-                return Err(AppError::RateLimited {
-                    message: "too many rooms created; slow down".into(),
-                    retry_after_secs: wait.as_secs().max(1),
-                });
+    /// The same limits, counted in Redis for every replica.
+    pub fn shared(
+        per_minute: NonZeroU32,
+        global_per_minute: Option<NonZeroU32>,
+        redis: Arc<Redis>,
+    ) -> Self {
+        CreateLimits {
+            per_minute,
+            global_per_minute,
+            counters: Counters::Shared(SharedLimiter::new(redis)),
+        }
+    }
+
+    pub async fn check(&self, ip: IpAddr, host: &Pubkey) -> Result<(), AppError> {
+        match &self.counters {
+            Counters::Memory {
+                per_ip,
+                per_host,
+                global,
+            } => {
+                let clock = DefaultClock::default();
+                let global = global.as_ref().map(|g| g.check());
+                for (outcome, message) in [
+                    (per_ip.check_key(&ip), BY_IP),
+                    (per_host.check_key(host), BY_HOST),
+                    (global.unwrap_or(Ok(())), GLOBAL),
+                ] {
+                    if let Err(not_until) = outcome {
+                        return Err(limited(message, not_until.wait_time_from(clock.now())));
+                    }
+                }
+                Ok(())
+            }
+            Counters::Shared(limiter) => {
+                let per_minute = self.per_minute.get();
+                let mut cells = vec![
+                    Cell {
+                        key: format!("rl:create:ip:{ip}"),
+                        per_minute,
+                    },
+                    Cell {
+                        key: format!("rl:create:host:{host}"),
+                        per_minute,
+                    },
+                ];
+                if let Some(global) = self.global_per_minute {
+                    cells.push(Cell {
+                        key: "rl:create:global".into(),
+                        per_minute: global.get(),
+                    });
+                }
+                match limiter
+                    .check(&cells)
+                    .await
+                    .map_err(shared_state_unavailable)?
+                {
+                    Ok(()) => Ok(()),
+                    Err(refused) => {
+                        let message = [BY_IP, BY_HOST, GLOBAL][refused.cell.min(2)];
+                        Err(limited(message, refused.retry_after))
+                    }
+                }
             }
         }
-        Ok(())
+    }
+}
+
+fn limited(message: &str, wait: Duration) -> AppError {
+    AppError::RateLimited {
+        message: message.into(),
+        retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
     }
 }

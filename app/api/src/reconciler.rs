@@ -60,6 +60,11 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
     if config.interval.is_zero() {
         return;
     }
+    // Several replicas: only the holder of the shared lease reconciles.
+    if let Some(shared) = &state.shared {
+        let redis = shared.redis.clone();
+        return crate::shared::lease::spawn(state, redis, config, stop);
+    }
     tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -67,6 +72,7 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
                 _ = tokio::time::sleep(config.interval) => {}
             }
             let report = reconcile_once(&state, &config).await;
+            metrics::counter!("roomcast_reconciler_passes_total").increment(1);
             if !(report.disabled.is_empty()
                 && report.deleted.is_empty()
                 && report.ended.is_empty()
@@ -234,8 +240,12 @@ pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> Reco
                         updated_at: OffsetDateTime::now_utc(),
                         error: None,
                     };
-                    if state.live.apply(&session_id, next) == Applied::Updated {
-                        report.refreshed.push(session_id);
+                    match crate::shared::apply_broadcast(state, &session_id, next).await {
+                        Ok(Applied::Updated) => report.refreshed.push(session_id),
+                        Ok(Applied::Stale) => {}
+                        Err(e) => report
+                            .errors
+                            .push(format!("sharing the state of {session_id}: {e}")),
                     }
                 }
             }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub auth: AuthConfig,
     pub create_limits: CreateLimits,
+    /// Redis shared with other replicas; `None` for a single replica (all state in memory).
+    pub shared: Option<crate::shared::Shared>,
     /// Work that must finish even if the client goes away (creates), awaited on shutdown.
     pub tasks: TaskTracker,
     pub info: PublicInfo,

@@ -15,7 +15,8 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: both upstreams answer (Solana RPC and Cloudflare's delivery/API).
+/// `GET /readyz`: both upstreams answer (Solana RPC and Cloudflare's delivery/API), and the shared
+/// state (Redis) when replicas share one.
 pub async fn readyz(State(state): State<SharedState>) -> (StatusCode, Json<Value>) {
     let bound = std::time::Duration::from_secs(3);
     let (chain, cloudflare) = tokio::join!(
@@ -24,7 +25,13 @@ pub async fn readyz(State(state): State<SharedState>) -> (StatusCode, Json<Value
     );
     let chain_ok = matches!(chain, Ok(Ok(_)));
     let cloudflare_ok = matches!(cloudflare, Ok(Ok(_)));
-    let status = if chain_ok && cloudflare_ok {
+    let mut checks = json!({ "solanaRpc": chain_ok, "cloudflare": cloudflare_ok });
+    let mut shared_ok = true;
+    if let Some(shared) = &state.shared {
+        shared_ok = shared.redis.ping().await.is_ok();
+        checks["sharedState"] = json!(shared_ok);
+    }
+    let status = if chain_ok && cloudflare_ok && shared_ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -33,7 +40,7 @@ pub async fn readyz(State(state): State<SharedState>) -> (StatusCode, Json<Value
         status,
         Json(json!({
             "status": if status == StatusCode::OK { "ready" } else { "unready" },
-            "checks": { "solanaRpc": chain_ok, "cloudflare": cloudflare_ok },
+            "checks": checks,
         })),
     )
 }
