@@ -600,6 +600,19 @@ impl Api {
         }
     }
 
+    /// Like [`Api::new`], with connections from the loopback address `source` (e.g. 127.0.0.7), so
+    /// the server sees another client IP.
+    pub fn from_source(base: &str, source: std::net::IpAddr) -> Api {
+        Api {
+            base: base.to_string(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .local_address(source)
+                .build()
+                .unwrap(),
+        }
+    }
+
     /// A JSON request (body serialized once; the signature covers those exact bytes).
     pub async fn call(
         &self,

@@ -41,8 +41,8 @@ use crate::store::{
     IdempotencyStore, MemoryIdempotencyStore, MemoryReplayStore, RedisIdempotencyStore,
     RedisReplayStore, ReplayStore,
 };
-use secrecy::ExposeSecret;
 use crate::upstreams::Upstreams;
+use secrecy::ExposeSecret;
 
 /// How far a signed request's timestamp may be from the server's clock.
 const MAX_SIGNATURE_SKEW: Duration = Duration::from_secs(300);
@@ -112,42 +112,46 @@ impl Server {
             },
         };
         metrics::handle();
-        let (shared, idempotency, replay, create_limits) = match (
-            &args.redis_url,
-            &args.registrar_keypair,
-        ) {
-            (Some(url), Some(registrar)) => {
-                let redis = Arc::new(shared::Redis::new(
-                    url.expose_secret(),
-                    &upstreams.registry,
-                )?);
-                // Stored create responses are sealed with a key only the replicas can derive.
-                let registrar = roomcast_localnet::keypair_file::read(registrar)
-                    .context("ROOMCAST_REGISTRAR_KEYPAIR")?;
-                let sealer = shared::seal::Sealer::new(
-                    &registrar.to_bytes()[..32],
-                    upstreams.registry.as_ref(),
-                );
-                let idempotency: Arc<dyn IdempotencyStore> =
-                    Arc::new(RedisIdempotencyStore::new(redis.clone(), sealer));
-                let replay: Arc<dyn ReplayStore> = Arc::new(RedisReplayStore::new(redis.clone()));
-                let limits = CreateLimits::shared(
-                    args.create_rate_per_minute,
-                    args.create_rate_global_per_minute,
-                    redis.clone(),
-                );
-                (Some(shared::Shared::new(redis)), idempotency, replay, limits)
-            }
-            _ => (
-                None,
-                Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)) as _,
-                Arc::new(MemoryReplayStore::new(args.replay_capacity)) as _,
-                CreateLimits::new(
-                    args.create_rate_per_minute,
-                    args.create_rate_global_per_minute,
+        let (shared, idempotency, replay, create_limits) =
+            match (&args.redis_url, &args.registrar_keypair) {
+                (Some(url), Some(registrar)) => {
+                    let redis = Arc::new(shared::Redis::new(
+                        url.expose_secret(),
+                        &upstreams.registry,
+                    )?);
+                    // Stored create responses are sealed with a key only the replicas can derive.
+                    let registrar = roomcast_localnet::keypair_file::read(registrar)
+                        .context("ROOMCAST_REGISTRAR_KEYPAIR")?;
+                    let sealer = shared::seal::Sealer::new(
+                        &registrar.to_bytes()[..32],
+                        upstreams.registry.as_ref(),
+                    );
+                    let idempotency: Arc<dyn IdempotencyStore> =
+                        Arc::new(RedisIdempotencyStore::new(redis.clone(), sealer));
+                    let replay: Arc<dyn ReplayStore> =
+                        Arc::new(RedisReplayStore::new(redis.clone()));
+                    let limits = CreateLimits::shared(
+                        args.create_rate_per_minute,
+                        args.create_rate_global_per_minute,
+                        redis.clone(),
+                    );
+                    (
+                        Some(shared::Shared::new(redis)),
+                        idempotency,
+                        replay,
+                        limits,
+                    )
+                }
+                _ => (
+                    None,
+                    Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)) as _,
+                    Arc::new(MemoryReplayStore::new(args.replay_capacity)) as _,
+                    CreateLimits::new(
+                        args.create_rate_per_minute,
+                        args.create_rate_global_per_minute,
+                    ),
                 ),
-            ),
-        };
+            };
         let state = Arc::new(AppState {
             settings: Settings {
                 max_body_bytes: args.max_body_bytes,
@@ -261,7 +265,9 @@ fn print_banner(addr: SocketAddr, state: &AppState, upstreams: &Upstreams, opera
             shared.redis.prefix(),
             shared.redis.replica
         ),
-        None => println!("Shared state: single replica (in memory; set ROOMCAST_REDIS_URL to run several)"),
+        None => println!(
+            "Shared state: single replica (in memory; set ROOMCAST_REDIS_URL to run several)"
+        ),
     }
     println!(
         "Operator key: {}",

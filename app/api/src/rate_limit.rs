@@ -25,12 +25,14 @@ pub struct CreateLimits {
 }
 
 enum Counters {
-    Memory {
-        per_ip: DefaultKeyedRateLimiter<IpAddr>,
-        per_host: DefaultKeyedRateLimiter<Pubkey>,
-        global: Option<DefaultDirectRateLimiter>,
-    },
+    Memory(Box<MemoryCounters>),
     Shared(SharedLimiter),
+}
+
+struct MemoryCounters {
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    per_host: DefaultKeyedRateLimiter<Pubkey>,
+    global: Option<DefaultDirectRateLimiter>,
 }
 
 impl CreateLimits {
@@ -41,11 +43,11 @@ impl CreateLimits {
         CreateLimits {
             per_minute,
             global_per_minute,
-            counters: Counters::Memory {
+            counters: Counters::Memory(Box::new(MemoryCounters {
                 per_ip: RateLimiter::keyed(quota),
                 per_host: RateLimiter::keyed(quota),
                 global: global_per_minute.map(|g| RateLimiter::direct(Quota::per_minute(g))),
-            },
+            })),
         }
     }
 
@@ -64,11 +66,12 @@ impl CreateLimits {
 
     pub async fn check(&self, ip: IpAddr, host: &Pubkey) -> Result<(), AppError> {
         match &self.counters {
-            Counters::Memory {
-                per_ip,
-                per_host,
-                global,
-            } => {
+            Counters::Memory(counters) => {
+                let MemoryCounters {
+                    per_ip,
+                    per_host,
+                    global,
+                } = &**counters;
                 let clock = DefaultClock::default();
                 let global = global.as_ref().map(|g| g.check());
                 for (outcome, message) in [

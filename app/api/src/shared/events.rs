@@ -208,10 +208,8 @@ impl Events {
                 .query_async(&mut conn)
                 .await?;
             if !keys.is_empty() {
-                let values: Vec<Option<String>> = redis::cmd("MGET")
-                    .arg(&keys)
-                    .query_async(&mut conn)
-                    .await?;
+                let values: Vec<Option<String>> =
+                    redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?;
                 for (key, value) in keys.iter().zip(values) {
                     let Some(value) = value.filter(|v| v.len() > STAMP_LEN) else {
                         continue;

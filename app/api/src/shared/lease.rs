@@ -91,7 +91,12 @@ pub fn lease_ttl(interval: Duration) -> Duration {
 }
 
 /// Runs the reconciler on whichever replica holds the lease, until `stop`; releases it then.
-pub fn spawn(state: SharedState, redis: Arc<Redis>, config: ReconcilerConfig, stop: CancellationToken) {
+pub fn spawn(
+    state: SharedState,
+    redis: Arc<Redis>,
+    config: ReconcilerConfig,
+    stop: CancellationToken,
+) {
     if config.interval.is_zero() {
         return;
     }

@@ -123,7 +123,9 @@ impl Shared {
 
     /// Subscribes to events and forwards this replica's room invalidations, until `stop`.
     pub fn start(&self, state: Arc<AppState>, stop: CancellationToken) {
-        self.events.clone().spawn_subscriber(state.clone(), stop.clone());
+        self.events
+            .clone()
+            .spawn_subscriber(state.clone(), stop.clone());
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Pubkey>();
         state.rooms.on_invalidate(tx);
         let events = self.events.clone();

@@ -74,7 +74,10 @@ mod tests {
     fn round_trip_and_every_mismatch_fails() {
         let sealer = Sealer::new(&[7; 32], b"registry-a");
         let sealed = sealer.seal(b"stream key abc", b"k1");
-        assert!(!crate::shared::seal::tests::contains(&sealed, b"stream key"));
+        assert!(!crate::shared::seal::tests::contains(
+            &sealed,
+            b"stream key"
+        ));
         assert_eq!(sealer.open(&sealed, b"k1").unwrap(), b"stream key abc");
         assert_eq!(sealer.open(&sealed, b"k2"), Err(OpenError), "other key");
         let other = Sealer::new(&[8; 32], b"registry-a");
