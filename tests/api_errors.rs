@@ -53,7 +53,9 @@ async fn missing_and_malformed_credentials_are_401() {
         .await
         .assert_error(401, "missing_credentials");
     // Only some of the three headers.
-    let mut partial = host_headers(&host, "POST", "/api/create", now_secs(), &body);
+    let mut partial = api
+        .host_headers(&host, "POST", "/api/create", now_secs(), &body)
+        .await;
     partial.remove(2);
     api.raw(
         "POST",
@@ -66,7 +68,9 @@ async fn missing_and_malformed_credentials_are_401() {
     .await
     .assert_error(401, "incomplete_signature");
     // Not a base58 wallet.
-    let mut bad_wallet = host_headers(&host, "POST", "/api/create", now_secs(), &body);
+    let mut bad_wallet = api
+        .host_headers(&host, "POST", "/api/create", now_secs(), &body)
+        .await;
     bad_wallet[0].1 = "not-a-wallet!".into();
     api.raw(
         "POST",
@@ -79,7 +83,9 @@ async fn missing_and_malformed_credentials_are_401() {
     .await
     .assert_error(401, "invalid_wallet");
     // Not unix seconds.
-    let mut bad_ts = host_headers(&host, "POST", "/api/create", now_secs(), &body);
+    let mut bad_ts = api
+        .host_headers(&host, "POST", "/api/create", now_secs(), &body)
+        .await;
     bad_ts[1].1 = "yesterday".into();
     api.raw(
         "POST",
@@ -92,7 +98,9 @@ async fn missing_and_malformed_credentials_are_401() {
     .await
     .assert_error(401, "invalid_timestamp");
     // Not a base58 signature.
-    let mut bad_sig = host_headers(&host, "POST", "/api/create", now_secs(), &body);
+    let mut bad_sig = api
+        .host_headers(&host, "POST", "/api/create", now_secs(), &body)
+        .await;
     bad_sig[2].1 = "0OIl".into();
     api.raw(
         "POST",
@@ -228,7 +236,9 @@ async fn bad_old_and_replayed_signatures_are_401() {
     let now = now_secs();
 
     // Signed by another key than X-Roomcast-Wallet names.
-    let mut forged = host_headers(&other, "POST", "/api/create", now, &body);
+    let mut forged = api
+        .host_headers(&other, "POST", "/api/create", now, &body)
+        .await;
     forged[0].1 = host.pubkey().to_string();
     api.raw(
         "POST",
@@ -247,9 +257,12 @@ async fn bad_old_and_replayed_signatures_are_401() {
     // Signed over another body, path, method or timestamp than sent.
     let other_body = serde_json::to_vec(&create_body("Other show")).unwrap();
     for headers in [
-        host_headers(&host, "POST", "/api/create", now, &other_body),
-        host_headers(&host, "POST", "/api/create?x=1", now, &body),
-        host_headers(&host, "PUT", "/api/create", now, &body),
+        api.host_headers(&host, "POST", "/api/create", now, &other_body)
+            .await,
+        api.host_headers(&host, "POST", "/api/create?x=1", now, &body)
+            .await,
+        api.host_headers(&host, "PUT", "/api/create", now, &body)
+            .await,
     ] {
         api.raw(
             "POST",
@@ -262,7 +275,9 @@ async fn bad_old_and_replayed_signatures_are_401() {
         .await
         .assert_error(401, "invalid_signature");
     }
-    let mut shifted = host_headers(&host, "POST", "/api/create", now, &body);
+    let mut shifted = api
+        .host_headers(&host, "POST", "/api/create", now, &body)
+        .await;
     shifted[1].1 = (now - 1).to_string();
     api.raw(
         "POST",
@@ -290,7 +305,9 @@ async fn bad_old_and_replayed_signatures_are_401() {
     assert_nothing_for(s, &host.pubkey()).await;
 
     // A valid signature works once, even a little old; the very same request again is a replay.
-    let signed = host_headers(&host, "POST", "/api/create", now - 100, &body);
+    let signed = api
+        .host_headers(&host, "POST", "/api/create", now - 100, &body)
+        .await;
     let first = api
         .raw(
             "POST",
@@ -331,7 +348,9 @@ async fn bad_old_and_replayed_signatures_are_401() {
     let room = s.room_address(&first.str("sessionId"));
     let patch = serde_json::to_vec(&json!({"title": "Renamed once"})).unwrap();
     let path = format!("/api/rooms/{room}");
-    let signed = host_headers(&host, "PATCH", &path, now_secs(), &patch);
+    let signed = api
+        .host_headers(&host, "PATCH", &path, now_secs(), &patch)
+        .await;
     api.raw(
         "PATCH",
         &path,

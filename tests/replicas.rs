@@ -302,7 +302,9 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     // --- Replay: a signed request accepted by A is refused by B.
     let patch = serde_json::to_vec(&json!({"title": "Renamed once"})).unwrap();
     let path = format!("/api/rooms/{room}");
-    let signed = host_headers(&host, "PATCH", &path, now_secs(), &patch);
+    let signed = api_a
+        .host_headers(&host, "PATCH", &path, now_secs(), &patch)
+        .await;
     let ok = api_a
         .raw(
             "PATCH",

@@ -226,6 +226,8 @@ fn default_server_env() -> Vec<(&'static str, &'static str)> {
         // Viewers see chain changes made behind the server's back quickly.
         ("ROOMCAST_ROOM_CACHE_MS", "200"),
         ("ROOMCAST_CREATE_RATE_PER_MINUTE", "10000"),
+        // Tests poll from one address; the read limit has its own tests.
+        ("ROOMCAST_READ_RATE_PER_MINUTE", "1000000"),
         // The API itself must do the cleanup the tests check, not the background reconciler.
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
     ]
@@ -461,8 +463,9 @@ pub fn now_secs() -> i64 {
         .as_secs() as i64
 }
 
-/// The documented canonical message: five lines joined by `\n`, no trailing newline.
+/// The documented canonical message: six lines joined by `\n`, no trailing newline.
 pub fn canonical_message(
+    audience: &str,
     method: &str,
     path_and_query: &str,
     timestamp: i64,
@@ -470,7 +473,8 @@ pub fn canonical_message(
 ) -> String {
     let body_hash = hex::encode(Sha256::digest(body));
     [
-        "roomcast-auth-v1".to_string(),
+        "roomcast-auth-v2".to_string(),
+        audience.to_string(),
         method.to_ascii_uppercase(),
         path_and_query.to_string(),
         timestamp.to_string(),
@@ -481,6 +485,7 @@ pub fn canonical_message(
 
 /// `X-Roomcast-Wallet`, `X-Roomcast-Timestamp`, `X-Roomcast-Signature` for a request.
 pub fn host_headers(
+    audience: &str,
     wallet: &Keypair,
     method: &str,
     path_and_query: &str,
@@ -488,7 +493,7 @@ pub fn host_headers(
     body: &[u8],
 ) -> Vec<(String, String)> {
     let key = SigningKey::from_bytes(wallet.secret_bytes());
-    let message = canonical_message(method, path_and_query, timestamp, body);
+    let message = canonical_message(audience, method, path_and_query, timestamp, body);
     let signature = key.sign(message.as_bytes());
     // A browser wallet's signMessage (solana-keypair's sign_message) gives the same bytes.
     assert_eq!(
@@ -587,6 +592,8 @@ impl Resp {
 pub struct Api {
     pub base: String,
     http: reqwest::Client,
+    /// The server's `authAudience` (from `GET /api/info`), fetched on first use.
+    audience: std::sync::Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Api {
@@ -597,6 +604,7 @@ impl Api {
                 .timeout(Duration::from_secs(120))
                 .build()
                 .unwrap(),
+            audience: Default::default(),
         }
     }
 
@@ -610,7 +618,44 @@ impl Api {
                 .local_address(source)
                 .build()
                 .unwrap(),
+            audience: Default::default(),
         }
+    }
+
+    /// The `AUDIENCE` line this server expects in signed requests.
+    pub async fn audience(&self) -> String {
+        self.audience
+            .get_or_init(|| async {
+                let info: Value = self
+                    .http
+                    .get(format!("{}/api/info", self.base))
+                    .send()
+                    .await
+                    .and_then(|r| r.error_for_status())
+                    .expect("GET /api/info")
+                    .json()
+                    .await
+                    .expect("/api/info is JSON");
+                info["authAudience"]
+                    .as_str()
+                    .expect("authAudience in /api/info")
+                    .to_string()
+            })
+            .await
+            .clone()
+    }
+
+    /// Signature headers for a request to this server.
+    pub async fn host_headers(
+        &self,
+        wallet: &Keypair,
+        method: &str,
+        path_and_query: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        let audience = self.audience().await;
+        host_headers(&audience, wallet, method, path_and_query, timestamp, body)
     }
 
     /// A JSON request (body serialized once; the signature covers those exact bytes).
@@ -642,8 +687,11 @@ impl Api {
         let mut req = self.http.request(method_, format!("{}{path}", self.base));
         let headers = match auth {
             Auth::None => vec![],
-            Auth::Host(wallet) => host_headers(wallet, method, path, now_secs(), &body),
-            Auth::HostAt(wallet, ts) => host_headers(wallet, method, path, ts, &body),
+            Auth::Host(wallet) => {
+                self.host_headers(wallet, method, path, now_secs(), &body)
+                    .await
+            }
+            Auth::HostAt(wallet, ts) => self.host_headers(wallet, method, path, ts, &body).await,
             Auth::Operator => vec![("authorization".into(), format!("Bearer {OPERATOR_KEY}"))],
             Auth::Headers(h) => h,
         };

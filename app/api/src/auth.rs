@@ -4,14 +4,18 @@
 //! `signMessage` can produce it:
 //!
 //! ```text
-//! roomcast-auth-v1
+//! roomcast-auth-v2
+//! <AUDIENCE>
 //! <METHOD>
 //! <PATH_AND_QUERY>
 //! <UNIX_TIMESTAMP_SECONDS>
 //! <LOWERCASE_HEX_SHA256_OF_BODY>
 //! ```
 //!
-//! (lines joined by `\n`, no trailing newline), sent as headers `X-Roomcast-Wallet` (base58 pubkey),
+//! (lines joined by `\n`, no trailing newline). `AUDIENCE` names the server the request is for — its
+//! configured public origin (`ROOMCAST_PUBLIC_ORIGIN`), else its registry address; `GET /api/info`
+//! tells it as `authAudience` — so a request signed for one deployment (staging) is refused by
+//! another (production). Sent as headers `X-Roomcast-Wallet` (base58 pubkey),
 //! `X-Roomcast-Timestamp` and `X-Roomcast-Signature` (base58 signature). Timestamps more than
 //! [`AuthConfig::max_skew`] from the server's clock are stale; each signature is accepted once.
 //!
@@ -33,7 +37,7 @@ use crate::store::ReplayStore;
 pub const WALLET_HEADER: &str = "x-roomcast-wallet";
 pub const TIMESTAMP_HEADER: &str = "x-roomcast-timestamp";
 pub const SIGNATURE_HEADER: &str = "x-roomcast-signature";
-pub const MESSAGE_PREFIX: &str = "roomcast-auth-v1";
+pub const MESSAGE_PREFIX: &str = "roomcast-auth-v2";
 
 /// The authenticated caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +60,8 @@ impl Principal {
 
 pub struct AuthConfig {
     operator_key: Option<SecretString>,
+    /// The `AUDIENCE` line every signed request must carry: this server.
+    audience: String,
     max_skew: Duration,
     /// Signatures seen within the skew window (replay protection; fails closed when full).
     seen: Arc<dyn ReplayStore>,
@@ -64,11 +70,13 @@ pub struct AuthConfig {
 impl AuthConfig {
     pub fn new(
         operator_key: Option<SecretString>,
+        audience: String,
         max_skew: Duration,
         seen: Arc<dyn ReplayStore>,
     ) -> Self {
         AuthConfig {
             operator_key,
+            audience,
             max_skew,
             seen,
         }
@@ -182,7 +190,7 @@ impl AuthConfig {
                 "X-Roomcast-Wallet is not an ed25519 public key",
             )
         })?;
-        let message = canonical_message(method.as_str(), path_and_query, ts, body);
+        let message = canonical_message(&self.audience, method.as_str(), path_and_query, ts, body);
         key.verify_strict(message.as_bytes(), &Signature::from_bytes(&sig_bytes))
             .map_err(|_| {
                 AppError::unauthorized(
@@ -209,6 +217,7 @@ impl AuthConfig {
 
 /// The text a host wallet signs for a request (see the module docs).
 pub fn canonical_message(
+    audience: &str,
     method: &str,
     path_and_query: &str,
     timestamp: i64,
@@ -216,7 +225,7 @@ pub fn canonical_message(
 ) -> String {
     let body_hash = hex::encode(Sha256::digest(body));
     format!(
-        "{MESSAGE_PREFIX}\n{}\n{path_and_query}\n{timestamp}\n{body_hash}",
+        "{MESSAGE_PREFIX}\n{audience}\n{}\n{path_and_query}\n{timestamp}\n{body_hash}",
         method.to_ascii_uppercase()
     )
 }
@@ -236,22 +245,85 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>,
 mod tests {
     use super::*;
 
+    /// The README's worked example, byte for byte: wallet from the 32-byte seed `[1; 32]`, audience
+    /// `https://rooms.example.com`, `POST /api/create {"title":"Friday show"}` at 1764072000.
     #[test]
     fn canonical_message_worked_example() {
-        // The README's worked example: POST /api/create {"title":"Friday show"} at 1764072000.
         let body = br#"{"title":"Friday show"}"#;
-        let msg = canonical_message("post", "/api/create", 1_764_072_000, body);
-        let expected_hash = hex::encode(Sha256::digest(body));
-        assert_eq!(
-            msg,
-            format!("roomcast-auth-v1\nPOST\n/api/create\n1764072000\n{expected_hash}")
+        let msg = canonical_message(
+            "https://rooms.example.com",
+            "post",
+            "/api/create",
+            1_764_072_000,
+            body,
         );
         assert_eq!(
-            canonical_message("GET", "/x", 1, b"")
+            msg,
+            "roomcast-auth-v2\nhttps://rooms.example.com\nPOST\n/api/create\n1764072000\n\
+             93f732141378ab9b84532c7988cf90de9d80040877a05a08a66c1cbaf95edc40"
+        );
+        let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+        use ed25519_dalek::Signer;
+        let wallet = bs58::encode(key.verifying_key().to_bytes()).into_string();
+        let signature = bs58::encode(key.sign(msg.as_bytes()).to_bytes()).into_string();
+        assert_eq!(
+            (wallet.as_str(), signature.as_str()),
+            (WORKED_WALLET, WORKED_SIGNATURE)
+        );
+        assert_eq!(
+            canonical_message("a", "GET", "/x", 1, b"")
                 .lines()
                 .last()
                 .unwrap(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    const WORKED_WALLET: &str = "AKnL4NNf3DGWZJS6cPknBuEGnVsV4A4m5tgebLHaRSZ9";
+    const WORKED_SIGNATURE: &str =
+        "ZEvBLfvb1FLtCG67NN8cnugRALuKLd5nv9MBeVt8MweV5RF7k1bQeAcNGxk2CncS1phzuWvMLcnqfxwYodvWmxH";
+
+    #[tokio::test]
+    async fn a_request_signed_for_another_audience_is_refused() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        use ed25519_dalek::Signer;
+        let ts = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let store = || Arc::new(crate::store::MemoryReplayStore::new(16));
+        let production =
+            AuthConfig::new(None, "production".into(), Duration::from_secs(300), store());
+        let staging = AuthConfig::new(None, "staging".into(), Duration::from_secs(300), store());
+        let message = canonical_message("staging", "POST", "/api/create", ts, b"{}");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            WALLET_HEADER,
+            bs58::encode(key.verifying_key().to_bytes())
+                .into_string()
+                .parse()
+                .unwrap(),
+        );
+        headers.insert(TIMESTAMP_HEADER, ts.to_string().parse().unwrap());
+        headers.insert(
+            SIGNATURE_HEADER,
+            bs58::encode(key.sign(message.as_bytes()).to_bytes())
+                .into_string()
+                .parse()
+                .unwrap(),
+        );
+        let refused = production
+            .authenticate(&Method::POST, "/api/create", &headers, b"{}")
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "invalid_signature");
+        let accepted = staging
+            .authenticate(&Method::POST, "/api/create", &headers, b"{}")
+            .await
+            .unwrap();
+        assert_eq!(
+            accepted,
+            Principal::Host(Pubkey::new_from_array(key.verifying_key().to_bytes()))
         );
     }
 }

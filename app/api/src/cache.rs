@@ -9,6 +9,9 @@ use std::sync::Arc;
 use moka::sync::Cache;
 use roomcast_chain::{Pubkey, Room};
 
+/// Session-id → address entries kept (each about 100 bytes).
+const MAX_ADDRESSES: u64 = 100_000;
+
 /// On-chain rooms by address (`None` = no such account, cached too).
 pub struct RoomCache {
     /// Async caches load once per key when many viewers miss together (single flight), so a hot
@@ -16,9 +19,11 @@ pub struct RoomCache {
     rooms: moka::future::Cache<Pubkey, Option<Room>>,
     broadcasting: moka::future::Cache<String, bool>,
     viewers: moka::future::Cache<String, u64>,
-    listings: Cache<String, std::sync::Arc<Vec<roomcast_chain::RoomRecord>>>,
+    /// Listings by filter, loaded once for all concurrent callers of a filter (single flight).
+    listings: moka::future::Cache<String, std::sync::Arc<Vec<roomcast_chain::RoomRecord>>>,
     /// Session id → room address. A PDA derivation costs up to hundreds of SHA-256 + curve checks;
-    /// addresses never change, so viewers pay it once per room.
+    /// addresses never change, so viewers pay it once per room. Keyed by caller input, so bounded
+    /// (an evicted address is derived again).
     addresses: Cache<String, Pubkey>,
     /// Session ids viewers looked up recently (the reconciler refreshes their broadcast state).
     watched: Cache<String, ()>,
@@ -43,11 +48,11 @@ impl RoomCache {
                 .time_to_live(broadcast_ttl * 2)
                 .max_capacity(100_000)
                 .build(),
-            listings: Cache::builder()
+            listings: moka::future::Cache::builder()
                 .time_to_live(room_ttl)
                 .max_capacity(1_000)
                 .build(),
-            addresses: Cache::builder().max_capacity(1_000_000).build(),
+            addresses: Cache::builder().max_capacity(MAX_ADDRESSES).build(),
             watched: Cache::builder()
                 .time_to_live(Duration::from_secs(120))
                 .max_capacity(100_000)
@@ -129,13 +134,14 @@ impl RoomCache {
         self.viewers.try_get_with_by_ref(session_id, load).await
     }
 
-    /// A recent listing of rooms for one filter (discovery pages share it).
-    pub fn listing(&self, key: &str) -> Option<std::sync::Arc<Vec<roomcast_chain::RoomRecord>>> {
-        self.listings.get(key)
-    }
-
-    pub fn put_listing(&self, key: &str, rooms: std::sync::Arc<Vec<roomcast_chain::RoomRecord>>) {
-        self.listings.insert(key.to_string(), rooms);
+    /// A recent listing of rooms for one filter, or the result of `load` (single flight; errors
+    /// are not cached).
+    pub async fn listing<E: Send + Sync + 'static>(
+        &self,
+        key: &str,
+        load: impl Future<Output = Result<Arc<Vec<roomcast_chain::RoomRecord>>, E>>,
+    ) -> Result<Arc<Vec<roomcast_chain::RoomRecord>>, Arc<E>> {
+        self.listings.try_get_with_by_ref(key, load).await
     }
 
     /// The cached broadcast flag, or the result of `load` (single flight); errors are not cached.

@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// Solana JSON-RPC URL. Without it, an embedded local node is started.
     #[arg(long, env = "SOLANA_RPC_URL")]
     pub rpc_url: Option<String>,
+    /// The RPC URL published to wallets in `/api/info` (default: SOLANA_RPC_URL when it carries no
+    /// credentials — an API key in the query or path — else none).
+    #[arg(long, env = "ROOMCAST_PUBLIC_RPC_URL")]
+    pub public_rpc_url: Option<String>,
     /// Registrar keypair file (signs create/set_live/end and pays rent). Required with --rpc-url.
     #[arg(long, env = "ROOMCAST_REGISTRAR_KEYPAIR")]
     pub registrar_keypair: Option<PathBuf>,
@@ -49,6 +53,14 @@ pub struct ServeArgs {
     /// Bearer key for server-to-server calls (may act for any host).
     #[arg(long, env = "ROOMCAST_OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<SecretString>,
+    /// This server's public origin (`https://host[:port]`), signed into every host request as its
+    /// audience. Default: the registry address.
+    #[arg(long, env = "ROOMCAST_PUBLIC_ORIGIN", value_parser = parse_origin)]
+    pub public_origin: Option<String>,
+    /// Reverse proxies (CIDRs, comma-separated) whose `X-Forwarded-For`/`Forwarded` give the client
+    /// address for per-IP limits. Default: none (the socket peer is the client).
+    #[arg(long, env = "ROOMCAST_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Allowed CORS origins, comma-separated (default: any origin; auth is not cookie-based).
     #[arg(long, env = "ROOMCAST_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -60,6 +72,12 @@ pub struct ServeArgs {
     /// Room creations allowed per minute, per client IP and per host.
     #[arg(long, env = "ROOMCAST_CREATE_RATE_PER_MINUTE", default_value = "30")]
     pub create_rate_per_minute: NonZeroU32,
+    /// Reads (GET) allowed per minute per client IP (IPv6: per /64), with bursts of the same size.
+    #[arg(long, env = "ROOMCAST_READ_RATE_PER_MINUTE", default_value = "1200")]
+    pub read_rate_per_minute: NonZeroU32,
+    /// Requests handled at once; more get 503 `overloaded` (health, readiness and metrics exempt).
+    #[arg(long, env = "ROOMCAST_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    pub max_concurrent_requests: usize,
     /// How long viewers may see a cached room state, in milliseconds.
     #[arg(long, env = "ROOMCAST_ROOM_CACHE_MS", default_value_t = 2000)]
     pub room_cache_ms: u64,
@@ -92,6 +110,9 @@ pub struct ServeArgs {
     /// unset: no global limit.
     #[arg(long, env = "ROOMCAST_CREATE_RATE_GLOBAL_PER_MINUTE")]
     pub create_rate_global_per_minute: Option<NonZeroU32>,
+    /// How long one `/readyz` check of the upstreams answers every probe, in milliseconds.
+    #[arg(long, env = "ROOMCAST_READYZ_CACHE_MS", default_value_t = 5000)]
+    pub readyz_cache_ms: u64,
     /// Log format.
     #[arg(long, env = "ROOMCAST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -190,5 +211,23 @@ impl ServeArgs {
 
     pub fn room_cache_ttl(&self) -> Duration {
         Duration::from_millis(self.room_cache_ms)
+    }
+}
+
+/// `scheme://host[:port]`, no path, query or trailing slash (the form browsers send in `Origin`).
+fn parse_origin(value: &str) -> Result<String, String> {
+    let trimmed = value.trim_end_matches('/');
+    let uri: axum::http::Uri = trimmed
+        .parse()
+        .map_err(|_| format!("{value:?} is not an origin like https://rooms.example.com"))?;
+    match (
+        uri.scheme_str(),
+        uri.authority(),
+        uri.path_and_query().map(|p| p.as_str()),
+    ) {
+        (Some("http" | "https"), Some(_), None | Some("") | Some("/")) => Ok(trimmed.to_string()),
+        _ => Err(format!(
+            "{value:?} is not an origin like https://rooms.example.com (scheme and host only)"
+        )),
     }
 }

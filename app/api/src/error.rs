@@ -128,7 +128,10 @@ impl AppError {
 
     /// Maps a chain failure: program errors keep their name; transport problems are 503.
     pub fn from_chain(err: ChainError) -> Self {
-        tracing::warn!(error = %err, "solana call failed");
+        tracing::warn!(
+            error = %crate::redact::redact_urls_in(&err.to_string()),
+            "solana call failed"
+        );
         match err {
             ChainError::Program { ref name, .. } if name == "NotHostOrRegistrar" => {
                 AppError::Forbidden("only the room's host or the operator may do this".into())
@@ -148,7 +151,7 @@ impl AppError {
             },
             ChainError::Transaction(message) => AppError::BadGateway {
                 code: "chain_error",
-                message,
+                message: crate::redact::redact_urls_in(&message),
             },
             ChainError::AccountNotFound(what) => AppError::NotFound(format!("{what} not found")),
             ChainError::InvalidInput(message) => AppError::bad_request("invalid_input", message),

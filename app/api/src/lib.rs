@@ -3,16 +3,20 @@
 
 pub mod auth;
 mod cache;
+pub mod client_ip;
 pub mod config;
 pub mod error;
 mod extract;
 mod idempotency;
 mod listing;
 pub mod live;
+mod load;
 pub mod metrics;
 pub mod openapi;
 mod rate_limit;
+mod readiness;
 pub mod reconciler;
+pub mod redact;
 mod rooms;
 mod routes;
 pub mod shared;
@@ -100,11 +104,16 @@ impl Server {
             }));
         }
 
+        let auth_audience = args
+            .public_origin
+            .clone()
+            .unwrap_or_else(|| upstreams.registry.to_string());
         let info = PublicInfo {
             program_id: upstreams.chain.program_id().to_string(),
             registry: upstreams.registry.to_string(),
             registrar: upstreams.chain.signer_pubkey().to_string(),
-            rpc_url: upstreams.rpc_url.clone(),
+            rpc_url: redact::public_rpc_url(args.public_rpc_url.as_deref(), &upstreams.rpc_url),
+            auth_audience: auth_audience.clone(),
             cloudflare_customer_code: upstreams.customer_code.clone(),
             embedded: EmbeddedInfo {
                 chain: upstreams.node.is_some(),
@@ -159,6 +168,7 @@ impl Server {
                 request_timeout: Duration::from_secs(args.request_timeout_secs),
                 idempotency_ttl: IDEMPOTENCY_TTL,
                 webhook_secret,
+                trusted_proxies: args.trusted_proxies.clone(),
                 reconciler: reconciler::ReconcilerConfig {
                     interval: Duration::from_secs(args.reconcile_interval_secs),
                     orphan_grace: Duration::from_secs(args.orphan_grace_secs),
@@ -171,11 +181,18 @@ impl Server {
             rooms: RoomCache::new(args.room_cache_ttl(), BROADCAST_CACHE_TTL),
             live: Default::default(),
             idempotency,
-            auth: AuthConfig::new(args.operator_key.clone(), MAX_SIGNATURE_SKEW, replay),
+            auth: AuthConfig::new(
+                args.operator_key.clone(),
+                auth_audience,
+                MAX_SIGNATURE_SKEW,
+                replay,
+            ),
             create_limits,
             shared,
+            load: load::LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
             tasks: TaskTracker::new(),
             info,
+            readiness: readiness::Readiness::new(Duration::from_millis(args.readyz_cache_ms)),
         });
 
         let stop = tokio_util::sync::CancellationToken::new();
@@ -183,6 +200,7 @@ impl Server {
             shared.start(state.clone(), stop.clone());
         }
         reconciler::spawn(state.clone(), state.settings.reconciler, stop.clone());
+        spawn_pruning(state.clone(), stop.clone());
         let router = app(state.clone(), &args.cors_origins);
         let http_stop = stop.clone();
         let http = tokio::spawn(async move {
@@ -231,6 +249,21 @@ impl Server {
     }
 }
 
+/// Every minute, drops limiter state of callers whose limits have recovered.
+fn spawn_pruning(state: state::SharedState, stop: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {
+                    state.create_limits.prune();
+                    state.load.prune();
+                }
+            }
+        }
+    });
+}
+
 fn print_banner(addr: SocketAddr, state: &AppState, upstreams: &Upstreams, operator: bool) {
     let info = &state.info;
     println!("roomcast API listening on http://{addr}");
@@ -239,7 +272,10 @@ fn print_banner(addr: SocketAddr, state: &AppState, upstreams: &Upstreams, opera
     } else {
         "cluster"
     };
-    println!("Solana RPC ({chain_kind}): {}", info.rpc_url);
+    println!(
+        "Solana RPC ({chain_kind}): {}",
+        redact::redact_url(&upstreams.rpc_url)
+    );
     println!("Program id: {}", info.program_id);
     println!("Registry: {}", info.registry);
     println!("Registrar: {}", info.registrar);

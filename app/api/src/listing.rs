@@ -123,22 +123,24 @@ async fn matching_rooms(
     host: Option<Pubkey>,
 ) -> AppResult<Arc<Vec<RoomRecord>>> {
     let key = format!("{status:?}:{host:?}");
-    if let Some(found) = state.rooms.listing(&key) {
-        return Ok(found);
-    }
-    let mut rooms = state
-        .chain
-        .rooms(&RoomFilter {
-            registry: Some(state.registry),
-            status,
-            host,
-        })
+    let load = async {
+        let mut rooms = state
+            .chain
+            .rooms(&RoomFilter {
+                registry: Some(state.registry),
+                status,
+                host,
+            })
+            .await
+            .map_err(AppError::from_chain)?;
+        rooms.sort_by_key(|r| std::cmp::Reverse(sort_key(r)));
+        Ok::<_, AppError>(Arc::new(rooms))
+    };
+    state
+        .rooms
+        .listing(&key, load)
         .await
-        .map_err(AppError::from_chain)?;
-    rooms.sort_by_key(|r| std::cmp::Reverse(sort_key(r)));
-    let rooms = Arc::new(rooms);
-    state.rooms.put_listing(&key, rooms.clone());
-    Ok(rooms)
+        .map_err(|e| (*e).clone())
 }
 
 async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {

@@ -46,12 +46,42 @@ pub enum Applied {
     Stale,
 }
 
-#[derive(Default)]
+/// Broadcast states kept at most (rooms being broadcast right now); past it the oldest is dropped
+/// (viewers then fall back to the public `lifecycle` endpoint).
+pub const MAX_LIVE_STATES: usize = 100_000;
+
 pub struct LiveStates {
     by_session: Mutex<HashMap<String, Broadcast>>,
+    capacity: usize,
+}
+
+impl Default for LiveStates {
+    fn default() -> Self {
+        LiveStates::with_capacity(MAX_LIVE_STATES)
+    }
 }
 
 impl LiveStates {
+    pub fn with_capacity(capacity: usize) -> Self {
+        LiveStates {
+            by_session: Mutex::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets a room's state (it ended).
+    pub fn remove(&self, session_id: &str) {
+        self.lock().remove(session_id);
+    }
+
     pub fn get(&self, session_id: &str) -> Option<Broadcast> {
         self.lock().get(session_id).cloned()
     }
@@ -61,7 +91,16 @@ impl LiveStates {
         let mut map = self.lock();
         match map.get(session_id) {
             Some(known) if known.updated_at >= next.updated_at => Applied::Stale,
-            _ => {
+            known => {
+                if known.is_none() && map.len() >= self.capacity {
+                    let oldest = map
+                        .iter()
+                        .min_by_key(|(_, b)| b.updated_at)
+                        .map(|(k, _)| k.clone());
+                    if let Some(oldest) = oldest {
+                        map.remove(&oldest);
+                    }
+                }
                 map.insert(session_id.to_string(), next);
                 Applied::Updated
             }
@@ -131,6 +170,20 @@ mod tests {
         );
         assert_eq!(live.get("a").unwrap().state, Phase::Idle);
         assert_eq!(live.get("b"), None);
+    }
+
+    #[test]
+    fn the_map_is_bounded_and_drops_the_oldest() {
+        let live = LiveStates::with_capacity(2);
+        let t = |n| datetime!(2026-01-01 10:00:00 UTC) + time::Duration::seconds(n);
+        live.apply("a", at(t(1), Phase::Live));
+        live.apply("b", at(t(3), Phase::Live));
+        live.apply("c", at(t(2), Phase::Live));
+        assert_eq!(live.len(), 2);
+        assert_eq!(live.get("a"), None, "the oldest went");
+        assert!(live.get("b").is_some() && live.get("c").is_some());
+        live.remove("b");
+        assert_eq!(live.len(), 1);
     }
 
     #[test]

@@ -67,25 +67,32 @@ pub struct EndRequestDoc {
     responses(
         (status = 201, description = "Room created: live input at Cloudflare and room on-chain", body = CreateResponse),
         (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
-        (status = 409, description = "Idempotency-Key in use or reused with another body", body = ErrorResponse),
+        (status = 409, description = "Idempotency-Key in progress (`idempotency_key_in_progress`) or reused with another body (`idempotency_key_reused`)", body = ErrorResponse),
         (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse), (status = 429, body = ErrorResponse),
-        (status = 502, body = ErrorResponse), (status = 503, body = ErrorResponse)))]
+        (status = 502, body = ErrorResponse),
+        (status = 503, description = "An upstream is unavailable, the request timed out (the create still finishes: retry with the same Idempotency-Key), `overloaded`, or a security store is full (`replay_store_full`, `idempotency_store_full`)", body = ErrorResponse)))]
 fn create() {}
 
 #[utoipa::path(get, path = "/api/livestream", tag = "viewers",
     params(("sessionId" = Option<String>, Query, description = "Session id (live input uid)"),
            ("room" = Option<String>, Query, description = "Room address or session id")),
     responses((status = 200, body = LivestreamResponse), (status = 400, body = ErrorResponse),
-              (status = 404, body = ErrorResponse), (status = 410, description = "The room has ended", body = ErrorResponse)))]
+              (status = 404, body = ErrorResponse), (status = 410, description = "The room has ended", body = ErrorResponse),
+              (status = 429, description = "Too many reads from this address (`rate_limited`, with Retry-After)", body = ErrorResponse),
+              (status = 503, description = "Overloaded (`overloaded`) or an upstream is unavailable", body = ErrorResponse)))]
 fn livestream() {}
 
 #[utoipa::path(get, path = "/api/rooms", tag = "viewers", params(ListQuery),
-    responses((status = 200, body = RoomList), (status = 400, body = ErrorResponse)))]
+    responses((status = 200, body = RoomList), (status = 400, body = ErrorResponse),
+              (status = 429, description = "Too many reads from this address (`rate_limited`, with Retry-After)", body = ErrorResponse),
+              (status = 503, description = "Overloaded (`overloaded`) or an upstream is unavailable", body = ErrorResponse)))]
 fn list_rooms() {}
 
 #[utoipa::path(get, path = "/api/rooms/{room}", tag = "viewers",
     params(("room" = String, Path, description = "Room address or session id")),
-    responses((status = 200, body = LivestreamResponse), (status = 404, body = ErrorResponse), (status = 410, body = ErrorResponse)))]
+    responses((status = 200, body = LivestreamResponse), (status = 404, body = ErrorResponse), (status = 410, body = ErrorResponse),
+              (status = 429, description = "Too many reads from this address (`rate_limited`, with Retry-After)", body = ErrorResponse),
+              (status = 503, description = "Overloaded (`overloaded`) or an upstream is unavailable", body = ErrorResponse)))]
 fn show_room() {}
 
 #[utoipa::path(patch, path = "/api/rooms/{room}", tag = "rooms", request_body = UpdateRequestDoc,
@@ -152,7 +159,7 @@ impl Modify for Security {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Roomcast-Signature",
                 "ed25519 signature by the host wallet (with X-Roomcast-Wallet and X-Roomcast-Timestamp) over \
-                 `roomcast-auth-v1\\n<METHOD>\\n<PATH_AND_QUERY>\\n<TIMESTAMP>\\n<HEX_SHA256_OF_BODY>`",
+                 `roomcast-auth-v2\\n<AUDIENCE>\\n<METHOD>\\n<PATH_AND_QUERY>\\n<TIMESTAMP>\\n<HEX_SHA256_OF_BODY>`, where AUDIENCE is `authAudience` from GET /api/info",
             ))),
         );
         components.add_security_scheme(

@@ -51,6 +51,26 @@ impl CreateLimits {
         }
     }
 
+    /// Forgets keys whose limit has fully recovered (they would behave as new ones), so the
+    /// limiter's memory follows the recent callers rather than every caller ever seen. (Redis
+    /// expires shared cells by itself.)
+    pub fn prune(&self) {
+        if let Counters::Memory(counters) = &self.counters {
+            counters.per_ip.retain_recent();
+            counters.per_ip.shrink_to_fit();
+            counters.per_host.retain_recent();
+            counters.per_host.shrink_to_fit();
+        }
+    }
+
+    /// Keys currently held in memory (for tests and metrics).
+    pub fn len(&self) -> usize {
+        match &self.counters {
+            Counters::Memory(counters) => counters.per_ip.len() + counters.per_host.len(),
+            Counters::Shared(_) => 0,
+        }
+    }
+
     /// The same limits, counted in Redis for every replica.
     pub fn shared(
         per_minute: NonZeroU32,

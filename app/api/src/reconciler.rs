@@ -86,6 +86,15 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
 }
 
 pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
+    let mut report = reconcile_pass(state, config).await;
+    // Chain errors can carry the RPC URL (and its API key).
+    for error in &mut report.errors {
+        *error = crate::redact::redact_urls_in(error);
+    }
+    report
+}
+
+async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
     let orphan_grace = config.orphan_grace;
     let mut report = ReconcileReport::default();
     // Rooms younger than the grace period may be mid-create (input listed before it existed).
@@ -106,6 +115,12 @@ pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> Reco
         .iter()
         .map(|r| (r.room.session_id.as_str(), r.room.status))
         .collect();
+    // Rooms ended straight on-chain no longer need a broadcast state.
+    for (sid, status) in &by_session {
+        if *status == RoomStatus::Ended {
+            state.live.remove(sid);
+        }
+    }
     // Uids of every listed live input, when the listing looks like this registry's account.
     let mut listing: Option<std::collections::HashSet<String>> = None;
     match inputs {
@@ -193,6 +208,7 @@ pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> Reco
                 match state.chain.end_room(state.registry, record.address).await {
                     Ok(_) => {
                         state.rooms.invalidate(&record.address).await;
+                        state.live.remove(sid);
                         report.ended.push(sid.to_string());
                     }
                     Err(e) => report

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::redact::redact_urls_in;
 use crate::state::AppState;
 use crate::views::*;
 
@@ -178,7 +179,7 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
             // The transaction may have landed: look before deleting anything.
             match state.chain.room(&address).await {
                 Ok(Some(_)) => {
-                    tracing::warn!(room = %address, error = %err, "create_room outcome was unknown; the room exists");
+                    tracing::warn!(room = %address, error = %redact_urls_in(&err.to_string()), "create_room outcome was unknown; the room exists");
                     None
                 }
                 Ok(None) => {
@@ -188,7 +189,7 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
                 Err(lookup) => {
                     // Cannot tell: leave the tagged input to the reconciler, which deletes it after
                     // the grace period if no room appears, rather than risk a room without video.
-                    tracing::error!(session_id = %input.uid, error = %lookup, "create_room outcome unknown; live input left for the reconciler");
+                    tracing::error!(session_id = %input.uid, error = %redact_urls_in(&lookup.to_string()), "create_room outcome unknown; live input left for the reconciler");
                     return Err(AppError::from_chain(err));
                 }
             }
@@ -301,6 +302,7 @@ pub async fn end(
         .await
         .map_err(AppError::from_chain)?;
     state.rooms.invalidate(address).await;
+    state.live.remove(&room.session_id);
     let disabled = disable_input(state, &room.session_id).await;
     let room = load_room(state, address, true).await?;
     tracing::info!(room = %address, session_id = %room.session_id, "room ended");

@@ -22,6 +22,8 @@ pub struct Settings {
     /// `cf-webhook-auth` secret for Cloudflare live notifications; `None` disables the webhook.
     pub webhook_secret: Option<SecretString>,
     pub reconciler: crate::reconciler::ReconcilerConfig,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// What `GET /api/info` tells a frontend, so its wallet talks to the same chain.
@@ -31,7 +33,11 @@ pub struct PublicInfo {
     pub program_id: String,
     pub registry: String,
     pub registrar: String,
-    pub rpc_url: String,
+    /// The cluster RPC URL wallets should use (`ROOMCAST_PUBLIC_RPC_URL`, else the server's own
+    /// when it carries no credentials, else `null`).
+    pub rpc_url: Option<String>,
+    /// The `AUDIENCE` line of signed requests to this server (see `auth.rs`).
+    pub auth_audience: String,
     pub cloudflare_customer_code: String,
     pub embedded: EmbeddedInfo,
 }
@@ -59,9 +65,13 @@ pub struct AppState {
     pub create_limits: CreateLimits,
     /// Redis shared with other replicas; `None` for a single replica (all state in memory).
     pub shared: Option<crate::shared::Shared>,
+    /// Requests in flight and per-IP reads.
+    pub load: crate::load::LoadLimits,
     /// Work that must finish even if the client goes away (creates), awaited on shutdown.
     pub tasks: TaskTracker,
     pub info: PublicInfo,
+    /// `/readyz`'s cached upstream checks.
+    pub readiness: crate::readiness::Readiness,
 }
 
 pub type SharedState = Arc<AppState>;

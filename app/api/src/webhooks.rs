@@ -19,6 +19,13 @@ use crate::state::SharedState;
 
 pub const AUTH_HEADER: &str = "cf-webhook-auth";
 
+/// How far in the future an event's `updated_at` may be (clock skew); later ones are clamped to
+/// now, so one far-future event cannot make every real one after it "stale".
+const MAX_FUTURE_SKEW: time::Duration = time::Duration::seconds(30);
+/// Longest encoder error code and message kept from a notification (they are shown to viewers).
+const MAX_ERROR_CODE_CHARS: usize = 64;
+const MAX_ERROR_MESSAGE_CHARS: usize = 500;
+
 #[derive(Deserialize)]
 struct Notification {
     data: Option<NotificationData>,
@@ -85,6 +92,13 @@ pub async fn cloudflare(
             "data.updated_at is not an RFC 3339 time",
         )
     })?;
+    let now = OffsetDateTime::now_utc();
+    let updated_at = if updated_at > now + MAX_FUTURE_SKEW {
+        tracing::warn!(%updated_at, "notification from the future; clamped to now");
+        now
+    } else {
+        updated_at
+    };
     let phase = match event_type.as_str() {
         "live_input.connected" => Phase::Live,
         "live_input.disconnected" => Phase::Idle,
@@ -100,14 +114,22 @@ pub async fn cloudflare(
         Err(AppError::NotFound(_)) => return Ok(ignored("unknown live input")),
         Err(e) => return Err(e),
     };
+    if room.status == RoomStatus::Ended {
+        state.live.remove(&input_id);
+        return Ok(ignored("the room has ended"));
+    }
 
     let error = data
         .live_input_errored
         .filter(|_| phase == Phase::Errored)
-        .map(|e| EncoderError {
-            hint: hint_for(&e.error.code, &e.error.message),
-            code: e.error.code,
-            message: e.error.message,
+        .map(|e| {
+            let code = bounded_text(&e.error.code, MAX_ERROR_CODE_CHARS);
+            let message = bounded_text(&e.error.message, MAX_ERROR_MESSAGE_CHARS);
+            EncoderError {
+                hint: hint_for(&code, &message),
+                code,
+                message,
+            }
         });
     let applied = crate::shared::apply_broadcast(
         &state,
@@ -122,9 +144,14 @@ pub async fn cloudflare(
     .map_err(crate::shared::shared_state_unavailable)?;
 
     // Going live is monotonic on-chain, so it does not depend on event order: any `connected`
-    // for a room still in Created marks it Live (once), including on a retried delivery.
+    // for a room still in Created marks it Live (once), including on a retried delivery — but only
+    // once Cloudflare's public `lifecycle` confirms an encoder is live, so a forged or mistaken
+    // event cannot write to the chain.
     let mut set_live = false;
-    if phase == Phase::Live && room.status == RoomStatus::Created {
+    if phase == Phase::Live
+        && room.status == RoomStatus::Created
+        && confirmed_live(&state, &input_id).await
+    {
         state
             .chain
             .set_live(state.registry, address)
@@ -141,6 +168,31 @@ pub async fn cloudflare(
     Ok(Json(
         json!({ "status": status, "event": event_type, "setLive": set_live }),
     ))
+}
+
+/// Whether `lifecycle` says the input is live now (a failed lookup is "not confirmed").
+async fn confirmed_live(state: &crate::state::AppState, session_id: &str) -> bool {
+    match state.stream.lifecycle(session_id).await {
+        Ok(lifecycle) => {
+            if !lifecycle.live {
+                tracing::warn!(
+                    session_id,
+                    "connected notification, but lifecycle says not live; room not marked live"
+                );
+            }
+            lifecycle.live
+        }
+        Err(e) => {
+            tracing::warn!(session_id, error = %e, "could not confirm a connected notification");
+            false
+        }
+    }
+}
+
+/// At most `max` characters of `text`, without control characters (it comes from the sender and
+/// is shown to viewers as text).
+fn bounded_text(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
 fn ignored(reason: &str) -> Json<Value> {

@@ -74,7 +74,13 @@ fn signed(
     body: &[u8],
     timestamp: i64,
 ) -> reqwest::RequestBuilder {
-    let message = roomcast_api::auth::canonical_message(method.as_str(), path, timestamp, body);
+    let message = roomcast_api::auth::canonical_message(
+        &server.state.info.auth_audience,
+        method.as_str(),
+        path,
+        timestamp,
+        body,
+    );
     let signature = wallet.sign_message(message.as_bytes());
     http()
         .request(method, format!("{}{path}", server.url()))
@@ -350,6 +356,488 @@ async fn the_reconciler_ends_only_confirmed_gone_inputs_and_caps_ends_per_pass()
     assert_eq!(
         status_of(&server, &kept).await,
         roomcast_chain::RoomStatus::Created
+    );
+    server.shutdown().await.unwrap();
+}
+
+// Item 9: the signed text names the server (roomcast-auth-v2), so a request signed for another
+// deployment is refused here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_signed_for_another_deployment_is_refused() {
+    let server = start(&["--public-origin", "https://rooms.example.com/"]).await;
+    let info: Value = http()
+        .get(format!("{}/api/info", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["authAudience"], "https://rooms.example.com");
+
+    let wallet = Keypair::new();
+    let body = serde_json::to_vec(&json!({ "title": "Signed" })).unwrap();
+    let sign = |audience: &str| {
+        let ts = now();
+        let message =
+            roomcast_api::auth::canonical_message(audience, "POST", "/api/create", ts, &body);
+        http()
+            .post(format!("{}/api/create", server.url()))
+            .header("x-roomcast-wallet", wallet.pubkey().to_string())
+            .header("x-roomcast-timestamp", ts.to_string())
+            .header(
+                "x-roomcast-signature",
+                wallet.sign_message(message.as_bytes()).to_string(),
+            )
+            .header("content-type", "application/json")
+            .body(body.clone())
+    };
+    for other in [
+        "https://staging.example.com",
+        &server.state.registry.to_string(),
+    ] {
+        let refused = answer(sign(other).send().await.unwrap()).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{other}");
+        assert_eq!(refused.body["error"]["code"], "invalid_signature");
+    }
+    let created = answer(sign("https://rooms.example.com").send().await.unwrap()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["host"], wallet.pubkey().to_string());
+    assert_eq!(
+        server
+            .upstreams
+            .emulator
+            .as_ref()
+            .unwrap()
+            .live_inputs()
+            .len(),
+        1
+    );
+    server.shutdown().await.unwrap();
+}
+
+const WEBHOOK_SECRET: &str = "hardening-webhook-secret";
+
+async fn webhook(server: &Server, body: &Value) -> Value {
+    let response = http()
+        .post(format!("{}/api/webhooks/cloudflare", server.url()))
+        .header("cf-webhook-auth", WEBHOOK_SECRET)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn notification(input_id: &str, event_type: &str, updated_at: &str) -> Value {
+    json!({
+        "name": "Stream Live Input",
+        "data": {
+            "notification_name": "Stream Live Input",
+            "input_id": input_id,
+            "event_type": event_type,
+            "updated_at": updated_at,
+        },
+    })
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+// Item 3: `connected` writes to the chain only when `lifecycle` confirms it; far-future times are
+// clamped; error text is bounded; ended rooms leave the broadcast map.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_confirmed_clamped_bounded_and_forgotten_when_the_room_ends() {
+    let server = start(&["--cloudflare-webhook-secret", WEBHOOK_SECRET]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.set_webhook(None);
+    let host = Keypair::new().pubkey().to_string();
+    let room = create(&server, &host, "Webhooks", None).await.body;
+    let sid = room["SessionID"].as_str().unwrap().to_string();
+
+    // No encoder is connected: a `connected` event (forged with a leaked secret, or mistaken) does
+    // not mark the room Live on-chain.
+    let now = time::OffsetDateTime::now_utc();
+    let forged = notification(&sid, "live_input.connected", &rfc3339(now));
+    assert_eq!(webhook(&server, &forged).await["setLive"], false);
+    assert_eq!(
+        status_of(&server, &room).await,
+        roomcast_chain::RoomStatus::Created
+    );
+
+    // A far-future event is clamped to now, so the next real event still applies.
+    let future = notification(&sid, "live_input.disconnected", "2099-01-01T00:00:00Z");
+    assert_eq!(webhook(&server, &future).await["status"], "applied");
+    let clamped = server.state.live.get(&sid).unwrap().updated_at;
+    assert!(clamped < now + time::Duration::seconds(60), "{clamped}");
+    emulator.connect(&sid).await.unwrap();
+    let later = rfc3339(time::OffsetDateTime::now_utc() + time::Duration::seconds(2));
+    let connected = notification(&sid, "live_input.connected", &later);
+    assert_eq!(
+        webhook(&server, &connected).await,
+        json!({ "status": "applied", "event": "live_input.connected", "setLive": true })
+    );
+    assert_eq!(
+        status_of(&server, &room).await,
+        roomcast_chain::RoomStatus::Live
+    );
+
+    // Sender-controlled error text is bounded and stripped of control characters.
+    let mut errored = notification(
+        &sid,
+        "live_input.errored",
+        &rfc3339(time::OffsetDateTime::now_utc() + time::Duration::seconds(4)),
+    );
+    errored["data"]["live_input_errored"] = json!({
+        "error": { "code": "X".repeat(1000), "message": format!("<script>\n{}", "m".repeat(10_000)) },
+    });
+    assert_eq!(webhook(&server, &errored).await["status"], "applied");
+    let error = server.state.live.get(&sid).unwrap().error.unwrap();
+    assert_eq!(error.code, "X".repeat(64));
+    assert_eq!(error.message.chars().count(), 500);
+    assert!(
+        error.message.starts_with("<script>mmm"),
+        "{}",
+        error.message
+    );
+    assert_eq!(error.hint, error.message);
+
+    // Ending the room drops its broadcast state; later events for it are ignored.
+    let ended = http()
+        .post(format!(
+            "{}/api/rooms/{}/end",
+            server.url(),
+            room["room"].as_str().unwrap()
+        ))
+        .bearer_auth(OPERATOR_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::OK);
+    assert_eq!(server.state.live.get(&sid), None);
+    let after = notification(
+        &sid,
+        "live_input.connected",
+        &rfc3339(time::OffsetDateTime::now_utc() + time::Duration::seconds(6)),
+    );
+    assert_eq!(
+        webhook(&server, &after).await,
+        json!({ "status": "ignored", "reason": "the room has ended" })
+    );
+    assert_eq!(server.state.live.get(&sid), None);
+    server.shutdown().await.unwrap();
+}
+
+/// `POST /api/create` as the operator from a client a proxy names in `X-Forwarded-For`.
+async fn create_via_proxy(server: &Server, forwarded_for: &str) -> StatusCode {
+    http()
+        .post(format!("{}/api/create", server.url()))
+        .bearer_auth(OPERATOR_KEY)
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "title": "Proxied", "host": Keypair::new().pubkey().to_string() }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+// Item 5: behind a trusted proxy each client has its own bucket; IPv6 is keyed by /64; untrusted
+// peers cannot pick a bucket with a forged header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_ip_limits_see_the_client_behind_a_trusted_proxy() {
+    let server = start(&[
+        "--create-rate-per-minute",
+        "1",
+        "--trusted-proxies",
+        "127.0.0.0/8,::1/128",
+    ])
+    .await;
+    assert_eq!(
+        create_via_proxy(&server, "203.0.113.5").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        create_via_proxy(&server, "203.0.113.6").await,
+        StatusCode::CREATED,
+        "another client behind the same proxy has its own bucket"
+    );
+    assert_eq!(
+        create_via_proxy(&server, "203.0.113.5").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A client cannot escape its bucket by prepending addresses: the proxy appends the real one.
+    assert_eq!(
+        create_via_proxy(&server, "198.51.100.1, 203.0.113.5").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        create_via_proxy(&server, "2001:db8:1:2::1").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        create_via_proxy(&server, "2001:db8:1:2:ffff::9").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the same /64 is one client"
+    );
+    server.shutdown().await.unwrap();
+
+    // Without trusted proxies the header is ignored: everyone here is 127.0.0.1.
+    let server = start(&["--create-rate-per-minute", "1"]).await;
+    assert_eq!(
+        create_via_proxy(&server, "203.0.113.5").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        create_via_proxy(&server, "203.0.113.6").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    server.shutdown().await.unwrap();
+}
+
+async fn readyz(server: &Server) -> (StatusCode, Value) {
+    readyz_at(server.url()).await
+}
+
+async fn readyz_at(base: String) -> (StatusCode, Value) {
+    let response = http().get(format!("{base}/readyz")).send().await.unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+// Item 6: anonymous /readyz probes cost one Cloudflare account-API call per few seconds, never a
+// retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_cached_and_never_retries_cloudflare() {
+    let server = start(&[]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.reset_calls();
+    emulator
+        .inject_fault(
+            Route::ListLiveInputs,
+            Fault::ServerError { status: 503 },
+            10,
+        )
+        .unwrap();
+    let probes = (0..10).map(|_| readyz_at(server.url()));
+    for (status, body) in futures_join_all(probes).await {
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body,
+            json!({ "status": "unready", "checks": { "solanaRpc": true, "cloudflare": false } })
+        );
+    }
+    assert_eq!(
+        emulator.call_count(Route::ListLiveInputs),
+        1,
+        "one call, no retry"
+    );
+    server.shutdown().await.unwrap();
+
+    let server = start(&[]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.reset_calls();
+    for _ in 0..10 {
+        assert_eq!(readyz(&server).await.0, StatusCode::OK);
+    }
+    assert_eq!(emulator.call_count(Route::ListLiveInputs), 1);
+    server.shutdown().await.unwrap();
+}
+
+/// Runs the futures concurrently.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(tokio::spawn(f));
+    }
+    let mut out = Vec::new();
+    for h in set {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+async fn get_status(
+    server: &Server,
+    path: &str,
+    forwarded_for: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = http().get(format!("{}{path}", server.url()));
+    if let Some(ip) = forwarded_for {
+        request = request.header("x-forwarded-for", ip);
+    }
+    let response = request.send().await.unwrap();
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+// Item 7: anonymous reads are limited per client and in total.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_limited_per_ip_and_in_flight_requests_are_capped() {
+    let server = start(&[
+        "--read-rate-per-minute",
+        "3",
+        "--trusted-proxies",
+        "127.0.0.0/8",
+    ])
+    .await;
+    // Random hosts: each would be a fresh getProgramAccounts.
+    for _ in 0..3 {
+        let path = format!("/api/rooms?host={}", Keypair::new().pubkey());
+        assert_eq!(
+            get_status(&server, &path, Some("203.0.113.7")).await.0,
+            StatusCode::OK
+        );
+    }
+    let path = format!("/api/rooms?host={}", Keypair::new().pubkey());
+    let (status, body) = get_status(&server, &path, Some("203.0.113.7")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(
+        get_status(&server, &path, Some("203.0.113.8")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_status(&server, "/healthz", Some("203.0.113.7")).await.0,
+        StatusCode::OK,
+        "probes are exempt"
+    );
+    server.shutdown().await.unwrap();
+
+    let server = start(&["--max-concurrent-requests", "1"]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = Keypair::new().pubkey().to_string();
+    let room = create(&server, &host, "Busy", None).await.body;
+    let sid = room["SessionID"].as_str().unwrap().to_string();
+    // One slow read (Cloudflare's lifecycle takes 1.5 s) occupies the only slot.
+    emulator
+        .inject_fault(Route::Lifecycle, Fault::Latency { ms: 1500 }, 1)
+        .unwrap();
+    let slow = tokio::spawn(get_status_at(
+        server.url(),
+        format!("/api/livestream?sessionId={sid}"),
+    ));
+    let mut shed = None;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        let (status, body) = get_status(&server, "/api/rooms", None).await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            shed = Some(body);
+            break;
+        }
+    }
+    let shed = shed.expect("a second request is shed while the first holds the slot");
+    assert_eq!(shed["error"]["code"], "overloaded");
+    assert_eq!(
+        get_status(&server, "/healthz", None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(slow.await.unwrap(), StatusCode::OK);
+    assert_eq!(
+        get_status(&server, "/api/rooms", None).await.0,
+        StatusCode::OK
+    );
+    server.shutdown().await.unwrap();
+}
+
+async fn get_status_at(base: String, path: String) -> StatusCode {
+    http()
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+// Item 10: an RPC URL with an API key is never published and never reaches logs or reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rpc_url_with_credentials_is_not_published_and_is_redacted() {
+    use roomcast_localnet::{LocalNode, NodeOptions};
+    let node = LocalNode::start(NodeOptions::default()).await.unwrap();
+    let registrar = Keypair::new();
+    let chain = roomcast_chain::RoomcastChain::new(
+        &node.rpc_url(),
+        registrar.insecure_clone(),
+        node.program_id(),
+    )
+    .unwrap();
+    chain
+        .rpc()
+        .request_airdrop(&registrar.pubkey(), 10_000_000_000)
+        .await
+        .unwrap();
+    chain.initialize_registry(registrar.pubkey()).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("roomcast-harden-rpc-{}", std::process::id()));
+    let keypair = dir.join("registrar.json");
+    roomcast_localnet::keypair_file::write(&keypair, &registrar).unwrap();
+    let secret = "k3yS3cr3tAbCdEf0123456789";
+    let url = format!("{}?api-key={secret}", node.rpc_url());
+    let keypair = keypair.to_str().unwrap();
+    let server = start(&["--rpc-url", &url, "--registrar-keypair", keypair]).await;
+    let info: Value = http()
+        .get(format!("{}/api/info", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["rpcUrl"], Value::Null, "{info}");
+    assert!(!info.to_string().contains(secret));
+
+    // The node goes away: errors that name the URL reach the operator's report redacted.
+    node.shutdown().await.unwrap();
+    let report = reconcile(&server).await;
+    let errors = report["errors"].to_string();
+    assert!(errors.contains("listing rooms"), "{report}");
+    assert!(!errors.contains(secret), "{report}");
+    server.shutdown().await.unwrap();
+
+    let server = start(&["--public-rpc-url", "https://rpc.example.com"]).await;
+    assert_eq!(
+        server.state.info.rpc_url.as_deref(),
+        Some("https://rpc.example.com")
+    );
+    server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// Item 11: caller input never becomes a metric label value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metric_labels_stay_bounded_whatever_the_caller_sends() {
+    let server = start(&[]).await;
+    for i in 0..20 {
+        let method = reqwest::Method::from_bytes(format!("HARDENX{i}").as_bytes()).unwrap();
+        let response = http()
+            .request(method, format!("{}/api/rooms/zz{i}?q={i}", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error());
+    }
+    let text = http()
+        .get(format!("{}/metrics", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("HARDENX"), "no raw method in labels");
+    assert!(!text.contains("/api/rooms/zz"), "no raw path in labels");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("roomcast_http_requests_total")
+                && l.contains("method=\"other\"")
+                && l.contains("route=\"/api/rooms/{room}\"")),
+        "{text}"
     );
     server.shutdown().await.unwrap();
 }

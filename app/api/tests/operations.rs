@@ -92,6 +92,11 @@ async fn webhook_requires_the_secret_and_marks_the_room_live_once() {
     let server = start(&[]).await;
     let room = create_room(&server, &host_key(), "Webhook room").await;
     let sid = room["SessionID"].as_str().unwrap();
+    // An encoder is really connected (its own notification is not delivered here), so `lifecycle`
+    // confirms the events below.
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.set_webhook(None);
+    emulator.connect(sid).await.unwrap();
     let address = room["room"].as_str().unwrap().parse().unwrap();
     let connected = notification(
         sid,
@@ -164,6 +169,9 @@ async fn out_of_order_events_cannot_move_state_backwards_and_errors_reach_the_ho
     let server = start(&[]).await;
     let room = create_room(&server, &host_key(), "Ordering").await;
     let sid = room["SessionID"].as_str().unwrap();
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.set_webhook(None);
+    emulator.connect(sid).await.unwrap();
     let secret = Some(WEBHOOK_SECRET);
 
     let mut errored = notification(sid, "live_input.errored", "2026-11-25T10:00:03Z");
@@ -326,7 +334,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     let sid = room["SessionID"].as_str().unwrap().to_string();
     let address = room["room"].as_str().unwrap().parse().unwrap();
     let wallet = RoomcastChain::new(
-        &server.state.info.rpc_url,
+        &server.upstreams.rpc_url,
         host,
         server.state.chain.program_id(),
     )
@@ -561,7 +569,8 @@ async fn listing_filters_paginates_and_reports_viewers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_goes_unready_when_an_upstream_stops() {
-    let mut server = start(&[]).await;
+    // No caching of the result here: each probe checks again.
+    let mut server = start(&["--readyz-cache-ms", "0"]).await;
     let ready = http()
         .get(format!("{}/readyz", server.url()))
         .send()

@@ -129,6 +129,14 @@ impl StreamClient {
         })
     }
 
+    /// The same client, trying each call once (for probes that must not multiply upstream load).
+    pub fn without_retries(&self) -> StreamClient {
+        StreamClient {
+            retry: RetryPolicy::none(),
+            ..self.clone()
+        }
+    }
+
     /// An API request: the only place the token is attached.
     fn api_request(&self, method: Method, url: &Url) -> RequestBuilder {
         self.http
