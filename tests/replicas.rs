@@ -16,6 +16,8 @@ use support::*;
 
 /// Creates per minute per IP and per host on the replicas under test.
 const CREATE_LIMIT: usize = 4;
+/// Creates per minute on the whole deployment.
+const GLOBAL_LIMIT: usize = 6;
 const WEBHOOK_SECRET: &str = "replicas-webhook-secret";
 /// The spec: another replica sees a write or webhook within a second.
 const PROPAGATION: Duration = Duration::from_secs(1);
@@ -134,6 +136,10 @@ impl Deployment {
             // Long enough that only invalidation can explain a replica seeing a change in time.
             ("ROOMCAST_ROOM_CACHE_MS", "60000".to_string()),
             ("ROOMCAST_CREATE_RATE_PER_MINUTE", limit),
+            (
+                "ROOMCAST_CREATE_RATE_GLOBAL_PER_MINUTE",
+                GLOBAL_LIMIT.to_string(),
+            ),
             (
                 "ROOMCAST_RECONCILE_INTERVAL_SECS",
                 reconcile_interval_secs.to_string(),
@@ -364,6 +370,29 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     assert_eq!(a.rooms(Some(limited.pubkey())).await.len(), CREATE_LIMIT);
     assert_eq!(emu.inputs_of(&limited.pubkey()).await.len(), CREATE_LIMIT);
 
+    // --- The global limit counts every replica's creates (1 + CREATE_LIMIT so far; refused
+    // requests spent nothing): one more fits, the next is refused whoever and wherever it is.
+    assert_eq!(1 + CREATE_LIMIT + 1, GLOBAL_LIMIT);
+    let (other, another) = (wallet(), wallet());
+    Api::from_source(&b.base, source(31))
+        .create_for(&other.pubkey(), "Last one")
+        .await;
+    Api::from_source(&a.base, source(32))
+        .call(
+            "POST",
+            "/api/create",
+            Some(&create_body("Over the top", &another.pubkey())),
+            Auth::Operator,
+        )
+        .await
+        .assert_error_message(
+            429,
+            "rate_limited",
+            "too many rooms created on this server; slow down",
+        );
+    assert_eq!(emu.inputs_of(&another.pubkey()).await.len(), 0);
+    assert_eq!(a.rooms(None).await.len(), GLOBAL_LIMIT);
+
     // --- A `connected` webhook delivered to A: B shows it within a second.
     let before = api_b
         .get(&format!("/api/livestream?sessionId={session}"))
@@ -441,6 +470,22 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
             .assert_status(200);
         let listing = api.get("/api/rooms").await;
         listing.assert_status(200);
+        let webhook = api
+            .raw(
+                "POST",
+                "/api/webhooks/cloudflare",
+                serde_json::to_vec(&json!({"data": {
+                    "input_id": live_room,
+                    "event_type": "live_input.connected",
+                    "updated_at": "2030-01-01T00:00:00Z",
+                }}))
+                .unwrap(),
+                Some("application/json"),
+                Auth::None,
+                &[("cf-webhook-auth", WEBHOOK_SECRET)],
+            )
+            .await;
+        webhook.assert_error(503, "shared_state_unavailable");
         let ready = api.get("/readyz").await;
         assert_eq!(ready.status, 503, "{}", ready.text);
         assert_eq!(
@@ -451,7 +496,7 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     assert_eq!(
         a.rooms(Some(limited.pubkey())).await[0].room.status,
         RoomStatus::Created,
-        "nothing was ended during the outage"
+        "nothing was ended or set live during the outage"
     );
 
     // --- Redis is back: all green without a restart, and invalidation flows again.

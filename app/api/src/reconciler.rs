@@ -86,7 +86,18 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
 }
 
 pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
-    let mut report = reconcile_pass(state, config).await;
+    reconcile_fenced(state, config, None).await
+}
+
+/// A pass by the holder of the replicas' lease, valid until `lease_valid_until`: past it, the
+/// pass makes no more changes (another replica may hold the lease by then) and reports what it
+/// left as `withheld`.
+pub async fn reconcile_fenced(
+    state: &AppState,
+    config: &ReconcilerConfig,
+    lease_valid_until: Option<std::time::Instant>,
+) -> ReconcileReport {
+    let mut report = reconcile_pass(state, config, lease_valid_until).await;
     // Chain errors can carry the RPC URL (and its API key).
     for error in &mut report.errors {
         *error = crate::redact::redact_urls_in(error);
@@ -94,7 +105,12 @@ pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> Reco
     report
 }
 
-async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
+async fn reconcile_pass(
+    state: &AppState,
+    config: &ReconcilerConfig,
+    lease_valid_until: Option<std::time::Instant>,
+) -> ReconcileReport {
+    let lease_lost = || lease_valid_until.is_some_and(|t| std::time::Instant::now() >= t);
     let orphan_grace = config.orphan_grace;
     let mut report = ReconcileReport::default();
     // Rooms younger than the grace period may be mid-create (input listed before it existed).
@@ -141,6 +157,10 @@ async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> Reconcil
                     && input.meta.get("registry").and_then(|v| v.as_str())
                         == Some(registry.as_str());
                 match by_session.get(input.uid.as_str()) {
+                    Some(RoomStatus::Ended) if input.enabled && lease_lost() => {
+                        report.withheld.push(input.uid);
+                    }
+                    None if tagged && lease_lost() => report.withheld.push(input.uid),
                     Some(RoomStatus::Ended) if input.enabled => {
                         match state.stream.set_enabled(&input.uid, false).await {
                             Ok(_) => {
@@ -203,6 +223,10 @@ async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> Reconcil
                             .push(format!("confirming the input of {sid} is gone: {e}"));
                         continue;
                     }
+                }
+                if lease_lost() {
+                    report.withheld.push(sid.to_string());
+                    continue;
                 }
                 ended += 1;
                 match state.chain.end_room(state.registry, record.address).await {

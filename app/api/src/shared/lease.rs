@@ -3,14 +3,15 @@
 //! while the value is still its own), released on shutdown, and taken over by another replica
 //! once the holder stops renewing (e.g. it died) and the key expires. Every acquisition takes a
 //! new fencing token from a counter (`…:reconciler:fence`): a holder that lost the lease — its
-//! renewal found another token — stops before its next pass, and it never starts a pass unless its
-//! last renewal is younger than the lease.
+//! renewal found another token — stops before its next pass; it never starts a pass unless its
+//! last renewal is younger than the lease, and a pass makes no change (ending, disabling,
+//! deleting) after the lease it started under may have run out.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::reconciler::{reconcile_once, ReconcilerConfig};
+use crate::reconciler::{reconcile_fenced, ReconcilerConfig};
 use crate::shared::{unavailable, Redis};
 use crate::state::SharedState;
 use crate::store::StoreError;
@@ -126,12 +127,14 @@ pub fn spawn(
                 Err(e) => tracing::warn!(error = %e, "cannot renew the reconciler lease"),
             }
             metrics::gauge!("roomcast_reconciler_lease_held").set(if held.is_some() { 1.0 } else { 0.0 });
-            // Fencing: act only on a lease confirmed within its period.
-            let valid = held.is_some() && renewed_at.elapsed() < ttl;
+            // Fencing: act only on a lease confirmed within its period, and stop making changes
+            // once that period is over (another replica may hold the lease by then).
+            let valid_until = renewed_at + ttl - ttl / 10;
+            let valid = held.is_some() && Instant::now() < valid_until;
             let due = last_pass.is_none_or(|t| t.elapsed() >= config.interval);
             if valid && due {
                 last_pass = Some(Instant::now());
-                let report = reconcile_once(&state, &config).await;
+                let report = reconcile_fenced(&state, &config, Some(valid_until)).await;
                 metrics::counter!("roomcast_reconciler_passes_total").increment(1);
                 tracing::debug!(token = held, ?report, "reconciled");
             }
