@@ -22,6 +22,8 @@ use crate::store::StoreError;
 const BROADCAST_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Pause between reconnection attempts of the subscription.
 const RESUBSCRIBE_DELAY: Duration = Duration::from_millis(200);
+/// Longest a (re)subscription step may take.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Width of the zero-padded `updated_at` (unix nanoseconds) that prefixes a stored state.
 const STAMP_LEN: usize = 20;
 
@@ -151,9 +153,20 @@ impl Events {
         state: &AppState,
         stop: &CancellationToken,
     ) -> Result<(), redis::RedisError> {
-        let mut pubsub = self.redis.client().get_async_pubsub().await?;
-        pubsub.subscribe(&self.channel).await?;
-        self.resync(state).await?;
+        // Bounded, so an unreachable (not refusing) Redis cannot stall reconnection.
+        let bounded = |e: tokio::time::error::Elapsed| {
+            redis::RedisError::from((redis::ErrorKind::Io, "timed out", e.to_string()))
+        };
+        let mut pubsub =
+            tokio::time::timeout(SETUP_TIMEOUT, self.redis.client().get_async_pubsub())
+                .await
+                .map_err(bounded)??;
+        tokio::time::timeout(SETUP_TIMEOUT, pubsub.subscribe(&self.channel))
+            .await
+            .map_err(bounded)??;
+        tokio::time::timeout(SETUP_TIMEOUT, self.resync(state))
+            .await
+            .map_err(bounded)??;
         self.subscribed.store(true, Ordering::SeqCst);
         tracing::info!(channel = %self.channel, "subscribed to shared-state events");
         let mut messages = pubsub.on_message();
