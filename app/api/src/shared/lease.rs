@@ -2,7 +2,8 @@
 //! `SET roomcast:{registry}:reconciler <replica>:<token> NX PX <ttl>`, renewed by its holder (only
 //! while the value is still its own), released on shutdown, and taken over by another replica
 //! once the holder stops renewing (e.g. it died) and the key expires. Every acquisition takes a
-//! new fencing token from a counter (`…:reconciler:fence`): a holder that lost the lease — its
+//! new fencing token from a counter (`…:reconciler:fence`, kept 30 days after the last
+//! acquisition — tokens only need to grow across live leases): a holder that lost the lease — its
 //! renewal found another token — stops before its next pass; it never starts a pass unless its
 //! last renewal is younger than the lease, and a pass makes no change (ending, disabling,
 //! deleting) after the lease it started under may have run out.
@@ -26,6 +27,7 @@ if ARGV[3] ~= '' and current == ARGV[1] .. ':' .. ARGV[3] then
 end
 if current then return 0 end
 local token = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], 2592000)
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
 return token
 ";
