@@ -157,18 +157,20 @@ pub async fn apply_broadcast(
     session_id: &str,
     next: Broadcast,
 ) -> Result<Applied, StoreError> {
+    let live = next.state == Phase::Live;
     let applied = match &state.shared {
-        Some(shared) => shared.events.apply_broadcast(session_id, &next).await?,
-        None => Applied::Updated,
+        // Redis decides what is newest; the other replicas hear it from the event.
+        Some(shared) => {
+            let applied = shared.events.apply_broadcast(session_id, &next).await?;
+            if applied == Applied::Updated {
+                state.live.apply(session_id, next);
+            }
+            applied
+        }
+        None => state.live.apply(session_id, next),
     };
     if applied == Applied::Updated {
-        let live = next.state == Phase::Live;
-        let local = state.live.apply(session_id, next);
-        if local == Applied::Updated {
-            state.rooms.put_broadcasting(session_id, live).await;
-        } else if state.shared.is_none() {
-            return Ok(local);
-        }
+        state.rooms.put_broadcasting(session_id, live).await;
     }
     Ok(applied)
 }
