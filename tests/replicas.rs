@@ -137,7 +137,7 @@ impl Deployment {
             ("ROOMCAST_ROOM_CACHE_MS", "60000".to_string()),
             ("ROOMCAST_CREATE_RATE_PER_MINUTE", limit),
             (
-                "ROOMCAST_CREATE_RATE_GLOBAL_PER_MINUTE",
+                "ROOMCAST_CREATE_BUDGET_PER_MINUTE",
                 GLOBAL_LIMIT.to_string(),
             ),
             (
@@ -388,7 +388,7 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
         .assert_error_message(
             429,
             "rate_limited",
-            "too many rooms created on this server; slow down",
+            "this server is creating too many rooms right now; try again shortly",
         );
     assert_eq!(emu.inputs_of(&another.pubkey()).await.len(), 0);
     assert_eq!(a.rooms(None).await.len(), GLOBAL_LIMIT);

@@ -228,6 +228,8 @@ fn default_server_env() -> Vec<(&'static str, &'static str)> {
         ("ROOMCAST_CREATE_RATE_PER_MINUTE", "10000"),
         // Tests poll from one address; the read limit has its own tests.
         ("ROOMCAST_READ_RATE_PER_MINUTE", "1000000"),
+        // Error tests fail authentication on purpose, many times, from one address.
+        ("ROOMCAST_AUTH_FAILURES_PER_MINUTE", "1000000"),
         // The API itself must do the cleanup the tests check, not the background reconciler.
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
     ]

@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// address for per-IP limits. Default: none (the socket peer is the client).
     #[arg(long, env = "ROOMCAST_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Failed authentications (401) allowed per client address per minute; then 429 until the
+    /// minute is over.
+    #[arg(long, env = "ROOMCAST_AUTH_FAILURES_PER_MINUTE", default_value_t = 20)]
+    pub auth_failures_per_minute: u32,
     /// Allowed CORS origins, comma-separated (default: any origin; auth is not cookie-based).
     #[arg(long, env = "ROOMCAST_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -78,6 +82,21 @@ pub struct ServeArgs {
     /// Requests handled at once; more get 503 `overloaded` (health, readiness and metrics exempt).
     #[arg(long, env = "ROOMCAST_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
     pub max_concurrent_requests: usize,
+    /// Room creations allowed per minute in total, whoever asks (each costs rent and a live input).
+    #[arg(long, env = "ROOMCAST_CREATE_BUDGET_PER_MINUTE", default_value = "120")]
+    pub create_budget_per_minute: NonZeroU32,
+    /// Creates are refused (503 registrar_underfunded) before the registrar's balance would drop
+    /// below this many lamports.
+    #[arg(
+        long,
+        env = "ROOMCAST_REGISTRAR_MIN_LAMPORTS",
+        default_value_t = 50_000_000
+    )]
+    pub registrar_min_lamports: u64,
+    /// Ended rooms are closed this long after they ended, returning their rent to the registrar
+    /// (`30s`, `12h`, `7d`; `off` keeps them).
+    #[arg(long, env = "ROOMCAST_CLOSE_ENDED_AFTER", default_value = "7d", value_parser = parse_retention)]
+    pub close_ended_after: Retention,
     /// How long viewers may see a cached room state, in milliseconds.
     #[arg(long, env = "ROOMCAST_ROOM_CACHE_MS", default_value_t = 2000)]
     pub room_cache_ms: u64,
@@ -106,10 +125,6 @@ pub struct ServeArgs {
     /// replay cache, idempotency keys, limits and broadcast state in memory.
     #[arg(long, env = "ROOMCAST_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<SecretString>,
-    /// Room creations allowed per minute on the whole deployment (every replica together);
-    /// unset: no global limit.
-    #[arg(long, env = "ROOMCAST_CREATE_RATE_GLOBAL_PER_MINUTE")]
-    pub create_rate_global_per_minute: Option<NonZeroU32>,
     /// How long one `/readyz` check of the upstreams answers every probe, in milliseconds.
     #[arg(long, env = "ROOMCAST_READYZ_CACHE_MS", default_value_t = 5000)]
     pub readyz_cache_ms: u64,
@@ -120,6 +135,9 @@ pub struct ServeArgs {
     #[arg(long, env = "ROOMCAST_DATA_DIR", default_value = ".roomcast")]
     pub data_dir: PathBuf,
 }
+
+/// Shortest accepted operator bearer key.
+pub const MIN_OPERATOR_KEY_BYTES: usize = 32;
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -209,9 +227,43 @@ impl ServeArgs {
         Ok((cloudflare, chain))
     }
 
+    /// A bearer key short enough to guess is refused at start.
+    pub fn check_operator_key(&self) -> Result<(), String> {
+        use secrecy::ExposeSecret;
+        match &self.operator_key {
+            Some(key) if key.expose_secret().len() < MIN_OPERATOR_KEY_BYTES => Err(format!(
+                "ROOMCAST_OPERATOR_KEY must be at least {MIN_OPERATOR_KEY_BYTES} bytes (e.g. `openssl rand -hex 32`)"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub fn room_cache_ttl(&self) -> Duration {
         Duration::from_millis(self.room_cache_ms)
     }
+}
+
+/// A retention period, or `None` for "keep forever".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention(pub Option<Duration>);
+
+/// `90s`, `15m`, `12h`, `7d`, or `off`.
+fn parse_retention(value: &str) -> Result<Retention, String> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(Retention(None));
+    }
+    let invalid = || format!("{value:?} is not a duration like 30s, 15m, 12h, 7d (or off)");
+    let split = value.len().saturating_sub(1);
+    let (number, unit) = value.split_at(split);
+    let n: u64 = number.parse().map_err(|_| invalid())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(invalid()),
+    };
+    Ok(Retention(Some(Duration::from_secs(secs))))
 }
 
 /// `scheme://host[:port]`, no path, query or trailing slash (the form browsers send in `Origin`).

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 
@@ -33,7 +33,10 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let app = Arc::<AppState>::from_ref(state);
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        let Ok(crate::routes::ClientIp(ip)) =
+            crate::routes::ClientIp::from_request_parts(&mut parts, state).await;
+        app.auth_throttle.check(ip)?;
         let limit = app.settings.max_body_bytes;
         let bytes: Bytes = axum::body::to_bytes(body, limit)
             .await
@@ -48,7 +51,12 @@ where
         let principal = app
             .auth
             .authenticate(&parts.method, path_and_query, &parts.headers, &bytes)
-            .await?;
+            .await
+            .inspect_err(|e| {
+                if matches!(e, AppError::Unauthorized { .. }) {
+                    app.auth_throttle.failed(ip);
+                }
+            })?;
         let body = parse_json(&parts.headers, &bytes)?;
         Ok(Authed {
             principal,

@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod config;
 pub mod error;
 mod extract;
+mod funds;
 mod idempotency;
 mod listing;
 pub mod live;
@@ -22,6 +23,8 @@ mod routes;
 pub mod shared;
 pub mod state;
 pub mod store;
+mod throttle;
+mod tombstones;
 pub mod upstreams;
 pub mod views;
 mod webhooks;
@@ -78,6 +81,7 @@ pub struct Server {
 impl Server {
     pub async fn start(args: ServeArgs) -> anyhow::Result<Server> {
         let (cloudflare_mode, chain_mode) = args.modes().map_err(anyhow::Error::msg)?;
+        args.check_operator_key().map_err(anyhow::Error::msg)?;
         if args.redis_url.is_some()
             && (matches!(chain_mode, config::ChainMode::Embedded)
                 || matches!(cloudflare_mode, config::CloudflareMode::Embedded))
@@ -141,7 +145,7 @@ impl Server {
                         Arc::new(RedisReplayStore::new(redis.clone()));
                     let limits = CreateLimits::shared(
                         args.create_rate_per_minute,
-                        args.create_rate_global_per_minute,
+                        args.create_budget_per_minute,
                         redis.clone(),
                     );
                     (
@@ -155,10 +159,7 @@ impl Server {
                     None,
                     Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)) as _,
                     Arc::new(MemoryReplayStore::new(args.replay_capacity)) as _,
-                    CreateLimits::new(
-                        args.create_rate_per_minute,
-                        args.create_rate_global_per_minute,
-                    ),
+                    CreateLimits::new(args.create_rate_per_minute, args.create_budget_per_minute),
                 ),
             };
         let state = Arc::new(AppState {
@@ -167,12 +168,14 @@ impl Server {
                 delete_recording_after_days: args.delete_recording_after_days,
                 request_timeout: Duration::from_secs(args.request_timeout_secs),
                 idempotency_ttl: IDEMPOTENCY_TTL,
+                registrar_min_lamports: args.registrar_min_lamports,
                 webhook_secret,
                 trusted_proxies: args.trusted_proxies.clone(),
                 reconciler: reconciler::ReconcilerConfig {
                     interval: Duration::from_secs(args.reconcile_interval_secs),
                     orphan_grace: Duration::from_secs(args.orphan_grace_secs),
                     max_ends_per_pass: args.reconcile_max_ends,
+                    close_ended_after: args.close_ended_after.0,
                 },
             },
             stream: upstreams.stream.clone(),
@@ -187,8 +190,10 @@ impl Server {
                 MAX_SIGNATURE_SKEW,
                 replay,
             ),
+            auth_throttle: throttle::AuthThrottle::new(args.auth_failures_per_minute),
             create_limits,
             shared,
+            tombstones: Default::default(),
             load: load::LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
             tasks: TaskTracker::new(),
             info,

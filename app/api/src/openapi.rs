@@ -70,7 +70,7 @@ pub struct EndRequestDoc {
         (status = 409, description = "Idempotency-Key in progress (`idempotency_key_in_progress`) or reused with another body (`idempotency_key_reused`)", body = ErrorResponse),
         (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse), (status = 429, body = ErrorResponse),
         (status = 502, body = ErrorResponse),
-        (status = 503, description = "An upstream is unavailable, the request timed out (the create still finishes: retry with the same Idempotency-Key), `overloaded`, a security store is full (`replay_store_full`, `idempotency_store_full`), or the replicas' shared state (Redis) is unreachable (`shared_state_unavailable`)", body = ErrorResponse)))]
+        (status = 503, description = "An upstream is unavailable, the request timed out (the create still finishes: retry with the same Idempotency-Key), `overloaded`, a security store is full (`replay_store_full`, `idempotency_store_full`), the registrar is at its balance floor (`registrar_underfunded`), or the replicas' shared state (Redis) is unreachable (`shared_state_unavailable`)", body = ErrorResponse)))]
 fn create() {}
 
 #[utoipa::path(get, path = "/api/livestream", tag = "viewers",

@@ -1,5 +1,5 @@
-//! Per-IP, per-host and (optional) global limits on room creation (each create costs a live input
-//! and rent). One replica counts in memory (`governor`); replicas sharing Redis count together
+//! Per-IP, per-host and global limits on room creation (each create costs a live input and rent).
+//! One replica counts in memory (`governor`); replicas sharing Redis count together
 //! ([`crate::shared::limits`]), so adding replicas does not multiply the limits.
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -16,11 +16,11 @@ use crate::shared::{shared_state_unavailable, Redis};
 
 const BY_IP: &str = "too many rooms created from this address; slow down";
 const BY_HOST: &str = "too many rooms created for this host; slow down";
-const GLOBAL: &str = "too many rooms created on this server; slow down";
+const GLOBAL: &str = "this server is creating too many rooms right now; try again shortly";
 
 pub struct CreateLimits {
     per_minute: NonZeroU32,
-    global_per_minute: Option<NonZeroU32>,
+    budget: NonZeroU32,
     counters: Counters,
 }
 
@@ -32,21 +32,22 @@ enum Counters {
 struct MemoryCounters {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     per_host: DefaultKeyedRateLimiter<Pubkey>,
-    global: Option<DefaultDirectRateLimiter>,
+    /// All creates together: many IPs and hosts cannot add up to an unbounded spend.
+    global: DefaultDirectRateLimiter,
 }
 
 impl CreateLimits {
-    /// `per_minute` creates per IP and per host (and `global_per_minute` in all), with bursts of
-    /// the same size, counted in this process.
-    pub fn new(per_minute: NonZeroU32, global_per_minute: Option<NonZeroU32>) -> Self {
+    /// `per_minute` creates per IP and per host, `budget` in total, with bursts of the same size,
+    /// counted in this process.
+    pub fn new(per_minute: NonZeroU32, budget: NonZeroU32) -> Self {
         let quota = Quota::per_minute(per_minute);
         CreateLimits {
             per_minute,
-            global_per_minute,
+            budget,
             counters: Counters::Memory(Box::new(MemoryCounters {
                 per_ip: RateLimiter::keyed(quota),
                 per_host: RateLimiter::keyed(quota),
-                global: global_per_minute.map(|g| RateLimiter::direct(Quota::per_minute(g))),
+                global: RateLimiter::direct(Quota::per_minute(budget)),
             })),
         }
     }
@@ -72,14 +73,10 @@ impl CreateLimits {
     }
 
     /// The same limits, counted in Redis for every replica.
-    pub fn shared(
-        per_minute: NonZeroU32,
-        global_per_minute: Option<NonZeroU32>,
-        redis: Arc<Redis>,
-    ) -> Self {
+    pub fn shared(per_minute: NonZeroU32, budget: NonZeroU32, redis: Arc<Redis>) -> Self {
         CreateLimits {
             per_minute,
-            global_per_minute,
+            budget,
             counters: Counters::Shared(SharedLimiter::new(redis)),
         }
     }
@@ -93,21 +90,17 @@ impl CreateLimits {
                     global,
                 } = &**counters;
                 let clock = DefaultClock::default();
-                let global = global.as_ref().map(|g| g.check());
-                for (outcome, message) in [
-                    (per_ip.check_key(&ip), BY_IP),
-                    (per_host.check_key(host), BY_HOST),
-                    (global.unwrap_or(Ok(())), GLOBAL),
-                ] {
-                    if let Err(not_until) = outcome {
-                        return Err(limited(message, not_until.wait_time_from(clock.now())));
-                    }
-                }
+                let refused = |not_until: governor::NotUntil<_>, message| {
+                    limited(message, not_until.wait_time_from(clock.now()))
+                };
+                per_ip.check_key(&ip).map_err(|n| refused(n, BY_IP))?;
+                per_host.check_key(host).map_err(|n| refused(n, BY_HOST))?;
+                global.check().map_err(|n| refused(n, GLOBAL))?;
                 Ok(())
             }
             Counters::Shared(limiter) => {
                 let per_minute = self.per_minute.get();
-                let mut cells = vec![
+                let cells = [
                     Cell {
                         key: format!("rl:create:ip:{ip}"),
                         per_minute,
@@ -116,13 +109,11 @@ impl CreateLimits {
                         key: format!("rl:create:host:{host}"),
                         per_minute,
                     },
-                ];
-                if let Some(global) = self.global_per_minute {
-                    cells.push(Cell {
+                    Cell {
                         key: "rl:create:global".into(),
-                        per_minute: global.get(),
-                    });
-                }
+                        per_minute: self.budget.get(),
+                    },
+                ];
                 match limiter
                     .check(&cells)
                     .await

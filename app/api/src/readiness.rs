@@ -17,6 +17,10 @@ pub struct Checks {
     pub cloudflare: bool,
     /// Redis, when replicas share state (checked on every probe: a `PING` costs no quota).
     pub shared: Option<bool>,
+    /// The registrar's balance (lamports), when the node answered.
+    pub registrar_lamports: Option<u64>,
+    /// Whether creates are possible (balance above the floor plus one room).
+    pub registrar_funded: bool,
 }
 
 impl Checks {
@@ -30,6 +34,11 @@ impl Checks {
             checks["sharedState"] = json!(shared);
         }
         checks
+    }
+
+    /// Reported next to the checks: a drained registrar stops creates, not reads.
+    pub fn registrar_json(self) -> Value {
+        json!({ "balanceLamports": self.registrar_lamports, "funded": self.registrar_funded })
     }
 }
 
@@ -71,14 +80,23 @@ impl Readiness {
             }
         }
         let stream = state.stream.without_retries();
-        let (chain, cloudflare) = tokio::join!(
+        let (chain, cloudflare, balance) = tokio::join!(
             tokio::time::timeout(CHECK_BOUND, state.chain.health()),
             tokio::time::timeout(CHECK_BOUND, stream.list_live_inputs()),
+            tokio::time::timeout(CHECK_BOUND, crate::funds::registrar_balance(state)),
         );
+        let registrar_lamports = balance.ok().and_then(Result::ok);
         let checks = Checks {
             chain: matches!(chain, Ok(Ok(_))),
             cloudflare: matches!(cloudflare, Ok(Ok(_))),
             shared: None,
+            registrar_lamports,
+            registrar_funded: registrar_lamports.is_some_and(|b| {
+                b >= state
+                    .settings
+                    .registrar_min_lamports
+                    .saturating_add(crate::funds::CREATE_COST_LAMPORTS)
+            }),
         };
         *last = Some((Instant::now(), checks));
         checks

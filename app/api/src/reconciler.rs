@@ -35,7 +35,12 @@ pub struct ReconcilerConfig {
     pub orphan_grace: Duration,
     /// Most rooms ended on-chain (input gone) in one pass.
     pub max_ends_per_pass: usize,
+    /// Ended rooms are closed (rent back to the registrar) this long after they ended.
+    pub close_ended_after: Option<Duration>,
 }
+
+/// Most rooms closed in one pass.
+const MAX_CLOSES_PER_PASS: usize = 20;
 
 /// What one pass did.
 #[derive(Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -50,6 +55,10 @@ pub struct ReconcileReport {
     /// Rooms that looked like their input is gone but were not ended: not confirmed by a 404, the
     /// account shows none of this registry's inputs, or over the per-pass cap.
     pub withheld: Vec<String>,
+    /// Ended rooms closed after the retention period (their rent went back to the registrar).
+    pub closed: Vec<String>,
+    /// How much the registrar's balance grew across the closes (rent minus fees), in lamports.
+    pub rent_recovered_lamports: u64,
     /// Watched rooms whose broadcast state changed after checking `lifecycle`.
     pub refreshed: Vec<String>,
     /// Upstream failures (the next pass retries).
@@ -77,6 +86,7 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
                 && report.deleted.is_empty()
                 && report.ended.is_empty()
                 && report.withheld.is_empty()
+                && report.closed.is_empty()
                 && report.errors.is_empty())
             {
                 tracing::info!(?report, "reconciled");
@@ -256,6 +266,10 @@ async fn reconcile_pass(
         }
     }
 
+    if let Some(after) = config.close_ended_after {
+        close_ended(state, &rooms, after, &mut report).await;
+    }
+
     for session_id in state.rooms.watched() {
         if by_session.get(session_id.as_str()) != Some(&RoomStatus::Created)
             && by_session.get(session_id.as_str()) != Some(&RoomStatus::Live)
@@ -295,6 +309,42 @@ async fn reconcile_pass(
         }
     }
     report
+}
+
+/// Closes rooms that ended more than `after` ago, measuring the rent that came back.
+async fn close_ended(
+    state: &AppState,
+    rooms: &[roomcast_chain::RoomRecord],
+    after: Duration,
+    report: &mut ReconcileReport,
+) {
+    let cutoff = OffsetDateTime::now_utc().unix_timestamp() - after.as_secs() as i64;
+    let due: Vec<_> = rooms
+        .iter()
+        .filter(|r| r.room.status == RoomStatus::Ended)
+        .filter(|r| r.room.ended_at.is_some_and(|t| t <= cutoff))
+        .take(MAX_CLOSES_PER_PASS)
+        .collect();
+    if due.is_empty() {
+        return;
+    }
+    let registrar = state.chain.signer_pubkey();
+    let before = state.chain.balance(&registrar).await;
+    for record in due {
+        match state.chain.close_room(state.registry, record.address).await {
+            Ok(_) => {
+                state.tombstones.bury(record.address);
+                state.rooms.invalidate(&record.address).await;
+                report.closed.push(record.room.session_id.clone());
+            }
+            Err(e) => report
+                .errors
+                .push(format!("closing ended room {}: {e}", record.address)),
+        }
+    }
+    if let (Ok(before), Ok(after)) = (before, crate::funds::registrar_balance(state).await) {
+        report.rent_recovered_lamports = after.saturating_sub(before);
+    }
 }
 
 /// True when the room of `session_id` certainly does not exist (an RPC failure is not "none").

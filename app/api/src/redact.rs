@@ -32,6 +32,10 @@ fn looks_like_key(segment: &str) -> bool {
 
 /// `url` with user info, query values and key-like path segments replaced by `***`.
 pub fn redact_url(url: &str) -> String {
+    if !has_credentials(url) {
+        // Nothing to hide: keep the text exactly as configured.
+        return url.to_string();
+    }
     let Ok(mut parsed) = Url::parse(url) else {
         return HIDDEN.to_string();
     };
@@ -129,6 +133,7 @@ mod tests {
                 !redact_urls_in(&format!("error sending request for url ({url})")).contains("0123")
             );
         }
+        assert_eq!(redact_url("http://127.0.0.1:8899"), "http://127.0.0.1:8899");
         for url in [
             "https://api.devnet.solana.com",
             "https://api.mainnet-beta.solana.com/",

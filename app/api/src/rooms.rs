@@ -75,7 +75,12 @@ pub async fn load_room(state: &AppState, address: &Pubkey, fresh: bool) -> AppRe
             .await
             .map_err(|e| (*e).clone())?
     };
-    let room = room.ok_or_else(|| AppError::NotFound("no such room".into()))?;
+    let Some(room) = room else {
+        if state.tombstones.is_closed(address) {
+            return Err(AppError::Gone("this room has ended and was closed".into()));
+        }
+        return Err(AppError::NotFound("no such room".into()));
+    };
     if room.registry != state.registry {
         return Err(AppError::NotFound("no such room in this registry".into()));
     }

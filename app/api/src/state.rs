@@ -19,6 +19,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// How long a finished create is replayed to retries with its `Idempotency-Key`.
     pub idempotency_ttl: Duration,
+    /// Creates stop before the registrar's balance would drop below this.
+    pub registrar_min_lamports: u64,
     /// `cf-webhook-auth` secret for Cloudflare live notifications; `None` disables the webhook.
     pub webhook_secret: Option<SecretString>,
     pub reconciler: crate::reconciler::ReconcilerConfig,
@@ -62,9 +64,13 @@ pub struct AppState {
     pub live: LiveStates,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub auth: AuthConfig,
+    /// 401s per client address (repeated failures get 429).
+    pub auth_throttle: crate::throttle::AuthThrottle,
     pub create_limits: CreateLimits,
     /// Redis shared with other replicas; `None` for a single replica (all state in memory).
     pub shared: Option<crate::shared::Shared>,
+    /// Rooms this server closed: 410 for viewers while remembered.
+    pub tombstones: crate::tombstones::Tombstones,
     /// Requests in flight and per-IP reads.
     pub load: crate::load::LoadLimits,
     /// Work that must finish even if the client goes away (creates), awaited on shutdown.

@@ -51,14 +51,14 @@ pub struct IngestDetails {
     pub webrtc: Option<WebRtcIngest>,
 }
 
-#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RtmpsIngest {
     pub url: String,
     pub stream_key: String,
 }
 
-#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SrtIngest {
     pub url: String,
@@ -66,13 +66,13 @@ pub struct SrtIngest {
     pub passphrase: String,
 }
 
-#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
 pub struct WebRtcIngest {
     pub url: String,
 }
 
 /// `POST /api/create` → 201.
-#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateResponse {
     #[serde(rename = "SessionID")]
@@ -124,7 +124,7 @@ pub struct RoomChangeResponse {
 }
 
 /// `POST /api/rooms/{room}/rotate-key` → the new publish credentials.
-#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[derive(Serialize, Clone, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RotateKeyResponse {
     #[serde(rename = "SessionID")]
@@ -135,4 +135,93 @@ pub struct RotateKeyResponse {
     pub stream_key: String,
     pub room: String,
     pub ingest: IngestDetails,
+}
+
+/// Shown instead of a stream key, SRT passphrase or WHIP URL in `Debug` output (logs, panics).
+const REDACTED: &str = "[redacted]";
+
+impl std::fmt::Debug for RtmpsIngest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RtmpsIngest")
+            .field("url", &self.url)
+            .field("stream_key", &REDACTED)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SrtIngest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SrtIngest")
+            .field("url", &self.url)
+            .field("stream_id", &self.stream_id)
+            .field("passphrase", &REDACTED)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for WebRtcIngest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The WHIP URL itself is the credential.
+        f.debug_struct("WebRtcIngest")
+            .field("url", &REDACTED)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CreateResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateResponse")
+            .field("session_id", &self.session_id_legacy)
+            .field("ingest_url", &self.ingest_url_legacy)
+            .field("stream_key", &REDACTED)
+            .field("fields", &self.fields)
+            .field("ingest", &self.ingest)
+            .field("signature", &self.signature)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RotateKeyResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotateKeyResponse")
+            .field("session_id", &self.session_id_legacy)
+            .field("ingest_url", &self.ingest_url_legacy)
+            .field("stream_key", &REDACTED)
+            .field("room", &self.room)
+            .field("ingest", &self.ingest)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_publish_credentials() {
+        let ingest = IngestDetails {
+            rtmps: RtmpsIngest {
+                url: "rtmps://live.cloudflare.com:443/live/".into(),
+                stream_key: "SECRET-STREAM-KEY".into(),
+            },
+            srt: Some(SrtIngest {
+                url: "srt://live.cloudflare.com:778".into(),
+                stream_id: "uid".into(),
+                passphrase: "SECRET-PASSPHRASE".into(),
+            }),
+            webrtc: Some(WebRtcIngest {
+                url: "https://customer-x.cloudflarestream.com/SECRET-WHIP/webRTC/publish".into(),
+            }),
+        };
+        let rotate = RotateKeyResponse {
+            session_id_legacy: "uid".into(),
+            ingest_url_legacy: "rtmps://live.cloudflare.com:443/live/".into(),
+            stream_key: "SECRET-STREAM-KEY".into(),
+            room: "room".into(),
+            ingest,
+        };
+        let text = format!("{rotate:?} {rotate:#?}");
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(text.contains("[redacted]") && text.contains("rtmps://live.cloudflare.com"));
+    }
 }

@@ -623,9 +623,10 @@ async fn readyz_is_cached_and_never_retries_cloudflare() {
     let probes = (0..10).map(|_| readyz_at(server.url()));
     for (status, body) in futures_join_all(probes).await {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["status"], "unready");
         assert_eq!(
-            body,
-            json!({ "status": "unready", "checks": { "solanaRpc": true, "cloudflare": false } })
+            body["checks"],
+            json!({ "solanaRpc": true, "cloudflare": false })
         );
     }
     assert_eq!(
@@ -839,5 +840,300 @@ async fn metric_labels_stay_bounded_whatever_the_caller_sends() {
                 && l.contains("route=\"/api/rooms/{room}\"")),
         "{text}"
     );
+    server.shutdown().await.unwrap();
+}
+
+// Item 13: short operator keys are refused at start; repeated 401s from one address are throttled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_operator_keys_are_refused_and_failed_logins_throttled() {
+    let short = Server::start(
+        Cli::parse_from([
+            "roomcast",
+            "--listen",
+            "127.0.0.1:0",
+            "--operator-key",
+            "only-31-bytes-long-0123456789ab",
+        ])
+        .serve,
+    )
+    .await;
+    let Err(error) = short else {
+        panic!("a 31-byte operator key was accepted");
+    };
+    assert_eq!(
+        error.to_string(),
+        "ROOMCAST_OPERATOR_KEY must be at least 32 bytes (e.g. `openssl rand -hex 32`)"
+    );
+
+    let server = start(&[
+        "--auth-failures-per-minute",
+        "3",
+        "--trusted-proxies",
+        "127.0.0.0/8",
+    ])
+    .await;
+    let host = Keypair::new().pubkey().to_string();
+    let attempt = |key: &'static str, ip: &'static str| {
+        http()
+            .post(format!("{}/api/create", server.url()))
+            .bearer_auth(key)
+            .header("x-forwarded-for", ip)
+            .json(&json!({ "title": "Guess", "host": host }))
+            .send()
+    };
+    for _ in 0..3 {
+        let a = answer(attempt("wrong", "198.51.100.9").await.unwrap()).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    let throttled = answer(attempt("wrong", "198.51.100.9").await.unwrap()).await;
+    assert_eq!(
+        throttled.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        throttled.body
+    );
+    assert_eq!(throttled.body["error"]["code"], "rate_limited");
+    // Even the right key waits out the minute from that address; others are unaffected.
+    let right = answer(attempt(OPERATOR_KEY, "198.51.100.9").await.unwrap()).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+    let other = answer(attempt(OPERATOR_KEY, "198.51.100.10").await.unwrap()).await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.body);
+    assert_eq!(
+        server
+            .upstreams
+            .emulator
+            .as_ref()
+            .unwrap()
+            .live_inputs()
+            .len(),
+        1
+    );
+    server.shutdown().await.unwrap();
+}
+
+async fn registrar_balance(server: &Server) -> u64 {
+    server
+        .state
+        .chain
+        .balance(&server.state.chain.signer_pubkey())
+        .await
+        .unwrap()
+}
+
+// Item 4: the registrar is never drained below its floor; creates have a global budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_stop_at_the_registrar_floor_and_at_the_global_budget() {
+    let server = start(&[]).await;
+    let balance = registrar_balance(&server).await;
+    server.shutdown().await.unwrap();
+
+    // The floor leaves room for exactly one more create (balances differ by fees only).
+    let floor = (balance - 5_000_000).to_string();
+    let server = start(&["--registrar-min-lamports", &floor]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let first = create(&server, &Keypair::new().pubkey().to_string(), "Paid", None).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let refused = create(
+        &server,
+        &Keypair::new().pubkey().to_string(),
+        "Unpaid",
+        None,
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.body["error"]["code"], "registrar_underfunded");
+    assert_eq!(
+        emulator.live_inputs().len(),
+        1,
+        "nothing was created for the refused one"
+    );
+    let (status, ready) = readyz(&server).await;
+    assert_eq!(status, StatusCode::OK, "reads still work: {ready}");
+    let now = registrar_balance(&server).await;
+    assert_eq!(
+        ready["registrar"],
+        json!({ "balanceLamports": now, "funded": false })
+    );
+    let metrics = http()
+        .get(format!("{}/metrics", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("roomcast_registrar_balance_lamports"),
+        "{metrics}"
+    );
+    server.shutdown().await.unwrap();
+
+    // Many hosts from many addresses still share one budget.
+    let server = start(&[
+        "--create-budget-per-minute",
+        "2",
+        "--trusted-proxies",
+        "127.0.0.0/8",
+    ])
+    .await;
+    for (i, ip) in ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        .iter()
+        .enumerate()
+    {
+        let status = create_via_proxy(&server, ip).await;
+        let expected = if i < 2 {
+            StatusCode::CREATED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(status, expected, "create {i}");
+    }
+    server.shutdown().await.unwrap();
+}
+
+// Item 4: ended rooms are closed after the retention period; the rent comes back and viewers get
+// 410 while the server remembers the room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_rooms_are_closed_after_retention_and_their_rent_comes_back() {
+    let server = start(&["--close-ended-after", "0s", "--orphan-grace-secs", "3600"]).await;
+    let host = Keypair::new().pubkey().to_string();
+    let ended = create(&server, &host, "Ends", None).await.body;
+    let kept = create(&server, &host, "Still on", None).await.body;
+    let address: roomcast_chain::Pubkey = ended["room"].as_str().unwrap().parse().unwrap();
+    let response = http()
+        .post(format!("{}/api/rooms/{address}/end", server.url()))
+        .bearer_auth(OPERATOR_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let rent = server
+        .state
+        .chain
+        .rpc()
+        .get_balance(&address)
+        .await
+        .unwrap();
+    let before = registrar_balance(&server).await;
+
+    let report = reconcile(&server).await;
+    let sid = ended["SessionID"].as_str().unwrap();
+    assert_eq!(report["closed"], json!([sid]), "{report}");
+    let after = registrar_balance(&server).await;
+    assert_eq!(report["rentRecoveredLamports"], after - before);
+    // The rent minus the close transaction's fee.
+    assert_eq!(after - before, rent - 5_000);
+    assert!(server.state.chain.room(&address).await.unwrap().is_none());
+    assert_eq!(
+        status_of(&server, &kept).await,
+        roomcast_chain::RoomStatus::Created
+    );
+    let (status, body) =
+        get_status(&server, &format!("/api/livestream?sessionId={sid}"), None).await;
+    assert_eq!(status, StatusCode::GONE, "{body}");
+    assert_eq!(body["error"]["code"], "room_ended");
+    // Nothing left to close.
+    assert_eq!(reconcile(&server).await["closed"], json!([]));
+    server.shutdown().await.unwrap();
+}
+
+/// Every live input has its room and every room of `host` its input: no orphan on either side.
+async fn assert_no_orphans(server: &Server) {
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let inputs: Vec<String> = emulator.live_inputs().into_iter().map(|i| i.uid).collect();
+    let filter = RoomFilter {
+        registry: Some(server.state.registry),
+        ..Default::default()
+    };
+    let mut rooms: Vec<String> = server
+        .state
+        .chain
+        .rooms(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.room.session_id)
+        .collect();
+    let mut inputs_sorted = inputs.clone();
+    inputs_sorted.sort();
+    rooms.sort();
+    assert_eq!(
+        inputs_sorted, rooms,
+        "live inputs and rooms match one to one"
+    );
+}
+
+// Item 15: the transaction lands but its sendTransaction answer is lost — the API's "outcome
+// unknown" branch finds the room and answers 201; a late answer is just late.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_landed_create_whose_rpc_answer_is_lost_is_still_one_room() {
+    use roomcast_localnet::rpc::SendFault;
+    let server = start(&[]).await;
+    let node = server.upstreams.node.as_ref().unwrap();
+    let host = Keypair::new();
+    let host_str = host.pubkey().to_string();
+
+    node.inject_send_fault(SendFault::Lost, 1);
+    let created = create(&server, &host_str, "Answer lost", Some("lost-1")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        created.body["signature"],
+        Value::Null,
+        "the signature never came back"
+    );
+    let sid = created.body["SessionID"].as_str().unwrap();
+    assert_eq!(
+        status_of(&server, &created.body).await,
+        roomcast_chain::RoomStatus::Created
+    );
+    let retry = create(&server, &host_str, "Answer lost", Some("lost-1")).await;
+    assert!(retry.replayed);
+    assert_eq!(retry.body["SessionID"], sid);
+
+    node.inject_send_fault(SendFault::Late(Duration::from_millis(500)), 1);
+    let late = create(&server, &host_str, "Answer late", None).await;
+    assert_eq!(late.status, StatusCode::CREATED, "{}", late.body);
+    assert!(late.body["signature"].is_string());
+
+    assert_eq!(rooms_of(&server, &host).await, 2);
+    assert_no_orphans(&server).await;
+    server.shutdown().await.unwrap();
+}
+
+// Item 15: Cloudflare makes the live input but the answer is lost — the create fails cleanly, a
+// retry with the same key makes one room, and one reconciler pass removes the stray input.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_input_whose_answer_is_lost_is_cleaned_up_and_the_retry_makes_one_room() {
+    let server = start(&["--orphan-grace-secs", "0"]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = Keypair::new();
+    let host_str = host.pubkey().to_string();
+    emulator
+        .inject_fault(Route::CreateLiveInput, Fault::AppliedThenDrop, 1)
+        .unwrap();
+    let lost = create(&server, &host_str, "Lost input", Some("k")).await;
+    assert_eq!(
+        lost.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        lost.body
+    );
+    assert_eq!(lost.body["error"]["code"], "cloudflare_unavailable");
+    let stray: Vec<String> = emulator.live_inputs().into_iter().map(|i| i.uid).collect();
+    assert_eq!(stray.len(), 1, "done upstream");
+    assert_eq!(rooms_of(&server, &host).await, 0, "nothing on-chain");
+
+    let retry = create(&server, &host_str, "Lost input", Some("k")).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.body);
+    assert!(!retry.replayed, "the failed attempt released the key");
+    let report = reconcile(&server).await;
+    assert_eq!(report["deleted"], json!(stray), "{report}");
+    assert_eq!(rooms_of(&server, &host).await, 1);
+    assert_no_orphans(&server).await;
     server.shutdown().await.unwrap();
 }

@@ -7,7 +7,7 @@ use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
 use roomcast_stream::client::{CreateLiveInput, Recording};
 use serde_json::{json, Value};
 
-const OPERATOR_KEY: &str = "test-operator-key";
+const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
 const WEBHOOK_SECRET: &str = "test-webhook-secret";
 
 #[derive(Parser)]
@@ -392,7 +392,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     let report = reconcile(&server).await;
     assert_eq!(
         report,
-        json!({ "disabled": [sid], "deleted": [orphan.uid], "ended": [], "withheld": [], "refreshed": [], "errors": [] })
+        json!({ "disabled": [sid], "deleted": [orphan.uid], "ended": [], "withheld": [], "closed": [], "rentRecoveredLamports": 0, "refreshed": [], "errors": [] })
     );
     assert!(!emulator.live_input(&sid).unwrap().enabled);
     assert!(emulator.live_input(&orphan.uid).is_none());
@@ -403,7 +403,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     // A second pass has nothing left to do.
     assert_eq!(
         reconcile(&server).await,
-        json!({ "disabled": [], "deleted": [], "ended": [], "withheld": [], "refreshed": [], "errors": [] })
+        json!({ "disabled": [], "deleted": [], "ended": [], "withheld": [], "closed": [], "rentRecoveredLamports": 0, "refreshed": [], "errors": [] })
     );
 
     // Only the operator may trigger it.
@@ -577,9 +577,19 @@ async fn readyz_goes_unready_when_an_upstream_stops() {
         .await
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
+    let balance = server
+        .state
+        .chain
+        .balance(&server.state.chain.signer_pubkey())
+        .await
+        .unwrap();
     assert_eq!(
         ready.json::<Value>().await.unwrap(),
-        json!({ "status": "ready", "checks": { "solanaRpc": true, "cloudflare": true } })
+        json!({
+            "status": "ready",
+            "checks": { "solanaRpc": true, "cloudflare": true },
+            "registrar": { "balanceLamports": balance, "funded": true },
+        })
     );
 
     server.upstreams.emulator.take().unwrap().shutdown().await;
@@ -591,7 +601,11 @@ async fn readyz_goes_unready_when_an_upstream_stops() {
     assert_eq!(unready.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         unready.json::<Value>().await.unwrap(),
-        json!({ "status": "unready", "checks": { "solanaRpc": true, "cloudflare": false } })
+        json!({
+            "status": "unready",
+            "checks": { "solanaRpc": true, "cloudflare": false },
+            "registrar": { "balanceLamports": balance, "funded": true },
+        })
     );
 
     server
@@ -607,9 +621,14 @@ async fn readyz_goes_unready_when_an_upstream_stops() {
         .send()
         .await
         .unwrap();
+    let unready = unready.json::<Value>().await.unwrap();
     assert_eq!(
-        unready.json::<Value>().await.unwrap()["checks"],
+        unready["checks"],
         json!({ "solanaRpc": false, "cloudflare": false })
+    );
+    assert_eq!(
+        unready["registrar"],
+        json!({ "balanceLamports": null, "funded": false })
     );
     // The process itself is still healthy.
     let health = http()
@@ -827,7 +846,7 @@ async fn reconciler_ends_rooms_whose_live_input_is_gone_but_not_young_ones() {
     let report = reconcile(&server).await;
     assert_eq!(
         report,
-        json!({ "disabled": [], "deleted": [], "ended": [sid], "withheld": [], "refreshed": [], "errors": [] })
+        json!({ "disabled": [], "deleted": [], "ended": [sid], "withheld": [], "closed": [], "rentRecoveredLamports": 0, "refreshed": [], "errors": [] })
     );
     let on_chain = server.state.chain.room(&address).await.unwrap().unwrap();
     assert_eq!(on_chain.status, RoomStatus::Ended);

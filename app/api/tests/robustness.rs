@@ -11,7 +11,7 @@ struct Cli {
     serve: ServeArgs,
 }
 
-const OPERATOR_KEY: &str = "robustness-key";
+const OPERATOR_KEY: &str = "robustness-key-0123456789abcdef-xyz";
 
 fn body_strategy() -> impl Strategy<Value = (String, &'static str)> {
     let content_type = prop::sample::select(vec![
@@ -54,6 +54,9 @@ fn random_create_bodies_get_clear_client_errors() {
             "0",
             "--create-rate-per-minute",
             "100000",
+            // Half the cases are unauthenticated on purpose.
+            "--auth-failures-per-minute",
+            "1000000",
         ]);
         Server::start(args.serve).await.unwrap()
     });

@@ -13,17 +13,25 @@ type Job = Box<dyn FnOnce(&mut LocalChain) + Send>;
 
 #[derive(Clone)]
 pub struct ChainExecutor {
-    jobs: mpsc::Sender<Job>,
+    /// Bounded: past `max_queued` waiting requests the node answers "behind" instead of queueing
+    /// without limit (memory, and latency for everyone).
+    jobs: mpsc::SyncSender<Job>,
+    max_queued: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("the local chain has stopped")]
-pub struct ChainStopped;
+pub enum ChainStopped {
+    #[error("the local chain has stopped")]
+    Stopped,
+    #[error("the node is behind: {0} requests are already queued")]
+    Busy(usize),
+}
 
 impl ChainExecutor {
     /// Spawns the owner thread; `make` builds the chain on it.
-    pub fn spawn(make: impl FnOnce() -> LocalChain + Send + 'static) -> Self {
-        let (jobs, rx) = mpsc::channel::<Job>();
+    pub fn spawn(max_queued: usize, make: impl FnOnce() -> LocalChain + Send + 'static) -> Self {
+        let max_queued = max_queued.max(1);
+        let (jobs, rx) = mpsc::sync_channel::<Job>(max_queued);
         thread::Builder::new()
             .name("roomcast-localnet-chain".into())
             .spawn(move || {
@@ -39,7 +47,7 @@ impl ChainExecutor {
                 }
             })
             .expect("spawn chain thread");
-        ChainExecutor { jobs }
+        ChainExecutor { jobs, max_queued }
     }
 
     /// Runs `f` on the chain thread and returns its result.
@@ -49,11 +57,14 @@ impl ChainExecutor {
     ) -> Result<R, ChainStopped> {
         let (tx, rx) = oneshot::channel();
         self.jobs
-            .send(Box::new(move |chain| {
+            .try_send(Box::new(move |chain| {
                 let _ = tx.send(f(chain));
             }))
-            .map_err(|_| ChainStopped)?;
-        rx.await.map_err(|_| ChainStopped)
+            .map_err(|e| match e {
+                mpsc::TrySendError::Full(_) => ChainStopped::Busy(self.max_queued),
+                mpsc::TrySendError::Disconnected(_) => ChainStopped::Stopped,
+            })?;
+        rx.await.map_err(|_| ChainStopped::Stopped)
     }
 
     /// Blocking variant for non-async callers (shutdown, tests).
@@ -66,7 +77,7 @@ impl ChainExecutor {
             .send(Box::new(move |chain| {
                 let _ = tx.send(f(chain));
             }))
-            .map_err(|_| ChainStopped)?;
-        rx.recv().map_err(|_| ChainStopped)
+            .map_err(|_| ChainStopped::Stopped)?;
+        rx.recv().map_err(|_| ChainStopped::Stopped)
     }
 }

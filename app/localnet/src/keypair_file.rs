@@ -23,12 +23,26 @@ pub fn write(path: &Path, keypair: &Keypair) -> anyhow::Result<()> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let body = serde_json::to_string(&keypair.to_bytes().to_vec())?;
-    fs::write(path, body).with_context(|| format!("writing {}", path.display()))?;
+    // Created owner-only, so the secret is never readable by others, not even for an instant.
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        // An existing file keeps its mode on open: tighten it before writing the secret.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    use std::io::Write;
+    file.write_all(body.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
@@ -39,4 +53,32 @@ pub fn read_or_create(path: &Path) -> anyhow::Result<Keypair> {
     let keypair = Keypair::new();
     write(path, &keypair)?;
     Ok(keypair)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn keypair_files_are_owner_only_even_when_they_existed() {
+        let dir = std::env::temp_dir().join(format!("roomcast-keyfile-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("id.json");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let keypair = Keypair::new();
+        write(&path, &keypair).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(read(&path).unwrap().to_bytes(), keypair.to_bytes());
+        let fresh = dir.join("new.json");
+        write(&fresh, &keypair).unwrap();
+        assert_eq!(
+            fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -59,6 +59,8 @@ pub struct NodeOptions {
     /// Faucet keypair file; `None` keeps the faucet in memory only.
     pub faucet_keypair: Option<PathBuf>,
     pub save_interval: Duration,
+    /// Bounds on what one caller can make the node do.
+    pub limits: rpc::RpcLimits,
 }
 
 impl Default for NodeOptions {
@@ -68,6 +70,7 @@ impl Default for NodeOptions {
             state: None,
             faucet_keypair: None,
             save_interval: Duration::from_secs(5),
+            limits: rpc::RpcLimits::default(),
         }
     }
 }
@@ -82,6 +85,7 @@ pub struct LocalNode {
     server: JoinHandle<()>,
     saver: Option<JoinHandle<()>>,
     state: Option<PathBuf>,
+    send_faults: rpc::SendFaults,
 }
 
 impl LocalNode {
@@ -91,7 +95,9 @@ impl LocalNode {
             None => Keypair::new(),
         };
         let chain_faucet = faucet.insecure_clone();
-        let executor = ChainExecutor::spawn(move || LocalChain::new(chain_faucet));
+        let executor = ChainExecutor::spawn(options.limits.max_queued, move || {
+            LocalChain::new(chain_faucet)
+        });
         if let Some(path) = options.state.clone() {
             let loaded = executor
                 .call(move |chain| state_file::load(chain, &path))
@@ -103,8 +109,11 @@ impl LocalNode {
             .with_context(|| format!("cannot listen on {}", options.listen))?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
+        let send_faults = rpc::SendFaults::default();
         let app = rpc::router(rpc::RpcState {
             chain: executor.clone(),
+            limits: options.limits,
+            send_faults: send_faults.clone(),
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -149,6 +158,7 @@ impl LocalNode {
             server,
             saver,
             state: options.state,
+            send_faults,
         })
     }
 
@@ -174,6 +184,11 @@ impl LocalNode {
     }
 
     /// Direct access to the ledger (tests, the embedded server's setup).
+    /// The next `times` `sendTransaction` calls are processed, then their answers suffer `fault`.
+    pub fn inject_send_fault(&self, fault: rpc::SendFault, times: usize) {
+        self.send_faults.push(fault, times);
+    }
+
     pub fn chain(&self) -> &ChainExecutor {
         &self.chain
     }

@@ -369,13 +369,13 @@ async fn get_balance_and_request_airdrop() {
     let (_, statuses) = context(&rpc.ok("getSignatureStatuses", json!([[sig]])).await);
     assert_eq!(statuses[0]["err"], Value::Null);
 
-    for lamports in [0, 1_000_000 * SOL + 1] {
+    for lamports in [0, 1_000 * SOL + 1] {
         let err = rpc
             .err("requestAirdrop", json!([who.to_string(), lamports]))
             .await;
         assert_eq!(
             err,
-            json!({ "code": -32602, "message": "airdrop must be between 1 and 1000000000000000 lamports" })
+            json!({ "code": -32602, "message": "airdrop must be between 1 and 1000000000000 lamports" })
         );
     }
     assert_eq!(rpc.balance(&who).await, 3 * SOL);

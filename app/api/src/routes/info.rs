@@ -29,6 +29,7 @@ pub async fn readyz(State(state): State<SharedState>) -> (StatusCode, Json<Value
         Json(json!({
             "status": if checks.ready() { "ready" } else { "unready" },
             "checks": checks.to_json(),
+            "registrar": checks.registrar_json(),
         })),
     )
 }

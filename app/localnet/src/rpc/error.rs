@@ -18,6 +18,8 @@ impl RpcError {
     pub const TRANSACTION_SIGNATURE_VERIFICATION_FAILURE: i64 = -32003;
     pub const UNSUPPORTED_TRANSACTION_VERSION: i64 = -32015;
     pub const MIN_CONTEXT_SLOT_NOT_REACHED: i64 = -32016;
+    /// Validators answer this when they cannot serve (`Node is behind by N slots`).
+    pub const NODE_UNHEALTHY: i64 = -32005;
 
     pub fn new(code: i64, message: impl Into<String>) -> Self {
         RpcError {
@@ -69,6 +71,11 @@ impl RpcError {
 
 impl From<crate::executor::ChainStopped> for RpcError {
     fn from(e: crate::executor::ChainStopped) -> Self {
-        RpcError::internal(e)
+        match e {
+            crate::executor::ChainStopped::Busy(_) => {
+                RpcError::new(Self::NODE_UNHEALTHY, format!("Node is behind: {e}"))
+            }
+            crate::executor::ChainStopped::Stopped => RpcError::internal(e),
+        }
     }
 }

@@ -15,8 +15,8 @@ use super::params::*;
 use super::{RpcError, RpcState, API_VERSION};
 use crate::chain::{LocalChain, TxFailure, SLOTS_PER_EPOCH};
 
-/// Largest airdrop granted at once (as on devnet's faucet, generously).
-const MAX_AIRDROP_LAMPORTS: u64 = 1_000_000 * 1_000_000_000;
+/// Largest airdrop granted at once: plenty for development, not a way to mint the faucet dry.
+const MAX_AIRDROP_LAMPORTS: u64 = 1_000 * 1_000_000_000;
 
 pub async fn dispatch(state: &RpcState, method: &str, params: Value) -> Result<Value, RpcError> {
     let p = Params::new(params)?;

@@ -22,6 +22,72 @@ pub const API_VERSION: &str = "3.1.12";
 #[derive(Clone)]
 pub struct RpcState {
     pub chain: ChainExecutor,
+    pub limits: RpcLimits,
+    /// Faults for the next `sendTransaction` answers (tests of "landed, answer lost").
+    pub send_faults: SendFaults,
+}
+
+/// What happens to a `sendTransaction` answer after the transaction was processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendFault {
+    /// The connection is cut after the status line: the caller cannot tell whether it landed.
+    Lost,
+    /// The answer comes this late.
+    Late(std::time::Duration),
+}
+
+/// A queue of [`SendFault`]s, one per coming `sendTransaction` call.
+#[derive(Clone, Default)]
+pub struct SendFaults(std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<SendFault>>>);
+
+impl SendFaults {
+    pub fn push(&self, fault: SendFault, times: usize) {
+        let mut q = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        q.extend(std::iter::repeat_n(fault, times));
+    }
+
+    fn take(&self) -> Option<SendFault> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+    }
+}
+
+/// A body that fails before its first byte (the answer is lost on the way back).
+struct LostBody;
+
+impl http_body::Body for LostBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "answer lost (injected fault)",
+        ))))
+    }
+}
+
+/// What one request may cost the node (it is a dev tool, but reachable).
+#[derive(Debug, Clone, Copy)]
+pub struct RpcLimits {
+    /// Calls in one JSON-RPC batch.
+    pub max_batch: usize,
+    /// Bytes of one HTTP response (a batch counts as one).
+    pub max_response_bytes: usize,
+    /// Requests waiting for the chain thread before new ones get -32005.
+    pub max_queued: usize,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        RpcLimits {
+            max_batch: 100,
+            max_response_bytes: 32 * 1024 * 1024,
+            max_queued: 1024,
+        }
+    }
 }
 
 pub fn router(state: RpcState) -> Router {
@@ -31,12 +97,25 @@ pub fn router(state: RpcState) -> Router {
         .with_state(state)
 }
 
-async fn handle(State(state): State<RpcState>, body: Bytes) -> impl IntoResponse {
-    let response = match serde_json::from_slice::<Value>(&body) {
+async fn handle(State(state): State<RpcState>, body: Bytes) -> axum::response::Response {
+    let parsed = serde_json::from_slice::<Value>(&body);
+    let sends = matches!(&parsed, Ok(call) if call.get("method").and_then(Value::as_str) == Some("sendTransaction"));
+    let response = match parsed {
         Err(_) => error_response(Value::Null, RpcError::parse_error()),
         Ok(Value::Array(calls)) if calls.is_empty() => {
             error_response(Value::Null, RpcError::invalid_request())
         }
+        Ok(Value::Array(calls)) if calls.len() > state.limits.max_batch => error_response(
+            Value::Null,
+            RpcError::new(
+                RpcError::INVALID_REQUEST,
+                format!(
+                    "Invalid request: a batch may hold at most {} calls, got {}",
+                    state.limits.max_batch,
+                    calls.len()
+                ),
+            ),
+        ),
         Ok(Value::Array(calls)) => {
             let mut responses = Vec::with_capacity(calls.len());
             for call in calls {
@@ -46,10 +125,32 @@ async fn handle(State(state): State<RpcState>, body: Bytes) -> impl IntoResponse
         }
         Ok(call) => handle_call(&state, call).await,
     };
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        response.to_string(),
-    )
+    let mut text = response.to_string();
+    if text.len() > state.limits.max_response_bytes {
+        let id = response.get("id").cloned().unwrap_or(Value::Null);
+        let err = RpcError::new(
+            RpcError::INTERNAL_ERROR,
+            format!(
+                "Internal error: the response is {} bytes, over this node's limit of {}; ask for less (filters, dataSlice, smaller batches)",
+                text.len(),
+                state.limits.max_response_bytes
+            ),
+        );
+        text = error_response(id, err).to_string();
+    }
+    let answer = ([(header::CONTENT_TYPE, "application/json")], text).into_response();
+    match sends.then(|| state.send_faults.take()).flatten() {
+        Some(SendFault::Lost) => {
+            tracing::debug!("sendTransaction processed; losing its answer (injected)");
+            let (parts, _) = answer.into_parts();
+            axum::response::Response::from_parts(parts, axum::body::Body::new(LostBody))
+        }
+        Some(SendFault::Late(delay)) => {
+            tokio::time::sleep(delay).await;
+            answer
+        }
+        None => answer,
+    }
 }
 
 async fn handle_call(state: &RpcState, call: Value) -> Value {

@@ -217,3 +217,22 @@ async fn reset(State(s): S) -> Response {
     s.reset();
     StatusCode::NO_CONTENT.into_response()
 }
+
+/// A response body that fails before its first byte: the status line went out, then the
+/// connection is cut — what a client sees when an answer is lost on the way back.
+pub(crate) struct LostBody;
+
+impl http_body::Body for LostBody {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "answer lost (injected fault)",
+        ))))
+    }
+}

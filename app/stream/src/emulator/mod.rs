@@ -201,12 +201,64 @@ impl Shared {
 
     /// Counts the call and applies an injected fault; `Some` short-circuits.
     async fn enter(&self, route: Route) -> Option<Response> {
+        match self.enter_mutation(route).await {
+            Err(early) => Some(early),
+            // A read changes nothing: a late or missing answer is the same as before processing.
+            Ok(Some(Fault::AppliedThenLatency { ms })) => {
+                self.before(route, Fault::Latency { ms }).await
+            }
+            Ok(Some(Fault::AppliedThenHang)) => self.before(route, Fault::Hang).await,
+            Ok(Some(lost)) => Some(
+                self.after_apply(lost, envelope_ok(StatusCode::OK, serde_json::Value::Null))
+                    .await,
+            ),
+            Ok(None) => None,
+        }
+    }
+
+    /// Counts the call and takes its fault: faults that act before processing answer now
+    /// (`Err`), a post-apply fault is handed back to apply to the answer once the change is made.
+    async fn enter_mutation(&self, route: Route) -> Result<Option<Fault>, Response> {
         let fault = {
             let mut st = self.lock();
             st.count(route);
             st.take_fault(route)
         };
-        let fault = fault?;
+        let Some(fault) = fault else {
+            return Ok(None);
+        };
+        if fault.after_apply() {
+            tracing::debug!(%route, ?fault, "emulator will lose this answer after applying");
+            return Ok(Some(fault));
+        }
+        match self.before(route, fault).await {
+            Some(r) => Err(r),
+            None => Ok(None),
+        }
+    }
+
+    /// Applies a post-apply fault to `answer`: drop it mid-body, never send it, or send it late.
+    async fn after_apply(&self, fault: Fault, answer: Response) -> Response {
+        match fault {
+            Fault::AppliedThenDrop => {
+                let (parts, _) = answer.into_parts();
+                Response::from_parts(parts, axum::body::Body::new(control::LostBody))
+            }
+            Fault::AppliedThenHang => {
+                self.until_shutdown().await;
+                shutting_down()
+            }
+            Fault::AppliedThenLatency { ms } => {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(ms)) => answer,
+                    _ = self.until_shutdown() => shutting_down(),
+                }
+            }
+            _ => answer,
+        }
+    }
+
+    async fn before(&self, route: Route, fault: Fault) -> Option<Response> {
         tracing::debug!(%route, ?fault, "emulator injecting fault");
         match fault {
             Fault::Latency { ms } => {
@@ -250,6 +302,9 @@ impl Shared {
                 )
                     .into_response(),
             ),
+            Fault::AppliedThenDrop | Fault::AppliedThenHang | Fault::AppliedThenLatency { .. } => {
+                None
+            }
         }
     }
 

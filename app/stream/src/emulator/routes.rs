@@ -76,6 +76,40 @@ async fn gate(s: &Shared, route: Route, headers: &HeaderMap, account: &str) -> O
     s.reject(headers, account)
 }
 
+/// Runs a mutation the way Cloudflare does: to completion in its own task, even if the caller
+/// goes away (a client timeout must not cancel a create that was received). A post-apply fault then
+/// decides what happens to the answer (dropped, never sent, late).
+async fn mutate(
+    s: &Arc<Shared>,
+    route: Route,
+    headers: HeaderMap,
+    account: String,
+    work: impl FnOnce(&Arc<Shared>) -> Response + Send + 'static,
+) -> Response {
+    let task = s.clone();
+    let done = tokio::spawn(async move {
+        let after = match task.enter_mutation(route).await {
+            Err(early) => return (early, None),
+            Ok(after) => after,
+        };
+        if let Some(r) = task.reject(&headers, &account) {
+            return (r, None);
+        }
+        (work(&task), after)
+    });
+    let (answer, after) = match done.await {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::error!(error = %e, "emulator mutation task failed");
+            return envelope_error(StatusCode::INTERNAL_SERVER_ERROR, 10001, "internal error");
+        }
+    };
+    match after {
+        Some(fault) => s.after_apply(fault, answer).await,
+        None => answer,
+    }
+}
+
 /// Notifications caused by API calls (disable, rotate or delete while
 /// live) are sent in the background, as Cloudflare does: the API answer
 /// never waits for the receiver (which may be the caller itself).
@@ -99,16 +133,16 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = gate(&s, Route::CreateLiveInput, &headers, &account).await {
-        return r;
-    }
-    let patch = match parse_patch(&body) {
-        Ok(p) => p,
-        Err(m) => return validation(m),
-    };
-    let input = s.lock().create(&s.customer_code, patch);
-    tracing::info!(uid = %input.uid, "emulator created live input");
-    envelope_ok(StatusCode::OK, to_value(&input))
+    mutate(&s, Route::CreateLiveInput, headers, account, move |s| {
+        let patch = match parse_patch(&body) {
+            Ok(p) => p,
+            Err(m) => return validation(m),
+        };
+        let input = s.lock().create(&s.customer_code, patch);
+        tracing::info!(uid = %input.uid, "emulator created live input");
+        envelope_ok(StatusCode::OK, to_value(&input))
+    })
+    .await
 }
 
 async fn list(State(s): S, Path(account): Path<String>, headers: HeaderMap) -> Response {
@@ -144,19 +178,19 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = gate(&s, Route::UpdateLiveInput, &headers, &account).await {
-        return r;
-    }
-    let patch = match parse_patch(&body) {
-        Ok(p) => p,
-        Err(m) => return validation(m),
-    };
-    let res = s.lock().update(&uid, patch);
-    let Some((input, events)) = res else {
-        return input_not_found(&uid);
-    };
-    notify_later(&s, events);
-    envelope_ok(StatusCode::OK, to_value(&input))
+    mutate(&s, Route::UpdateLiveInput, headers, account, move |s| {
+        let patch = match parse_patch(&body) {
+            Ok(p) => p,
+            Err(m) => return validation(m),
+        };
+        let res = s.lock().update(&uid, patch);
+        let Some((input, events)) = res else {
+            return input_not_found(&uid);
+        };
+        notify_later(s, events);
+        envelope_ok(StatusCode::OK, to_value(&input))
+    })
+    .await
 }
 
 async fn delete(
@@ -164,17 +198,17 @@ async fn delete(
     Path((account, uid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = gate(&s, Route::DeleteLiveInput, &headers, &account).await {
-        return r;
-    }
-    let res = s.lock().delete(&uid);
-    let Some(events) = res else {
-        return input_not_found(&uid);
-    };
-    notify_later(&s, events);
-    tracing::info!(%uid, "emulator deleted live input");
-    // The SDK types this call as `void`; answer with an empty body.
-    StatusCode::OK.into_response()
+    mutate(&s, Route::DeleteLiveInput, headers, account, move |s| {
+        let res = s.lock().delete(&uid);
+        let Some(events) = res else {
+            return input_not_found(&uid);
+        };
+        notify_later(s, events);
+        tracing::info!(%uid, "emulator deleted live input");
+        // The SDK types this call as `void`; answer with an empty body.
+        StatusCode::OK.into_response()
+    })
+    .await
 }
 
 async fn rotate(
@@ -182,15 +216,15 @@ async fn rotate(
     Path((account, uid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(r) = gate(&s, Route::RotateKeys, &headers, &account).await {
-        return r;
-    }
-    let res = s.lock().rotate(&uid, &s.customer_code);
-    let Some((input, events)) = res else {
-        return input_not_found(&uid);
-    };
-    notify_later(&s, events);
-    envelope_ok(StatusCode::OK, to_value(&input))
+    mutate(&s, Route::RotateKeys, headers, account, move |s| {
+        let res = s.lock().rotate(&uid, &s.customer_code);
+        let Some((input, events)) = res else {
+            return input_not_found(&uid);
+        };
+        notify_later(s, events);
+        envelope_ok(StatusCode::OK, to_value(&input))
+    })
+    .await
 }
 
 async fn videos(

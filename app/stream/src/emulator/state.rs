@@ -109,6 +109,23 @@ pub enum Fault {
     Hang,
     /// 200 with a truncated, unparsable JSON body.
     Malformed,
+    /// The change is made, then the connection drops before the answer's body: "done upstream,
+    /// answer lost" (mutating routes; others behave as `hang`-free normal answers).
+    AppliedThenDrop,
+    /// The change is made, then the answer never comes (until the emulator shuts down).
+    AppliedThenHang,
+    /// The change is made, then the answer comes `ms` late.
+    AppliedThenLatency { ms: u64 },
+}
+
+impl Fault {
+    /// Faults that act after the request was processed.
+    pub fn after_apply(&self) -> bool {
+        matches!(
+            self,
+            Fault::AppliedThenDrop | Fault::AppliedThenHang | Fault::AppliedThenLatency { .. }
+        )
+    }
 }
 
 /// Where live notifications go, and the `cf-webhook-auth` secret.

@@ -1,0 +1,39 @@
+//! The registrar pays every room's rent (≈ 0.0038 SOL each). Creates stop before its balance would
+//! fall below `ROOMCAST_REGISTRAR_MIN_LAMPORTS` (503 `registrar_underfunded`), so the key that also
+//! signs `set_live`/`end_room` keeps enough to do so; the balance is exported as a metric and in
+//! `/readyz`. Ended rooms are closed after a retention period to bring their rent back.
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Upper bound of what one create costs the registrar: a room's rent (3,758,400 lamports at the
+/// current layout) plus the transaction fee, rounded up.
+pub const CREATE_COST_LAMPORTS: u64 = 3_800_000;
+
+/// Reads the registrar's balance and records it as a gauge.
+pub async fn registrar_balance(state: &AppState) -> Result<u64, AppError> {
+    let balance = state
+        .chain
+        .balance(&state.chain.signer_pubkey())
+        .await
+        .map_err(AppError::from_chain)?;
+    metrics::gauge!("roomcast_registrar_balance_lamports").set(balance as f64);
+    Ok(balance)
+}
+
+/// Refuses a create that would take the registrar below the floor.
+pub async fn ensure_create_affordable(state: &AppState) -> Result<(), AppError> {
+    let floor = state.settings.registrar_min_lamports;
+    let balance = registrar_balance(state).await?;
+    if balance < floor.saturating_add(CREATE_COST_LAMPORTS) {
+        tracing::error!(
+            balance,
+            floor,
+            "registrar balance is at its floor; refusing creates (fund the registrar)"
+        );
+        return Err(AppError::Unavailable {
+            code: "registrar_underfunded",
+            message: "the server cannot pay for new rooms right now; try again later".into(),
+        });
+    }
+    Ok(())
+}

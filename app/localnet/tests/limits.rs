@@ -1,0 +1,147 @@
+//! Issue 9 item 14: what one caller can make the local node do is bounded — batch size, response
+//! size, the chain thread's queue, and airdrops. Each of these was unbounded before.
+use std::time::Duration;
+
+use roomcast_localnet::rpc::RpcLimits;
+use roomcast_localnet::{LocalNode, NodeOptions};
+use serde_json::{json, Value};
+
+async fn node(limits: RpcLimits) -> LocalNode {
+    LocalNode::start(NodeOptions {
+        limits,
+        ..NodeOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+async fn post(node: &LocalNode, body: &Value, timeout: Duration) -> Result<Value, reqwest::Error> {
+    reqwest::Client::new()
+        .post(node.rpc_url())
+        .json(body)
+        .timeout(timeout)
+        .send()
+        .await?
+        .json()
+        .await
+}
+
+fn health(id: usize) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "method": "getHealth" })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_and_responses_are_capped() {
+    let node = node(RpcLimits {
+        max_batch: 10,
+        max_response_bytes: 600,
+        ..RpcLimits::default()
+    })
+    .await;
+    let long = Duration::from_secs(30);
+    let ten: Vec<Value> = (0..10).map(health).collect();
+    let answers = post(&node, &Value::Array(ten), long).await.unwrap();
+    assert_eq!(answers.as_array().unwrap().len(), 10);
+    assert!(answers
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["result"] == "ok"));
+
+    let eleven: Vec<Value> = (0..11).map(health).collect();
+    assert_eq!(
+        post(&node, &Value::Array(eleven), long).await.unwrap(),
+        json!({ "jsonrpc": "2.0", "id": null, "error": {
+            "code": -32600,
+            "message": "Invalid request: a batch may hold at most 10 calls, got 11",
+        }})
+    );
+
+    // Ten getHealth answers are about 400 bytes; ten getVersion answers about 730: over 600.
+    let versions: Vec<Value> = (0..10)
+        .map(|id| json!({ "jsonrpc": "2.0", "id": id, "method": "getVersion" }))
+        .collect();
+    let too_big = post(&node, &Value::Array(versions), long).await.unwrap();
+    assert_eq!(too_big["error"]["code"], -32603, "{too_big}");
+    assert!(
+        too_big["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("over this node's limit of 600"),
+        "{too_big}"
+    );
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_answers_node_is_behind_instead_of_growing() {
+    let node = node(RpcLimits {
+        max_queued: 2,
+        ..RpcLimits::default()
+    })
+    .await;
+    // Hold the chain thread.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let chain = node.chain().clone();
+    let blocker = tokio::spawn(async move {
+        chain
+            .call(move |_| {
+                let _ = held.recv();
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let short = Duration::from_millis(300);
+    let mut queued = 0;
+    let mut behind = None;
+    for id in 0..10 {
+        match post(&node, &health(id), short).await {
+            Err(e) if e.is_timeout() => queued += 1,
+            Ok(answer) => {
+                behind = Some(answer);
+                break;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    // At most the queue's capacity waited (the node's own background work may hold a slot).
+    assert!((1..=2).contains(&queued), "{queued} requests waited");
+    let behind = behind.expect("the third request is refused");
+    assert_eq!(behind["error"]["code"], -32005, "{behind}");
+    assert_eq!(
+        behind["error"]["message"],
+        "Node is behind: the node is behind: 2 requests are already queued"
+    );
+
+    release.send(()).unwrap();
+    blocker.await.unwrap().unwrap();
+    let ok = post(&node, &health(99), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(ok["result"], "ok");
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn airdrops_are_capped() {
+    let node = node(RpcLimits::default()).await;
+    let who = solana_pubkey::Pubkey::new_unique().to_string();
+    let call = |lamports: u64| json!({ "jsonrpc": "2.0", "id": 1, "method": "requestAirdrop", "params": [who, lamports] });
+    let refused = post(
+        &node,
+        &call(1_000_000 * 1_000_000_000),
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        refused["error"],
+        json!({ "code": -32602, "message": "airdrop must be between 1 and 1000000000000 lamports" })
+    );
+    let granted = post(&node, &call(1_000 * 1_000_000_000), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(granted["result"].is_string(), "{granted}");
+    node.shutdown().await.unwrap();
+}
