@@ -122,7 +122,7 @@ impl Deployment {
     }
 
     /// A replica: every replica gets the same settings.
-    fn replica(&self, reconcile_interval_secs: &str) -> Server {
+    fn replica(&self, reconcile_interval_secs: &str, extra: &[(&'static str, &str)]) -> Server {
         let limit = CREATE_LIMIT.to_string();
         let mut env: Vec<(&str, String)> = self.emulator.server_env();
         env.extend([
@@ -145,6 +145,7 @@ impl Deployment {
                 reconcile_interval_secs.to_string(),
             ),
         ]);
+        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         Server::start(&env)
     }
@@ -215,8 +216,8 @@ fn create_body(title: &str, host: &roomcast_chain::Pubkey) -> Value {
 #[tokio::test]
 async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     let mut d = Deployment::start();
-    let a = d.replica("0");
-    let b = d.replica("0");
+    let a = d.replica("0", &[]);
+    let b = d.replica("0", &[]);
     let (api_a, api_b) = (a.api(), b.api());
     let emu = d.emulator.control();
     assert_ne!(replica_id(&a), replica_id(&b));
@@ -544,8 +545,8 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
     let d = Deployment::start();
     let emu = d.emulator.control();
     emu.reset_calls().await;
-    let mut c = d.replica("1");
-    let mut e = d.replica("1");
+    let mut c = d.replica("1", &[("ROOMCAST_CLOSE_ENDED_AFTER", "0s")]);
+    let mut e = d.replica("1", &[("ROOMCAST_CLOSE_ENDED_AFTER", "0s")]);
     let lease_key = format!("roomcast:{}:reconciler", c.registry);
     let (api_c, api_e) = (c.api(), e.api());
     const PASSES: &str = "roomcast_reconciler_passes_total";
@@ -588,6 +589,45 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
     assert!(
         fence_ttl > 29 * 24 * 3600,
         "the fencing counter expires too: {fence_ttl}"
+    );
+
+    // A room ended through the other replica is closed by the holder (its reconciler); the other
+    // replica learns the tombstone and answers 410, not 404 (it never saw the room closed).
+    let host = wallet();
+    let created = other_api.create_for(&host.pubkey(), "Closed soon").await;
+    let sid = created.str("SessionID");
+    let address = other.room_address(&sid);
+    other_api
+        .call(
+            "POST",
+            "/api/end",
+            Some(&json!({"sessionId": sid})),
+            Auth::Operator,
+        )
+        .await
+        .assert_status(200);
+    let reader = other.chain_reader();
+    eventually("the holder closes the ended room", || async {
+        reader.room(&address).await.unwrap().is_none().then_some(())
+    })
+    .await;
+    within(PROPAGATION, || async {
+        let r = other_api
+            .get(&format!("/api/livestream?sessionId={sid}"))
+            .await;
+        // Not its cached "ended" copy: the tombstone's answer once the room account is gone.
+        (r.status == 410 && r.json["error"]["message"] == "this room has ended and was closed")
+            .then_some(())
+    })
+    .await
+    .expect("the replica that did not close the room answers 410 for it");
+    let tombstone = d.redis.cli(&[
+        "TTL",
+        &format!("roomcast:{}:closed:{address}", other.registry),
+    ]);
+    assert!(
+        tombstone.parse::<i64>().unwrap() > 29 * 24 * 3600,
+        "tombstones are kept in Redis for late-starting replicas: {tombstone}"
     );
 
     // The holder dies without releasing: the other takes over once the lease runs out.

@@ -267,7 +267,11 @@ async fn reconcile_pass(
     }
 
     if let Some(after) = config.close_ended_after {
-        close_ended(state, &rooms, after, &mut report).await;
+        if lease_lost() {
+            // Another replica may hold the lease now: leave closing to it.
+        } else {
+            close_ended(state, &rooms, after, &mut report).await;
+        }
     }
 
     for session_id in state.rooms.watched() {
@@ -333,7 +337,7 @@ async fn close_ended(
     for record in due {
         match state.chain.close_room(state.registry, record.address).await {
             Ok(_) => {
-                state.tombstones.bury(record.address);
+                crate::shared::bury(state, record.address).await;
                 state.rooms.invalidate(&record.address).await;
                 report.closed.push(record.room.session_id.clone());
             }

@@ -22,6 +22,8 @@ use crate::store::StoreError;
 const BROADCAST_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Pause between reconnection attempts of the subscription.
 const RESUBSCRIBE_DELAY: Duration = Duration::from_millis(200);
+/// How long a closed room answers 410 (the tombstones' own lifetime).
+const TOMBSTONE_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Longest a (re)subscription step may take.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Width of the zero-padded `updated_at` (unix nanoseconds) that prefixes a stored state.
@@ -47,6 +49,8 @@ enum Message {
     },
     /// The room at `address` changed on-chain: drop cached copies.
     Room { from: String, address: String },
+    /// The room at `address` was closed (account gone): viewers get 410, not 404.
+    Closed { from: String, address: String },
 }
 
 pub struct Events {
@@ -106,6 +110,34 @@ impl Events {
         } else {
             Applied::Stale
         })
+    }
+
+    /// Records a closed room in Redis (`closed:<address>`, as long as tombstones are kept) and
+    /// tells the other replicas.
+    pub async fn bury(&self, address: &Pubkey) -> Result<(), StoreError> {
+        let message = serde_json::to_string(&Message::Closed {
+            from: self.redis.replica.clone(),
+            address: address.to_string(),
+        })
+        .expect("serializable");
+        let mut conn = self.redis.conn();
+        redis::pipe()
+            .atomic()
+            .set_ex(
+                self.closed_key(&address.to_string()),
+                1,
+                TOMBSTONE_TTL.as_secs(),
+            )
+            .ignore()
+            .publish(&self.channel, message)
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable("events"))
+    }
+
+    fn closed_key(&self, address: &str) -> String {
+        self.redis.key(&format!("closed:{address}"))
     }
 
     /// Tells the other replicas that the room at `address` changed.
@@ -191,7 +223,9 @@ impl Events {
 
     async fn handle(&self, state: &AppState, message: Message) {
         match message {
-            Message::Broadcast { from, .. } | Message::Room { from, .. }
+            Message::Broadcast { from, .. }
+            | Message::Room { from, .. }
+            | Message::Closed { from, .. }
                 if from == self.redis.replica => {}
             Message::Broadcast {
                 session, broadcast, ..
@@ -201,12 +235,25 @@ impl Events {
                     state.rooms.invalidate_local(&address).await;
                 }
             }
+            Message::Closed { address, .. } => {
+                if let Ok(address) = address.parse::<Pubkey>() {
+                    state.tombstones.bury(address);
+                    state.rooms.invalidate_local(&address).await;
+                }
+            }
         }
     }
 
-    /// Loads every shared broadcast state and drops local room caches (missed invalidations).
+    /// Loads every shared broadcast state and closed room, and drops local room caches (missed
+    /// invalidations).
     async fn resync(&self, state: &AppState) -> Result<(), redis::RedisError> {
         state.rooms.invalidate_all_local();
+        let closed_prefix = self.closed_key("");
+        for key in self.scan(&format!("{closed_prefix}*")).await? {
+            if let Ok(address) = key[closed_prefix.len()..].parse::<Pubkey>() {
+                state.tombstones.bury(address);
+            }
+        }
         let mut conn = self.redis.conn();
         let pattern = self.broadcast_key("*");
         let prefix_len = self.broadcast_key("").len();
@@ -234,6 +281,30 @@ impl Events {
             }
             if next == 0 {
                 return Ok(());
+            }
+            cursor = next;
+        }
+    }
+}
+
+impl Events {
+    /// Every key matching `pattern` (SCAN, never KEYS).
+    async fn scan(&self, pattern: &str) -> Result<Vec<String>, redis::RedisError> {
+        let mut conn = self.redis.conn();
+        let mut all = Vec::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(pattern)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut conn)
+                .await?;
+            all.extend(keys);
+            if next == 0 {
+                return Ok(all);
             }
             cursor = next;
         }

@@ -174,3 +174,13 @@ pub async fn apply_broadcast(
     }
     Ok(applied)
 }
+
+/// Remembers a room this server closed (410 for its viewers): here, and for every replica.
+pub async fn bury(state: &AppState, room: Pubkey) {
+    state.tombstones.bury(room);
+    if let Some(shared) = &state.shared {
+        if let Err(e) = shared.events.bury(&room).await {
+            tracing::warn!(error = %e, %room, "could not tell other replicas a room was closed");
+        }
+    }
+}
