@@ -226,6 +226,7 @@ fn default_server_env() -> Vec<(&'static str, &'static str)> {
         // Viewers see chain changes made behind the server's back quickly.
         ("ROOMCAST_ROOM_CACHE_MS", "200"),
         ("ROOMCAST_CREATE_RATE_PER_MINUTE", "10000"),
+        ("ROOMCAST_CREATE_BUDGET_PER_MINUTE", "10000"),
         // Tests poll from one address; the read limit has its own tests.
         ("ROOMCAST_READ_RATE_PER_MINUTE", "1000000"),
         // Error tests fail authentication on purpose, many times, from one address.

@@ -86,7 +86,7 @@ pub struct ServeArgs {
     #[arg(long, env = "ROOMCAST_CREATE_BUDGET_PER_MINUTE", default_value = "120")]
     pub create_budget_per_minute: NonZeroU32,
     /// Creates are refused (503 registrar_underfunded) before the registrar's balance would drop
-    /// below this many lamports.
+    /// below this many lamports (0: no floor).
     #[arg(
         long,
         env = "ROOMCAST_REGISTRAR_MIN_LAMPORTS",

@@ -194,6 +194,7 @@ impl Server {
             create_limits,
             shared,
             tombstones: Default::default(),
+            funds: Default::default(),
             load: load::LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
             tasks: TaskTracker::new(),
             info,

@@ -58,7 +58,15 @@ pub async fn guard(
     if matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics") {
         return next.run(req).await;
     }
-    let Ok(_permit) = state.load.in_flight.clone().try_acquire_owned() else {
+    // Long-lived event streams (SSE) would hold a slot for their whole life: they are limited per
+    // IP by the read budget below, not by the in-flight cap.
+    let streaming = req.uri().path().ends_with("/events");
+    let permit = if streaming {
+        None
+    } else {
+        Some(state.load.in_flight.clone().try_acquire_owned())
+    };
+    let Ok(_permit) = permit.transpose() else {
         return AppError::Unavailable {
             code: "overloaded",
             message: "the server is handling too many requests; try again shortly".into(),

@@ -69,6 +69,8 @@ pub struct AppState {
     pub create_limits: CreateLimits,
     /// Redis shared with other replicas; `None` for a single replica (all state in memory).
     pub shared: Option<crate::shared::Shared>,
+    /// The registrar's balance as far as creates are concerned.
+    pub funds: crate::funds::RegistrarFunds,
     /// Rooms this server closed: 410 for viewers while remembered.
     pub tombstones: crate::tombstones::Tombstones,
     /// Requests in flight and per-IP reads.

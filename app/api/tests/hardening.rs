@@ -740,6 +740,13 @@ async fn reads_are_limited_per_ip_and_in_flight_requests_are_capped() {
         get_status(&server, "/healthz", None).await.0,
         StatusCode::OK
     );
+    // Event streams are not held to the in-flight cap (the route itself is not served here: 404).
+    assert_eq!(
+        get_status(&server, &format!("/api/rooms/{sid}/events"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(slow.await.unwrap(), StatusCode::OK);
     assert_eq!(
         get_status(&server, "/api/rooms", None).await.0,

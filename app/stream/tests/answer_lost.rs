@@ -54,11 +54,18 @@ async fn applied_then_drop_makes_the_change_and_loses_the_answer() {
         .unwrap();
     let err = client.create_live_input(&input()).await.unwrap_err();
     assert!(
-        matches!(err, StreamError::Transport { .. } | StreamError::MalformedResponse { .. }),
+        matches!(
+            err,
+            StreamError::Transport { .. } | StreamError::MalformedResponse { .. }
+        ),
         "{err:?}"
     );
     assert_eq!(emu.live_inputs().len(), 1, "done upstream");
-    assert_eq!(emu.call_count(Route::CreateLiveInput), 1, "a create is never re-sent");
+    assert_eq!(
+        emu.call_count(Route::CreateLiveInput),
+        1,
+        "a create is never re-sent"
+    );
 
     // Deletes too: the input is gone although the caller heard nothing.
     let uid = emu.live_inputs()[0].uid.clone();
@@ -96,6 +103,10 @@ async fn applied_then_latency_answers_late_and_applied_then_hang_never_answers()
         .send()
         .await;
     assert!(hung.unwrap_err().is_timeout());
-    assert_eq!(emu.live_inputs().len(), 2, "applied before the answer was withheld");
+    assert_eq!(
+        emu.live_inputs().len(),
+        2,
+        "applied before the answer was withheld"
+    );
     emu.shutdown().await;
 }
