@@ -61,8 +61,8 @@ PIDS+=($!)
 API_URL="http://$(wait_line "$TMP/emulator.log" "http://")"
 DELIVERY=${API_URL%/client/v4}
 
-KEY=bench-operator-key
-serve() { # $1 = name, $2 = redis url or "" → prints the base URL
+KEY=bench-operator-key-0123456789abcdef0123456789
+serve() { # $1 = name, $2 = redis url or "" → sets BASE (no subshell: its pid must reach PIDS)
   local port; port=$(free_port)
   env ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=1000000 RUST_LOG=warn \
     ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000 \
@@ -72,12 +72,12 @@ serve() { # $1 = name, $2 = redis url or "" → prints the base URL
     "$BIN" serve --listen "127.0.0.1:$port" >"$TMP/$1.log" 2>&1 &
   PIDS+=($!)
   wait_line "$TMP/$1.log" "Operator key: " >/dev/null
-  echo "http://127.0.0.1:$port"
+  BASE="http://127.0.0.1:$port"
 }
 REDIS_URL="redis://127.0.0.1:$RPORT/0"
-A=$(serve a "$REDIS_URL")
-B=$(serve b "$REDIS_URL")
-MEM=$(serve memory "")
+serve a "$REDIS_URL"; A=$BASE
+serve b "$REDIS_URL"; B=$BASE
+serve memory ""; MEM=$BASE
 
 create() { # $1 = base, $2 = title, $3 = idempotency key → "seconds sessionid"
   curl -s -o "$TMP/create.json" -w '%{time_total}' -X POST "$1/api/create" \
