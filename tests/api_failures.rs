@@ -364,3 +364,112 @@ async fn chain_down_after_the_live_input_exists_deletes_it() {
         json!({"solanaRpc": false, "cloudflare": true})
     );
 }
+
+/// Issue 9's create campaign, last part: `kill -9` of `serve` in the middle of a burst of keyed
+/// creates (separate node and emulator processes survive it), a restart, every key retried until
+/// 201, then one reconciler pass past the grace period: no orphan on either side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_a_burst_of_creates_then_restart_leaves_no_orphans() {
+    let node = Localnet::start();
+    let registry = node.init_registry(&node.faucet.pubkey());
+    let emulator = EmulatorProc::start();
+    let mut env: Vec<(&str, String)> = emulator.server_env();
+    env.push(("SOLANA_RPC_URL", node.rpc_url.clone()));
+    env.push((
+        "ROOMCAST_REGISTRAR_KEYPAIR",
+        node.faucet_path.to_str().unwrap().to_string(),
+    ));
+    env.push(("ROOMCAST_ORPHAN_GRACE_SECS", "0".to_string()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut first = Server::start(&env);
+    assert_eq!(first.registry, registry);
+    let http = reqwest::Client::new();
+    let keys: Vec<String> = (0..16).map(|i| format!("burst-{i}")).collect();
+    let body = |key: &str| json!({ "title": key, "host": Keypair::new().pubkey().to_string() });
+    let bodies: Vec<serde_json::Value> = keys.iter().map(|k| body(k)).collect();
+
+    let send = |base: String, key: String, body: serde_json::Value| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{base}/api/create"))
+                .bearer_auth(OPERATOR_KEY)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    };
+    let burst: Vec<_> = keys
+        .iter()
+        .zip(&bodies)
+        .map(|(k, b)| tokio::spawn(send(first.base.clone(), k.clone(), b.clone())))
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+    first.proc.kill(); // SIGKILL: no graceful shutdown, creates cut wherever they were
+    let mut answered_before_kill = 0;
+    for task in burst {
+        if matches!(task.await.unwrap(), Ok(201)) {
+            answered_before_kill += 1;
+        }
+    }
+
+    let second = Server::start(&env);
+    let mut tried = keys.len();
+    for (key, body) in keys.iter().zip(&bodies) {
+        let mut ok = false;
+        for _ in 0..40 {
+            tried += 1;
+            match send(second.base.clone(), key.clone(), body.clone()).await {
+                Ok(201) => {
+                    ok = true;
+                    break;
+                }
+                Ok(status) => assert!(matches!(status, 409 | 429 | 502 | 503), "{key}: {status}"),
+                Err(e) => panic!("{key}: {e}"),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(ok, "{key} never succeeded after the restart");
+    }
+    let report = second
+        .api()
+        .call("POST", "/api/admin/reconcile", None, Auth::Operator)
+        .await;
+    report.assert_status(200);
+
+    let rooms = second.rooms(None).await;
+    let inputs = emulator.control().inputs().await;
+    let room_sids: Vec<String> = rooms.iter().map(|r| r.room.session_id.clone()).collect();
+    let input_uids: Vec<String> = inputs
+        .iter()
+        .map(|i| i["uid"].as_str().unwrap().to_string())
+        .collect();
+    let orphans = room_sids.iter().filter(|s| !input_uids.contains(s)).count()
+        + input_uids.iter().filter(|u| !room_sids.contains(u)).count();
+    let extra_rooms: usize = keys
+        .iter()
+        .map(|k| {
+            rooms
+                .iter()
+                .filter(|r| &r.room.title == k)
+                .count()
+                .saturating_sub(1)
+        })
+        .sum();
+    eprintln!(
+        "FIGURES kill-9: creates={} requests={tried} answered_before_kill={answered_before_kill} strays_deleted={} orphans={orphans} extra_rooms_after_restart={extra_rooms}",
+        keys.len(),
+        report.json["deleted"].as_array().map(Vec::len).unwrap_or(0),
+    );
+    assert_eq!(orphans, 0, "rooms {room_sids:?} inputs {input_uids:?}");
+    for key in &keys {
+        assert!(
+            rooms.iter().any(|r| &r.room.title == key),
+            "{key} has its room"
+        );
+    }
+    // Not asserted: the in-memory idempotency store does not survive the kill, so a key whose
+    // first create had finished gets a second room when retried after the restart (the figure is
+    // printed above; a shared store, issue 13, removes it).
+}
