@@ -7,14 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 
-# The video tests push real RTMP with ffmpeg and play it in headless Chromium (Debian packages).
+# System tools the tests need, from Debian's packages: ffmpeg + chromium (tests/video.rs, tests/web.rs
+# push real RTMP and play it in headless Chromium), redis-server (tests/replicas.rs).
 missing=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [[ -n ${ROOMCAST_CHROMIUM:-} ]] || missing+=(chromium)
+command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  $sudo_ apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
 ./scripts/vendor.sh --check

@@ -644,6 +644,20 @@ impl Api {
         }
     }
 
+    /// Like [`Api::new`], with connections from the loopback address `source` (e.g. 127.0.0.7), so
+    /// the server sees another client IP.
+    pub fn from_source(base: &str, source: std::net::IpAddr) -> Api {
+        Api {
+            base: base.to_string(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .local_address(source)
+                .build()
+                .unwrap(),
+            audience: Default::default(),
+        }
+    }
+
     /// The `AUDIENCE` line this server expects in signed requests.
     pub async fn audience(&self) -> String {
         self.audience

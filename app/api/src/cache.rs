@@ -29,6 +29,8 @@ pub struct RoomCache {
     watched: Cache<String, ()>,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
+    /// Where this replica's own room changes are sent for other replicas (shared state only).
+    peers: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Pubkey>>,
 }
 
 impl RoomCache {
@@ -57,6 +59,7 @@ impl RoomCache {
                 .build(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            peers: std::sync::OnceLock::new(),
         }
     }
 
@@ -81,10 +84,30 @@ impl RoomCache {
         self.rooms.insert(address, room).await;
     }
 
-    /// Drops a room after the server's own write, so the next read sees the new state.
+    /// Drops a room after the server's own write, so the next read sees the new state (on every
+    /// replica, when state is shared).
     pub async fn invalidate(&self, address: &Pubkey) {
+        self.invalidate_local(address).await;
+        if let Some(peers) = self.peers.get() {
+            let _ = peers.send(*address);
+        }
+    }
+
+    /// Drops a room in this process only (another replica's change).
+    pub async fn invalidate_local(&self, address: &Pubkey) {
         self.rooms.invalidate(address).await;
         self.listings.invalidate_all();
+    }
+
+    /// Drops every cached room and listing (invalidations may have been missed).
+    pub fn invalidate_all_local(&self) {
+        self.rooms.invalidate_all();
+        self.listings.invalidate_all();
+    }
+
+    /// Sends this replica's room changes to `peers` from now on.
+    pub fn on_invalidate(&self, peers: tokio::sync::mpsc::UnboundedSender<Pubkey>) {
+        let _ = self.peers.set(peers);
     }
 
     /// The room address of `session_id`, derived once.

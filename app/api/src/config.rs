@@ -150,6 +150,10 @@ pub struct ServeArgs {
     /// Most rooms the reconciler ends on-chain (live input confirmed gone) in one pass.
     #[arg(long, env = "ROOMCAST_RECONCILE_MAX_ENDS", default_value_t = 10)]
     pub reconcile_max_ends: usize,
+    /// Redis shared by API replicas (`redis://HOST:6379/0`). Unset: a single replica keeping its
+    /// replay cache, idempotency keys, limits and broadcast state in memory.
+    #[arg(long, env = "ROOMCAST_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<SecretString>,
     /// How long one `/readyz` check of the upstreams answers every probe, in milliseconds.
     #[arg(long, env = "ROOMCAST_READYZ_CACHE_MS", default_value_t = 5000)]
     pub readyz_cache_ms: u64,

@@ -46,6 +46,8 @@ where
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
+        // Fail closed: no authenticated call while shared state (replay, limits) is unreachable.
+        crate::shared::require(&app).await?;
         // A signed-in browser sends its session token; everyone else signs per request.
         let principal = match crate::session::bearer_token(&parts.headers) {
             Some(token) => app.sessions.authenticate(token),

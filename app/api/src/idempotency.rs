@@ -60,11 +60,14 @@ fn reused() -> AppError {
 
 /// A store that cannot record is a 503: the request is refused rather than left unprotected.
 pub fn store_error(err: StoreError) -> AppError {
+    if let StoreError::Unavailable(..) = err {
+        return crate::shared::shared_state_unavailable(err);
+    }
     tracing::warn!(error = %err, "security store refused");
     let code = match err {
         StoreError::Full("replay") => "replay_store_full",
         StoreError::Full(_) => "idempotency_store_full",
-        StoreError::Unavailable(..) => "store_unavailable",
+        StoreError::Unavailable(..) => unreachable!("answered above"),
     };
     AppError::Unavailable {
         code,

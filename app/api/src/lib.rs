@@ -24,6 +24,7 @@ pub mod redact;
 mod rooms;
 mod routes;
 pub mod session;
+pub mod shared;
 pub mod state;
 pub mod store;
 mod throttle;
@@ -48,8 +49,12 @@ use crate::auth::AuthConfig;
 use crate::cache::RoomCache;
 use crate::rate_limit::CreateLimits;
 use crate::state::{AppState, EmbeddedInfo, PublicInfo, Settings};
-use crate::store::{MemoryIdempotencyStore, MemoryReplayStore};
+use crate::store::{
+    IdempotencyStore, MemoryIdempotencyStore, MemoryReplayStore, RedisIdempotencyStore,
+    RedisReplayStore, ReplayStore,
+};
 use crate::upstreams::Upstreams;
+use secrecy::ExposeSecret;
 
 /// How far a signed request's timestamp may be from the server's clock.
 const MAX_SIGNATURE_SKEW: Duration = Duration::from_secs(300);
@@ -82,6 +87,12 @@ impl Server {
     pub async fn start(args: ServeArgs) -> anyhow::Result<Server> {
         let (cloudflare_mode, chain_mode) = args.modes().map_err(anyhow::Error::msg)?;
         args.check_operator_key().map_err(anyhow::Error::msg)?;
+        if args.redis_url.is_some()
+            && (matches!(chain_mode, config::ChainMode::Embedded)
+                || matches!(cloudflare_mode, config::CloudflareMode::Embedded))
+        {
+            anyhow::bail!("ROOMCAST_REDIS_URL needs SOLANA_RPC_URL, ROOMCAST_REGISTRAR_KEYPAIR and the Cloudflare settings: replicas must share one chain, one registrar and one Cloudflare account");
+        }
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -121,6 +132,43 @@ impl Server {
             },
         };
         metrics::handle();
+        let (shared, idempotency, replay, create_limits) =
+            match (&args.redis_url, &args.registrar_keypair) {
+                (Some(url), Some(registrar)) => {
+                    let redis = Arc::new(shared::Redis::new(
+                        url.expose_secret(),
+                        &upstreams.registry,
+                    )?);
+                    // Stored create responses are sealed with a key only the replicas can derive.
+                    let registrar = roomcast_localnet::keypair_file::read(registrar)
+                        .context("ROOMCAST_REGISTRAR_KEYPAIR")?;
+                    let sealer = shared::seal::Sealer::new(
+                        &registrar.to_bytes()[..32],
+                        upstreams.registry.as_ref(),
+                    );
+                    let idempotency: Arc<dyn IdempotencyStore> =
+                        Arc::new(RedisIdempotencyStore::new(redis.clone(), sealer));
+                    let replay: Arc<dyn ReplayStore> =
+                        Arc::new(RedisReplayStore::new(redis.clone()));
+                    let limits = CreateLimits::shared(
+                        args.create_rate_per_minute,
+                        args.create_budget_per_minute,
+                        redis.clone(),
+                    );
+                    (
+                        Some(shared::Shared::new(redis)),
+                        idempotency,
+                        replay,
+                        limits,
+                    )
+                }
+                _ => (
+                    None,
+                    Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)) as _,
+                    Arc::new(MemoryReplayStore::new(args.replay_capacity)) as _,
+                    CreateLimits::new(args.create_rate_per_minute, args.create_budget_per_minute),
+                ),
+            };
         let state = Arc::new(AppState {
             settings: Settings {
                 max_body_bytes: args.max_body_bytes,
@@ -149,12 +197,12 @@ impl Server {
             registry: upstreams.registry,
             rooms: RoomCache::new(args.room_cache_ttl(), BROADCAST_CACHE_TTL),
             live: Default::default(),
-            idempotency: Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)),
+            idempotency,
             auth: AuthConfig::new(
                 args.operator_key.clone(),
                 auth_audience,
                 MAX_SIGNATURE_SKEW,
-                Arc::new(MemoryReplayStore::new(args.replay_capacity)),
+                replay,
             ),
             sessions: session::Sessions::new(
                 Duration::from_secs(args.sign_in_ttl_secs),
@@ -163,10 +211,8 @@ impl Server {
             events: Default::default(),
             action_chain_id: Default::default(),
             auth_throttle: throttle::AuthThrottle::new(args.auth_failures_per_minute),
-            create_limits: CreateLimits::new(
-                args.create_rate_per_minute,
-                args.create_budget_per_minute,
-            ),
+            create_limits,
+            shared,
             tombstones: Default::default(),
             funds: Default::default(),
             load: load::LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
@@ -176,6 +222,9 @@ impl Server {
         });
 
         let stop = tokio_util::sync::CancellationToken::new();
+        if let Some(shared) = &state.shared {
+            shared.start(state.clone(), stop.clone());
+        }
         reconciler::spawn(state.clone(), state.settings.reconciler, stop.clone());
         spawn_pruning(state.clone(), stop.clone());
         if args.chain_watch {
@@ -225,7 +274,7 @@ impl Server {
     }
 
     pub fn print_banner(&self) {
-        print_banner(self.addr, &self.state.info, &self.upstreams, self.operator);
+        print_banner(self.addr, &self.state, &self.upstreams, self.operator);
     }
 }
 
@@ -244,7 +293,8 @@ fn spawn_pruning(state: state::SharedState, stop: tokio_util::sync::Cancellation
     });
 }
 
-fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, operator: bool) {
+fn print_banner(addr: SocketAddr, state: &AppState, upstreams: &Upstreams, operator: bool) {
+    let info = &state.info;
     println!("roomcast API listening on http://{addr}");
     let chain_kind = if info.embedded.chain {
         "embedded local node"
@@ -285,6 +335,16 @@ fn print_banner(addr: SocketAddr, info: &PublicInfo, upstreams: &Upstreams, oper
             println!("Data dir: none (--ephemeral: nothing is kept)")
         }
         None => {}
+    }
+    match &state.shared {
+        Some(shared) => println!(
+            "Shared state: Redis (keys under {}; replica {})",
+            shared.redis.prefix(),
+            shared.redis.replica
+        ),
+        None => println!(
+            "Shared state: single replica (in memory; set ROOMCAST_REDIS_URL to run several)"
+        ),
     }
     println!(
         "Operator key: {}",

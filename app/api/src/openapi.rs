@@ -75,7 +75,7 @@ pub struct EndRequestDoc {
         (status = 409, description = "Idempotency-Key in progress (`idempotency_key_in_progress`) or reused with another body (`idempotency_key_reused`)", body = ErrorResponse),
         (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse), (status = 429, body = ErrorResponse),
         (status = 502, body = ErrorResponse),
-        (status = 503, description = "An upstream is unavailable, the request timed out (the create still finishes: retry with the same Idempotency-Key), `overloaded`, a security store is full (`replay_store_full`, `idempotency_store_full`), or the registrar is at its balance floor (`registrar_underfunded`)", body = ErrorResponse)))]
+        (status = 503, description = "An upstream is unavailable, the request timed out (the create still finishes: retry with the same Idempotency-Key), `overloaded`, a security store is full (`replay_store_full`, `idempotency_store_full`), the registrar is at its balance floor (`registrar_underfunded`), or the replicas' shared state (Redis) is unreachable (`shared_state_unavailable`)", body = ErrorResponse)))]
 fn create() {}
 
 #[utoipa::path(get, path = "/api/livestream", tag = "viewers",
@@ -148,7 +148,7 @@ fn openapi_json() {}
 fn healthz() {}
 
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "Solana RPC and Cloudflare answer"), (status = 503, description = "An upstream is down")))]
+    responses((status = 200, description = "Solana RPC and Cloudflare answer (and Redis, `checks.sharedState`, when replicas share state)"), (status = 503, description = "An upstream (or the shared Redis) is down")))]
 fn readyz() {}
 
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]

@@ -15,6 +15,8 @@ const CHECK_BOUND: Duration = Duration::from_secs(3);
 pub struct Checks {
     pub chain: bool,
     pub cloudflare: bool,
+    /// Redis, when replicas share state (checked on every probe: a `PING` costs no quota).
+    pub shared: Option<bool>,
     /// The registrar's balance (lamports), when the node answered.
     pub registrar_lamports: Option<u64>,
     /// Whether creates are possible (balance above the floor plus one room).
@@ -23,11 +25,15 @@ pub struct Checks {
 
 impl Checks {
     pub fn ready(&self) -> bool {
-        self.chain && self.cloudflare
+        self.chain && self.cloudflare && self.shared != Some(false)
     }
 
     pub fn to_json(self) -> Value {
-        json!({ "solanaRpc": self.chain, "cloudflare": self.cloudflare })
+        let mut checks = json!({ "solanaRpc": self.chain, "cloudflare": self.cloudflare });
+        if let Some(shared) = self.shared {
+            checks["sharedState"] = json!(shared);
+        }
+        checks
     }
 
     /// Reported next to the checks: a drained registrar stops creates, not reads.
@@ -51,6 +57,22 @@ impl Readiness {
     }
 
     pub async fn checks(&self, state: &AppState) -> Checks {
+        let upstreams = self.upstreams(state).await;
+        let shared = match &state.shared {
+            Some(shared) => Some(
+                tokio::time::timeout(CHECK_BOUND, shared.redis.ping())
+                    .await
+                    .is_ok_and(|r| r.is_ok()),
+            ),
+            None => None,
+        };
+        Checks {
+            shared,
+            ..upstreams
+        }
+    }
+
+    async fn upstreams(&self, state: &AppState) -> Checks {
         let mut last = self.last.lock().await;
         if let Some((at, checks)) = *last {
             if at.elapsed() < self.ttl {
@@ -67,6 +89,7 @@ impl Readiness {
         let checks = Checks {
             chain: matches!(chain, Ok(Ok(_))),
             cloudflare: matches!(cloudflare, Ok(Ok(_))),
+            shared: None,
             registrar_lamports,
             registrar_funded: registrar_lamports.is_some_and(|b| {
                 b >= state

@@ -69,6 +69,11 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
     if config.interval.is_zero() {
         return;
     }
+    // Several replicas: only the holder of the shared lease reconciles.
+    if let Some(shared) = &state.shared {
+        let redis = shared.redis.clone();
+        return crate::shared::lease::spawn(state, redis, config, stop);
+    }
     tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -76,6 +81,7 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
                 _ = tokio::time::sleep(config.interval) => {}
             }
             let report = reconcile_once(&state, &config).await;
+            metrics::counter!("roomcast_reconciler_passes_total").increment(1);
             if !(report.disabled.is_empty()
                 && report.deleted.is_empty()
                 && report.ended.is_empty()
@@ -90,7 +96,18 @@ pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationTok
 }
 
 pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
-    let mut report = reconcile_pass(state, config).await;
+    reconcile_fenced(state, config, None).await
+}
+
+/// A pass by the holder of the replicas' lease, valid until `lease_valid_until`: past it, the
+/// pass makes no more changes (another replica may hold the lease by then) and reports what it
+/// left as `withheld`.
+pub async fn reconcile_fenced(
+    state: &AppState,
+    config: &ReconcilerConfig,
+    lease_valid_until: Option<std::time::Instant>,
+) -> ReconcileReport {
+    let mut report = reconcile_pass(state, config, lease_valid_until).await;
     // Chain errors can carry the RPC URL (and its API key).
     for error in &mut report.errors {
         *error = crate::redact::redact_urls_in(error);
@@ -98,7 +115,12 @@ pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> Reco
     report
 }
 
-async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
+async fn reconcile_pass(
+    state: &AppState,
+    config: &ReconcilerConfig,
+    lease_valid_until: Option<std::time::Instant>,
+) -> ReconcileReport {
+    let lease_lost = || lease_valid_until.is_some_and(|t| std::time::Instant::now() >= t);
     let orphan_grace = config.orphan_grace;
     let mut report = ReconcileReport::default();
     // Rooms younger than the grace period may be mid-create (input listed before it existed).
@@ -145,6 +167,10 @@ async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> Reconcil
                     && input.meta.get("registry").and_then(|v| v.as_str())
                         == Some(registry.as_str());
                 match by_session.get(input.uid.as_str()) {
+                    Some(RoomStatus::Ended) if input.enabled && lease_lost() => {
+                        report.withheld.push(input.uid);
+                    }
+                    None if tagged && lease_lost() => report.withheld.push(input.uid),
                     Some(RoomStatus::Ended) if input.enabled => {
                         match state.stream.set_enabled(&input.uid, false).await {
                             Ok(_) => {
@@ -208,6 +234,10 @@ async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> Reconcil
                         continue;
                     }
                 }
+                if lease_lost() {
+                    report.withheld.push(sid.to_string());
+                    continue;
+                }
                 ended += 1;
                 match state.chain.end_room(state.registry, record.address).await {
                     Ok(_) => {
@@ -237,7 +267,11 @@ async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> Reconcil
     }
 
     if let Some(after) = config.close_ended_after {
-        close_ended(state, &rooms, after, &mut report).await;
+        if lease_lost() {
+            // Another replica may hold the lease now: leave closing to it.
+        } else {
+            close_ended(state, &rooms, after, &mut report).await;
+        }
     }
 
     for session_id in state.rooms.watched() {
@@ -264,8 +298,12 @@ async fn reconcile_pass(state: &AppState, config: &ReconcilerConfig) -> Reconcil
                         updated_at: OffsetDateTime::now_utc(),
                         error: None,
                     };
-                    if state.live.apply(&session_id, next) == Applied::Updated {
-                        report.refreshed.push(session_id);
+                    match crate::shared::apply_broadcast(state, &session_id, next).await {
+                        Ok(Applied::Updated) => report.refreshed.push(session_id),
+                        Ok(Applied::Stale) => {}
+                        Err(e) => report
+                            .errors
+                            .push(format!("sharing the state of {session_id}: {e}")),
                     }
                 }
             }
@@ -299,7 +337,7 @@ async fn close_ended(
     for record in due {
         match state.chain.close_room(state.registry, record.address).await {
             Ok(_) => {
-                state.tombstones.bury(record.address);
+                crate::shared::bury(state, record.address).await;
                 state.rooms.invalidate(&record.address).await;
                 report.closed.push(record.room.session_id.clone());
             }

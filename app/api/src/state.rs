@@ -79,6 +79,8 @@ pub struct AppState {
     /// 401s per client address (repeated failures get 429).
     pub auth_throttle: crate::throttle::AuthThrottle,
     pub create_limits: CreateLimits,
+    /// Redis shared with other replicas; `None` for a single replica (all state in memory).
+    pub shared: Option<crate::shared::Shared>,
     /// The registrar's balance as far as creates are concerned.
     pub funds: crate::funds::RegistrarFunds,
     /// Rooms this server closed: 410 for viewers while remembered.

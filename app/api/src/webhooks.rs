@@ -131,20 +131,17 @@ pub async fn cloudflare(
                 message,
             }
         });
-    let applied = state.live.apply(
+    let applied = crate::shared::apply_broadcast(
+        &state,
         &input_id,
         Broadcast {
             state: phase,
             updated_at,
             error,
         },
-    );
-    if applied == Applied::Updated {
-        state
-            .rooms
-            .put_broadcasting(&input_id, phase == Phase::Live)
-            .await;
-    }
+    )
+    .await
+    .map_err(crate::shared::shared_state_unavailable)?;
 
     // Going live is monotonic on-chain, so it does not depend on event order: any `connected`
     // for a room still in Created marks it Live (once), including on a retried delivery — but only

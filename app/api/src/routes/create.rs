@@ -66,7 +66,7 @@ pub async fn create(
         }
     }
     // ... and a request the rate limit refuses does not consume its key.
-    state.create_limits.check(ip, &host)?;
+    state.create_limits.check(ip, &host).await?;
     crate::funds::ensure_create_affordable(&state).await?;
     if let Some(key) = &idempotency_key {
         match store

@@ -16,7 +16,7 @@ pub async fn healthz() -> Json<Value> {
 }
 
 /// `GET /readyz`: both upstreams answer (Solana RPC and Cloudflare's API), checked at most once
-/// every few seconds whoever asks.
+/// every few seconds whoever asks, and the shared state (Redis) answers when replicas share one.
 pub async fn readyz(State(state): State<SharedState>) -> (StatusCode, Json<Value>) {
     let checks = state.readiness.checks(&state).await;
     let status = if checks.ready() {

@@ -3,6 +3,7 @@
 //! an entry it says so ([`StoreError::Full`]) and the request is refused with 503, instead of silently
 //! forgetting (which would turn replay protection or idempotency off under a flood).
 mod memory;
+mod redis;
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 use axum::http::StatusCode;
 
 pub use memory::{BoundedTtlMap, MemoryIdempotencyStore, MemoryReplayStore};
+pub use redis::{RedisIdempotencyStore, RedisReplayStore};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {

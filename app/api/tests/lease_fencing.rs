@@ -1,0 +1,59 @@
+//! The reconciler's fencing: a pass whose replica lease may have run out makes no more changes
+//! (another replica may already hold the lease), and reports what it left as `withheld`.
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use roomcast_api::reconciler::reconcile_fenced;
+use roomcast_api::{ServeArgs, Server};
+use roomcast_stream::client::{CreateLiveInput, Recording};
+use serde_json::json;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_past_its_lease_changes_nothing() {
+    let argv = [
+        "roomcast",
+        "--listen",
+        "127.0.0.1:0",
+        "--reconcile-interval-secs",
+        "0",
+        "--orphan-grace-secs",
+        "0",
+    ];
+    let server = Server::start(Cli::parse_from(argv).serve)
+        .await
+        .expect("server starts");
+    let state = &server.state;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    // An orphan: tagged for this registry, no room — the reconciler deletes such inputs.
+    let orphan = state
+        .stream
+        .create_live_input(&CreateLiveInput {
+            meta: Some(json!({ "roomcast": "v1", "registry": state.registry.to_string() })),
+            recording: Some(Recording::automatic()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let config = state.settings.reconciler;
+
+    let expired = reconcile_fenced(state, &config, Some(Instant::now())).await;
+    assert_eq!(expired.withheld, vec![orphan.uid.clone()]);
+    assert!(expired.deleted.is_empty(), "{expired:?}");
+    assert!(
+        emulator.live_input(&orphan.uid).is_some(),
+        "nothing deleted"
+    );
+
+    let valid = Instant::now() + Duration::from_secs(60);
+    let held = reconcile_fenced(state, &config, Some(valid)).await;
+    assert_eq!(held.deleted, vec![orphan.uid.clone()]);
+    assert!(held.withheld.is_empty(), "{held:?}");
+    assert!(emulator.live_input(&orphan.uid).is_none());
+    server.shutdown().await.unwrap();
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Replica benchmark (not a test), issue 13. One standalone local node, one standalone Stream
+# emulator, one redis-server; in the same run:
+#   1. viewer throughput (GET /api/livestream, wrk) of one Redis-backed replica vs two (one wrk per
+#      replica, half the connections each, summed — what a round-robin balancer would spread);
+#   2. create latency (POST /api/create with an Idempotency-Key, sequential) of a replica with
+#      Redis vs one in memory (no ROOMCAST_REDIS_URL), interleaved request by request.
+# Usage: scripts/bench-replicas.sh [seconds] [connections] [rooms] [creates]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-10}
+CONNECTIONS=${2:-32}
+ROOMS=${3:-20}
+CREATES=${4:-200}
+for tool in wrk redis-server curl python3; do
+  command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }
+done
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
+PROFILE=${PROFILE:-release}
+if [ "$PROFILE" = release ]; then cargo build --release -p roomcast-app >&2; else cargo build -p roomcast-app >&2; fi
+BIN="$CARGO_TARGET_DIR/$PROFILE/roomcast"
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_line() { # $1 = log, $2 = prefix → rest of the line
+  for _ in $(seq 1 600); do
+    line=$(grep -m1 "^$2" "$1" 2>/dev/null || true)
+    if [ -n "$line" ]; then echo "${line#"$2"}" | xargs; return; fi
+    sleep 0.1
+  done
+  echo "bench: no '$2' in $1" >&2; cat "$1" >&2; exit 1
+}
+
+RPORT=$(free_port)
+redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP" >"$TMP/redis.log" 2>&1 &
+PIDS+=($!)
+RUST_LOG=warn "$BIN" localnet --listen 127.0.0.1:0 --faucet-keypair "$TMP/faucet.json" >"$TMP/localnet.log" 2>&1 &
+PIDS+=($!)
+RPC=$(wait_line "$TMP/localnet.log" "JSON RPC URL: ")
+wait_line "$TMP/localnet.log" "Faucet keypair: " >/dev/null
+FAUCET=$(python3 - "$TMP/faucet.json" <<'EOF'
+import json, sys
+b = bytes(json.load(open(sys.argv[1]))[32:])
+alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+n = int.from_bytes(b, "big"); s = ""
+while n: n, r = divmod(n, 58); s = alphabet[r] + s
+print("1" * (len(b) - len(b.lstrip(b"\0"))) + s)
+EOF
+)
+"$BIN" -u "$RPC" -k "$TMP/faucet.json" registry init --registrar "$FAUCET" >/dev/null
+ACCOUNT=0123456789abcdef0123456789abcdef
+TOKEN=bench-emulator-token
+RUST_LOG=warn "$BIN" stream-emulator --listen 127.0.0.1:0 --account-id $ACCOUNT --api-token $TOKEN >"$TMP/emulator.log" 2>&1 &
+PIDS+=($!)
+API_URL="http://$(wait_line "$TMP/emulator.log" "http://")"
+DELIVERY=${API_URL%/client/v4}
+
+KEY=bench-operator-key-0123456789abcdef0123456789
+serve() { # $1 = name, $2 = redis url or "" → sets BASE (no subshell: its pid must reach PIDS)
+  local port; port=$(free_port)
+  env ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=1000000 RUST_LOG=warn \
+    ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000 \
+    ROOMCAST_RECONCILE_INTERVAL_SECS=0 SOLANA_RPC_URL="$RPC" ROOMCAST_REGISTRAR_KEYPAIR="$TMP/faucet.json" \
+    CLOUDFLARE_ACCOUNT_ID=$ACCOUNT CLOUDFLARE_API_TOKEN=$TOKEN CLOUDFLARE_CUSTOMER_CODE=roomcastemulator \
+    CLOUDFLARE_API_URL="$API_URL" CLOUDFLARE_DELIVERY_URL="$DELIVERY" ${2:+ROOMCAST_REDIS_URL=$2} \
+    "$BIN" serve --listen "127.0.0.1:$port" >"$TMP/$1.log" 2>&1 &
+  PIDS+=($!)
+  wait_line "$TMP/$1.log" "Operator key: " >/dev/null
+  BASE="http://127.0.0.1:$port"
+}
+REDIS_URL="redis://127.0.0.1:$RPORT/0"
+serve a "$REDIS_URL"; A=$BASE
+serve b "$REDIS_URL"; B=$BASE
+serve memory ""; MEM=$BASE
+
+create() { # $1 = base, $2 = title, $3 = idempotency key → "seconds sessionid"
+  curl -s -o "$TMP/create.json" -w '%{time_total}' -X POST "$1/api/create" \
+    -H "authorization: Bearer $KEY" -H 'content-type: application/json' -H "idempotency-key: $3" \
+    -d "{\"title\":\"$2\",\"host\":\"11111111111111111111111111111112\"}"
+  echo " $(sed -E 's/.*"SessionID":"([0-9a-f]{32})".*/\1/' "$TMP/create.json")"
+}
+
+# Rooms for the viewers (half broadcasting), created through A.
+SESSIONS=""
+for i in $(seq 1 "$ROOMS"); do
+  sid=$(create "$A" "Bench room $i" "room-$i" | cut -d' ' -f2)
+  if (( i % 2 == 0 )); then curl -sf -X POST "$DELIVERY/__emulator/inputs/$sid/connect" >/dev/null; fi
+  SESSIONS="$SESSIONS${SESSIONS:+,}$sid"
+done
+export ROOMCAST_SESSIONS=$SESSIONS
+
+rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
+wrk -t2 -c"$CONNECTIONS" -d3s -s benches/livestream.lua "$A/api/livestream" >/dev/null
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s benches/livestream.lua "$A/api/livestream" >"$TMP/one.txt"
+HALF=$(( CONNECTIONS / 2 ))
+wrk -t1 -c"$HALF" -d"${DURATION}s" --latency -s benches/livestream.lua "$A/api/livestream" >"$TMP/two-a.txt" &
+W1=$!
+wrk -t1 -c"$HALF" -d"${DURATION}s" --latency -s benches/livestream.lua "$B/api/livestream" >"$TMP/two-b.txt" &
+W2=$!
+wait $W1 $W2
+ONE=$(rps "$TMP/one.txt")
+TWO=$(awk -v a="$(rps "$TMP/two-a.txt")" -v b="$(rps "$TMP/two-b.txt")" 'BEGIN {printf "%.2f", a + b}')
+
+# Create latency, interleaved: Redis replica, in-memory server, Redis replica, ...
+: >"$TMP/lat-redis"; : >"$TMP/lat-memory"
+for i in $(seq 1 "$CREATES"); do
+  create "$A" "Latency $i" "lat-r-$i" | cut -d' ' -f1 >>"$TMP/lat-redis"
+  create "$MEM" "Latency $i" "lat-m-$i" | cut -d' ' -f1 >>"$TMP/lat-memory"
+done
+stats() { sort -n "$1" | awk '{v[NR] = $1 * 1000} END {
+  m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+  i = int(NR * 0.99 + 0.999999); if (i < 1) i = 1
+  printf "%.2f %.2f", m, v[i] }'; }
+read -r RMED RP99 <<<"$(stats "$TMP/lat-redis")"
+read -r MMED MP99 <<<"$(stats "$TMP/lat-memory")"
+
+echo "| setup | viewer requests/s |"
+echo "|---|---|"
+echo "| one replica (Redis-backed) | $ONE |"
+echo "| two replicas (Redis-backed), summed | $TWO |"
+echo
+echo "- ratio two / one: **$(awk -v a="$TWO" -v b="$ONE" 'BEGIN {printf "%.2f", a / b}')**"
+echo
+echo "| create (POST /api/create, Idempotency-Key) | median | p99 |"
+echo "|---|---|---|"
+echo "| in memory | ${MMED} ms | ${MP99} ms |"
+echo "| Redis | ${RMED} ms | ${RP99} ms |"
+echo
+echo "- added by Redis: median **$(awk -v a="$RMED" -v b="$MMED" 'BEGIN {printf "%+.2f", a - b}') ms**, p99 **$(awk -v a="$RP99" -v b="$MP99" 'BEGIN {printf "%+.2f", a - b}') ms**"
+echo "- run: wrk ${DURATION}s, $CONNECTIONS connections, $ROOMS rooms; $CREATES creates per mode, interleaved; $(nproc) cores, $PROFILE build"

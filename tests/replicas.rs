@@ -1,0 +1,698 @@
+//! Several `roomcast serve` replicas behind one address, sharing one standalone local node, one
+//! standalone Stream emulator and one real `redis-server` (issue 13): idempotency, replay
+//! protection, rate limits, broadcast state, cache invalidation and the reconciler lease hold
+//! across replicas, and a Redis outage fails closed and heals by itself.
+mod support;
+
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use roomcast_chain::{RoomStatus, Signer};
+use serde_json::{json, Value};
+use support::*;
+
+/// Creates per minute per IP and per host on the replicas under test.
+const CREATE_LIMIT: usize = 4;
+/// Creates per minute on the whole deployment.
+const GLOBAL_LIMIT: usize = 6;
+const WEBHOOK_SECRET: &str = "replicas-webhook-secret";
+/// The spec: another replica sees a write or webhook within a second.
+const PROPAGATION: Duration = Duration::from_secs(1);
+
+/// A `redis-server` on a free loopback port, without persistence, in a scratch dir. Killed on drop.
+struct RedisProc {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RedisProc {
+    fn start() -> RedisProc {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = RedisProc {
+            child: None,
+            port,
+            dir: scratch_dir("redis"),
+        };
+        redis.spawn();
+        redis
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::File::create(self.dir.join("redis.log")).unwrap();
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null());
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        self.child = Some(
+            cmd.spawn()
+                .expect("redis-server (scripts/test.sh installs it)"),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.cli(&["PING"]) != "PONG" {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// `redis-cli` against this server; its trimmed output.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RedisProc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Shared upstreams: a local node (whose faucet is the registrar), an emulator, Redis.
+struct Deployment {
+    node: Localnet,
+    emulator: EmulatorProc,
+    redis: RedisProc,
+}
+
+impl Deployment {
+    fn start() -> Deployment {
+        let redis = RedisProc::start();
+        let node = Localnet::start();
+        node.init_registry(&node.faucet.pubkey());
+        let emulator = EmulatorProc::start();
+        Deployment {
+            node,
+            emulator,
+            redis,
+        }
+    }
+
+    /// A replica: every replica gets the same settings.
+    fn replica(&self, reconcile_interval_secs: &str, extra: &[(&'static str, &str)]) -> Server {
+        let limit = CREATE_LIMIT.to_string();
+        let mut env: Vec<(&str, String)> = self.emulator.server_env();
+        env.extend([
+            ("SOLANA_RPC_URL", self.node.rpc_url.clone()),
+            (
+                "ROOMCAST_REGISTRAR_KEYPAIR",
+                self.node.faucet_path.to_str().unwrap().to_string(),
+            ),
+            ("CLOUDFLARE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
+            ("ROOMCAST_REDIS_URL", self.redis.url()),
+            // Long enough that only invalidation can explain a replica seeing a change in time.
+            ("ROOMCAST_ROOM_CACHE_MS", "60000".to_string()),
+            ("ROOMCAST_CREATE_RATE_PER_MINUTE", limit),
+            (
+                "ROOMCAST_CREATE_BUDGET_PER_MINUTE",
+                GLOBAL_LIMIT.to_string(),
+            ),
+            (
+                "ROOMCAST_RECONCILE_INTERVAL_SECS",
+                reconcile_interval_secs.to_string(),
+            ),
+        ]);
+        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Server::start(&env)
+    }
+
+    /// Sends the emulator's notifications to `server`.
+    async fn webhook_to(&self, server: &Server) {
+        let r = reqwest::Client::new()
+            .put(format!("{}/__emulator/webhook", self.emulator.delivery_url))
+            .json(&json!({
+                "url": format!("{}/api/webhooks/cloudflare", server.base),
+                "secret": WEBHOOK_SECRET,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "set webhook: {}", r.status());
+    }
+}
+
+/// `replica <id>` from a server's banner.
+fn replica_id(server: &Server) -> String {
+    let output = server.proc.output();
+    let line = output
+        .lines()
+        .find(|l| l.starts_with("Shared state: Redis"))
+        .unwrap_or_else(|| panic!("no shared-state banner line in:\n{output}"));
+    line.rsplit_once("replica ")
+        .unwrap()
+        .1
+        .trim_end_matches(')')
+        .to_string()
+}
+
+/// The value of an unlabeled Prometheus counter (0 when never incremented).
+async fn counter(api: &Api, name: &str) -> u64 {
+    let text = api.get("/metrics").await.text;
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn source(n: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, n))
+}
+
+/// Polls `f` every 20 ms for at most `bound`; `Some` the first value it gives.
+async fn within<T, F, Fut>(bound: Duration, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + bound;
+    loop {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn create_body(title: &str, host: &roomcast_chain::Pubkey) -> Value {
+    json!({"title": title, "host": host.to_string()})
+}
+
+#[tokio::test]
+async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
+    let mut d = Deployment::start();
+    let a = d.replica("0", &[]);
+    let b = d.replica("0", &[]);
+    let (api_a, api_b) = (a.api(), b.api());
+    let emu = d.emulator.control();
+    assert_ne!(replica_id(&a), replica_id(&b));
+    let prefix = format!("roomcast:{}:", a.registry);
+    assert!(a.proc.output().contains(&format!("keys under {prefix}")));
+
+    // --- Idempotency: A's create is still running when B gets the retry; then B replays it.
+    let host = wallet();
+    let body = create_body("Same room", &host.pubkey());
+    emu.fault(
+        "live_inputs.create",
+        json!({"kind": "latency", "ms": 2000}),
+        1,
+    )
+    .await;
+    let key = [("idempotency-key", "retry-me-1")];
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let first = {
+        let api_a = api_a.clone();
+        let bytes = bytes.clone();
+        tokio::spawn(async move {
+            api_a
+                .raw(
+                    "POST",
+                    "/api/create",
+                    bytes,
+                    Some("application/json"),
+                    Auth::Operator,
+                    &[("idempotency-key", "retry-me-1")],
+                )
+                .await
+        })
+    };
+    let idem_key = format!("{prefix}idem:operator:retry-me-1");
+    within(Duration::from_secs(20), || async {
+        (!d.redis.cli(&["GET", &idem_key]).is_empty()).then_some(())
+    })
+    .await
+    .expect("A claims the key in Redis");
+    let ttl: i64 = d.redis.cli(&["PTTL", &idem_key]).parse().unwrap();
+    assert!(ttl > 0, "the in-progress lease has a TTL: {ttl}");
+    let during = api_b
+        .raw(
+            "POST",
+            "/api/create",
+            bytes.clone(),
+            Some("application/json"),
+            Auth::Operator,
+            &key,
+        )
+        .await;
+    during.assert_error(409, "idempotency_key_in_progress");
+    let first = first.await.unwrap();
+    first.assert_status(201);
+    let retried = api_b
+        .raw(
+            "POST",
+            "/api/create",
+            bytes.clone(),
+            Some("application/json"),
+            Auth::Operator,
+            &key,
+        )
+        .await;
+    retried.assert_status(201);
+    assert_eq!(
+        retried.json, first.json,
+        "B answers exactly what A answered"
+    );
+    assert_eq!(retried.headers["idempotent-replayed"], "true");
+    let stream_key = first.str("StreamKey");
+    let stored = d.redis.cli(&["GET", &idem_key]);
+    assert!(
+        !stored.contains(&stream_key) && !stored.contains("rtmps"),
+        "the stored response is sealed: {stored}"
+    );
+    let ttl: i64 = d.redis.cli(&["TTL", &idem_key]).parse().unwrap();
+    assert!(ttl > 23 * 3600 && ttl <= 24 * 3600, "kept 24 h: {ttl}");
+    let rooms = a.rooms(Some(host.pubkey())).await;
+    assert_eq!(rooms.len(), 1, "one room on-chain");
+    assert_eq!(
+        emu.inputs_of(&host.pubkey()).await.len(),
+        1,
+        "one live input"
+    );
+    let session = first.str("SessionID");
+    let room = first.str("room");
+
+    // --- Replay: a signed request accepted by A is refused by B.
+    let patch = serde_json::to_vec(&json!({"title": "Renamed once"})).unwrap();
+    let path = format!("/api/rooms/{room}");
+    let signed = api_a
+        .host_headers(&host, "PATCH", &path, now_secs(), &patch)
+        .await;
+    let ok = api_a
+        .raw(
+            "PATCH",
+            &path,
+            patch.clone(),
+            Some("application/json"),
+            Auth::Headers(signed.clone()),
+            &[],
+        )
+        .await;
+    ok.assert_status(200);
+    api_b
+        .raw(
+            "PATCH",
+            &path,
+            patch.clone(),
+            Some("application/json"),
+            Auth::Headers(signed),
+            &[],
+        )
+        .await
+        .assert_error(401, "replayed_signature");
+    let replay_keys = d
+        .redis
+        .cli(&["--scan", "--pattern", &format!("{prefix}replay:*")]);
+    assert_eq!(replay_keys.lines().count(), 1, "{replay_keys}");
+    let ttl: i64 = d.redis.cli(&["TTL", replay_keys.trim()]).parse().unwrap();
+    assert!(ttl > 0 && ttl <= 601, "replay entries expire: {ttl}");
+
+    // --- Per-host limit of N spread over both replicas (each from another client IP).
+    let limited = wallet();
+    for i in 0..CREATE_LIMIT {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let api = Api::from_source(&server.base, source(20 + i as u8));
+        api.call(
+            "POST",
+            "/api/create",
+            Some(&create_body(&format!("Limited {i}"), &limited.pubkey())),
+            Auth::Operator,
+        )
+        .await
+        .assert_status(201);
+    }
+    let over = Api::from_source(&a.base, source(30))
+        .call(
+            "POST",
+            "/api/create",
+            Some(&create_body("One too many", &limited.pubkey())),
+            Auth::Operator,
+        )
+        .await;
+    over.assert_error_message(
+        429,
+        "rate_limited",
+        "too many rooms created for this host; slow down",
+    );
+    assert_eq!(a.rooms(Some(limited.pubkey())).await.len(), CREATE_LIMIT);
+    assert_eq!(emu.inputs_of(&limited.pubkey()).await.len(), CREATE_LIMIT);
+
+    // --- The global limit counts every replica's creates (1 + CREATE_LIMIT so far; refused
+    // requests spent nothing): one more fits, the next is refused whoever and wherever it is.
+    assert_eq!(1 + CREATE_LIMIT + 1, GLOBAL_LIMIT);
+    let (other, another) = (wallet(), wallet());
+    Api::from_source(&b.base, source(31))
+        .create_for(&other.pubkey(), "Last one")
+        .await;
+    Api::from_source(&a.base, source(32))
+        .call(
+            "POST",
+            "/api/create",
+            Some(&create_body("Over the top", &another.pubkey())),
+            Auth::Operator,
+        )
+        .await
+        .assert_error_message(
+            429,
+            "rate_limited",
+            "this server is creating too many rooms right now; try again shortly",
+        );
+    assert_eq!(emu.inputs_of(&another.pubkey()).await.len(), 0);
+    assert_eq!(a.rooms(None).await.len(), GLOBAL_LIMIT);
+
+    // --- A `connected` webhook delivered to A: B shows it within a second.
+    let before = api_b
+        .get(&format!("/api/livestream?sessionId={session}"))
+        .await;
+    before.assert_status(200);
+    assert_eq!(before.json["broadcasting"], false, "{}", before.text);
+    d.webhook_to(&a).await;
+    let delivery = emu.connect(&session).await;
+    assert_eq!(delivery["webhook"]["status"], 200, "{delivery}");
+    let seen = within(PROPAGATION, || async {
+        let r = api_b
+            .get(&format!("/api/livestream?sessionId={session}"))
+            .await;
+        // A applied the state (broadcast message), then set the room live on-chain (room message).
+        (r.json["broadcasting"] == true && r.json["status"] == "live").then_some(r)
+    })
+    .await
+    .expect("B shows broadcasting: true and the room live within 1 s of A's webhook");
+    assert_eq!(seen.json["broadcast"]["state"], "live");
+
+    // --- An end through A: B answers 410 within a second (its room cache lives 60 s).
+    api_a
+        .call(
+            "POST",
+            &format!("/api/rooms/{room}/end"),
+            None,
+            Auth::Operator,
+        )
+        .await
+        .assert_status(200);
+    within(PROPAGATION, || async {
+        let r = api_b
+            .get(&format!("/api/livestream?sessionId={session}"))
+            .await;
+        (r.status == 410).then_some(())
+    })
+    .await
+    .expect("B answers 410 within 1 s of the end on A");
+    let chain_room = a.rooms(Some(host.pubkey())).await;
+    assert_eq!(chain_room[0].room.status, RoomStatus::Ended);
+    assert_eq!(emu.input(&session).await.unwrap()["enabled"], false);
+
+    // --- Redis stops: writes and authenticated calls 503, public reads 200, readyz 503.
+    let live_room = a.rooms(Some(limited.pubkey())).await[0]
+        .room
+        .session_id
+        .clone();
+    d.redis.stop();
+    for api in [&api_a, &api_b] {
+        api.call(
+            "POST",
+            "/api/create",
+            Some(&create_body("During the outage", &wallet().pubkey())),
+            Auth::Operator,
+        )
+        .await
+        .assert_error_message(
+            503,
+            "shared_state_unavailable",
+            "the shared state store (Redis) is unreachable; try again shortly",
+        );
+        api.call(
+            "POST",
+            &format!("/api/rooms/{live_room}/end"),
+            None,
+            Auth::Operator,
+        )
+        .await
+        .assert_error(503, "shared_state_unavailable");
+        api.get(&format!("/api/livestream?sessionId={live_room}"))
+            .await
+            .assert_status(200);
+        let listing = api.get("/api/rooms").await;
+        listing.assert_status(200);
+        let webhook = api
+            .raw(
+                "POST",
+                "/api/webhooks/cloudflare",
+                serde_json::to_vec(&json!({"data": {
+                    "input_id": live_room,
+                    "event_type": "live_input.connected",
+                    "updated_at": "2030-01-01T00:00:00Z",
+                }}))
+                .unwrap(),
+                Some("application/json"),
+                Auth::None,
+                &[("cf-webhook-auth", WEBHOOK_SECRET)],
+            )
+            .await;
+        webhook.assert_error(503, "shared_state_unavailable");
+        let ready = api.get("/readyz").await;
+        assert_eq!(ready.status, 503, "{}", ready.text);
+        assert_eq!(
+            ready.json["checks"],
+            json!({"solanaRpc": true, "cloudflare": true, "sharedState": false})
+        );
+    }
+    assert_eq!(
+        a.rooms(Some(limited.pubkey())).await[0].room.status,
+        RoomStatus::Created,
+        "nothing was ended or set live during the outage"
+    );
+
+    // --- Redis is back: all green without a restart, and invalidation flows again.
+    d.redis.spawn();
+    for api in [&api_a, &api_b] {
+        eventually("readyz 200 after Redis is back", || async {
+            (api.get("/readyz").await.status == 200).then_some(())
+        })
+        .await;
+    }
+    let healed = wallet();
+    api_a.create_for(&healed.pubkey(), "After the outage").await;
+    let healed_b = api_b
+        .create_for(&healed.pubkey(), "After the outage too")
+        .await;
+    let sid = healed_b.str("SessionID");
+    api_a
+        .get(&format!("/api/livestream?sessionId={sid}"))
+        .await
+        .assert_status(200);
+    // B's subscription is back too: an end on B reaches A within a second.
+    eventually("both replicas subscribed again", || async {
+        let subscribed = d
+            .redis
+            .cli(&["PUBSUB", "NUMSUB", &format!("{prefix}events")]);
+        (subscribed.lines().nth(1) == Some("2")).then_some(())
+    })
+    .await;
+    api_b
+        .call(
+            "POST",
+            "/api/end",
+            Some(&json!({"sessionId": sid})),
+            Auth::Operator,
+        )
+        .await
+        .assert_status(200);
+    within(PROPAGATION, || async {
+        let r = api_a.get(&format!("/api/livestream?sessionId={sid}")).await;
+        (r.status == 410).then_some(())
+    })
+    .await
+    .expect("A answers 410 within 1 s of the end on B, after Redis came back");
+}
+
+#[tokio::test]
+async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() {
+    let d = Deployment::start();
+    let emu = d.emulator.control();
+    emu.reset_calls().await;
+    let mut c = d.replica("1", &[("ROOMCAST_CLOSE_ENDED_AFTER", "0s")]);
+    let mut e = d.replica("1", &[("ROOMCAST_CLOSE_ENDED_AFTER", "0s")]);
+    let lease_key = format!("roomcast:{}:reconciler", c.registry);
+    let (api_c, api_e) = (c.api(), e.api());
+    const PASSES: &str = "roomcast_reconciler_passes_total";
+
+    eventually("three reconciler passes", || async {
+        (counter(&api_c, PASSES).await + counter(&api_e, PASSES).await >= 3).then_some(())
+    })
+    .await;
+    let before = counter(&api_c, PASSES).await + counter(&api_e, PASSES).await;
+    let listed = emu.calls().await["live_inputs.list"].as_u64().unwrap_or(0);
+    let (pc, pe) = (counter(&api_c, PASSES).await, counter(&api_e, PASSES).await);
+    assert!(
+        (pc == 0) != (pe == 0),
+        "exactly one replica reconciles: {pc} and {pe} passes"
+    );
+    assert!(
+        before <= listed && listed <= pc + pe,
+        "one Cloudflare listing per pass of the one holder: {before} <= {listed} <= {}",
+        pc + pe
+    );
+    let (holder, other, other_api) = if pc > 0 {
+        (&mut c, &e, &api_e)
+    } else {
+        (&mut e, &c, &api_c)
+    };
+    let held = d.redis.cli(&["GET", &lease_key]);
+    let (holder_id, token) = held.split_once(':').expect("lease value is replica:token");
+    assert_eq!(holder_id, replica_id(holder));
+    let token: u64 = token.parse().unwrap();
+    let pttl: i64 = d.redis.cli(&["PTTL", &lease_key]).parse().unwrap();
+    assert!(
+        pttl > 0 && pttl <= 3000,
+        "the lease expires by itself: {pttl} ms"
+    );
+    let fence_ttl: i64 = d
+        .redis
+        .cli(&["TTL", &format!("{lease_key}:fence")])
+        .parse()
+        .unwrap();
+    assert!(
+        fence_ttl > 29 * 24 * 3600,
+        "the fencing counter expires too: {fence_ttl}"
+    );
+
+    // A room ended through the other replica is closed by the holder (its reconciler); the other
+    // replica learns the tombstone and answers 410, not 404 (it never saw the room closed).
+    let host = wallet();
+    let created = other_api.create_for(&host.pubkey(), "Closed soon").await;
+    let sid = created.str("SessionID");
+    let address = other.room_address(&sid);
+    other_api
+        .call(
+            "POST",
+            "/api/end",
+            Some(&json!({"sessionId": sid})),
+            Auth::Operator,
+        )
+        .await
+        .assert_status(200);
+    let reader = other.chain_reader();
+    eventually("the holder closes the ended room", || async {
+        reader.room(&address).await.unwrap().is_none().then_some(())
+    })
+    .await;
+    within(PROPAGATION, || async {
+        let r = other_api
+            .get(&format!("/api/livestream?sessionId={sid}"))
+            .await;
+        // Not its cached "ended" copy: the tombstone's answer once the room account is gone.
+        (r.status == 410 && r.json["error"]["message"] == "this room has ended and was closed")
+            .then_some(())
+    })
+    .await
+    .expect("the replica that did not close the room answers 410 for it");
+    let tombstone = d.redis.cli(&[
+        "TTL",
+        &format!("roomcast:{}:closed:{address}", other.registry),
+    ]);
+    assert!(
+        tombstone.parse::<i64>().unwrap() > 29 * 24 * 3600,
+        "tombstones are kept in Redis for late-starting replicas: {tombstone}"
+    );
+
+    // The holder dies without releasing: the other takes over once the lease runs out.
+    holder.proc.kill();
+    let killed = Instant::now();
+    let other_id = replica_id(other);
+    let taken = eventually("the other replica takes the lease", || async {
+        let value = d.redis.cli(&["GET", &lease_key]);
+        value
+            .strip_prefix(&format!("{other_id}:"))
+            .map(|t| t.parse::<u64>().unwrap())
+    })
+    .await;
+    let after = killed.elapsed();
+    assert!(taken > token, "a new fencing token: {taken} > {token}");
+    // Lease 3 s (3 × interval) plus one renewal tick (1 s), with slack for a loaded machine.
+    assert!(
+        after <= Duration::from_secs(3 + 1 + 2),
+        "taken over {after:?} after the holder died"
+    );
+    eventually("the new holder reconciles", || async {
+        (counter(other_api, PASSES).await > 0).then_some(())
+    })
+    .await;
+
+    // A graceful stop releases the lease at once.
+    let before_stop = d.redis.cli(&["GET", &lease_key]);
+    assert!(before_stop.starts_with(&format!("{other_id}:")));
+    let pid = other.proc.pid();
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
+    eventually("the lease is released on shutdown", || async {
+        d.redis.cli(&["EXISTS", &lease_key]).eq("0").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_single_replica_says_so_and_redis_needs_shared_upstreams() {
+    let single = Server::start(&[]);
+    assert!(
+        single.proc.output().contains(
+            "Shared state: single replica (in memory; set ROOMCAST_REDIS_URL to run several)"
+        ),
+        "{}",
+        single.proc.output()
+    );
+    let ready = single.api().get("/readyz").await;
+    assert_eq!(
+        ready.json["checks"],
+        json!({"solanaRpc": true, "cloudflare": true}),
+        "no shared-state check without Redis"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_roomcast"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ROOMCAST_REDIS_URL", "redis://127.0.0.1:1/0")
+        .env("ROOMCAST_DATA_DIR", scratch_dir("redis-embedded"))
+        .env_remove("SOLANA_RPC_URL")
+        .env_remove("CLOUDFLARE_ACCOUNT_ID")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ROOMCAST_REDIS_URL needs SOLANA_RPC_URL, ROOMCAST_REGISTRAR_KEYPAIR and the Cloudflare settings: replicas must share one chain, one registrar and one Cloudflare account"),
+        "{stderr}"
+    );
+}
