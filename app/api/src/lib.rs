@@ -4,8 +4,8 @@
 pub mod actions;
 pub mod auth;
 mod cache;
-pub mod client_ip;
 mod chain_watch;
+pub mod client_ip;
 pub mod config;
 pub mod error;
 pub mod events;
@@ -305,7 +305,10 @@ fn print_banner(addr: SocketAddr, state: &AppState, upstreams: &Upstreams, opera
         "Solana RPC ({chain_kind}): {}",
         redact::redact_url(&upstreams.rpc_url)
     );
-    println!("Solana WebSocket: {}", redact::redact_url(&upstreams.ws_url));
+    println!(
+        "Solana WebSocket: {}",
+        redact::redact_url(&upstreams.ws_url)
+    );
     println!("Program id: {}", info.program_id);
     println!("Registry: {}", info.registry);
     println!("Registrar: {}", info.registrar);

@@ -30,6 +30,7 @@ async fn start(extra: &[&str]) -> Server {
         "roomcast",
         "--listen",
         "127.0.0.1:0",
+        "--ephemeral",
         "--rtmp-listen",
         "127.0.0.1:0",
         "--operator-key",

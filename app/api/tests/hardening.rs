@@ -22,6 +22,10 @@ async fn start(extra: &[&str]) -> Server {
         "roomcast",
         "--listen",
         "127.0.0.1:0",
+        "--ephemeral",
+        // These tests count Cloudflare calls; the chain watcher's catch-up listing would add to them.
+        "--chain-watch",
+        "false",
         "--rtmp-listen",
         "127.0.0.1:0",
         "--operator-key",
@@ -866,6 +870,7 @@ async fn short_operator_keys_are_refused_and_failed_logins_throttled() {
             "roomcast",
             "--listen",
             "127.0.0.1:0",
+            "--ephemeral",
             "--rtmp-listen",
             "127.0.0.1:0",
             "--operator-key",

@@ -20,6 +20,7 @@ async fn a_pass_past_its_lease_changes_nothing() {
         "roomcast",
         "--listen",
         "127.0.0.1:0",
+        "--ephemeral",
         "--reconcile-interval-secs",
         "0",
         "--orphan-grace-secs",

@@ -24,6 +24,7 @@ async fn start(extra: &[&str]) -> Server {
         "roomcast",
         "--listen",
         "127.0.0.1:0",
+        "--ephemeral",
         "--operator-key",
         OPERATOR_KEY,
         "--reconcile-interval-secs",
@@ -489,7 +490,10 @@ async fn end_room_action_answers_per_the_actions_spec_and_its_transaction_ends_t
 
     // A page on the API's origin may send it through the cluster RPC the server names.
     let preflight = http()
-        .request(reqwest::Method::OPTIONS, server.state.info.rpc_url.as_deref().unwrap())
+        .request(
+            reqwest::Method::OPTIONS,
+            server.state.info.rpc_url.as_deref().unwrap(),
+        )
         .header("origin", server.url())
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "content-type")

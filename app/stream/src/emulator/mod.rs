@@ -62,8 +62,8 @@
 mod control;
 mod delivery;
 mod ingest;
-mod player;
 mod persist;
+mod player;
 mod routes;
 mod state;
 
@@ -85,8 +85,8 @@ use tokio::sync::{mpsc, watch};
 use crate::client::{LiveInput, Video};
 use crate::media::{self, Media};
 pub use ingest::APP as RTMP_APP;
-pub(crate) use state::error_message;
 pub use persist::InputStore;
+pub(crate) use state::error_message;
 pub use state::{ControlError, Fault, Route, WebhookDelivery, WebhookTarget};
 use state::{Notification, State};
 
