@@ -1,7 +1,8 @@
 //! Several `roomcast serve` replicas behind one address, sharing one standalone local node, one
 //! standalone Stream emulator and one real `redis-server` (issue 13): idempotency, replay
-//! protection, rate limits, broadcast state, cache invalidation and the reconciler lease hold
-//! across replicas, and a Redis outage fails closed and heals by itself.
+//! protection, Sign-In With Solana nonces and sessions, rate limits, broadcast state, cache
+//! invalidation and the reconciler lease hold across replicas, and a Redis outage fails closed and
+//! heals by itself.
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
@@ -209,6 +210,25 @@ where
     }
 }
 
+/// The SIWS text a wallet renders for the server's sign-in `input` (`createSignInMessageText`).
+fn siws_text(input: &Value, address: &str) -> String {
+    let f = |k: &str| input[k].as_str().unwrap().to_string();
+    format!(
+        "{} wants you to sign in with your Solana account:\n{address}\n\n{}\n\nURI: {}\nVersion: {}\nNonce: {}\nIssued At: {}\nExpiration Time: {}",
+        f("domain"), f("statement"), f("uri"), f("version"), f("nonce"), f("issuedAt"), f("expirationTime")
+    )
+}
+
+/// `POST /api/auth/sign-in` body: what the wallet's `solana:signIn` returns.
+fn sign_in_body(wallet: &roomcast_chain::Keypair, text: &str) -> Value {
+    use base64::Engine;
+    json!({
+        "address": wallet.pubkey().to_string(),
+        "signedMessage": base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
+        "signature": wallet.sign_message(text.as_bytes()).to_string(),
+    })
+}
+
 fn create_body(title: &str, host: &roomcast_chain::Pubkey) -> Value {
     json!({"title": title, "host": host.to_string()})
 }
@@ -375,9 +395,10 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     // requests spent nothing): one more fits, the next is refused whoever and wherever it is.
     assert_eq!(1 + CREATE_LIMIT + 1, GLOBAL_LIMIT);
     let (other, another) = (wallet(), wallet());
-    Api::from_source(&b.base, source(31))
+    let others_room = Api::from_source(&b.base, source(31))
         .create_for(&other.pubkey(), "Last one")
-        .await;
+        .await
+        .str("room");
     Api::from_source(&a.base, source(32))
         .call(
             "POST",
@@ -393,6 +414,82 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
         );
     assert_eq!(emu.inputs_of(&another.pubkey()).await.len(), 0);
     assert_eq!(a.rooms(None).await.len(), GLOBAL_LIMIT);
+
+    // --- Sign-In With Solana across replicas: a nonce issued by A is redeemed on B, once.
+    let input = api_a.get("/api/auth/nonce").await;
+    input.assert_status(200);
+    let nonce_key = format!("{prefix}siws:nonce:{}", input.str("nonce"));
+    let nonce_ttl: i64 = d.redis.cli(&["TTL", &nonce_key]).parse().unwrap();
+    assert!(
+        nonce_ttl > 0,
+        "the issued nonce is in Redis with a TTL: {nonce_ttl}"
+    );
+    let signed_in = sign_in_body(&host, &siws_text(&input.json, &host.pubkey().to_string()));
+    let signed_session = api_b
+        .call("POST", "/api/auth/sign-in", Some(&signed_in), Auth::None)
+        .await;
+    signed_session.assert_status(200);
+    assert_eq!(signed_session.str("wallet"), host.pubkey().to_string());
+    let token = signed_session.str("token");
+    assert!(token.starts_with("rcs_"), "{token}");
+    api_a
+        .call("POST", "/api/auth/sign-in", Some(&signed_in), Auth::None)
+        .await
+        .assert_error(401, "unknown_nonce");
+    assert_eq!(d.redis.cli(&["EXISTS", &nonce_key]), "0", "GETDEL took it");
+    // The token is kept hashed, with its wallet and a TTL.
+    let session_keys = d
+        .redis
+        .cli(&["--scan", "--pattern", &format!("{prefix}session:*")]);
+    assert_eq!(session_keys.lines().count(), 1, "{session_keys}");
+    let session_key = session_keys.trim();
+    let hashed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+    assert_eq!(session_key, format!("{prefix}session:{hashed}"));
+    let stored = d.redis.cli(&["GET", session_key]);
+    let secret = token.trim_start_matches("rcs_");
+    assert!(
+        !session_key.contains(secret) && !stored.contains(secret),
+        "the token is never stored in clear: {session_key} = {stored}"
+    );
+    assert!(stored.contains(&host.pubkey().to_string()), "{stored}");
+    let ttl: i64 = d.redis.cli(&["TTL", session_key]).parse().unwrap();
+    assert!(ttl > 0, "the session expires: {ttl}");
+    // B's token works on A, for its own wallet's room only.
+    let bearer = || Auth::Headers(vec![("authorization".into(), format!("Bearer {token}"))]);
+    let rename = json!({"title": "Renamed by session"});
+    api_a
+        .call(
+            "PATCH",
+            &format!("/api/rooms/{room}"),
+            Some(&rename),
+            bearer(),
+        )
+        .await
+        .assert_status(200);
+    api_a
+        .call(
+            "PATCH",
+            &format!("/api/rooms/{others_room}"),
+            Some(&rename),
+            bearer(),
+        )
+        .await
+        .assert_error(403, "forbidden");
+    // Signed out on A: refused on B.
+    api_a
+        .call("POST", "/api/auth/sign-out", None, bearer())
+        .await
+        .assert_status(204);
+    assert_eq!(d.redis.cli(&["EXISTS", session_key]), "0");
+    api_b
+        .call(
+            "PATCH",
+            &format!("/api/rooms/{room}"),
+            Some(&rename),
+            bearer(),
+        )
+        .await
+        .assert_error(401, "invalid_session");
 
     // --- A `connected` webhook delivered to A: B shows it within a second.
     let before = api_b

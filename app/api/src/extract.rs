@@ -50,7 +50,7 @@ where
         crate::shared::require(&app).await?;
         // A signed-in browser sends its session token; everyone else signs per request.
         let principal = match crate::session::bearer_token(&parts.headers) {
-            Some(token) => app.sessions.authenticate(token),
+            Some(token) => app.sessions.authenticate(token).await,
             None => {
                 app.auth
                     .authenticate(&parts.method, path_and_query, &parts.headers, &bytes)

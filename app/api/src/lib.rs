@@ -132,7 +132,9 @@ impl Server {
             },
         };
         metrics::handle();
-        let (shared, idempotency, replay, create_limits) =
+        let sign_in_ttl = Duration::from_secs(args.sign_in_ttl_secs);
+        let session_ttl = Duration::from_secs(args.session_ttl_secs);
+        let (shared, idempotency, replay, create_limits, sessions) =
             match (&args.redis_url, &args.registrar_keypair) {
                 (Some(url), Some(registrar)) => {
                     let redis = Arc::new(shared::Redis::new(
@@ -155,11 +157,17 @@ impl Server {
                         args.create_budget_per_minute,
                         redis.clone(),
                     );
+                    let sessions = session::Sessions::with_store(
+                        Arc::new(shared::sessions::RedisSessionStore::new(redis.clone())),
+                        sign_in_ttl,
+                        session_ttl,
+                    );
                     (
                         Some(shared::Shared::new(redis)),
                         idempotency,
                         replay,
                         limits,
+                        sessions,
                     )
                 }
                 _ => (
@@ -167,6 +175,7 @@ impl Server {
                     Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)) as _,
                     Arc::new(MemoryReplayStore::new(args.replay_capacity)) as _,
                     CreateLimits::new(args.create_rate_per_minute, args.create_budget_per_minute),
+                    session::Sessions::new(sign_in_ttl, session_ttl),
                 ),
             };
         let state = Arc::new(AppState {
@@ -204,10 +213,7 @@ impl Server {
                 MAX_SIGNATURE_SKEW,
                 replay,
             ),
-            sessions: session::Sessions::new(
-                Duration::from_secs(args.sign_in_ttl_secs),
-                Duration::from_secs(args.session_ttl_secs),
-            ),
+            sessions,
             events: Default::default(),
             action_chain_id: Default::default(),
             auth_throttle: throttle::AuthThrottle::new(args.auth_failures_per_minute),

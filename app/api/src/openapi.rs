@@ -163,18 +163,21 @@ fn metrics() {}
 fn room_events() {}
 
 #[utoipa::path(get, path = "/api/auth/nonce", tag = "auth",
-    responses((status = 200, description = "Sign-In With Solana input for the wallet's `solana:signIn` (single-use nonce, expiry)", body = SignInInput)))]
+    responses((status = 200, description = "Sign-In With Solana input for the wallet's `solana:signIn` (single-use nonce, expiry)", body = SignInInput),
+              (status = 503, description = "The replicas' shared state (Redis) is unreachable (`shared_state_unavailable`)", body = ErrorResponse)))]
 fn auth_nonce() {}
 
 #[utoipa::path(post, path = "/api/auth/sign-in", tag = "auth", request_body = SignInRequest,
     responses((status = 200, description = "A session token for the signing wallet: send it as `Authorization: Bearer <token>`", body = SessionResponse),
               (status = 400, body = ErrorResponse),
               (status = 401, description = "`unknown_nonce` (unknown or already used), `sign_in_expired`, `invalid_sign_in_message`, `invalid_signature`", body = ErrorResponse),
-              (status = 415, body = ErrorResponse)))]
+              (status = 415, body = ErrorResponse),
+              (status = 503, description = "The replicas' shared state (Redis) is unreachable (`shared_state_unavailable`)", body = ErrorResponse)))]
 fn auth_sign_in() {}
 
 #[utoipa::path(post, path = "/api/auth/sign-out", tag = "auth", security(("session" = [])),
-    responses((status = 204, description = "The session token no longer works"), (status = 401, body = ErrorResponse)))]
+    responses((status = 204, description = "The session token no longer works"), (status = 401, body = ErrorResponse),
+              (status = 503, description = "The replicas' shared state (Redis) is unreachable (`shared_state_unavailable`)", body = ErrorResponse)))]
 fn auth_sign_out() {}
 
 #[utoipa::path(get, path = "/api/actions/end-room", tag = "actions", params(ActionQuery),

@@ -6,7 +6,14 @@
 //! nonce out of its store (single use, whatever the outcome), rebuilds the exact text it issued for
 //! the signing address, compares bytes, checks the expiry and verifies the ed25519 signature.
 //! Bearer tokens, not cookies: no CSRF. Tokens are stored hashed.
+//!
+//! Where the nonces and sessions live is a [`SessionStore`]: process memory for a single replica,
+//! Redis (`shared/sessions.rs`) when replicas share state, so a nonce issued by one replica can be
+//! redeemed (once) on another and a token works, and is signed out, everywhere.
+use std::sync::Arc;
 use std::time::Duration;
+
+use async_trait::async_trait;
 
 use axum::http::HeaderMap;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
@@ -23,13 +30,14 @@ use time::OffsetDateTime;
 
 use crate::auth::Principal;
 use crate::error::AppError;
+use crate::store::StoreError;
 
 /// Session tokens start with this, so the bearer header tells them apart from the operator key.
 pub const TOKEN_PREFIX: &str = "rcs_";
 pub const STATEMENT: &str = "Sign in to roomcast to create and manage your rooms.";
 
 /// What the wallet's `solana:signIn` is given (`SolanaSignInInput`); the server issued every field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignInInput {
     pub domain: String,
@@ -74,46 +82,135 @@ pub struct SessionResponse {
     pub expires_at: String,
 }
 
-#[derive(Clone)]
-struct Issued {
-    input: SignInInput,
-    expires: OffsetDateTime,
+/// A sign-in input this server issued, kept under its nonce until redeemed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issued {
+    pub input: SignInInput,
+    /// Unix seconds.
+    pub expires: i64,
 }
 
-#[derive(Clone)]
-struct Session {
-    wallet: Pubkey,
-    expires: OffsetDateTime,
+/// An open session (stored under the SHA-256 of its token).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Base58.
+    pub wallet: String,
+    /// Unix seconds.
+    pub expires: i64,
 }
 
-pub struct Sessions {
-    /// Nonce → the input issued with it. Kept a little past its expiry so a late sign-in is told
-    /// "expired" rather than "unknown".
+/// Where issued nonces and sessions are kept. Shaped for Redis: `SET EX`, `GETDEL`, `GET`, `DEL`.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores an issued input under its nonce for `ttl`.
+    async fn put_issued(
+        &self,
+        nonce: &str,
+        issued: Issued,
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
+    /// Takes the input issued with `nonce` out of the store (single use, atomically).
+    async fn take_issued(&self, nonce: &str) -> Result<Option<Issued>, StoreError>;
+    /// Stores a session under the hash of its token for `ttl`.
+    async fn put_session(
+        &self,
+        hash: &[u8; 32],
+        session: Session,
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
+    async fn get_session(&self, hash: &[u8; 32]) -> Result<Option<Session>, StoreError>;
+    async fn remove_session(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
+}
+
+/// A single replica's nonces and sessions, in process memory.
+pub struct MemorySessionStore {
     issued: Cache<String, Issued>,
-    /// SHA-256 of the token → session.
     sessions: Cache<[u8; 32], Session>,
-    sign_in_ttl: Duration,
-    session_ttl: Duration,
 }
 
-impl Sessions {
-    pub fn new(sign_in_ttl: Duration, session_ttl: Duration) -> Self {
-        Sessions {
+impl MemorySessionStore {
+    pub fn new(issued_ttl: Duration, session_ttl: Duration) -> Self {
+        MemorySessionStore {
             issued: Cache::builder()
-                .time_to_live(sign_in_ttl + Duration::from_secs(600))
+                .time_to_live(issued_ttl)
                 .max_capacity(100_000)
                 .build(),
             sessions: Cache::builder()
                 .time_to_live(session_ttl)
                 .max_capacity(1_000_000)
                 .build(),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemorySessionStore {
+    async fn put_issued(
+        &self,
+        nonce: &str,
+        issued: Issued,
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.issued.insert(nonce.to_string(), issued);
+        Ok(())
+    }
+
+    async fn take_issued(&self, nonce: &str) -> Result<Option<Issued>, StoreError> {
+        Ok(self.issued.remove(nonce))
+    }
+
+    async fn put_session(
+        &self,
+        hash: &[u8; 32],
+        session: Session,
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.sessions.insert(*hash, session);
+        Ok(())
+    }
+
+    async fn get_session(&self, hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
+        Ok(self.sessions.get(hash))
+    }
+
+    async fn remove_session(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
+        self.sessions.invalidate(hash);
+        Ok(())
+    }
+}
+
+pub struct Sessions {
+    /// Nonce → the input issued with it (kept a little past its expiry so a late sign-in is told
+    /// "expired" rather than "unknown"); SHA-256 of the token → session.
+    store: Arc<dyn SessionStore>,
+    sign_in_ttl: Duration,
+    session_ttl: Duration,
+}
+
+/// How long an issued nonce is kept past its expiry.
+const ISSUED_GRACE: Duration = Duration::from_secs(600);
+
+impl Sessions {
+    /// In process memory (a single replica).
+    pub fn new(sign_in_ttl: Duration, session_ttl: Duration) -> Self {
+        let store = MemorySessionStore::new(sign_in_ttl + ISSUED_GRACE, session_ttl);
+        Self::with_store(Arc::new(store), sign_in_ttl, session_ttl)
+    }
+
+    pub fn with_store(
+        store: Arc<dyn SessionStore>,
+        sign_in_ttl: Duration,
+        session_ttl: Duration,
+    ) -> Self {
+        Sessions {
+            store,
             sign_in_ttl,
             session_ttl,
         }
     }
 
     /// A fresh sign-in input for a page served at `domain` (the request's `Host`).
-    pub fn issue(&self, domain: &str, scheme: &str) -> SignInInput {
+    pub async fn issue(&self, domain: &str, scheme: &str) -> Result<SignInInput, AppError> {
         let now = now_secs();
         let expires = now + self.sign_in_ttl;
         let nonce: String = rand::thread_rng()
@@ -130,18 +227,19 @@ impl Sessions {
             issued_at: rfc3339(now),
             expiration_time: rfc3339(expires),
         };
-        self.issued.insert(
-            nonce,
-            Issued {
-                input: input.clone(),
-                expires,
-            },
-        );
-        input
+        let issued = Issued {
+            input: input.clone(),
+            expires: expires.unix_timestamp(),
+        };
+        self.store
+            .put_issued(&nonce, issued, self.sign_in_ttl + ISSUED_GRACE)
+            .await
+            .map_err(crate::shared::shared_state_unavailable)?;
+        Ok(input)
     }
 
     /// Checks a signed sign-in message and opens a session for its wallet.
-    pub fn sign_in(&self, req: &SignInRequest) -> Result<SessionResponse, AppError> {
+    pub async fn sign_in(&self, req: &SignInRequest) -> Result<SessionResponse, AppError> {
         let wallet: Pubkey = req.address.parse().map_err(|_| {
             AppError::unauthorized("invalid_wallet", "address is not a base58 public key")
         })?;
@@ -158,19 +256,24 @@ impl Sessions {
                 AppError::unauthorized("invalid_sign_in_message", "the signed message has no nonce")
             })?;
         // Single use: taken out now, whatever happens next.
-        let issued = self.issued.remove(nonce).ok_or_else(|| {
-            AppError::unauthorized(
-                "unknown_nonce",
-                "this sign-in nonce is unknown or was already used; start the sign-in again",
-            )
-        })?;
+        let issued = self
+            .store
+            .take_issued(nonce)
+            .await
+            .map_err(crate::shared::shared_state_unavailable)?
+            .ok_or_else(|| {
+                AppError::unauthorized(
+                    "unknown_nonce",
+                    "this sign-in nonce is unknown or was already used; start the sign-in again",
+                )
+            })?;
         if text != issued.input.message(&req.address) {
             return Err(AppError::unauthorized(
                 "invalid_sign_in_message",
                 "the signed message is not the one this server issued",
             ));
         }
-        if now_secs() >= issued.expires {
+        if now_secs().unix_timestamp() >= issued.expires {
             return Err(AppError::unauthorized(
                 "sign_in_expired",
                 "this sign-in message has expired; start the sign-in again",
@@ -201,8 +304,14 @@ impl Sessions {
         rand::thread_rng().fill_bytes(&mut raw);
         let token = format!("{TOKEN_PREFIX}{}", B64URL.encode(raw));
         let expires = now_secs() + self.session_ttl;
-        self.sessions
-            .insert(token_hash(&token), Session { wallet, expires });
+        let session = Session {
+            wallet: wallet.to_string(),
+            expires: expires.unix_timestamp(),
+        };
+        self.store
+            .put_session(&token_hash(&token), session, self.session_ttl)
+            .await
+            .map_err(crate::shared::shared_state_unavailable)?;
         tracing::info!(wallet = %wallet, "wallet signed in");
         Ok(SessionResponse {
             token,
@@ -212,24 +321,31 @@ impl Sessions {
     }
 
     /// The wallet a session token stands for.
-    pub fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
-        let session = self.sessions.get(&token_hash(token)).ok_or_else(|| {
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
+        let invalid = || {
             AppError::unauthorized(
                 "invalid_session",
                 "the session token is unknown, expired or signed out; sign in again",
             )
-        })?;
-        if now_secs() >= session.expires {
-            return Err(AppError::unauthorized(
-                "invalid_session",
-                "the session token is unknown, expired or signed out; sign in again",
-            ));
+        };
+        let session = self
+            .store
+            .get_session(&token_hash(token))
+            .await
+            .map_err(crate::shared::shared_state_unavailable)?
+            .ok_or_else(invalid)?;
+        if now_secs().unix_timestamp() >= session.expires {
+            return Err(invalid());
         }
-        Ok(Principal::Host(session.wallet))
+        let wallet: Pubkey = session.wallet.parse().map_err(|_| invalid())?;
+        Ok(Principal::Host(wallet))
     }
 
-    pub fn sign_out(&self, token: &str) {
-        self.sessions.invalidate(&token_hash(token));
+    pub async fn sign_out(&self, token: &str) -> Result<(), AppError> {
+        self.store
+            .remove_session(&token_hash(token))
+            .await
+            .map_err(crate::shared::shared_state_unavailable)
     }
 }
 

@@ -10,12 +10,13 @@ use crate::session::{SessionResponse, SignInRequest};
 use crate::state::SharedState;
 
 /// `GET /api/auth/nonce`: a fresh sign-in input for the wallet's `solana:signIn`.
-pub async fn nonce(State(state): State<SharedState>, headers: HeaderMap) -> impl IntoResponse {
+pub async fn nonce(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+) -> AppResult<impl IntoResponse> {
     let (scheme, host) = crate::actions::scheme_and_host(&headers);
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(state.sessions.issue(&host, &scheme)),
-    )
+    let input = state.sessions.issue(&host, &scheme).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(input)))
 }
 
 /// `POST /api/auth/sign-in`: the wallet's signed sign-in message → a session token.
@@ -31,7 +32,7 @@ pub async fn sign_in(
             "address, signedMessage and signature are required",
         ));
     }
-    let session: SessionResponse = state.sessions.sign_in(&request)?;
+    let session: SessionResponse = state.sessions.sign_in(&request).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(session)))
 }
 
@@ -46,6 +47,6 @@ pub async fn sign_out(
             "send the session token as Authorization: Bearer rcs_…",
         )
     })?;
-    state.sessions.sign_out(token);
+    state.sessions.sign_out(token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,5 @@
 //! State shared between API replicas through Redis (`ROOMCAST_REDIS_URL`): replay protection,
-//! idempotency keys, create rate limits, broadcast state, cache invalidation and the reconciler
+//! idempotency keys, Sign-In With Solana nonces and sessions, create rate limits, broadcast state, cache invalidation and the reconciler
 //! lease. Without a Redis URL the server is a single replica and keeps all of it in memory.
 //!
 //! Every key lives under `roomcast:{registry}:` and carries a TTL. Shared state **fails closed**:
@@ -10,6 +10,7 @@ pub mod events;
 pub mod lease;
 pub mod limits;
 pub mod seal;
+pub mod sessions;
 
 use std::sync::Arc;
 use std::time::Duration;
