@@ -57,11 +57,7 @@ pub fn router() -> Router<SharedState> {
         // Vendored at a pinned version with its licence (scripts/vendor.sh, vendor/SHA256SUMS).
         .route(
             "/assets/vendor/hls.min.js",
-            get(|| async {
-                Asset(
-                    include_bytes!("../../../../vendor/hls.js/1.7.4/hls.min.js"),
-                    JS,
-                )
-            }),
+            // The emulator's player page embeds the same file: one copy in the binary.
+            get(|| async { Asset(roomcast_stream::emulator::HLS_JS, JS) }),
         )
 }

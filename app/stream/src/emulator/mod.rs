@@ -86,6 +86,7 @@ use crate::client::{LiveInput, Video};
 use crate::media::{self, Media};
 pub use ingest::APP as RTMP_APP;
 pub use persist::InputStore;
+pub use player::HLS_JS;
 pub(crate) use state::error_message;
 pub use state::{ControlError, Fault, Route, WebhookDelivery, WebhookTarget};
 use state::{Notification, State};

@@ -5,7 +5,8 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 /// Pinned with `scripts/vendor.sh`; a unit test checks the bytes against `vendor/SHA256SUMS`.
-const HLS_JS: &[u8] = include_bytes!("../../../../vendor/hls.js/1.7.4/hls.min.js");
+/// Public so the web app serves these same embedded bytes instead of a second copy.
+pub const HLS_JS: &[u8] = include_bytes!("../../../../vendor/hls.js/1.7.4/hls.min.js");
 /// Versioned path, so it can be cached for good.
 pub(crate) const HLS_JS_PATH: &str = "/player/hls-1.7.4.min.js";
 const PAGE: &str = include_str!("player.html");
