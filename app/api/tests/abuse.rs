@@ -5,12 +5,13 @@
 //!   answers; then one reconciler pass: zero orphans on either side and exactly one room per key.
 //!
 //! Both print their figures (`FIGURES …`), which the README's Reliability section reports.
+mod common;
+
 use std::time::Duration;
 
-use clap::Parser;
 use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
-use roomcast_api::{ServeArgs, Server};
+use roomcast_api::Server;
 use roomcast_chain::{Keypair, RoomFilter, Signer};
 use roomcast_localnet::rpc::SendFault;
 use roomcast_stream::emulator::{Fault, Route};
@@ -19,20 +20,8 @@ use serde_json::{json, Value};
 const OPERATOR_KEY: &str = "abuse-operator-key-0123456789abcdef";
 const WEBHOOK_SECRET: &str = "abuse-webhook-secret";
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    serve: ServeArgs,
-}
-
 async fn start(extra: &[&str]) -> Server {
     let mut argv = vec![
-        "roomcast",
-        "--listen",
-        "127.0.0.1:0",
-        "--ephemeral",
-        "--rtmp-listen",
-        "127.0.0.1:0",
         "--operator-key",
         OPERATOR_KEY,
         "--cloudflare-webhook-secret",
@@ -51,7 +40,7 @@ async fn start(extra: &[&str]) -> Server {
         "100000",
     ];
     argv.extend_from_slice(extra);
-    Server::start(Cli::parse_from(argv).serve)
+    Server::start(common::serve_args(&argv))
         .await
         .expect("server starts")
 }

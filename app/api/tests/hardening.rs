@@ -1,33 +1,22 @@
 //! Issue 9: abuse, money and failure paths, against a real in-process server (embedded local node
 //! and Stream emulator). Each test here failed on the code before its fix.
+mod common;
+
 use std::time::Duration;
 
-use clap::Parser;
 use reqwest::StatusCode;
-use roomcast_api::{ServeArgs, Server};
+use roomcast_api::Server;
 use roomcast_chain::{Keypair, RoomFilter, Signer};
 use roomcast_stream::emulator::{Fault, Route};
 use serde_json::{json, Value};
 
 const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    serve: ServeArgs,
-}
-
 async fn start(extra: &[&str]) -> Server {
     let mut argv = vec![
-        "roomcast",
-        "--listen",
-        "127.0.0.1:0",
-        "--ephemeral",
         // These tests count Cloudflare calls; the chain watcher's catch-up listing would add to them.
         "--chain-watch",
         "false",
-        "--rtmp-listen",
-        "127.0.0.1:0",
         "--operator-key",
         OPERATOR_KEY,
         "--reconcile-interval-secs",
@@ -36,7 +25,7 @@ async fn start(extra: &[&str]) -> Server {
         "0",
     ];
     argv.extend_from_slice(extra);
-    Server::start(Cli::parse_from(argv).serve)
+    Server::start(common::serve_args(&argv))
         .await
         .expect("server starts")
 }
@@ -865,19 +854,10 @@ async fn metric_labels_stay_bounded_whatever_the_caller_sends() {
 // Item 13: short operator keys are refused at start; repeated 401s from one address are throttled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_operator_keys_are_refused_and_failed_logins_throttled() {
-    let short = Server::start(
-        Cli::parse_from([
-            "roomcast",
-            "--listen",
-            "127.0.0.1:0",
-            "--ephemeral",
-            "--rtmp-listen",
-            "127.0.0.1:0",
-            "--operator-key",
-            "only-31-bytes-long-0123456789ab",
-        ])
-        .serve,
-    )
+    let short = Server::start(common::serve_args(&[
+        "--operator-key",
+        "only-31-bytes-long-0123456789ab",
+    ]))
     .await;
     let Err(error) = short else {
         panic!("a 31-byte operator key was accepted");

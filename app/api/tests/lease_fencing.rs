@@ -1,32 +1,18 @@
 //! The reconciler's fencing: a pass whose replica lease may have run out makes no more changes
 //! (another replica may already hold the lease), and reports what it left as `withheld`.
+mod common;
+
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use roomcast_api::reconciler::reconcile_fenced;
-use roomcast_api::{ServeArgs, Server};
+use roomcast_api::Server;
 use roomcast_stream::client::{CreateLiveInput, Recording};
 use serde_json::json;
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    serve: ServeArgs,
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pass_past_its_lease_changes_nothing() {
-    let argv = [
-        "roomcast",
-        "--listen",
-        "127.0.0.1:0",
-        "--ephemeral",
-        "--reconcile-interval-secs",
-        "0",
-        "--orphan-grace-secs",
-        "0",
-    ];
-    let server = Server::start(Cli::parse_from(argv).serve)
+    let argv = ["--reconcile-interval-secs", "0", "--orphan-grace-secs", "0"];
+    let server = Server::start(common::serve_args(&argv))
         .await
         .expect("server starts");
     let state = &server.state;

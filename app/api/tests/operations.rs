@@ -1,8 +1,9 @@
 //! Live state, discovery and operations (webhooks, reconciler, listing, readiness, metrics),
 //! against a real server with the embedded local node and Stream emulator, in-process.
-use clap::Parser;
+mod common;
+
 use reqwest::StatusCode;
-use roomcast_api::{ServeArgs, Server};
+use roomcast_api::Server;
 use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
 use roomcast_stream::client::{CreateLiveInput, Recording};
 use serde_json::{json, Value};
@@ -10,20 +11,8 @@ use serde_json::{json, Value};
 const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
 const WEBHOOK_SECRET: &str = "test-webhook-secret";
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    serve: ServeArgs,
-}
-
 async fn start(extra: &[&str]) -> Server {
     let mut argv = vec![
-        "roomcast",
-        "--listen",
-        "127.0.0.1:0",
-        // Tests run side by side: the embedded emulator's RTMP ingest takes any free port.
-        "--rtmp-listen",
-        "127.0.0.1:0",
         "--operator-key",
         OPERATOR_KEY,
         "--cloudflare-webhook-secret",
@@ -32,10 +21,9 @@ async fn start(extra: &[&str]) -> Server {
         "0",
         "--room-cache-ms",
         "0",
-        "--ephemeral",
     ];
     argv.extend_from_slice(extra);
-    Server::start(Cli::parse_from(argv).serve)
+    Server::start(common::serve_args(&argv))
         .await
         .expect("server starts")
 }
@@ -269,21 +257,12 @@ async fn webhook_bad_payloads_are_clear_and_unknown_inputs_ignored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emulator_encoder_drives_the_webhook_end_to_end() {
     // No explicit secret: the embedded emulator is wired to this server with a generated one.
-    let server = Server::start(
-        Cli::parse_from([
-            "roomcast",
-            "--listen",
-            "127.0.0.1:0",
-            "--rtmp-listen",
-            "127.0.0.1:0",
-            "--operator-key",
-            OPERATOR_KEY,
-            "--room-cache-ms",
-            "0",
-            "--ephemeral",
-        ])
-        .serve,
-    )
+    let server = Server::start(common::serve_args(&[
+        "--operator-key",
+        OPERATOR_KEY,
+        "--room-cache-ms",
+        "0",
+    ]))
     .await
     .unwrap();
     let room = create_room(&server, &host_key(), "Encoder").await;

@@ -1,15 +1,10 @@
 //! Whatever a client sends to the write routes, the API answers with a 4xx in the documented error
 //! shape (or succeeds) — never a 5xx, never a panic — and nothing is half-created.
-use clap::Parser;
-use proptest::prelude::*;
-use roomcast_api::{ServeArgs, Server};
-use serde_json::{json, Value};
+mod common;
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    serve: ServeArgs,
-}
+use proptest::prelude::*;
+use roomcast_api::Server;
+use serde_json::{json, Value};
 
 const OPERATOR_KEY: &str = "robustness-key-0123456789abcdef-xyz";
 
@@ -44,12 +39,7 @@ fn random_create_bodies_get_clear_client_errors() {
         .build()
         .unwrap();
     let server = runtime.block_on(async {
-        let args = Cli::parse_from([
-            "roomcast",
-            "--listen",
-            "127.0.0.1:0",
-            "--rtmp-listen",
-            "127.0.0.1:0",
+        let args = common::serve_args(&[
             "--operator-key",
             OPERATOR_KEY,
             "--reconcile-interval-secs",
@@ -59,9 +49,8 @@ fn random_create_bodies_get_clear_client_errors() {
             // Half the cases are unauthenticated on purpose.
             "--auth-failures-per-minute",
             "1000000",
-            "--ephemeral",
         ]);
-        Server::start(args.serve).await.unwrap()
+        Server::start(args).await.unwrap()
     });
     let http = reqwest::Client::new();
     let url = format!("{}/api/create", server.url());

@@ -1,42 +1,30 @@
 //! What the web app needs from the server, through HTTP against an in-process server (embedded local
 //! node and Stream emulator): Sign-In With Solana sessions, the end-room Solana Action, and live room
 //! events over Server-Sent Events.
+mod common;
+
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use clap::Parser;
 use reqwest::StatusCode;
-use roomcast_api::{ServeArgs, Server};
+use roomcast_api::Server;
 use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
 use serde_json::{json, Value};
 
 const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    serve: ServeArgs,
-}
-
 async fn start(extra: &[&str]) -> Server {
     let mut argv = vec![
-        "roomcast",
-        "--listen",
-        "127.0.0.1:0",
-        "--ephemeral",
         "--operator-key",
         OPERATOR_KEY,
         "--reconcile-interval-secs",
         "0",
         "--room-cache-ms",
         "0",
-        // Tests run side by side: the emulator's RTMP ingest takes any free port.
-        "--rtmp-listen",
-        "127.0.0.1:0",
     ];
     argv.extend_from_slice(extra);
-    Server::start(Cli::parse_from(argv).serve)
+    Server::start(common::serve_args(&argv))
         .await
         .expect("server starts")
 }
