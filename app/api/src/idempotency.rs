@@ -3,11 +3,18 @@
 //!
 //! The outcome belongs to the create task, not to the HTTP handler: the task completes (or releases)
 //! the key when the create finishes, even if the request already timed out or the client went away.
+//! The task holds a short lease it keeps renewing and writes down each step before taking it
+//! ([`Journal`]), so when its process dies the key is taken over within seconds and the create is
+//! finished, not redone.
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::store::{KeyState, StoreError};
+use crate::store::{IdempotencyStore, KeyState, LeaseToken, Progress, StoreError, StoredResponse};
 
 pub const MAX_KEY_LEN: usize = 255;
 
@@ -42,11 +49,7 @@ pub fn taken(
         {
             Err(reused())
         }
-        KeyState::InProgress { .. } => Err(AppError::Conflict {
-            code: "idempotency_key_in_progress",
-            message: "a request with this Idempotency-Key is still in progress; retry shortly"
-                .into(),
-        }),
+        KeyState::InProgress { .. } => Err(in_progress()),
         KeyState::Done { response, .. } => Ok(Some(response)),
     }
 }
@@ -72,5 +75,146 @@ pub fn store_error(err: StoreError) -> AppError {
     AppError::Unavailable {
         code,
         message: "the server is too busy to accept this request safely; try again later".into(),
+    }
+}
+
+/// How long a claimed key stays "in progress" without a renewal: a killed holder's key is taken
+/// over (and its create resumed) this soon after its last heartbeat.
+pub const LEASE: Duration = Duration::from_secs(10);
+/// How often the holder renews its lease (well inside [`LEASE`], so one slow renewal is harmless).
+pub const RENEW_EVERY: Duration = Duration::from_secs(3);
+
+/// A create task's hold on its `Idempotency-Key`: it writes down each step before taking it, keeps
+/// the lease alive, and ends with the response or a release. Every write is fenced on the lease
+/// token, so once the lease is lost (the holder was presumed dead and the key taken over) nothing
+/// this holder writes lands.
+pub struct Journal {
+    store: Arc<dyn IdempotencyStore>,
+    key: String,
+    token: LeaseToken,
+    ttl: Duration,
+    progress: Mutex<Progress>,
+    /// Completed or released: later calls do nothing.
+    settled: AtomicBool,
+}
+
+impl Journal {
+    /// `progress`: what an earlier holder had done (the create resumes from there).
+    pub fn new(
+        store: Arc<dyn IdempotencyStore>,
+        key: String,
+        token: LeaseToken,
+        progress: Progress,
+        ttl: Duration,
+    ) -> Journal {
+        Journal {
+            store,
+            key,
+            token,
+            ttl,
+            progress: Mutex::new(progress),
+            settled: AtomicBool::new(false),
+        }
+    }
+
+    /// What has been written down so far.
+    pub fn progress(&self) -> Progress {
+        self.progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Writes `progress` down; the caller takes its next irreversible step only on `Ok`.
+    pub async fn record(&self, progress: Progress) -> Result<(), AppError> {
+        match self
+            .store
+            .record(&self.key, &self.token, &progress, self.ttl)
+            .await
+        {
+            Ok(true) => {
+                *self.progress.lock().unwrap_or_else(|p| p.into_inner()) = progress;
+                Ok(())
+            }
+            Ok(false) => Err(in_progress()),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    /// Stores the response for every retry.
+    pub async fn complete(&self, response: StoredResponse) -> bool {
+        if self.settled.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        self.settle(
+            self.store
+                .complete(&self.key, &self.token, response, self.ttl)
+                .await,
+        )
+    }
+
+    /// Gives the key back. `forget`: nothing of the create is left, the key is free again;
+    /// otherwise its progress stays for the next claim to resume. `true` if this holder still held
+    /// it (only then may it undo what it did).
+    pub async fn release(&self, forget: bool) -> bool {
+        if self.settled.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        self.settle(self.store.release(&self.key, &self.token, forget).await)
+    }
+
+    fn settle(&self, outcome: Result<bool, StoreError>) -> bool {
+        match outcome {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!("the idempotency lease of this create was lost; leaving its key to the holder that took it over");
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not record the outcome of an idempotent create");
+                false
+            }
+        }
+    }
+
+    /// Renews the lease every [`RENEW_EVERY`] until the returned guard is dropped or the lease is
+    /// lost.
+    pub fn heartbeat(self: &Arc<Self>) -> Heartbeat {
+        let journal = self.clone();
+        Heartbeat(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                match journal
+                    .store
+                    .renew(&journal.key, &journal.token, LEASE)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!("idempotency lease lost; the create's next step will stop");
+                        return;
+                    }
+                    // The next renewal may get through; fenced writes keep this safe meanwhile.
+                    Err(e) => tracing::warn!(error = %e, "could not renew an idempotency lease"),
+                }
+            }
+        }))
+    }
+}
+
+/// Stops the renewals when dropped.
+pub struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// 409: someone holds the key right now.
+pub fn in_progress() -> AppError {
+    AppError::Conflict {
+        code: "idempotency_key_in_progress",
+        message: "a request with this Idempotency-Key is still in progress; retry shortly".into(),
     }
 }

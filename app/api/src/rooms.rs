@@ -7,8 +7,10 @@ use serde_json::json;
 
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::idempotency::Journal;
 use crate::redact::redact_urls_in;
 use crate::state::AppState;
+use crate::store::{Progress, SentCreate};
 use crate::views::*;
 
 /// Marks live inputs roomcast created, so the reconciler never touches anyone else's.
@@ -146,7 +148,23 @@ pub fn create_host(principal: &Principal, requested: Option<&str>) -> AppResult<
 
 /// Creates the live input, then registers the room on-chain; if registration fails the live input is
 /// deleted again, so neither side is left with an orphan.
-pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<CreateResponse> {
+///
+/// With a [`Journal`] (an `Idempotency-Key`), each step is written down before it is taken, and a
+/// create whose earlier holder died resumes from there: its live input, if it still exists, gets
+/// its room (or the room that already landed answers), so a key never gets a second room.
+pub async fn create(
+    state: &AppState,
+    title: String,
+    host: Pubkey,
+    journal: Option<&Journal>,
+) -> AppResult<CreateResponse> {
+    let resume = journal.map(Journal::progress).unwrap_or_default();
+    if let Some(uid) = &resume.input {
+        if let Some(input) = resumed_input(state, uid, &resume, journal).await? {
+            tracing::info!(session_id = %uid, "resuming a create whose earlier holder died");
+            return register(state, title, host, input, journal, Some(resume.sent)).await;
+        }
+    }
     let input = state
         .stream
         .create_live_input(&CreateLiveInput {
@@ -163,46 +181,120 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
         })
         .await
         .map_err(AppError::from_stream)?;
+    if let Some(journal) = journal {
+        // Not written down: the input is left to the reconciler (a tagged input without a room).
+        journal
+            .record(Progress {
+                input: Some(input.uid.clone()),
+                sent: None,
+            })
+            .await?;
+    }
+    register(state, title, host, input, journal, None).await
+}
 
+/// The live input an earlier holder of the key made, if it still exists; `None` (start afresh)
+/// once it is gone and the holder's `create_room`, if sent, can no longer land.
+async fn resumed_input(
+    state: &AppState,
+    uid: &str,
+    resume: &Progress,
+    journal: Option<&Journal>,
+) -> AppResult<Option<LiveInput>> {
+    match state.stream.get_live_input(uid).await {
+        Ok(input) => Ok(Some(input)),
+        Err(roomcast_stream::client::StreamError::NotFound { .. }) => {
+            if let Some(sent) = &resume.sent {
+                wait_until_expired(state, sent.last_valid_block_height).await?;
+                let address = state.chain.room_address(&state.registry, uid);
+                if let Ok(Some(_)) = state.chain.room(&address).await {
+                    // Its input is gone: the reconciler ends such a room (confirmed-gone input).
+                    tracing::warn!(room = %address, "the earlier holder's room has no live input any more; starting afresh");
+                }
+            }
+            if let Some(journal) = journal {
+                journal.record(Progress::default()).await?;
+            }
+            Ok(None)
+        }
+        Err(e) => Err(AppError::from_stream(e)),
+    }
+}
+
+/// Longest wait for a transaction's blockhash to expire (150 blocks are about a minute).
+const EXPIRY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Waits until no transaction whose blockhash is valid up to `last_valid_block_height` can land.
+async fn wait_until_expired(state: &AppState, last_valid_block_height: u64) -> AppResult<()> {
+    let deadline = tokio::time::Instant::now() + EXPIRY_WAIT;
+    loop {
+        match state.chain.block_height().await {
+            Ok(height) if height > last_valid_block_height => return Ok(()),
+            Ok(_) | Err(_) if tokio::time::Instant::now() > deadline => {
+                return Err(AppError::Unavailable {
+                    code: "chain_unavailable",
+                    message: "the Solana RPC node is unavailable; try again".into(),
+                })
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+        }
+    }
+}
+
+/// Registers the room of `input` on-chain and builds the answer. `resumed`: the input is an
+/// earlier holder's (with its `create_room`, if that was sent): its room may already exist, and it
+/// is never deleted here, since that earlier transaction may still land.
+async fn register(
+    state: &AppState,
+    title: String,
+    host: Pubkey,
+    input: LiveInput,
+    journal: Option<&Journal>,
+    resumed: Option<Option<SentCreate>>,
+) -> AppResult<CreateResponse> {
+    let (resumed, sent) = match resumed {
+        Some(sent) => (true, sent),
+        None => (false, None),
+    };
     let ingest = match ingest_details(&input) {
         Ok(ingest) => ingest,
         Err(err) => {
-            delete_input_of_failed_create(state, &input.uid).await;
+            if !resumed {
+                delete_input_of_failed_create(state, &input.uid, journal).await;
+            }
             return Err(err);
         }
     };
-    let new_room = NewRoom {
-        session_id: input.uid.clone(),
-        ingest_url: ingest.rtmps.url.clone(),
-        title,
-        host,
-    };
     let address = state.chain.room_address(&state.registry, &input.uid);
-    let signature = match state.chain.create_room(state.registry, new_room).await {
-        Ok((_, signature)) => Some(signature.to_string()),
-        Err(err) if err.outcome_unknown() => {
-            // The transaction may have landed: look before deleting anything.
-            match state.chain.room(&address).await {
-                Ok(Some(_)) => {
-                    tracing::warn!(room = %address, error = %redact_urls_in(&err.to_string()), "create_room outcome was unknown; the room exists");
-                    None
-                }
-                Ok(None) => {
-                    delete_input_of_failed_create(state, &input.uid).await;
-                    return Err(AppError::from_chain(err));
-                }
-                Err(lookup) => {
-                    // Cannot tell: leave the tagged input to the reconciler, which deletes it after
-                    // the grace period if no room appears, rather than risk a room without video.
-                    tracing::error!(session_id = %input.uid, error = %redact_urls_in(&lookup.to_string()), "create_room outcome unknown; live input left for the reconciler");
-                    return Err(AppError::from_chain(err));
-                }
-            }
-        }
-        Err(err) => {
-            delete_input_of_failed_create(state, &input.uid).await;
-            return Err(AppError::from_chain(err));
-        }
+    let earlier_signature = sent.as_ref().map(|s| s.signature.clone());
+    let landed = if resumed {
+        state
+            .chain
+            .room(&address)
+            .await
+            .map_err(AppError::from_chain)?
+            .is_some()
+    } else {
+        false
+    };
+    let signature = if landed {
+        earlier_signature
+    } else {
+        let new_room = NewRoom {
+            session_id: input.uid.clone(),
+            ingest_url: ingest.rtmps.url.clone(),
+            title: title.clone(),
+            host,
+        };
+        send_create_room(
+            state,
+            new_room,
+            &address,
+            journal,
+            resumed,
+            earlier_signature,
+        )
+        .await?
     };
     state.rooms.invalidate(&address).await;
     // The room is registered: from here on the create has succeeded and must answer as such, even
@@ -224,12 +316,7 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
                 ended_at: None,
                 session_id: input.uid.clone(),
                 ingest_url: ingest.rtmps.url.clone(),
-                title: input
-                    .meta
-                    .get("name")
-                    .and_then(|n| n.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
+                title,
             }
         }
     };
@@ -245,9 +332,84 @@ pub async fn create(state: &AppState, title: String, host: Pubkey) -> AppResult<
         notice: state.settings.ingest_notice.clone(),
     })
 }
+/// Signs `create_room`, writes it down, sends it. The room's signature once it exists (`None` when
+/// the answer was lost, or an earlier holder's transaction landed without a recorded signature).
+async fn send_create_room(
+    state: &AppState,
+    new_room: NewRoom,
+    address: &Pubkey,
+    journal: Option<&Journal>,
+    resumed: bool,
+    earlier_signature: Option<String>,
+) -> AppResult<Option<String>> {
+    let uid = new_room.session_id.clone();
+    let signed = match state.chain.sign_create_room(state.registry, new_room).await {
+        Ok((_, signed)) => signed,
+        Err(err) => {
+            if !resumed {
+                delete_input_of_failed_create(state, &uid, journal).await;
+            }
+            return Err(AppError::from_chain(err));
+        }
+    };
+    if let Some(journal) = journal {
+        journal
+            .record(Progress {
+                input: Some(uid.clone()),
+                sent: Some(SentCreate {
+                    signature: signed.signature.to_string(),
+                    last_valid_block_height: signed.last_valid_block_height,
+                }),
+            })
+            .await?;
+    }
+    match state.chain.send_signed(&signed).await {
+        Ok(signature) => Ok(Some(signature.to_string())),
+        // The room's address is the session id's: an earlier holder's transaction landed first.
+        Err(err) if err.program_error_name() == Some("AccountAlreadyInUse") => {
+            tracing::info!(room = %address, "an earlier create_room for this live input landed first");
+            Ok(earlier_signature)
+        }
+        Err(err) if err.outcome_unknown() => {
+            // The transaction may have landed: look before deleting anything.
+            match state.chain.room(address).await {
+                Ok(Some(_)) => {
+                    tracing::warn!(room = %address, error = %redact_urls_in(&err.to_string()), "create_room outcome was unknown; the room exists");
+                    Ok(None)
+                }
+                // Not yet: with a key, the retry resumes this input (a late landing makes the same
+                // room); without one, nobody will come back for it.
+                Ok(None) => {
+                    if !resumed && journal.is_none() {
+                        delete_input_of_failed_create(state, &uid, journal).await;
+                    }
+                    Err(AppError::from_chain(err))
+                }
+                Err(lookup) => {
+                    // Cannot tell: leave the tagged input to the reconciler, which deletes it after
+                    // the grace period if no room appears, rather than risk a room without video.
+                    tracing::error!(session_id = %uid, error = %redact_urls_in(&lookup.to_string()), "create_room outcome unknown; live input left for the reconciler");
+                    Err(AppError::from_chain(err))
+                }
+            }
+        }
+        Err(err) => {
+            if !resumed {
+                delete_input_of_failed_create(state, &uid, journal).await;
+            }
+            Err(AppError::from_chain(err))
+        }
+    }
+}
 
-/// Deletes the live input of a create whose on-chain half certainly failed.
-async fn delete_input_of_failed_create(state: &AppState, uid: &str) {
+/// Deletes the live input of a create whose on-chain half certainly failed — with a key, only while
+/// this create still holds it (after a takeover the input is its successor's).
+async fn delete_input_of_failed_create(state: &AppState, uid: &str, journal: Option<&Journal>) {
+    if let Some(journal) = journal {
+        if !journal.release(true).await {
+            return;
+        }
+    }
     if let Err(e) = state.stream.delete_live_input(uid).await {
         // The reconciler deletes tagged inputs without a room after a grace period.
         tracing::error!(session_id = %uid, error = %e, "could not delete the live input of a failed create");

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_client::anchor_lang::AccountDeserialize;
-use anchor_client::{Client, Cluster, Program};
+use anchor_client::{Client, ClientError, Cluster, Program};
 use anchor_lang::prelude::Pubkey;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
@@ -28,6 +28,15 @@ pub struct NewRoom {
     pub ingest_url: String,
     pub title: String,
     pub host: Pubkey,
+}
+
+/// A transaction signed but not yet sent: its signature, and the last block height at which it
+/// can land.
+#[derive(Clone)]
+pub struct SignedTransaction {
+    pub signature: Signature,
+    pub last_valid_block_height: u64,
+    tx: anchor_client::Transaction,
 }
 
 /// Server-side filters for [`RoomcastChain::rooms`] (all optional, combined with AND).
@@ -166,24 +175,78 @@ impl RoomcastChain {
         registry: Pubkey,
         new_room: NewRoom,
     ) -> Result<(Pubkey, Signature), ChainError> {
+        let (room, signed) = self.sign_create_room(registry, new_room).await?;
+        Ok((room, self.send_signed(&signed).await?))
+    }
+
+    /// Signs `create_room` without sending it, so a caller can write down its signature and the
+    /// block height after which it can no longer land before it sends (crash-safe creates). The
+    /// room's address follows from the session id: a second `create_room` for the same session id
+    /// fails with `AccountAlreadyInUse`, whichever lands first.
+    pub async fn sign_create_room(
+        &self,
+        registry: Pubkey,
+        new_room: NewRoom,
+    ) -> Result<(Pubkey, SignedTransaction), ChainError> {
         let room = self.room_address(&registry, &new_room.session_id);
-        let sig = self
-            .send(
-                roomcast::accounts::CreateRoom {
-                    registrar: self.signer.pubkey(),
-                    registry,
-                    room,
-                    system_program: anchor_lang::system_program::ID,
-                },
-                roomcast::instruction::CreateRoom {
-                    session_id: new_room.session_id,
-                    ingest_url: new_room.ingest_url,
-                    title: new_room.title,
-                    host: new_room.host,
-                },
-            )
-            .await?;
-        Ok((room, sig))
+        let request = self
+            .program
+            .request()
+            .accounts(roomcast::accounts::CreateRoom {
+                registrar: self.signer.pubkey(),
+                registry,
+                room,
+                system_program: anchor_lang::system_program::ID,
+            })
+            .args(roomcast::instruction::CreateRoom {
+                session_id: new_room.session_id,
+                ingest_url: new_room.ingest_url,
+                title: new_room.title,
+                host: new_room.host,
+            });
+        // Nothing is sent yet: a node that cannot hand out a blockhash means "surely not landed".
+        let (blockhash, last_valid_block_height) = record(
+            "get_latest_blockhash",
+            self.rpc
+                .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
+                .await
+                .map_err(|e| ChainError::Unreachable(e.to_string())),
+        )?;
+        let mut tx = request.transaction();
+        tx.try_sign(&[self.signer.as_ref()], blockhash)
+            .map_err(|e| ChainError::InvalidInput(e.to_string()))?;
+        Ok((
+            room,
+            SignedTransaction {
+                signature: tx.signatures[0],
+                last_valid_block_height,
+                tx,
+            },
+        ))
+    }
+
+    /// Sends a signed transaction and waits (bounded) for its confirmation.
+    pub async fn send_signed(&self, signed: &SignedTransaction) -> Result<Signature, ChainError> {
+        let result = match tokio::time::timeout(
+            self.confirm_timeout,
+            self.rpc.send_and_confirm_transaction(&signed.tx),
+        )
+        .await
+        {
+            Ok(result) => result
+                .map_err(|e| ChainError::from_client(ClientError::SolanaClientError(Box::new(e)))),
+            Err(_) => Err(ChainError::ConfirmationTimeout(self.confirm_timeout)),
+        };
+        record("send_transaction", result)
+    }
+
+    /// The current block height (a transaction whose blockhash's last valid block height is below
+    /// it can no longer land).
+    pub async fn block_height(&self) -> Result<u64, ChainError> {
+        self.rpc
+            .get_block_height()
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))
     }
 
     pub async fn update_room(

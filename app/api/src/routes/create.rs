@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -7,14 +9,10 @@ use serde::Deserialize;
 use super::ClientIp;
 use crate::error::{AppError, AppResult};
 use crate::extract::Authed;
-use crate::idempotency;
+use crate::idempotency::{self, Journal};
 use crate::rooms;
 use crate::state::SharedState;
 use crate::store::{Claim, StoredResponse};
-
-/// How long a claimed key stays "in progress" if its create never reports back (a crash of a
-/// process sharing the store); a create finishes long before.
-const IDEMPOTENCY_LEASE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -68,52 +66,57 @@ pub async fn create(
     // ... and a request the rate limit refuses does not consume its key.
     state.create_limits.check(ip, &host).await?;
     crate::funds::ensure_create_affordable(&state).await?;
-    if let Some(key) = &idempotency_key {
-        match store
-            .claim(key, fingerprint, IDEMPOTENCY_LEASE)
+    let ttl = state.settings.idempotency_ttl;
+    let journal = match &idempotency_key {
+        None => None,
+        Some(key) => match store
+            .claim(key, fingerprint, idempotency::LEASE, ttl)
             .await
             .map_err(idempotency::store_error)?
         {
-            Claim::Acquired => {}
+            Claim::Acquired { token, progress } => Some(Arc::new(Journal::new(
+                state.idempotency.clone(),
+                key.clone(),
+                token,
+                progress,
+                ttl,
+            ))),
             Claim::Taken(known) => {
-                if let Some(stored) = idempotency::taken(known, fingerprint)? {
-                    return Ok(replay(&stored));
+                return match idempotency::taken(known, fingerprint)? {
+                    Some(stored) => Ok(replay(&stored)),
+                    None => Err(idempotency::in_progress()),
                 }
             }
-        }
-    }
+        },
+    };
 
     // Run the two-sided create to completion even if the client disconnects or the request times
-    // out, so a live input is never left behind half-registered. The task, not this handler, records
-    // the outcome under the key: a retry after a timeout gets the first room. Shutdown waits for it.
+    // out, so a live input is never left behind half-registered. The task, not this handler, holds
+    // the key (renewing its lease) and records the outcome under it: a retry after a timeout gets
+    // the first room, and one after this process died finishes it. Shutdown waits for the task.
     let task_state = state.clone();
     let handle = state.tasks.spawn(async move {
-        let outcome = rooms::create(&task_state, title, host)
+        let _heartbeat = journal.as_ref().map(Journal::heartbeat);
+        let outcome = rooms::create(&task_state, title, host, journal.as_deref())
             .await
             .and_then(|created| {
                 serde_json::to_value(&created).map_err(|e| AppError::Internal(e.to_string()))
             });
-        if let Some(key) = &idempotency_key {
-            let store = &task_state.idempotency;
-            let recorded = match &outcome {
+        if let Some(journal) = &journal {
+            match &outcome {
                 Ok(body) => {
                     let stored = StoredResponse {
                         status: StatusCode::CREATED.as_u16(),
                         body: body.clone(),
                     };
-                    store
-                        .complete(
-                            key,
-                            fingerprint,
-                            stored,
-                            task_state.settings.idempotency_ttl,
-                        )
-                        .await
+                    journal.complete(stored).await;
                 }
-                Err(_) => store.release(key).await,
-            };
-            if let Err(e) = recorded {
-                tracing::error!(error = %e, "could not record the outcome of an idempotent create");
+                // Nothing made yet: the key is free again. Otherwise its progress stays, and the
+                // retry finishes this create instead of starting a second one.
+                Err(_) => {
+                    let forget = journal.progress().input.is_none();
+                    journal.release(forget).await;
+                }
             }
         }
         outcome

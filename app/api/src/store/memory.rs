@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{Claim, IdempotencyStore, KeyState, ReplayStore, StoreError, StoredResponse};
+use super::{
+    Claim, IdempotencyStore, KeyState, LeaseToken, Progress, ReplayStore, StoreError,
+    StoredResponse,
+};
 
 /// The map holds `capacity` live entries; nothing was stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +56,12 @@ impl<K: Hash + Eq + Ord + Clone, V> BoundedTtlMap<K, V> {
     pub fn get(&mut self, key: &K, now: Instant) -> Option<&V> {
         self.prune(now);
         self.entries.get(key).map(|(_, v)| v)
+    }
+
+    /// The live value of `key`, to change in place (its deadline stays).
+    pub fn get_mut(&mut self, key: &K, now: Instant) -> Option<&mut V> {
+        self.prune(now);
+        self.entries.get_mut(key).map(|(_, v)| v)
     }
 
     /// Inserts or replaces `key`. Fails (storing nothing) when the map is full of live entries and
@@ -104,9 +113,44 @@ impl ReplayStore for MemoryReplayStore {
     }
 }
 
-/// Idempotency keys in this process.
+/// One idempotency key in this process: its entry and, while a create runs, its lease.
+#[derive(Clone)]
+struct IdemEntry {
+    fingerprint: [u8; 32],
+    progress: Progress,
+    response: Option<StoredResponse>,
+    lease: Option<(LeaseToken, Instant)>,
+}
+
+impl IdemEntry {
+    fn leased(&self, now: Instant) -> bool {
+        self.lease.as_ref().is_some_and(|(_, until)| *until > now)
+    }
+
+    fn held_by(&self, token: &LeaseToken, now: Instant) -> bool {
+        self.lease
+            .as_ref()
+            .is_some_and(|(t, until)| t == token && *until > now)
+    }
+
+    fn state(&self, now: Instant) -> KeyState {
+        match &self.response {
+            Some(response) => KeyState::Done {
+                fingerprint: self.fingerprint,
+                response: response.clone(),
+            },
+            None if self.leased(now) => KeyState::InProgress {
+                fingerprint: self.fingerprint,
+            },
+            None => KeyState::Free,
+        }
+    }
+}
+
+/// Idempotency keys in this process: the same leases, fencing and progress as the Redis store
+/// (one behaviour behind one trait), though a restart forgets them all.
 pub struct MemoryIdempotencyStore {
-    keys: Mutex<BoundedTtlMap<String, KeyState>>,
+    keys: Mutex<BoundedTtlMap<String, IdemEntry>>,
 }
 
 impl MemoryIdempotencyStore {
@@ -116,19 +160,47 @@ impl MemoryIdempotencyStore {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BoundedTtlMap<String, KeyState>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BoundedTtlMap<String, IdemEntry>> {
         self.keys.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies `change` to the entry of `key` if `token` holds its lease; `false` otherwise.
+    fn fenced(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        ttl: Option<Duration>,
+        change: impl FnOnce(&mut IdemEntry, Instant),
+    ) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let key = key.to_string();
+        let mut keys = self.lock();
+        let Some(entry) = keys.get(&key, now).filter(|e| e.held_by(token, now)) else {
+            return Ok(false);
+        };
+        let mut entry = entry.clone();
+        change(&mut entry, now);
+        match ttl {
+            // Replaces the entry's own slot, so it cannot fail for lack of room.
+            Some(ttl) => keys
+                .insert(key, entry, ttl, now)
+                .map_err(|Full| StoreError::Full("idempotency"))?,
+            None => {
+                keys.remove(&key);
+            }
+        }
+        Ok(true)
     }
 }
 
 #[async_trait]
 impl IdempotencyStore for MemoryIdempotencyStore {
     async fn get(&self, key: &str) -> Result<KeyState, StoreError> {
-        let key = key.to_string();
+        let now = Instant::now();
         Ok(self
             .lock()
-            .get(&key, Instant::now())
-            .cloned()
+            .get(&key.to_string(), now)
+            .map(|e| e.state(now))
             .unwrap_or(KeyState::Free))
     }
 
@@ -137,38 +209,97 @@ impl IdempotencyStore for MemoryIdempotencyStore {
         key: &str,
         fingerprint: [u8; 32],
         lease: Duration,
+        ttl: Duration,
     ) -> Result<Claim, StoreError> {
         let now = Instant::now();
         let key = key.to_string();
         let mut keys = self.lock();
-        if let Some(state) = keys.get(&key, now) {
-            return Ok(Claim::Taken(state.clone()));
-        }
-        keys.insert(key, KeyState::InProgress { fingerprint }, lease, now)
+        let entry = match keys.get(&key, now) {
+            Some(e) if e.leased(now) || e.response.is_some() => {
+                return Ok(Claim::Taken(e.state(now)))
+            }
+            Some(e) if e.fingerprint != fingerprint => {
+                return Ok(Claim::Taken(KeyState::InProgress {
+                    fingerprint: e.fingerprint,
+                }))
+            }
+            Some(e) => e.clone(),
+            None => IdemEntry {
+                fingerprint,
+                progress: Progress::default(),
+                response: None,
+                lease: None,
+            },
+        };
+        let token = LeaseToken::random();
+        let progress = entry.progress.clone();
+        let entry = IdemEntry {
+            lease: Some((token.clone(), now + lease)),
+            ..entry
+        };
+        keys.insert(key, entry, ttl, now)
             .map_err(|Full| StoreError::Full("idempotency"))?;
-        Ok(Claim::Acquired)
+        Ok(Claim::Acquired { token, progress })
+    }
+
+    async fn renew(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let key = key.to_string();
+        let mut keys = self.lock();
+        // The lease lives inside the entry, whose own deadline (the key's ttl) is not moved.
+        let Some(entry) = keys.get_mut(&key, now).filter(|e| e.held_by(token, now)) else {
+            return Ok(false);
+        };
+        entry.lease = Some((token.clone(), now + lease));
+        Ok(true)
+    }
+
+    async fn record(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        progress: &Progress,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.fenced(key, token, Some(ttl), |e, _| e.progress = progress.clone())
     }
 
     async fn complete(
         &self,
         key: &str,
-        fingerprint: [u8; 32],
+        token: &LeaseToken,
         response: StoredResponse,
         ttl: Duration,
-    ) -> Result<(), StoreError> {
-        let state = KeyState::Done {
-            fingerprint,
-            response,
-        };
-        // Replaces the lease's own slot, so it cannot fail for lack of room.
-        self.lock()
-            .insert(key.to_string(), state, ttl, Instant::now())
-            .map_err(|Full| StoreError::Full("idempotency"))
+    ) -> Result<bool, StoreError> {
+        self.fenced(key, token, Some(ttl), |e, _| {
+            e.response = Some(response);
+            e.progress = Progress::default();
+            e.lease = None;
+        })
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.lock().remove(&key.to_string());
-        Ok(())
+    async fn release(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        forget: bool,
+    ) -> Result<bool, StoreError> {
+        if forget {
+            return self.fenced(key, token, None, |_, _| {});
+        }
+        let now = Instant::now();
+        let key = key.to_string();
+        let mut keys = self.lock();
+        let Some(entry) = keys.get_mut(&key, now).filter(|e| e.held_by(token, now)) else {
+            return Ok(false);
+        };
+        entry.lease = None;
+        Ok(true)
     }
 }
 

@@ -47,9 +47,9 @@ impl StoredResponse {
 /// The state of an idempotency key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyState {
-    /// Nobody holds the key.
+    /// Nobody holds the key (it may hold the progress of a create whose owner died: a claim resumes it).
     Free,
-    /// A request with this key is being processed (a lease).
+    /// A request with this key is being processed (a live lease).
     InProgress { fingerprint: [u8; 32] },
     /// A request with this key finished with this response.
     Done {
@@ -58,17 +58,57 @@ pub enum KeyState {
     },
 }
 
+/// What a create did before each irreversible step (write-ahead), so the claim that takes over
+/// from a dead owner finishes the same room instead of making a second one. Nothing secret: the
+/// stream key is read again from Cloudflare.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Progress {
+    /// The live input's uid (= the room's session id), once Cloudflare made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// `create_room` for that input was signed and (maybe) sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<SentCreate>,
+}
+
+/// A signed `create_room`: it lands by `last_valid_block_height` or never.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentCreate {
+    pub signature: String,
+    pub last_valid_block_height: u64,
+}
+
+/// Who holds a key's lease: a random token that fences every later write of the holder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseToken(pub String);
+
+impl LeaseToken {
+    pub fn random() -> LeaseToken {
+        let mut bytes = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+        LeaseToken(hex::encode(bytes))
+    }
+}
+
 /// What a claim found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// The caller now holds the lease and must `complete` or `release` it.
-    Acquired,
+    /// The caller now holds the lease (`token`) and must keep it renewed until it `complete`s or
+    /// `release`s it. `progress` is what an earlier holder whose lease ran out had done.
+    Acquired {
+        token: LeaseToken,
+        progress: Progress,
+    },
     /// Someone else holds it (or held it and finished): see the state.
     Taken(KeyState),
 }
 
-/// `Idempotency-Key` outcomes. A claim is a lease (`SET key in-progress NX EX lease`) that the work
-/// owning it turns into the stored response (`complete`) or gives back (`release`).
+/// `Idempotency-Key` outcomes. A claim takes a short lease (`SET lease token NX PX`) that its
+/// holder renews while the create runs; the key's entry (fingerprint, progress, later the
+/// response) lives for `ttl`. Every write after the claim is fenced on the holder's token, so a
+/// holder presumed dead (lease expired, key taken over) can never overwrite its successor.
+/// `Ok(false)` from a fenced call: the caller no longer holds the lease and must stop.
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     async fn get(&self, key: &str) -> Result<KeyState, StoreError>;
@@ -77,13 +117,37 @@ pub trait IdempotencyStore: Send + Sync {
         key: &str,
         fingerprint: [u8; 32],
         lease: Duration,
+        ttl: Duration,
     ) -> Result<Claim, StoreError>;
+    /// Extends the lease by `lease` from now.
+    async fn renew(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        lease: Duration,
+    ) -> Result<bool, StoreError>;
+    /// Records what the create has done (before its next irreversible step).
+    async fn record(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        progress: &Progress,
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
+    /// Stores the response and ends the lease.
     async fn complete(
         &self,
         key: &str,
-        fingerprint: [u8; 32],
+        token: &LeaseToken,
         response: StoredResponse,
         ttl: Duration,
-    ) -> Result<(), StoreError>;
-    async fn release(&self, key: &str) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
+    /// Ends the lease. `forget`: the create left nothing behind, the key is free again; otherwise
+    /// its progress stays for the next claim to resume.
+    async fn release(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        forget: bool,
+    ) -> Result<bool, StoreError>;
 }

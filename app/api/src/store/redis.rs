@@ -9,7 +9,10 @@ use base64::Engine;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
-use super::{Claim, IdempotencyStore, KeyState, ReplayStore, StoreError, StoredResponse};
+use super::{
+    Claim, IdempotencyStore, KeyState, LeaseToken, Progress, ReplayStore, StoreError,
+    StoredResponse,
+};
 use crate::shared::seal::Sealer;
 use crate::shared::{unavailable, Redis};
 
@@ -42,28 +45,67 @@ impl ReplayStore for RedisReplayStore {
     }
 }
 
-/// What an idempotency key holds in Redis. The response is sealed (it contains the stream key).
+/// What an idempotency key's entry holds in Redis. The response is sealed (it contains the stream
+/// key); the progress holds nothing secret.
 #[derive(Serialize, Deserialize)]
 struct Entry {
     fp: String,
-    /// Base64 of the sealed `StoredResponse` JSON; absent while in progress.
+    /// Base64 of the sealed `StoredResponse` JSON; absent until the create completes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sealed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    progress: Option<Progress>,
 }
 
-/// Claim = `SET key in-progress NX PX lease`, answering what is there when taken (one round trip).
+/// Claim (KEYS: entry, lease; ARGV: fingerprint, token, lease ms, fresh entry, ttl ms): taken
+/// while a lease is live, once done, or by another body; otherwise the caller gets the lease and
+/// the entry (with an earlier holder's progress). One round trip, atomic.
 const CLAIM: &str = r"
-local current = redis.call('GET', KEYS[1])
-if current then return current end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return false
+local entry = redis.call('GET', KEYS[1])
+if redis.call('EXISTS', KEYS[2]) == 1 then return {0, entry or ''} end
+if entry then
+  local e = cjson.decode(entry)
+  if e.sealed or e.fp ~= ARGV[1] then return {0, entry} end
+else
+  entry = ARGV[4]
+  redis.call('SET', KEYS[1], entry, 'PX', ARGV[5])
+end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return {1, entry}
 ";
 
-/// Idempotency keys in Redis under `roomcast:{registry}:idem:{scope}:{key}`.
+/// Fenced write (KEYS: entry, lease; ARGV: token, entry, ttl ms, '1' to end the lease).
+const FENCED_SET: &str = r"
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if ARGV[4] == '1' then redis.call('DEL', KEYS[2]) end
+return 1
+";
+
+/// Fenced renew (KEYS: lease; ARGV: token, lease ms).
+const RENEW: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+";
+
+/// Fenced release (KEYS: entry, lease; ARGV: token, '1' to forget the entry too).
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[2])
+if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
+return 1
+";
+
+/// Idempotency keys in Redis: the entry under `roomcast:{registry}:idem:{scope}:{key}` (24 h), the
+/// holder's lease under `roomcast:{registry}:idem-lease:{scope}:{key}` (seconds, renewed).
 pub struct RedisIdempotencyStore {
     redis: Arc<Redis>,
     sealer: Sealer,
     claim: redis::Script,
+    fenced_set: redis::Script,
+    renew: redis::Script,
+    release: redis::Script,
 }
 
 impl RedisIdempotencyStore {
@@ -72,6 +114,9 @@ impl RedisIdempotencyStore {
             redis,
             sealer,
             claim: redis::Script::new(CLAIM),
+            fenced_set: redis::Script::new(FENCED_SET),
+            renew: redis::Script::new(RENEW),
+            release: redis::Script::new(RELEASE),
         }
     }
 
@@ -79,16 +124,29 @@ impl RedisIdempotencyStore {
         self.redis.key(&format!("idem:{key}"))
     }
 
-    fn decode(&self, redis_key: &str, raw: &str) -> Result<KeyState, StoreError> {
-        let corrupt = |what: &str| StoreError::Unavailable("idempotency", what.to_string());
+    fn lease_key(&self, key: &str) -> String {
+        self.redis.key(&format!("idem-lease:{key}"))
+    }
+
+    fn parse(raw: &str) -> Result<(Entry, [u8; 32]), StoreError> {
         let entry: Entry =
             serde_json::from_str(raw).map_err(|_| corrupt("unreadable idempotency entry"))?;
         let fingerprint: [u8; 32] = hex::decode(&entry.fp)
             .ok()
             .and_then(|v| v.try_into().ok())
             .ok_or_else(|| corrupt("unreadable idempotency fingerprint"))?;
+        Ok((entry, fingerprint))
+    }
+
+    /// The state of an entry; `leased`: a holder's lease is live.
+    fn decode(&self, redis_key: &str, raw: &str, leased: bool) -> Result<KeyState, StoreError> {
+        let (entry, fingerprint) = Self::parse(raw)?;
         let Some(sealed) = entry.sealed else {
-            return Ok(KeyState::InProgress { fingerprint });
+            return Ok(if leased {
+                KeyState::InProgress { fingerprint }
+            } else {
+                KeyState::Free
+            });
         };
         let sealed = base64::engine::general_purpose::STANDARD
             .decode(sealed)
@@ -104,6 +162,34 @@ impl RedisIdempotencyStore {
             response,
         })
     }
+
+    async fn fenced_set(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        entry: &Entry,
+        ttl: Duration,
+        end_lease: bool,
+    ) -> Result<bool, StoreError> {
+        let entry = serde_json::to_string(entry).expect("serializable");
+        let mut conn = self.redis.conn();
+        let done: i64 = self
+            .fenced_set
+            .key(self.key(key))
+            .key(self.lease_key(key))
+            .arg(&token.0)
+            .arg(entry)
+            .arg(millis(ttl))
+            .arg(if end_lease { "1" } else { "0" })
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable("idempotency"))?;
+        Ok(done == 1)
+    }
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Unavailable("idempotency", what.to_string())
 }
 
 fn millis(d: Duration) -> u64 {
@@ -113,16 +199,16 @@ fn millis(d: Duration) -> u64 {
 #[async_trait]
 impl IdempotencyStore for RedisIdempotencyStore {
     async fn get(&self, key: &str) -> Result<KeyState, StoreError> {
-        let key = self.key(key);
-        let raw: Option<String> = self
-            .redis
-            .conn()
-            .get(&key)
+        let (entry_key, lease_key) = (self.key(key), self.lease_key(key));
+        let (raw, leased): (Option<String>, bool) = redis::pipe()
+            .get(&entry_key)
+            .exists(&lease_key)
+            .query_async(&mut self.redis.conn())
             .await
             .map_err(unavailable("idempotency"))?;
         match raw {
             None => Ok(KeyState::Free),
-            Some(raw) => self.decode(&key, &raw),
+            Some(raw) => self.decode(&entry_key, &raw, leased),
         }
     }
 
@@ -131,55 +217,129 @@ impl IdempotencyStore for RedisIdempotencyStore {
         key: &str,
         fingerprint: [u8; 32],
         lease: Duration,
+        ttl: Duration,
     ) -> Result<Claim, StoreError> {
-        let key = self.key(key);
-        let entry = serde_json::to_string(&Entry {
+        let entry_key = self.key(key);
+        let fresh = serde_json::to_string(&Entry {
             fp: hex::encode(fingerprint),
             sealed: None,
+            progress: None,
         })
         .expect("serializable");
+        let token = LeaseToken::random();
         let mut conn = self.redis.conn();
-        let current: Option<String> = self
+        let (acquired, raw): (i64, String) = self
             .claim
-            .key(&key)
-            .arg(entry)
+            .key(&entry_key)
+            .key(self.lease_key(key))
+            .arg(hex::encode(fingerprint))
+            .arg(&token.0)
+            .arg(millis(lease))
+            .arg(fresh)
+            .arg(millis(ttl))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable("idempotency"))?;
+        if acquired == 1 {
+            let (entry, _) = Self::parse(&raw)?;
+            return Ok(Claim::Acquired {
+                token,
+                progress: entry.progress.unwrap_or_default(),
+            });
+        }
+        if raw.is_empty() {
+            // A lease without its entry (cannot be written so; say "in progress").
+            return Ok(Claim::Taken(KeyState::InProgress { fingerprint }));
+        }
+        let (entry, other) = Self::parse(&raw)?;
+        if entry.sealed.is_none() {
+            return Ok(Claim::Taken(KeyState::InProgress { fingerprint: other }));
+        }
+        Ok(Claim::Taken(self.decode(&entry_key, &raw, false)?))
+    }
+
+    async fn renew(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.redis.conn();
+        let done: i64 = self
+            .renew
+            .key(self.lease_key(key))
+            .arg(&token.0)
             .arg(millis(lease))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable("idempotency"))?;
-        match current {
-            None => Ok(Claim::Acquired),
-            Some(raw) => Ok(Claim::Taken(self.decode(&key, &raw)?)),
-        }
+        Ok(done == 1)
+    }
+
+    async fn record(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        progress: &Progress,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        // The fingerprint is rewritten as claimed: only the holder (same body) gets here.
+        let raw: Option<String> = self
+            .redis
+            .conn()
+            .get(self.key(key))
+            .await
+            .map_err(unavailable("idempotency"))?;
+        let Some(raw) = raw else { return Ok(false) };
+        let (entry, _) = Self::parse(&raw)?;
+        let entry = Entry {
+            progress: Some(progress.clone()),
+            ..entry
+        };
+        self.fenced_set(key, token, &entry, ttl, false).await
     }
 
     async fn complete(
         &self,
         key: &str,
-        fingerprint: [u8; 32],
+        token: &LeaseToken,
         response: StoredResponse,
         ttl: Duration,
-    ) -> Result<(), StoreError> {
-        let key = self.key(key);
-        let plain = serde_json::to_vec(&response).expect("serializable");
-        let sealed = self.sealer.seal(&plain, key.as_bytes());
-        let entry = serde_json::to_string(&Entry {
-            fp: hex::encode(fingerprint),
-            sealed: Some(base64::engine::general_purpose::STANDARD.encode(sealed)),
-        })
-        .expect("serializable");
-        self.redis
+    ) -> Result<bool, StoreError> {
+        let raw: Option<String> = self
+            .redis
             .conn()
-            .pset_ex::<_, _, ()>(&key, entry, millis(ttl))
+            .get(self.key(key))
             .await
-            .map_err(unavailable("idempotency"))
+            .map_err(unavailable("idempotency"))?;
+        let Some(raw) = raw else { return Ok(false) };
+        let (entry, _) = Self::parse(&raw)?;
+        let plain = serde_json::to_vec(&response).expect("serializable");
+        let sealed = self.sealer.seal(&plain, self.key(key).as_bytes());
+        let entry = Entry {
+            fp: entry.fp,
+            sealed: Some(base64::engine::general_purpose::STANDARD.encode(sealed)),
+            progress: None,
+        };
+        self.fenced_set(key, token, &entry, ttl, true).await
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.redis
-            .conn()
-            .del::<_, ()>(self.key(key))
+    async fn release(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        forget: bool,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.redis.conn();
+        let done: i64 = self
+            .release
+            .key(self.key(key))
+            .key(self.lease_key(key))
+            .arg(&token.0)
+            .arg(if forget { "1" } else { "0" })
+            .invoke_async(&mut conn)
             .await
-            .map_err(unavailable("idempotency"))
+            .map_err(unavailable("idempotency"))?;
+        Ok(done == 1)
     }
 }

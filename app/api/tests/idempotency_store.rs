@@ -1,0 +1,212 @@
+//! The idempotency store's lease, fencing and write-ahead progress — the same behaviour from the
+//! in-memory store and from a real `redis-server` (one store trait): a stale holder's writes are
+//! refused, an unrenewed lease expires, progress outlives the lease, and renewing keeps a live
+//! create's key.
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use roomcast_api::shared::seal::Sealer;
+use roomcast_api::shared::Redis;
+use roomcast_api::store::{
+    Claim, IdempotencyStore, KeyState, LeaseToken, MemoryIdempotencyStore, Progress,
+    RedisIdempotencyStore, SentCreate, StoredResponse,
+};
+use roomcast_chain::Pubkey;
+use serde_json::json;
+
+const LEASE: Duration = Duration::from_millis(400);
+const TTL: Duration = Duration::from_secs(60);
+
+/// A `redis-server` on a free loopback port without persistence; killed on drop.
+struct RedisServer {
+    child: Child,
+    port: u16,
+}
+
+impl RedisServer {
+    fn start() -> RedisServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/test.sh installs it)");
+        let server = RedisServer { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    fn store(&self) -> RedisIdempotencyStore {
+        let registry = Pubkey::new_unique();
+        let redis = Redis::new(&format!("redis://127.0.0.1:{}/0", self.port), &registry).unwrap();
+        RedisIdempotencyStore::new(Arc::new(redis), Sealer::new(&[7; 32], registry.as_ref()))
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn acquired(claim: Claim) -> (LeaseToken, Progress) {
+    match claim {
+        Claim::Acquired { token, progress } => (token, progress),
+        taken => panic!("expected the lease, got {taken:?}"),
+    }
+}
+
+fn response(session: &str) -> StoredResponse {
+    StoredResponse {
+        status: 201,
+        body: json!({ "SessionID": session, "StreamKey": "secret" }),
+    }
+}
+
+/// Every property, against one store.
+async fn lease_fencing_and_progress(store: &dyn IdempotencyStore) {
+    let fp = [1; 32];
+    let other_fp = [2; 32];
+
+    // A live lease: others are told "in progress", a different body "reused" (its fingerprint).
+    let (first, progress) = acquired(store.claim("k", fp, LEASE, TTL).await.unwrap());
+    assert_eq!(progress, Progress::default());
+    assert_eq!(
+        store.get("k").await.unwrap(),
+        KeyState::InProgress { fingerprint: fp }
+    );
+    assert_eq!(
+        store.claim("k", fp, LEASE, TTL).await.unwrap(),
+        Claim::Taken(KeyState::InProgress { fingerprint: fp })
+    );
+
+    // Write-ahead progress, then the holder dies (no renewal): the lease expires, the progress
+    // does not, and the next claim gets both the lease and the progress.
+    let input = Progress {
+        input: Some("uid-1".into()),
+        sent: Some(SentCreate {
+            signature: "sig-1".into(),
+            last_valid_block_height: 151,
+        }),
+    };
+    assert!(store.record("k", &first, &input, TTL).await.unwrap());
+    tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
+    assert_eq!(
+        store.get("k").await.unwrap(),
+        KeyState::Free,
+        "lease expired"
+    );
+    assert_eq!(
+        store.claim("k", other_fp, LEASE, TTL).await.unwrap(),
+        Claim::Taken(KeyState::InProgress { fingerprint: fp }),
+        "another body cannot take over a key with progress"
+    );
+    let (second, resumed) = acquired(store.claim("k", fp, LEASE, TTL).await.unwrap());
+    assert_ne!(second, first);
+    assert_eq!(resumed, input, "progress outlived the lease");
+
+    // Fencing: the presumed-dead first holder can no longer write, renew or release.
+    assert!(!store.renew("k", &first, LEASE).await.unwrap());
+    assert!(!store
+        .record("k", &first, &Progress::default(), TTL)
+        .await
+        .unwrap());
+    assert!(!store
+        .complete("k", &first, response("stale"), TTL)
+        .await
+        .unwrap());
+    assert!(!store.release("k", &first, true).await.unwrap());
+    assert_eq!(
+        store.get("k").await.unwrap(),
+        KeyState::InProgress { fingerprint: fp },
+        "the successor still holds the key"
+    );
+
+    // Renewing keeps a create's key past several lease lengths.
+    for _ in 0..4 {
+        tokio::time::sleep(LEASE / 2).await;
+        assert!(store.renew("k", &second, LEASE).await.unwrap());
+    }
+    assert_eq!(
+        store.get("k").await.unwrap(),
+        KeyState::InProgress { fingerprint: fp }
+    );
+
+    // The successor's result is the one stored; a late stale complete does not replace it.
+    assert!(store
+        .complete("k", &second, response("room-1"), TTL)
+        .await
+        .unwrap());
+    assert!(!store
+        .complete("k", &first, response("stale"), TTL)
+        .await
+        .unwrap());
+    let done = KeyState::Done {
+        fingerprint: fp,
+        response: response("room-1"),
+    };
+    assert_eq!(store.get("k").await.unwrap(), done);
+    tokio::time::sleep(LEASE + Duration::from_millis(100)).await;
+    assert_eq!(
+        store.claim("k", fp, LEASE, TTL).await.unwrap(),
+        Claim::Taken(done),
+        "a finished key stays finished"
+    );
+
+    // Releasing: `forget` frees the key; otherwise its progress waits for the next claim.
+    let (t, _) = acquired(store.claim("r", fp, LEASE, TTL).await.unwrap());
+    let only_input = Progress {
+        input: Some("uid-2".into()),
+        sent: None,
+    };
+    assert!(store.record("r", &t, &only_input, TTL).await.unwrap());
+    assert!(store.release("r", &t, false).await.unwrap());
+    assert_eq!(store.get("r").await.unwrap(), KeyState::Free);
+    let (t, kept) = acquired(store.claim("r", fp, LEASE, TTL).await.unwrap());
+    assert_eq!(kept, only_input);
+    assert!(store.release("r", &t, true).await.unwrap());
+    let (_, fresh) = acquired(store.claim("r", other_fp, LEASE, TTL).await.unwrap());
+    assert_eq!(fresh, Progress::default(), "a forgotten key is new");
+}
+
+#[tokio::test]
+async fn memory_store_leases_fence_and_keep_progress() {
+    lease_fencing_and_progress(&MemoryIdempotencyStore::new(16)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_leases_fence_and_keep_progress() {
+    let redis = RedisServer::start();
+    let store = redis.store();
+    lease_fencing_and_progress(&store).await;
+    // Redis holds the lease apart from the entry, and never the stream key in clear.
+    let out = Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "--scan"])
+        .output()
+        .unwrap();
+    let keys = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(keys.contains(":idem:k"), "{keys}");
+    let dump = Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "GET"])
+        .arg(keys.lines().find(|l| l.ends_with(":idem:k")).unwrap())
+        .output()
+        .unwrap();
+    let dump = String::from_utf8_lossy(&dump.stdout).to_string();
+    assert!(
+        dump.contains("\"sealed\"") && !dump.contains("secret"),
+        "{dump}"
+    );
+}
