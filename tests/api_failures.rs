@@ -471,5 +471,264 @@ async fn kill_9_during_a_burst_of_creates_then_restart_leaves_no_orphans() {
     }
     // Not asserted: the in-memory idempotency store does not survive the kill, so a key whose
     // first create had finished gets a second room when retried after the restart (the figure is
-    // printed above; a shared store, issue 13, removes it).
+    // printed above). With ROOMCAST_REDIS_URL the keys outlive the process and the retry resumes
+    // the dead create: see `kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer`.
+}
+
+/// What one keyed create answered: (status, body).
+async fn keyed_create(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> Result<(u16, serde_json::Value), reqwest::Error> {
+    let r = http
+        .post(format!("{base}/api/create"))
+        .bearer_auth(OPERATOR_KEY)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().await.unwrap_or(serde_json::Value::Null)))
+}
+
+/// Retries `key` against `base` until 201 (409 while a dead holder's lease lives, at most
+/// `idempotency::LEASE` = 10 s); returns the answer and the (tries, 5xx) it took.
+async fn retry_until_created(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> (serde_json::Value, usize, usize) {
+    let (mut tries, mut server_errors) = (0, 0);
+    for _ in 0..300 {
+        tries += 1;
+        let (status, answer) = keyed_create(http, base, key, body)
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
+        match status {
+            201 => return (answer, tries, server_errors),
+            409 => assert_eq!(
+                answer["error"]["code"], "idempotency_key_in_progress",
+                "{key}: {answer}"
+            ),
+            429 | 502 | 503 => server_errors += usize::from(status >= 500),
+            other => panic!("{key}: {other} {answer}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{key} never succeeded after the restart");
+}
+
+/// The idempotency entry of an operator `key` in Redis (empty when absent).
+fn idem_entry(redis: &RedisProc, registry: &roomcast_chain::Pubkey, key: &str) -> String {
+    redis.cli(&["GET", &format!("roomcast:{registry}:idem:operator:{key}")])
+}
+
+/// Issue 9's last guarantee, with the idempotency store in Redis (which outlives `serve`):
+/// `kill -9` of `serve` at each step of a keyed create — (a) the live input exists and is written
+/// down, `create_room` not sent (node frozen); (b) `create_room` landed, its answer not back and
+/// nothing stored (node answers late) — then a burst of creates cut by `kill -9`. After every
+/// restart, retries with the same keys resume the dead creates (same room, same stream key) and
+/// one reconciler pass leaves no orphan on either side: exactly one room per key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer() {
+    let redis = RedisProc::start();
+    let node = Localnet::start_with(&["--fault-injection"]);
+    let registry = node.init_registry(&node.faucet.pubkey());
+    let emulator = EmulatorProc::start();
+    let control = emulator.control();
+    let mut env: Vec<(&str, String)> = emulator.server_env();
+    env.extend([
+        ("SOLANA_RPC_URL", node.rpc_url.clone()),
+        (
+            "ROOMCAST_REGISTRAR_KEYPAIR",
+            node.faucet_path.to_str().unwrap().to_string(),
+        ),
+        ("ROOMCAST_REDIS_URL", redis.url()),
+        ("ROOMCAST_ORPHAN_GRACE_SECS", "0".to_string()),
+        // No balance read before a create: with the node frozen, the create reaches Cloudflare.
+        ("ROOMCAST_REGISTRAR_MIN_LAMPORTS", "0".to_string()),
+    ]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let http = reqwest::Client::new();
+    let body = |title: &str| json!({ "title": title, "host": Keypair::new().pubkey().to_string() });
+    let stream_key_of = |uid: String| {
+        let control = control.clone();
+        async move { control.input(&uid).await.unwrap()["rtmps"]["streamKey"].clone() }
+    };
+
+    // One serve, killed with two creates stopped at the two interesting steps:
+    // (b) create_room landed, its answer not back and nothing stored (the node answers late) ...
+    let mut server = Server::start(&env);
+    assert_eq!(server.registry, registry);
+    let b_body = body("crash-b");
+    node.inject_send_fault(json!({"kind": "late", "ms": 30_000}), 1)
+        .await;
+    let pending_b = tokio::spawn({
+        let (http, base, b_body) = (http.clone(), server.base.clone(), b_body.clone());
+        async move { keyed_create(&http, &base, "crash-b", &b_body).await }
+    });
+    let landed = eventually("create_room to land", || async {
+        let rooms = server.rooms(None).await;
+        rooms.into_iter().find(|r| r.room.title == "crash-b")
+    })
+    .await;
+    // (a) ... and the live input made and written down, create_room not sent (node frozen).
+    let a_body = body("crash-a");
+    node.freeze(true);
+    let pending_a = tokio::spawn({
+        let (http, base, a_body) = (http.clone(), server.base.clone(), a_body.clone());
+        async move { keyed_create(&http, &base, "crash-a", &a_body).await }
+    });
+    let entry = eventually("the live input to be written down", || async {
+        let entry = idem_entry(&redis, &registry, "crash-a");
+        entry.contains("\"input\"").then_some(entry)
+    })
+    .await;
+    server.proc.kill();
+    node.freeze(false);
+    assert!(
+        pending_a.await.unwrap().is_err(),
+        "the connection died with serve"
+    );
+    assert!(
+        pending_b.await.unwrap().is_err(),
+        "no answer reached the client"
+    );
+
+    let progress: serde_json::Value = serde_json::from_str(&entry).unwrap();
+    let a_uid = progress["progress"]["input"].as_str().unwrap().to_string();
+    assert!(progress["progress"].get("sent").is_none(), "{entry}");
+    assert!(control.input(&a_uid).await.is_some(), "the input survived");
+    let entry = idem_entry(&redis, &registry, "crash-b");
+    let progress: serde_json::Value = serde_json::from_str(&entry).unwrap();
+    assert_eq!(
+        progress["progress"]["input"],
+        landed.room.session_id.as_str()
+    );
+    assert!(
+        progress.get("sealed").is_none(),
+        "no answer stored: {entry}"
+    );
+    let b_signature = progress["progress"]["sent"]["signature"].clone();
+    let rooms = server.rooms(None).await;
+    assert_eq!(rooms.len(), 1, "only crash-b's room landed");
+
+    // After the restart, each retry gets 409 while the dead lease lives, then finishes the create.
+    let server = Server::start(&env);
+    let (a, _, _) = retry_until_created(&http, &server.base, "crash-a", &a_body).await;
+    assert_eq!(
+        a["SessionID"],
+        a_uid.as_str(),
+        "the dead create's input got its room"
+    );
+    assert_eq!(a["StreamKey"], stream_key_of(a_uid.clone()).await);
+    assert!(a["signature"].is_string(), "{a}");
+    let (b, _, _) = retry_until_created(&http, &server.base, "crash-b", &b_body).await;
+    assert_eq!(b["SessionID"], landed.room.session_id.as_str());
+    assert_eq!(b["room"], landed.address.to_string());
+    assert_eq!(
+        b["StreamKey"],
+        stream_key_of(landed.room.session_id.clone()).await
+    );
+    assert_eq!(
+        b["signature"], b_signature,
+        "the signature of the transaction that landed"
+    );
+    // The stored answer replays byte for byte.
+    let (status, again) = keyed_create(&http, &server.base, "crash-b", &b_body)
+        .await
+        .unwrap();
+    assert_eq!((status, &again), (201, &b));
+
+    // (c) A burst of keyed creates, cut by kill -9 wherever each one is.
+    let keys: Vec<String> = (0..16).map(|i| format!("burst-{i}")).collect();
+    let bodies: Vec<serde_json::Value> = keys.iter().map(|k| body(k)).collect();
+    let mut server = server;
+    let burst: Vec<_> = keys
+        .iter()
+        .zip(&bodies)
+        .enumerate()
+        .map(|(i, (key, body))| {
+            let (http, base, key, body) =
+                (http.clone(), server.base.clone(), key.clone(), body.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(12 * i as u64)).await;
+                keyed_create(&http, &base, &key, &body).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(140)).await;
+    server.proc.kill();
+    let mut before_kill = std::collections::HashMap::new();
+    for (key, task) in keys.iter().zip(burst) {
+        if let Ok((201, answer)) = task.await.unwrap() {
+            before_kill.insert(key.clone(), answer);
+        }
+    }
+    let written_down = keys
+        .iter()
+        .filter(|k| idem_entry(&redis, &registry, k).contains("\"progress\""))
+        .count();
+
+    let server = Server::start(&env);
+    let mut answers = std::collections::HashMap::new();
+    let (mut tried, mut server_errors) = (keys.len(), 0);
+    for (key, body) in keys.iter().zip(&bodies) {
+        let (answer, tries, errors) = retry_until_created(&http, &server.base, key, body).await;
+        tried += tries;
+        server_errors += errors;
+        if let Some(first) = before_kill.get(key) {
+            assert_eq!(&answer, first, "{key}: the retry replays the first answer");
+        }
+        answers.insert(key.clone(), answer);
+    }
+    let report = server
+        .api()
+        .call("POST", "/api/admin/reconcile", None, Auth::Operator)
+        .await;
+    report.assert_status(200);
+
+    // Both sides, after one reconciler pass.
+    let rooms = server.rooms(None).await;
+    let inputs = control.inputs().await;
+    let room_sids: Vec<String> = rooms.iter().map(|r| r.room.session_id.clone()).collect();
+    let input_uids: Vec<String> = inputs
+        .iter()
+        .map(|i| i["uid"].as_str().unwrap().to_string())
+        .collect();
+    let orphans = room_sids.iter().filter(|s| !input_uids.contains(s)).count()
+        + input_uids.iter().filter(|u| !room_sids.contains(u)).count();
+    let mut all_keys: Vec<String> = vec!["crash-a".into(), "crash-b".into()];
+    all_keys.extend(keys.iter().cloned());
+    answers.insert("crash-a".into(), a);
+    answers.insert("crash-b".into(), b);
+    let duplicates: usize = all_keys
+        .iter()
+        .map(|k| {
+            let n = rooms.iter().filter(|r| &r.room.title == k).count();
+            n.saturating_sub(1)
+        })
+        .sum();
+    eprintln!(
+        "FIGURES kill-9 redis: creates={} requests={tried} answered_before_kill={} written_down_at_kill={written_down} 5xx={server_errors} strays_deleted={} orphans={orphans} duplicates={duplicates}",
+        all_keys.len(),
+        before_kill.len(),
+        report.json["deleted"].as_array().map(Vec::len).unwrap_or(0),
+    );
+    assert_eq!(orphans, 0, "rooms {room_sids:?} inputs {input_uids:?}");
+    assert_eq!(duplicates, 0, "exactly one room per key");
+    assert_eq!(rooms.len(), all_keys.len());
+    for key in &all_keys {
+        let room = rooms.iter().find(|r| &r.room.title == key).unwrap();
+        let answer = &answers[key];
+        assert_eq!(answer["SessionID"], room.room.session_id.as_str(), "{key}");
+        assert_eq!(
+            answer["StreamKey"],
+            stream_key_of(room.room.session_id.clone()).await,
+            "{key}"
+        );
+    }
 }

@@ -5,10 +5,8 @@
 //! heals by itself.
 mod support;
 
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use roomcast_chain::{RoomStatus, Signer};
@@ -22,85 +20,6 @@ const GLOBAL_LIMIT: usize = 6;
 const WEBHOOK_SECRET: &str = "replicas-webhook-secret";
 /// The spec: another replica sees a write or webhook within a second.
 const PROPAGATION: Duration = Duration::from_secs(1);
-
-/// A `redis-server` on a free loopback port, without persistence, in a scratch dir. Killed on drop.
-struct RedisProc {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl RedisProc {
-    fn start() -> RedisProc {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = RedisProc {
-            child: None,
-            port,
-            dir: scratch_dir("redis"),
-        };
-        redis.spawn();
-        redis
-    }
-
-    fn spawn(&mut self) {
-        let log = std::fs::File::create(self.dir.join("redis.log")).unwrap();
-        let mut cmd = Command::new("redis-server");
-        cmd.args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .stdin(Stdio::null());
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        self.child = Some(
-            cmd.spawn()
-                .expect("redis-server (scripts/test.sh installs it)"),
-        );
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.cli(&["PING"]) != "PONG" {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    /// `redis-cli` against this server; its trimmed output.
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for RedisProc {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// Shared upstreams: a local node (whose faucet is the registrar), an emulator, Redis.
 struct Deployment {
@@ -277,8 +196,14 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     })
     .await
     .expect("A claims the key in Redis");
-    let ttl: i64 = d.redis.cli(&["PTTL", &idem_key]).parse().unwrap();
-    assert!(ttl > 0, "the in-progress lease has a TTL: {ttl}");
+    // The holder's lease is short (a dead replica's key is taken over within seconds) and
+    // renewed; the entry it guards lives for the key's TTL.
+    let lease_key = format!("{prefix}idem-lease:operator:retry-me-1");
+    let ttl: i64 = d.redis.cli(&["PTTL", &lease_key]).parse().unwrap();
+    assert!(
+        ttl > 0 && ttl <= 10_000,
+        "the in-progress lease is short: {ttl}"
+    );
     let during = api_b
         .raw(
             "POST",

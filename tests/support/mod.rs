@@ -10,7 +10,7 @@ use std::fs::File;
 use std::future::Future;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -352,6 +352,85 @@ fn wait_healthy(base: &str, proc: &Proc) {
     }
 }
 
+/// A `redis-server` on a free loopback port, without persistence, in a scratch dir. Killed on drop.
+pub struct RedisProc {
+    child: Option<Child>,
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl RedisProc {
+    pub fn start() -> RedisProc {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = RedisProc {
+            child: None,
+            port,
+            dir: scratch_dir("redis"),
+        };
+        redis.spawn();
+        redis
+    }
+
+    pub fn spawn(&mut self) {
+        let log = File::create(self.dir.join("redis.log")).unwrap();
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null());
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        self.child = Some(
+            cmd.spawn()
+                .expect("redis-server (scripts/test.sh installs it)"),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.cli(&["PING"]) != "PONG" {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// `redis-cli` against this server; its trimmed output.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RedisProc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// `roomcast localnet` as its own process.
 pub struct Localnet {
     pub proc: Proc,
@@ -362,19 +441,22 @@ pub struct Localnet {
 
 impl Localnet {
     pub fn start() -> Localnet {
+        Localnet::start_with(&[])
+    }
+
+    /// A node started with `extra` flags (e.g. `--fault-injection`).
+    pub fn start_with(extra: &[&str]) -> Localnet {
         let dir = scratch_dir("localnet-keys");
         let faucet_path = dir.join("faucet.json");
-        let mut proc = Proc::spawn(
+        let mut args = vec![
             "localnet",
-            &[
-                "localnet",
-                "--listen",
-                "127.0.0.1:0",
-                "--faucet-keypair",
-                faucet_path.to_str().unwrap(),
-            ],
-            &[],
-        );
+            "--listen",
+            "127.0.0.1:0",
+            "--faucet-keypair",
+            faucet_path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let mut proc = Proc::spawn("localnet", &args, &[]);
         let rpc_url = proc.wait_for_line("JSON RPC URL: ");
         proc.wait_for_line("Faucet keypair: ");
         let faucet = read_keypair(&faucet_path);
@@ -414,6 +496,24 @@ impl Localnet {
             String::from_utf8_lossy(&out.stderr)
         );
         roomcast_chain::registry_address(&roomcast_chain::PROGRAM_ID, &self.faucet.pubkey())
+    }
+
+    /// The next `times` `sendTransaction` calls land, then their answers get `fault`
+    /// (`{"kind":"lost"}` or `{"kind":"late","ms":N}`; the node runs with `--fault-injection`).
+    pub async fn inject_send_fault(&self, fault: Value, times: u32) {
+        let answer = rpc_call(
+            &self.rpc_url,
+            "roomcastInjectSendFault",
+            json!([fault, times]),
+        )
+        .await;
+        assert_eq!(answer, true);
+    }
+
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the node: calls to it hang meanwhile.
+    pub fn freeze(&self, frozen: bool) {
+        let signal = if frozen { libc::SIGSTOP } else { libc::SIGCONT };
+        assert_eq!(unsafe { libc::kill(self.proc.pid() as i32, signal) }, 0);
     }
 }
 

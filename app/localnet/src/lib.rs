@@ -56,6 +56,10 @@ pub struct LocalnetArgs {
         default_value = "test-ledger/faucet-keypair.json"
     )]
     pub faucet_keypair: PathBuf,
+    /// Accept `roomcastInjectSendFault` (tests only): the next `sendTransaction` calls land, then
+    /// their answers are lost or late — what a crash test needs from a separate node process.
+    #[arg(long, hide = true)]
+    pub fault_injection: bool,
 }
 
 /// How to start a node in-process.
@@ -71,6 +75,8 @@ pub struct NodeOptions {
     pub save_interval: Duration,
     /// Bounds on what one caller can make the node do.
     pub limits: rpc::RpcLimits,
+    /// Serve `roomcastInjectSendFault` (see [`LocalnetArgs::fault_injection`]).
+    pub fault_injection: bool,
 }
 
 impl Default for NodeOptions {
@@ -83,6 +89,7 @@ impl Default for NodeOptions {
             faucet_keypair: None,
             save_interval: Duration::from_secs(5),
             limits: rpc::RpcLimits::default(),
+            fault_injection: false,
         }
     }
 }
@@ -134,6 +141,7 @@ impl LocalNode {
             chain: executor.clone(),
             limits: options.limits,
             send_faults: send_faults.clone(),
+            fault_injection: options.fault_injection,
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -279,6 +287,7 @@ pub async fn run(args: LocalnetArgs) -> anyhow::Result<()> {
         ws_listen: args.ws_listen,
         state: args.state.clone(),
         faucet_keypair: Some(args.faucet_keypair.clone()),
+        fault_injection: args.fault_injection,
         ..NodeOptions::default()
     })
     .await?;

@@ -25,6 +25,8 @@ pub struct RpcState {
     pub limits: RpcLimits,
     /// Faults for the next `sendTransaction` answers (tests of "landed, answer lost").
     pub send_faults: SendFaults,
+    /// Whether callers may queue [`SendFault`]s (`roomcastInjectSendFault`).
+    pub fault_injection: bool,
 }
 
 /// What happens to a `sendTransaction` answer after the transaction was processed.
@@ -49,6 +51,26 @@ impl SendFaults {
     fn take(&self) -> Option<SendFault> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
     }
+}
+
+/// `roomcastInjectSendFault [{"kind":"lost"|"late","ms":N}, times]`: queues a fault for the next
+/// `times` `sendTransaction` answers.
+fn inject_send_fault(state: &RpcState, params: &Value) -> Result<(), RpcError> {
+    let fault = &params[0];
+    let times = params[1].as_u64().unwrap_or(1) as usize;
+    let fault = match fault["kind"].as_str() {
+        Some("lost") => SendFault::Lost,
+        Some("late") => SendFault::Late(std::time::Duration::from_millis(
+            fault["ms"].as_u64().unwrap_or(1000),
+        )),
+        _ => {
+            return Err(RpcError::invalid_params(
+                "expected [{\"kind\":\"lost\"|\"late\",\"ms\":N}, times]",
+            ))
+        }
+    };
+    state.send_faults.push(fault, times.min(1000));
+    Ok(())
 }
 
 /// A body that fails before its first byte (the answer is lost on the way back).
@@ -167,6 +189,12 @@ async fn handle_call(state: &RpcState, call: Value) -> Value {
         return error_response(id, RpcError::invalid_request());
     };
     let params = call.get("params").cloned().unwrap_or(Value::Null);
+    if method == "roomcastInjectSendFault" && state.fault_injection {
+        return match inject_send_fault(state, &params) {
+            Ok(()) => json!({ "jsonrpc": "2.0", "result": true, "id": id }),
+            Err(err) => error_response(id, err),
+        };
+    }
     match methods::dispatch(state, method, params).await {
         Ok(result) => json!({ "jsonrpc": "2.0", "result": result, "id": id }),
         Err(err) => error_response(id, err),
