@@ -145,3 +145,35 @@ async fn airdrops_are_capped() {
     assert!(granted["result"].is_string(), "{granted}");
     node.shutdown().await.unwrap();
 }
+
+/// Fault injection is a test switch: a node started without it does not know the method, so no
+/// caller can make a normal node lose answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_faults_are_injectable_only_when_enabled() {
+    let inject = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "roomcastInjectSendFault",
+        "params": [{"kind": "late", "ms": 10}, 1],
+    });
+    let normal = node(RpcLimits::default()).await;
+    let refused = post(&normal, &inject, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(refused["error"]["code"], -32601, "{refused}");
+
+    let testing = LocalNode::start(NodeOptions {
+        fault_injection: true,
+        ..NodeOptions::default()
+    })
+    .await
+    .unwrap();
+    let accepted = post(&testing, &inject, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(accepted["result"], true, "{accepted}");
+    let bad = json!({
+        "jsonrpc": "2.0", "id": 2, "method": "roomcastInjectSendFault",
+        "params": [{"kind": "explode"}, 1],
+    });
+    let bad = post(&testing, &bad, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+}

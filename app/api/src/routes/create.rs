@@ -96,12 +96,14 @@ pub async fn create(
     // the first room, and one after this process died finishes it. Shutdown waits for the task.
     let task_state = state.clone();
     let handle = state.tasks.spawn(async move {
-        let _heartbeat = journal.as_ref().map(Journal::heartbeat);
+        let heartbeat = journal.as_ref().map(Journal::heartbeat);
         let outcome = rooms::create(&task_state, title, host, journal.as_deref())
             .await
             .and_then(|created| {
                 serde_json::to_value(&created).map_err(|e| AppError::Internal(e.to_string()))
             });
+        // No renewal may race with the outcome below (it would find the lease gone).
+        drop(heartbeat);
         if let Some(journal) = &journal {
             match &outcome {
                 Ok(body) => {
