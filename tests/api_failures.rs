@@ -643,6 +643,48 @@ async fn kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer() 
         .unwrap();
     assert_eq!((status, &again), (201, &b));
 
+    // A holder presumed dead (its lease gone) while it still runs is fenced off: the key's next
+    // holder makes the room, the stale one's write-ahead record is refused, so it stops before
+    // create_room (409) and its live input is an orphan for the reconciler.
+    let f_body = body("fenced");
+    control
+        .fault(
+            "live_inputs.create",
+            json!({"kind": "latency", "ms": 1500}),
+            1,
+        )
+        .await;
+    let stale = tokio::spawn({
+        let (http, base, f_body) = (http.clone(), server.base.clone(), f_body.clone());
+        async move { keyed_create(&http, &base, "fenced", &f_body).await }
+    });
+    let lease_key = format!("roomcast:{registry}:idem-lease:operator:fenced");
+    eventually("the first holder's lease", || async {
+        (redis.cli(&["EXISTS", &lease_key]) == "1").then_some(())
+    })
+    .await;
+    assert_eq!(redis.cli(&["DEL", &lease_key]), "1", "as if it had expired");
+    let (f, _, _) = retry_until_created(&http, &server.base, "fenced", &f_body).await;
+    let (status, refused) = stale.await.unwrap().unwrap();
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "idempotency_key_in_progress");
+    let (status, again) = keyed_create(&http, &server.base, "fenced", &f_body)
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, &again),
+        (201, &f),
+        "the successor's answer is the key's"
+    );
+    let f_rooms: Vec<_> = server
+        .rooms(None)
+        .await
+        .into_iter()
+        .filter(|r| r.room.title == "fenced")
+        .collect();
+    assert_eq!(f_rooms.len(), 1);
+    assert_eq!(f["SessionID"], f_rooms[0].room.session_id.as_str());
+
     // (c) A burst of keyed creates, cut by kill -9 wherever each one is.
     let keys: Vec<String> = (0..16).map(|i| format!("burst-{i}")).collect();
     let bodies: Vec<serde_json::Value> = keys.iter().map(|k| body(k)).collect();
@@ -701,10 +743,11 @@ async fn kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer() 
         .collect();
     let orphans = room_sids.iter().filter(|s| !input_uids.contains(s)).count()
         + input_uids.iter().filter(|u| !room_sids.contains(u)).count();
-    let mut all_keys: Vec<String> = vec!["crash-a".into(), "crash-b".into()];
+    let mut all_keys: Vec<String> = vec!["crash-a".into(), "crash-b".into(), "fenced".into()];
     all_keys.extend(keys.iter().cloned());
     answers.insert("crash-a".into(), a);
     answers.insert("crash-b".into(), b);
+    answers.insert("fenced".into(), f);
     let duplicates: usize = all_keys
         .iter()
         .map(|k| {
