@@ -650,7 +650,7 @@ async fn kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer() 
     control
         .fault(
             "live_inputs.create",
-            json!({"kind": "latency", "ms": 1500}),
+            json!({"kind": "latency", "ms": 3000}),
             1,
         )
         .await;
