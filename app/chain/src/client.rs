@@ -187,15 +187,15 @@ impl RoomcastChain {
         Ok((room, sig))
     }
 
-    /// Renames a room. The signer pays the rent of a longer title; a shorter one refunds the
-    /// room's payer (read from the room, as the program requires it).
+    /// Renames a room. The signer pays the rent of a longer title; a shorter one refunds `payer`,
+    /// which must be the payer the room records (callers have the room at hand).
     pub async fn update_room(
         &self,
         registry: Pubkey,
         room: Pubkey,
+        payer: Pubkey,
         title: String,
     ) -> Result<Signature, ChainError> {
-        let payer = self.payer_of(&room).await?;
         self.send(
             roomcast::accounts::UpdateRoom {
                 authority: self.signer.pubkey(),
@@ -239,7 +239,11 @@ impl RoomcastChain {
         registry: Pubkey,
         room: Pubkey,
     ) -> Result<Signature, ChainError> {
-        let payer = self.payer_of(&room).await?;
+        let payer = self
+            .room(&room)
+            .await?
+            .ok_or_else(|| ChainError::AccountNotFound(room.to_string()))?
+            .payer;
         self.send(
             roomcast::accounts::CloseRoom {
                 authority: self.signer.pubkey(),
@@ -250,15 +254,6 @@ impl RoomcastChain {
             roomcast::instruction::CloseRoom {},
         )
         .await
-    }
-
-    /// The payer recorded in the room at `address`.
-    async fn payer_of(&self, room: &Pubkey) -> Result<Pubkey, ChainError> {
-        Ok(self
-            .room(room)
-            .await?
-            .ok_or_else(|| ChainError::AccountNotFound(room.to_string()))?
-            .payer)
     }
 
     pub async fn registry(&self, address: &Pubkey) -> Result<Option<Registry>, ChainError> {

@@ -105,7 +105,12 @@ async fn whole_room_lifecycle_over_json_rpc() {
     assert_eq!(by_session.address, room_addr);
 
     a.host
-        .update_room(a.registry, room_addr, "Renamed".into())
+        .update_room(
+            a.registry,
+            room_addr,
+            a.registrar.signer_pubkey(),
+            "Renamed".into(),
+        )
         .await
         .unwrap();
     a.registrar.set_live(a.registry, room_addr).await.unwrap();
@@ -371,7 +376,12 @@ async fn update_room_resizes_over_json_rpc() {
     let longer = "Room 1 plus twenty bytes!!".to_string();
     assert_eq!(longer.len(), 26);
     a.host
-        .update_room(a.registry, room, longer.clone())
+        .update_room(
+            a.registry,
+            room,
+            a.registrar.signer_pubkey(),
+            longer.clone(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -384,7 +394,7 @@ async fn update_room_resizes_over_json_rpc() {
 
     // Shrinking it back refunds the registrar, the room's payer.
     a.host
-        .update_room(a.registry, room, "R".into())
+        .update_room(a.registry, room, a.registrar.signer_pubkey(), "R".into())
         .await
         .unwrap();
     assert_eq!(
@@ -396,6 +406,15 @@ async fn update_room_resizes_over_json_rpc() {
     );
     let account = a.host.rpc().get_account(&room).await.unwrap();
     assert_eq!((account.data.len(), account.lamports), (size(1), rent(1)));
+
+    // The refund can only go to the recorded payer.
+    let err = a
+        .host
+        .update_room(a.registry, room, a.host.signer_pubkey(), "Room".into())
+        .await
+        .unwrap_err();
+    assert_eq!(err.program_error_name(), Some("PayerMismatch"), "{err}");
+    assert_eq!(a.host.room(&room).await.unwrap().unwrap().title, "R");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
