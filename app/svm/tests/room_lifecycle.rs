@@ -3,7 +3,6 @@
 mod common;
 
 use anchor_lang::error::ErrorCode;
-use anchor_lang::Space;
 use common::*;
 use roomcast::state::{Room, RoomStatus};
 use roomcast::RoomcastError;
