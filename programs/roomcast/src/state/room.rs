@@ -14,7 +14,7 @@ pub enum RoomStatus {
 /// A livestream room. Seeds: `[ROOM_SEED, registry, session id as its 32 hex characters]`.
 ///
 /// Sized to its content: the strings are allocated at their actual length ([`Room::space`]), so a
-/// typical room is ~220 bytes instead of the 412 of a maximum-size one. Every fixed-size field comes
+/// typical room (38-byte ingest URL, 20-byte title) is 222 bytes; at most 392. Every fixed-size field comes
 /// before the strings so clients can filter with `memcmp` at stable offsets ([`room_offsets`]); the
 /// session id sits before the `Option` timestamps, whose borsh size (1 or 9 bytes) would move it.
 #[account]
@@ -66,11 +66,6 @@ impl Room {
     /// The size this room's account must have for its current content.
     pub fn space_needed(&self) -> usize {
         Self::space(self.ingest_url.len(), self.title.len())
-    }
-
-    /// The PDA's session seed: the stored id re-encoded as the 32 hex characters it was derived from.
-    pub fn seed(&self) -> [u8; SESSION_ID_LEN as usize] {
-        session_seed(&self.session_id)
     }
 
     /// The session id as clients know it (32 lowercase hex).
