@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::OnceLock;
 
-use roomcast_chain::{RoomStatus, Signer};
+use roomcast_chain::{room_offsets, RoomStatus, Signer};
 use serde_json::{json, Value};
 use support::*;
 
@@ -238,8 +238,14 @@ async fn stream_key_never_leaks_to_chain_viewers_or_logs() {
 
     // The room account's bytes.
     let data = account_data(&s.rpc_url, &room).await;
-    assert!(
-        contains_bytes(&data, uid.as_bytes()),
+    // The session id is stored as its 16 bytes, at its fixed offset.
+    let uid_bytes: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&uid[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let at = room_offsets::SESSION_ID;
+    assert_eq!(
+        &data[at..at + 16],
+        &uid_bytes[..],
         "searching the right account: it holds the session id"
     );
     assert!(contains_bytes(&data, b"Secret keeping"));

@@ -1,7 +1,8 @@
-//! The registrar pays every room's rent (≈ 0.0038 SOL each). Creates stop before its balance would
-//! fall below `ROOMCAST_REGISTRAR_MIN_LAMPORTS` (503 `registrar_underfunded`), so the key that also
-//! signs `set_live`/`end_room` keeps enough to do so; the balance is exported as a metric and in
-//! `/readyz`. Ended rooms are closed after a retention period to bring their rent back.
+//! The registrar pays every room's rent (≈ 0.0024 SOL for a typical room, at most 0.0036).
+//! Creates stop before its balance would fall below `ROOMCAST_REGISTRAR_MIN_LAMPORTS`
+//! (503 `registrar_underfunded`), so the key that also signs `set_live`/`end_room` keeps enough to
+//! do so; the balance is exported as a metric and in `/readyz`. Ended rooms are closed after a
+//! retention period to bring their rent back.
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -18,8 +19,8 @@ pub struct RegistrarFunds {
     known: Mutex<Option<(Instant, u64)>>,
 }
 
-/// Upper bound of what one create costs the registrar: a room's rent (3,758,400 lamports at the
-/// current layout) plus the transaction fee, rounded up.
+/// Upper bound of what one create costs the registrar: the largest room's rent (3,619,200 lamports,
+/// every string at its maximum; rooms are sized to their content) plus the fee, rounded up.
 pub const CREATE_COST_LAMPORTS: u64 = 3_800_000;
 
 /// Reads the registrar's balance and records it as a gauge.

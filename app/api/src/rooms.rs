@@ -441,10 +441,10 @@ pub async fn update_title(
     title: String,
 ) -> AppResult<RoomChangeResponse> {
     validate_title(&title)?;
-    load_for_change(state, principal, address).await?;
+    let payer = load_for_change(state, principal, address).await?.payer;
     let signature = state
         .chain
-        .update_room(state.registry, *address, title)
+        .update_room(state.registry, *address, payer, title)
         .await
         .map_err(AppError::from_chain)?;
     state.rooms.invalidate(address).await;

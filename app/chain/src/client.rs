@@ -11,10 +11,11 @@ use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_signature::Signature;
 use solana_signer::Signer;
 
-use roomcast::state::{room_offsets, Registry, Room, RoomStatus};
+use roomcast::state::{parse_session_id, room_offsets, Registry, RoomStatus};
 
 use crate::address::{registry_address, room_address};
 use crate::error::ChainError;
+use crate::room::Room;
 
 /// Default bound on how long a sent transaction may take to confirm.
 const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -249,10 +250,13 @@ impl RoomcastChain {
             .map_err(|e| ChainError::Rpc(e.to_string()))
     }
 
+    /// Renames a room. The signer pays the rent of a longer title; a shorter one refunds `payer`,
+    /// which must be the payer the room records (callers have the room at hand).
     pub async fn update_room(
         &self,
         registry: Pubkey,
         room: Pubkey,
+        payer: Pubkey,
         title: String,
     ) -> Result<Signature, ChainError> {
         self.send(
@@ -260,6 +264,8 @@ impl RoomcastChain {
                 authority: self.signer.pubkey(),
                 registry,
                 room,
+                payer,
+                system_program: anchor_lang::system_program::ID,
             },
             roomcast::instruction::UpdateRoom { title },
         )
@@ -318,7 +324,10 @@ impl RoomcastChain {
     }
 
     pub async fn room(&self, address: &Pubkey) -> Result<Option<Room>, ChainError> {
-        self.fetch(address).await
+        Ok(self
+            .fetch::<roomcast::state::Room>(address)
+            .await?
+            .map(Room::from))
     }
 
     pub async fn room_by_session(
@@ -355,52 +364,42 @@ impl RoomcastChain {
                 &[status as u8],
             )));
         }
-        let found = self
-            .program
-            .accounts::<Room>(filters)
-            .await
-            .map_err(ChainError::from_client);
-        let mut rooms: Vec<RoomRecord> = record("get_program_accounts", found)?
-            .into_iter()
-            .map(|(address, room)| RoomRecord { address, room })
-            .collect();
+        let mut rooms = self.program_rooms(filters).await?;
         rooms.sort_by_key(|r| (r.room.created_at, r.address));
         Ok(rooms)
     }
 
-    /// Rooms with this session id in any registry (`getProgramAccounts` + `memcmp` on the id).
-    ///
-    /// The id follows two optional timestamps, so it sits at one of three offsets (neither, one or
-    /// both set); each is queried with the id's length prefix and bytes, and matches are checked
-    /// after decoding. Sorted by registry.
+    /// Rooms with this session id in any registry: one `getProgramAccounts` with a `memcmp` on
+    /// the id's 16 bytes at their fixed offset. Sorted by registry.
     pub async fn rooms_by_session(&self, session_id: &str) -> Result<Vec<RoomRecord>, ChainError> {
-        // discriminator 8 + registry/host/payer 96 + status 1 + bump 1 + created_at/updated_at 16.
-        const FIXED: usize = 8 + 96 + 1 + 1 + 16;
-        let mut needle = (session_id.len() as u32).to_le_bytes().to_vec();
-        needle.extend_from_slice(session_id.as_bytes());
-        let mut found: Vec<RoomRecord> = Vec::new();
-        for options in [2, 10, 18] {
-            let filters = vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
-                FIXED + options,
-                &needle,
-            ))];
-            let accounts = record(
-                "get_program_accounts",
-                self.program
-                    .accounts::<Room>(filters)
-                    .await
-                    .map_err(ChainError::from_client),
-            )?;
-            found.extend(
-                accounts
-                    .into_iter()
-                    .filter(|(_, room)| room.session_id == session_id)
-                    .map(|(address, room)| RoomRecord { address, room }),
-            );
-        }
+        let bytes = parse_session_id(session_id)
+            .map_err(|_| ChainError::InvalidInput(format!("not a session id: {session_id:?}")))?;
+        let filters = vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
+            room_offsets::SESSION_ID,
+            &bytes,
+        ))];
+        let mut found = self.program_rooms(filters).await?;
         found.sort_by_key(|r| (r.room.registry, r.address));
-        found.dedup_by_key(|r| r.address);
         Ok(found)
+    }
+
+    /// The program's room accounts matching `filters` (`getProgramAccounts`), decoded.
+    async fn program_rooms(
+        &self,
+        filters: Vec<RpcFilterType>,
+    ) -> Result<Vec<RoomRecord>, ChainError> {
+        let found = self
+            .program
+            .accounts::<roomcast::state::Room>(filters)
+            .await
+            .map_err(ChainError::from_client);
+        Ok(record("get_program_accounts", found)?
+            .into_iter()
+            .map(|(address, room)| RoomRecord {
+                address,
+                room: room.into(),
+            })
+            .collect())
     }
 
     /// Fetches and decodes one program account; `None` if it does not exist.

@@ -8,6 +8,7 @@ mod address;
 mod client;
 mod cluster;
 mod error;
+mod room;
 pub mod view;
 mod watch;
 
@@ -15,7 +16,8 @@ pub use address::{registry_address, room_address};
 pub use client::{NewRoom, RoomFilter, RoomRecord, RoomcastChain, SignedTransaction};
 pub use cluster::parse_cluster_url;
 pub use error::ChainError;
-pub use roomcast::state::{Registry, Room, RoomStatus};
+pub use room::Room;
+pub use roomcast::state::{room_offsets, Registry, RoomStatus};
 pub use roomcast::MAX_TITLE_LEN;
 pub use watch::{derive_ws_url, watch_rooms, RoomWatch};
 

@@ -1,6 +1,5 @@
 //! Live room changes over WebSocket PubSub: `programSubscribe` on the program's room accounts,
 //! filtered by registry (`memcmp` at [`room_offsets::REGISTRY`]), decoded to [`RoomRecord`]s.
-use anchor_client::anchor_lang::AccountDeserialize;
 use anchor_lang::prelude::Pubkey;
 use futures_util::StreamExt;
 use solana_account_decoder_client_types::UiAccountEncoding;
@@ -10,10 +9,11 @@ use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConf
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use tokio::sync::mpsc;
 
-use roomcast::state::{room_offsets, Room};
+use roomcast::state::room_offsets;
 
 use crate::client::RoomRecord;
 use crate::error::ChainError;
+use crate::room::Room;
 
 /// The WebSocket URL Solana clients derive from an RPC URL: same host, `ws(s)://`, and the port
 /// plus one when a port is given (as `@solana/web3.js` does for `solana-test-validator`).
@@ -88,7 +88,7 @@ pub async fn watch_rooms(
             continue;
         };
         // Registries share the program but not the layout: only rooms decode.
-        let Ok(room) = Room::try_deserialize(&mut data.as_slice()) else {
+        let Some(room) = Room::decode(&data) else {
             continue;
         };
         let change = RoomWatch::Changed(Box::new(RoomRecord { address, room }));

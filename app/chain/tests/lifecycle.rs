@@ -105,7 +105,12 @@ async fn whole_room_lifecycle_over_json_rpc() {
     assert_eq!(by_session.address, room_addr);
 
     a.host
-        .update_room(a.registry, room_addr, "Renamed".into())
+        .update_room(
+            a.registry,
+            room_addr,
+            a.registrar.signer_pubkey(),
+            "Renamed".into(),
+        )
         .await
         .unwrap();
     a.registrar.set_live(a.registry, room_addr).await.unwrap();
@@ -287,6 +292,129 @@ async fn listing_filters_by_registry_status_and_host() {
         .await
         .unwrap()
         .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_by_session_finds_the_id_in_every_registry() {
+    let a = setup(NodeOptions::default()).await;
+    let host = a.host.signer_pubkey();
+    // The same id in two registries, in different states (its offset must not depend on the
+    // optional timestamps), plus rooms with other ids that must not match.
+    let (ours, _) = a
+        .registrar
+        .create_room(a.registry, new_room(1, host))
+        .await
+        .unwrap();
+    a.registrar.set_live(a.registry, ours).await.unwrap();
+    a.registrar.end_room(a.registry, ours).await.unwrap();
+    a.registrar
+        .create_room(a.registry, new_room(2, host))
+        .await
+        .unwrap();
+    let (other_registry, _) = a
+        .stranger
+        .initialize_registry(a.stranger.signer_pubkey())
+        .await
+        .unwrap();
+    let (theirs, _) = a
+        .stranger
+        .create_room(other_registry, new_room(1, host))
+        .await
+        .unwrap();
+
+    let found = a.host.rooms_by_session(&sid(1)).await.unwrap();
+    let mut expected = vec![(a.registry, ours), (other_registry, theirs)];
+    expected.sort();
+    assert_eq!(
+        found
+            .iter()
+            .map(|r| (r.room.registry, r.address))
+            .collect::<Vec<_>>(),
+        expected
+    );
+    assert!(found.iter().all(|r| r.room.session_id == sid(1)));
+    let statuses: Vec<RoomStatus> = found.iter().map(|r| r.room.status).collect();
+    assert!(statuses.contains(&RoomStatus::Ended) && statuses.contains(&RoomStatus::Created));
+    assert_eq!(
+        a.host
+            .rooms_by_session(&sid(2))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.room.title.as_str())
+            .collect::<Vec<_>>(),
+        ["Room 2"]
+    );
+    assert!(a.host.rooms_by_session(&sid(3)).await.unwrap().is_empty());
+    assert!(matches!(
+        a.host.rooms_by_session("not-a-session-id").await,
+        Err(ChainError::InvalidInput(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_room_resizes_over_json_rpc() {
+    let a = setup(NodeOptions::default()).await;
+    let (room, _) = a
+        .registrar
+        .create_room(a.registry, new_room(1, a.host.signer_pubkey()))
+        .await
+        .unwrap();
+    let size = |n: usize| 164 + INGEST.len() + n;
+    let account = a.host.rpc().get_account(&room).await.unwrap();
+    assert_eq!(account.data.len(), size("Room 1".len()));
+    let rent = |n: usize| (128 + size(n) as u64) * 6960;
+    assert_eq!(account.lamports, rent(6));
+
+    // The host grows the title by 20 bytes: it pays the fee and exactly the rent difference.
+    let host_before = a.host.balance(&a.host.signer_pubkey()).await.unwrap();
+    let registrar_before = a
+        .registrar
+        .balance(&a.registrar.signer_pubkey())
+        .await
+        .unwrap();
+    let longer = "Room 1 plus twenty bytes!!".to_string();
+    assert_eq!(longer.len(), 26);
+    a.host
+        .update_room(
+            a.registry,
+            room,
+            a.registrar.signer_pubkey(),
+            longer.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        a.host.balance(&a.host.signer_pubkey()).await.unwrap(),
+        host_before - 5000 - 20 * 6960
+    );
+    let account = a.host.rpc().get_account(&room).await.unwrap();
+    assert_eq!((account.data.len(), account.lamports), (size(26), rent(26)));
+    assert_eq!(a.host.room(&room).await.unwrap().unwrap().title, longer);
+
+    // Shrinking it back refunds the registrar, the room's payer.
+    a.host
+        .update_room(a.registry, room, a.registrar.signer_pubkey(), "R".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        a.registrar
+            .balance(&a.registrar.signer_pubkey())
+            .await
+            .unwrap(),
+        registrar_before + 25 * 6960
+    );
+    let account = a.host.rpc().get_account(&room).await.unwrap();
+    assert_eq!((account.data.len(), account.lamports), (size(1), rent(1)));
+
+    // The refund can only go to the recorded payer.
+    let err = a
+        .host
+        .update_room(a.registry, room, a.host.signer_pubkey(), "Room".into())
+        .await
+        .unwrap_err();
+    assert_eq!(err.program_error_name(), Some("PayerMismatch"), "{err}");
+    assert_eq!(a.host.room(&room).await.unwrap().unwrap().title, "R");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

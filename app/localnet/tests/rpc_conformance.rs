@@ -19,8 +19,11 @@ fn rent(len: u64) -> u64 {
 
 /// Registry account size: discriminator + admin + registrar + rooms_created + bump.
 const REGISTRY_LEN: usize = 8 + 32 + 32 + 8 + 1;
-/// Room account size (8 + Room::INIT_SPACE).
-const ROOM_LEN: usize = 8 + 32 * 3 + 1 + 1 + 8 + 8 + 9 + 9 + (4 + 32) + (4 + 128) + (4 + 100);
+/// Size of the rooms these tests create (sized to their content): discriminator + registry, host,
+/// payer + status + bump + session id (16 bytes) + created_at, updated_at + live_at, ended_at (9
+/// each) + the ingest URL and the title "Room <32-hex id>", each with a 4-byte length.
+const ROOM_LEN: usize =
+    8 + 32 * 3 + 1 + 1 + 16 + 8 + 8 + 9 + 9 + (4 + INGEST.len()) + (4 + "Room ".len() + 32);
 
 fn end_room_failure_logs() -> Vec<String> {
     let id = program_id();
@@ -1145,6 +1148,16 @@ async fn get_program_accounts_filters() {
         )
         .await;
     assert_eq!(addresses(&ended), sorted(vec![r2]));
+
+    // memcmp on the session id's 16 bytes (offset 106), on a room whose timestamps are set.
+    let id = B64.encode((0xabc0_0000_u128 + 11).to_be_bytes());
+    let by_id = rpc
+        .ok(
+            "getProgramAccounts",
+            json!([pid, { "filters": [{ "memcmp": { "offset": 106, "bytes": id, "encoding": "base64" } }], "encoding": "base64" }]),
+        )
+        .await;
+    assert_eq!(addresses(&by_id), sorted(vec![r2]));
 
     // A memcmp past the end of the data matches nothing.
     let none = rpc

@@ -1,15 +1,14 @@
 //! The builtin adapter: the VM calls it like any builtin program, it calls the Anchor `entry`.
-use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 
+use crate::stubs;
 use solana_instruction::error::InstructionError;
 use solana_program_runtime::{
-    declare_process_instruction, invoke_context::InvokeContext,
-    serialization::serialize_parameters, solana_sbpf::program::BuiltinFunctionDefinition,
+    declare_process_instruction,
+    invoke_context::InvokeContext,
+    serialization::{deserialize_parameters, serialize_parameters},
+    solana_sbpf::program::BuiltinFunctionDefinition,
 };
-use solana_transaction_context::IndexOfAccount;
-
-use crate::stubs;
 
 declare_process_instruction!(RoomcastEntrypoint, 1, |invoke_context| {
     run_entry(invoke_context)
@@ -26,27 +25,29 @@ pub(crate) fn register(
 }
 
 /// Serializes the instruction's accounts as the SBF loader would, runs the program on them, and
-/// writes the changes of writable accounts back into the transaction.
+/// writes the results back with the loader's own `deserialize_parameters`: the same checks as on a
+/// cluster (lamports and data only on writable, program-owned accounts; resizes within the
+/// 10 KiB-per-instruction growth limit, else `InvalidRealloc`), never a silently dropped change.
 fn run_entry(invoke_context: &mut InvokeContext) -> Result<(), InstructionError> {
     let _guard = stubs::enter(invoke_context);
 
     let instruction_context = invoke_context
         .transaction_context
         .get_current_instruction_context()?;
-    let account_indices: HashSet<IndexOfAccount> =
-        (0..instruction_context.get_number_of_instruction_accounts()).collect();
-    let (mut parameter_bytes, _regions, _lengths, _data_offset) =
+    let (mut parameter_bytes, _regions, accounts_metadata, _data_offset) =
         serialize_parameters(&instruction_context, false, false, false)?;
 
-    // SAFETY: `parameter_bytes` is laid out exactly as the SBF entrypoint expects and outlives every
-    // `AccountInfo` borrowed from it (they are dropped at the end of this function).
-    let (program_id, account_infos, data) = unsafe {
-        solana_program_entrypoint::deserialize(parameter_bytes.as_slice_mut().as_mut_ptr())
+    let outcome = {
+        // SAFETY: `parameter_bytes` is laid out exactly as the SBF entrypoint expects and outlives
+        // every `AccountInfo` borrowed from it: they are dropped at the end of this block, before
+        // the buffer is read back.
+        let (program_id, account_infos, data) = unsafe {
+            solana_program_entrypoint::deserialize(parameter_bytes.as_slice_mut().as_mut_ptr())
+        };
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            roomcast::entry(program_id, &account_infos, data)
+        }))
     };
-
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        roomcast::entry(program_id, &account_infos, data)
-    }));
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(program_error)) => {
@@ -55,27 +56,16 @@ fn run_entry(invoke_context: &mut InvokeContext) -> Result<(), InstructionError>
         Err(_panic) => return Err(InstructionError::ProgramFailedToComplete),
     }
 
-    // A CPI may have replaced the current instruction context: fetch it again.
+    // A CPI may have replaced the current instruction context: fetch it again. The CPI stubs keep
+    // the buffer current (they write the callee's results through the `AccountInfo`s).
     let instruction_context = invoke_context
         .transaction_context
         .get_current_instruction_context()?;
-    for index in account_indices {
-        let mut account = instruction_context.try_borrow_instruction_account(index)?;
-        if !account.is_writable() {
-            continue;
-        }
-        let Some(info) = account_infos.iter().find(|a| a.key == account.get_key()) else {
-            continue;
-        };
-        if account.get_lamports() != info.lamports() {
-            account.set_lamports(info.lamports())?;
-        }
-        if account.can_data_be_resized(info.data_len()).is_ok() {
-            account.set_data_from_slice(&info.data.borrow())?;
-        }
-        if account.get_owner() != info.owner {
-            account.set_owner(info.owner.as_ref())?;
-        }
-    }
-    Ok(())
+    deserialize_parameters(
+        &instruction_context,
+        false,
+        false,
+        parameter_bytes.as_slice(),
+        &accounts_metadata,
+    )
 }

@@ -167,7 +167,13 @@ fn another_operators_registrar_has_no_power_over_my_rooms() {
     let watched = [room, env.registry, other.registry];
 
     // Naming my registry: they are not its registrar.
-    let ix = update_room_ix(&signer.pubkey(), &env.registry, &room, "Hijacked");
+    let ix = update_room_ix(
+        &signer.pubkey(),
+        &env.registry,
+        &room,
+        &env.registrar.pubkey(),
+        "Hijacked",
+    );
     refused(&mut env, ix, &signer, &watched, |r| {
         assert_roomcast_error(r, RoomcastError::NotHostOrRegistrar)
     });
@@ -181,7 +187,13 @@ fn another_operators_registrar_has_no_power_over_my_rooms() {
     });
 
     // Naming their own registry: my room is not at their registry's PDA.
-    let ix = update_room_ix(&signer.pubkey(), &other.registry, &room, "Hijacked");
+    let ix = update_room_ix(
+        &signer.pubkey(),
+        &other.registry,
+        &room,
+        &env.registrar.pubkey(),
+        "Hijacked",
+    );
     refused(&mut env, ix, &signer, &watched, |r| {
         assert_anchor_error(r, ErrorCode::ConstraintSeeds)
     });

@@ -48,15 +48,18 @@ fn create_room_stores_every_field_counts_and_emits() {
             updated_at: T0 + 100,
             live_at: None,
             ended_at: None,
-            session_id: sid.clone(),
+            // "abc0…0007": the 32 hex characters stored as their 16 bytes.
+            session_id: [0xab, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07],
             ingest_url: "srt://live.cloudflare.com:778".into(),
             title: "Opening night".into(),
         })
     );
     assert_eq!(env.rooms_created(), 1);
-    let rent = env
-        .svm
-        .minimum_balance_for_rent_exemption(8 + Room::INIT_SPACE);
+    // Sized to its content: 164 fixed bytes + a 29-byte ingest URL + a 13-byte title.
+    let account = env.account(&address).unwrap();
+    assert_eq!(account.data.len(), 164 + 29 + 13);
+    let rent = env.svm.minimum_balance_for_rent_exemption(206);
+    assert_eq!(account.lamports, rent);
     assert_eq!(
         env.lamports(&registrar.pubkey()),
         registrar_before - rent - meta.fee
@@ -97,12 +100,25 @@ fn create_room_accepts_every_field_at_its_maximum_length() {
     let room = env.room(&env.room_addr(&sid)).unwrap();
     assert_eq!(
         (
-            room.session_id.as_str(),
+            room.session_id,
+            room.session_id_hex(),
             room.ingest_url.as_str(),
             room.title.as_str()
         ),
-        (sid.as_str(), url.as_str(), title.as_str())
+        (
+            [
+                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+                0xcd, 0xef
+            ],
+            sid.clone(),
+            url.as_str(),
+            title.as_str()
+        )
     );
+    // The largest room there can be: every string at its maximum.
+    let account = env.account(&env.room_addr(&sid)).unwrap();
+    assert_eq!(account.data.len(), 8 + Room::INIT_SPACE);
+    assert_eq!(account.data.len(), 164 + 128 + 100);
     let event: roomcast::RoomCreated = single_event(&meta);
     assert_eq!((event.ingest_url, event.title), (url, title));
 }

@@ -33,11 +33,15 @@ fn init_creates_a_program_owned_rent_exempt_account() {
         .account(&address)
         .expect("init created the room account");
     assert_eq!(account.owner, program_id());
-    assert_eq!(account.data.len(), 8 + Room::INIT_SPACE);
+    // Sized to its content: 164 fixed bytes + the 37-byte ingest URL + "Hello".
+    assert_eq!(
+        account.data.len(),
+        Room::space(INGEST_URL.len(), "Hello".len())
+    );
+    assert_eq!(account.data.len(), 206);
     assert_eq!(
         account.lamports,
-        env.svm
-            .minimum_balance_for_rent_exemption(8 + Room::INIT_SPACE)
+        env.svm.minimum_balance_for_rent_exemption(206)
     );
     assert!(!account.executable);
     assert_eq!(&account.data[..8], Room::DISCRIMINATOR);

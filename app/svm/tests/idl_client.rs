@@ -78,7 +78,17 @@ fn create_room_built_from_the_idl_runs_and_decodes() {
     ));
     assert_eq!((decoded.created_at, decoded.updated_at), (T0 + 77, T0 + 77));
     assert_eq!((decoded.live_at, decoded.ended_at), (None, None));
-    assert_eq!(decoded.session_id, sid);
+    // The id is stored as its 16 bytes ("abc0…002a"); its hex is the 32-character id again.
+    assert_eq!(
+        decoded.session_id,
+        [0xab, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x2a]
+    );
+    let hex: String = decoded
+        .session_id
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(hex, sid);
     assert_eq!(decoded.ingest_url, INGEST_URL);
     assert_eq!(decoded.title, "From the IDL");
     // The program's own type decodes the same bytes identically.
@@ -88,6 +98,30 @@ fn create_room_built_from_the_idl_runs_and_decodes() {
     assert_eq!(event.room, room);
     assert_eq!(event.title, "From the IDL");
     assert_eq!(event.created_at, T0 + 77);
+
+    // update_room from the IDL's account list (payer and system program included) grows the room.
+    let ix = Instruction {
+        program_id: roomcast::ID,
+        accounts: roomcast::client::accounts::UpdateRoom {
+            authority: env.host.pubkey(),
+            registry: env.registry,
+            room,
+            payer: env.registrar.pubkey(),
+            system_program: system_program(),
+        }
+        .to_account_metas(None),
+        data: roomcast::client::args::UpdateRoom {
+            title: "A longer title from the IDL".to_string(),
+        }
+        .data(),
+    };
+    let host = env.host.insecure_clone();
+    env.send_one(ix, &host).expect("update_room from IDL types");
+    let account = env.account(&room).expect("room exists");
+    assert_eq!(account.data.len(), 164 + INGEST_URL.len() + 27);
+    let decoded = roomcast::accounts::Room::try_deserialize(&mut account.data.as_slice())
+        .expect("IDL Room decodes after the resize");
+    assert_eq!(decoded.title, "A longer title from the IDL");
 }
 
 #[test]

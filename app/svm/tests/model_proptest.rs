@@ -184,12 +184,37 @@ fn the_room_follows_the_model() {
                 Op::Close(_) => env.close_room_ix(&signer.pubkey(), &address, &registrar.pubkey()),
             };
             let expected = step(&mut model, op, now);
+            let parties = [
+                host.pubkey(),
+                registrar.pubkey(),
+                stranger.pubkey(),
+                address,
+            ];
+            let held = |env: &Env| parties.iter().map(|p| env.lamports(p)).sum::<u64>();
+            let before = held(&env);
             let result = env.send_one(ix, signer);
             prop_assert_eq!(outcome(&result), expected, "step {} {:?}", i, op);
+            // Resizes and closes only move lamports between the parties: the fee is all that leaves.
+            let fee = match &result {
+                Ok(meta) => meta.fee,
+                Err(failed) => failed.meta.fee,
+            };
+            prop_assert_eq!(held(&env), before - fee, "step {} {:?}", i, op);
 
             let on_chain = env.account(&address).map(|_| env.room(&address).unwrap());
             prop_assert_eq!(&on_chain, &model, "step {} {:?}", i, op);
             if let Some(room) = &on_chain {
+                // Sized to its content after every step, and exactly rent-exempt at that size.
+                let account = env.account(&address).unwrap();
+                let size = Room::space(room.ingest_url.len(), room.title.len());
+                prop_assert_eq!(account.data.len(), size, "step {} {:?}", i, op);
+                prop_assert_eq!(
+                    account.lamports,
+                    env.svm.minimum_balance_for_rent_exemption(size),
+                    "step {} {:?}",
+                    i,
+                    op
+                );
                 prop_assert!(
                     rank(room.status) >= last_rank,
                     "status moved backwards at step {}",

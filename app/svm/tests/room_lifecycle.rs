@@ -3,7 +3,6 @@
 mod common;
 
 use anchor_lang::error::ErrorCode;
-use anchor_lang::Space;
 use common::*;
 use roomcast::state::{Room, RoomStatus};
 use roomcast::RoomcastError;
@@ -155,9 +154,10 @@ fn close_room_by_host_or_registrar_returns_the_rent_to_the_payer() {
     for closer in ["host", "registrar"] {
         let mut env = Env::new();
         let room = env.ended_room(&session_id(1));
-        let rent = env
-            .svm
-            .minimum_balance_for_rent_exemption(8 + Room::INIT_SPACE);
+        // 164 fixed bytes + the ingest URL + "Ended soon".
+        let size = Room::space(INGEST_URL.len(), "Ended soon".len());
+        assert_eq!((size, env.account(&room).unwrap().data.len()), (211, 211));
+        let rent = env.svm.minimum_balance_for_rent_exemption(size);
         assert_eq!(env.lamports(&room), rent);
         let signer = if closer == "host" {
             kp(&env.host)

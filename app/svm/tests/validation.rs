@@ -46,12 +46,15 @@ fn create_ok(env: &mut Env, sid: &str, url: &str, title: &str) {
     let room = env.room(&env.room_addr(sid)).expect("room");
     assert_eq!(
         (
-            room.session_id.as_str(),
+            room.session_id_hex().as_str(),
             room.ingest_url.as_str(),
             room.title.as_str()
         ),
         (sid, url, title)
     );
+    // Allocated for exactly these strings.
+    let account = env.account(&env.room_addr(sid)).expect("room");
+    assert_eq!(account.data.len(), 164 + url.len() + title.len());
 }
 
 #[test]
@@ -245,7 +248,13 @@ fn a_room_passed_with_the_wrong_registry_is_refused() {
     let signer = other.registrar.insecure_clone();
     let watched = [room, env.registry, other.registry, env.registrar.pubkey()];
     for ix in [
-        update_room_ix(&signer.pubkey(), &other.registry, &room, "Moved"),
+        update_room_ix(
+            &signer.pubkey(),
+            &other.registry,
+            &room,
+            &env.registrar.pubkey(),
+            "Moved",
+        ),
         set_live_ix(&signer.pubkey(), &other.registry, &room),
         end_room_ix(&signer.pubkey(), &other.registry, &room),
         close_room_ix(
@@ -291,7 +300,13 @@ fn a_room_recording_another_registry_is_refused_even_at_a_matching_pda() {
 
     let signer = other.registrar.insecure_clone();
     for ix in [
-        update_room_ix(&signer.pubkey(), &other.registry, &forged, "Moved"),
+        update_room_ix(
+            &signer.pubkey(),
+            &other.registry,
+            &forged,
+            &env.registrar.pubkey(),
+            "Moved",
+        ),
         set_live_ix(&signer.pubkey(), &other.registry, &forged),
         end_room_ix(&signer.pubkey(), &other.registry, &forged),
         close_room_ix(

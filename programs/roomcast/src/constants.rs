@@ -16,6 +16,9 @@ pub const ROOM_SEED: &[u8] = b"room";
 #[constant]
 pub const SESSION_ID_LEN: u32 = 32;
 
+/// A session id's size once decoded and stored in a room (not an IDL constant: a `usize`).
+pub const SESSION_ID_BYTES: usize = 16;
+
 /// Longest ingest URL accepted, in bytes.
 #[constant]
 pub const MAX_INGEST_URL_LEN: u32 = 128;

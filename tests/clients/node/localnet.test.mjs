@@ -25,6 +25,11 @@ const idl = JSON.parse(fs.readFileSync(path.join(root, "idls", "roomcast.json"),
 const PROGRAM_ID = new web3.PublicKey(idl.address);
 const { LAMPORTS_PER_SOL, PublicKey, SystemProgram, Keypair, Transaction } = web3;
 const INGEST = "rtmps://live.cloudflare.com:443/live/";
+/** A room's size without its strings' bytes: discriminator, 3 keys, status, bump, 16-byte session
+ * id, 2 timestamps, 2 optional timestamps (reserved at 9 bytes), 2 string length prefixes. */
+const ROOM_FIXED_BYTES = 8 + 3 * 32 + 1 + 1 + 16 + 2 * 8 + 2 * 9 + 2 * 4;
+/** Rent of one byte: 3480 lamports per byte-year, two years. */
+const RENT_PER_BYTE = 6960;
 
 const connection = new web3.Connection(url, { commitment: "confirmed" });
 
@@ -209,18 +214,32 @@ test("@anchor-lang/core: initialize_registry, create_room, fetch, events", async
   assert.equal(fetched.host.toBase58(), host.toBase58());
   assert.equal(fetched.payer.toBase58(), registrar.publicKey.toBase58());
   assert.deepEqual(fetched.status, { created: {} });
-  assert.equal(fetched.sessionId, sessionId);
+  // The session id is stored as its 16 bytes: the 32-hex id is their hex.
+  assert.equal(fetched.sessionId.length, 16);
+  assert.equal(Buffer.from(fetched.sessionId).toString("hex"), sessionId);
   assert.equal(fetched.ingestUrl, INGEST);
   assert.equal(fetched.title, "Hello from web3.js");
   assert.equal(fetched.liveAt, null);
   assert.equal(fetched.endedAt, null);
   assert.ok(fetched.createdAt.toNumber() > 1_700_000_000);
 
+  // Sized to its content: 164 fixed bytes + the ingest URL + the title, exactly rent-exempt.
+  const info = await connection.getAccountInfo(room);
+  assert.equal(info.data.length, ROOM_FIXED_BYTES + INGEST.length + "Hello from web3.js".length);
+  assert.equal(info.data.length, 219);
+  assert.equal(info.lamports, await connection.getMinimumBalanceForRentExemption(219));
+  assert.equal(info.lamports, (128 + 219) * 6960);
+
   // getProgramAccounts with a memcmp filter (anchor's `all`).
   const byRegistry = await program.account.room.all([
     { memcmp: { offset: 8, bytes: registry.toBase58() } },
   ]);
   assert.deepEqual(byRegistry.map((r) => r.publicKey.toBase58()), [room.toBase58()]);
+  // The session id's 16 bytes sit at a fixed offset (106), whatever the timestamps hold.
+  const bySession = await program.account.room.all([
+    { memcmp: { offset: 106, bytes: anchor.utils.bytes.bs58.encode(Buffer.from(sessionId, "hex")) } },
+  ]);
+  assert.deepEqual(bySession.map((r) => r.publicKey.toBase58()), [room.toBase58()]);
 
   // The RoomCreated event, parsed by anchor from the transaction's logs.
   const tx = await connection.getTransaction(signature, {
@@ -236,6 +255,63 @@ test("@anchor-lang/core: initialize_registry, create_room, fetch, events", async
   assert.equal(events[0].data.host.toBase58(), host.toBase58());
   assert.equal(events[0].data.created_at.toNumber(), fetched.createdAt.toNumber());
   assert.equal(events[0].data.title, "Hello from web3.js");
+});
+
+test("@anchor-lang/core: updateRoom resizes the room; the signer pays, the payer is refunded", async () => {
+  const admin = await funded(); // admin, registrar and the rooms' payer
+  const host = await funded(1);
+  const program = new anchor.Program(idl, providerFor(admin));
+  const registry = registryAddress(admin.publicKey);
+  await sendTx(
+    await program.methods
+      .initializeRegistry(admin.publicKey)
+      .accountsStrict({ admin: admin.publicKey, registry, systemProgram: SystemProgram.programId })
+      .transaction(),
+    [admin],
+  );
+  const sessionId = "00000000000000000000000000000e01";
+  const room = roomAddress(registry, sessionId);
+  await sendTx(
+    await program.methods
+      .createRoom(sessionId, INGEST, "Short", host.publicKey)
+      .accountsStrict({ registrar: admin.publicKey, registry, room, systemProgram: SystemProgram.programId })
+      .transaction(),
+    [admin],
+  );
+  const update = (authority, title) =>
+    program.methods
+      .updateRoom(title)
+      .accountsStrict({ authority, registry, room, payer: admin.publicKey, systemProgram: SystemProgram.programId })
+      .transaction();
+  const size = async () => (await connection.getAccountInfo(room)).data.length;
+  assert.equal(await size(), ROOM_FIXED_BYTES + INGEST.length + 5);
+
+  // The host grows the title by 25 bytes: its fee plus exactly 25 bytes of rent.
+  const long = "Thirty bytes of a long title!!";
+  const hostBefore = await connection.getBalance(host.publicKey);
+  await sendTx(await update(host.publicKey, long), [host]);
+  assert.equal(await connection.getBalance(host.publicKey), hostBefore - 5000 - 25 * RENT_PER_BYTE);
+  assert.equal(await size(), ROOM_FIXED_BYTES + INGEST.length + 30);
+  assert.equal((await program.account.room.fetch(room)).title, long);
+
+  // The host shrinks it again: the payer (admin) gets the 25 bytes of rent back.
+  const adminBefore = await connection.getBalance(admin.publicKey);
+  await sendTx(await update(host.publicKey, "Short"), [host]);
+  assert.equal(await connection.getBalance(admin.publicKey), adminBefore + 25 * RENT_PER_BYTE);
+  const info = await connection.getAccountInfo(room);
+  assert.equal(info.data.length, ROOM_FIXED_BYTES + INGEST.length + 5);
+  assert.equal(info.lamports, await connection.getMinimumBalanceForRentExemption(info.data.length));
+
+  // Another account as payer: PayerMismatch (6012), nothing changes.
+  const wrong = await program.methods
+    .updateRoom(long)
+    .accountsStrict({ authority: host.publicKey, registry, room, payer: host.publicKey, systemProgram: SystemProgram.programId })
+    .transaction();
+  await assert.rejects(sendTx(wrong, [host]), (e) => {
+    assert.match(e.message, /custom program error: 0x177c/);
+    return true;
+  });
+  assert.equal((await program.account.room.fetch(room)).title, "Short");
 });
 
 /** Loads migrations/deploy.ts the way ts-node would (transpiled to CommonJS). */

@@ -50,7 +50,13 @@ async fn who_may_do_what() {
     for signer in [&stranger, &admin] {
         let code = custom(
             env.send(
-                &[update_room_ix(&signer.pubkey(), &reg, &room, "Hijacked")],
+                &[update_room_ix(
+                    &signer.pubkey(),
+                    &reg,
+                    &room,
+                    &registrar.pubkey(),
+                    "Hijacked",
+                )],
                 signer,
             )
             .await,
@@ -72,6 +78,7 @@ async fn who_may_do_what() {
             &registrar.pubkey(),
             &reg,
             &room,
+            &registrar.pubkey(),
             "By registrar",
         )],
         &registrar,

@@ -80,7 +80,13 @@ async fn out_of_order_transitions_are_refused() {
     for ix in [
         live,
         end_room_ix(&registrar.pubkey(), &reg, &room),
-        update_room_ix(&registrar.pubkey(), &reg, &room, "Too late"),
+        update_room_ix(
+            &registrar.pubkey(),
+            &reg,
+            &room,
+            &registrar.pubkey(),
+            "Too late",
+        ),
     ] {
         assert_eq!(
             custom(env.send(&[ix], &registrar).await),

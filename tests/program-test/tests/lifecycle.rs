@@ -18,7 +18,9 @@ async fn create_live_update_end_close() {
     let registrar_before = env.lamports(&env.registrar.pubkey()).await;
     let room = env.create_room(&sid, "Friday show").await;
     let rent = env.lamports(&room).await;
-    assert!(rent > 0);
+    // Sized to its content: 164 fixed bytes + the 37-byte ingest URL + "Friday show" (11 bytes),
+    // at the bank's default rent (3480 lamports/byte-year, 2 years, 128 bytes of overhead).
+    assert_eq!(rent, (128 + 164 + 37 + 11) * 6960);
     // The registrar paid the rent and one signature fee.
     assert_eq!(
         env.lamports(&env.registrar.pubkey()).await,
@@ -30,7 +32,7 @@ async fn create_live_update_end_close() {
     assert_eq!(created.host, env.host.pubkey());
     assert_eq!(created.payer, env.registrar.pubkey());
     assert_eq!(created.status, RoomStatus::Created);
-    assert_eq!(created.session_id, sid);
+    assert_eq!(created.session_id_hex(), sid);
     assert_eq!(created.ingest_url, INGEST_URL);
     assert_eq!(created.title, "Friday show");
     assert_eq!((created.created_at, created.updated_at), (now, now));
@@ -46,8 +48,16 @@ async fn create_live_update_end_close() {
     assert_eq!(live.status, RoomStatus::Live);
     assert_eq!(live.live_at, Some(env.now().await));
 
+    // A 4-byte shorter title: the payer (registrar) gets 4 bytes of rent back.
+    let payer_before = env.lamports(&registrar.pubkey()).await;
     env.send(
-        &[update_room_ix(&host.pubkey(), &reg, &room, "Renamed")],
+        &[update_room_ix(
+            &host.pubkey(),
+            &reg,
+            &room,
+            &registrar.pubkey(),
+            "Renamed",
+        )],
         &host,
     )
     .await
@@ -55,6 +65,12 @@ async fn create_live_update_end_close() {
     let updated = env.room(&room).await.unwrap();
     assert_eq!(updated.title, "Renamed");
     assert_eq!(updated.status, RoomStatus::Live);
+    assert_eq!(
+        env.lamports(&registrar.pubkey()).await,
+        payer_before + 4 * 6960
+    );
+    let rent = rent - 4 * 6960;
+    assert_eq!(env.lamports(&room).await, rent);
 
     env.send(&[end_room_ix(&host.pubkey(), &reg, &room)], &host)
         .await

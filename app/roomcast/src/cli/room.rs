@@ -108,7 +108,12 @@ pub async fn run(target: &ChainTarget, as_json: bool, cmd: RoomCommand) -> anyho
             let client = target.signing_client()?;
             let record = resolve(target, &client, &room).await?;
             let sig = client
-                .update_room(record.room.registry, record.address, title)
+                .update_room(
+                    record.room.registry,
+                    record.address,
+                    record.room.payer,
+                    title,
+                )
                 .await?;
             output::outcome(
                 as_json,

@@ -187,8 +187,18 @@ impl Env {
         room_address(&self.registry, session_id)
     }
 
+    /// `update_room` with the payer the room records (the registrar when there is no room to read).
     pub fn update_room_ix(&self, authority: &Pubkey, room: &Pubkey, title: &str) -> Instruction {
-        update_room_ix(authority, &self.registry, room, title)
+        let payer = self.recorded_payer(room);
+        update_room_ix(authority, &self.registry, room, &payer, title)
+    }
+
+    /// The payer recorded in the room at `address`, or the registrar if it holds no room.
+    pub fn recorded_payer(&self, address: &Pubkey) -> Pubkey {
+        self.svm
+            .get_account(address)
+            .and_then(|a| Room::try_deserialize(&mut a.data.as_slice()).ok())
+            .map_or(self.registrar.pubkey(), |room| room.payer)
     }
 
     pub fn set_live_ix(&self, registrar: &Pubkey, room: &Pubkey) -> Instruction {
@@ -339,6 +349,7 @@ pub fn update_room_ix(
     authority: &Pubkey,
     registry: &Pubkey,
     room: &Pubkey,
+    payer: &Pubkey,
     title: &str,
 ) -> Instruction {
     Instruction {
@@ -347,6 +358,8 @@ pub fn update_room_ix(
             authority: *authority,
             registry: *registry,
             room: *room,
+            payer: *payer,
+            system_program: system_program(),
         }
         .to_account_metas(None),
         data: roomcast::instruction::UpdateRoom {

@@ -4,7 +4,7 @@ use crate::constants::{REGISTRY_SEED, ROOM_SEED};
 use crate::error::RoomcastError;
 use crate::events::RoomClosed;
 use crate::log::emit_event;
-use crate::state::{Registry, Room};
+use crate::state::{session_seed, Registry, Room};
 
 #[derive(Accounts)]
 pub struct CloseRoom<'info> {
@@ -15,7 +15,7 @@ pub struct CloseRoom<'info> {
     #[account(
         mut,
         close = payer,
-        seeds = [ROOM_SEED, registry.key().as_ref(), room.session_id.as_bytes()],
+        seeds = [ROOM_SEED, registry.key().as_ref(), &session_seed(&room.session_id)],
         bump = room.bump,
         has_one = registry @ RoomcastError::RegistryMismatch,
         has_one = payer @ RoomcastError::PayerMismatch,
@@ -33,7 +33,7 @@ pub fn handler(ctx: Context<CloseRoom>) -> Result<()> {
     room.require_closable()?;
     emit_event!(RoomClosed {
         room: room.key(),
-        session_id: room.session_id.clone(),
+        session_id: room.session_id_hex(),
         closed_by: signer,
         rent_to: room.payer,
         lamports: room.to_account_info().lamports(),

@@ -5,11 +5,11 @@ use crate::error::RoomcastError;
 use crate::events::RoomCreated;
 use crate::log::emit_event;
 use crate::state::{
-    room_seed, validate_ingest_url, validate_session_id, validate_title, Registry, Room, RoomStatus,
+    parse_session_id, room_seed, validate_ingest_url, validate_title, Registry, Room, RoomStatus,
 };
 
 #[derive(Accounts)]
-#[instruction(session_id: String)]
+#[instruction(session_id: String, ingest_url: String, title: String)]
 pub struct CreateRoom<'info> {
     /// The registry's backend key; pays the rent and is recorded as the room's payer.
     #[account(mut)]
@@ -21,10 +21,12 @@ pub struct CreateRoom<'info> {
         has_one = registrar @ RoomcastError::NotRegistrar,
     )]
     pub registry: Account<'info, Registry>,
+    // Allocated for exactly these strings; the seed is the session id's text (cut to 32 bytes so
+    // that over-long input reaches the handler's typed error).
     #[account(
         init,
         payer = registrar,
-        space = 8 + Room::INIT_SPACE,
+        space = Room::space(ingest_url.len(), title.len()),
         seeds = [ROOM_SEED, registry.key().as_ref(), room_seed(&session_id)],
         bump,
     )]
@@ -39,7 +41,7 @@ pub fn handler(
     title: String,
     host: Pubkey,
 ) -> Result<()> {
-    validate_session_id(&session_id)?;
+    let session_bytes = parse_session_id(&session_id)?;
     validate_ingest_url(&ingest_url)?;
     validate_title(&title)?;
 
@@ -59,14 +61,14 @@ pub fn handler(
         updated_at: now,
         live_at: None,
         ended_at: None,
-        session_id,
+        session_id: session_bytes,
         ingest_url,
         title,
     });
     emit_event!(RoomCreated {
         registry: room.registry,
         room: room.key(),
-        session_id: room.session_id.clone(),
+        session_id,
         host,
         payer,
         ingest_url: room.ingest_url.clone(),

@@ -4,7 +4,7 @@ use crate::constants::{REGISTRY_SEED, ROOM_SEED};
 use crate::error::RoomcastError;
 use crate::events::RoomEnded;
 use crate::log::emit_event;
-use crate::state::{Registry, Room};
+use crate::state::{session_seed, Registry, Room};
 
 #[derive(Accounts)]
 pub struct EndRoom<'info> {
@@ -14,7 +14,7 @@ pub struct EndRoom<'info> {
     pub registry: Account<'info, Registry>,
     #[account(
         mut,
-        seeds = [ROOM_SEED, registry.key().as_ref(), room.session_id.as_bytes()],
+        seeds = [ROOM_SEED, registry.key().as_ref(), &session_seed(&room.session_id)],
         bump = room.bump,
         has_one = registry @ RoomcastError::RegistryMismatch,
     )]
@@ -29,7 +29,7 @@ pub fn handler(ctx: Context<EndRoom>) -> Result<()> {
     let previous_status = room.end(now)?;
     emit_event!(RoomEnded {
         room: room.key(),
-        session_id: room.session_id.clone(),
+        session_id: room.session_id_hex(),
         previous_status,
         ended_by: signer,
         ended_at: now,

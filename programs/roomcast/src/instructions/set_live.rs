@@ -4,7 +4,7 @@ use crate::constants::{REGISTRY_SEED, ROOM_SEED};
 use crate::error::RoomcastError;
 use crate::events::RoomLive;
 use crate::log::emit_event;
-use crate::state::{Registry, Room};
+use crate::state::{session_seed, Registry, Room};
 
 #[derive(Accounts)]
 pub struct SetLive<'info> {
@@ -17,7 +17,7 @@ pub struct SetLive<'info> {
     pub registry: Account<'info, Registry>,
     #[account(
         mut,
-        seeds = [ROOM_SEED, registry.key().as_ref(), room.session_id.as_bytes()],
+        seeds = [ROOM_SEED, registry.key().as_ref(), &session_seed(&room.session_id)],
         bump = room.bump,
         has_one = registry @ RoomcastError::RegistryMismatch,
     )]
@@ -30,7 +30,7 @@ pub fn handler(ctx: Context<SetLive>) -> Result<()> {
     room.go_live(now)?;
     emit_event!(RoomLive {
         room: room.key(),
-        session_id: room.session_id.clone(),
+        session_id: room.session_id_hex(),
         live_at: now,
     });
     Ok(())

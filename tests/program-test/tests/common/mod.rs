@@ -226,10 +226,12 @@ pub fn create_room_ix(
     )
 }
 
+/// `update_room`; `payer` must be the room's recorded payer (it receives a shrink's refund).
 pub fn update_room_ix(
     authority: &Pubkey,
     registry: &Pubkey,
     room: &Pubkey,
+    payer: &Pubkey,
     title: &str,
 ) -> Instruction {
     ix(
@@ -237,6 +239,8 @@ pub fn update_room_ix(
             authority: *authority,
             registry: *registry,
             room: *room,
+            payer: *payer,
+            system_program: Pubkey::default(),
         },
         roomcast::instruction::UpdateRoom {
             title: title.into(),
