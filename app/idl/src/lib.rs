@@ -27,8 +27,16 @@ pub const IDL_PATH: &str = "idls/roomcast.json";
 pub const REGENERATE_COMMAND: &str = "cargo run -p roomcast-idl";
 
 /// The workspace root (two levels above this crate).
+///
+/// Read from the environment cargo gives `cargo run`/`cargo test` first: a binary built in one
+/// checkout is reused unchanged by another checkout sharing the target dir (CI clones), and its
+/// compile-time path would point at the first one.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("Cargo.toml").is_file() && dir.ends_with("app/idl"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .ancestors()
         .nth(2)
         .expect("app/idl sits two levels below the workspace root")
