@@ -41,6 +41,7 @@ async fn rooms_registrar_and_stream_keys_survive_a_restart() {
         ("registrar-keypair.json", true),
         ("faucet-keypair.json", true),
         ("stream-inputs.json", true),
+        ("FORMAT", false),
     ] {
         let meta = std::fs::metadata(data.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         if secret {
@@ -78,5 +79,71 @@ async fn rooms_registrar_and_stream_keys_survive_a_restart() {
         false
     );
     drop(second);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `roomcast serve` on the data dir `data` (nothing inherited) and returns (exit code, stderr).
+fn serve_on(data: &std::path::Path) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_roomcast"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--rtmp-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--data-dir")
+        .arg(data)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run roomcast");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn error_lines(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|l| l.starts_with("error:")).collect()
+}
+
+/// A data dir saved before rooms were sized to their content (a ledger, no `FORMAT` marker) holds
+/// 412-byte rooms this program cannot decode: `serve` refuses it at start, says what to do, and
+/// leaves the data untouched.
+#[test]
+fn a_data_dir_in_an_older_layout_is_refused_with_what_to_do() {
+    let dir = scratch_dir("data-dir-old");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("ledger.json"), "{\"old\":true}").unwrap();
+    let (code, stderr) = serve_on(&data);
+    assert_eq!(code, Some(1), "{stderr}");
+    let shown = data.display();
+    assert_eq!(
+        error_lines(&stderr),
+        [format!(
+            "error: data dir {shown} was written by an older roomcast (rooms in the 412-byte layout); remove it (rm -rf {shown}) or choose another --data-dir"
+        )],
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("ledger.json")).unwrap(),
+        "{\"old\":true}"
+    );
+    assert!(!data.join("FORMAT").exists());
+
+    // A marker of another layout is refused the same way, naming it.
+    std::fs::write(data.join("FORMAT"), "roomcast-data 9\n").unwrap();
+    let (code, stderr) = serve_on(&data);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        error_lines(&stderr),
+        [format!(
+            "error: data dir {shown} holds data in another layout (roomcast-data 9); remove it (rm -rf {shown}) or choose another --data-dir"
+        )],
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

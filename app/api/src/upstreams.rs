@@ -41,6 +41,39 @@ const LEDGER_FILE: &str = "ledger.json";
 const FAUCET_FILE: &str = "faucet-keypair.json";
 const REGISTRAR_FILE: &str = "registrar-keypair.json";
 const INPUTS_FILE: &str = "stream-inputs.json";
+/// What layout the data in a data dir has. A ledger written before rooms were sized to their content
+/// (412-byte rooms, no marker) cannot be read by this program: refuse it with a clear message
+/// rather than serve rooms that fail to decode.
+const FORMAT_FILE: &str = "FORMAT";
+const FORMAT: &str = "roomcast-data 2 (content-sized rooms)\n";
+
+/// Checks that `dir` is empty or holds data in this version's layout, and marks it as such.
+fn check_data_dir_format(dir: &std::path::Path) -> anyhow::Result<()> {
+    let marker = dir.join(FORMAT_FILE);
+    match std::fs::read_to_string(&marker) {
+        Ok(found) if found == FORMAT => return Ok(()),
+        Ok(found) => anyhow::bail!(
+            "data dir {} holds data in another layout ({}); remove it (rm -rf {}) or choose another --data-dir",
+            dir.display(),
+            found.trim(),
+            dir.display()
+        ),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("reading {}", marker.display()))
+        }
+        Err(_) => {}
+    }
+    if dir.join(LEDGER_FILE).exists() {
+        anyhow::bail!(
+            "data dir {} was written by an older roomcast (rooms in the 412-byte layout); remove it (rm -rf {}) or choose another --data-dir",
+            dir.display(),
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(&marker, FORMAT).with_context(|| format!("writing {}", marker.display()))
+}
+
 /// How often the emulator's inputs and the ledger are saved while running.
 const SAVE_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -53,6 +86,9 @@ impl Upstreams {
         let embedded =
             matches!(cloudflare, CloudflareMode::Embedded) || matches!(chain, ChainMode::Embedded);
         let data_dir = (embedded && !args.ephemeral).then(|| args.data_dir.clone());
+        if let Some(dir) = &data_dir {
+            check_data_dir_format(dir)?;
+        }
         let (stream, customer_code, emulator) = match cloudflare {
             CloudflareMode::Remote {
                 account_id,
