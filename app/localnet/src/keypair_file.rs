@@ -81,4 +81,45 @@ mod tests {
         );
         fs::remove_dir_all(dir).unwrap();
     }
+
+    /// The file is owner-only from its creation, not chmod-ed after the secret is written: a
+    /// write that fails half-way (here: a child process whose file-size limit is 0) must leave no
+    /// file others can read. Writing first and tightening after left it 0644.
+    #[test]
+    fn a_keypair_file_is_owner_only_even_when_writing_its_secret_fails() {
+        const CHILD: &str = "ROOMCAST_KEYFILE_WRITE_CHILD";
+        if let Some(path) = std::env::var_os(CHILD) {
+            // SAFETY: plain libc calls on this (single-test) child process's own limits.
+            unsafe {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let mut limit = std::mem::zeroed::<libc::rlimit>();
+                assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit), 0);
+                limit.rlim_cur = 0;
+                assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+            }
+            let err = write(Path::new(&path), &Keypair::new()).unwrap_err();
+            assert!(format!("{err:#}").contains("File too large"), "{err:#}");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("roomcast-keyfail-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("id.json");
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "keypair_file::tests::a_keypair_file_is_owner_only_even_when_writing_its_secret_fails",
+                "--test-threads=1",
+            ])
+            .env(CHILD, &path)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "the child's write did not fail as arranged"
+        );
+        let meta = fs::metadata(&path).expect("the file was created");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(meta.len(), 0);
+        fs::remove_dir_all(dir).unwrap();
+    }
 }
