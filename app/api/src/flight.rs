@@ -11,6 +11,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::error::AppError;
 use crate::idempotency::{store_error, LEASE, RENEW_EVERY};
 use crate::store::IdempotencyStore;
@@ -96,12 +98,17 @@ impl Flight {
         }
     }
 
-    /// Renews the lease every [`RENEW_EVERY`] until the returned guard is dropped.
-    pub fn heartbeat(&self) -> crate::idempotency::Heartbeat {
+    /// Renews the lease every [`RENEW_EVERY`] until [`Renewals::stop`].
+    pub fn renewals(&self) -> Renewals {
         let (store, id) = (self.store.clone(), self.id.clone());
-        crate::idempotency::Heartbeat::spawn(async move {
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
             loop {
-                tokio::time::sleep(RENEW_EVERY).await;
+                tokio::select! {
+                    _ = stopped.cancelled() => return,
+                    _ = tokio::time::sleep(RENEW_EVERY) => {}
+                }
                 match store.hold_flight(&id, LEASE, FLIGHT_TTL).await {
                     Ok(true) => {}
                     Ok(false) => {
@@ -114,6 +121,28 @@ impl Flight {
                     }
                 }
             }
-        })
+        });
+        Renewals { stop, task }
+    }
+}
+
+/// A flight's lease renewals; aborted if dropped.
+pub struct Renewals {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Renewals {
+    /// Stops renewing and returns once no renewal is under way, so none lands after the caller's
+    /// next write (a late one would bring a released lease back).
+    pub async fn stop(mut self) {
+        self.stop.cancel();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Renewals {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

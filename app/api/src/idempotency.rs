@@ -205,13 +205,6 @@ impl Journal {
 /// Stops the renewals when dropped.
 pub struct Heartbeat(tokio::task::JoinHandle<()>);
 
-impl Heartbeat {
-    /// Runs `renewals` until the guard is dropped.
-    pub(crate) fn spawn(renewals: impl std::future::Future<Output = ()> + Send + 'static) -> Self {
-        Heartbeat(tokio::spawn(renewals))
-    }
-}
-
 impl Drop for Heartbeat {
     fn drop(&mut self) {
         self.0.abort();

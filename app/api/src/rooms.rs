@@ -221,9 +221,9 @@ async fn in_flight<T>(
     let Some(flight) = flight else {
         return step.await;
     };
-    let heartbeat = flight.heartbeat();
+    let renewals = flight.renewals();
     let outcome = step.await;
-    drop(heartbeat);
+    renewals.stop().await;
     flight.settle(outcome.is_ok()).await;
     outcome
 }
