@@ -222,3 +222,65 @@ async fn only_a_transaction_that_can_still_land_protects_a_dead_holders_input() 
         .unwrap());
     server.shutdown().await.unwrap();
 }
+
+/// Fail closed: when the store cannot answer for an input's create (here: full, so it cannot
+/// even write down the doom), the input is withheld, not deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_whose_create_cannot_be_checked_is_withheld() {
+    let argv = [
+        "--operator-key",
+        OPERATOR_KEY,
+        "--reconcile-interval-secs",
+        "0",
+        "--orphan-grace-secs",
+        "0",
+        "--chain-watch",
+        "false",
+        "--idempotency-capacity",
+        "1",
+    ];
+    let server = Server::start(common::serve_args(&argv))
+        .await
+        .expect("server starts");
+    let state = &server.state;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let store = &state.idempotency;
+    // The one slot holds another create's flight; the orphan's (dead, never marked) has none.
+    assert!(store
+        .hold_flight("other", Duration::from_secs(60), FLIGHT_TTL)
+        .await
+        .unwrap());
+    let orphan = state
+        .stream
+        .create_live_input(&CreateLiveInput {
+            meta: Some(json!({
+                "roomcast": "v1",
+                "registry": state.registry.to_string(),
+                META_FLIGHT_KEY: "dead",
+            })),
+            recording: Some(Recording::automatic()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let report = reconcile(&server).await;
+    assert_eq!(report["withheld"], json!([orphan.uid]), "{report}");
+    assert_eq!(report["deleted"], json!([]), "{report}");
+    assert_eq!(
+        report["errors"],
+        json!([format!(
+            "checking the create of {}: the in-flight store is full",
+            orphan.uid
+        )]),
+        "{report}"
+    );
+    assert!(emulator.live_input(&orphan.uid).is_some());
+
+    // Room again: the true orphan goes.
+    store.release_flight("other", true).await.unwrap();
+    let report = reconcile(&server).await;
+    assert_eq!(report["deleted"], json!([orphan.uid]), "{report}");
+    assert_eq!(report["withheld"], json!([]), "{report}");
+    assert!(emulator.live_input(&orphan.uid).is_none());
+    server.shutdown().await.unwrap();
+}
