@@ -90,9 +90,18 @@ async fn create_connect_watch_end_on_chain_then_gone() {
     assert_eq!(on_chain.ingest_url, s.ingest_url());
     assert_eq!(c["createdAt"], on_chain.created_at);
     assert_eq!(input["enabled"], true);
+    // The meta names the create's in-flight marker by an opaque random id (32 hex), nothing else.
+    let flight = input["meta"]["flight"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        flight.len() == 32 && flight.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{flight:?}"
+    );
     assert_eq!(
         input["meta"],
-        json!({"name": "Friday show", "roomcast": "v1", "registry": s.registry.to_string(), "host": host.pubkey().to_string()})
+        json!({"name": "Friday show", "roomcast": "v1", "registry": s.registry.to_string(), "host": host.pubkey().to_string(), "flight": flight})
     );
     assert_eq!(input["recording"]["mode"], "automatic");
     assert_eq!(input["deleteRecordingAfterDays"], 45);

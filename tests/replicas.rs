@@ -155,20 +155,22 @@ fn create_body(title: &str, host: &roomcast_chain::Pubkey) -> Value {
 #[tokio::test]
 async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     let mut d = Deployment::start();
-    let a = d.replica("0", &[]);
-    let b = d.replica("0", &[]);
+    // No orphan grace: only the create's in-flight marker keeps its young input from B's reconciler.
+    let a = d.replica("0", &[("ROOMCAST_ORPHAN_GRACE_SECS", "0")]);
+    let b = d.replica("0", &[("ROOMCAST_ORPHAN_GRACE_SECS", "0")]);
     let (api_a, api_b) = (a.api(), b.api());
     let emu = d.emulator.control();
     assert_ne!(replica_id(&a), replica_id(&b));
     let prefix = format!("roomcast:{}:", a.registry);
     assert!(a.proc.output().contains(&format!("keys under {prefix}")));
 
-    // --- Idempotency: A's create is still running when B gets the retry; then B replays it.
+    // --- Idempotency: A's create is still running (its live input made, Cloudflare's answer 3 s
+    // late) when B gets the retry; then B replays it.
     let host = wallet();
     let body = create_body("Same room", &host.pubkey());
     emu.fault(
         "live_inputs.create",
-        json!({"kind": "latency", "ms": 2000}),
+        json!({"kind": "applied_then_latency", "ms": 3000}),
         1,
     )
     .await;
@@ -215,6 +217,29 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
         )
         .await;
     during.assert_error(409, "idempotency_key_in_progress");
+    // B's reconciler sees A's create in flight through Redis: the input without a room is kept.
+    let uid = within(Duration::from_secs(20), || async {
+        let inputs = emu.inputs_of(&host.pubkey()).await;
+        inputs
+            .first()
+            .map(|i| i["uid"].as_str().unwrap().to_string())
+    })
+    .await
+    .expect("A's live input exists");
+    let report = api_b
+        .call("POST", "/api/admin/reconcile", None, Auth::Operator)
+        .await;
+    report.assert_status(200);
+    assert_eq!(report.json["withheld"], json!([uid]), "{}", report.json);
+    assert_eq!(report.json["deleted"], json!([]), "{}", report.json);
+    let flights = d
+        .redis
+        .cli(&["--scan", "--pattern", &format!("{prefix}flight*")]);
+    assert_eq!(
+        flights.lines().count(),
+        2,
+        "a marker and its lease: {flights}"
+    );
     let first = first.await.unwrap();
     first.assert_status(201);
     let retried = api_b
@@ -249,6 +274,11 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
         "one live input"
     );
     let session = first.str("SessionID");
+    assert_eq!(session, uid, "the room is on the input B kept");
+    let flights = d
+        .redis
+        .cli(&["--scan", "--pattern", &format!("{prefix}flight*")]);
+    assert_eq!(flights.trim(), "", "a finished create drops its marker");
     let room = first.str("room");
 
     // --- Replay: a signed request accepted by A is refused by B.

@@ -144,7 +144,8 @@ pub struct ServeArgs {
     /// Signed requests remembered for replay protection; when full, signed requests get 503.
     #[arg(long, env = "ROOMCAST_REPLAY_CAPACITY", default_value_t = 100_000)]
     pub replay_capacity: usize,
-    /// Idempotency keys remembered (24 h each); when full, creates with a key get 503.
+    /// Idempotency keys remembered (24 h each), and as many creates in flight; when full, creates
+    /// get 503.
     #[arg(long, env = "ROOMCAST_IDEMPOTENCY_CAPACITY", default_value_t = 100_000)]
     pub idempotency_capacity: usize,
     /// Most rooms the reconciler ends on-chain (live input confirmed gone) in one pass.

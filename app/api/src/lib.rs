@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 mod extract;
+pub mod flight;
 mod funds;
 mod idempotency;
 mod listing;

@@ -1,7 +1,8 @@
 //! Background reconciliation between the chain (source of truth) and Cloudflare:
 //! - rooms ended straight on-chain (a host's wallet) get their live input disabled;
 //! - live inputs roomcast created (tagged in `meta`) with no room after a grace period are deleted
-//!   (a create that died between the two sides);
+//!   (a create that died between the two sides) — never one whose create is still in flight
+//!   (`flight.rs`: lease live, or its `create_room` can still land), whatever the grace period;
 //! - the broadcast state of rooms viewers are watching is refreshed from the public `lifecycle`
 //!   endpoint, so a missed notification cannot leave it wrong;
 //! - rooms whose live input no longer exists (deleted out of band, or a create whose on-chain half
@@ -23,6 +24,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
+use crate::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
 use crate::live::{Applied, Broadcast, Phase};
 use crate::rooms::{META_TAG_KEY, META_TAG_VALUE};
 use crate::state::{AppState, SharedState};
@@ -53,7 +55,8 @@ pub struct ReconcileReport {
     /// Rooms ended on-chain because their live input is gone.
     pub ended: Vec<String>,
     /// Rooms that looked like their input is gone but were not ended: not confirmed by a 404, the
-    /// account shows none of this registry's inputs, or over the per-pass cap.
+    /// account shows none of this registry's inputs, or over the per-pass cap. Also live inputs
+    /// without a room that were kept: their create is still in flight (or cannot be checked).
     pub withheld: Vec<String>,
     /// Ended rooms closed after the retention period (their rent went back to the registrar).
     pub closed: Vec<String>,
@@ -161,6 +164,8 @@ async fn reconcile_pass(
             }
             let registry = state.registry.to_string();
             let now = OffsetDateTime::now_utc();
+            // The chain's block height, read once before the first orphan's room look-up.
+            let mut height = None;
             for input in list.live_inputs {
                 let tagged = input.meta.get(META_TAG_KEY).and_then(|v| v.as_str())
                     == Some(META_TAG_VALUE)
@@ -185,15 +190,8 @@ async fn reconcile_pass(
                             .created
                             .as_deref()
                             .and_then(|c| OffsetDateTime::parse(c, &Rfc3339).ok());
-                        let old_enough = created.is_some_and(|c| now - c >= orphan_grace);
-                        // The room listing may be incomplete too: look the room up by address.
-                        if old_enough && no_room(state, &input.uid, &mut report).await {
-                            match state.stream.delete_live_input(&input.uid).await {
-                                Ok(()) => report.deleted.push(input.uid),
-                                Err(e) => report
-                                    .errors
-                                    .push(format!("deleting orphan {}: {e}", input.uid)),
-                            }
+                        if created.is_some_and(|c| now - c >= orphan_grace) {
+                            delete_orphan(state, input, &mut height, &mut report).await;
                         }
                     }
                     _ => {}
@@ -348,6 +346,67 @@ async fn close_ended(
     }
     if let (Ok(before), Ok(after)) = (before, crate::funds::registrar_balance(state).await) {
         report.rent_recovered_lamports = after.saturating_sub(before);
+    }
+}
+
+/// Deletes a tagged input that has no room — unless its create is still in flight: its flight's
+/// lease is live, or its sent `create_room` may still land (see `flight.rs`). The block height is
+/// read before the room look-up, so a transaction that lands after that look-up is one still valid
+/// at that height, and dooming the flight is refused. A store that cannot answer withholds.
+async fn delete_orphan(
+    state: &AppState,
+    input: roomcast_stream::client::LiveInputSummary,
+    height: &mut Option<u64>,
+    report: &mut ReconcileReport,
+) {
+    let flight = input
+        .meta
+        .get(META_FLIGHT_KEY)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    if flight.is_some() && height.is_none() {
+        match state.chain.block_height().await {
+            Ok(h) => *height = Some(h),
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("reading the block height for {}: {e}", input.uid));
+                report.withheld.push(input.uid);
+                return;
+            }
+        }
+    }
+    // The room listing may be incomplete too: look the room up by address.
+    if !no_room(state, &input.uid, report).await {
+        return;
+    }
+    if let (Some(flight), Some(height)) = (flight, *height) {
+        match state
+            .idempotency
+            .doom_flight(&flight, height, FLIGHT_TTL)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!(session_id = %input.uid, "live input without a room kept: its create is still in flight (lease live, or its create_room can still land)");
+                report.withheld.push(input.uid);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(session_id = %input.uid, error = %e, "live input without a room kept: cannot tell whether its create is still in flight");
+                report
+                    .errors
+                    .push(format!("checking the create of {}: {e}", input.uid));
+                report.withheld.push(input.uid);
+                return;
+            }
+        }
+    }
+    match state.stream.delete_live_input(&input.uid).await {
+        Ok(()) => report.deleted.push(input.uid),
+        Err(e) => report
+            .errors
+            .push(format!("deleting orphan {}: {e}", input.uid)),
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
+use crate::flight::{Flight, META_FLIGHT_KEY};
 use crate::idempotency::Journal;
 use crate::redact::redact_urls_in;
 use crate::state::AppState;
@@ -152,6 +153,9 @@ pub fn create_host(principal: &Principal, requested: Option<&str>) -> AppResult<
 /// With a [`Journal`] (an `Idempotency-Key`), each step is written down before it is taken, and a
 /// create whose earlier holder died resumes from there: its live input, if it still exists, gets
 /// its room (or the room that already landed answers), so a key never gets a second room.
+///
+/// Keyed or not, the create is in [`Flight`] from before Cloudflare makes the input until its room
+/// exists, so the reconciler never deletes an input this create may still turn into a room.
 pub async fn create(
     state: &AppState,
     title: String,
@@ -160,65 +164,128 @@ pub async fn create(
 ) -> AppResult<CreateResponse> {
     let resume = journal.map(Journal::progress).unwrap_or_default();
     if let Some(uid) = &resume.input {
-        if let Some(input) = resumed_input(state, uid, &resume, journal).await? {
+        if let Some((input, flight)) = resumed_input(state, uid, &resume, journal).await? {
             tracing::info!(session_id = %uid, "resuming a create whose earlier holder died");
-            return register(state, title, host, input, journal, Some(resume.sent)).await;
+            let registered = register(
+                state,
+                title,
+                host,
+                input,
+                journal,
+                flight.as_ref(),
+                Some(resume.sent),
+            );
+            return in_flight(flight.as_ref(), registered).await;
         }
     }
-    let input = state
-        .stream
-        .create_live_input(&CreateLiveInput {
-            meta: Some(json!({
-                "name": title,
-                META_TAG_KEY: META_TAG_VALUE,
-                "registry": state.registry.to_string(),
-                "host": host.to_string(),
-            })),
-            recording: Some(Recording::automatic()),
-            delete_recording_after_days: Some(state.settings.delete_recording_after_days),
-            default_creator: Some(host.to_string()),
-            enabled: Some(true),
-        })
-        .await
-        .map_err(AppError::from_stream)?;
-    if let Some(journal) = journal {
-        // Not written down: the input is left to the reconciler (a tagged input without a room).
-        journal
-            .record(Progress {
-                input: Some(input.uid.clone()),
-                sent: None,
+    let flight = Flight::begin(state.idempotency.clone()).await?;
+    let created = async {
+        let input = state
+            .stream
+            .create_live_input(&CreateLiveInput {
+                meta: Some(json!({
+                    "name": title,
+                    META_TAG_KEY: META_TAG_VALUE,
+                    "registry": state.registry.to_string(),
+                    "host": host.to_string(),
+                    META_FLIGHT_KEY: flight.id(),
+                })),
+                recording: Some(Recording::automatic()),
+                delete_recording_after_days: Some(state.settings.delete_recording_after_days),
+                default_creator: Some(host.to_string()),
+                enabled: Some(true),
             })
-            .await?;
-    }
-    register(state, title, host, input, journal, None).await
+            .await
+            .map_err(AppError::from_stream)?;
+        if let Some(journal) = journal {
+            // Not written down: the input is left to the reconciler (a tagged input without a room).
+            journal
+                .record(Progress {
+                    input: Some(input.uid.clone()),
+                    sent: None,
+                    flight: Some(flight.id().to_string()),
+                })
+                .await?;
+        }
+        register(state, title, host, input, journal, Some(&flight), None).await
+    };
+    in_flight(Some(&flight), created).await
 }
 
-/// The live input an earlier holder of the key made, if it still exists; `None` (start afresh)
-/// once it is gone and the holder's `create_room`, if sent, can no longer land.
+/// Runs `step` with `flight`'s lease renewed, then ends the hold: dropped once the room exists,
+/// otherwise left to protect only what may still land.
+async fn in_flight<T>(
+    flight: Option<&Flight>,
+    step: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<T> {
+    let Some(flight) = flight else {
+        return step.await;
+    };
+    let renewals = flight.renewals();
+    let outcome = step.await;
+    renewals.stop().await;
+    flight.settle(outcome.is_ok()).await;
+    outcome
+}
+
+/// The live input an earlier holder of the key made, if it still exists, with that holder's
+/// flight taken over (before looking, so the reconciler cannot delete it from under the resume);
+/// `None` (start afresh) once it is gone or doomed and the holder's `create_room`, if sent, can no
+/// longer land.
 async fn resumed_input(
     state: &AppState,
     uid: &str,
     resume: &Progress,
     journal: Option<&Journal>,
-) -> AppResult<Option<LiveInput>> {
-    match state.stream.get_live_input(uid).await {
-        Ok(input) => Ok(Some(input)),
+) -> AppResult<Option<(LiveInput, Option<Flight>)>> {
+    let flight = match &resume.flight {
+        // Progress written before creates were in flight.
+        None => None,
+        Some(id) => match Flight::resume(state.idempotency.clone(), id.clone()).await? {
+            Some(flight) => Some(flight),
+            None => {
+                tracing::info!(session_id = %uid, "the earlier holder's live input was taken for an orphan; starting afresh");
+                start_afresh(state, uid, resume, journal).await?;
+                return Ok(None);
+            }
+        },
+    };
+    let found = state.stream.get_live_input(uid).await;
+    if found.is_err() {
+        if let Some(flight) = &flight {
+            flight.settle(false).await;
+        }
+    }
+    match found {
+        Ok(input) => Ok(Some((input, flight))),
         Err(roomcast_stream::client::StreamError::NotFound { .. }) => {
-            if let Some(sent) = &resume.sent {
-                wait_until_expired(state, sent.last_valid_block_height).await?;
-                let address = state.chain.room_address(&state.registry, uid);
-                if let Ok(Some(_)) = state.chain.room(&address).await {
-                    // Its input is gone: the reconciler ends such a room (confirmed-gone input).
-                    tracing::warn!(room = %address, "the earlier holder's room has no live input any more; starting afresh");
-                }
-            }
-            if let Some(journal) = journal {
-                journal.record(Progress::default()).await?;
-            }
+            start_afresh(state, uid, resume, journal).await?;
             Ok(None)
         }
         Err(e) => Err(AppError::from_stream(e)),
     }
+}
+
+/// The earlier holder's input is gone: once its `create_room`, if sent, can no longer land, the
+/// key's progress is wiped and the create starts over.
+async fn start_afresh(
+    state: &AppState,
+    uid: &str,
+    resume: &Progress,
+    journal: Option<&Journal>,
+) -> AppResult<()> {
+    if let Some(sent) = &resume.sent {
+        wait_until_expired(state, sent.last_valid_block_height).await?;
+        let address = state.chain.room_address(&state.registry, uid);
+        if let Ok(Some(_)) = state.chain.room(&address).await {
+            // Its input is gone: the reconciler ends such a room (confirmed-gone input).
+            tracing::warn!(room = %address, "the earlier holder's room has no live input any more; starting afresh");
+        }
+    }
+    if let Some(journal) = journal {
+        journal.record(Progress::default()).await?;
+    }
+    Ok(())
 }
 
 /// Longest wait for a transaction's blockhash to expire (150 blocks are about a minute).
@@ -250,6 +317,7 @@ async fn register(
     host: Pubkey,
     input: LiveInput,
     journal: Option<&Journal>,
+    flight: Option<&Flight>,
     resumed: Option<Option<SentCreate>>,
 ) -> AppResult<CreateResponse> {
     let (resumed, sent) = match resumed {
@@ -291,6 +359,7 @@ async fn register(
             new_room,
             &address,
             journal,
+            flight,
             resumed,
             earlier_signature,
         )
@@ -339,6 +408,7 @@ async fn send_create_room(
     new_room: NewRoom,
     address: &Pubkey,
     journal: Option<&Journal>,
+    flight: Option<&Flight>,
     resumed: bool,
     earlier_signature: Option<String>,
 ) -> AppResult<Option<String>> {
@@ -352,6 +422,10 @@ async fn send_create_room(
             return Err(AppError::from_chain(err));
         }
     };
+    if let Some(flight) = flight {
+        // Refused once the reconciler took the input for an orphan: it is being deleted.
+        flight.sending(signed.last_valid_block_height).await?;
+    }
     if let Some(journal) = journal {
         journal
             .record(Progress {
@@ -360,6 +434,7 @@ async fn send_create_room(
                     signature: signed.signature.to_string(),
                     last_valid_block_height: signed.last_valid_block_height,
                 }),
+                flight: flight.map(|f| f.id().to_string()),
             })
             .await?;
     }

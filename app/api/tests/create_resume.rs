@@ -1,12 +1,14 @@
 //! A keyed create resumed after its holder died, where the dead holder's live input is gone by
-//! then (the reconciler deleted it as an orphan): the retry starts afresh — one room, on a new
-//! input — once the dead holder's `create_room`, if signed, can no longer land. (The other resume
+//! then (the reconciler deleted it as an orphan — its lease had run out and its `create_room`
+//! could no longer land, so its in-flight marker no longer protected it): the retry finds the
+//! flight doomed and starts afresh — one room, on a new input. (The other resume
 //! paths run through real processes in `tests/api_failures.rs`.)
 mod common;
 
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use roomcast_api::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
 use roomcast_api::store::{Claim, KeyState, Progress, SentCreate};
 use roomcast_api::Server;
 use roomcast_chain::{Keypair, RoomFilter, Signer};
@@ -37,9 +39,16 @@ async fn a_dead_holders_deleted_input_is_replaced_by_one_fresh_room() {
     let body = serde_json::to_vec(&json!({ "title": "Phoenix", "host": host })).unwrap();
     let fingerprint: [u8; 32] = Sha256::digest(&body).into();
 
-    // The dead holder: claimed the key, made its live input, wrote both down (its create_room was
-    // signed with a blockhash long expired), then died without renewing its short lease.
+    // The dead holder: claimed the key and held its flight, made its live input, wrote both down
+    // (its create_room was signed with a blockhash long expired), then died without renewing its
+    // short leases.
     let key = "operator:phoenix";
+    let flight = "phoenix-flight";
+    assert!(state
+        .idempotency
+        .hold_flight(flight, Duration::from_millis(300), FLIGHT_TTL)
+        .await
+        .unwrap());
     let Claim::Acquired { token, .. } = state
         .idempotency
         .claim(
@@ -56,7 +65,11 @@ async fn a_dead_holders_deleted_input_is_replaced_by_one_fresh_room() {
     let old = state
         .stream
         .create_live_input(&CreateLiveInput {
-            meta: Some(json!({ "roomcast": "v1", "registry": state.registry.to_string() })),
+            meta: Some(json!({
+                "roomcast": "v1",
+                "registry": state.registry.to_string(),
+                META_FLIGHT_KEY: flight,
+            })),
             recording: Some(Recording::automatic()),
             ..Default::default()
         })
@@ -68,12 +81,19 @@ async fn a_dead_holders_deleted_input_is_replaced_by_one_fresh_room() {
             signature: "1111111111111111111111111111111111111111111111111111111111111111".into(),
             last_valid_block_height: 0,
         }),
+        flight: Some(flight.into()),
     };
+    assert!(state
+        .idempotency
+        .flight_sent(flight, 0, FLIGHT_TTL)
+        .await
+        .unwrap());
     assert!(state
         .idempotency
         .record(key, &token, &progress, Duration::from_secs(600))
         .await
         .unwrap());
+    tokio::time::sleep(Duration::from_millis(400)).await;
     // The reconciler takes the input without a room for an orphan.
     let report: Value = reqwest::Client::new()
         .post(format!("{}/api/admin/reconcile", server.url()))
@@ -85,7 +105,7 @@ async fn a_dead_holders_deleted_input_is_replaced_by_one_fresh_room() {
         .await
         .unwrap();
     assert_eq!(report["deleted"], json!([old.uid]));
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(report["withheld"], json!([]));
 
     let send = || {
         reqwest::Client::new()

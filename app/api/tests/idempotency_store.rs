@@ -101,6 +101,7 @@ async fn lease_fencing_and_progress(store: &dyn IdempotencyStore) {
             signature: "sig-1".into(),
             last_valid_block_height: 151,
         }),
+        flight: Some("flight-1".into()),
     };
     assert!(store.record("k", &first, &input, TTL).await.unwrap());
     tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
@@ -170,7 +171,7 @@ async fn lease_fencing_and_progress(store: &dyn IdempotencyStore) {
     let (t, _) = acquired(store.claim("r", fp, LEASE, TTL).await.unwrap());
     let only_input = Progress {
         input: Some("uid-2".into()),
-        sent: None,
+        ..Default::default()
     };
     assert!(store.record("r", &t, &only_input, TTL).await.unwrap());
     assert!(store.release("r", &t, false).await.unwrap());
@@ -182,9 +183,73 @@ async fn lease_fencing_and_progress(store: &dyn IdempotencyStore) {
     assert_eq!(fresh, Progress::default(), "a forgotten key is new");
 }
 
+/// In-flight markers: protected while the lease lives or the sent `create_room` can still land
+/// at the reconciler's block height; once doomed, neither a hold nor a send gets through; a
+/// released or never-sent flight, or a missing marker, protects nothing; markers expire.
+async fn in_flight_markers(store: &dyn IdempotencyStore) {
+    assert!(store.hold_flight("f", LEASE, TTL).await.unwrap());
+    assert!(
+        !store.doom_flight("f", 100, TTL).await.unwrap(),
+        "lease live"
+    );
+    assert!(store.flight_sent("f", 150, TTL).await.unwrap());
+    // Renewals keep it past several lease lengths.
+    for _ in 0..3 {
+        tokio::time::sleep(LEASE / 2).await;
+        assert!(store.hold_flight("f", LEASE, TTL).await.unwrap());
+    }
+    assert!(
+        !store.doom_flight("f", 1_000, TTL).await.unwrap(),
+        "lease live"
+    );
+    // The holder dies: its transaction still protects the input up to its last valid height.
+    tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
+    assert!(!store.doom_flight("f", 150, TTL).await.unwrap(), "may land");
+    assert!(store.doom_flight("f", 151, TTL).await.unwrap(), "expired");
+    assert!(!store.hold_flight("f", LEASE, TTL).await.unwrap());
+    assert!(!store.flight_sent("f", 999, TTL).await.unwrap());
+    assert!(
+        store.doom_flight("f", 151, TTL).await.unwrap(),
+        "stays doomed"
+    );
+
+    // Released without a send: nothing protects the input any more, at once.
+    assert!(store.hold_flight("g", LEASE, TTL).await.unwrap());
+    store.release_flight("g", false).await.unwrap();
+    assert!(store.doom_flight("g", 0, TTL).await.unwrap());
+    // Released with a send: the transaction protects until it expires.
+    assert!(store.hold_flight("s", LEASE, TTL).await.unwrap());
+    assert!(store.flight_sent("s", 10, TTL).await.unwrap());
+    store.release_flight("s", false).await.unwrap();
+    assert!(!store.doom_flight("s", 10, TTL).await.unwrap());
+    assert!(store.doom_flight("s", 11, TTL).await.unwrap());
+    // Forgotten (the room exists) or never marked: dooming takes it, and it stays taken.
+    assert!(store.hold_flight("h", LEASE, TTL).await.unwrap());
+    store.release_flight("h", true).await.unwrap();
+    assert!(store.doom_flight("h", 0, TTL).await.unwrap());
+    assert!(!store.hold_flight("h", LEASE, TTL).await.unwrap());
+    assert!(store.doom_flight("never", 5, TTL).await.unwrap());
+    assert!(!store.hold_flight("never", LEASE, TTL).await.unwrap());
+
+    // Every marker expires `ttl` after its last write: nothing leaks.
+    let short = Duration::from_millis(300);
+    assert!(store.doom_flight("x", 0, short).await.unwrap());
+    assert!(!store.hold_flight("x", LEASE, short).await.unwrap());
+    tokio::time::sleep(short + Duration::from_millis(200)).await;
+    assert!(
+        store.hold_flight("x", LEASE, TTL).await.unwrap(),
+        "the doomed marker expired"
+    );
+}
+
 #[tokio::test]
 async fn memory_store_leases_fence_and_keep_progress() {
     lease_fencing_and_progress(&MemoryIdempotencyStore::new(16)).await;
+}
+
+#[tokio::test]
+async fn memory_store_in_flight_markers() {
+    in_flight_markers(&MemoryIdempotencyStore::new(16)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,6 +257,7 @@ async fn redis_store_leases_fence_and_keep_progress() {
     let redis = RedisServer::start();
     let store = redis.store();
     lease_fencing_and_progress(&store).await;
+    in_flight_markers(&store).await;
     // Redis holds the lease apart from the entry, and never the stream key in clear.
     let out = Command::new("redis-cli")
         .args(["-p", &redis.port.to_string(), "--scan"])
@@ -209,4 +275,26 @@ async fn redis_store_leases_fence_and_keep_progress() {
         dump.contains("\"sealed\"") && !dump.contains("secret"),
         "{dump}"
     );
+    // Flights: a marker and its lease apart; every key carries a TTL, so nothing leaks.
+    let keys = String::from_utf8_lossy(
+        &Command::new("redis-cli")
+            .args(["-p", &redis.port.to_string(), "--scan"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .to_string();
+    assert!(keys.lines().any(|k| k.ends_with(":flight:f")), "{keys}");
+    for key in keys.lines().filter(|k| k.contains(":flight")) {
+        let ttl = Command::new("redis-cli")
+            .args(["-p", &redis.port.to_string(), "PTTL", key])
+            .output()
+            .unwrap();
+        let ttl: i64 = String::from_utf8_lossy(&ttl.stdout).trim().parse().unwrap();
+        // -2: expired since the scan; -1 (no TTL) would be a leak.
+        assert!(
+            ttl == -2 || (ttl > 0 && ttl <= TTL.as_millis() as i64),
+            "{key}: {ttl}"
+        );
+    }
 }

@@ -151,13 +151,44 @@ impl IdemEntry {
 /// (one behaviour behind one trait), though a restart forgets them all.
 pub struct MemoryIdempotencyStore {
     keys: Mutex<BoundedTtlMap<String, IdemEntry>>,
+    flights: Mutex<BoundedTtlMap<String, Flight>>,
+}
+
+/// One create in flight (see the trait's in-flight markers).
+#[derive(Clone, Default)]
+struct Flight {
+    lease_until: Option<Instant>,
+    sent: Option<u64>,
+    doomed: bool,
 }
 
 impl MemoryIdempotencyStore {
     pub fn new(capacity: usize) -> Self {
         MemoryIdempotencyStore {
             keys: Mutex::new(BoundedTtlMap::new(capacity)),
+            flights: Mutex::new(BoundedTtlMap::new(capacity)),
         }
+    }
+
+    /// Applies `change` to the flight's marker (a fresh one if none) and keeps it for `ttl`,
+    /// unless `change` says no.
+    fn flight(
+        &self,
+        flight: &str,
+        ttl: Duration,
+        change: impl FnOnce(&mut Flight, Instant) -> bool,
+    ) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let key = flight.to_string();
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        let mut marker = flights.get(&key, now).cloned().unwrap_or_default();
+        if !change(&mut marker, now) {
+            return Ok(false);
+        }
+        flights
+            .insert(key, marker, ttl, now)
+            .map_err(|Full| StoreError::Full("in-flight"))?;
+        Ok(true)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BoundedTtlMap<String, IdemEntry>> {
@@ -300,6 +331,59 @@ impl IdempotencyStore for MemoryIdempotencyStore {
         };
         entry.lease = None;
         Ok(true)
+    }
+
+    async fn hold_flight(
+        &self,
+        flight: &str,
+        lease: Duration,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.flight(flight, ttl, |f, now| {
+            f.lease_until = Some(now + lease);
+            !f.doomed
+        })
+    }
+
+    async fn flight_sent(
+        &self,
+        flight: &str,
+        last_valid_block_height: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.flight(flight, ttl, |f, _| {
+            f.sent = Some(last_valid_block_height);
+            !f.doomed
+        })
+    }
+
+    async fn release_flight(&self, flight: &str, forget: bool) -> Result<(), StoreError> {
+        let now = Instant::now();
+        let key = flight.to_string();
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if forget {
+            flights.remove(&key);
+        } else if let Some(f) = flights.get_mut(&key, now) {
+            f.lease_until = None;
+        }
+        Ok(())
+    }
+
+    async fn doom_flight(
+        &self,
+        flight: &str,
+        block_height: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.flight(flight, ttl, |f, now| {
+            let leased = f.lease_until.is_some_and(|until| until > now);
+            let may_land = f.sent.is_some_and(|last| last >= block_height);
+            if leased || may_land {
+                return false;
+            }
+            f.doomed = true;
+            true
+        })
     }
 }
 

@@ -69,6 +69,9 @@ pub struct Progress {
     /// `create_room` for that input was signed and (maybe) sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent: Option<SentCreate>,
+    /// The create's in-flight marker (also in the input's `meta`), which a resume takes over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flight: Option<String>,
 }
 
 /// A signed `create_room`: it lands by `last_valid_block_height` or never.
@@ -149,5 +152,40 @@ pub trait IdempotencyStore: Send + Sync {
         key: &str,
         token: &LeaseToken,
         forget: bool,
+    ) -> Result<bool, StoreError>;
+
+    // In-flight markers: a create (keyed or not) names itself with a random flight id, in its
+    // live input's `meta` and here, before Cloudflare makes the input. The reconciler may delete a
+    // tagged input without a room only after dooming its flight, which is refused while the
+    // create may still turn the input into a room; once doomed, the create can no longer send
+    // `create_room` for it. Each marker lives for `ttl` from its last write.
+
+    /// Takes (or renews) the flight's lease for `lease` from now, creating the marker if needed.
+    /// `Ok(false)`: the reconciler doomed it (its input is deleted or about to be).
+    async fn hold_flight(
+        &self,
+        flight: &str,
+        lease: Duration,
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
+    /// Writes down that `create_room` is about to be sent (it lands by `last_valid_block_height`
+    /// or never). `Ok(false)`: doomed — the create must not send it.
+    async fn flight_sent(
+        &self,
+        flight: &str,
+        last_valid_block_height: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
+    /// Ends the lease. `forget`: the create is over (its room exists), drop the marker; otherwise
+    /// its sent transaction, if any, keeps protecting the input until it can no longer land.
+    async fn release_flight(&self, flight: &str, forget: bool) -> Result<(), StoreError>;
+    /// The reconciler's atomic check before deleting a flight's input: refused (`Ok(false)`)
+    /// while the lease is live or the sent `create_room` is valid at `block_height`; otherwise the
+    /// flight is doomed (`Ok(true)`) and every later hold or send fails.
+    async fn doom_flight(
+        &self,
+        flight: &str,
+        block_height: u64,
+        ttl: Duration,
     ) -> Result<bool, StoreError>;
 }

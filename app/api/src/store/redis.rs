@@ -97,6 +97,34 @@ if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
 return 1
 ";
 
+/// Flight hold (KEYS: flight, flight lease; ARGV: lease ms, ttl ms): refused once doomed.
+const HOLD_FLIGHT: &str = r"
+if redis.call('HGET', KEYS[1], 'doomed') == '1' then return 0 end
+redis.call('HSET', KEYS[1], 'held', '1')
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+return 1
+";
+
+/// Flight about to send `create_room` (KEYS: flight; ARGV: last valid block height, ttl ms).
+const FLIGHT_SENT: &str = r"
+if redis.call('HGET', KEYS[1], 'doomed') == '1' then return 0 end
+redis.call('HSET', KEYS[1], 'sent', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+";
+
+/// The reconciler's doom (KEYS: flight, flight lease; ARGV: block height, ttl ms): refused while
+/// the lease lives or the sent transaction is valid at that height.
+const DOOM_FLIGHT: &str = r"
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local sent = redis.call('HGET', KEYS[1], 'sent')
+if sent and tonumber(sent) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'doomed', '1')
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+";
+
 /// Idempotency keys in Redis: the entry under `roomcast:{registry}:idem:{scope}:{key}` (24 h), the
 /// holder's lease under `roomcast:{registry}:idem-lease:{scope}:{key}` (seconds, renewed).
 pub struct RedisIdempotencyStore {
@@ -106,6 +134,9 @@ pub struct RedisIdempotencyStore {
     fenced_set: redis::Script,
     renew: redis::Script,
     release: redis::Script,
+    hold_flight: redis::Script,
+    flight_sent: redis::Script,
+    doom_flight: redis::Script,
 }
 
 impl RedisIdempotencyStore {
@@ -117,7 +148,19 @@ impl RedisIdempotencyStore {
             fenced_set: redis::Script::new(FENCED_SET),
             renew: redis::Script::new(RENEW),
             release: redis::Script::new(RELEASE),
+            hold_flight: redis::Script::new(HOLD_FLIGHT),
+            flight_sent: redis::Script::new(FLIGHT_SENT),
+            doom_flight: redis::Script::new(DOOM_FLIGHT),
         }
+    }
+
+    /// `roomcast:{registry}:flight:{id}` (hash: `sent`, `doomed`) and its lease
+    /// `roomcast:{registry}:flight-lease:{id}`.
+    fn flight_keys(&self, flight: &str) -> (String, String) {
+        (
+            self.redis.key(&format!("flight:{flight}")),
+            self.redis.key(&format!("flight-lease:{flight}")),
+        )
     }
 
     fn key(&self, key: &str) -> String {
@@ -340,6 +383,74 @@ impl IdempotencyStore for RedisIdempotencyStore {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable("idempotency"))?;
+        Ok(done == 1)
+    }
+
+    async fn hold_flight(
+        &self,
+        flight: &str,
+        lease: Duration,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let (marker, lease_key) = self.flight_keys(flight);
+        let done: i64 = self
+            .hold_flight
+            .key(marker)
+            .key(lease_key)
+            .arg(millis(lease))
+            .arg(millis(ttl))
+            .invoke_async(&mut self.redis.conn())
+            .await
+            .map_err(unavailable("in-flight"))?;
+        Ok(done == 1)
+    }
+
+    async fn flight_sent(
+        &self,
+        flight: &str,
+        last_valid_block_height: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let (marker, _) = self.flight_keys(flight);
+        let done: i64 = self
+            .flight_sent
+            .key(marker)
+            .arg(last_valid_block_height)
+            .arg(millis(ttl))
+            .invoke_async(&mut self.redis.conn())
+            .await
+            .map_err(unavailable("in-flight"))?;
+        Ok(done == 1)
+    }
+
+    async fn release_flight(&self, flight: &str, forget: bool) -> Result<(), StoreError> {
+        let (marker, lease_key) = self.flight_keys(flight);
+        let mut pipe = redis::pipe();
+        pipe.del(lease_key).ignore();
+        if forget {
+            pipe.del(marker).ignore();
+        }
+        pipe.query_async::<()>(&mut self.redis.conn())
+            .await
+            .map_err(unavailable("in-flight"))
+    }
+
+    async fn doom_flight(
+        &self,
+        flight: &str,
+        block_height: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let (marker, lease_key) = self.flight_keys(flight);
+        let done: i64 = self
+            .doom_flight
+            .key(marker)
+            .key(lease_key)
+            .arg(block_height)
+            .arg(millis(ttl))
+            .invoke_async(&mut self.redis.conn())
+            .await
+            .map_err(unavailable("in-flight"))?;
         Ok(done == 1)
     }
 }
