@@ -104,18 +104,21 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("roomcast-keyfail-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("id.json");
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
+        // Piped output: with its file-size limit, the child could not write to a log file either.
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
                 "keypair_file::tests::a_keypair_file_is_owner_only_even_when_writing_its_secret_fails",
                 "--test-threads=1",
             ])
             .env(CHILD, &path)
-            .status()
+            .output()
             .unwrap();
         assert!(
-            status.success(),
-            "the child's write did not fail as arranged"
+            child.status.success(),
+            "the child's write did not fail as arranged: {}{}",
+            String::from_utf8_lossy(&child.stdout),
+            String::from_utf8_lossy(&child.stderr)
         );
         let meta = fs::metadata(&path).expect("the file was created");
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
