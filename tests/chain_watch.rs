@@ -463,7 +463,7 @@ async fn a_silently_dead_link_is_noticed_and_replaced() {
         ("ROOMCAST_ROOM_CACHE_MS", "600000"),
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
         ("ROOMCAST_CHAIN_WATCH_PING_SECS", "1"),
-        ("ROOMCAST_CHAIN_WATCH_DEAD_SECS", "3"),
+        ("ROOMCAST_CHAIN_WATCH_DEAD_SECS", "4"),
     ]);
     eventually("the watcher to subscribe through the proxy", || async {
         s.log_output()
@@ -482,7 +482,7 @@ async fn a_silently_dead_link_is_noticed_and_replaced() {
 
     // Quiet but alive: longer than the silence limit with nothing to report, the link is kept,
     // because the node answers the pings.
-    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     assert_eq!(proxy.accepted(), 1, "{}", s.log_output());
     assert!(
         !s.log_output().contains("went silent"),
