@@ -181,3 +181,340 @@ async fn the_watcher_reconnects_after_the_node_restarts() {
         "{log}"
     );
 }
+
+/// Chain account reads the server made so far (`getAccountInfo`, any outcome), from its metrics.
+async fn account_reads(api: &Api) -> u64 {
+    let metrics = api.get("/metrics").await;
+    metrics.assert_status(200);
+    metrics
+        .text
+        .lines()
+        .filter(|l| {
+            l.starts_with("roomcast_upstream_requests_total{")
+                && l.contains(r#"upstream="solana_rpc""#)
+                && l.contains(r#"operation="get_account_info""#)
+        })
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as u64)
+        .sum()
+}
+
+/// Reads SSE `room` events from `GET /api/rooms/{room}/events`.
+struct Events {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    async fn open(api: &Api, room: &str) -> Events {
+        let response = reqwest::get(format!("{}/api/rooms/{room}/events", api.base))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Events {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next `room` event, or `None` when the stream ended.
+    async fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut name = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(n) = line.strip_prefix("event: ") {
+                        name = Some(n.to_string());
+                    } else if let Some(d) = line.strip_prefix("data: ") {
+                        data.push_str(d);
+                    }
+                }
+                if name.as_deref() == Some("room") {
+                    return Some(serde_json::from_str(&data).unwrap());
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(EVENTUALLY, self.response.chunk())
+                .await
+                .expect("an event in time")
+                .unwrap()?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+}
+
+/// How long a watched room is observed for its chain reads (several of the events poller's 1 s
+/// ticks).
+const OBSERVED: std::time::Duration = std::time::Duration::from_millis(3500);
+
+/// One page follows a room's events, then its host ends it straight on-chain: the page gets
+/// `ended` (its stream ends), the live input is disabled and viewers get 410. Returns the server's
+/// chain account reads while the page was open (per minute), and the log.
+async fn page_sees_an_on_chain_end(s: &Server) -> (f64, String) {
+    let api = s.api();
+    let emu = s.emulator();
+    let host = wallet();
+    let created = api.create_as_host(&host, "Followed by a page").await;
+    created.assert_status(201);
+    let uid = created.str("sessionId");
+    let room = s.room_address(&uid);
+    airdrop(&s.rpc_url, &host.pubkey(), 1_000_000_000).await;
+
+    let mut page = Events::open(&api, &uid).await;
+    let first = page.next().await.unwrap();
+    assert_eq!(first["status"], "created");
+    assert_eq!(first["title"], "Followed by a page");
+    let before = account_reads(&api).await;
+    let opened = std::time::Instant::now();
+    tokio::time::sleep(OBSERVED).await;
+    let reads = account_reads(&api).await - before;
+    let per_minute = reads as f64 * 60.0 / opened.elapsed().as_secs_f64();
+
+    assert_eq!(emu.input(&uid).await.unwrap()["enabled"], true);
+    s.chain_as(&host)
+        .end_room(s.registry, room)
+        .await
+        .expect("the host ends their room on-chain");
+    let ended = page.next().await.unwrap();
+    assert_eq!(ended["status"], "ended");
+    assert_eq!(ended["broadcasting"], false);
+    assert_eq!(ended["liveViewers"], Value::Null);
+    assert!(ended["endedAt"].as_i64().is_some(), "{ended}");
+    assert_eq!(page.next().await, None, "the stream ends after `ended`");
+    // Both sides: ended on-chain, and the input disabled at Cloudflare by the time `ended` arrives.
+    assert_eq!(
+        s.chain_reader().room(&room).await.unwrap().unwrap().status,
+        RoomStatus::Ended
+    );
+    assert_eq!(emu.input(&uid).await.unwrap()["enabled"], false);
+    api.get(&format!("/api/livestream?sessionId={uid}"))
+        .await
+        .assert_error(410, "room_ended");
+    let log = s.log_output();
+    assert!(
+        log.contains("room ended on-chain: live input disabled"),
+        "{log}"
+    );
+    (per_minute, log)
+}
+
+/// With the chain watcher subscribed, a page's room events come from the watcher: the server reads
+/// no account from the chain while the page is open, and the on-chain end still reaches it at once.
+#[tokio::test]
+async fn room_events_follow_the_watcher_without_reading_the_chain() {
+    let s = Server::start(&[("ROOMCAST_ROOM_CACHE_MS", "600000")]);
+    eventually("the watcher to subscribe", || async {
+        s.log_output()
+            .contains("watching rooms over PubSub")
+            .then_some(())
+    })
+    .await;
+    let (per_minute, _) = page_sees_an_on_chain_end(&s).await;
+    eprintln!("chain account reads per watched room per minute, watcher on: {per_minute:.1}");
+    assert_eq!(per_minute, 0.0, "no chain read while the watcher publishes");
+}
+
+/// Without the watcher (`--chain-watch false`, or a cluster without PubSub), the events poller reads
+/// the room from the chain on every tick, and the page still learns of the on-chain end.
+#[tokio::test]
+async fn room_events_poll_the_chain_without_the_watcher() {
+    let s = Server::start(&[
+        ("ROOMCAST_CHAIN_WATCH", "false"),
+        ("ROOMCAST_ROOM_CACHE_MS", "600000"),
+    ]);
+    let (per_minute, log) = page_sees_an_on_chain_end(&s).await;
+    eprintln!("chain account reads per watched room per minute, watcher off: {per_minute:.1}");
+    assert!(per_minute > 0.0, "the poller reads the chain");
+    assert!(!log.contains("watching rooms over PubSub"), "{log}");
+}
+
+/// A TCP forwarder between the server and the node's PubSub port that can go silent: after
+/// [`BlackHole::swallow`], the connections it holds stay open but nothing passes either way (a
+/// NAT that forgot the mapping, a half-open link); new connections are forwarded normally.
+struct BlackHole {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    silenced: std::sync::Arc<std::sync::Mutex<Vec<std::sync::Arc<std::sync::atomic::AtomicBool>>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl BlackHole {
+    async fn start(target: u16) -> BlackHole {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let silenced: Arc<Mutex<Vec<Arc<AtomicBool>>>> = Default::default();
+        let task = {
+            let (accepted, silenced) = (accepted.clone(), silenced.clone());
+            tokio::spawn(async move {
+                let mut links = tokio::task::JoinSet::new();
+                loop {
+                    let (client, _) = listener.accept().await.unwrap();
+                    let node = tokio::net::TcpStream::connect(("127.0.0.1", target))
+                        .await
+                        .unwrap();
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                    let silent = Arc::new(AtomicBool::new(false));
+                    silenced.lock().unwrap().push(silent.clone());
+                    let (client_rx, client_tx) = client.into_split();
+                    let (node_rx, node_tx) = node.into_split();
+                    links.spawn(forward(client_rx, node_tx, silent.clone()));
+                    links.spawn(forward(node_rx, client_tx, silent));
+                }
+            })
+        };
+        /// Copies until either side closes; once `silent`, reads and drops everything instead.
+        async fn forward(
+            mut from: tokio::net::tcp::OwnedReadHalf,
+            mut to: tokio::net::tcp::OwnedWriteHalf,
+            silent: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        ) {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let n = match from.read(&mut buf).await {
+                    Ok(0) | Err(_) => {
+                        if silent.load(std::sync::atomic::Ordering::SeqCst) {
+                            // Never tell the other side: keep its half open.
+                            std::future::pending::<()>().await;
+                        }
+                        return;
+                    }
+                    Ok(n) => n,
+                };
+                if silent.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue;
+                }
+                if to.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+        BlackHole {
+            port,
+            accepted,
+            silenced,
+            task,
+        }
+    }
+
+    /// Connections made through the proxy so far.
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stops forwarding on every connection made so far, closing none of them.
+    fn swallow(&self) {
+        for silent in self.silenced.lock().unwrap().iter() {
+            silent.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for BlackHole {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The link to the node's PubSub dies silently (black-holed, never closed): the watcher's pings go
+/// unanswered, it gives the link up after the silence limit, reconnects through a fresh connection
+/// and catches up, so a room its host ended on-chain meanwhile gets its input disabled — with no
+/// reconciler pass. A quiet but healthy link is kept: the node answers pings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silently_dead_link_is_noticed_and_replaced() {
+    let dir = scratch_dir("watch-blackhole");
+    let state = dir.join("ledger.json");
+    let faucet_path = dir.join("faucet.json");
+    let (state, faucet) = (state.to_str().unwrap(), faucet_path.to_str().unwrap());
+    let port = free_port_pair();
+    let _node = start_localnet(port, state, faucet);
+    let rpc_url = format!("http://127.0.0.1:{port}");
+    let faucet_key = read_keypair(&faucet_path);
+    let init = std::process::Command::new(env!("CARGO_BIN_EXE_roomcast"))
+        .args([
+            "-u",
+            &rpc_url,
+            "-k",
+            faucet,
+            "registry",
+            "init",
+            "--registrar",
+        ])
+        .arg(faucet_key.pubkey().to_string())
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let proxy = BlackHole::start(port + 1).await;
+    let ws_url = format!("ws://127.0.0.1:{}", proxy.port);
+    let s = Server::start(&[
+        ("SOLANA_RPC_URL", rpc_url.as_str()),
+        ("SOLANA_WS_URL", ws_url.as_str()),
+        ("ROOMCAST_REGISTRAR_KEYPAIR", faucet),
+        ("ROOMCAST_ROOM_CACHE_MS", "600000"),
+        ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
+        ("ROOMCAST_CHAIN_WATCH_PING_SECS", "1"),
+        ("ROOMCAST_CHAIN_WATCH_DEAD_SECS", "4"),
+    ]);
+    eventually("the watcher to subscribe through the proxy", || async {
+        s.log_output()
+            .contains("watching rooms over PubSub")
+            .then_some(())
+    })
+    .await;
+    let api = s.api();
+    let emu = s.emulator();
+    let host = wallet();
+    let created = api.create_for(&host.pubkey(), "Behind a dying NAT").await;
+    created.assert_status(201);
+    let uid = created.str("sessionId");
+    let room = s.room_address(&uid);
+    airdrop(&rpc_url, &host.pubkey(), 1_000_000_000).await;
+
+    // Quiet but alive: longer than the silence limit with nothing to report, the link is kept,
+    // because the node answers the pings.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert_eq!(proxy.accepted(), 1, "{}", s.log_output());
+    assert!(
+        !s.log_output().contains("went silent"),
+        "{}",
+        s.log_output()
+    );
+
+    proxy.swallow();
+    s.chain_as(&host)
+        .end_room(s.registry, room)
+        .await
+        .expect("the host ends their room on-chain");
+    eventually(
+        "the live input to be disabled after the reconnect",
+        || async { (emu.input(&uid).await.unwrap()["enabled"] == false).then_some(()) },
+    )
+    .await;
+    api.get(&format!("/api/livestream?sessionId={uid}"))
+        .await
+        .assert_error(410, "room_ended");
+    assert_eq!(
+        s.chain_reader().room(&room).await.unwrap().unwrap().status,
+        RoomStatus::Ended
+    );
+    let log = s.log_output();
+    assert!(
+        log.contains("room subscription went silent (no pong, no message); reconnecting"),
+        "{log}"
+    );
+    assert!(proxy.accepted() >= 2, "a fresh connection: {log}");
+    assert!(
+        log.contains("room ended on-chain: live input disabled"),
+        "{log}"
+    );
+}

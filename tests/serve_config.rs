@@ -145,3 +145,19 @@ fn json_log_format_writes_one_json_object_per_line() {
         );
     }
 }
+
+#[test]
+fn a_chain_watch_silence_limit_within_one_ping_interval_is_refused() {
+    let (code, stderr) = serve_with(&[
+        ("ROOMCAST_CHAIN_WATCH_PING_SECS", "20"),
+        ("ROOMCAST_CHAIN_WATCH_DEAD_SECS", "20"),
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        error_line(&stderr),
+        "error: ROOMCAST_CHAIN_WATCH_DEAD_SECS (20) must be longer than ROOMCAST_CHAIN_WATCH_PING_SECS (20)"
+    );
+    let (code, stderr) = serve_with(&[("ROOMCAST_CHAIN_WATCH_PING_SECS", "0")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("0 is not in 1.."), "{stderr}");
+}

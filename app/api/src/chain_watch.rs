@@ -1,22 +1,25 @@
 //! Pushes on-chain room changes into the API within a moment instead of the reconciler's next pass:
 //! `programSubscribe` on this registry's rooms (any cluster that offers PubSub). A room ended straight
-//! on-chain (by its host's wallet) gets its live input disabled and its cached state dropped, so
-//! viewers see it ended at once. The connection is re-established with backoff; while it is down,
-//! the reconciler's periodic pass remains the fallback.
+//! on-chain (by its host's wallet) gets its live input disabled and its cached state replaced, and
+//! every change reaches pages listening to the room's events (`room_changes.rs`). Pings on an
+//! interval tell a silently dead link (NAT timeout, half-open TCP) from a quiet one. The
+//! connection is re-established with backoff, then ended rooms are caught up from a listing; while
+//! it is down, the events pollers and the reconciler's periodic pass read the chain instead.
 use std::time::Duration;
 
 use std::collections::HashSet;
 
-use roomcast_chain::{RoomFilter, RoomRecord, RoomStatus, RoomWatch};
+use roomcast_chain::{Keepalive, RoomFilter, RoomStatus, RoomWatch, WatchEnd};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::room_changes;
 use crate::state::SharedState;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-pub fn spawn(state: SharedState, ws_url: String, stop: CancellationToken) {
+pub fn spawn(state: SharedState, ws_url: String, keepalive: Keepalive, stop: CancellationToken) {
     let (changes, mut received) = mpsc::channel::<RoomWatch>(256);
     let subscriber = {
         let state = state.clone();
@@ -29,15 +32,28 @@ pub fn spawn(state: SharedState, ws_url: String, stop: CancellationToken) {
                     &ws_url,
                     &program_id,
                     &state.registry,
+                    keepalive,
                     changes.clone(),
                 );
                 let started = tokio::time::Instant::now();
-                tokio::select! {
+                let result = tokio::select! {
                     _ = stop.cancelled() => return,
-                    result = watch => match result {
-                        Ok(()) => tracing::warn!(url = %ws_url, "room subscription ended; reconnecting"),
-                        Err(e) => tracing::warn!(error = %e, "room subscription failed; polling continues"),
-                    },
+                    result = watch => result,
+                };
+                // Until subscribed again, room events pollers read the chain themselves.
+                state.events.set_watcher_live(false);
+                match result {
+                    Ok(WatchEnd::Closed) => {
+                        tracing::warn!(url = %ws_url, "room subscription ended; reconnecting")
+                    }
+                    Ok(WatchEnd::Silent) => tracing::warn!(
+                        url = %ws_url,
+                        silent_for = ?keepalive.dead_after,
+                        "room subscription went silent (no pong, no message); reconnecting"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "room subscription failed; polling continues")
+                    }
                 }
                 // A subscription that held for a while starts the backoff over.
                 if started.elapsed() > MAX_BACKOFF {
@@ -57,8 +73,11 @@ pub fn spawn(state: SharedState, ws_url: String, stop: CancellationToken) {
             tokio::select! {
                 _ = stop.cancelled() => return,
                 change = received.recv() => match change {
-                    Some(RoomWatch::Changed(record)) => apply(&state, *record).await,
-                    Some(RoomWatch::Subscribed) => catch_up(&state).await,
+                    Some(RoomWatch::Changed(record)) => room_changes::apply(&state, &record).await,
+                    Some(RoomWatch::Subscribed) => {
+                        state.events.set_watcher_live(true);
+                        catch_up(&state).await;
+                    }
                     None => return,
                 },
             }
@@ -88,29 +107,7 @@ async fn catch_up(state: &SharedState) {
         .collect();
     for record in rooms {
         if enabled.contains(&record.room.session_id) {
-            apply(state, record).await;
-        }
-    }
-}
-
-/// Applies one room change: fresh state for viewers; an ended room's live input is disabled.
-async fn apply(state: &SharedState, record: RoomRecord) {
-    state
-        .rooms
-        .put_room(record.address, Some(record.room.clone()))
-        .await;
-    if record.room.status != RoomStatus::Ended {
-        return;
-    }
-    let session_id = &record.room.session_id;
-    match state.stream.set_enabled(session_id, false).await {
-        Ok(_) => {
-            state.rooms.put_broadcasting(session_id, false).await;
-            tracing::info!(session_id = %session_id, "room ended on-chain: live input disabled");
-        }
-        // The reconciler's next pass retries.
-        Err(e) => {
-            tracing::warn!(session_id = %session_id, error = %e, "disabling the live input of an ended room")
+            room_changes::apply(state, &record).await;
         }
     }
 }

@@ -63,6 +63,15 @@ pub struct ServeArgs {
     /// Subscribe to room changes over WebSocket (`false`: the reconciler's polling only).
     #[arg(long, env = "ROOMCAST_CHAIN_WATCH", default_value_t = true, action = clap::ArgAction::Set)]
     pub chain_watch: bool,
+    /// Seconds between WebSocket pings on the room subscription.
+    #[arg(long, env = "ROOMCAST_CHAIN_WATCH_PING_SECS", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub chain_watch_ping_secs: u64,
+    /// Seconds without any answer (no pong, no message) after which the room subscription is
+    /// presumed dead (NAT timeout, half-open TCP) and re-established.
+    #[arg(long, env = "ROOMCAST_CHAIN_WATCH_DEAD_SECS", default_value_t = 45,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub chain_watch_dead_secs: u64,
     /// Registrar keypair file (signs create/set_live/end and pays rent). Required with --rpc-url.
     #[arg(long, env = "ROOMCAST_REGISTRAR_KEYPAIR")]
     pub registrar_keypair: Option<PathBuf>,

@@ -22,6 +22,7 @@ mod rate_limit;
 mod readiness;
 pub mod reconciler;
 pub mod redact;
+mod room_changes;
 mod rooms;
 mod routes;
 pub mod session;
@@ -94,6 +95,14 @@ impl Server {
         {
             anyhow::bail!("ROOMCAST_REDIS_URL needs SOLANA_RPC_URL, ROOMCAST_REGISTRAR_KEYPAIR and the Cloudflare settings: replicas must share one chain, one registrar and one Cloudflare account");
         }
+        // A quiet but healthy link answers a ping within one interval; a shorter silence limit
+        // would drop it over and over.
+        anyhow::ensure!(
+            args.chain_watch_dead_secs > args.chain_watch_ping_secs,
+            "ROOMCAST_CHAIN_WATCH_DEAD_SECS ({}) must be longer than ROOMCAST_CHAIN_WATCH_PING_SECS ({})",
+            args.chain_watch_dead_secs,
+            args.chain_watch_ping_secs
+        );
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -235,7 +244,16 @@ impl Server {
         reconciler::spawn(state.clone(), state.settings.reconciler, stop.clone());
         spawn_pruning(state.clone(), stop.clone());
         if args.chain_watch {
-            chain_watch::spawn(state.clone(), upstreams.ws_url.clone(), stop.clone());
+            let keepalive = roomcast_chain::Keepalive {
+                ping_every: Duration::from_secs(args.chain_watch_ping_secs),
+                dead_after: Duration::from_secs(args.chain_watch_dead_secs),
+            };
+            chain_watch::spawn(
+                state.clone(),
+                upstreams.ws_url.clone(),
+                keepalive,
+                stop.clone(),
+            );
         }
         let router = app(state.clone(), &args.cors_origins);
         let http_stop = stop.clone();

@@ -19,7 +19,7 @@ pub use error::ChainError;
 pub use room::Room;
 pub use roomcast::state::{room_offsets, Registry, RoomStatus};
 pub use roomcast::MAX_TITLE_LEN;
-pub use watch::{derive_ws_url, watch_rooms, RoomWatch};
+pub use watch::{derive_ws_url, watch_rooms, Keepalive, RoomWatch, WatchEnd};
 
 pub use anchor_client::anchor_lang::prelude::Pubkey;
 /// The program id roomcast is deployed at (same on every cluster).
