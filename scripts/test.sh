@@ -27,3 +27,5 @@ cargo build -p roomcast-app --locked
 bin="$target/debug/roomcast"
 tests/sdk/run.sh "$bin"
 tests/clients/run.sh "$bin"
+# The program under the Agave bank (solana-program-test), its own workspace, the same target dir.
+tests/program-test/run.sh
