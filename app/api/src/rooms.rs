@@ -2,7 +2,7 @@
 use std::str::FromStr;
 
 use roomcast_chain::{is_session_id, NewRoom, Pubkey, Room, RoomStatus};
-use roomcast_stream::client::{CreateLiveInput, LiveInput, Recording};
+use roomcast_stream::client::{CreateLiveInput, LiveInput, Recording, StreamError};
 use serde_json::json;
 
 use crate::auth::Principal;
@@ -258,7 +258,7 @@ async fn resumed_input(
     }
     match found {
         Ok(input) => Ok(Some((input, flight))),
-        Err(roomcast_stream::client::StreamError::NotFound { .. }) => {
+        Err(StreamError::NotFound { .. }) => {
             start_afresh(state, uid, resume, journal).await?;
             Ok(None)
         }
@@ -559,16 +559,20 @@ pub async fn end(
 
 /// Disables a live input; a failure is logged and left to the reconciler.
 pub async fn disable_input(state: &AppState, session_id: &str) -> bool {
-    match state.stream.set_enabled(session_id, false).await {
-        Ok(_) => {
-            state.rooms.put_broadcasting(session_id, false).await;
-            true
-        }
+    match try_disable_input(state, session_id).await {
+        Ok(()) => true,
         Err(e) => {
             tracing::warn!(session_id = %session_id, error = %e, "could not disable the live input of an ended room");
             false
         }
     }
+}
+
+/// Disables the live input and records that nothing broadcasts on it any more.
+pub async fn try_disable_input(state: &AppState, session_id: &str) -> Result<(), StreamError> {
+    state.stream.set_enabled(session_id, false).await?;
+    state.rooms.put_broadcasting(session_id, false).await;
+    Ok(())
 }
 
 pub async fn rotate_key(

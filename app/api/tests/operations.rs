@@ -310,8 +310,22 @@ async fn reconcile(server: &Server) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_foreign_inputs() {
-    // Without the chain watcher, which would disable the input first (tests/chain_watch.rs).
-    let server = start(&["--orphan-grace-secs", "0", "--chain-watch", "false"]).await;
+    // Without the chain watcher, which would disable the input first (tests/chain_watch.rs); the
+    // room cache outlives the test, so only the reconciler's reaction can show viewers the end.
+    let server = Server::start(common::serve_args(&[
+        "--operator-key",
+        OPERATOR_KEY,
+        "--reconcile-interval-secs",
+        "0",
+        "--room-cache-ms",
+        "600000",
+        "--orphan-grace-secs",
+        "0",
+        "--chain-watch",
+        "false",
+    ]))
+    .await
+    .expect("server starts");
     let emulator = server.upstreams.emulator.as_ref().unwrap();
 
     // A room its host ends straight on-chain with their own wallet.
@@ -338,6 +352,12 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     assert!(
         emulator.live_input(&sid).unwrap().enabled,
         "still enabled before reconciling"
+    );
+    let (status, view) = livestream(&server, &sid).await;
+    assert_eq!(
+        (status, view["status"].as_str()),
+        (StatusCode::OK, Some("created")),
+        "viewers see the cached room until something notices the end: {view}"
     );
 
     // An orphan: tagged by roomcast for this registry, with no room (a create that died halfway).
@@ -382,6 +402,9 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
         json!({ "disabled": [sid], "deleted": [orphan.uid], "ended": [], "withheld": [], "closed": [], "rentRecoveredLamports": 0, "refreshed": [], "errors": [] })
     );
     assert!(!emulator.live_input(&sid).unwrap().enabled);
+    // The reconciler reacts like the chain watcher would (`room_changes.rs`): the cached room is
+    // replaced, so viewers get 410 at once.
+    assert_eq!(livestream(&server, &sid).await.0, StatusCode::GONE);
     assert!(emulator.live_input(&orphan.uid).is_none());
     assert!(emulator.live_input(&foreign.uid).is_some());
     assert!(emulator.live_input(&other_registry.uid).is_some());
