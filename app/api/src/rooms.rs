@@ -452,12 +452,12 @@ async fn send_create_room(
                     tracing::warn!(room = %address, error = %redact_urls_in(&err.to_string()), "create_room outcome was unknown; the room exists");
                     Ok(None)
                 }
-                // Not yet: with a key, the retry resumes this input (a late landing makes the same
-                // room); without one, nobody will come back for it.
+                // Not yet — but it may still land, so the input stays: deleting it could leave a
+                // room without video. With a key, the retry resumes it; either way its flight keeps
+                // the sent transaction's last valid block height (only the lease is released), so
+                // the reconciler deletes the input only once no room can appear on it any more.
                 Ok(None) => {
-                    if !resumed && journal.is_none() {
-                        delete_input_of_failed_create(state, &uid, journal).await;
-                    }
+                    tracing::warn!(session_id = %uid, error = %redact_urls_in(&err.to_string()), "create_room outcome unknown and no room yet; live input left for the reconciler");
                     Err(AppError::from_chain(err))
                 }
                 Err(lookup) => {
