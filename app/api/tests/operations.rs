@@ -5,7 +5,7 @@ mod common;
 use reqwest::StatusCode;
 use roomcast_api::Server;
 use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
-use roomcast_stream::client::{CreateLiveInput, Recording};
+use roomcast_stream::client::{CreateLiveInput, Recording, UpdateLiveInput};
 use serde_json::{json, Value};
 
 const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
@@ -153,6 +153,50 @@ async fn webhook_requires_the_secret_and_marks_the_room_live_once() {
         view["broadcast"]["updatedAt"],
         "2026-11-25T10:00:00.000000001Z"
     );
+    server.shutdown().await.unwrap();
+}
+
+// An input that records nothing (switched to `recording.mode = "off"` at Cloudflare) is still
+// live while its encoder is connected, so `connected` is confirmed and the room goes Live.
+// (Failed before: the emulator's `lifecycle` said `live: false` for unrecorded inputs.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unrecorded_input_is_confirmed_live_and_marks_its_room_live() {
+    let server = start(&[]).await;
+    let room = create_room(&server, &host_key(), "Unrecorded").await;
+    let sid = room["SessionID"].as_str().unwrap();
+    let address = room["room"].as_str().unwrap().parse().unwrap();
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.set_webhook(None);
+    server
+        .state
+        .stream
+        .update_live_input(
+            sid,
+            &UpdateLiveInput {
+                recording: Some(Recording::default()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    emulator.connect(sid).await.unwrap();
+    let lifecycle = server.state.stream.lifecycle(sid).await.unwrap();
+    assert_eq!((lifecycle.live, lifecycle.video_uid), (true, None));
+
+    let connected = notification(
+        sid,
+        "live_input.connected",
+        "2026-11-25T10:00:00.000000001Z",
+    );
+    let (status, body) = webhook(&server, Some(WEBHOOK_SECRET), &connected).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({ "status": "applied", "event": "live_input.connected", "setLive": true })
+    );
+    let on_chain = server.state.chain.room(&address).await.unwrap().unwrap();
+    assert_eq!(on_chain.status, RoomStatus::Live);
+    assert!(emulator.live_input(sid).unwrap().enabled);
     server.shutdown().await.unwrap();
 }
 
