@@ -73,7 +73,9 @@ pub fn spawn(state: SharedState, ws_url: String, keepalive: Keepalive, stop: Can
             tokio::select! {
                 _ = stop.cancelled() => return,
                 change = received.recv() => match change {
-                    Some(RoomWatch::Changed(record)) => room_changes::apply(&state, &record).await,
+                    Some(RoomWatch::Changed(record)) => {
+                        room_changes::apply(&state, &record).await;
+                    }
                     Some(RoomWatch::Subscribed) => {
                         state.events.set_watcher_live(true);
                         catch_up(&state).await;

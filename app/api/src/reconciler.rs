@@ -1,5 +1,7 @@
 //! Background reconciliation between the chain (source of truth) and Cloudflare:
-//! - rooms ended straight on-chain (a host's wallet) get their live input disabled;
+//! - rooms ended straight on-chain (a host's wallet) whose live input is still enabled get the same
+//!   reaction as when the chain watcher sees them end (`room_changes.rs`): input disabled, broadcast
+//!   state dropped, cached room replaced, listening pages told;
 //! - live inputs roomcast created (tagged in `meta`) with no room after a grace period are deleted
 //!   (a create that died between the two sides) — never one whose create is still in flight
 //!   (`flight.rs`: lease live, or its `create_room` can still land), whatever the grace period;
@@ -17,7 +19,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use roomcast_chain::{RoomFilter, RoomStatus};
+use roomcast_chain::{RoomFilter, RoomRecord, RoomStatus};
 use roomcast_stream::client::StreamError;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -26,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
 use crate::live::{Applied, Broadcast, Phase};
+use crate::room_changes::{self, InputChange};
 use crate::rooms::{META_TAG_KEY, META_TAG_VALUE};
 use crate::state::{AppState, SharedState};
 
@@ -140,9 +143,13 @@ async fn reconcile_pass(
             return report;
         }
     };
-    let by_session: HashMap<&str, RoomStatus> = rooms
+    let records: HashMap<&str, &RoomRecord> = rooms
         .iter()
-        .map(|r| (r.room.session_id.as_str(), r.room.status))
+        .map(|r| (r.room.session_id.as_str(), r))
+        .collect();
+    let by_session: HashMap<&str, RoomStatus> = records
+        .iter()
+        .map(|(sid, r)| (*sid, r.room.status))
         .collect();
     // Rooms ended straight on-chain no longer need a broadcast state.
     for (sid, status) in &by_session {
@@ -177,12 +184,14 @@ async fn reconcile_pass(
                     }
                     None if tagged && lease_lost() => report.withheld.push(input.uid),
                     Some(RoomStatus::Ended) if input.enabled => {
-                        match state.stream.set_enabled(&input.uid, false).await {
-                            Ok(_) => {
-                                state.rooms.put_broadcasting(&input.uid, false).await;
-                                report.disabled.push(input.uid);
+                        // Ended straight on-chain and missed by the watcher: its reaction.
+                        let record = records[input.uid.as_str()];
+                        match room_changes::apply(state, record).await {
+                            InputChange::Disabled => report.disabled.push(input.uid),
+                            InputChange::Failed(e) => {
+                                report.errors.push(format!("disabling {}: {e}", input.uid))
                             }
-                            Err(e) => report.errors.push(format!("disabling {}: {e}", input.uid)),
+                            InputChange::Kept => {}
                         }
                     }
                     None if tagged => {

@@ -2,7 +2,7 @@
 use std::str::FromStr;
 
 use roomcast_chain::{is_session_id, NewRoom, Pubkey, Room, RoomStatus};
-use roomcast_stream::client::{CreateLiveInput, LiveInput, Recording};
+use roomcast_stream::client::{CreateLiveInput, LiveInput, Recording, StreamError};
 use serde_json::json;
 
 use crate::auth::Principal;
@@ -258,7 +258,7 @@ async fn resumed_input(
     }
     match found {
         Ok(input) => Ok(Some((input, flight))),
-        Err(roomcast_stream::client::StreamError::NotFound { .. }) => {
+        Err(StreamError::NotFound { .. }) => {
             start_afresh(state, uid, resume, journal).await?;
             Ok(None)
         }
@@ -452,12 +452,12 @@ async fn send_create_room(
                     tracing::warn!(room = %address, error = %redact_urls_in(&err.to_string()), "create_room outcome was unknown; the room exists");
                     Ok(None)
                 }
-                // Not yet: with a key, the retry resumes this input (a late landing makes the same
-                // room); without one, nobody will come back for it.
+                // Not yet — but it may still land, so the input stays: deleting it could leave a
+                // room without video. With a key, the retry resumes it; either way its flight keeps
+                // the sent transaction's last valid block height (only the lease is released), so
+                // the reconciler deletes the input only once no room can appear on it any more.
                 Ok(None) => {
-                    if !resumed && journal.is_none() {
-                        delete_input_of_failed_create(state, &uid, journal).await;
-                    }
+                    tracing::warn!(session_id = %uid, error = %redact_urls_in(&err.to_string()), "create_room outcome unknown and no room yet; live input left for the reconciler");
                     Err(AppError::from_chain(err))
                 }
                 Err(lookup) => {
@@ -559,16 +559,20 @@ pub async fn end(
 
 /// Disables a live input; a failure is logged and left to the reconciler.
 pub async fn disable_input(state: &AppState, session_id: &str) -> bool {
-    match state.stream.set_enabled(session_id, false).await {
-        Ok(_) => {
-            state.rooms.put_broadcasting(session_id, false).await;
-            true
-        }
+    match try_disable_input(state, session_id).await {
+        Ok(()) => true,
         Err(e) => {
             tracing::warn!(session_id = %session_id, error = %e, "could not disable the live input of an ended room");
             false
         }
     }
+}
+
+/// Disables the live input and records that nothing broadcasts on it any more.
+pub async fn try_disable_input(state: &AppState, session_id: &str) -> Result<(), StreamError> {
+    state.stream.set_enabled(session_id, false).await?;
+    state.rooms.put_broadcasting(session_id, false).await;
+    Ok(())
 }
 
 pub async fn rotate_key(

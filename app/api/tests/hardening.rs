@@ -1107,6 +1107,114 @@ async fn a_landed_create_whose_rpc_answer_is_lost_is_still_one_room() {
     server.shutdown().await.unwrap();
 }
 
+/// The one live input at the emulator (a fresh server), and its room's address.
+fn the_only_input(server: &Server) -> (String, roomcast_chain::Pubkey) {
+    let inputs = server.upstreams.emulator.as_ref().unwrap().live_inputs();
+    assert_eq!(inputs.len(), 1, "one live input");
+    let uid = inputs[0].uid.clone();
+    let address = server
+        .state
+        .chain
+        .room_address(&server.state.registry, &uid);
+    (uid, address)
+}
+
+// An un-keyed create whose `create_room` answer is lost and that finds no room yet answers 503,
+// but its transaction may still land: the live input stays (its flight keeps the sent
+// transaction), so a late landing is a room with its video — not a room without one.
+// (Failed before: the create deleted its input, and the room landed without it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unkeyed_create_whose_transaction_lands_late_keeps_its_live_input() {
+    use roomcast_localnet::rpc::SendFault;
+    let server = start(&["--orphan-grace-secs", "0"]).await;
+    let node = server.upstreams.node.as_ref().unwrap();
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = Keypair::new();
+
+    node.inject_send_fault(SendFault::LandsLate(Duration::from_millis(1500)), 1);
+    let created = create(&server, &host.pubkey().to_string(), "Lands late", None).await;
+    assert_eq!(
+        (created.status, &created.body["error"]["code"]),
+        (StatusCode::SERVICE_UNAVAILABLE, &json!("chain_unavailable")),
+        "{}",
+        created.body
+    );
+    let (uid, address) = the_only_input(&server);
+    // The transaction lands after the answer.
+    let mut room = None;
+    for _ in 0..100 {
+        room = server.state.chain.room(&address).await.unwrap();
+        if room.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let room = room.expect("the held-back create_room lands");
+    assert_eq!(
+        (room.session_id.as_str(), room.status),
+        (uid.as_str(), roomcast_chain::RoomStatus::Created)
+    );
+    // Both sides: the room has its live input, enabled, and the reconciler leaves both alone.
+    assert!(emulator.live_input(&uid).unwrap().enabled);
+    assert_eq!(
+        reconcile(&server).await,
+        json!({ "disabled": [], "deleted": [], "ended": [], "withheld": [], "closed": [], "rentRecoveredLamports": 0, "refreshed": [], "errors": [] })
+    );
+    assert!(emulator.live_input(&uid).is_some());
+    assert_no_orphans(&server).await;
+    server.shutdown().await.unwrap();
+}
+
+// The same create whose transaction never lands: its input is withheld while the transaction
+// could still land, and deleted by the first pass after its blockhash expired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unkeyed_create_whose_transaction_never_lands_is_cleaned_up_once_it_expired() {
+    use roomcast_localnet::rpc::SendFault;
+    let server = start(&["--orphan-grace-secs", "0"]).await;
+    let node = server.upstreams.node.as_ref().unwrap();
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = Keypair::new();
+
+    node.inject_send_fault(SendFault::NeverLands, 1);
+    let created = create(&server, &host.pubkey().to_string(), "Never lands", None).await;
+    assert_eq!(
+        (created.status, &created.body["error"]["code"]),
+        (StatusCode::SERVICE_UNAVAILABLE, &json!("chain_unavailable")),
+        "{}",
+        created.body
+    );
+    let (uid, address) = the_only_input(&server);
+    assert_eq!(server.state.chain.room(&address).await.unwrap(), None);
+    let report = reconcile(&server).await;
+    assert_eq!(
+        (&report["deleted"], &report["withheld"]),
+        (&json!([]), &json!([uid])),
+        "the sent create_room can still land: {report}"
+    );
+    assert!(emulator.live_input(&uid).is_some());
+
+    // Past the transaction's last valid block height (150 blockhashes), rather than a minute of
+    // wall-clock slots.
+    node.chain()
+        .call(|chain| {
+            for _ in 0..=roomcast_localnet::chain::MAX_RECENT_BLOCKHASHES {
+                chain.advance_slot();
+            }
+        })
+        .await
+        .unwrap();
+    let report = reconcile(&server).await;
+    assert_eq!(
+        (&report["deleted"], &report["withheld"]),
+        (&json!([uid]), &json!([])),
+        "{report}"
+    );
+    assert!(emulator.live_input(&uid).is_none());
+    assert_eq!(server.state.chain.room(&address).await.unwrap(), None);
+    assert_eq!(rooms_of(&server, &host).await, 0);
+    server.shutdown().await.unwrap();
+}
+
 // Item 15: Cloudflare makes the live input but the answer is lost — the create fails cleanly, a
 // retry with the same key makes one room, and one reconciler pass removes the stray input.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@ mod common;
 use reqwest::StatusCode;
 use roomcast_api::Server;
 use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
-use roomcast_stream::client::{CreateLiveInput, Recording};
+use roomcast_stream::client::{CreateLiveInput, Recording, UpdateLiveInput};
 use serde_json::{json, Value};
 
 const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
@@ -153,6 +153,50 @@ async fn webhook_requires_the_secret_and_marks_the_room_live_once() {
         view["broadcast"]["updatedAt"],
         "2026-11-25T10:00:00.000000001Z"
     );
+    server.shutdown().await.unwrap();
+}
+
+// An input that records nothing (switched to `recording.mode = "off"` at Cloudflare) is still
+// live while its encoder is connected, so `connected` is confirmed and the room goes Live.
+// (Failed before: the emulator's `lifecycle` said `live: false` for unrecorded inputs.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unrecorded_input_is_confirmed_live_and_marks_its_room_live() {
+    let server = start(&[]).await;
+    let room = create_room(&server, &host_key(), "Unrecorded").await;
+    let sid = room["SessionID"].as_str().unwrap();
+    let address = room["room"].as_str().unwrap().parse().unwrap();
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.set_webhook(None);
+    server
+        .state
+        .stream
+        .update_live_input(
+            sid,
+            &UpdateLiveInput {
+                recording: Some(Recording::default()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    emulator.connect(sid).await.unwrap();
+    let lifecycle = server.state.stream.lifecycle(sid).await.unwrap();
+    assert_eq!((lifecycle.live, lifecycle.video_uid), (true, None));
+
+    let connected = notification(
+        sid,
+        "live_input.connected",
+        "2026-11-25T10:00:00.000000001Z",
+    );
+    let (status, body) = webhook(&server, Some(WEBHOOK_SECRET), &connected).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({ "status": "applied", "event": "live_input.connected", "setLive": true })
+    );
+    let on_chain = server.state.chain.room(&address).await.unwrap().unwrap();
+    assert_eq!(on_chain.status, RoomStatus::Live);
+    assert!(emulator.live_input(sid).unwrap().enabled);
     server.shutdown().await.unwrap();
 }
 
@@ -310,8 +354,22 @@ async fn reconcile(server: &Server) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_foreign_inputs() {
-    // Without the chain watcher, which would disable the input first (tests/chain_watch.rs).
-    let server = start(&["--orphan-grace-secs", "0", "--chain-watch", "false"]).await;
+    // Without the chain watcher, which would disable the input first (tests/chain_watch.rs); the
+    // room cache outlives the test, so only the reconciler's reaction can show viewers the end.
+    let server = Server::start(common::serve_args(&[
+        "--operator-key",
+        OPERATOR_KEY,
+        "--reconcile-interval-secs",
+        "0",
+        "--room-cache-ms",
+        "600000",
+        "--orphan-grace-secs",
+        "0",
+        "--chain-watch",
+        "false",
+    ]))
+    .await
+    .expect("server starts");
     let emulator = server.upstreams.emulator.as_ref().unwrap();
 
     // A room its host ends straight on-chain with their own wallet.
@@ -338,6 +396,12 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     assert!(
         emulator.live_input(&sid).unwrap().enabled,
         "still enabled before reconciling"
+    );
+    let (status, view) = livestream(&server, &sid).await;
+    assert_eq!(
+        (status, view["status"].as_str()),
+        (StatusCode::OK, Some("created")),
+        "viewers see the cached room until something notices the end: {view}"
     );
 
     // An orphan: tagged by roomcast for this registry, with no room (a create that died halfway).
@@ -382,6 +446,9 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
         json!({ "disabled": [sid], "deleted": [orphan.uid], "ended": [], "withheld": [], "closed": [], "rentRecoveredLamports": 0, "refreshed": [], "errors": [] })
     );
     assert!(!emulator.live_input(&sid).unwrap().enabled);
+    // The reconciler reacts like the chain watcher would (`room_changes.rs`): the cached room is
+    // replaced, so viewers get 410 at once.
+    assert_eq!(livestream(&server, &sid).await.0, StatusCode::GONE);
     assert!(emulator.live_input(&orphan.uid).is_none());
     assert!(emulator.live_input(&foreign.uid).is_some());
     assert!(emulator.live_input(&other_registry.uid).is_some());

@@ -219,7 +219,7 @@ impl LocalNode {
     }
 
     /// Direct access to the ledger (tests, the embedded server's setup).
-    /// The next `times` `sendTransaction` calls are processed, then their answers suffer `fault`.
+    /// The next `times` `sendTransaction` calls suffer `fault` (see [`rpc::SendFault`]).
     pub fn inject_send_fault(&self, fault: rpc::SendFault, times: usize) {
         self.send_faults.push(fault, times);
     }

@@ -300,28 +300,67 @@ async fn an_unsupported_codec_is_errored_dropped_and_leaves_no_video() {
     emu.shutdown().await;
 }
 
+/// Recording off (`recording.mode = "off"`): Cloudflare's `lifecycle` is `live: true` while an
+/// encoder is connected, recorded or not; there is no video (`videoUID: null`) and nothing to play.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_automatic_recording_a_publish_is_live_but_nothing_is_served() {
     let emu = video_emulator().await;
+    let sink = webhook_sink().await;
+    emu.set_webhook(Some(WebhookTarget {
+        url: sink.url.clone(),
+        secret: None,
+    }));
     let client = client(&emu);
     let (uid, url) = create(&client, Recording::default(), None).await;
-    let _publisher = publish(&url, 30, "libx264");
-    // Connected (the input's status), but with no recording there is no live video.
-    until("connected", || {
+    let mut publisher = publish(&url, 4, "libx264");
+    let lifecycle = until("live", || {
         let c = client.clone();
         let uid = uid.clone();
-        async move {
-            let i = c.get_live_input(&uid).await.ok()?;
-            i.status.is_connected().then_some(())
-        }
+        async move { c.lifecycle(&uid).await.ok().filter(|l| l.live) }
     })
     .await;
-    assert!(!client.lifecycle(&uid).await.unwrap().live);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        (lifecycle.is_input, lifecycle.live, lifecycle.video_uid),
+        (true, true, None)
+    );
+    assert!(client
+        .get_live_input(&uid)
+        .await
+        .unwrap()
+        .status
+        .is_connected());
     let base = emu.delivery_base_url();
+    let raw: Value =
+        serde_json::from_str(&get(&format!("{base}/{uid}/lifecycle")).await.2).unwrap();
+    assert_eq!(
+        raw,
+        serde_json::json!({"isInput": true, "videoUID": null, "live": true})
+    );
     assert_eq!(
         get(&format!("{base}/{uid}/manifest/video.m3u8")).await.0,
         204
+    );
+    assert!(client.live_input_videos(&uid).await.unwrap().is_empty());
+
+    // The encoder finishes: no longer live, still no video.
+    let status = publisher
+        .exited_within(BOUND)
+        .await
+        .expect("the publish ends");
+    assert!(status.success());
+    until("disconnected", || {
+        let n = events(&sink).len();
+        async move { (n == 2).then_some(()) }
+    })
+    .await;
+    assert_eq!(
+        events(&sink),
+        ["live_input.connected", "live_input.disconnected"]
+    );
+    let lifecycle = client.lifecycle(&uid).await.unwrap();
+    assert_eq!(
+        (lifecycle.is_input, lifecycle.live, lifecycle.video_uid),
+        (true, false, None)
     );
     assert!(client.live_input_videos(&uid).await.unwrap().is_empty());
     emu.shutdown().await;

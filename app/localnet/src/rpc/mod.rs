@@ -23,19 +23,25 @@ pub const API_VERSION: &str = "3.1.12";
 pub struct RpcState {
     pub chain: ChainExecutor,
     pub limits: RpcLimits,
-    /// Faults for the next `sendTransaction` answers (tests of "landed, answer lost").
+    /// Faults for the next `sendTransaction` calls (tests of "landed, answer lost", "lands late").
     pub send_faults: SendFaults,
     /// Whether callers may queue [`SendFault`]s (`roomcastInjectSendFault`).
     pub fault_injection: bool,
 }
 
-/// What happens to a `sendTransaction` answer after the transaction was processed.
+/// What happens to a `sendTransaction` call and its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendFault {
-    /// The connection is cut after the status line: the caller cannot tell whether it landed.
+    /// Processed, then the connection is cut after the status line: the caller cannot tell
+    /// whether it landed.
     Lost,
-    /// The answer comes this late.
+    /// Processed; the answer comes this late.
     Late(std::time::Duration),
+    /// The answer is lost at once and the transaction is processed this much later (a leader that
+    /// got it late): a caller that looks right away finds nothing, yet it lands.
+    LandsLate(std::time::Duration),
+    /// The answer is lost and the transaction is never processed (a leader that never got it).
+    NeverLands,
 }
 
 /// A queue of [`SendFault`]s, one per coming `sendTransaction` call.
@@ -53,19 +59,20 @@ impl SendFaults {
     }
 }
 
-/// `roomcastInjectSendFault [{"kind":"lost"|"late","ms":N}, times]`: queues a fault for the next
-/// `times` `sendTransaction` answers.
+/// `roomcastInjectSendFault [{"kind":"lost"|"late"|"lands_late"|"never_lands","ms":N}, times]`:
+/// queues a fault for the next `times` `sendTransaction` calls.
 fn inject_send_fault(state: &RpcState, params: &Value) -> Result<(), RpcError> {
     let fault = &params[0];
     let times = params[1].as_u64().unwrap_or(1) as usize;
+    let ms = || std::time::Duration::from_millis(fault["ms"].as_u64().unwrap_or(1000));
     let fault = match fault["kind"].as_str() {
         Some("lost") => SendFault::Lost,
-        Some("late") => SendFault::Late(std::time::Duration::from_millis(
-            fault["ms"].as_u64().unwrap_or(1000),
-        )),
+        Some("late") => SendFault::Late(ms()),
+        Some("lands_late") => SendFault::LandsLate(ms()),
+        Some("never_lands") => SendFault::NeverLands,
         _ => {
             return Err(RpcError::invalid_params(
-                "expected [{\"kind\":\"lost\"|\"late\",\"ms\":N}, times]",
+                "expected [{\"kind\":\"lost\"|\"late\"|\"lands_late\"|\"never_lands\",\"ms\":N}, times]",
             ))
         }
     };
@@ -129,6 +136,26 @@ pub fn router(state: RpcState) -> Router {
 async fn handle(State(state): State<RpcState>, body: Bytes) -> axum::response::Response {
     let parsed = serde_json::from_slice::<Value>(&body);
     let sends = matches!(&parsed, Ok(call) if call.get("method").and_then(Value::as_str) == Some("sendTransaction"));
+    let fault = sends.then(|| state.send_faults.take()).flatten();
+    match (fault, &parsed) {
+        (Some(SendFault::NeverLands), _) => {
+            tracing::debug!("sendTransaction dropped unprocessed; losing its answer (injected)");
+            return lost_answer();
+        }
+        (Some(SendFault::LandsLate(delay)), Ok(call)) => {
+            tracing::debug!(
+                ?delay,
+                "sendTransaction held back; losing its answer (injected)"
+            );
+            let (state, call) = (state.clone(), call.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                handle_call(&state, call).await;
+            });
+            return lost_answer();
+        }
+        _ => {}
+    }
     let response = match parsed {
         Err(_) => error_response(Value::Null, RpcError::parse_error()),
         Ok(Value::Array(calls)) if calls.is_empty() => {
@@ -168,18 +195,24 @@ async fn handle(State(state): State<RpcState>, body: Bytes) -> axum::response::R
         text = error_response(id, err).to_string();
     }
     let answer = ([(header::CONTENT_TYPE, "application/json")], text).into_response();
-    match sends.then(|| state.send_faults.take()).flatten() {
+    match fault {
         Some(SendFault::Lost) => {
             tracing::debug!("sendTransaction processed; losing its answer (injected)");
-            let (parts, _) = answer.into_parts();
-            axum::response::Response::from_parts(parts, axum::body::Body::new(LostBody))
+            lost_answer()
         }
         Some(SendFault::Late(delay)) => {
             tokio::time::sleep(delay).await;
             answer
         }
-        None => answer,
+        _ => answer,
     }
+}
+
+/// A 200 whose body fails before its first byte: the caller cannot tell what happened.
+fn lost_answer() -> axum::response::Response {
+    let answer = ([(header::CONTENT_TYPE, "application/json")], "").into_response();
+    let (parts, _) = answer.into_parts();
+    axum::response::Response::from_parts(parts, axum::body::Body::new(LostBody))
 }
 
 async fn handle_call(state: &RpcState, call: Value) -> Value {

@@ -42,8 +42,8 @@ fn not_found() -> Response {
 
 /// What a delivery id resolves to.
 enum Target {
-    /// Input uid, with the live video uid if broadcasting.
-    Input(Option<String>),
+    /// An input: whether an encoder is connected, and the video it records, if any.
+    Input { live: bool, video: Option<String> },
     /// Video uid and whether it is live.
     Video(bool),
 }
@@ -51,7 +51,10 @@ enum Target {
 fn resolve(s: &Shared, id: &str) -> Option<Target> {
     let st = s.lock();
     if let Some(i) = st.inputs.get(id) {
-        return Some(Target::Input(i.live_video.clone()));
+        return Some(Target::Input {
+            live: i.input.status.is_connected(),
+            video: i.live_video.clone(),
+        });
     }
     st.video(id)
         .map(|v| Target::Video(v.status.state == "live-inprogress"))
@@ -60,7 +63,7 @@ fn resolve(s: &Shared, id: &str) -> Option<Target> {
 /// The video whose media `id` serves: an input's current broadcast, or a video itself.
 fn media_video(s: &Shared, id: &str) -> Option<String> {
     match resolve(s, id)? {
-        Target::Input(video) => video,
+        Target::Input { video, .. } => video,
         Target::Video(_) => Some(id.to_string()),
     }
 }
@@ -183,9 +186,11 @@ async fn manifest(s: &Shared, route: Route, id: &str, dash: bool) -> Response {
     }
     let live = match resolve(s, id) {
         None => return not_found(),
-        // By input uid: 204 with an empty body while nothing is live.
-        Some(Target::Input(None)) => return (StatusCode::NO_CONTENT, [CORS]).into_response(),
-        Some(Target::Input(Some(_))) => true,
+        // By input uid: 204 with an empty body while nothing is live or recorded (nothing to play).
+        Some(Target::Input { video: None, .. }) => {
+            return (StatusCode::NO_CONTENT, [CORS]).into_response()
+        }
+        Some(Target::Input { video: Some(_), .. }) => true,
         Some(Target::Video(live)) => live,
     };
     // DASH stays a placeholder (see README: dash.js did not play ffmpeg's live DASH).
@@ -212,14 +217,20 @@ async fn dash(State(s): S, Path(id): Path<String>) -> Response {
     manifest(&s, Route::ManifestDash, &id, true).await
 }
 
+/// `live` is whether an encoder is connected to the input, recorded or not; `videoUID` is the
+/// video being recorded, `null` when none is (`recording.mode = "off"`: "the input will not be
+/// recorded or available for playback", Cloudflare docs stream-live/start-stream-live, so there is
+/// no video to name). Shapes as documented in stream-live/watch-live-stream:
+/// `{"isInput":true,"videoUID":"…","live":true}`, `{"isInput":true,"videoUID":null,"live":false}`
+/// (the project's verified notes: `cloudflare-stream.md` §2 recording modes, §7 lifecycle).
 async fn lifecycle(State(s): S, Path(id): Path<String>) -> Response {
     if let Some(r) = s.enter(Route::Lifecycle).await {
         return r;
     }
     let body = match resolve(&s, &id) {
         None => return not_found(),
-        Some(Target::Input(video)) => {
-            json!({"isInput": true, "live": video.is_some(), "videoUID": video})
+        Some(Target::Input { live, video }) => {
+            json!({"isInput": true, "live": live, "videoUID": video})
         }
         Some(Target::Video(live)) => json!({"isInput": false, "videoUID": id, "live": live}),
     };

@@ -20,7 +20,8 @@
 //! video uids are served too. A broadcast published over RTMP serves its real
 //! fMP4 HLS (`no-cache`, CORS) and `GET /{uid}/manifest/{init.mp4|segNNNNN.m4s}`;
 //! one started through the control API gets a placeholder manifest (so does
-//! `.mpd` always). `GET /{uid}/lifecycle` → `{isInput, videoUID, live}`;
+//! `.mpd` always). `GET /{uid}/lifecycle` → `{isInput, videoUID, live}` (`live` while an
+//! encoder is connected, recorded or not; `videoUID` null when nothing is recorded);
 //! `GET /{uid}/views` → `{liveViewers}`; `GET /{uid}/iframe` → the player page
 //! (hls.js from `GET /player/hls-<version>.min.js`).
 //! URLs inside API responses keep the real hosts (`https://customer-<code>...`);
