@@ -27,5 +27,5 @@ cargo build -p roomcast-app --locked
 bin="$target/debug/roomcast"
 tests/sdk/run.sh "$bin"
 tests/clients/run.sh "$bin"
-# The program under the Agave bank (solana-program-test), its own workspace, the same target dir.
+# The program under the Agave bank (solana-program-test), its own workspace, in <target>/program-test.
 tests/program-test/run.sh
