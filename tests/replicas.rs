@@ -54,6 +54,16 @@ impl Deployment {
 
     /// A replica: every replica gets the same settings.
     fn replica(&self, reconcile_interval_secs: &str, extra: &[(&'static str, &str)]) -> Server {
+        self.server(true, reconcile_interval_secs, extra)
+    }
+
+    /// A server on the shared node and emulator; with Redis (a replica) or alone (in memory).
+    fn server(
+        &self,
+        redis: bool,
+        reconcile_interval_secs: &str,
+        extra: &[(&'static str, &str)],
+    ) -> Server {
         let limit = CREATE_LIMIT.to_string();
         let mut env: Vec<(&str, String)> = self.emulator.server_env();
         env.extend([
@@ -77,6 +87,9 @@ impl Deployment {
             ),
         ]);
         env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        if !redis {
+            env.retain(|(k, _)| *k != "ROOMCAST_REDIS_URL");
+        }
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         Server::start(&env)
     }
@@ -730,6 +743,51 @@ async fn the_registrar_floor_and_the_auth_throttle_hold_for_the_whole_deployment
         .assert_error(503, "registrar_underfunded");
     assert_eq!(a.rooms(None).await.len(), AFFORDABLE);
 
+    // --- One server alone (in memory) on the same registrar: its concurrent creates wait for
+    // one balance read instead of each starting from it. The floor leaves room for one create.
+    let left = reader.balance(&registrar.pubkey()).await.unwrap();
+    let single_floor = (left - CREATE_COST - CREATE_COST / 2).to_string();
+    let single_extra = [
+        ("ROOMCAST_REGISTRAR_KEYPAIR", keypair_path.to_str().unwrap()),
+        ("ROOMCAST_REGISTRY", registry_text.as_str()),
+        ("ROOMCAST_REGISTRAR_MIN_LAMPORTS", single_floor.as_str()),
+        ("ROOMCAST_CREATE_RATE_PER_MINUTE", "1000"),
+        ("ROOMCAST_CREATE_BUDGET_PER_MINUTE", "1000"),
+    ];
+    let single = d.server(false, "0", &single_extra);
+    assert!(single
+        .proc
+        .output()
+        .contains("Shared state: single replica"));
+    let single_hosts: Vec<_> = (0..4).map(|_| wallet()).collect();
+    let answers = futures::future::join_all(single_hosts.iter().enumerate().map(|(i, host)| {
+        let api = Api::from_source(&single.base, source(80 + i as u8));
+        let body = create_body(&format!("Alone {i}"), &host.pubkey());
+        async move {
+            api.call("POST", "/api/create", Some(&body), Auth::Operator)
+                .await
+        }
+    }))
+    .await;
+    assert_eq!(
+        answers.iter().filter(|r| r.status == 201).count(),
+        1,
+        "statuses: {:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for refused in answers.iter().filter(|r| r.status != 201) {
+        refused.assert_error(503, "registrar_underfunded");
+    }
+    let mut single_inputs = 0;
+    for host in &single_hosts {
+        single_inputs += emu.inputs_of(&host.pubkey()).await.len();
+    }
+    assert_eq!(single_inputs, 1);
+    assert_eq!(a.rooms(None).await.len(), AFFORDABLE + 1);
+    let balance = reader.balance(&registrar.pubkey()).await.unwrap();
+    assert!(balance >= single_floor.parse::<u64>().unwrap(), "{balance}");
+    drop(single);
+
     // --- Failed authentications from one address spread over both replicas: the throttle
     // answers 429 after AUTH_FAILURES in all, as one replica would.
     let bad_key = || Auth::Headers(vec![("authorization".into(), "Bearer not-the-key".into())]);
@@ -776,7 +834,7 @@ async fn the_registrar_floor_and_the_auth_throttle_hold_for_the_whole_deployment
         )
         .await
         .assert_error(401, "invalid_operator_key");
-    assert_eq!(a.rooms(None).await.len(), AFFORDABLE);
+    assert_eq!(a.rooms(None).await.len(), AFFORDABLE + 1);
 }
 
 #[tokio::test]

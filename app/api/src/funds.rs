@@ -4,7 +4,7 @@
 //! do so; the balance is exported as a metric and in `/readyz`. Ended rooms are closed after a
 //! retention period to bring their rent back. With Redis, the reservation is deployment-wide
 //! ([`crate::shared::funds`]): N replicas do not admit N times the creates the balance pays for.
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::AppError;
@@ -29,7 +29,7 @@ pub struct RegistrarFunds {
 
 enum Ledger {
     /// This process's last known balance minus the creates it accepted since.
-    Memory(Mutex<Option<(Instant, u64)>>),
+    Memory(tokio::sync::Mutex<Option<(Instant, u64)>>),
     /// The deployment's last known balance and every replica's reservations, in Redis.
     Shared(SharedFunds),
 }
@@ -37,7 +37,7 @@ enum Ledger {
 impl Default for RegistrarFunds {
     fn default() -> Self {
         RegistrarFunds {
-            ledger: Ledger::Memory(Mutex::default()),
+            ledger: Ledger::Memory(Default::default()),
         }
     }
 }
@@ -90,18 +90,20 @@ pub async fn ensure_create_affordable(state: &AppState) -> Result<(), AppError> 
     })
 }
 
+/// One check at a time: a request that finds no recent balance reads it while holding the lock,
+/// so concurrent creates wait for that read and see each other's reservations instead of each
+/// starting from the fresh balance.
 async fn reserve_in_memory(
     state: &AppState,
-    known: &Mutex<Option<(Instant, u64)>>,
+    known: &tokio::sync::Mutex<Option<(Instant, u64)>>,
     floor: u64,
 ) -> Result<bool, AppError> {
-    let lock = || known.lock().unwrap_or_else(|p| p.into_inner());
-    let cached = lock().filter(|(at, _)| at.elapsed() < BALANCE_TTL);
-    let balance = match cached {
+    let mut known = known.lock().await;
+    let balance = match known.filter(|(at, _)| at.elapsed() < BALANCE_TTL) {
         Some((_, balance)) => balance,
         None => {
             let balance = registrar_balance(state).await?;
-            *lock() = Some((Instant::now(), balance));
+            *known = Some((Instant::now(), balance));
             balance
         }
     };
@@ -109,7 +111,7 @@ async fn reserve_in_memory(
         return Ok(false);
     }
     // Reserve this create's cost until the next read.
-    if let Some((_, known)) = lock().as_mut() {
+    if let Some((_, known)) = known.as_mut() {
         *known = known.saturating_sub(CREATE_COST_LAMPORTS);
     }
     Ok(true)
