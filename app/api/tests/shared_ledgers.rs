@@ -107,7 +107,7 @@ async fn registrar_reservations_are_atomic_rebased_and_fail_closed() {
     let landed = balance - COST;
     let newer = Read {
         lamports: landed,
-        read_at_us: start + 1_000_000,
+        read_at_us: start + 10_000_000,
     };
     assert_eq!(
         reserve(Some(newer), WINDOW, TTL).await.unwrap(),
@@ -126,11 +126,10 @@ async fn registrar_reservations_are_atomic_rebased_and_fail_closed() {
             available: landed as i64 - 2 * COST as i64
         }
     );
-    // ... and reservations made longer than the window before the read no longer count.
+    // ... and reservations made longer than the window before the read (here: 5 s before a
+    // read dated 10 s after them) no longer count.
     assert_eq!(
-        reserve(None, Duration::from_micros(500_000), TTL)
-            .await
-            .unwrap(),
+        reserve(None, Duration::from_secs(5), TTL).await.unwrap(),
         Reserve::Reserved
     );
 
@@ -138,7 +137,7 @@ async fn registrar_reservations_are_atomic_rebased_and_fail_closed() {
     let short = Duration::from_millis(200);
     let fresh = Read {
         lamports: balance,
-        read_at_us: start + 2_000_000,
+        read_at_us: start + 20_000_000,
     };
     assert_eq!(
         reserve(Some(fresh), WINDOW, short).await.unwrap(),
