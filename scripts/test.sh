@@ -9,7 +9,7 @@ target="${CARGO_TARGET_DIR:-target}"
 
 # System tools the tests need, from Debian's packages: ffmpeg + chromium (tests/video.rs, tests/web.rs
 # push real RTMP and play it in headless Chromium), redis-server (tests/replicas.rs, tests/api_failures.rs,
-# app/api/tests/idempotency_store.rs).
+# app/api/tests/idempotency_store.rs, app/api/tests/shared_ledgers.rs).
 missing=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [[ -n ${ROOMCAST_CHROMIUM:-} ]] || missing+=(chromium)

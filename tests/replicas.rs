@@ -30,9 +30,20 @@ struct Deployment {
 
 impl Deployment {
     fn start() -> Deployment {
-        let redis = RedisProc::start();
         let node = Localnet::start();
         node.init_registry(&node.faucet.pubkey());
+        Deployment::with_node(node)
+    }
+
+    /// A deployment whose registry (made by the node's faucet) has `registrar` as its registrar.
+    fn with_registrar(registrar: &roomcast_chain::Pubkey) -> (Deployment, roomcast_chain::Pubkey) {
+        let node = Localnet::start();
+        let registry = node.init_registry(registrar);
+        (Deployment::with_node(node), registry)
+    }
+
+    fn with_node(node: Localnet) -> Deployment {
+        let redis = RedisProc::start();
         let emulator = EmulatorProc::start();
         Deployment {
             node,
@@ -43,6 +54,16 @@ impl Deployment {
 
     /// A replica: every replica gets the same settings.
     fn replica(&self, reconcile_interval_secs: &str, extra: &[(&'static str, &str)]) -> Server {
+        self.server(true, reconcile_interval_secs, extra)
+    }
+
+    /// A server on the shared node and emulator; with Redis (a replica) or alone (in memory).
+    fn server(
+        &self,
+        redis: bool,
+        reconcile_interval_secs: &str,
+        extra: &[(&'static str, &str)],
+    ) -> Server {
         let limit = CREATE_LIMIT.to_string();
         let mut env: Vec<(&str, String)> = self.emulator.server_env();
         env.extend([
@@ -66,6 +87,9 @@ impl Deployment {
             ),
         ]);
         env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        if !redis {
+            env.retain(|(k, _)| *k != "ROOMCAST_REDIS_URL");
+        }
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         Server::start(&env)
     }
@@ -590,6 +614,227 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     })
     .await
     .expect("A answers 410 within 1 s of the end on B, after Redis came back");
+}
+
+/// The registrar's floor on replicas sharing Redis: what each refuses to spend below.
+const FLOOR: u64 = 50_000_000;
+/// Creates the registrar can pay for above the floor (at the API's reserved cost per create).
+const AFFORDABLE: usize = 3;
+/// What the API reserves per create (`funds.rs`: the largest room's rent plus the fee).
+const CREATE_COST: u64 = 3_800_000;
+/// Failed authentications per minute per address on the throttle test's replicas.
+const AUTH_FAILURES: usize = 4;
+
+#[tokio::test]
+async fn the_registrar_floor_and_the_auth_throttle_hold_for_the_whole_deployment() {
+    // A registrar funded so that exactly AFFORDABLE creates fit above the floor (half a create
+    // more, so rounding cannot decide it).
+    let registrar = wallet();
+    let (d, registry) = Deployment::with_registrar(&registrar.pubkey());
+    let keypair_path = scratch_dir("funds-registrar").join("registrar.json");
+    write_keypair(&keypair_path, &registrar);
+    let funded = FLOOR + AFFORDABLE as u64 * CREATE_COST + CREATE_COST / 2;
+    airdrop(&d.node.rpc_url, &registrar.pubkey(), funded).await;
+    let reader = roomcast_chain::RoomcastChain::new(
+        &d.node.rpc_url,
+        roomcast_chain::Keypair::new(),
+        roomcast_chain::PROGRAM_ID,
+    )
+    .unwrap();
+    assert_eq!(reader.balance(&registrar.pubkey()).await.unwrap(), funded);
+    let floor = FLOOR.to_string();
+    let failures = AUTH_FAILURES.to_string();
+    let registry_text = registry.to_string();
+    let extra = [
+        ("ROOMCAST_REGISTRAR_KEYPAIR", keypair_path.to_str().unwrap()),
+        ("ROOMCAST_REGISTRY", registry_text.as_str()),
+        ("ROOMCAST_REGISTRAR_MIN_LAMPORTS", floor.as_str()),
+        ("ROOMCAST_CREATE_RATE_PER_MINUTE", "1000"),
+        ("ROOMCAST_CREATE_BUDGET_PER_MINUTE", "1000"),
+        ("ROOMCAST_AUTH_FAILURES_PER_MINUTE", failures.as_str()),
+    ];
+    let a = d.replica("0", &extra);
+    let b = d.replica("0", &extra);
+    assert_eq!(a.registrar, registrar.pubkey());
+    assert_eq!(a.registry, registry);
+    let emu = d.emulator.control();
+    let prefix = format!("roomcast:{registry}:");
+
+    // --- A concurrent burst of creates spread over both replicas: per replica, each would
+    // admit AFFORDABLE (2 × AFFORDABLE in all); together they admit exactly AFFORDABLE.
+    let burst = 2 * AFFORDABLE + 2;
+    let hosts: Vec<_> = (0..burst).map(|_| wallet()).collect();
+    let answers = futures::future::join_all(hosts.iter().enumerate().map(|(i, host)| {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let api = Api::from_source(&server.base, source(40 + i as u8));
+        let body = create_body(&format!("Burst {i}"), &host.pubkey());
+        async move {
+            api.call("POST", "/api/create", Some(&body), Auth::Operator)
+                .await
+        }
+    }))
+    .await;
+    let created: Vec<_> = answers.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(
+        created.len(),
+        AFFORDABLE,
+        "statuses: {:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for refused in answers.iter().filter(|r| r.status != 201) {
+        refused.assert_error_message(
+            503,
+            "registrar_underfunded",
+            "the server cannot pay for new rooms right now; try again later",
+        );
+    }
+    // Both sides: AFFORDABLE rooms on-chain and AFFORDABLE live inputs, each the other's.
+    let rooms = a.rooms(None).await;
+    assert_eq!(rooms.len(), AFFORDABLE);
+    let mut inputs = Vec::new();
+    for host in &hosts {
+        inputs.extend(emu.inputs_of(&host.pubkey()).await);
+    }
+    assert_eq!(inputs.len(), AFFORDABLE, "{inputs:?}");
+    let mut room_sessions: Vec<String> = rooms.iter().map(|r| r.room.session_id.clone()).collect();
+    let mut input_uids: Vec<String> = inputs
+        .iter()
+        .map(|i| i["uid"].as_str().unwrap().to_string())
+        .collect();
+    let mut answered: Vec<String> = created.iter().map(|r| r.str("SessionID")).collect();
+    room_sessions.sort();
+    input_uids.sort();
+    answered.sort();
+    assert_eq!(room_sessions, input_uids);
+    assert_eq!(answered, input_uids);
+    let balance = reader.balance(&registrar.pubkey()).await.unwrap();
+    assert!(
+        balance >= FLOOR,
+        "the registrar stays above its floor: {balance} < {FLOOR}"
+    );
+    // The deployment's ledger: the balance one replica read with its read time (unless its 5 s
+    // ran out since), and one reservation per admitted create.
+    let snapshot = d.redis.cli(&["GET", &format!("{prefix}funds:balance")]);
+    assert!(
+        snapshot.is_empty() || snapshot.starts_with(&format!("{funded}:")),
+        "{snapshot}"
+    );
+    let reserved = d
+        .redis
+        .cli(&["ZRANGE", &format!("{prefix}funds:reserved"), "0", "-1"]);
+    assert_eq!(reserved.lines().count(), AFFORDABLE, "{reserved}");
+    assert!(
+        reserved
+            .lines()
+            .all(|m| m.starts_with(&format!("{CREATE_COST}:"))),
+        "{reserved}"
+    );
+    // Still refused on either replica once the snapshot is re-read (5 s): the reservations of
+    // creates that may not have landed at the read keep counting.
+    d.redis.cli(&["DEL", &format!("{prefix}funds:balance")]);
+    Api::from_source(&b.base, source(60))
+        .call(
+            "POST",
+            "/api/create",
+            Some(&create_body("After the burst", &wallet().pubkey())),
+            Auth::Operator,
+        )
+        .await
+        .assert_error(503, "registrar_underfunded");
+    assert_eq!(a.rooms(None).await.len(), AFFORDABLE);
+
+    // --- One server alone (in memory) on the same registrar: its concurrent creates wait for
+    // one balance read instead of each starting from it. The floor leaves room for one create.
+    let left = reader.balance(&registrar.pubkey()).await.unwrap();
+    let single_floor = (left - CREATE_COST - CREATE_COST / 2).to_string();
+    let single_extra = [
+        ("ROOMCAST_REGISTRAR_KEYPAIR", keypair_path.to_str().unwrap()),
+        ("ROOMCAST_REGISTRY", registry_text.as_str()),
+        ("ROOMCAST_REGISTRAR_MIN_LAMPORTS", single_floor.as_str()),
+        ("ROOMCAST_CREATE_RATE_PER_MINUTE", "1000"),
+        ("ROOMCAST_CREATE_BUDGET_PER_MINUTE", "1000"),
+    ];
+    let single = d.server(false, "0", &single_extra);
+    assert!(single
+        .proc
+        .output()
+        .contains("Shared state: single replica"));
+    let single_hosts: Vec<_> = (0..4).map(|_| wallet()).collect();
+    let answers = futures::future::join_all(single_hosts.iter().enumerate().map(|(i, host)| {
+        let api = Api::from_source(&single.base, source(80 + i as u8));
+        let body = create_body(&format!("Alone {i}"), &host.pubkey());
+        async move {
+            api.call("POST", "/api/create", Some(&body), Auth::Operator)
+                .await
+        }
+    }))
+    .await;
+    assert_eq!(
+        answers.iter().filter(|r| r.status == 201).count(),
+        1,
+        "statuses: {:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for refused in answers.iter().filter(|r| r.status != 201) {
+        refused.assert_error(503, "registrar_underfunded");
+    }
+    let mut single_inputs = 0;
+    for host in &single_hosts {
+        single_inputs += emu.inputs_of(&host.pubkey()).await.len();
+    }
+    assert_eq!(single_inputs, 1);
+    assert_eq!(a.rooms(None).await.len(), AFFORDABLE + 1);
+    let balance = reader.balance(&registrar.pubkey()).await.unwrap();
+    assert!(balance >= single_floor.parse::<u64>().unwrap(), "{balance}");
+    drop(single);
+
+    // --- Failed authentications from one address spread over both replicas: the throttle
+    // answers 429 after AUTH_FAILURES in all, as one replica would.
+    let bad_key = || Auth::Headers(vec![("authorization".into(), "Bearer not-the-key".into())]);
+    let guesser = source(70);
+    for i in 0..AUTH_FAILURES {
+        let server = if i % 2 == 0 { &a } else { &b };
+        Api::from_source(&server.base, guesser)
+            .call(
+                "POST",
+                "/api/create",
+                Some(&json!({"title": "x"})),
+                bad_key(),
+            )
+            .await
+            .assert_error(401, "invalid_operator_key");
+    }
+    for server in [&a, &b] {
+        for auth in [bad_key(), Auth::Operator] {
+            Api::from_source(&server.base, guesser)
+                .call("POST", "/api/create", Some(&json!({"title": "x"})), auth)
+                .await
+                .assert_error_message(
+                    429,
+                    "rate_limited",
+                    "too many failed authentications from this address; wait",
+                );
+        }
+    }
+    let counter = format!("{prefix}auth-fail:{guesser}");
+    assert_eq!(
+        d.redis.cli(&["GET", &counter]),
+        AUTH_FAILURES.to_string(),
+        "refused requests are not counted"
+    );
+    let ttl: i64 = d.redis.cli(&["PTTL", &counter]).parse().unwrap();
+    assert!(ttl > 0 && ttl <= 60_000, "the window is a minute: {ttl}");
+    // Another address is not affected.
+    Api::from_source(&b.base, source(71))
+        .call(
+            "POST",
+            "/api/create",
+            Some(&json!({"title": "x"})),
+            bad_key(),
+        )
+        .await
+        .assert_error(401, "invalid_operator_key");
+    assert_eq!(a.rooms(None).await.len(), AFFORDABLE + 1);
 }
 
 #[tokio::test]

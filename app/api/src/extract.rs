@@ -36,7 +36,7 @@ where
         let (mut parts, body) = req.into_parts();
         let Ok(crate::routes::ClientIp(ip)) =
             crate::routes::ClientIp::from_request_parts(&mut parts, state).await;
-        app.auth_throttle.check(ip)?;
+        app.auth_throttle.check(ip).await?;
         let limit = app.settings.max_body_bytes;
         let bytes: Bytes = axum::body::to_bytes(body, limit)
             .await
@@ -56,12 +56,11 @@ where
                     .authenticate(&parts.method, path_and_query, &parts.headers, &bytes)
                     .await
             }
+        };
+        if let Err(AppError::Unauthorized { .. }) = &principal {
+            app.auth_throttle.failed(ip).await;
         }
-        .inspect_err(|e| {
-            if matches!(e, AppError::Unauthorized { .. }) {
-                app.auth_throttle.failed(ip);
-            }
-        })?;
+        let principal = principal?;
         let body = parse_json(&parts.headers, &bytes)?;
         Ok(Authed {
             principal,

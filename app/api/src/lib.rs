@@ -144,7 +144,7 @@ impl Server {
         metrics::handle();
         let sign_in_ttl = Duration::from_secs(args.sign_in_ttl_secs);
         let session_ttl = Duration::from_secs(args.session_ttl_secs);
-        let (shared, idempotency, replay, create_limits, sessions) =
+        let (shared, idempotency, replay, create_limits, sessions, auth_throttle, funds) =
             match (&args.redis_url, &args.registrar_keypair) {
                 (Some(url), Some(registrar)) => {
                     let redis = Arc::new(shared::Redis::new(
@@ -172,12 +172,19 @@ impl Server {
                         sign_in_ttl,
                         session_ttl,
                     );
+                    let throttle = throttle::AuthThrottle::shared(
+                        args.auth_failures_per_minute,
+                        redis.clone(),
+                    );
+                    let funds = funds::RegistrarFunds::shared(redis.clone());
                     (
                         Some(shared::Shared::new(redis)),
                         idempotency,
                         replay,
                         limits,
                         sessions,
+                        throttle,
+                        funds,
                     )
                 }
                 _ => (
@@ -186,6 +193,8 @@ impl Server {
                     Arc::new(MemoryReplayStore::new(args.replay_capacity)) as _,
                     CreateLimits::new(args.create_rate_per_minute, args.create_budget_per_minute),
                     session::Sessions::new(sign_in_ttl, session_ttl),
+                    throttle::AuthThrottle::new(args.auth_failures_per_minute),
+                    funds::RegistrarFunds::default(),
                 ),
             };
         let state = Arc::new(AppState {
@@ -226,11 +235,11 @@ impl Server {
             sessions,
             events: Default::default(),
             action_chain_id: Default::default(),
-            auth_throttle: throttle::AuthThrottle::new(args.auth_failures_per_minute),
+            auth_throttle,
             create_limits,
             shared,
             tombstones: Default::default(),
-            funds: Default::default(),
+            funds,
             load: load::LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
             tasks: TaskTracker::new(),
             info,

@@ -1,12 +1,15 @@
 //! Throttles callers that keep failing authentication (guessing the operator key, replaying or
 //! forging signatures): after `ROOMCAST_AUTH_FAILURES_PER_MINUTE` (20) 401s in a minute, an address
-//! gets 429 for the rest of that minute without its credentials being looked at.
+//! gets 429 for the rest of that minute without its credentials being looked at. One replica
+//! counts in memory; replicas sharing Redis count together ([`crate::shared::auth_failures`]).
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::AppError;
+use crate::shared::auth_failures::SharedAuthFailures;
+use crate::shared::{shared_state_unavailable, Redis};
 
 const WINDOW: Duration = Duration::from_secs(60);
 /// Addresses tracked at once; past it, expired windows are pruned, and if none expired a new
@@ -15,35 +18,72 @@ const MAX_TRACKED: usize = 100_000;
 
 pub struct AuthThrottle {
     max_failures: u32,
-    failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    counts: Counts,
+}
+
+enum Counts {
+    Memory(Mutex<HashMap<IpAddr, (Instant, u32)>>),
+    Shared(SharedAuthFailures),
 }
 
 impl AuthThrottle {
     pub fn new(max_failures: u32) -> Self {
         AuthThrottle {
             max_failures: max_failures.max(1),
-            failures: Mutex::default(),
+            counts: Counts::Memory(Mutex::default()),
         }
     }
 
-    /// 429 when `ip` used up its failures in the current window.
-    pub fn check(&self, ip: IpAddr) -> Result<(), AppError> {
-        let map = self.lock();
-        match map.get(&ip) {
-            Some((start, count)) if *count >= self.max_failures && start.elapsed() < WINDOW => {
-                let wait = WINDOW.saturating_sub(start.elapsed());
-                Err(AppError::RateLimited {
-                    message: "too many failed authentications from this address; wait".into(),
-                    retry_after_secs: wait.as_secs().max(1),
-                })
+    /// The same throttle, counted in Redis for every replica.
+    pub fn shared(max_failures: u32, redis: Arc<Redis>) -> Self {
+        AuthThrottle {
+            max_failures: max_failures.max(1),
+            counts: Counts::Shared(SharedAuthFailures::new(redis)),
+        }
+    }
+
+    /// 429 when `ip` used up its failures in the current window; 503 `shared_state_unavailable`
+    /// when the shared count cannot be read (fail closed).
+    pub async fn check(&self, ip: IpAddr) -> Result<(), AppError> {
+        let wait = match &self.counts {
+            Counts::Memory(failures) => {
+                let map = lock(failures);
+                match map.get(&ip) {
+                    Some((start, count))
+                        if *count >= self.max_failures && start.elapsed() < WINDOW =>
+                    {
+                        Some(WINDOW.saturating_sub(start.elapsed()))
+                    }
+                    _ => None,
+                }
             }
-            _ => Ok(()),
+            Counts::Shared(shared) => shared
+                .blocked(&ip.to_string(), self.max_failures)
+                .await
+                .map_err(shared_state_unavailable)?,
+        };
+        match wait {
+            Some(wait) => Err(AppError::RateLimited {
+                message: "too many failed authentications from this address; wait".into(),
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            }),
+            None => Ok(()),
         }
     }
 
     /// Counts a 401 for `ip`.
-    pub fn failed(&self, ip: IpAddr) {
-        let mut map = self.lock();
+    pub async fn failed(&self, ip: IpAddr) {
+        let failures = match &self.counts {
+            Counts::Memory(failures) => failures,
+            Counts::Shared(shared) => {
+                // The request is refused (401) either way; an uncounted failure is only logged.
+                if let Err(e) = shared.failed(&ip.to_string(), WINDOW).await {
+                    tracing::warn!(error = %e, "could not count a failed authentication");
+                }
+                return;
+            }
+        };
+        let mut map = lock(failures);
         if !map.contains_key(&ip) && map.len() >= MAX_TRACKED {
             map.retain(|_, (start, _)| start.elapsed() < WINDOW);
             if map.len() >= MAX_TRACKED {
@@ -57,8 +97,10 @@ impl AuthThrottle {
         }
         entry.1 += 1;
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (Instant, u32)>> {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner())
-    }
+fn lock(
+    failures: &Mutex<HashMap<IpAddr, (Instant, u32)>>,
+) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (Instant, u32)>> {
+    failures.lock().unwrap_or_else(|p| p.into_inner())
 }

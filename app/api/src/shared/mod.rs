@@ -1,12 +1,15 @@
 //! State shared between API replicas through Redis (`ROOMCAST_REDIS_URL`): replay protection,
-//! idempotency keys, Sign-In With Solana nonces and sessions, create rate limits, broadcast state, cache invalidation and the reconciler
-//! lease. Without a Redis URL the server is a single replica and keeps all of it in memory.
+//! idempotency keys, Sign-In With Solana nonces and sessions, create rate limits, the registrar's
+//! balance reservations, failed authentications per address, broadcast state, cache invalidation
+//! and the reconciler lease. Without a Redis URL the server is a single replica and keeps all of it in memory.
 //!
 //! Every key lives under `roomcast:{registry}:` and carries a TTL. Shared state **fails closed**:
 //! when Redis cannot be reached, writes and authenticated calls answer 503
 //! `shared_state_unavailable` (never a silent per-process fallback), public reads keep working from
 //! the chain, `/readyz` says so, and the connection manager reconnects by itself.
+pub mod auth_failures;
 pub mod events;
+pub mod funds;
 pub mod lease;
 pub mod limits;
 pub mod seal;
