@@ -11,10 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-
 use crate::error::AppError;
-use crate::idempotency::{store_error, LEASE, RENEW_EVERY};
+use crate::idempotency::{store_error, LEASE};
+use crate::renewals::Renewals;
 use crate::store::IdempotencyStore;
 
 /// The key in a live input's `meta` that names its create's flight.
@@ -98,51 +97,12 @@ impl Flight {
         }
     }
 
-    /// Renews the lease every [`RENEW_EVERY`] until [`Renewals::stop`].
+    /// Renews the lease every [`crate::idempotency::RENEW_EVERY`] until [`Renewals::stop`].
     pub fn renewals(&self) -> Renewals {
         let (store, id) = (self.store.clone(), self.id.clone());
-        let stop = CancellationToken::new();
-        let stopped = stop.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = stopped.cancelled() => return,
-                    _ = tokio::time::sleep(RENEW_EVERY) => {}
-                }
-                match store.hold_flight(&id, LEASE, FLIGHT_TTL).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(flight = %id, "in-flight marker doomed; the create's next step will stop");
-                        return;
-                    }
-                    // The next renewal may get through; the lease outlives one failure.
-                    Err(e) => {
-                        tracing::warn!(flight = %id, error = %e, "could not renew an in-flight marker")
-                    }
-                }
-            }
-        });
-        Renewals { stop, task }
-    }
-}
-
-/// A flight's lease renewals; aborted if dropped.
-pub struct Renewals {
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Renewals {
-    /// Stops renewing and returns once no renewal is under way, so none lands after the caller's
-    /// next write (a late one would bring a released lease back).
-    pub async fn stop(mut self) {
-        self.stop.cancel();
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for Renewals {
-    fn drop(&mut self) {
-        self.task.abort();
+        Renewals::spawn(format!("in-flight marker {id}"), move || {
+            let (store, id) = (store.clone(), id.clone());
+            async move { store.hold_flight(&id, LEASE, FLIGHT_TTL).await }
+        })
     }
 }

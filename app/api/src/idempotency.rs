@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
 use crate::error::AppError;
+use crate::renewals::Renewals;
 use crate::store::{IdempotencyStore, KeyState, LeaseToken, Progress, StoreError, StoredResponse};
 
 pub const MAX_KEY_LEN: usize = 255;
@@ -177,37 +178,18 @@ impl Journal {
         }
     }
 
-    /// Renews the lease every [`RENEW_EVERY`] until the returned guard is dropped or the lease is
-    /// lost.
-    pub fn heartbeat(self: &Arc<Self>) -> Heartbeat {
+    /// Renews the lease every [`RENEW_EVERY`] until [`Renewals::stop`] (or the lease is lost).
+    pub fn heartbeat(self: &Arc<Self>) -> Renewals {
         let journal = self.clone();
-        Heartbeat(tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(RENEW_EVERY).await;
-                match journal
+        Renewals::spawn("the idempotency lease".into(), move || {
+            let journal = journal.clone();
+            async move {
+                journal
                     .store
                     .renew(&journal.key, &journal.token, LEASE)
                     .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!("idempotency lease lost; the create's next step will stop");
-                        return;
-                    }
-                    // The next renewal may get through; fenced writes keep this safe meanwhile.
-                    Err(e) => tracing::warn!(error = %e, "could not renew an idempotency lease"),
-                }
             }
-        }))
-    }
-}
-
-/// Stops the renewals when dropped.
-pub struct Heartbeat(tokio::task::JoinHandle<()>);
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        self.0.abort();
+        })
     }
 }
 

@@ -22,6 +22,7 @@ mod rate_limit;
 mod readiness;
 pub mod reconciler;
 pub mod redact;
+mod renewals;
 mod room_changes;
 mod rooms;
 mod routes;

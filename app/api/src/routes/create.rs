@@ -103,7 +103,9 @@ pub async fn create(
                 serde_json::to_value(&created).map_err(|e| AppError::Internal(e.to_string()))
             });
         // No renewal may race with the outcome below (it would find the lease gone).
-        drop(heartbeat);
+        if let Some(heartbeat) = heartbeat {
+            heartbeat.stop().await;
+        }
         if let Some(journal) = &journal {
             match &outcome {
                 Ok(body) => {
