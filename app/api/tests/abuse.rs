@@ -40,9 +40,7 @@ async fn start(extra: &[&str]) -> Server {
         "100000",
     ];
     argv.extend_from_slice(extra);
-    Server::start(common::serve_args(&argv))
-        .await
-        .expect("server starts")
+    common::start(&argv).await
 }
 
 const ROUTES: &[&str] = &[

@@ -10,7 +10,6 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use roomcast_api::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
 use roomcast_api::store::{Claim, KeyState, Progress, SentCreate};
-use roomcast_api::Server;
 use roomcast_chain::{Keypair, RoomFilter, Signer};
 use roomcast_stream::client::{CreateLiveInput, Recording};
 use serde_json::{json, Value};
@@ -30,9 +29,7 @@ async fn a_dead_holders_deleted_input_is_replaced_by_one_fresh_room() {
         "--chain-watch",
         "false",
     ];
-    let server = Server::start(common::serve_args(&argv))
-        .await
-        .expect("server starts");
+    let server = common::start(&argv).await;
     let state = &server.state;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     let host = Keypair::new().pubkey().to_string();

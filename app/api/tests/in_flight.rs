@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
 
-async fn start() -> Server {
-    let argv = [
+async fn start(extra: &[&str]) -> Server {
+    let mut argv = vec![
         "--operator-key",
         OPERATOR_KEY,
         "--reconcile-interval-secs",
@@ -27,9 +27,8 @@ async fn start() -> Server {
         "--chain-watch",
         "false",
     ];
-    Server::start(common::serve_args(&argv))
-        .await
-        .expect("server starts")
+    argv.extend_from_slice(extra);
+    common::start(&argv).await
 }
 
 async fn reconcile(server: &Server) -> Value {
@@ -48,7 +47,7 @@ async fn reconcile(server: &Server) -> Value {
 /// emulator makes the input, then answers 3 s late): a reconciler pass in that window keeps the
 /// input, and the create then finishes with its room on that input.
 async fn a_held_create_keeps_its_input(key: Option<&str>) {
-    let server = start().await;
+    let server = start(&[]).await;
     let state = &server.state;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     emulator
@@ -153,7 +152,7 @@ async fn an_unkeyed_create_in_flight_keeps_its_input() {
 /// and dooms their flights, so neither can send `create_room` for them any more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_a_transaction_that_can_still_land_protects_a_dead_holders_input() {
-    let server = start().await;
+    let server = start(&[]).await;
     let state = &server.state;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     let store = &state.idempotency;
@@ -227,21 +226,7 @@ async fn only_a_transaction_that_can_still_land_protects_a_dead_holders_input() 
 /// even write down the doom), the input is withheld, not deleted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_input_whose_create_cannot_be_checked_is_withheld() {
-    let argv = [
-        "--operator-key",
-        OPERATOR_KEY,
-        "--reconcile-interval-secs",
-        "0",
-        "--orphan-grace-secs",
-        "0",
-        "--chain-watch",
-        "false",
-        "--idempotency-capacity",
-        "1",
-    ];
-    let server = Server::start(common::serve_args(&argv))
-        .await
-        .expect("server starts");
+    let server = start(&["--idempotency-capacity", "1"]).await;
     let state = &server.state;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     let store = &state.idempotency;

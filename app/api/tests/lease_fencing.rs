@@ -5,16 +5,13 @@ mod common;
 use std::time::{Duration, Instant};
 
 use roomcast_api::reconciler::reconcile_fenced;
-use roomcast_api::Server;
 use roomcast_stream::client::{CreateLiveInput, Recording};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pass_past_its_lease_changes_nothing() {
     let argv = ["--reconcile-interval-secs", "0", "--orphan-grace-secs", "0"];
-    let server = Server::start(common::serve_args(&argv))
-        .await
-        .expect("server starts");
+    let server = common::start(&argv).await;
     let state = &server.state;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     // An orphan: tagged for this registry, no room — the reconciler deletes such inputs.

@@ -23,9 +23,7 @@ async fn start(extra: &[&str]) -> Server {
         "0",
     ];
     argv.extend_from_slice(extra);
-    Server::start(common::serve_args(&argv))
-        .await
-        .expect("server starts")
+    common::start(&argv).await
 }
 
 fn http() -> reqwest::Client {
@@ -301,14 +299,7 @@ async fn webhook_bad_payloads_are_clear_and_unknown_inputs_ignored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emulator_encoder_drives_the_webhook_end_to_end() {
     // No explicit secret: the embedded emulator is wired to this server with a generated one.
-    let server = Server::start(common::serve_args(&[
-        "--operator-key",
-        OPERATOR_KEY,
-        "--room-cache-ms",
-        "0",
-    ]))
-    .await
-    .unwrap();
+    let server = common::start(&["--operator-key", OPERATOR_KEY, "--room-cache-ms", "0"]).await;
     let room = create_room(&server, &host_key(), "Encoder").await;
     let sid = room["SessionID"].as_str().unwrap().to_string();
     let emulator = server.upstreams.emulator.as_ref().unwrap();
@@ -356,7 +347,7 @@ async fn reconcile(server: &Server) -> Value {
 async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_foreign_inputs() {
     // Without the chain watcher, which would disable the input first (tests/chain_watch.rs); the
     // room cache outlives the test, so only the reconciler's reaction can show viewers the end.
-    let server = Server::start(common::serve_args(&[
+    let server = common::start(&[
         "--operator-key",
         OPERATOR_KEY,
         "--reconcile-interval-secs",
@@ -367,9 +358,8 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
         "0",
         "--chain-watch",
         "false",
-    ]))
-    .await
-    .expect("server starts");
+    ])
+    .await;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
 
     // A room its host ends straight on-chain with their own wallet.

@@ -24,9 +24,7 @@ async fn start(extra: &[&str]) -> Server {
         "0",
     ];
     argv.extend_from_slice(extra);
-    Server::start(common::serve_args(&argv))
-        .await
-        .expect("server starts")
+    common::start(&argv).await
 }
 
 fn http() -> reqwest::Client {

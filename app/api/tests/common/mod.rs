@@ -1,6 +1,6 @@
 //! What the in-process API test files share: `roomcast serve` flags parsed into `ServeArgs`.
 use clap::Parser;
-use roomcast_api::ServeArgs;
+use roomcast_api::{ServeArgs, Server};
 
 #[derive(Parser)]
 struct Cli {
@@ -22,4 +22,12 @@ pub fn serve_args(args: &[&str]) -> ServeArgs {
     ];
     argv.extend_from_slice(args);
     Cli::parse_from(argv).serve
+}
+
+/// A server started in-process with these `roomcast serve` flags (after [`serve_args`]' own).
+#[allow(dead_code)] // not every test file starts its servers this way
+pub async fn start(args: &[&str]) -> Server {
+    Server::start(serve_args(args))
+        .await
+        .expect("server starts")
 }
