@@ -427,39 +427,18 @@ impl Drop for BlackHole {
 /// reconciler pass. A quiet but healthy link is kept: the node answers pings.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silently_dead_link_is_noticed_and_replaced() {
-    let dir = scratch_dir("watch-blackhole");
-    let state = dir.join("ledger.json");
-    let faucet_path = dir.join("faucet.json");
-    let (state, faucet) = (state.to_str().unwrap(), faucet_path.to_str().unwrap());
-    let port = free_port_pair();
-    let _node = start_localnet(port, state, faucet);
-    let rpc_url = format!("http://127.0.0.1:{port}");
-    let faucet_key = read_keypair(&faucet_path);
-    let init = std::process::Command::new(env!("CARGO_BIN_EXE_roomcast"))
-        .args([
-            "-u",
-            &rpc_url,
-            "-k",
-            faucet,
-            "registry",
-            "init",
-            "--registrar",
-        ])
-        .arg(faucet_key.pubkey().to_string())
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-    let proxy = BlackHole::start(port + 1).await;
+    let node = Localnet::start();
+    node.init_registry(&node.faucet.pubkey());
+    let ws_port: u16 = node.ws_url.rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = BlackHole::start(ws_port).await;
     let ws_url = format!("ws://127.0.0.1:{}", proxy.port);
     let s = Server::start(&[
-        ("SOLANA_RPC_URL", rpc_url.as_str()),
+        ("SOLANA_RPC_URL", node.rpc_url.as_str()),
         ("SOLANA_WS_URL", ws_url.as_str()),
-        ("ROOMCAST_REGISTRAR_KEYPAIR", faucet),
+        (
+            "ROOMCAST_REGISTRAR_KEYPAIR",
+            node.faucet_path.to_str().unwrap(),
+        ),
         ("ROOMCAST_ROOM_CACHE_MS", "600000"),
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
         ("ROOMCAST_CHAIN_WATCH_PING_SECS", "1"),
@@ -478,7 +457,7 @@ async fn a_silently_dead_link_is_noticed_and_replaced() {
     created.assert_status(201);
     let uid = created.str("sessionId");
     let room = s.room_address(&uid);
-    airdrop(&rpc_url, &host.pubkey(), 1_000_000_000).await;
+    airdrop(&node.rpc_url, &host.pubkey(), 1_000_000_000).await;
 
     // Quiet but alive: longer than the silence limit with nothing to report, the link is kept,
     // because the node answers the pings.

@@ -435,6 +435,7 @@ impl Drop for RedisProc {
 pub struct Localnet {
     pub proc: Proc,
     pub rpc_url: String,
+    pub ws_url: String,
     pub faucet_path: PathBuf,
     pub faucet: Keypair,
 }
@@ -458,11 +459,13 @@ impl Localnet {
         args.extend_from_slice(extra);
         let mut proc = Proc::spawn("localnet", &args, &[]);
         let rpc_url = proc.wait_for_line("JSON RPC URL: ");
+        let ws_url = proc.wait_for_line("WebSocket URL: ");
         proc.wait_for_line("Faucet keypair: ");
         let faucet = read_keypair(&faucet_path);
         Localnet {
             proc,
             rpc_url,
+            ws_url,
             faucet_path,
             faucet,
         }
