@@ -74,6 +74,8 @@ impl Deployment {
             ),
             ("CLOUDFLARE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
             ("ROOMCAST_REDIS_URL", self.redis.url()),
+            // Replicas behind one load balancer share one public origin: sign-ins name it.
+            ("ROOMCAST_PUBLIC_ORIGIN", "https://rooms.test".to_string()),
             // Long enough that only invalidation can explain a replica seeing a change in time.
             ("ROOMCAST_ROOM_CACHE_MS", "60000".to_string()),
             ("ROOMCAST_CREATE_RATE_PER_MINUTE", limit),
@@ -397,6 +399,8 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     // --- Sign-In With Solana across replicas: a nonce issued by A is redeemed on B, once.
     let input = api_a.get("/api/auth/nonce").await;
     input.assert_status(200);
+    assert_eq!(input.str("domain"), "rooms.test");
+    assert_eq!(input.str("uri"), "https://rooms.test/host");
     let nonce_key = format!("{prefix}siws:nonce:{}", input.str("nonce"));
     let nonce_ttl: i64 = d.redis.cli(&["TTL", &nonce_key]).parse().unwrap();
     assert!(

@@ -167,13 +167,17 @@ pub async fn end_room_metadata(
     State(state): State<SharedState>,
     Query(q): Query<ActionQuery>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
 ) -> Result<Json<ActionMetadata>, ActionError> {
     let address = room_param(&state, &q)?;
     let room = rooms::load_room(&state, &address, false).await?;
     let ended = room.status == RoomStatus::Ended;
     Ok(Json(ActionMetadata {
         kind: "action",
-        icon: format!("{}/assets/icon.svg", origin(&headers)),
+        icon: format!(
+            "{}/assets/icon.svg",
+            origin(&state, &headers, &extensions)
+        ),
         title: format!("End “{}”", room.title),
         description: "Ends this roomcast livestream on-chain: the broadcast stops and viewers see that the room has ended. Only the host's wallet can sign it.".into(),
         label: "End room".into(),
@@ -251,22 +255,29 @@ async fn end_room_transaction_bytes(
     bincode::serialize(&transaction).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// `scheme://host` the client used (for absolute icon URLs).
-fn origin(headers: &HeaderMap) -> String {
-    let (scheme, host) = scheme_and_host(headers);
-    format!("{scheme}://{host}")
-}
-
-/// The scheme (`X-Forwarded-Proto` from a TLS proxy, else `http`) and `Host` the client used.
-pub fn scheme_and_host(headers: &HeaderMap) -> (String, String) {
+/// `scheme://host` for absolute URLs (icons): this server's public origin when it has one;
+/// otherwise the `Host` the client used, over `https` only when a trusted proxy
+/// (`ROOMCAST_TRUSTED_PROXIES`) says so in `X-Forwarded-Proto`.
+fn origin(state: &SharedState, headers: &HeaderMap, extensions: &axum::http::Extensions) -> String {
+    if let Some(origin) = &state.settings.public_origin {
+        return origin.clone();
+    }
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|ci| ci.0.ip());
+    let trusted = peer.is_some_and(|ip| {
+        crate::client_ip::is_trusted_peer(ip, &state.settings.trusted_proxies)
+    });
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
+        .filter(|h| h.parse::<axum::http::uri::Authority>().is_ok())
         .unwrap_or("localhost");
     let scheme = headers
         .get("x-forwarded-proto")
+        .filter(|_| trusted)
         .and_then(|h| h.to_str().ok())
         .filter(|s| *s == "https" || *s == "http")
         .unwrap_or("http");
-    (scheme.to_string(), host.to_string())
+    format!("{scheme}://{host}")
 }

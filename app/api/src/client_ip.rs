@@ -58,6 +58,11 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Whether a socket peer is one of the trusted proxies (whose `X-Forwarded-*` may be believed).
+pub fn is_trusted_peer(peer: IpAddr, trusted: &[IpNet]) -> bool {
+    is_trusted(canonical(peer), trusted)
+}
+
 fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
     trusted.iter().any(|net| net.contains(&ip))
 }

@@ -124,6 +124,22 @@ impl Server {
             }));
         }
 
+        // Sign-in is bound to one origin: the configured public one, else the listen address when
+        // only this machine can reach it. A non-loopback listener without ROOMCAST_PUBLIC_ORIGIN
+        // has sessions off (503 sign_in_unavailable): its Host header is the client's to choose.
+        let sign_in_origin = match &args.public_origin {
+            Some(origin) => Some(session::SignInOrigin::new(origin)),
+            None if local_addr.ip().is_loopback() => {
+                Some(session::SignInOrigin::new(&format!("http://{local_addr}")))
+            }
+            None => {
+                tracing::warn!(
+                    listen = %local_addr,
+                    "sign-in with a wallet is off: set ROOMCAST_PUBLIC_ORIGIN to the URL hosts open"
+                );
+                None
+            }
+        };
         let auth_audience = args
             .public_origin
             .clone()
@@ -169,6 +185,7 @@ impl Server {
                         redis.clone(),
                     );
                     let sessions = session::Sessions::with_store(
+                        sign_in_origin.clone(),
                         Arc::new(shared::sessions::RedisSessionStore::new(redis.clone())),
                         sign_in_ttl,
                         session_ttl,
@@ -193,7 +210,7 @@ impl Server {
                     Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)) as _,
                     Arc::new(MemoryReplayStore::new(args.replay_capacity)) as _,
                     CreateLimits::new(args.create_rate_per_minute, args.create_budget_per_minute),
-                    session::Sessions::new(sign_in_ttl, session_ttl),
+                    session::Sessions::new(sign_in_origin.clone(), sign_in_ttl, session_ttl),
                     throttle::AuthThrottle::new(args.auth_failures_per_minute),
                     funds::RegistrarFunds::default(),
                 ),
@@ -207,6 +224,7 @@ impl Server {
                 registrar_min_lamports: args.registrar_min_lamports,
                 webhook_secret,
                 trusted_proxies: args.trusted_proxies.clone(),
+                public_origin: sign_in_origin.as_ref().map(|o| o.origin.clone()),
                 reconciler: reconciler::ReconcilerConfig {
                     interval: Duration::from_secs(args.reconcile_interval_secs),
                     orphan_grace: Duration::from_secs(args.orphan_grace_secs),

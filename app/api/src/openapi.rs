@@ -163,16 +163,16 @@ fn metrics() {}
 fn room_events() {}
 
 #[utoipa::path(get, path = "/api/auth/nonce", tag = "auth",
-    responses((status = 200, description = "Sign-In With Solana input for the wallet's `solana:signIn` (single-use nonce, expiry)", body = SignInInput),
-              (status = 503, description = "The replicas' shared state (Redis) is unreachable (`shared_state_unavailable`)", body = ErrorResponse)))]
+    responses((status = 200, description = "Sign-In With Solana input for the wallet's `solana:signIn` (single-use nonce, expiry); `domain` and `uri` are this server's public origin, never the request's `Host`", body = SignInInput),
+              (status = 503, description = "The replicas' shared state (Redis) is unreachable (`shared_state_unavailable`), or sign-in is off: a non-loopback listener without `ROOMCAST_PUBLIC_ORIGIN` (`sign_in_unavailable`)", body = ErrorResponse)))]
 fn auth_nonce() {}
 
 #[utoipa::path(post, path = "/api/auth/sign-in", tag = "auth", request_body = SignInRequest,
     responses((status = 200, description = "A session token for the signing wallet: send it as `Authorization: Bearer <token>`", body = SessionResponse),
               (status = 400, body = ErrorResponse),
-              (status = 401, description = "`unknown_nonce` (unknown or already used), `sign_in_expired`, `invalid_sign_in_message`, `invalid_signature`", body = ErrorResponse),
+              (status = 401, description = "`unknown_nonce` (unknown or already used), `sign_in_expired`, `invalid_sign_in_message`, `invalid_signature`, `wrong_domain` (signed for another site than this server's origin)", body = ErrorResponse),
               (status = 415, body = ErrorResponse),
-              (status = 503, description = "The replicas' shared state (Redis) is unreachable (`shared_state_unavailable`)", body = ErrorResponse)))]
+              (status = 503, description = "The replicas' shared state (Redis) is unreachable (`shared_state_unavailable`), or sign-in is off (`sign_in_unavailable`)", body = ErrorResponse)))]
 fn auth_sign_in() {}
 
 #[utoipa::path(post, path = "/api/auth/sign-out", tag = "auth", security(("session" = [])),

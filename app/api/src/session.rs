@@ -179,7 +179,38 @@ impl SessionStore for MemorySessionStore {
     }
 }
 
+/// The origin sign-in messages are bound to (`scheme://host[:port]`): `ROOMCAST_PUBLIC_ORIGIN`, or
+/// the listen address when it is loopback. Never taken from a request's `Host`/`X-Forwarded-*`:
+/// a phishing page on another domain could otherwise get an input for its own domain, which the
+/// victim's wallet would happily sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInOrigin {
+    /// `host[:port]`, the SIWS `domain`.
+    pub domain: String,
+    /// `scheme://host[:port]`.
+    pub origin: String,
+}
+
+impl SignInOrigin {
+    /// From an origin already validated as `scheme://host[:port]`.
+    pub fn new(origin: &str) -> Self {
+        let origin = origin.trim_end_matches('/').to_string();
+        let domain = origin
+            .split_once("://")
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or_else(|| origin.clone());
+        SignInOrigin { domain, origin }
+    }
+
+    /// The URI a sign-in for this origin names: the host console.
+    pub fn uri(&self) -> String {
+        format!("{}/host", self.origin)
+    }
+}
+
 pub struct Sessions {
+    /// Where sign-in messages must come from; `None`: sessions are off (503).
+    origin: Option<SignInOrigin>,
     /// Nonce → the input issued with it (kept a little past its expiry so a late sign-in is told
     /// "expired" rather than "unknown"); SHA-256 of the token → session.
     store: Arc<dyn SessionStore>,
@@ -192,25 +223,41 @@ const ISSUED_GRACE: Duration = Duration::from_secs(600);
 
 impl Sessions {
     /// In process memory (a single replica).
-    pub fn new(sign_in_ttl: Duration, session_ttl: Duration) -> Self {
+    pub fn new(origin: Option<SignInOrigin>, sign_in_ttl: Duration, session_ttl: Duration) -> Self {
         let store = MemorySessionStore::new(sign_in_ttl + ISSUED_GRACE, session_ttl);
-        Self::with_store(Arc::new(store), sign_in_ttl, session_ttl)
+        Self::with_store(origin, Arc::new(store), sign_in_ttl, session_ttl)
     }
 
     pub fn with_store(
+        origin: Option<SignInOrigin>,
         store: Arc<dyn SessionStore>,
         sign_in_ttl: Duration,
         session_ttl: Duration,
     ) -> Self {
         Sessions {
+            origin,
             store,
             sign_in_ttl,
             session_ttl,
         }
     }
 
-    /// A fresh sign-in input for a page served at `domain` (the request's `Host`).
-    pub async fn issue(&self, domain: &str, scheme: &str) -> Result<SignInInput, AppError> {
+    /// The origin sign-ins are bound to, or 503 when sessions are off.
+    fn origin(&self) -> Result<&SignInOrigin, AppError> {
+        self.origin.as_ref().ok_or_else(|| {
+            AppError::Unavailable {
+                code: "sign_in_unavailable",
+                message: "sign-in is off: this server listens on a non-loopback address and \
+                          ROOMCAST_PUBLIC_ORIGIN is not set, so it cannot tell wallets which \
+                          site they sign in to"
+                    .into(),
+            }
+        })
+    }
+
+    /// A fresh sign-in input bound to this server's origin (never the request's `Host`).
+    pub async fn issue(&self) -> Result<SignInInput, AppError> {
+        let origin = self.origin()?;
         let now = now_secs();
         let expires = now + self.sign_in_ttl;
         let nonce: String = rand::thread_rng()
@@ -219,9 +266,9 @@ impl Sessions {
             .map(char::from)
             .collect();
         let input = SignInInput {
-            domain: domain.to_string(),
+            domain: origin.domain.clone(),
             statement: STATEMENT.to_string(),
-            uri: format!("{scheme}://{domain}/host"),
+            uri: origin.uri(),
             version: "1".into(),
             nonce: nonce.clone(),
             issued_at: rfc3339(now),
@@ -240,6 +287,7 @@ impl Sessions {
 
     /// Checks a signed sign-in message and opens a session for its wallet.
     pub async fn sign_in(&self, req: &SignInRequest) -> Result<SessionResponse, AppError> {
+        let origin = self.origin()?;
         let wallet: Pubkey = req.address.parse().map_err(|_| {
             AppError::unauthorized("invalid_wallet", "address is not a base58 public key")
         })?;
@@ -267,6 +315,21 @@ impl Sessions {
                     "this sign-in nonce is unknown or was already used; start the sign-in again",
                 )
             })?;
+        // A message for another site (a phishing page's own domain) is refused as such, even with
+        // a nonce this server issued.
+        let domain = text.split_once(" wants you to sign in with your Solana account:");
+        let uri = text.lines().find_map(|l| l.strip_prefix("URI: "));
+        if domain.map(|(d, _)| d) != Some(origin.domain.as_str())
+            || uri != Some(origin.uri().as_str())
+        {
+            return Err(AppError::unauthorized(
+                "wrong_domain",
+                format!(
+                    "this sign-in message is not for {}; sign in on {} itself",
+                    origin.origin, origin.origin
+                ),
+            ));
+        }
         if text != issued.input.message(&req.address) {
             return Err(AppError::unauthorized(
                 "invalid_sign_in_message",

@@ -29,6 +29,9 @@ pub struct Settings {
     pub ingest_notice: Option<String>,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `scheme://host[:port]` sign-ins are bound to and absolute URLs (Action icons) use:
+    /// `ROOMCAST_PUBLIC_ORIGIN`, else the listen address when loopback; `None` otherwise.
+    pub public_origin: Option<String>,
 }
 
 /// What `GET /api/info` tells a frontend, so its wallet talks to the same chain.

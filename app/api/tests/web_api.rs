@@ -118,7 +118,7 @@ async fn sign_in_once_then_act_with_a_session_token_scoped_to_the_wallet() {
     let wallet = Keypair::new();
     let address = wallet.pubkey().to_string();
 
-    // The server issues the whole input: domain = the Host the page used.
+    // The server issues the whole input: domain = this server's origin (here its loopback listen address).
     let input = nonce(&server).await;
     assert_eq!(input["domain"], server.addr.to_string());
     assert_eq!(input["uri"], format!("{}/host", server.url()));
@@ -202,11 +202,21 @@ async fn sign_in_once_then_act_with_a_session_token_scoped_to_the_wallet() {
     let (status, body) = post_sign_in(&server, &sign_in_body(&other, &text_other)).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unknown_nonce");
 
-    // A message the server did not issue (another domain), and a forged signature: refused, and
-    // each attempt burns its nonce.
+    // A message the server did not issue (another domain; another statement), and a forged
+    // signature: refused, and each attempt burns its nonce.
     let input = nonce(&server).await;
     let phished = siws_text(&input, &address).replacen(&server.addr.to_string(), "evil.example", 1);
     let (status, body) = post_sign_in(&server, &sign_in_body(&wallet, &phished)).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "wrong_domain");
+    let (status, body) = post_sign_in(
+        &server,
+        &sign_in_body(&wallet, &siws_text(&input, &address)),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unknown_nonce");
+    let input = nonce(&server).await;
+    let reworded = siws_text(&input, &address).replace("Sign in to roomcast", "Sign in to claim");
+    let (status, body) = post_sign_in(&server, &sign_in_body(&wallet, &reworded)).await;
     assert_error(
         status,
         &body,
@@ -723,5 +733,155 @@ async fn room_events_start_with_the_current_state_and_follow_changes_until_ended
     )
     .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_room_id");
+    server.shutdown().await.unwrap();
+}
+
+/// Issue 17.1: a phishing page on another domain asks this server for a sign-in input with its own
+/// `Host` and `X-Forwarded-Proto`, has the victim's wallet sign it (the wallet's domain check passes
+/// on the phishing page), and posts it back. The input names this server's origin whatever the
+/// headers say, and a message for any other domain is refused as such, even with a valid nonce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phishing_page_cannot_turn_a_wallet_signature_into_a_session() {
+    let server = start(&[]).await;
+    let victim = Keypair::new();
+    let address = victim.pubkey().to_string();
+
+    let response = http()
+        .get(format!("{}/api/auth/nonce", server.url()))
+        .header("host", "evil.example")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    let (status, input) = json_of(response).await;
+    assert_eq!(status, StatusCode::OK, "{input}");
+    assert_eq!(input["domain"], server.addr.to_string());
+    assert_eq!(input["uri"], format!("{}/host", server.url()));
+
+    // The phishing page renders the input for its own domain; the victim signs that.
+    let mut phished = input.clone();
+    phished["domain"] = json!("evil.example");
+    phished["uri"] = json!("https://evil.example/host");
+    let text = siws_text(&phished, &address);
+    let (status, body) = post_sign_in(&server, &sign_in_body(&victim, &text)).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "wrong_domain");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&server.url()),
+        "{body}"
+    );
+    // Only the URI swapped: refused too.
+    let mut uri_only = nonce(&server).await;
+    uri_only["uri"] = json!("https://evil.example/host");
+    let text = siws_text(&uri_only, &address);
+    let (status, body) = post_sign_in(&server, &sign_in_body(&victim, &text)).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "wrong_domain");
+    // The refused nonce is spent: the right message with it no longer opens a session.
+    let text = siws_text(&uri_only, &address);
+    let (status, body) = post_sign_in(&server, &sign_in_body(&victim, &text)).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unknown_nonce");
+
+    // The same wallet signing in on this server itself still works.
+    let token = sign_in(&server, &victim).await;
+    assert!(token.starts_with("rcs_"));
+
+    // The Action icon does not follow a spoofed Host/X-Forwarded-Proto either.
+    let host = Keypair::new().pubkey().to_string();
+    let room = create_room(&server, &host, "Icon room").await;
+    let response = http()
+        .get(format!(
+            "{}/api/actions/end-room?room={}",
+            server.url(),
+            room["SessionID"].as_str().unwrap()
+        ))
+        .header("host", "evil.example")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let (status, meta) = json_of(response).await;
+    assert_eq!(status, StatusCode::OK, "{meta}");
+    assert_eq!(meta["icon"], format!("{}/assets/icon.svg", server.url()));
+    server.shutdown().await.unwrap();
+}
+
+/// With `ROOMCAST_PUBLIC_ORIGIN` the sign-in names that origin (what the wallet shows: "rooms.example.com
+/// wants you to sign in"), a message for it opens a session, and the Action icon uses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_is_bound_to_the_configured_public_origin() {
+    let server = start(&["--public-origin", "https://rooms.example.com"]).await;
+    let wallet = Keypair::new();
+    let input = nonce(&server).await;
+    assert_eq!(input["domain"], "rooms.example.com");
+    assert_eq!(input["uri"], "https://rooms.example.com/host");
+    let token = sign_in(&server, &wallet).await;
+    assert!(token.starts_with("rcs_"));
+    // A message for the listen address is not for this origin.
+    let mut local = nonce(&server).await;
+    local["domain"] = json!(server.addr.to_string());
+    local["uri"] = json!(format!("{}/host", server.url()));
+    let text = siws_text(&local, &wallet.pubkey().to_string());
+    let (status, body) = post_sign_in(&server, &sign_in_body(&wallet, &text)).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "wrong_domain");
+
+    let room = create_room(&server, &wallet.pubkey().to_string(), "Origin room").await;
+    let (status, meta) = json_of(
+        http()
+            .get(format!(
+                "{}/api/actions/end-room?room={}",
+                server.url(),
+                room["SessionID"].as_str().unwrap()
+            ))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{meta}");
+    assert_eq!(meta["icon"], "https://rooms.example.com/assets/icon.svg");
+    server.shutdown().await.unwrap();
+}
+
+/// Listening on a non-loopback address without `ROOMCAST_PUBLIC_ORIGIN`, the server cannot know
+/// which site hosts open, so sessions are off with a clear 503 (everything else works).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_is_off_on_a_public_listener_without_a_public_origin() {
+    let mut args = common::serve_args(&["--operator-key", OPERATOR_KEY]);
+    args.listen = "0.0.0.0:0".parse().unwrap();
+    let server = Server::start(args).await.expect("server starts");
+    let base = format!("http://127.0.0.1:{}", server.addr.port());
+    let (status, body) = json_of(
+        http()
+            .get(format!("{base}/api/auth/nonce"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "sign_in_unavailable");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("ROOMCAST_PUBLIC_ORIGIN"));
+    let wallet = Keypair::new();
+    let text = format!(
+        "127.0.0.1 wants you to sign in with your Solana account:\n{}\n\nx\n\nURI: http://127.0.0.1/host\nVersion: 1\nNonce: abcdefgh12345678",
+        wallet.pubkey()
+    );
+    let (status, body) = json_of(
+        http()
+            .post(format!("{base}/api/auth/sign-in"))
+            .json(&sign_in_body(&wallet, &text))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "sign_in_unavailable");
+    let health = http().get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
     server.shutdown().await.unwrap();
 }

@@ -12,10 +12,8 @@ use crate::state::SharedState;
 /// `GET /api/auth/nonce`: a fresh sign-in input for the wallet's `solana:signIn`.
 pub async fn nonce(
     State(state): State<SharedState>,
-    headers: HeaderMap,
 ) -> AppResult<impl IntoResponse> {
-    let (scheme, host) = crate::actions::scheme_and_host(&headers);
-    let input = state.sessions.issue(&host, &scheme).await?;
+    let input = state.sessions.issue().await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(input)))
 }
 
