@@ -17,8 +17,13 @@ for tool in wrk redis-server curl python3; do
 done
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
 PROFILE=${PROFILE:-release}
-if [ "$PROFILE" = release ]; then cargo build --release -p roomcast-app >&2; else cargo build -p roomcast-app >&2; fi
-BIN="$CARGO_TARGET_DIR/$PROFILE/roomcast"
+# ROOMCAST_BIN=path skips the build (the test script smoke-runs this against the debug binary).
+if [[ -n ${ROOMCAST_BIN:-} ]]; then
+  BIN="$ROOMCAST_BIN"
+else
+  if [ "$PROFILE" = release ]; then cargo build --release -p roomcast-app >&2; else cargo build -p roomcast-app >&2; fi
+  BIN="$CARGO_TARGET_DIR/$PROFILE/roomcast"
+fi
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() {

@@ -20,7 +20,7 @@ BIN="$ROOMCAST_BIN" STEP="$SECONDS_PER_STEP" exec python3 - <<'PY'
 import json, os, re, signal, subprocess, sys, tempfile, time, urllib.request
 
 BIN, STEP = os.environ["BIN"], int(os.environ["STEP"])
-KEY = "bench-operator-key"
+KEY = "bench-operator-key-0123456789abcdef"
 work = tempfile.mkdtemp(prefix="roomcast-bench-video-")
 procs = []
 

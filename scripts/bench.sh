@@ -10,8 +10,12 @@ CONNECTIONS=${2:-32}
 ROOMS=${3:-20}
 command -v wrk >/dev/null || { echo "bench: needs wrk (apt-get install -y wrk)" >&2; exit 1; }
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
-cargo build --release -p roomcast-app >&2
-BIN="$CARGO_TARGET_DIR/release/roomcast"
+# ROOMCAST_BIN=path skips the build (the test script smoke-runs this against the debug binary).
+if [[ -z ${ROOMCAST_BIN:-} ]]; then
+  cargo build --release -p roomcast-app >&2
+  ROOMCAST_BIN="$CARGO_TARGET_DIR/release/roomcast"
+fi
+BIN="$ROOMCAST_BIN"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 KEY=bench-operator-key-0123456789abcdef
 LOG=$(mktemp)

@@ -7,13 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 
-# System tools the tests need, from Debian's packages: ffmpeg + chromium (tests/video.rs, tests/web.rs
-# push real RTMP and play it in headless Chromium), redis-server (tests/replicas.rs, tests/api_failures.rs,
-# app/api/tests/idempotency_store.rs, app/api/tests/shared_ledgers.rs).
+# System tools the tests need, from Debian's packages: ffmpeg + chromium (tests/e2e/video.rs,
+# tests/e2e/web.rs push real RTMP and play it in headless Chromium), redis-server (tests/e2e/replicas.rs,
+# tests/e2e/api_failures.rs, app/api/tests/idempotency_store.rs, app/api/tests/shared_ledgers.rs), wrk
+# (the benchmark smoke runs below).
 missing=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [[ -n ${ROOMCAST_CHROMIUM:-} ]] || missing+=(chromium)
-command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server)
+command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server redis-tools)
+command -v wrk >/dev/null || missing+=(wrk)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
@@ -27,5 +29,18 @@ cargo build -p roomcast-app --locked
 bin="$target/debug/roomcast"
 tests/sdk/run.sh "$bin"
 tests/clients/run.sh "$bin"
+# Every benchmark keeps starting: each is smoke-run for a second or two against the debug binary
+# (numbers meaningless here; BENCHMARKS.md has the real runs). Output kept only on failure.
+smoke() {
+  local log; log=$(mktemp)
+  if ! ROOMCAST_BIN="$bin" "$@" >"$log" 2>&1; then
+    echo "benchmark smoke run failed: $*"; cat "$log"; rm -f "$log"; return 1
+  fi
+  echo "benchmark smoke run ok: $*"; rm -f "$log"
+}
+smoke scripts/bench.sh 1 4 2
+smoke scripts/bench-replicas.sh 1 4 2 5
+smoke scripts/bench-shared-scripts.sh 200 10
+smoke scripts/bench-video.sh 2
 # The program under the Agave bank (solana-program-test), its own workspace, in <target>/program-test.
 tests/program-test/run.sh

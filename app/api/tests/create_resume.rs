@@ -2,7 +2,7 @@
 //! then (the reconciler deleted it as an orphan — its lease had run out and its `create_room`
 //! could no longer land, so its in-flight marker no longer protected it): the retry finds the
 //! flight doomed and starts afresh — one room, on a new input. (The other resume
-//! paths run through real processes in `tests/api_failures.rs`.)
+//! paths run through real processes in `tests/e2e/api_failures.rs`.)
 mod common;
 
 use std::time::Duration;

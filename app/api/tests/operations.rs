@@ -345,7 +345,7 @@ async fn reconcile(server: &Server) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_foreign_inputs() {
-    // Without the chain watcher, which would disable the input first (tests/chain_watch.rs); the
+    // Without the chain watcher, which would disable the input first (tests/e2e/chain_watch.rs); the
     // room cache outlives the test, so only the reconciler's reaction can show viewers the end.
     let server = common::start(&[
         "--operator-key",

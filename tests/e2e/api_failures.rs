@@ -1,7 +1,7 @@
 //! Upstream failures through the built binary, each with its own server (and, where needed, a
 //! separate `roomcast localnet` / `roomcast stream-emulator` process), with the chain and the
 //! emulator inspected afterwards: a create is all-or-nothing.
-mod support;
+use crate::support;
 
 use roomcast_chain::{Keypair, RoomStatus, Signer};
 use serde_json::json;

@@ -1,6 +1,6 @@
 //! The `roomcast` binary end to end: `roomcast localnet` as a child process, then registry and room
 //! commands with `-u <url> -k <keypair file>`, their `--json` and human output, and exit codes.
-mod common;
+use crate::common;
 
 use common::*;
 use roomcast_chain::{RoomcastChain, Signer};

@@ -1,6 +1,6 @@
 //! Every rejection of the API through the built binary, with exact status and error code, and
 //! both upstreams checked afterwards (nothing created, nothing changed).
-mod support;
+use crate::support;
 
 use std::sync::OnceLock;
 

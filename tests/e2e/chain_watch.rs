@@ -2,7 +2,7 @@
 //! pushed to the server over WebSocket PubSub (`programSubscribe`): its live input is disabled and
 //! viewers' cached state is replaced at once. The reconciler is off and the room cache TTL is long
 //! here, so nothing but the subscription can explain either effect.
-mod support;
+use crate::support;
 
 use futures_util::{SinkExt, StreamExt};
 use roomcast_chain::{RoomStatus, Signer};

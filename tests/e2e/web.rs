@@ -4,7 +4,7 @@
 //!
 //! Screenshots of `/`, `/watch/{room}` (playing) and `/host` (live) are saved under the browser's
 //! scratch dir (printed); with `ROOMCAST_UPDATE_SCREENSHOTS=1` they also replace `docs/screenshots/`.
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -20,7 +20,7 @@ const ENDED_WITHIN: Duration = Duration::from_secs(3);
 /// Generous bound for video to start (ffmpeg start-up, first segments, player start-up).
 const VIDEO_BOUND: Duration = Duration::from_secs(90);
 
-/// The test wallet script for `keypair` (see `tests/support/test_wallet.js`).
+/// The test wallet script for `keypair` (see `tests/e2e/support/test_wallet.js`).
 fn wallet_script(keypair: &Keypair) -> String {
     include_str!("support/test_wallet.js")
         .replace("__SEED_HEX__", &hex::encode(&keypair.to_bytes()[..32]))

@@ -1,4 +1,4 @@
-//! Shared helpers for the API end-to-end tests (`tests/api_*.rs`): spawn the built `roomcast`
+//! Shared helpers for the API end-to-end tests (`tests/e2e/api_*.rs`): spawn the built `roomcast`
 //! binary (API server, local node, Stream emulator) on free ports, read their banners, sign host
 //! requests exactly as `app/api/src/auth.rs` documents, and look at both upstreams (chain over
 //! JSON-RPC, Cloudflare through the emulator's control API).
@@ -259,7 +259,7 @@ fn default_server_env() -> Vec<(&'static str, &'static str)> {
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
         // Tests run side by side: the embedded emulator's RTMP ingest takes any free port.
         ("ROOMCAST_RTMP_LISTEN", "127.0.0.1:0"),
-        // A fresh embedded chain and emulator per server (tests/data_dir.rs covers persistence).
+        // A fresh embedded chain and emulator per server (tests/e2e/data_dir.rs covers persistence).
         ("ROOMCAST_EPHEMERAL", "true"),
     ]
 }

@@ -1,7 +1,7 @@
 //! `roomcast serve --data-dir`: the embedded node's ledger, the registrar keypair and the emulator's
 //! live inputs survive a restart, so a room created before still resolves, its stream key is still
 //! the emulator's, and the same registrar can still end it.
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 

@@ -3,7 +3,7 @@
 //! protection, Sign-In With Solana nonces and sessions, rate limits, broadcast state, cache
 //! invalidation and the reconciler lease hold across replicas, and a Redis outage fails closed and
 //! heals by itself.
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::Command;

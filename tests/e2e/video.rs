@@ -2,7 +2,7 @@
 //! key from `POST /api/create`, the embedded Stream emulator remuxes it to HLS, and ffprobe and a
 //! headless Chromium play it. One test binary, so CI starts few browsers; publishers push
 //! pre-encoded H.264/AAC test patterns with `-c copy`, so pushing costs no encoding.
-mod support;
+use crate::support;
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

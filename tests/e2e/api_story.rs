@@ -2,7 +2,7 @@
 //! creates a room, the encoder connects, a viewer resolves it, the host ends it on-chain with
 //! their own keypair (not through the API), and the viewer gets 410. Plus: the stream key never
 //! leaks into the room account, the public views or the server's logs.
-mod support;
+use crate::support;
 
 use std::sync::OnceLock;
 
@@ -187,7 +187,7 @@ async fn create_connect_watch_end_on_chain_then_gone() {
     api.get(&format!("/api/rooms/{room}"))
         .await
         .assert_error(410, "room_ended");
-    // The live input still exists: the server's chain watcher disables it (tests/chain_watch.rs),
+    // The live input still exists: the server's chain watcher disables it (tests/e2e/chain_watch.rs),
     // it never deletes it.
     assert_eq!(emu.input(&uid).await.unwrap()["uid"], uid.as_str());
 }

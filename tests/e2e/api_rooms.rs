@@ -1,7 +1,7 @@
 //! Room changes through the built binary: rotate the key, rename, end through the API, what an
 //! ended room answers, the operator acting for a host, Idempotency-Key, and `/api/info` — each
 //! checked on-chain and at the Stream emulator afterwards.
-mod support;
+use crate::support;
 
 use std::sync::OnceLock;
 
