@@ -381,12 +381,10 @@ async fn kill_9_during_a_burst_of_creates_then_restart_leaves_no_orphans() {
     ));
     env.push(("ROOMCAST_ORPHAN_GRACE_SECS", "0".to_string()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut first = Server::start(&env);
-    assert_eq!(first.registry, registry);
+    let mut server = Server::start(&env);
+    assert_eq!(server.registry, registry);
     let http = reqwest::Client::new();
-    let keys: Vec<String> = (0..16).map(|i| format!("burst-{i}")).collect();
     let body = |key: &str| json!({ "title": key, "host": Keypair::new().pubkey().to_string() });
-    let bodies: Vec<serde_json::Value> = keys.iter().map(|k| body(k)).collect();
 
     let send = |base: String, key: String, body: serde_json::Value| {
         let http = http.clone();
@@ -400,22 +398,56 @@ async fn kill_9_during_a_burst_of_creates_then_restart_leaves_no_orphans() {
                 .map(|r| r.status().as_u16())
         }
     };
-    let burst: Vec<_> = keys
-        .iter()
-        .zip(&bodies)
-        .map(|(k, b)| tokio::spawn(send(first.base.clone(), k.clone(), b.clone())))
-        .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(40)).await;
-    first.proc.kill(); // SIGKILL: no graceful shutdown, creates cut wherever they were
-    let mut answered_before_kill = 0;
-    for task in burst {
-        if matches!(task.await.unwrap(), Ok(201)) {
-            answered_before_kill += 1;
+    // The premise is asserted: at least one create was cut mid-flight (its live input made at
+    // Cloudflare, its answer never given). A round whose kill came too early (no input yet) or
+    // too late (everything answered) is repeated with the kill moved, a bounded number of times.
+    let (mut keys, mut bodies) = (Vec::<String>::new(), Vec::<serde_json::Value>::new());
+    let (mut answered_before_kill, mut cut) = (0, 0);
+    let mut kill_after_ms = 40u64;
+    for round in 0..6 {
+        let round_keys: Vec<String> = (0..16).map(|i| format!("burst-{round}-{i}")).collect();
+        let round_bodies: Vec<serde_json::Value> = round_keys.iter().map(|k| body(k)).collect();
+        let burst: Vec<_> = round_keys
+            .iter()
+            .zip(&round_bodies)
+            .map(|(k, b)| tokio::spawn(send(server.base.clone(), k.clone(), b.clone())))
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(kill_after_ms)).await;
+        server.proc.kill(); // SIGKILL: no graceful shutdown, creates cut wherever they were
+        let mut answered = Vec::new();
+        for (key, task) in round_keys.iter().zip(burst) {
+            if matches!(task.await.unwrap(), Ok(201)) {
+                answered.push(key.clone());
+            }
         }
+        let with_input: Vec<String> = emulator
+            .control()
+            .inputs()
+            .await
+            .iter()
+            .filter_map(|i| i["meta"]["name"].as_str().map(str::to_string))
+            .filter(|name| round_keys.contains(name))
+            .collect();
+        let round_cut = with_input.iter().filter(|k| !answered.contains(k)).count();
+        answered_before_kill += answered.len();
+        cut += round_cut;
+        keys.extend(round_keys);
+        bodies.extend(round_bodies);
+        server = Server::start(&env);
+        if round_cut > 0 {
+            break;
+        }
+        kill_after_ms = if with_input.is_empty() {
+            kill_after_ms * 2
+        } else {
+            (kill_after_ms / 2).max(5)
+        };
+        eprintln!("kill -9 round {round}: {} answered, {} with an input, none cut; again with the kill at {kill_after_ms} ms", answered.len(), with_input.len());
     }
+    assert!(cut > 0, "no kill -9 round cut a create mid-flight");
 
-    let second = Server::start(&env);
-    let mut tried = keys.len();
+    let second = server;
+    let (mut tried, mut server_errors) = (keys.len(), 0);
     for (key, body) in keys.iter().zip(&bodies) {
         let mut ok = false;
         for _ in 0..40 {
@@ -425,7 +457,10 @@ async fn kill_9_during_a_burst_of_creates_then_restart_leaves_no_orphans() {
                     ok = true;
                     break;
                 }
-                Ok(status) => assert!(matches!(status, 409 | 429 | 502 | 503), "{key}: {status}"),
+                Ok(status) => {
+                    assert!(matches!(status, 409 | 429 | 502 | 503), "{key}: {status}");
+                    server_errors += usize::from(status >= 500);
+                }
                 Err(e) => panic!("{key}: {e}"),
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -458,11 +493,12 @@ async fn kill_9_during_a_burst_of_creates_then_restart_leaves_no_orphans() {
         })
         .sum();
     eprintln!(
-        "FIGURES kill-9: creates={} requests={tried} answered_before_kill={answered_before_kill} strays_deleted={} orphans={orphans} extra_rooms_after_restart={extra_rooms}",
+        "FIGURES kill-9: creates={} requests={tried} answered_before_kill={answered_before_kill} cut_mid_flight={cut} 5xx={server_errors} strays_deleted={} orphans={orphans} extra_rooms_after_restart={extra_rooms}",
         keys.len(),
         report.json["deleted"].as_array().map(Vec::len).unwrap_or(0),
     );
     assert_eq!(orphans, 0, "rooms {room_sids:?} inputs {input_uids:?}");
+    assert_eq!(server_errors, 0, "README: no 5xx while retrying after the restart");
     for key in &keys {
         assert!(
             rooms.iter().any(|r| &r.room.title == key),
@@ -685,37 +721,71 @@ async fn kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer() 
     assert_eq!(f_rooms.len(), 1);
     assert_eq!(f["SessionID"], f_rooms[0].room.session_id.as_str());
 
-    // (c) A burst of keyed creates, cut by kill -9 wherever each one is.
-    let keys: Vec<String> = (0..16).map(|i| format!("burst-{i}")).collect();
-    let bodies: Vec<serde_json::Value> = keys.iter().map(|k| body(k)).collect();
-    let mut server = server;
-    let burst: Vec<_> = keys
-        .iter()
-        .zip(&bodies)
-        .enumerate()
-        .map(|(i, (key, body))| {
-            let (http, base, key, body) =
-                (http.clone(), server.base.clone(), key.clone(), body.clone());
-            tokio::spawn(async move {
-                tokio::time::sleep(std::time::Duration::from_millis(12 * i as u64)).await;
-                keyed_create(&http, &base, &key, &body).await
-            })
-        })
-        .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(140)).await;
-    server.proc.kill();
+    // (c) A burst of keyed creates, cut by kill -9 wherever each one is. The premise is asserted:
+    // at least one create was cut mid-flight (claimed by the server, not answered). A round whose
+    // kill came too early (nothing claimed) or too late (everything answered) is repeated with
+    // the kill moved, a bounded number of times; every round's keys are checked below.
+    let mut keys: Vec<String> = Vec::new();
+    let mut bodies: Vec<serde_json::Value> = Vec::new();
     let mut before_kill = std::collections::HashMap::new();
-    for (key, task) in keys.iter().zip(burst) {
-        if let Ok((201, answer)) = task.await.unwrap() {
-            before_kill.insert(key.clone(), answer);
+    let (mut written_down, mut cut) = (0, 0);
+    let mut kill_after_ms = 140u64;
+    let mut server = server;
+    for round in 0..6 {
+        let round_keys: Vec<String> = (0..16).map(|i| format!("burst-{round}-{i}")).collect();
+        let round_bodies: Vec<serde_json::Value> = round_keys.iter().map(|k| body(k)).collect();
+        let burst: Vec<_> = round_keys
+            .iter()
+            .zip(&round_bodies)
+            .enumerate()
+            .map(|(i, (key, body))| {
+                let (http, base, key, body) =
+                    (http.clone(), server.base.clone(), key.clone(), body.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(12 * i as u64)).await;
+                    keyed_create(&http, &base, &key, &body).await
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(kill_after_ms)).await;
+        server.proc.kill();
+        let mut answered = 0;
+        for (key, task) in round_keys.iter().zip(burst) {
+            if let Ok((201, answer)) = task.await.unwrap() {
+                before_kill.insert(key.clone(), answer);
+                answered += 1;
+            }
         }
+        let claimed: Vec<String> = round_keys
+            .iter()
+            .filter(|k| !idem_entry(&redis, &registry, k).is_empty())
+            .cloned()
+            .collect();
+        written_down += round_keys
+            .iter()
+            .filter(|k| idem_entry(&redis, &registry, k).contains("\"progress\""))
+            .count();
+        let round_cut = claimed
+            .iter()
+            .filter(|k| !before_kill.contains_key(k.as_str()))
+            .count();
+        cut += round_cut;
+        keys.extend(round_keys);
+        bodies.extend(round_bodies);
+        server = Server::start(&env);
+        if round_cut > 0 {
+            break;
+        }
+        // Nothing claimed yet: kill later; everything answered: kill sooner.
+        kill_after_ms = if claimed.is_empty() {
+            kill_after_ms * 2
+        } else {
+            (kill_after_ms / 2).max(5)
+        };
+        eprintln!("kill -9 round {round}: {answered} answered, {} claimed, none cut; again with the kill at {kill_after_ms} ms", claimed.len());
     }
-    let written_down = keys
-        .iter()
-        .filter(|k| idem_entry(&redis, &registry, k).contains("\"progress\""))
-        .count();
+    assert!(cut > 0, "no kill -9 round cut a create mid-flight");
 
-    let server = Server::start(&env);
     let mut answers = std::collections::HashMap::new();
     let (mut tried, mut server_errors) = (keys.len(), 0);
     for (key, body) in keys.iter().zip(&bodies) {
@@ -756,13 +826,14 @@ async fn kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer() 
         })
         .sum();
     eprintln!(
-        "FIGURES kill-9 redis: creates={} requests={tried} answered_before_kill={} written_down_at_kill={written_down} 5xx={server_errors} strays_deleted={} orphans={orphans} duplicates={duplicates}",
+        "FIGURES kill-9 redis: creates={} requests={tried} answered_before_kill={} written_down_at_kill={written_down} cut_mid_flight={cut} 5xx={server_errors} strays_deleted={} orphans={orphans} duplicates={duplicates}",
         all_keys.len(),
         before_kill.len(),
         report.json["deleted"].as_array().map(Vec::len).unwrap_or(0),
     );
     assert_eq!(orphans, 0, "rooms {room_sids:?} inputs {input_uids:?}");
     assert_eq!(duplicates, 0, "exactly one room per key");
+    assert_eq!(server_errors, 0, "README: no 5xx while retrying after the restart");
     assert_eq!(rooms.len(), all_keys.len());
     for key in &all_keys {
         let room = rooms.iter().find(|r| &r.room.title == key).unwrap();

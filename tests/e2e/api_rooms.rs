@@ -200,10 +200,21 @@ async fn end_via_api_disables_the_live_input_then_changes_are_410() {
         "the live input is disabled at Cloudflare"
     );
     assert_eq!(input["rtmps"]["streamKey"], key.as_str());
-    // Disabling drops the connected encoder.
+    // Disabling dropped the connected encoder: there is no encoder left to disconnect (this
+    // fails if it were still connected), and a new one is refused for being disabled — not for
+    // "already connected".
+    let (status, refused) = emu.control_post(&format!("/inputs/{uid}/disconnect")).await;
+    assert_eq!(status, 409, "{refused}");
     assert_eq!(
-        emu.connect_status(&uid).await,
-        409,
+        refused["error"],
+        format!("live input {uid} has no connected encoder"),
+        "the encoder was dropped"
+    );
+    let (status, refused) = emu.control_post(&format!("/inputs/{uid}/connect")).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(
+        refused["error"],
+        format!("live input {uid} is disabled (enabled=false) and refuses encoder connections"),
         "a disabled input refuses encoders"
     );
 

@@ -90,7 +90,9 @@ fn free_port_pair() -> u16 {
     }
 }
 
-fn start_localnet(port: u16, state: &str, faucet: &str) -> Proc {
+/// `roomcast localnet` on a fixed port (the test restarts it there), or `None` if it exited
+/// before serving (its port was taken).
+fn try_start_localnet(port: u16, state: &str, faucet: &str) -> Option<Proc> {
     let listen = format!("127.0.0.1:{port}");
     let mut proc = Proc::spawn(
         "localnet-watch",
@@ -105,8 +107,23 @@ fn start_localnet(port: u16, state: &str, faucet: &str) -> Proc {
         ],
         &[],
     );
-    proc.wait_for_line("Faucet keypair: ");
-    proc
+    proc.try_wait_for_line("Faucet keypair: ").map(|_| proc)
+}
+
+fn start_localnet(port: u16, state: &str, faucet: &str) -> Proc {
+    try_start_localnet(port, state, faucet)
+        .unwrap_or_else(|| panic!("localnet did not start again on port {port}"))
+}
+
+/// A node on a port pair nobody took between picking and binding: another pair when one was.
+fn start_localnet_anywhere(state: &str, faucet: &str) -> (u16, Proc) {
+    for _ in 0..10 {
+        let port = free_port_pair();
+        if let Some(proc) = try_start_localnet(port, state, faucet) {
+            return (port, proc);
+        }
+    }
+    panic!("localnet did not start on any free port pair");
 }
 
 /// The cluster's node restarts under the server: the watcher reconnects (with backoff) and still
@@ -118,8 +135,7 @@ async fn the_watcher_reconnects_after_the_node_restarts() {
     let state = dir.join("ledger.json");
     let faucet_path = dir.join("faucet.json");
     let (state, faucet) = (state.to_str().unwrap(), faucet_path.to_str().unwrap());
-    let port = free_port_pair();
-    let mut node = start_localnet(port, state, faucet);
+    let (port, mut node) = start_localnet_anywhere(state, faucet);
     let rpc_url = format!("http://127.0.0.1:{port}");
     let faucet_key = read_keypair(&faucet_path);
     // The faucet administers the registry and is its registrar.
@@ -336,6 +352,8 @@ async fn room_events_poll_the_chain_without_the_watcher() {
 struct BlackHole {
     port: u16,
     accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Reads from the server's side (its pings and requests), all connections together.
+    from_client: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     silenced: std::sync::Arc<std::sync::Mutex<Vec<std::sync::Arc<std::sync::atomic::AtomicBool>>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -347,9 +365,11 @@ impl BlackHole {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let accepted = Arc::new(AtomicUsize::new(0));
+        let from_client = Arc::new(AtomicUsize::new(0));
         let silenced: Arc<Mutex<Vec<Arc<AtomicBool>>>> = Default::default();
         let task = {
-            let (accepted, silenced) = (accepted.clone(), silenced.clone());
+            let (accepted, silenced, counted) =
+                (accepted.clone(), silenced.clone(), from_client.clone());
             tokio::spawn(async move {
                 let mut links = tokio::task::JoinSet::new();
                 loop {
@@ -362,8 +382,13 @@ impl BlackHole {
                     silenced.lock().unwrap().push(silent.clone());
                     let (client_rx, client_tx) = client.into_split();
                     let (node_rx, node_tx) = node.into_split();
-                    links.spawn(forward(client_rx, node_tx, silent.clone()));
-                    links.spawn(forward(node_rx, client_tx, silent));
+                    links.spawn(forward(
+                        client_rx,
+                        node_tx,
+                        silent.clone(),
+                        Some(counted.clone()),
+                    ));
+                    links.spawn(forward(node_rx, client_tx, silent, None));
                 }
             })
         };
@@ -372,6 +397,7 @@ impl BlackHole {
             mut from: tokio::net::tcp::OwnedReadHalf,
             mut to: tokio::net::tcp::OwnedWriteHalf,
             silent: std::sync::Arc<std::sync::atomic::AtomicBool>,
+            reads: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
         ) {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
             let mut buf = vec![0u8; 16 * 1024];
@@ -386,6 +412,9 @@ impl BlackHole {
                     }
                     Ok(n) => n,
                 };
+                if let Some(reads) = &reads {
+                    reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
                 if silent.load(std::sync::atomic::Ordering::SeqCst) {
                     continue;
                 }
@@ -397,6 +426,7 @@ impl BlackHole {
         BlackHole {
             port,
             accepted,
+            from_client,
             silenced,
             task,
         }
@@ -405,6 +435,11 @@ impl BlackHole {
     /// Connections made through the proxy so far.
     fn accepted(&self) -> usize {
         self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Reads from the server's side so far (each of its pings is one).
+    fn from_client(&self) -> usize {
+        self.from_client.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Stops forwarding on every connection made so far, closing none of them.
@@ -420,6 +455,10 @@ impl Drop for BlackHole {
         self.task.abort();
     }
 }
+
+/// The watcher's silence limit in [`a_silently_dead_link_is_noticed_and_replaced`]: far above a
+/// pong's round trip on a loaded machine, so a healthy link is never given up by accident.
+const DEAD_SECS: u64 = 8;
 
 /// The link to the node's PubSub dies silently (black-holed, never closed): the watcher's pings go
 /// unanswered, it gives the link up after the silence limit, reconnects through a fresh connection
@@ -442,7 +481,7 @@ async fn a_silently_dead_link_is_noticed_and_replaced() {
         ("ROOMCAST_ROOM_CACHE_MS", "600000"),
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
         ("ROOMCAST_CHAIN_WATCH_PING_SECS", "1"),
-        ("ROOMCAST_CHAIN_WATCH_DEAD_SECS", "4"),
+        ("ROOMCAST_CHAIN_WATCH_DEAD_SECS", &DEAD_SECS.to_string()),
     ]);
     eventually("the watcher to subscribe through the proxy", || async {
         s.log_output()
@@ -460,8 +499,13 @@ async fn a_silently_dead_link_is_noticed_and_replaced() {
     airdrop(&node.rpc_url, &host.pubkey(), 1_000_000_000).await;
 
     // Quiet but alive: longer than the silence limit with nothing to report, the link is kept,
-    // because the node answers the pings.
-    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    // because the node answers the pings. "Longer" is counted in the watcher's own pings (one a
+    // second by its clock), not by a sleep here: more pings than the limit has seconds.
+    let start = proxy.from_client();
+    eventually("the watcher to ping through a quiet stretch", || async {
+        (proxy.from_client() >= start + DEAD_SECS as usize + 2).then_some(())
+    })
+    .await;
     assert_eq!(proxy.accepted(), 1, "{}", s.log_output());
     assert!(
         !s.log_output().contains("went silent"),

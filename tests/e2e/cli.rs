@@ -572,10 +572,11 @@ fn bad_and_unreachable_urls() {
         run.stderr
     );
     // A well-formed URL where nothing listens: exit 1 naming the RPC failure.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // A port held by a bound socket that never listens: connections are refused, and no other
+    // process can start listening there meanwhile (picking a port and releasing it could).
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = closed.local_addr().unwrap().port();
     let run = run_in(
         &scratch.0,
         &["-u", &format!("http://127.0.0.1:{port}"), "room", "list"],

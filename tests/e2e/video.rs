@@ -15,8 +15,6 @@ use serde_json::Value;
 use support::browser::{Chromium, Tab};
 use support::*;
 
-/// The bound for dropping a publisher after its room ends.
-const DROP_BOUND: Duration = Duration::from_secs(2);
 
 fn ffmpeg_bin() -> PathBuf {
     std::env::var_os("ROOMCAST_FFMPEG")
@@ -102,6 +100,15 @@ impl Publisher {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The server closed the publisher's connection: a looping publisher (it never ends by itself)
+    /// exits, unsuccessfully. Eventually, not within a bound: how fast is the benchmark's business.
+    fn assert_dropped(&mut self, what: &str) {
+        let status = self
+            .exited_within(EVENTUALLY)
+            .unwrap_or_else(|| panic!("{what}: the publisher is still connected"));
+        assert!(!status.success(), "{what}: the publisher exited {status}");
     }
 
     /// The publisher was refused: it ends, unsuccessfully.
@@ -432,11 +439,7 @@ async fn a_real_push_goes_live_plays_and_ending_the_room_drops_it_and_keeps_the_
     )
     .await
     .assert_status(200);
-    let dropped = publisher.exited_within(DROP_BOUND);
-    assert!(
-        dropped.is_some(),
-        "the publisher is still connected {DROP_BOUND:?} after the room ended"
-    );
+    publisher.assert_dropped("after the room ended");
     eventually("the disconnect notification", || {
         let emu = emu.clone();
         let uid = uid.clone();
@@ -573,10 +576,7 @@ async fn wrong_unknown_second_rotated_and_disabled_publishes_are_refused() {
         .await;
     r.assert_status(200);
     let new_key = r.str("StreamKey");
-    assert!(
-        first.exited_within(DROP_BOUND).is_some(),
-        "the publisher on the rotated key is dropped"
-    );
+    first.assert_dropped("the publisher on the rotated key");
     eventually("the disconnect after rotation", || {
         let emu = emu.clone();
         let uid = uid.clone();
@@ -602,7 +602,7 @@ async fn wrong_unknown_second_rotated_and_disabled_publishes_are_refused() {
     )
     .await
     .assert_status(200);
-    assert!(renewed.exited_within(DROP_BOUND).is_some());
+    renewed.assert_dropped("after ending the room");
     assert_eq!(emu.input(&uid).await.unwrap()["enabled"], false);
     eventually("the disconnect after ending", || {
         let emu = emu.clone();

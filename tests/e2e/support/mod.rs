@@ -105,6 +105,28 @@ impl Proc {
     }
 
     /// Waits until a line starting with `prefix` was printed; returns the rest of that line.
+    /// The rest of the first output line starting with `prefix`, or `None` if the process exited
+    /// first (e.g. its port was taken: the caller may try another).
+    pub fn try_wait_for_line(&mut self, prefix: &str) -> Option<String> {
+        let deadline = Instant::now() + STARTUP_BOUND;
+        loop {
+            let output = self.output();
+            if let Some(line) = output.lines().find(|l| l.starts_with(prefix)) {
+                return Some(line[prefix.len()..].trim().to_string());
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return None;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{} did not print {prefix:?} within {STARTUP_BOUND:?}; output:\n{output}",
+                    self.name
+                );
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
     pub fn wait_for_line(&mut self, prefix: &str) -> String {
         let deadline = Instant::now() + STARTUP_BOUND;
         loop {
@@ -360,22 +382,40 @@ pub struct RedisProc {
 }
 
 impl RedisProc {
+    /// On a port the OS just handed out; if another process took it before `redis-server` bound
+    /// it (it exits), again on another — never a PING answered by someone else's server.
     pub fn start() -> RedisProc {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = RedisProc {
-            child: None,
-            port,
-            dir: scratch_dir("redis"),
-        };
-        redis.spawn();
-        redis
+        let dir = scratch_dir("redis");
+        for _ in 0..10 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut redis = RedisProc {
+                child: None,
+                port,
+                dir: dir.clone(),
+            };
+            if redis.try_spawn() {
+                return redis;
+            }
+        }
+        panic!("redis-server did not start: {}", dir.display());
     }
 
+    /// Starts (again) on this server's port.
     pub fn spawn(&mut self) {
+        assert!(
+            self.try_spawn(),
+            "redis-server did not start on port {}: {}",
+            self.port,
+            std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default()
+        );
+    }
+
+    /// Whether our own `redis-server` (checked by its process id) answers on `self.port`.
+    fn try_spawn(&mut self) -> bool {
         let log = File::create(self.dir.join("redis.log")).unwrap();
         let mut cmd = Command::new("redis-server");
         cmd.args(["--port", &self.port.to_string()])
@@ -392,13 +432,24 @@ impl RedisProc {
                 Ok(())
             });
         }
-        self.child = Some(
-            cmd.spawn()
-                .expect("redis-server (scripts/test.sh installs it)"),
-        );
+        let mut child = cmd
+            .spawn()
+            .expect("redis-server (scripts/test.sh installs it)");
+        let ours = format!("process_id:{}", child.id());
         let deadline = Instant::now() + Duration::from_secs(30);
-        while self.cli(&["PING"]) != "PONG" {
-            assert!(Instant::now() < deadline, "redis-server did not start");
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                return false; // the port was taken meanwhile
+            }
+            if self.cli(&["INFO", "server"]).contains(&ours) {
+                self.child = Some(child);
+                return true;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -989,6 +1040,11 @@ impl Emulator {
     }
 
     /// The status of an encoder-connect attempt (200 connected, 409 refused).
+    /// `POST /__emulator{path}` with no body: (status, JSON answer).
+    pub async fn control_post(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, None).await
+    }
+
     pub async fn connect_status(&self, uid: &str) -> u16 {
         self.send(
             reqwest::Method::POST,

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Flake check (run before every stop; not part of the test script): runs the timing-sensitive
+# tests N times while two busy loops keep both cores loaded, and reports each test's pass count.
+# A test that fails here under load would sooner or later fail a CI run.
+# Usage: scripts/flake-check.sh [runs]      (default 3; exit 1 if any test failed in any run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-3}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
+
+# (cargo test arguments, test-name filter) of every test whose outcome could depend on timing:
+# leases, TTLs, keepalives, propagation between replicas, encoders being dropped, kill -9 bursts,
+# webhooks delivered after the answer, browser pages waiting for state.
+SUITES=(
+  "-p roomcast-app --test e2e|replicas::"
+  "-p roomcast-app --test e2e|chain_watch::"
+  "-p roomcast-app --test e2e|video::"
+  "-p roomcast-app --test e2e|web::"
+  "-p roomcast-app --test e2e|api_failures::"
+  "-p roomcast-app --test e2e|api_rooms::"
+  "-p roomcast-app --test e2e|api::"
+  "-p roomcast-api|"
+  "-p roomcast-stream|"
+  "-p roomcast-localnet --test limits|"
+  "-p roomcast-localnet --test pubsub|"
+)
+
+cargo build -p roomcast-app >/dev/null
+for suite in "${SUITES[@]}"; do
+  cargo test ${suite%%|*} --no-run >/dev/null 2>&1
+done
+
+busy() { while :; do :; done; }
+busy & B1=$!
+busy & B2=$!
+trap 'kill $B1 $B2 2>/dev/null || true' EXIT
+
+declare -A passed failed
+for run in $(seq 1 "$RUNS"); do
+  for suite in "${SUITES[@]}"; do
+    args=${suite%%|*}
+    filter=${suite#*|}
+    log=$(mktemp)
+    # shellcheck disable=SC2086
+    cargo test $args -- $filter >"$log" 2>&1 || true
+    while read -r name outcome; do
+      if [[ $outcome == ok ]]; then
+        passed[$name]=$(( ${passed[$name]:-0} + 1 ))
+      else
+        failed[$name]=$(( ${failed[$name]:-0} + 1 ))
+        echo "run $run: FAILED $name ($args)"
+      fi
+    done < <(sed -nE 's/^test (.+) \.\.\. (ok|FAILED)$/\1 \2/p' "$log")
+    rm -f "$log"
+  done
+done
+
+echo
+echo "| test | passed | failed |"
+echo "|---|---|---|"
+bad=0
+for name in $(printf '%s\n' "${!passed[@]}" "${!failed[@]}" | sort -u); do
+  echo "| $name | ${passed[$name]:-0} | ${failed[$name]:-0} |"
+  [[ ${failed[$name]:-0} -eq 0 ]] || bad=1
+done
+echo
+echo "$RUNS loaded runs (two busy loops on $(nproc) cores)."
+exit $bad
