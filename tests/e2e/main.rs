@@ -13,6 +13,7 @@ mod api_story;
 mod chain_watch;
 mod cli;
 mod data_dir;
+mod readme_claims;
 mod replicas;
 mod serve_config;
 mod video;

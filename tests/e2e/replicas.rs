@@ -939,6 +939,15 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
         tombstone.parse::<i64>().unwrap() > 29 * 24 * 3600,
         "tombstones are kept in Redis for late-starting replicas: {tombstone}"
     );
+    // README: "every replica answers 410 for a room the reconciler closed, also after a restart":
+    // a replica started after the close (no reconciler of its own) answers 410 from Redis.
+    {
+        let late = d.replica("0", &quiet);
+        late.api()
+            .get(&format!("/api/livestream?sessionId={sid}"))
+            .await
+            .assert_error_message(410, "room_ended", "this room has ended and was closed");
+    }
 
     // The holder dies without releasing: the other takes over once the lease runs out.
     holder.proc.kill();

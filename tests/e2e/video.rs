@@ -691,6 +691,74 @@ async fn two_rooms_broadcast_at_once_each_with_its_own_picture() {
     .await;
 }
 
+/// README: "Only H.264 video (and AAC/MP3 audio) is taken": an H.264 + MP3 push goes live and its
+/// HLS carries the MP3 audio (remuxed, not transcoded).
+#[tokio::test]
+async fn h264_with_mp3_audio_is_taken_and_keeps_its_audio() {
+    let fixture = scratch_dir("fixture-mp3").join("testsrc-mp3.flv");
+    let out = Command::new(ffmpeg_bin())
+        .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=320x240:rate=25")
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
+        .args(["-t", "6", "-c:v", "libx264", "-preset", "veryfast", "-g", "25"])
+        .args(["-pix_fmt", "yuv420p", "-c:a", "libmp3lame", "-ar", "44100", "-f", "flv"])
+        .arg(&fixture)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (s, _tmp) = start_server();
+    let api = s.api();
+    let c = api.create_as_host(&wallet(), "MP3 audio").await;
+    let uid = c.str("sessionId");
+    let _publisher = Publisher::start(
+        &format!("{}{}", s.rtmp_ingest.clone().unwrap(), c.str("StreamKey")),
+        &fixture,
+    );
+    let hls = c.json["playback"]["hls"].as_str().unwrap().to_string();
+    eventually("segments", || {
+        let hls = hls.clone();
+        async move {
+            let body = reqwest::get(&hls).await.unwrap().text().await.unwrap();
+            (body.matches("#EXTINF").count() >= 2).then_some(())
+        }
+    })
+    .await;
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_type,codec_name"])
+        .args(["-of", "json", &hls])
+        .output()
+        .expect("ffprobe runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut streams: Vec<(String, String)> = v["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["codec_type"].as_str().unwrap().to_string(),
+                s["codec_name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    streams.sort();
+    assert_eq!(
+        streams,
+        vec![
+            ("audio".to_string(), "mp3".to_string()),
+            ("video".to_string(), "h264".to_string())
+        ]
+    );
+    let live = api.get(&format!("/api/livestream?sessionId={uid}")).await;
+    assert_eq!(live.json["broadcasting"], true, "{}", live.text);
+    let errored: Vec<_> = events_of(&s.emulator(), &uid)
+        .await
+        .into_iter()
+        .filter(|(e, _)| e.contains("errored"))
+        .collect();
+    assert!(errored.is_empty(), "{errored:?}");
+}
+
 /// Ctrl-C (SIGINT) to `serve` during a push stops it cleanly and leaves no ffmpeg behind.
 #[tokio::test]
 async fn ctrl_c_during_a_push_leaves_no_ffmpeg_behind() {

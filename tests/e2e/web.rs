@@ -650,6 +650,29 @@ async fn sign_in_refusals_the_end_room_action_and_console_controls_in_the_browse
         false
     );
 
+    // README: the session token lives in page memory only — nothing in storage or cookies, and a
+    // reload has to sign in again.
+    let stored: Value = console
+        .eval(
+            "(() => { const all = [document.cookie]; for (const s of [localStorage, sessionStorage]) \
+             for (let i = 0; i < s.length; i++) all.push(s.key(i), s.getItem(s.key(i))); \
+             return all.filter((v) => v && v.includes('rcs_')); })()",
+        )
+        .await;
+    assert_eq!(stored, serde_json::json!([]), "a session token outside page memory");
+    console.page().reload().await.unwrap();
+    console
+        .wait_for(
+            "the reloaded console to ask for the wallet again",
+            "document.body.dataset.step === 'connect' || document.body.dataset.step === 'sign-in'",
+            EVENTUALLY,
+        )
+        .await;
+    assert!(console
+        .eval::<bool>("document.getElementById('rooms-panel').classList.contains('hidden')")
+        .await);
+    connect_and_sign_in(&console).await;
+
     // Disconnecting in the wallet's own UI signs the console out.
     console
         .eval::<Value>("window.__testWalletDisconnect(), null")

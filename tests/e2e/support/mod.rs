@@ -58,7 +58,11 @@ pub struct Proc {
 
 impl Proc {
     pub fn spawn(name: &str, args: &[&str], envs: &[(&str, &str)]) -> Proc {
-        let dir = scratch_dir(name);
+        Proc::spawn_in(scratch_dir(name), name, args, envs)
+    }
+
+    /// [`Proc::spawn`] with `dir` (which the caller may have prepared) as the working directory.
+    pub fn spawn_in(dir: PathBuf, name: &str, args: &[&str], envs: &[(&str, &str)]) -> Proc {
         let log = dir.join("output.log");
         let out = File::create(&log).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomcast"));
@@ -290,9 +294,14 @@ impl Server {
     /// Starts `roomcast serve --listen 127.0.0.1:0` with `envs` on top of the defaults, waits for
     /// the banner and `/healthz`.
     pub fn start(envs: &[(&str, &str)]) -> Server {
+        Server::start_in(scratch_dir("serve"), envs)
+    }
+
+    /// [`Server::start`] in the working directory `dir` (e.g. one holding a `.env`).
+    pub fn start_in(dir: PathBuf, envs: &[(&str, &str)]) -> Server {
         let mut all = default_server_env();
         all.extend_from_slice(envs);
-        let mut proc = Proc::spawn("serve", &["serve", "--listen", "127.0.0.1:0"], &all);
+        let mut proc = Proc::spawn_in(dir, "serve", &["serve", "--listen", "127.0.0.1:0"], &all);
         let base = proc.wait_for_line("roomcast API listening on ");
         // The last banner line: everything before it is printed by now.
         proc.wait_for_line("Operator key: ");
