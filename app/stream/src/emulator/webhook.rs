@@ -29,14 +29,14 @@ pub struct WebhookDelivery {
     /// Transport error, if it did not.
     pub error: Option<String>,
 }
+
 /// A notification produced by a transition, sent after unlocking.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Notification {
     pub input_id: String,
     pub event: LiveInputEvent,
-    pub updated_at: String,
-    pub ts: i64,
-    pub error: Option<LiveInputError>,
+    /// What is POSTed, stamped when the transition happened.
+    pub payload: LiveInputNotification,
 }
 
 impl Notification {
@@ -45,21 +45,36 @@ impl Notification {
         Self {
             input_id: input_id.to_string(),
             event,
-            updated_at: rfc3339(now),
-            ts: now.unix_timestamp(),
-            error,
+            payload: LiveInputNotification::new(
+                input_id,
+                event,
+                rfc3339(now),
+                now.unix_timestamp(),
+                error,
+            ),
         }
     }
 
     /// Body shaped like a Cloudflare Notifications "Stream Live Input" event.
     pub fn body(&self) -> Value {
-        let n = LiveInputNotification::new(
-            &self.input_id,
-            self.event,
-            self.updated_at.clone(),
-            self.ts,
-            self.error.clone(),
-        );
-        serde_json::to_value(n).unwrap_or(Value::Null)
+        serde_json::to_value(&self.payload).unwrap_or(Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notifications::LiveInputErrorCode;
+
+    #[test]
+    fn body_is_the_notification_cloudflare_sends() {
+        let error = LiveInputError::from_code(LiveInputErrorCode::GopOutOfRange);
+        let n = Notification::new("abc", LiveInputEvent::Errored, Some(error.clone()));
+        let body: LiveInputNotification = serde_json::from_value(n.body()).unwrap();
+        let data = body.data.expect("data");
+        assert_eq!(data.input_id.as_deref(), Some("abc"));
+        assert_eq!(data.event(), Some(LiveInputEvent::Errored));
+        assert_eq!(data.live_input_errored.map(|e| e.error), Some(error));
+        assert_eq!(body.name, "Stream Live Input");
     }
 }
