@@ -19,9 +19,6 @@
 
 mod error_code;
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -50,6 +47,11 @@ impl LiveInputEvent {
         LiveInputEvent::Errored,
     ];
 
+    /// The event type named `s`, if it is one of these.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
     /// `live_input.connected`, `live_input.disconnected` or `live_input.errored`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,22 +59,6 @@ impl LiveInputEvent {
             LiveInputEvent::Disconnected => "live_input.disconnected",
             LiveInputEvent::Errored => "live_input.errored",
         }
-    }
-}
-
-impl fmt::Display for LiveInputEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for LiveInputEvent {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        LiveInputEvent::ALL
-            .into_iter()
-            .find(|e| e.as_str() == s)
-            .ok_or_else(|| format!("not a live input event type: {s:?}"))
     }
 }
 
@@ -145,14 +131,14 @@ impl LiveInputError {
 
     /// The code, if the catalog documents it.
     pub fn known_code(&self) -> Option<LiveInputErrorCode> {
-        self.code.parse().ok()
+        LiveInputErrorCode::parse(&self.code)
     }
 }
 
 impl LiveInputEventData {
     /// `event_type`, if it is one of the three live-input events.
     pub fn event(&self) -> Option<LiveInputEvent> {
-        self.event_type.as_deref()?.parse().ok()
+        LiveInputEvent::parse(self.event_type.as_deref()?)
     }
 }
 
@@ -168,7 +154,8 @@ impl LiveInputNotification {
     ) -> Self {
         let updated_at = updated_at.into();
         let mut text = format!(
-            "Notification type: {NOTIFICATION_NAME}\nInput ID: {input_id}\nEvent type: {event}\nUpdated at: {updated_at}"
+            "Notification type: {NOTIFICATION_NAME}\nInput ID: {input_id}\nEvent type: {}\nUpdated at: {updated_at}",
+            event.as_str()
         );
         if let Some(e) = &error {
             text.push_str(&format!(
@@ -280,7 +267,7 @@ mod tests {
     #[test]
     fn event_names_round_trip() {
         for e in LiveInputEvent::ALL {
-            assert_eq!(e.as_str().parse::<LiveInputEvent>(), Ok(e));
+            assert_eq!(LiveInputEvent::parse(e.as_str()), Some(e));
             assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
         }
         assert_eq!(
