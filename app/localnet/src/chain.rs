@@ -65,7 +65,7 @@ pub struct LocalChain {
     /// Set by any write, cleared by a save.
     pub dirty: bool,
     /// Slots and landed transactions, for WebSocket subscribers.
-    pub events: crate::pubsub::EventSender,
+    pub events: crate::events::EventSender,
 }
 
 impl LocalChain {
@@ -92,7 +92,7 @@ impl LocalChain {
             transaction_count: 0,
             faucet,
             dirty: false,
-            events: crate::pubsub::EventSender::new(),
+            events: crate::events::EventSender::new(),
         };
         chain
             .blockhashes
@@ -167,7 +167,7 @@ impl LocalChain {
         clock.unix_timestamp = unix_now();
         self.svm.set_sysvar(&clock);
         self.events
-            .publish(crate::pubsub::ChainEvent::Slot { slot, parent });
+            .publish(crate::events::ChainEvent::Slot { slot, parent });
     }
 
     pub fn slot(&self) -> u64 {
@@ -349,8 +349,8 @@ impl LocalChain {
             .map(|(_, k)| (*k, self.account(k).unwrap_or_default()))
             .collect();
         self.events
-            .publish(crate::pubsub::ChainEvent::Transaction(std::sync::Arc::new(
-                crate::pubsub::TxEvent {
+            .publish(crate::events::ChainEvent::Transaction(std::sync::Arc::new(
+                crate::events::TxEvent {
                     signature: tx.signatures[0],
                     slot: self.slot,
                     err: err.clone(),

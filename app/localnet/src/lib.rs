@@ -12,11 +12,13 @@
 //! by signature).
 
 pub mod chain;
+pub mod events;
 mod executor;
 pub mod keypair_file;
 pub mod pubsub;
 pub mod rpc;
 mod state_file;
+mod wire;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

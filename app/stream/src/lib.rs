@@ -1,5 +1,7 @@
-//! Cloudflare Stream for roomcast: a typed live-input client ([`client`])
-//! and a faithful local emulator ([`emulator`]) for tests and local runs.
+//! Cloudflare Stream for roomcast: a typed live-input client ([`client`]),
+//! the live-input webhook notification and its error codes ([`notifications`]),
+//! and a faithful local emulator ([`emulator`], with its real video path in [`media`]) for tests
+//! and local runs.
 //! API facts follow `shared/reference/cloudflare-stream.md`.
 //!
 //! ```no_run
@@ -32,3 +34,4 @@
 pub mod client;
 pub mod emulator;
 pub mod media;
+pub mod notifications;

@@ -16,11 +16,11 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::events::ChainEvent;
 use super::subscription::{signature_result, Kind};
 use super::{stopped, Shared};
-use crate::rpc::params::Params;
-use crate::rpc::RpcError;
+use crate::events::ChainEvent;
+use crate::wire::params::Params;
+use crate::wire::RpcError;
 
 /// Largest request a client may send.
 const MAX_REQUEST_BYTES: usize = 64 * 1024;

@@ -6,7 +6,6 @@
 //! Every commitment level is accepted; everything is final as soon as it lands here, so each
 //! notification is sent once, when the transaction lands (or the slot is produced).
 mod connection;
-mod events;
 mod subscription;
 
 use std::net::SocketAddr;
@@ -17,7 +16,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use events::{ChainEvent, EventSender, TxEvent};
+/// The chain's events live in [`crate::events`] (below both the chain and this server).
+pub use crate::events::{ChainEvent, EventSender, TxEvent};
 
 use crate::chain::SLOT_DURATION;
 use crate::executor::ChainExecutor;

@@ -6,10 +6,10 @@ use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_transaction_error::TransactionError;
 
-use super::events::{ChainEvent, TxEvent};
-use crate::rpc::encoding::{encode_account, Filter};
-use crate::rpc::params::{Commitment, DataSlice, Params};
-use crate::rpc::RpcError;
+use crate::events::{ChainEvent, TxEvent};
+use crate::wire::encoding::{encode_account, Filter};
+use crate::wire::params::{Commitment, DataSlice, Params};
+use crate::wire::RpcError;
 
 /// Largest account data encoded as base58 (Agave's `MAX_BASE58_BYTES`).
 const MAX_BASE58_BYTES: usize = 128;

@@ -8,12 +8,13 @@ use solana_transaction_error::TransactionError;
 
 use bincode::Options;
 
-use super::encoding::{
+use super::{RpcState, API_VERSION};
+use crate::chain::{LocalChain, TxFailure, SLOTS_PER_EPOCH};
+use crate::wire::encoding::{
     decode_transaction, encode_account, transaction_json, Filter, PACKET_DATA_SIZE,
 };
-use super::params::*;
-use super::{RpcError, RpcState, API_VERSION};
-use crate::chain::{LocalChain, TxFailure, SLOTS_PER_EPOCH};
+use crate::wire::params::*;
+use crate::wire::RpcError;
 
 /// Largest airdrop granted at once: plenty for development, not a way to mint the faucet dry.
 const MAX_AIRDROP_LAMPORTS: u64 = 1_000 * 1_000_000_000;

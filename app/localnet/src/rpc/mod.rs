@@ -1,8 +1,7 @@
 //! Solana JSON-RPC 2.0 over HTTP: envelope, batches and error codes as real clusters use them.
-pub(crate) mod encoding;
-mod error;
+//! The vocabulary it shares with the WebSocket server (errors, params, encodings) is in
+//! [`crate::wire`]; one function per method is in `methods.rs`.
 mod methods;
-pub(crate) mod params;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,7 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
-pub use error::RpcError;
+pub use crate::wire::RpcError;
 
 use crate::executor::ChainExecutor;
 

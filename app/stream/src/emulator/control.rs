@@ -11,12 +11,15 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::state::{ControlError, Fault, Route, WebhookTarget};
-use super::{ControlOutcome, Shared};
+use super::broadcast::ControlError;
+use super::faults::Fault;
+use super::route::Route;
+use super::service::{ControlOutcome, Service};
+use super::webhook::WebhookTarget;
 
-type S = State<Arc<Shared>>;
+type S = State<Arc<Service>>;
 
-pub(crate) fn router() -> Router<Arc<Shared>> {
+pub(crate) fn router() -> Router<Arc<Service>> {
     Router::new()
         .route("/__emulator/health", get(health))
         .route("/__emulator/inputs", get(inputs))
@@ -229,23 +232,4 @@ async fn reset_calls(State(s): S) -> Response {
 async fn reset(State(s): S) -> Response {
     s.reset();
     StatusCode::NO_CONTENT.into_response()
-}
-
-/// A response body that fails before its first byte: the status line went out, then the
-/// connection is cut — what a client sees when an answer is lost on the way back.
-pub(crate) struct LostBody;
-
-impl http_body::Body for LostBody {
-    type Data = axum::body::Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        std::task::Poll::Ready(Some(Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "answer lost (injected fault)",
-        ))))
-    }
 }

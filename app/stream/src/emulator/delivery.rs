@@ -1,11 +1,10 @@
 //! Public delivery routes (what `customer-<code>.cloudflarestream.com` serves). A broadcast
 //! published over RTMP is served from its recording directory (real fMP4 HLS); a broadcast
-//! started through the control API has no media, and gets a placeholder manifest.
+//! started through the control API has no media, and gets a placeholder manifest. Each media
+//! request counts its client as a viewer (`viewers.rs`).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
@@ -17,17 +16,19 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::state::Route;
-use super::Shared;
+use super::player;
+use super::route::Route;
+use super::service::Service;
+use crate::media::{files, MediaFile};
 
-type S = State<Arc<Shared>>;
+type S = State<Arc<Service>>;
 
-pub(crate) fn router() -> Router<Arc<Shared>> {
+pub(crate) fn router() -> Router<Arc<Service>> {
     Router::new()
         .route("/{id}/manifest/video.m3u8", get(hls))
         .route("/{id}/manifest/video.mpd", get(dash))
         .route("/{id}/manifest/{file}", get(media_file))
-        .route(super::player::HLS_JS_PATH, get(super::player::hls_js))
+        .route(player::HLS_JS_PATH, get(player::hls_js))
         .route("/{id}/lifecycle", get(lifecycle))
         .route("/{id}/views", get(views))
         .route("/{id}/iframe", get(iframe))
@@ -48,7 +49,7 @@ enum Target {
     Video(bool),
 }
 
-fn resolve(s: &Shared, id: &str) -> Option<Target> {
+fn resolve(s: &Service, id: &str) -> Option<Target> {
     let st = s.lock();
     if let Some(i) = st.inputs.get(id) {
         return Some(Target::Input {
@@ -61,7 +62,7 @@ fn resolve(s: &Shared, id: &str) -> Option<Target> {
 }
 
 /// The video whose media `id` serves: an input's current broadcast, or a video itself.
-fn media_video(s: &Shared, id: &str) -> Option<String> {
+fn media_video(s: &Service, id: &str) -> Option<String> {
     match resolve(s, id)? {
         Target::Input { video, .. } => video,
         Target::Video(_) => Some(id.to_string()),
@@ -86,47 +87,18 @@ fn media_response(ctype: &'static str, body: Vec<u8>) -> Response {
 }
 
 /// Real HLS of an RTMP broadcast: `Some` when `video` has a media directory.
-async fn real_manifest(s: &Shared, video: &str) -> Option<Response> {
+async fn real_manifest(s: &Service, video: &str) -> Option<Response> {
     let media = s.media.as_ref()?;
     media.dir(video)?;
-    Some(
-        match media.read(video, crate::media::files::PLAYLIST).await {
-            Some((kind, body)) => media_response(kind.content_type(), body),
-            // Published, but ffmpeg has not written the first segment yet.
-            None => (
-                StatusCode::NO_CONTENT,
-                [CORS, (header::CACHE_CONTROL, "no-cache")],
-            )
-                .into_response(),
-        },
-    )
-}
-
-/// How long a player counts as watching after its last media request.
-const WATCHING_FOR: Duration = Duration::from_secs(10);
-
-/// Live viewers, as Cloudflare counts them from playback: distinct clients (address and user
-/// agent) that fetched an input's media within [`WATCHING_FOR`].
-#[derive(Default)]
-pub(crate) struct Watchers(Mutex<HashMap<String, HashMap<String, Instant>>>);
-
-impl Watchers {
-    fn seen(&self, id: &str, client: String) {
-        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let clients = all.entry(id.to_string()).or_default();
-        // Players that left are forgotten as new requests come in, so the map stays small.
-        clients.retain(|_, at| at.elapsed() < WATCHING_FOR);
-        clients.insert(client, Instant::now());
-    }
-
-    pub(crate) fn count(&self, id: &str) -> u64 {
-        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(clients) = all.get_mut(id) else {
-            return 0;
-        };
-        clients.retain(|_, at| at.elapsed() < WATCHING_FOR);
-        clients.len() as u64
-    }
+    Some(match media.read(video, files::PLAYLIST).await {
+        Some((kind, body)) => media_response(kind.content_type(), body),
+        // Published, but ffmpeg has not written the first segment yet.
+        None => (
+            StatusCode::NO_CONTENT,
+            [CORS, (header::CACHE_CONTROL, "no-cache")],
+        )
+            .into_response(),
+    })
 }
 
 async fn media_file(
@@ -135,7 +107,7 @@ async fn media_file(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    if crate::media::MediaFile::parse(&file).is_none() {
+    if MediaFile::parse(&file).is_none() {
         return not_found();
     }
     let agent = headers
@@ -180,7 +152,7 @@ fn dash_manifest(live: bool) -> String {
     )
 }
 
-async fn manifest(s: &Shared, route: Route, id: &str, dash: bool) -> Response {
+async fn manifest(s: &Service, route: Route, id: &str, dash: bool) -> Response {
     if let Some(r) = s.enter(route).await {
         return r;
     }
@@ -260,23 +232,5 @@ async fn iframe(State(s): S, Path(id): Path<String>) -> Response {
     if resolve(&s, &id).is_none() {
         return not_found();
     }
-    super::player::page(&id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Watchers;
-
-    #[test]
-    fn viewers_are_distinct_recent_clients_per_input() {
-        let w = Watchers::default();
-        assert_eq!(w.count("input"), 0);
-        w.seen("input", "127.0.0.1 Chrome".into());
-        w.seen("input", "127.0.0.1 Chrome".into());
-        w.seen("input", "10.0.0.2 Safari".into());
-        w.seen("other", "127.0.0.1 Chrome".into());
-        assert_eq!(w.count("input"), 2);
-        assert_eq!(w.count("other"), 1);
-        assert_eq!(w.count("unknown"), 0);
-    }
+    player::page(&id)
 }

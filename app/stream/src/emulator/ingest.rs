@@ -7,23 +7,17 @@ use std::sync::atomic::Ordering;
 
 use subtle::ConstantTimeEq;
 
-use super::state::Notification;
-use super::Shared;
+use super::service::{Publish, Service};
+use super::webhook::Notification;
 use crate::client::RecordingMode;
 use crate::media::rtmp::{Accepted, Ingest, PublishEnd, Refusal, Stopper};
 use crate::media::RecordOutcome;
+use crate::notifications::{LiveInputError, LiveInputErrorCode};
 
 /// The RTMP application name in `rtmp://HOST:PORT/live/<key>`.
 pub const APP: &str = "live";
 
-/// A publish in progress.
-pub(crate) struct Publish {
-    pub input_uid: String,
-    pub video_uid: Option<String>,
-    pub recording: Option<tokio::task::JoinHandle<RecordOutcome>>,
-}
-
-impl Ingest for Shared {
+impl Ingest for Service {
     fn begin(&self, app: &str, stream_key: &str, stopper: Stopper) -> Result<Accepted, Refusal> {
         if app != APP {
             return Err(Refusal(format!(
@@ -95,13 +89,12 @@ impl Ingest for Shared {
             None => RecordOutcome::Finished,
         };
         let error = match (&outcome, &how) {
-            (RecordOutcome::Failed { code, message }, _) => Some((code.clone(), message.clone())),
+            (RecordOutcome::Failed { code, message }, _) => {
+                Some(LiveInputError::new(code.clone(), message.clone()))
+            }
             (_, PublishEnd::Broken(why)) => {
                 tracing::warn!(input = %p.input_uid, %why, "rtmp connection broke");
-                Some((
-                    "ERR_UNHEALTHY".to_string(),
-                    super::state::error_message("ERR_UNHEALTHY").to_string(),
-                ))
+                Some(LiveInputError::from_code(LiveInputErrorCode::Unhealthy))
             }
             _ => None,
         };

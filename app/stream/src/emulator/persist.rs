@@ -7,8 +7,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use super::handle::EmulatorHandle;
+use super::service::Service;
 use super::state::StoredInput;
-use super::{EmulatorHandle, Shared};
 use crate::client::LiveInput;
 
 #[derive(Serialize, Deserialize)]
@@ -20,13 +21,13 @@ struct Saved {
 /// The emulator's live inputs, for saving from another task while the emulator runs.
 #[derive(Clone)]
 pub struct InputStore {
-    shared: Arc<Shared>,
+    service: Arc<Service>,
 }
 
 impl EmulatorHandle {
     pub fn input_store(&self) -> InputStore {
         InputStore {
-            shared: self.shared.clone(),
+            service: self.service.clone(),
         }
     }
 
@@ -45,7 +46,7 @@ impl InputStore {
     /// Writes every live input, in creation order (atomically: temp file, then rename).
     pub fn save(&self, path: &Path) -> anyhow::Result<usize> {
         let saved: Vec<Saved> = {
-            let st = self.shared.lock();
+            let st = self.service.lock();
             st.order
                 .iter()
                 .filter_map(|uid| st.inputs.get(uid))
@@ -81,8 +82,8 @@ impl InputStore {
         let saved: Vec<Saved> = serde_json::from_slice(&body)
             .with_context(|| format!("{} is not an emulator inputs file", path.display()))?;
         // The RTMP listener may be on another address this time: inputs say where it is now.
-        let ingest_url = self.shared.ingest_url().to_string();
-        let mut st = self.shared.lock();
+        let ingest_url = self.service.ingest_url().to_string();
+        let mut st = self.service.lock();
         let n = saved.len();
         for mut s in saved {
             if let Some(rtmps) = &mut s.input.rtmps {

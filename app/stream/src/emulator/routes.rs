@@ -10,14 +10,18 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 
-use super::state::{parse_patch, Route};
-use super::{control, delivery, envelope_error, envelope_ok, Shared};
+use super::envelope::{envelope_error, envelope_ok};
+use super::patch::parse_patch;
+use super::route::Route;
+use super::service::Service;
+use super::webhook::Notification;
+use super::{control, delivery};
 
-type S = State<Arc<Shared>>;
+type S = State<Arc<Service>>;
 
 const INPUTS: &str = "/client/v4/accounts/{account}/stream/live_inputs";
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route(INPUTS, post(create).get(list))
         .route(
@@ -30,7 +34,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(control::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(shared)
+        .with_state(service)
 }
 
 async fn not_found(uri: Uri) -> Response {
@@ -69,7 +73,7 @@ fn validation(msg: String) -> Response {
 }
 
 /// Common prologue: count, fault, auth, account.
-async fn gate(s: &Shared, route: Route, headers: &HeaderMap, account: &str) -> Option<Response> {
+async fn gate(s: &Service, route: Route, headers: &HeaderMap, account: &str) -> Option<Response> {
     if let Some(r) = s.enter(route).await {
         return Some(r);
     }
@@ -80,11 +84,11 @@ async fn gate(s: &Shared, route: Route, headers: &HeaderMap, account: &str) -> O
 /// goes away (a client timeout must not cancel a create that was received). A post-apply fault then
 /// decides what happens to the answer (dropped, never sent, late).
 async fn mutate(
-    s: &Arc<Shared>,
+    s: &Arc<Service>,
     route: Route,
     headers: HeaderMap,
     account: String,
-    work: impl FnOnce(&Arc<Shared>) -> Response + Send + 'static,
+    work: impl FnOnce(&Arc<Service>) -> Response + Send + 'static,
 ) -> Response {
     let task = s.clone();
     let done = tokio::spawn(async move {
@@ -113,7 +117,7 @@ async fn mutate(
 /// Notifications caused by API calls (disable, rotate or delete while
 /// live) are sent in the background, as Cloudflare does: the API answer
 /// never waits for the receiver (which may be the caller itself).
-fn notify_later(s: &Arc<Shared>, events: Vec<super::state::Notification>) {
+fn notify_later(s: &Arc<Service>, events: Vec<Notification>) {
     s.notify_in_order(events);
 }
 

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::files::PLAYLIST;
 use super::flv::{self, MediaTag};
+use crate::notifications::{error_message, LiveInputErrorCode};
 
 /// Tags buffered between the RTMP session and ffmpeg (about 15 s of a 30 fps stream with audio).
 const QUEUE: usize = 1024;
@@ -25,7 +26,8 @@ const FINISH_BOUND: Duration = Duration::from_secs(15);
 pub enum RecordOutcome {
     /// ffmpeg finished the playlist.
     Finished,
-    /// The stream cannot be recorded: a `live_input.errored` code and message.
+    /// The stream cannot be recorded: a `live_input.errored` code and message (from
+    /// [`crate::notifications`]' catalog).
     Failed { code: String, message: String },
 }
 
@@ -57,7 +59,7 @@ impl Recorder {
                     if let Err(code) = flv::check_codec(&t) {
                         failure = Some(RecordOutcome::Failed {
                             code: code.into(),
-                            message: crate::emulator::error_message(code).into(),
+                            message: error_message(code).into(),
                         });
                         break;
                     }
@@ -92,8 +94,8 @@ impl Recorder {
                         .unwrap_or("");
                     tracing::warn!(dir = %dir.display(), ?status, last, "ffmpeg failed");
                     RecordOutcome::Failed {
-                        code: "ERR_UNHEALTHY".into(),
-                        message: crate::emulator::error_message("ERR_UNHEALTHY").into(),
+                        code: LiveInputErrorCode::Unhealthy.as_str().into(),
+                        message: LiveInputErrorCode::Unhealthy.message().into(),
                     }
                 }
             }

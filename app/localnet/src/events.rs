@@ -1,5 +1,7 @@
 //! What the chain thread publishes for subscribers: every produced slot and every landed transaction
 //! with the accounts it wrote. Subscriptions are matched off the chain thread, from these events.
+//! Its own module, below both [`crate::chain`] (which publishes) and [`crate::pubsub`] (which
+//! listens), so neither needs the other.
 use std::sync::Arc;
 
 use solana_account::AccountSharedData;

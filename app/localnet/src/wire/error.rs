@@ -1,4 +1,8 @@
+//! The JSON-RPC error object both servers answer with, and how a stopped or busy chain thread
+//! reads as one.
 use serde_json::{json, Value};
+
+use crate::executor::ChainStopped;
 
 /// A JSON-RPC error with the codes Solana validators use.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,13 +73,13 @@ impl RpcError {
     }
 }
 
-impl From<crate::executor::ChainStopped> for RpcError {
-    fn from(e: crate::executor::ChainStopped) -> Self {
+impl From<ChainStopped> for RpcError {
+    fn from(e: ChainStopped) -> Self {
         match e {
-            crate::executor::ChainStopped::Busy(_) => {
+            ChainStopped::Busy(_) => {
                 RpcError::new(Self::NODE_UNHEALTHY, format!("Node is behind: {e}"))
             }
-            crate::executor::ChainStopped::Stopped => RpcError::internal(e),
+            ChainStopped::Stopped => RpcError::internal(e),
         }
     }
 }

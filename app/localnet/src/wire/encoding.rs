@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 use solana_account::{AccountSharedData, ReadableAccount};
 use solana_transaction::versioned::VersionedTransaction;
 
+use super::error::RpcError;
 use super::params::DataSlice;
-use super::RpcError;
 
 /// Largest account data validators encode as base58.
 const MAX_BASE58_BYTES: usize = 128;

@@ -7,7 +7,7 @@ use solana_hash::Hash;
 use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 
-use super::RpcError;
+use super::error::RpcError;
 
 pub struct Params(Vec<Value>);
 

@@ -1,0 +1,188 @@
+//! Encoder transitions of a live input: connect (a `live-inprogress` video when recording is
+//! automatic), disconnect, error, and the end of a broadcast however it ends; each returns the
+//! notification to send. Driven by the control routes and by real RTMP publishes alike.
+
+use serde_json::Value;
+
+use super::ids::{customer_host, new_uid, now};
+use super::state::State;
+use super::webhook::Notification;
+use crate::client::{
+    LiveInputStatus, RecordingMode, StatusCurrent, StatusDetail, Video, VideoPlayback, VideoStatus,
+};
+use crate::notifications::{error_message, LiveInputError, LiveInputEvent};
+
+/// Failures of the encoder-control operations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    #[error("live input {0} not found")]
+    NotFound(String),
+    #[error("live input {0} is disabled (enabled=false) and refuses encoder connections")]
+    Disabled(String),
+    #[error("live input {0} already has a connected encoder")]
+    AlreadyConnected(String),
+    #[error("live input {0} has no connected encoder")]
+    NotConnected(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+}
+
+fn status_with(prev: &LiveInputStatus, state: &str, reason: &str) -> LiveInputStatus {
+    let at = now();
+    let mut history = match prev {
+        LiveInputStatus::Detailed(d) => {
+            let mut h = d.history.clone();
+            if let Some(c) = &d.current {
+                h.insert(0, serde_json::to_value(c).unwrap_or(Value::Null));
+            }
+            h
+        }
+        _ => vec![],
+    };
+    history.truncate(10);
+    LiveInputStatus::Detailed(StatusDetail {
+        current: Some(StatusCurrent {
+            state: Some(state.into()),
+            reason: Some(reason.into()),
+            status_entered_at: Some(at.clone()),
+            status_last_seen: Some(at),
+        }),
+        history,
+    })
+}
+
+impl State {
+    pub fn connect(&mut self, uid: &str, code: &str) -> Result<Notification, ControlError> {
+        let s = self
+            .inputs
+            .get_mut(uid)
+            .ok_or_else(|| ControlError::NotFound(uid.into()))?;
+        if !s.input.enabled {
+            return Err(ControlError::Disabled(uid.into()));
+        }
+        if s.input.status.is_connected() {
+            return Err(ControlError::AlreadyConnected(uid.into()));
+        }
+        s.input.status = status_with(&s.input.status, "connected", "connected");
+        // Without automatic recording there is nothing to play or record.
+        if s.input.recording.mode == RecordingMode::Automatic {
+            let vuid = new_uid();
+            let at = now();
+            let host = customer_host(code);
+            self.videos.push(Video {
+                uid: vuid.clone(),
+                created: Some(at.clone()),
+                modified: Some(at),
+                live_input: Some(uid.into()),
+                creator: s.default_creator.clone(),
+                meta: s.input.meta.clone(),
+                status: VideoStatus {
+                    state: "live-inprogress".into(),
+                    pct_complete: None,
+                    error_reason_code: String::new(),
+                    error_reason_text: String::new(),
+                },
+                ready_to_stream: false,
+                ready_to_stream_at: None,
+                duration: Some(-1.0),
+                preview: Some(format!("{host}/{vuid}/watch")),
+                thumbnail: Some(format!("{host}/{vuid}/thumbnails/thumbnail.jpg")),
+                playback: Some(VideoPlayback {
+                    hls: Some(format!("{host}/{vuid}/manifest/video.m3u8")),
+                    dash: Some(format!("{host}/{vuid}/manifest/video.mpd")),
+                }),
+            });
+            s.live_video = Some(vuid);
+        }
+        Ok(Notification::new(uid, LiveInputEvent::Connected, None))
+    }
+
+    pub fn disconnect(&mut self, uid: &str) -> Result<Notification, ControlError> {
+        let s = self
+            .inputs
+            .get(uid)
+            .ok_or_else(|| ControlError::NotFound(uid.into()))?;
+        if !s.input.status.is_connected() {
+            return Err(ControlError::NotConnected(uid.into()));
+        }
+        Ok(self.end_broadcast(uid, "client_disconnect", None))
+    }
+
+    pub fn error(
+        &mut self,
+        uid: &str,
+        code: &str,
+        message: Option<String>,
+    ) -> Result<Notification, ControlError> {
+        if code.is_empty()
+            || code.len() > 64
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(ControlError::BadRequest(format!(
+                "error code must look like ERR_SOMETHING, got {code:?}"
+            )));
+        }
+        if !self.inputs.contains_key(uid) {
+            return Err(ControlError::NotFound(uid.into()));
+        }
+        let message = message.unwrap_or_else(|| error_message(code).to_string());
+        Ok(self.end_broadcast(
+            uid,
+            "failed_to_connect",
+            Some(LiveInputError::new(code, message)),
+        ))
+    }
+
+    /// Ends any live broadcast and records the new status. A real publisher is dropped and its
+    /// video stays `inprogress` until ffmpeg has finished the recording ([`State::finish_video`]);
+    /// a control-API broadcast's video becomes `ready` at once (the real service takes ~60 s).
+    pub fn end_broadcast(
+        &mut self,
+        uid: &str,
+        reason: &str,
+        error: Option<LiveInputError>,
+    ) -> Notification {
+        let mut ended = None;
+        let mut real = false;
+        if let Some(s) = self.inputs.get_mut(uid) {
+            s.input.status = status_with(&s.input.status, "disconnected", reason);
+            s.views = 0;
+            ended = s.live_video.take();
+            if let Some((_, stopper)) = s.publisher.take() {
+                stopper.stop();
+                real = true;
+            }
+        }
+        if let Some(vuid) = ended {
+            if real {
+                if let Some(v) = self.videos.iter_mut().find(|v| v.uid == vuid) {
+                    v.status.state = "inprogress".into();
+                    v.modified = Some(now());
+                }
+            } else {
+                self.finish_video(&vuid, 0.0);
+            }
+        }
+        let event = if error.is_some() {
+            LiveInputEvent::Errored
+        } else {
+            LiveInputEvent::Disconnected
+        };
+        Notification::new(uid, event, error)
+    }
+
+    /// The recording of `vuid` is complete: `ready`, with its real duration.
+    pub fn finish_video(&mut self, vuid: &str, duration: f64) {
+        if let Some(v) = self.videos.iter_mut().find(|v| v.uid == vuid) {
+            let at = now();
+            v.status.state = "ready".into();
+            v.status.pct_complete = Some("100.000000".into());
+            v.ready_to_stream = true;
+            v.ready_to_stream_at = Some(at.clone());
+            v.modified = Some(at);
+            v.duration = Some(duration);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! How an emulator is configured: the `roomcast stream-emulator` flags ([`EmulatorArgs`]), the
+//! in-process options ([`EmulatorOptions`]), and whether real video ingest runs ([`VideoIngest`]).
+
+use std::net::SocketAddr;
+
+use secrecy::SecretString;
+use serde::Serialize;
+
+use super::webhook::WebhookTarget;
+
+/// Customer code used when none is given (16 lowercase alphanumerics, like real ones).
+pub const DEFAULT_CUSTOMER_CODE: &str = "roomcastemulator";
+
+fn parse_secret(s: &str) -> Result<SecretString, String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(SecretString::from(s.to_string()))
+}
+
+/// `roomcast stream-emulator` flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (port 0 = any free port).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// The only account id the emulator serves.
+    #[arg(long)]
+    pub account_id: String,
+    /// Bearer token clients must send.
+    #[arg(long, env = "ROOMCAST_EMULATOR_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    pub api_token: SecretString,
+    /// Customer subdomain code used in `customer-<code>.cloudflarestream.com` URLs.
+    #[arg(long, default_value = DEFAULT_CUSTOMER_CODE)]
+    pub customer_code: String,
+    /// Where to POST live-input notifications.
+    #[arg(long)]
+    pub webhook_url: Option<String>,
+    /// Sent as the `cf-webhook-auth` header with every notification.
+    #[arg(long, value_parser = parse_secret, requires = "webhook_url")]
+    pub webhook_secret: Option<SecretString>,
+    /// RTMP ingest address for real publishes (port 0 = any free port). Needs ffmpeg on PATH
+    /// or in ROOMCAST_FFMPEG; without it the emulator runs with video ingest off.
+    #[arg(long, env = "ROOMCAST_RTMP_LISTEN", default_value = "127.0.0.1:1935")]
+    pub rtmp_listen: SocketAddr,
+}
+
+/// Whether real video can be published to this emulator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum VideoIngest {
+    /// RTMP ingest runs; live inputs' `rtmps.url` is `rtmp_url`.
+    #[serde(rename_all = "camelCase")]
+    On { rtmp_url: String },
+    /// Asked for but impossible (no ffmpeg, or the RTMP address is taken); `reason` says how
+    /// to fix it. Inputs keep Cloudflare's ingest URL.
+    Off { reason: String },
+    /// Not asked for ([`EmulatorOptions::rtmp_listen`] is `None`).
+    NotRequested,
+}
+
+impl VideoIngest {
+    /// The one line `serve` and `stream-emulator` print about it.
+    pub fn banner(&self) -> String {
+        match self {
+            VideoIngest::On { rtmp_url } => format!("Video ingest (RTMP): {rtmp_url}<stream key>"),
+            VideoIngest::Off { reason } => format!("Video ingest is off: {reason}"),
+            VideoIngest::NotRequested => "Video ingest is off (no RTMP listener requested)".into(),
+        }
+    }
+}
+
+/// In-process start options.
+#[derive(Debug, Clone)]
+pub struct EmulatorOptions {
+    /// Port 0 binds an ephemeral port.
+    pub listen: SocketAddr,
+    pub account_id: String,
+    pub api_token: SecretString,
+    pub customer_code: String,
+    pub webhook: Option<WebhookTarget>,
+    /// RTMP ingest address (port 0 = ephemeral); `None` = no real video (Cloudflare's ingest
+    /// URL in answers, control-API broadcasts only).
+    pub rtmp_listen: Option<SocketAddr>,
+}
+
+impl EmulatorOptions {
+    /// Loopback, ephemeral port, default customer code, no webhook, no RTMP ingest.
+    pub fn new(account_id: impl Into<String>, api_token: SecretString) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            account_id: account_id.into(),
+            api_token,
+            customer_code: DEFAULT_CUSTOMER_CODE.into(),
+            webhook: None,
+            rtmp_listen: None,
+        }
+    }
+}
+
+impl From<EmulatorArgs> for EmulatorOptions {
+    fn from(a: EmulatorArgs) -> Self {
+        Self {
+            listen: a.listen,
+            account_id: a.account_id,
+            api_token: a.api_token,
+            customer_code: a.customer_code,
+            webhook: a.webhook_url.map(|url| WebhookTarget {
+                url,
+                secret: a.webhook_secret,
+            }),
+            rtmp_listen: Some(a.rtmp_listen),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! One running emulator ([`Service`]): its state behind one lock, identity and token, webhook
+//! HTTP client, media and publishes, shared by the HTTP handlers, the RTMP ingest and the
+//! handle. What a request goes through is in `gate.rs`, notification sending in `notify.rs`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Mutex, MutexGuard};
+
+use secrecy::SecretString;
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+
+use super::broadcast::ControlError;
+use super::faults::Fault;
+use super::ids::RTMPS_URL;
+use super::options::VideoIngest;
+use super::route::Route;
+use super::state::State;
+use super::viewers::Watchers;
+use super::webhook::{Notification, WebhookDelivery};
+use crate::media::{Media, RecordOutcome};
+
+/// Result of an encoder-control operation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ControlOutcome {
+    /// `live_input.connected`, `live_input.disconnected` or `live_input.errored`.
+    pub event: String,
+    /// The live video created by `connect` (None when recording is off).
+    #[serde(rename = "videoUID")]
+    pub video_uid: Option<String>,
+    /// Delivery record of the notification, if a webhook is configured.
+    pub webhook: Option<WebhookDelivery>,
+}
+
+/// A real RTMP publish in progress (see `ingest.rs`).
+pub(crate) struct Publish {
+    pub input_uid: String,
+    pub video_uid: Option<String>,
+    pub recording: Option<tokio::task::JoinHandle<RecordOutcome>>,
+}
+
+/// One running emulator (one per [`super::EmulatorHandle`]).
+pub(crate) struct Service {
+    pub(super) state: Mutex<State>,
+    pub(super) account_id: String,
+    pub(super) api_token: SecretString,
+    pub(super) customer_code: String,
+    pub(super) addr: SocketAddr,
+    pub(super) http: reqwest::Client,
+    pub(super) shutdown: watch::Receiver<bool>,
+    pub(super) video: VideoIngest,
+    pub(super) media: Option<Media>,
+    pub(super) publishes: Mutex<HashMap<u64, Publish>>,
+    pub(super) next_publish: AtomicU64,
+    /// Notifications not tied to a control call, delivered one after another in order.
+    pub(super) ordered: mpsc::UnboundedSender<Vec<Notification>>,
+    /// Who fetched each input's live media recently (live viewer counts).
+    pub(super) watchers: Watchers,
+}
+
+impl Service {
+    /// What live inputs' `rtmps.url` says.
+    pub(super) fn ingest_url(&self) -> &str {
+        match &self.video {
+            VideoIngest::On { rtmp_url } => rtmp_url,
+            _ => RTMPS_URL,
+        }
+    }
+
+    /// A panic in one handler must not wedge the emulator: ignore poisoning.
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn api_base_url(&self) -> String {
+        format!("http://{}/client/v4", self.addr)
+    }
+
+    pub(super) fn delivery_base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub(super) async fn until_shutdown(&self) {
+        let mut rx = self.shutdown.clone();
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+
+    /// Runs one encoder transition and delivers its notification before answering.
+    pub(super) async fn control(
+        &self,
+        op: impl FnOnce(&mut State, &str) -> Result<Notification, ControlError>,
+        uid: &str,
+    ) -> Result<ControlOutcome, ControlError> {
+        let (n, video_uid) = {
+            let mut st = self.lock();
+            let live = |st: &State| st.inputs.get(uid).and_then(|s| s.live_video.clone());
+            let before = live(&st);
+            let n = op(&mut st, &self.customer_code)?;
+            // The video just started (connect) or just ended (disconnect/error).
+            (n, live(&st).or(before))
+        };
+        let event = n.event.as_str().to_string();
+        let webhook = self.notify(vec![n]).await.pop();
+        Ok(ControlOutcome {
+            event,
+            video_uid,
+            webhook,
+        })
+    }
+
+    pub(super) fn inject(
+        &self,
+        route: Route,
+        fault: Fault,
+        times: u32,
+    ) -> Result<(), ControlError> {
+        if let Some(why) = fault.invalid() {
+            return Err(ControlError::BadRequest(why));
+        }
+        self.lock().faults.inject(route, fault, times);
+        Ok(())
+    }
+
+    pub(super) fn set_views(&self, uid: &str, n: u64) -> Result<(), ControlError> {
+        let mut st = self.lock();
+        let s = st
+            .inputs
+            .get_mut(uid)
+            .ok_or_else(|| ControlError::NotFound(uid.into()))?;
+        s.views = n;
+        Ok(())
+    }
+
+    pub(super) fn reset(&self) {
+        let mut st = self.lock();
+        for s in st.inputs.values_mut() {
+            if let Some((_, stopper)) = s.publisher.take() {
+                stopper.stop();
+            }
+        }
+        let webhook = st.webhook.take();
+        *st = State::default();
+        st.webhook = webhook;
+    }
+
+    pub(super) fn calls(&self) -> BTreeMap<String, u64> {
+        self.lock()
+            .calls
+            .iter()
+            .map(|(r, n)| (r.as_str().to_string(), *n))
+            .collect()
+    }
+}
