@@ -186,6 +186,7 @@ impl<I: Ingest> SessionHandler for Handler<I> {
             // `@setDataFrame onMetaData`: ffmpeg does not need it.
             SessionData::Amf0 { .. } => return Ok(()),
         };
+        tracing::trace!(?kind, timestamp, len = data.len(), "rtmp media");
         let sink = self
             .slot
             .lock()
@@ -233,8 +234,13 @@ async fn connection<I: Ingest>(
         _ = until_true(&mut shutdown) => PublishEnd::Dropped,
     };
     let active = slot.lock().unwrap().active.take();
-    if let Some(a) = active {
-        drop(a.media);
-        ingest.end(a.id, how).await;
+    match active {
+        Some(a) => {
+            drop(a.media);
+            ingest.end(a.id, how).await;
+        }
+        // A connection that never published: say why it ended (a client the session cannot
+        // talk to would otherwise leave no trace after "handshake complete").
+        None => tracing::debug!(?how, "rtmp connection closed without a publish"),
     }
 }

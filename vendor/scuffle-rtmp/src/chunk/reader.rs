@@ -29,6 +29,12 @@ pub struct ChunkReader {
     /// chunk header)
     previous_chunk_headers: HashMap<u32, ChunkMessageHeader>,
 
+    /// roomcast patch: the timestamp field of the last type 0/1/2 header of each chunk
+    /// stream (a delta for types 1 and 2, the absolute timestamp for type 0), which a type 3
+    /// header that starts a new message repeats (RTMP spec 5.3.1.2.4; ffmpeg and SRS read it
+    /// the same way).
+    previous_timestamp_fields: HashMap<u32, u32>,
+
     /// Technically according to the spec, we can have multiple message streams
     /// in a single chunk stream. Because of this the key of this map is a tuple
     /// (chunk stream id, message stream id).
@@ -43,6 +49,7 @@ impl Default for ChunkReader {
     fn default() -> Self {
         Self {
             previous_chunk_headers: HashMap::with_capacity(MAX_PREVIOUS_CHUNK_HEADERS),
+            previous_timestamp_fields: HashMap::with_capacity(MAX_PREVIOUS_CHUNK_HEADERS),
             partial_chunks: HashMap::with_capacity(MAX_PARTIAL_CHUNK_COUNT),
             max_chunk_size: INIT_CHUNK_SIZE,
         }
@@ -100,7 +107,7 @@ impl ChunkReader {
                 }
             };
 
-            let message_header = match self.read_message_header(&header, &mut cursor) {
+            let (message_header, timestamp_field) = match self.read_message_header(&header, &mut cursor) {
                 Ok(message_header) => message_header,
                 Err(None) => {
                     // Returning none here means that the buffer is empty and we need to wait for
@@ -169,6 +176,9 @@ impl ChunkReader {
             // We insert the chunk header into our map.
             self.previous_chunk_headers
                 .insert(header.chunk_stream_id, message_header.clone());
+            if let Some(field) = timestamp_field {
+                self.previous_timestamp_fields.insert(header.chunk_stream_id, field);
+            }
 
             // It is possible in theory to get a chunk message that requires us to change
             // the max chunk size. However the size of that message is smaller than the
@@ -287,12 +297,13 @@ impl ChunkReader {
         Ok(header)
     }
 
-    /// Internal function used to read the message header.
+    /// Internal function used to read the message header, and the timestamp field it carried
+    /// (`None` for type 3 headers, which carry none).
     fn read_message_header(
         &self,
         header: &ChunkBasicHeader,
         cursor: &mut Cursor<&[u8]>,
-    ) -> Result<ChunkMessageHeader, Option<crate::error::RtmpError>> {
+    ) -> Result<(ChunkMessageHeader, Option<u32>), Option<crate::error::RtmpError>> {
         // Each format has a different message header length.
         match header.format {
             // Type0 headers have the most information and can be compared to keyframes in video.
@@ -349,13 +360,16 @@ impl ChunkReader {
                     (timestamp, false)
                 };
 
-                Ok(ChunkMessageHeader {
-                    timestamp,
-                    msg_length,
-                    msg_type_id,
-                    msg_stream_id,
-                    was_extended_timestamp,
-                })
+                Ok((
+                    ChunkMessageHeader {
+                        timestamp,
+                        msg_length,
+                        msg_type_id,
+                        msg_stream_id,
+                        was_extended_timestamp,
+                    },
+                    Some(timestamp),
+                ))
             }
             // For ChunkType 1 we have a delta timestamp, message length and message type id.
             // The message stream id is the same as the previous chunk.
@@ -399,14 +413,18 @@ impl ChunkReader {
                 };
 
                 // We get the previous chunk header.
-                // If the previous chunk header is not found we return an error. (this is a real
-                // error)
-                let previous_header =
-                    self.previous_chunk_headers
-                        .get(&header.chunk_stream_id)
-                        .ok_or(crate::error::RtmpError::ChunkRead(
-                            ChunkReadError::MissingPreviousChunkHeader(header.chunk_stream_id),
-                        ))?;
+                // roomcast patch: a type 1 header carries everything but the message stream id,
+                // and librtmp (GStreamer rtmpsink, OBS) opens chunk stream 2 with a type 1
+                // Acknowledgement. Like SRS and nginx-rtmp, a type 1 header on a fresh chunk
+                // stream is read against an all-zero previous header (message stream 0).
+                let fresh = ChunkMessageHeader {
+                    timestamp: 0,
+                    msg_length: 0,
+                    msg_type_id: MessageType::from(0),
+                    msg_stream_id: 0,
+                    was_extended_timestamp: false,
+                };
+                let previous_header = self.previous_chunk_headers.get(&header.chunk_stream_id).unwrap_or(&fresh);
 
                 // We calculate the timestamp by adding the delta timestamp to the previous
                 // timestamp. We need to make sure this does not overflow.
@@ -420,14 +438,17 @@ impl ChunkReader {
                     previous_header.timestamp
                 });
 
-                Ok(ChunkMessageHeader {
-                    timestamp,
-                    msg_length,
-                    msg_type_id,
-                    was_extended_timestamp,
-                    // The message stream id is the same as the previous chunk.
-                    msg_stream_id: previous_header.msg_stream_id,
-                })
+                Ok((
+                    ChunkMessageHeader {
+                        timestamp,
+                        msg_length,
+                        msg_type_id,
+                        was_extended_timestamp,
+                        // The message stream id is the same as the previous chunk.
+                        msg_stream_id: previous_header.msg_stream_id,
+                    },
+                    Some(timestamp_delta),
+                ))
             }
             // ChunkType2 headers only have a delta timestamp.
             // The message length, message type id and message stream id are the same as the
@@ -464,23 +485,27 @@ impl ChunkReader {
                         ))?;
 
                 // We calculate the timestamp by adding the delta timestamp to the previous
-                // timestamp.
-                let timestamp = previous_header.timestamp + timestamp_delta;
+                // timestamp. (roomcast patch: wrapping, as RTMP timestamps do, instead of an
+                // overflow panic in debug builds.)
+                let timestamp = previous_header.timestamp.wrapping_add(timestamp_delta);
 
-                Ok(ChunkMessageHeader {
-                    timestamp,
-                    msg_length: previous_header.msg_length,
-                    msg_type_id: previous_header.msg_type_id,
-                    msg_stream_id: previous_header.msg_stream_id,
-                    was_extended_timestamp,
-                })
+                Ok((
+                    ChunkMessageHeader {
+                        timestamp,
+                        msg_length: previous_header.msg_length,
+                        msg_type_id: previous_header.msg_type_id,
+                        msg_stream_id: previous_header.msg_stream_id,
+                        was_extended_timestamp,
+                    },
+                    Some(timestamp_delta),
+                ))
             }
             // ChunkType3 headers are the same as the previous chunk header.
             ChunkType::Type3 => {
                 // We get the previous chunk header.
                 // If the previous chunk header is not found we return an error. (this is a real
                 // error)
-                let previous_header = self
+                let mut previous_header = self
                     .previous_chunk_headers
                     .get(&header.chunk_stream_id)
                     .ok_or(crate::error::RtmpError::ChunkRead(
@@ -502,7 +527,20 @@ impl ChunkReader {
                         .map_err(|e| e.map(crate::error::RtmpError::Io))?;
                 }
 
-                Ok(previous_header)
+                // roomcast patch: a type 3 header that starts a new message (none is being
+                // reassembled on this chunk stream) repeats the previous timestamp field, so
+                // its timestamp advances by it (RTMP spec 5.3.1.2.4). Upstream reused the
+                // previous message's timestamp, giving equal-sized messages sent with the same
+                // delta (ffmpeg, GStreamer rtmp2sink) duplicate timestamps.
+                let continuing = self
+                    .partial_chunks
+                    .contains_key(&(header.chunk_stream_id, previous_header.msg_stream_id));
+                if !continuing {
+                    let field = self.previous_timestamp_fields.get(&header.chunk_stream_id).copied().unwrap_or(0);
+                    previous_header.timestamp = previous_header.timestamp.wrapping_add(field);
+                }
+
+                Ok((previous_header, None))
             }
         }
     }

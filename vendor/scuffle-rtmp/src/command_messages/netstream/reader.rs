@@ -31,7 +31,13 @@ impl NetStreamCommand<'_> {
                 // skip command object
                 decoder.decode_null()?;
 
-                let stream_id = decoder.decode_number()?;
+                // roomcast patch: GStreamer's rtmp2sink sends the stream *name* here. Anything
+                // but a number reads as NaN: "the stream this message travels on"
+                // (the session resolves it).
+                let stream_id = match decoder.decode_value()? {
+                    scuffle_amf0::Amf0Value::Number(n) => n,
+                    _ => f64::NAN,
+                };
                 Ok(Some(Self::DeleteStream { stream_id }))
             }
             "closeStream" => Ok(Some(Self::CloseStream)),

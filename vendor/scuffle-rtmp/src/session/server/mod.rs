@@ -289,7 +289,15 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
             let timestamp = chunk.message_header.timestamp;
             let msg_stream_id = chunk.message_header.msg_stream_id;
 
-            let msg = MessageData::read(&chunk)?;
+            // roomcast patch: a command the crate cannot parse is skipped (logged) instead of
+            // ending the session: publishers send commands this crate does not know the shape of.
+            let msg = match MessageData::read(&chunk) {
+                Err(crate::error::RtmpError::Command(e)) => {
+                    tracing::debug!(error = %e, "skipping a command that could not be parsed");
+                    continue;
+                }
+                r => r?,
+            };
             self.process_message(msg, msg_stream_id, timestamp).await?;
         }
 
@@ -416,13 +424,15 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
         transaction_id: f64,
         connect: NetConnectionCommandConnect<'_>,
     ) -> Result<(), crate::error::RtmpError> {
+        // roomcast patch: upstream announced the chunk size (4096 bytes) as the window, making
+        // librtmp acknowledge every ~400 bytes it receives; use the usual 2.5 MB (ffmpeg, nginx-rtmp).
         ProtocolControlMessageWindowAcknowledgementSize {
-            acknowledgement_window_size: CHUNK_SIZE as u32,
+            acknowledgement_window_size: DEFAULT_ACKNOWLEDGEMENT_WINDOW_SIZE,
         }
         .write(&mut self.write_buf, &self.chunk_writer)?;
 
         ProtocolControlMessageSetPeerBandwidth {
-            acknowledgement_window_size: CHUNK_SIZE as u32,
+            acknowledgement_window_size: DEFAULT_ACKNOWLEDGEMENT_WINDOW_SIZE,
             limit_type: ProtocolControlMessageSetPeerBandwidthLimitType::Dynamic,
         }
         .write(&mut self.write_buf, &self.chunk_writer)?;
@@ -466,11 +476,19 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
     /// from its list of streams.
     async fn on_command_delete_stream(
         &mut self,
-        _stream_id: u32,
+        msg_stream_id: u32,
         transaction_id: f64,
         delete_stream_id: f64,
     ) -> Result<(), crate::error::RtmpError> {
-        let stream_id = delete_stream_id as u32;
+        // roomcast patch: no number (GStreamer rtmp2sink sends the stream name): the stream
+        // the command travels on, or else the only publishing stream.
+        let stream_id = if delete_stream_id.is_finite() {
+            delete_stream_id as u32
+        } else if msg_stream_id != 0 || self.publishing_stream_ids.len() != 1 {
+            msg_stream_id
+        } else {
+            self.publishing_stream_ids[0]
+        };
 
         self.handler.on_unpublish(stream_id).await?;
 
@@ -512,16 +530,27 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
 
         EventMessageStreamBegin { stream_id }.write(&self.chunk_writer, &mut self.write_buf)?;
 
-        Command {
-            command_type: CommandType::OnStatus(OnStatus {
-                level: CommandResultLevel::Status,
-                code: OnStatusCode::NET_STREAM_PUBLISH_START,
-                description: None,
-                others: None,
-            }),
-            transaction_id,
+        // roomcast patch: a NetStream's onStatus travels on that stream's message stream id.
+        // Upstream sent it on stream 0, which GStreamer's rtmp2sink does not take as the answer
+        // to its `publish` (it waits, sends no media, and the session times out).
+        let mut payload = Vec::new();
+        OnStatus {
+            level: CommandResultLevel::Status,
+            code: OnStatusCode::NET_STREAM_PUBLISH_START,
+            description: Some("Publishing.".into()),
+            others: None,
         }
-        .write(&mut self.write_buf, &self.chunk_writer)?;
+        .write(&mut payload, transaction_id)?;
+        self.chunk_writer.write_chunk(
+            &mut self.write_buf,
+            crate::chunk::Chunk::new(
+                crate::chunk::CHUNK_STREAM_ID_COMMAND,
+                0,
+                crate::messages::MessageType::CommandAMF0,
+                stream_id,
+                payload.into(),
+            ),
+        )?;
 
         Ok(())
     }
