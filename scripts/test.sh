@@ -7,13 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 
-# System tools the tests need, from Debian's packages: ffmpeg + chromium (tests/video.rs, tests/web.rs
+# System tools the tests need, from Debian's packages: ffmpeg, GStreamer + chromium (tests/video.rs, tests/web.rs
 # push real RTMP and play it in headless Chromium), redis-server (tests/replicas.rs, tests/api_failures.rs,
 # app/api/tests/idempotency_store.rs, app/api/tests/shared_ledgers.rs).
 missing=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [[ -n ${ROOMCAST_CHROMIUM:-} ]] || missing+=(chromium)
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server)
+# GStreamer publishes with librtmp (rtmpsink, the RTMP client OBS forked) and its own rtmp2sink
+# (app/stream/tests/encoders.rs).
+gst_ok() { command -v gst-launch-1.0 >/dev/null && for e in rtmpsink rtmp2sink x264enc flvmux avenc_aac; do gst-inspect-1.0 --exists "$e" || return 1; done; }
+gst_ok || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
