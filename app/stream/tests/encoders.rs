@@ -77,7 +77,9 @@ fn encoder_command(case: Case, url: &str) -> Command {
                 c.args(["-re", "-f", "lavfi", "-i"])
                     .arg(format!("sine=frequency=440:sample_rate={rate}"));
             }
-            c.args(["-t", "600", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "30"]);
+            c.args([
+                "-t", "600", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "30",
+            ]);
             c.args(["-preset", "veryfast"]);
             match video {
                 Video::Baseline => c.args(["-profile:v", "baseline", "-tune", "zerolatency"]),
@@ -120,8 +122,12 @@ fn encoder_command(case: Case, url: &str) -> Command {
                     "video/x-h264,profile=high",
                 ]),
             };
-            c.args(["!", "h264parse", "!", "queue", "!"])
-                .args(["flvmux", "name=m", "streamable=true", "!"]);
+            c.args(["!", "h264parse", "!", "queue", "!"]).args([
+                "flvmux",
+                "name=m",
+                "streamable=true",
+                "!",
+            ]);
             match encoder {
                 // librtmp's URL syntax: options follow the URL, space-separated.
                 Encoder::Librtmp => c.arg("rtmpsink").arg(format!("location={url} live=1")),
@@ -206,7 +212,10 @@ async fn video_emulator() -> (EmulatorHandle, String) {
     opts.rtmp_listen = Some("127.0.0.1:0".parse().unwrap());
     let emu = Emulator::start(opts).await.expect("emulator starts");
     let VideoIngest::On { rtmp_url } = emu.video_ingest().clone() else {
-        panic!("video ingest must be on (ffmpeg on PATH?): {:?}", emu.video_ingest())
+        panic!(
+            "video ingest must be on (ffmpeg on PATH?): {:?}",
+            emu.video_ingest()
+        )
     };
     (emu, rtmp_url)
 }
@@ -227,7 +236,10 @@ async fn get(url: &str) -> (u16, Vec<u8>) {
     match reqwest::get(url).await {
         Ok(r) => {
             let status = r.status().as_u16();
-            (status, r.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+            (
+                status,
+                r.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+            )
         }
         Err(_) => (0, vec![]),
     }
@@ -293,7 +305,11 @@ fn ffprobe(file: &Path) -> Probed {
         .arg(file)
         .output()
         .expect("ffprobe runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let streams = json["streams"].as_array().cloned().unwrap_or_default();
     // Decoding every frame: errors would show on stderr.
@@ -304,7 +320,10 @@ fn ffprobe(file: &Path) -> Probed {
         .output()
         .expect("ffprobe runs");
     let errors = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && errors.trim().is_empty(), "decoding: {errors}");
+    assert!(
+        out.status.success() && errors.trim().is_empty(),
+        "decoding: {errors}"
+    );
     let frames = String::from_utf8(out.stdout).unwrap();
     let count = |p: &dyn Fn(&str) -> bool| frames.lines().filter(|l| p(l)).count();
     Probed {
@@ -377,7 +396,12 @@ async fn encoder_case(case: Case) {
     let segment = first_segment(&base, &uid, &mut publisher).await;
     assert_tracks(&base, &uid, &segment, case).await;
     // The live video's own URL serves the same broadcast.
-    assert_eq!(get(&format!("{base}/{video_uid}/manifest/video.m3u8")).await.0, 200);
+    assert_eq!(
+        get(&format!("{base}/{video_uid}/manifest/video.m3u8"))
+            .await
+            .0,
+        200
+    );
 
     client.set_enabled(&uid, false).await.unwrap();
     wait_until("the encoder to be dropped", || {
@@ -507,7 +531,13 @@ async fn a_publisher_that_drops_and_comes_back_with_the_same_key_is_live_again()
     let (s, input_playlist) = get(&format!("{base}/{uid}/manifest/video.m3u8")).await;
     assert_eq!(s, 200);
     let (_, v2_playlist) = get(&format!("{base}/{v2}/manifest/video.m3u8")).await;
-    let text = |b: &[u8]| String::from_utf8_lossy(b).lines().take(8).collect::<Vec<_>>().join("\n");
+    let text = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .lines()
+            .take(8)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     assert_eq!(text(&input_playlist), text(&v2_playlist));
     assert_tracks(&base, &uid, &segment, c).await;
 

@@ -52,7 +52,11 @@ impl Ingest for Shared {
             // drop without FIN/RST, or ffmpeg still finishing the old recording). The newcomer
             // takes over: the old publisher is dropped and its broadcast ends as a disconnect.
             let mut events = vec![];
-            if st.inputs.get(&uid).is_some_and(|s| s.publisher.is_some() && s.input.enabled) {
+            if st
+                .inputs
+                .get(&uid)
+                .is_some_and(|s| s.publisher.is_some() && s.input.enabled)
+            {
                 tracing::info!(input = %uid, "rtmp publish takes over from a previous connection");
                 events.push(st.end_broadcast(&uid, "client_disconnect", None));
             }

@@ -162,7 +162,10 @@ mod tests {
             data: Bytes::from_static(&[0xaf, 1]),
         };
         assert_eq!(tag(&a).unwrap()[..8], [8, 0, 0, 2, 0, 0, 40, 0]);
-        assert_eq!(header(HAS_AUDIO | HAS_VIDEO), [b'F', b'L', b'V', 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]);
+        assert_eq!(
+            header(HAS_AUDIO | HAS_VIDEO),
+            [b'F', b'L', b'V', 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]
+        );
         assert_eq!(header(HAS_VIDEO)[4], 1);
     }
 

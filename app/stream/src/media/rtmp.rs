@@ -258,7 +258,12 @@ mod tests {
         let mut out = vec![];
         while let Some(c) = reader.read_chunk(&mut buf).expect("readable") {
             let h = c.message_header;
-            out.push((h.msg_type_id.0, h.timestamp, h.msg_stream_id, c.payload.len()));
+            out.push((
+                h.msg_type_id.0,
+                h.timestamp,
+                h.msg_stream_id,
+                c.payload.len(),
+            ));
         }
         out
     }
