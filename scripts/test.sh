@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 
-# System tools the tests need, from Debian's packages: ffmpeg + chromium (tests/e2e/video.rs,
+# System tools the tests need, from Debian's packages: ffmpeg, GStreamer + chromium (tests/e2e/video.rs,
 # tests/e2e/web.rs push real RTMP and play it in headless Chromium), redis-server (tests/e2e/replicas.rs,
 # tests/e2e/api_failures.rs, app/api/tests/idempotency_store.rs, app/api/tests/shared_ledgers.rs), wrk
 # (the benchmark smoke runs below).
@@ -16,6 +16,10 @@ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpe
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [[ -n ${ROOMCAST_CHROMIUM:-} ]] || missing+=(chromium)
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server redis-tools)
 command -v wrk >/dev/null || missing+=(wrk)
+# GStreamer publishes with librtmp (rtmpsink, the RTMP client OBS forked) and its own rtmp2sink
+# (app/stream/tests/encoders.rs).
+gst_ok() { command -v gst-launch-1.0 >/dev/null && for e in rtmpsink rtmp2sink x264enc flvmux avenc_aac; do gst-inspect-1.0 --exists "$e" || return 1; done; }
+gst_ok || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"

@@ -31,7 +31,7 @@ impl Ingest for Service {
             .unwrap_or_default()
             .to_string();
         let id = self.next_publish.fetch_add(1, Ordering::Relaxed);
-        let (notification, video_uid) = {
+        let (notifications, video_uid) = {
             let mut st = self.lock();
             let known = st.inputs.get(&uid).is_some_and(|s| {
                 s.input.rtmps.as_ref().is_some_and(|r| {
@@ -41,16 +41,30 @@ impl Ingest for Service {
             if !known {
                 return Err(Refusal("unknown stream key".into()));
             }
+            // The right key while a real publish still holds the input: the encoder came back
+            // (OBS reconnecting after a drop) before its old connection was seen to end (a TCP
+            // drop without FIN/RST, or ffmpeg still finishing the old recording). The newcomer
+            // takes over: the old publisher is dropped and its broadcast ends as a disconnect.
+            let mut events = vec![];
+            if st
+                .inputs
+                .get(&uid)
+                .is_some_and(|s| s.publisher.is_some() && s.input.enabled)
+            {
+                tracing::info!(input = %uid, "rtmp publish takes over from a previous connection");
+                events.push(st.end_broadcast(&uid, "client_disconnect", None));
+            }
             let n = st
                 .connect(&uid, &self.customer_code)
                 .map_err(|e| Refusal(e.to_string()))?;
+            events.push(n);
             let s = st.inputs.get_mut(&uid).expect("connected above");
             s.publisher = Some((id, stopper));
             let video = match s.input.recording.mode {
                 RecordingMode::Automatic => s.live_video.clone(),
                 _ => None,
             };
-            (n, video)
+            (events, video)
         };
         let mut recording = None;
         let mut media_tx = None;
@@ -73,7 +87,7 @@ impl Ingest for Service {
                 recording,
             },
         );
-        self.notify_in_order(vec![notification]);
+        self.notify_in_order(notifications);
         Ok(Accepted {
             id,
             media: media_tx,

@@ -20,8 +20,65 @@ pub enum TagKind {
     Video,
 }
 
-/// `FLV`, version 1, audio + video present, header length 9, then `PreviousTagSize0` = 0.
-pub const HEADER: [u8; 13] = [b'F', b'L', b'V', 1, 0b101, 0, 0, 0, 9, 0, 0, 0, 0];
+/// FLV header flag: the file has audio tags.
+pub const HAS_AUDIO: u8 = 0b100;
+/// FLV header flag: the file has video tags.
+pub const HAS_VIDEO: u8 = 0b001;
+
+/// `FLV`, version 1, the tracks present (`HAS_AUDIO | HAS_VIDEO`), header length 9, then
+/// `PreviousTagSize0` = 0.
+pub fn header(tracks: u8) -> [u8; 13] {
+    [b'F', b'L', b'V', 1, tracks, 0, 0, 0, 9, 0, 0, 0, 0]
+}
+
+/// How much of one track, without a tag of the other, decides that the other is absent.
+const PROBE_SPAN_MS: u32 = 1000;
+/// ... or this many tags of it (timestamps that never advance).
+const PROBE_TAGS: usize = 200;
+
+/// Decides the FLV header's track flags from a publish's first media tags.
+///
+/// The header must name exactly the tracks the stream has: ffmpeg's FLV demuxer waits for every
+/// track the header announces (up to 90 s for FLV) before it writes anything, so a video-only
+/// publish (OBS without an audio source, `ffmpeg -an`) under an "audio + video" header produced
+/// no HLS at all. RTMP has no header of its own and `onMetaData` is optional, so the tags decide:
+/// both kinds seen → both; one kind alone for [`PROBE_SPAN_MS`] of timestamps (or
+/// [`PROBE_TAGS`] tags) → that one alone. Encoders interleave audio within a frame or two.
+#[derive(Debug, Default)]
+pub struct TrackProbe {
+    first: [Option<u32>; 2],
+    tags: usize,
+}
+
+impl TrackProbe {
+    /// Observes the next tag; `Some(flags)` once the tracks are known.
+    pub fn observe(&mut self, t: &MediaTag) -> Option<u8> {
+        if t.data.is_empty() {
+            return None; // an empty message announces nothing
+        }
+        let i = match t.kind {
+            TagKind::Audio => 0,
+            TagKind::Video => 1,
+        };
+        let first = *self.first[i].get_or_insert(t.timestamp);
+        self.tags += 1;
+        if self.first[1 - i].is_some() {
+            return Some(HAS_AUDIO | HAS_VIDEO);
+        }
+        let alone = t.timestamp.saturating_sub(first) >= PROBE_SPAN_MS || self.tags >= PROBE_TAGS;
+        alone.then_some(self.flags())
+    }
+
+    /// The tracks seen so far (the input ended before [`TrackProbe::observe`] decided);
+    /// both when nothing was seen.
+    pub fn flags(&self) -> u8 {
+        match self.first {
+            [Some(_), None] => HAS_AUDIO,
+            [None, Some(_)] => HAS_VIDEO,
+            _ => HAS_AUDIO | HAS_VIDEO,
+        }
+    }
+}
 
 /// Encodes one tag: header (type, 24-bit size, 24+8-bit timestamp, stream id 0), body, and the
 /// `PreviousTagSize` that follows every tag. `None` if the body does not fit FLV's 24-bit size.
@@ -105,7 +162,47 @@ mod tests {
             data: Bytes::from_static(&[0xaf, 1]),
         };
         assert_eq!(tag(&a).unwrap()[..8], [8, 0, 0, 2, 0, 0, 40, 0]);
-        assert_eq!(&HEADER[..3], b"FLV");
+        assert_eq!(
+            header(HAS_AUDIO | HAS_VIDEO),
+            [b'F', b'L', b'V', 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]
+        );
+        assert_eq!(header(HAS_VIDEO)[4], 1);
+    }
+
+    fn audio(ts: u32) -> MediaTag {
+        MediaTag {
+            kind: TagKind::Audio,
+            timestamp: ts,
+            data: Bytes::from_static(&[0xaf, 1, 0]),
+        }
+    }
+
+    #[test]
+    fn the_header_names_the_tracks_the_publish_has() {
+        // Audio + video: decided as soon as both were seen.
+        let mut p = TrackProbe::default();
+        assert_eq!(p.observe(&video(0, &[0x17, 0])), None);
+        assert_eq!(p.observe(&audio(0)), Some(HAS_AUDIO | HAS_VIDEO));
+
+        // Video only (ffmpeg -an, OBS without audio): after a second of video.
+        let mut p = TrackProbe::default();
+        let decided: Vec<_> = (0..40)
+            .map(|i| p.observe(&video(1000 + i * 33, &[0x27, 1])))
+            .collect();
+        let at = decided.iter().position(Option::is_some).unwrap();
+        assert_eq!((at, decided[at]), (31, Some(HAS_VIDEO)));
+
+        // Empty messages say nothing; timestamps that never advance decide by count.
+        let mut p = TrackProbe::default();
+        assert_eq!(p.observe(&video(0, &[])), None);
+        assert!((1..PROBE_TAGS).all(|_| p.observe(&audio(5)).is_none()));
+        assert_eq!(p.observe(&audio(5)), Some(HAS_AUDIO));
+
+        // Ended early: what was seen; nothing seen: both.
+        let mut p = TrackProbe::default();
+        p.observe(&video(0, &[0x17, 0]));
+        assert_eq!(p.flags(), HAS_VIDEO);
+        assert_eq!(TrackProbe::default().flags(), HAS_AUDIO | HAS_VIDEO);
     }
 
     #[test]

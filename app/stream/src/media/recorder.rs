@@ -54,19 +54,44 @@ impl Recorder {
         let dir = dir.to_path_buf();
         let task = tokio::spawn(async move {
             let mut failure = None;
-            if stdin.write_all(&flv::HEADER).await.is_ok() {
-                while let Some(t) = rx.recv().await {
-                    if let Err(code) = flv::check_codec(&t) {
+            // Tags wait here until the probe knows which tracks the FLV header must name.
+            let mut probe = Some(flv::TrackProbe::default());
+            let mut pending = Vec::new();
+            loop {
+                let next = rx.recv().await;
+                if let Some(t) = &next {
+                    if let Err(code) = flv::check_codec(t) {
                         failure = Some(RecordOutcome::Failed {
                             code: code.into(),
                             message: error_message(code).into(),
                         });
                         break;
                     }
-                    let Some(bytes) = flv::tag(&t) else { continue };
-                    if stdin.write_all(&bytes).await.is_err() {
-                        break; // ffmpeg exited; its status says why
+                }
+                let mut out = Vec::new();
+                match (probe.as_mut(), next) {
+                    (Some(p), Some(t)) => {
+                        let decided = p.observe(&t);
+                        pending.push(t);
+                        let Some(tracks) = decided else { continue };
+                        out.extend_from_slice(&flv::header(tracks));
+                        probe = None;
                     }
+                    (Some(p), None) if !pending.is_empty() => {
+                        out.extend_from_slice(&flv::header(p.flags()));
+                        probe = None;
+                    }
+                    (None, Some(t)) => pending.push(t),
+                    (_, None) => break,
+                }
+                for t in pending.drain(..) {
+                    out.extend(flv::tag(&t).unwrap_or_default());
+                }
+                if out.is_empty() {
+                    continue;
+                }
+                if stdin.write_all(&out).await.is_err() {
+                    break; // ffmpeg exited; its status says why
                 }
             }
             // Closing the receiver ends the publish (the RTMP side sees its sends fail).

@@ -186,6 +186,7 @@ impl<I: Ingest> SessionHandler for Handler<I> {
             // `@setDataFrame onMetaData`: ffmpeg does not need it.
             SessionData::Amf0 { .. } => return Ok(()),
         };
+        tracing::trace!(?kind, timestamp, len = data.len(), "rtmp media");
         let sink = self
             .slot
             .lock()
@@ -233,8 +234,65 @@ async fn connection<I: Ingest>(
         _ = until_true(&mut shutdown) => PublishEnd::Dropped,
     };
     let active = slot.lock().unwrap().active.take();
-    if let Some(a) = active {
-        drop(a.media);
-        ingest.end(a.id, how).await;
+    match active {
+        Some(a) => {
+            drop(a.media);
+            ingest.end(a.id, how).await;
+        }
+        // A connection that never published: say why it ended (a client the session cannot
+        // talk to would otherwise leave no trace after "handshake complete").
+        None => tracing::debug!(?how, "rtmp connection closed without a publish"),
+    }
+}
+
+/// The chunk-level fixes of the vendored scuffle-rtmp (vendor/scuffle-rtmp/PATCHES.md), on the
+/// exact bytes clients send; the real-client tests are app/stream/tests/encoders.rs.
+#[cfg(test)]
+mod tests {
+    use bytes::BytesMut;
+    use scuffle_rtmp::chunk::reader::ChunkReader;
+
+    fn read_all(bytes: &[u8]) -> Vec<(u8, u32, u32, usize)> {
+        let mut reader = ChunkReader::default();
+        let mut buf = BytesMut::from(bytes);
+        let mut out = vec![];
+        while let Some(c) = reader.read_chunk(&mut buf).expect("readable") {
+            let h = c.message_header;
+            out.push((
+                h.msg_type_id.0,
+                h.timestamp,
+                h.msg_stream_id,
+                c.payload.len(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn librtmps_first_acknowledgement_opens_its_chunk_stream_with_a_type_1_header() {
+        // Captured from GStreamer rtmpsink right after `connect`: fmt 1, chunk stream 2,
+        // Acknowledgement (type 3) of 3123 bytes, then `releaseStream` goes on.
+        let ack = [0x42, 0, 0, 0, 0, 0, 4, 3, 0, 0, 0x0c, 0x33];
+        assert_eq!(read_all(&ack), [(3, 0, 0, 4)]);
+    }
+
+    #[test]
+    fn a_type_3_header_starting_a_message_repeats_the_timestamp_delta() {
+        let mut b = vec![];
+        // Audio on chunk stream 4, stream 1: type 0 at 100 ms, then type 2 (+23 ms), then two
+        // type 3 messages: 146 and 169 ms (upstream read 123 twice).
+        b.extend([0x04, 0, 0, 100, 0, 0, 2, 8, 1, 0, 0, 0, 0xaf, 1]);
+        b.extend([0x84, 0, 0, 23, 0xaf, 1]);
+        b.extend([0xc4, 0xaf, 1]);
+        b.extend([0xc4, 0xaf, 1]);
+        let ts: Vec<u32> = read_all(&b).iter().map(|m| m.1).collect();
+        assert_eq!(ts, [100, 123, 146, 169]);
+
+        // A type 3 chunk continuing a message (200 bytes in 128-byte chunks) does not.
+        let mut b = vec![0x06, 0, 0, 40, 0, 0, 200, 9, 1, 0, 0, 0];
+        b.extend([0x17; 128]);
+        b.push(0xc6);
+        b.extend([0x17; 72]);
+        assert_eq!(read_all(&b), [(9, 40, 1, 200)]);
     }
 }
