@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use roomcast_api::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
+use roomcast_api::rooms::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
 use roomcast_api::store::{Claim, KeyState, Progress, SentCreate};
 use roomcast_chain::{Keypair, RoomFilter, Signer};
 use roomcast_stream::client::{CreateLiveInput, Recording};

@@ -67,7 +67,7 @@ fn signed(
     body: &[u8],
     timestamp: i64,
 ) -> reqwest::RequestBuilder {
-    let message = roomcast_api::auth::canonical_message(
+    let message = roomcast_api::guard::auth::canonical_message(
         &server.state.info.auth_audience,
         method.as_str(),
         path,
@@ -373,7 +373,7 @@ async fn a_request_signed_for_another_deployment_is_refused() {
     let sign = |audience: &str| {
         let ts = now();
         let message =
-            roomcast_api::auth::canonical_message(audience, "POST", "/api/create", ts, &body);
+            roomcast_api::guard::auth::canonical_message(audience, "POST", "/api/create", ts, &body);
         http()
             .post(format!("{}/api/create", server.url()))
             .header("x-roomcast-wallet", wallet.pubkey().to_string())

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use roomcast_api::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
+use roomcast_api::rooms::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
 use roomcast_api::Server;
 use roomcast_chain::{Keypair, RoomFilter, RoomStatus, Signer};
 use roomcast_stream::client::{CreateLiveInput, Recording};

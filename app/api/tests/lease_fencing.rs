@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use roomcast_api::reconciler::reconcile_fenced;
+use roomcast_api::jobs::reconciler::reconcile_fenced;
 use roomcast_stream::client::{CreateLiveInput, Recording};
 use serde_json::json;
 

@@ -662,7 +662,7 @@ async fn room_events_start_with_the_current_state_and_follow_changes_until_ended
         assert_eq!(first["broadcasting"], false);
         assert_eq!(first["endedAt"], Value::Null);
     }
-    assert_eq!(server.state.events.watched(), 1);
+    assert_eq!(server.state.feeds.watched(), 1);
 
     // A rename through the API reaches both.
     let (status, _) = json_of(
@@ -708,7 +708,7 @@ async fn room_events_start_with_the_current_state_and_follow_changes_until_ended
         assert_eq!(events.next().await, None, "the stream ends after `ended`");
     }
     assert!(!emulator.live_input(&sid).unwrap().enabled);
-    assert_eq!(server.state.events.watched(), 0);
+    assert_eq!(server.state.feeds.watched(), 0);
 
     // Listening to an ended room: one `ended` event, then the end. Unknown rooms: 404, bad ids 400.
     let mut late = Events::open(&server, &sid).await;

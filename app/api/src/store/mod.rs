@@ -1,17 +1,24 @@
-//! Security stores behind small async traits, shaped like Redis `SET key NX EX ttl` so a shared
-//! implementation can replace the in-memory one. Every store **fails closed**: when it cannot record
-//! an entry it says so ([`StoreError::Full`]) and the request is refused with 503, instead of silently
-//! forgetting (which would turn replay protection or idempotency off under a flood).
-mod memory;
-mod redis;
+//! The ports: every store the server keeps cross-request state in is a small async trait here,
+//! shaped like Redis (`SET key NX EX ttl`, `GETDEL`, …), with two implementations — `memory/` (one
+//! replica, process memory) and `redis/` (several replicas sharing `ROOMCAST_REDIS_URL`). Every
+//! store **fails closed**: when it cannot record an entry it says so ([`StoreError`]) and the
+//! request is refused with 503, instead of silently forgetting (which would turn replay protection
+//! or idempotency off under a flood). Uses only `core`.
+pub mod memory;
+pub mod redis;
+pub mod sign_in;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::http::StatusCode;
+use roomcast_chain::Pubkey;
+
+use crate::core::broadcast::Broadcast;
+use crate::core::error::AppError;
 
 pub use memory::{BoundedTtlMap, MemoryIdempotencyStore, MemoryReplayStore};
-pub use redis::{RedisIdempotencyStore, RedisReplayStore};
+pub use redis::idempotency::{RedisIdempotencyStore, RedisReplayStore};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -21,6 +28,47 @@ pub enum StoreError {
     /// The store could not be reached (shared stores).
     #[error("the {0} store is unavailable: {1}")]
     Unavailable(&'static str, String),
+}
+
+/// A store that cannot record is a 503: the request is refused rather than left unprotected.
+/// Unreachable shared state (Redis) is `shared_state_unavailable`; a full in-memory store is
+/// `replay_store_full` or `idempotency_store_full`.
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> AppError {
+        if let StoreError::Unavailable(..) = err {
+            tracing::warn!(error = %err, "shared state unavailable");
+            return AppError::Unavailable {
+                code: "shared_state_unavailable",
+                message: "the shared state store (Redis) is unreachable; try again shortly".into(),
+            };
+        }
+        tracing::warn!(error = %err, "security store refused");
+        let code = match err {
+            StoreError::Full("replay") => "replay_store_full",
+            StoreError::Full(_) => "idempotency_store_full",
+            StoreError::Unavailable(..) => unreachable!("answered above"),
+        };
+        AppError::Unavailable {
+            code,
+            message: "the server is too busy to accept this request safely; try again later".into(),
+        }
+    }
+}
+
+/// Where another replica's changes land in this one (`live::replicas` feeds it from
+/// `redis::replicas`' subscription). Implemented by the server's state.
+#[async_trait]
+pub trait ReplicaSink: Send + Sync {
+    /// A newer encoder state of `session_id`, already applied in the shared store.
+    async fn broadcast_changed(&self, session_id: &str, broadcast: Broadcast);
+    /// The room at `address` changed on-chain: drop cached copies.
+    async fn room_changed(&self, address: &Pubkey);
+    /// The room at `address` was closed (account gone): viewers get 410, not 404.
+    async fn room_closed(&self, address: &Pubkey);
+    /// A room closed before this replica (re)subscribed (its cached copy is already gone).
+    fn closed_before(&self, address: Pubkey);
+    /// (Re)subscribed: changes may have been missed, drop every cached room.
+    fn resubscribed(&self);
 }
 
 /// Signed requests already accepted, kept while their timestamp is within the skew window.
