@@ -1,7 +1,7 @@
 //! Keeps the OpenAPI document in sync with the router and with the committed `docs/openapi.json`.
 use std::collections::BTreeSet;
 
-const ROUTER_SOURCE: &str = include_str!("../src/routes/mod.rs");
+const ROUTER_SOURCE: &str = include_str!("../src/http/mod.rs");
 const COMMITTED: &str = include_str!("../../../docs/openapi.json");
 
 /// (method, path) of every `.route("path", method(handler).method(handler))` call of the router,
@@ -57,7 +57,7 @@ fn every_route_is_documented_and_every_documented_route_exists() {
     assert_eq!(
         routed.difference(&documented).collect::<Vec<_>>(),
         Vec::<&(String, String)>::new(),
-        "routes missing from the OpenAPI document (app/api/src/openapi.rs)"
+        "routes missing from the OpenAPI document (app/api/src/http/openapi.rs)"
     );
     assert_eq!(
         documented.difference(&routed).collect::<Vec<_>>(),

@@ -1,5 +1,7 @@
 //! Connects the two upstreams: real Cloudflare and a real cluster when configured, otherwise the
-//! embedded Stream emulator and local Solana node (same HTTP/JSON-RPC code path either way).
+//! embedded Stream emulator and local Solana node (same HTTP/JSON-RPC code path either way). The
+//! embedded ones persist in `--data-dir` (ledger, faucet and registrar keypairs, the emulator's
+//! live inputs), marked with the data layout's `FORMAT`.
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use roomcast_stream::client::{StreamClient, StreamConfig};
 use roomcast_stream::emulator::{Emulator, EmulatorHandle, EmulatorOptions, InputStore};
 use secrecy::SecretString;
 
-use crate::core::config::{ChainMode, CloudflareMode, ServeArgs};
+use roomcast_api::core::config::{ChainMode, CloudflareMode, ServeArgs};
 
 /// Lamports the embedded registrar starts with (pays rent and fees).
 const EMBEDDED_REGISTRAR_LAMPORTS: u64 = 1_000 * 1_000_000_000;
@@ -216,29 +218,19 @@ impl Upstreams {
         })
     }
 
-    /// Checks that the registry exists and names this server's key as registrar.
-    pub async fn check_registry(&self) -> anyhow::Result<()> {
-        let registry =
-            tokio::time::timeout(Duration::from_secs(10), self.chain.registry(&self.registry))
-                .await
-                .context("timed out reading the registry from SOLANA_RPC_URL")?
-                .with_context(|| {
-                    format!("cannot read registry {} from the RPC node", self.registry)
-                })?
-                .with_context(|| {
-                    format!(
-                "registry {} does not exist (run `roomcast registry init` or migrations/deploy.ts)",
-                self.registry
-            )
-                })?;
-        anyhow::ensure!(
-            registry.registrar == self.chain.signer_pubkey(),
-            "registry {} names registrar {}, but ROOMCAST_REGISTRAR_KEYPAIR is {}",
-            self.registry,
-            registry.registrar,
-            self.chain.signer_pubkey()
-        );
-        Ok(())
+    /// What the API server is given: clients, addresses and the emulator to wire.
+    pub fn for_api(&self, registrar_secret: Option<[u8; 32]>) -> roomcast_api::Upstreams<'_> {
+        roomcast_api::Upstreams {
+            stream: self.stream.clone(),
+            customer_code: self.customer_code.clone(),
+            chain: self.chain.clone(),
+            registry: self.registry,
+            rpc_url: self.rpc_url.clone(),
+            ws_url: self.ws_url.clone(),
+            embedded_chain: self.node.is_some(),
+            emulator: self.emulator.as_ref(),
+            registrar_secret,
+        }
     }
 
     pub async fn shutdown(self) {
@@ -282,9 +274,4 @@ fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut buf);
     hex::encode(buf)
-}
-
-/// A random secret for the embedded emulator's webhook.
-pub fn random_secret() -> SecretString {
-    SecretString::from(random_hex(24))
 }

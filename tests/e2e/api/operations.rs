@@ -1,9 +1,7 @@
 //! Live state, discovery and operations (webhooks, reconciler, listing, readiness, metrics),
 //! against a real server with the embedded local node and Stream emulator, in-process.
-mod common;
-
 use reqwest::StatusCode;
-use roomcast_api::Server;
+use roomcast_app::Server;
 use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
 use roomcast_stream::client::{CreateLiveInput, Recording, UpdateLiveInput};
 use serde_json::{json, Value};
@@ -23,7 +21,7 @@ async fn start(extra: &[&str]) -> Server {
         "0",
     ];
     argv.extend_from_slice(extra);
-    common::start(&argv).await
+    super::common::start(&argv).await
 }
 
 fn http() -> reqwest::Client {
@@ -299,7 +297,7 @@ async fn webhook_bad_payloads_are_clear_and_unknown_inputs_ignored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emulator_encoder_drives_the_webhook_end_to_end() {
     // No explicit secret: the embedded emulator is wired to this server with a generated one.
-    let server = common::start(&["--operator-key", OPERATOR_KEY, "--room-cache-ms", "0"]).await;
+    let server = super::common::start(&["--operator-key", OPERATOR_KEY, "--room-cache-ms", "0"]).await;
     let room = create_room(&server, &host_key(), "Encoder").await;
     let sid = room["SessionID"].as_str().unwrap().to_string();
     let emulator = server.upstreams.emulator.as_ref().unwrap();
@@ -347,7 +345,7 @@ async fn reconcile(server: &Server) -> Value {
 async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_foreign_inputs() {
     // Without the chain watcher, which would disable the input first (tests/chain_watch.rs); the
     // room cache outlives the test, so only the reconciler's reaction can show viewers the end.
-    let server = common::start(&[
+    let server = super::common::start(&[
         "--operator-key",
         OPERATOR_KEY,
         "--reconcile-interval-secs",

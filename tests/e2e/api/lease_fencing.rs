@@ -1,7 +1,5 @@
 //! The reconciler's fencing: a pass whose replica lease may have run out makes no more changes
 //! (another replica may already hold the lease), and reports what it left as `withheld`.
-mod common;
-
 use std::time::{Duration, Instant};
 
 use roomcast_api::jobs::reconciler::reconcile_fenced;
@@ -11,7 +9,7 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pass_past_its_lease_changes_nothing() {
     let argv = ["--reconcile-interval-secs", "0", "--orphan-grace-secs", "0"];
-    let server = common::start(&argv).await;
+    let server = super::common::start(&argv).await;
     let state = &server.state;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     // An orphan: tagged for this registry, no room — the reconciler deletes such inputs.

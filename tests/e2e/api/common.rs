@@ -1,6 +1,7 @@
 //! What the in-process API test files share: `roomcast serve` flags parsed into `ServeArgs`.
 use clap::Parser;
-use roomcast_api::{ServeArgs, Server};
+use roomcast_api::ServeArgs;
+use roomcast_app::Server;
 
 #[derive(Parser)]
 struct Cli {

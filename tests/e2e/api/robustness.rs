@@ -1,9 +1,7 @@
 //! Whatever a client sends to the write routes, the API answers with a 4xx in the documented error
 //! shape (or succeeds) — never a 5xx, never a panic — and nothing is half-created.
-mod common;
-
 use proptest::prelude::*;
-use roomcast_api::Server;
+use roomcast_app::Server;
 use serde_json::{json, Value};
 
 const OPERATOR_KEY: &str = "robustness-key-0123456789abcdef-xyz";
@@ -39,7 +37,7 @@ fn random_create_bodies_get_clear_client_errors() {
         .build()
         .unwrap();
     let server = runtime.block_on(async {
-        let args = common::serve_args(&[
+        let args = super::common::serve_args(&[
             "--operator-key",
             OPERATOR_KEY,
             "--reconcile-interval-secs",

@@ -1,14 +1,12 @@
 //! What the web app needs from the server, through HTTP against an in-process server (embedded local
 //! node and Stream emulator): Sign-In With Solana sessions, the end-room Solana Action, and live room
 //! events over Server-Sent Events.
-mod common;
-
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use reqwest::StatusCode;
-use roomcast_api::Server;
+use roomcast_app::Server;
 use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
 use serde_json::{json, Value};
 
@@ -24,7 +22,7 @@ async fn start(extra: &[&str]) -> Server {
         "0",
     ];
     argv.extend_from_slice(extra);
-    common::start(&argv).await
+    super::common::start(&argv).await
 }
 
 fn http() -> reqwest::Client {
@@ -849,7 +847,7 @@ async fn sign_in_is_bound_to_the_configured_public_origin() {
 /// which site hosts open, so sessions are off with a clear 503 (everything else works).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_is_off_on_a_public_listener_without_a_public_origin() {
-    let mut args = common::serve_args(&["--operator-key", OPERATOR_KEY]);
+    let mut args = super::common::serve_args(&["--operator-key", OPERATOR_KEY]);
     args.listen = "0.0.0.0:0".parse().unwrap();
     let server = Server::start(args).await.expect("server starts");
     let base = format!("http://127.0.0.1:{}", server.addr.port());

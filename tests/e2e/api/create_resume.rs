@@ -3,8 +3,6 @@
 //! could no longer land, so its in-flight marker no longer protected it): the retry finds the
 //! flight doomed and starts afresh — one room, on a new input. (The other resume
 //! paths run through real processes in `tests/api_failures.rs`.)
-mod common;
-
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -29,7 +27,7 @@ async fn a_dead_holders_deleted_input_is_replaced_by_one_fresh_room() {
         "--chain-watch",
         "false",
     ];
-    let server = common::start(&argv).await;
+    let server = super::common::start(&argv).await;
     let state = &server.state;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     let host = Keypair::new().pubkey().to_string();

@@ -5,13 +5,11 @@
 //!   answers; then one reconciler pass: zero orphans on either side and exactly one room per key.
 //!
 //! Both print their figures (`FIGURES …`), which the README's Reliability section reports.
-mod common;
-
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
-use roomcast_api::Server;
+use roomcast_app::Server;
 use roomcast_chain::{Keypair, RoomFilter, Signer};
 use roomcast_localnet::rpc::SendFault;
 use roomcast_stream::emulator::{Fault, Route};
@@ -40,7 +38,7 @@ async fn start(extra: &[&str]) -> Server {
         "100000",
     ];
     argv.extend_from_slice(extra);
-    common::start(&argv).await
+    super::common::start(&argv).await
 }
 
 const ROUTES: &[&str] = &[

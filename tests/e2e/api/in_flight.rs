@@ -2,13 +2,11 @@
 //! short the orphan grace period: not while the create runs (keyed or not), not while a dead
 //! holder's `create_room` can still land — and a dead holder whose transaction can no longer land
 //! (or was never sent) no longer protects its input, so true orphans still go.
-mod common;
-
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use roomcast_api::rooms::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
-use roomcast_api::Server;
+use roomcast_app::Server;
 use roomcast_chain::{Keypair, RoomFilter, RoomStatus, Signer};
 use roomcast_stream::client::{CreateLiveInput, Recording};
 use roomcast_stream::emulator::{Fault, Route};
@@ -28,7 +26,7 @@ async fn start(extra: &[&str]) -> Server {
         "false",
     ];
     argv.extend_from_slice(extra);
-    common::start(&argv).await
+    super::common::start(&argv).await
 }
 
 async fn reconcile(server: &Server) -> Value {

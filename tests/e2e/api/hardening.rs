@@ -1,11 +1,9 @@
 //! Issue 9: abuse, money and failure paths, against a real in-process server (embedded local node
 //! and Stream emulator). Each test here failed on the code before its fix.
-mod common;
-
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use roomcast_api::Server;
+use roomcast_app::Server;
 use roomcast_chain::{Keypair, RoomFilter, Signer};
 use roomcast_stream::emulator::{Fault, Route};
 use serde_json::{json, Value};
@@ -25,7 +23,7 @@ async fn start(extra: &[&str]) -> Server {
         "0",
     ];
     argv.extend_from_slice(extra);
-    common::start(&argv).await
+    super::common::start(&argv).await
 }
 
 fn http() -> reqwest::Client {
@@ -852,7 +850,7 @@ async fn metric_labels_stay_bounded_whatever_the_caller_sends() {
 // Item 13: short operator keys are refused at start; repeated 401s from one address are throttled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_operator_keys_are_refused_and_failed_logins_throttled() {
-    let short = Server::start(common::serve_args(&[
+    let short = Server::start(super::common::serve_args(&[
         "--operator-key",
         "only-31-bytes-long-0123456789ab",
     ]))
