@@ -19,7 +19,7 @@ use crate::guard::auth::AuthConfig;
 use crate::guard::funds::RegistrarFunds;
 use crate::guard::limits::CreateLimits;
 use crate::guard::load::LoadLimits;
-use crate::guard::sign_in::{SignInOrigin, Sessions};
+use crate::guard::sign_in::{Sessions, SignInOrigin};
 use crate::guard::throttle::AuthThrottle;
 use crate::http::app;
 use crate::jobs;
@@ -190,10 +190,8 @@ impl Server {
                         sign_in_ttl,
                         session_ttl,
                     );
-                    let throttle = AuthThrottle::shared(
-                        args.auth_failures_per_minute,
-                        redis.clone(),
-                    );
+                    let throttle =
+                        AuthThrottle::shared(args.auth_failures_per_minute, redis.clone());
                     let funds = RegistrarFunds::shared(redis.clone());
                     (
                         Some(Replicas::new(redis)),
@@ -232,9 +230,9 @@ impl Server {
                     close_ended_after: args.close_ended_after.0,
                 },
                 ingest_notice: upstreams.emulator.and_then(|e| match e.video_ingest() {
-                        roomcast_stream::emulator::VideoIngest::On { .. } => None,
-                        off => Some(off.banner()),
-                    }),
+                    roomcast_stream::emulator::VideoIngest::On { .. } => None,
+                    off => Some(off.banner()),
+                }),
             },
             stream: upstreams.stream.clone(),
             chain: upstreams.chain.clone(),

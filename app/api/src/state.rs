@@ -53,7 +53,7 @@ pub struct PublicInfo {
     /// The cluster RPC URL wallets should use (`ROOMCAST_PUBLIC_RPC_URL`, else the server's own
     /// when it carries no credentials, else `null`).
     pub rpc_url: Option<String>,
-    /// The `AUDIENCE` line of signed requests to this server (see `auth.rs`).
+    /// The `AUDIENCE` line of signed requests to this server (see `guard::auth`).
     pub auth_audience: String,
     /// The cluster's WebSocket PubSub URL (subscriptions: `signatureSubscribe`, `logsSubscribe`, …);
     /// `null` when the configured one carries credentials.

@@ -47,9 +47,8 @@ impl Server {
             }
             _ => None,
         };
-        let api =
-            roomcast_api::Server::start(&args, listener, upstreams.for_api(registrar_secret))
-                .await?;
+        let api = roomcast_api::Server::start(&args, listener, upstreams.for_api(registrar_secret))
+            .await?;
         Ok(Server {
             addr: api.addr,
             state: api.state.clone(),
@@ -145,4 +144,3 @@ fn print_banner(
         }
     );
 }
-

@@ -370,8 +370,13 @@ async fn a_request_signed_for_another_deployment_is_refused() {
     let body = serde_json::to_vec(&json!({ "title": "Signed" })).unwrap();
     let sign = |audience: &str| {
         let ts = now();
-        let message =
-            roomcast_api::guard::auth::canonical_message(audience, "POST", "/api/create", ts, &body);
+        let message = roomcast_api::guard::auth::canonical_message(
+            audience,
+            "POST",
+            "/api/create",
+            ts,
+            &body,
+        );
         http()
             .post(format!("{}/api/create", server.url()))
             .header("x-roomcast-wallet", wallet.pubkey().to_string())

@@ -297,7 +297,8 @@ async fn webhook_bad_payloads_are_clear_and_unknown_inputs_ignored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emulator_encoder_drives_the_webhook_end_to_end() {
     // No explicit secret: the embedded emulator is wired to this server with a generated one.
-    let server = super::common::start(&["--operator-key", OPERATOR_KEY, "--room-cache-ms", "0"]).await;
+    let server =
+        super::common::start(&["--operator-key", OPERATOR_KEY, "--room-cache-ms", "0"]).await;
     let room = create_room(&server, &host_key(), "Encoder").await;
     let sid = room["SessionID"].as_str().unwrap().to_string();
     let emulator = server.upstreams.emulator.as_ref().unwrap();

@@ -859,7 +859,12 @@ async fn sign_in_is_off_on_a_public_listener_without_a_public_origin() {
             .unwrap(),
     )
     .await;
-    assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "sign_in_unavailable");
+    assert_error(
+        status,
+        &body,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "sign_in_unavailable",
+    );
     assert!(body["error"]["message"]
         .as_str()
         .unwrap()
@@ -878,7 +883,12 @@ async fn sign_in_is_off_on_a_public_listener_without_a_public_origin() {
             .unwrap(),
     )
     .await;
-    assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "sign_in_unavailable");
+    assert_error(
+        status,
+        &body,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "sign_in_unavailable",
+    );
     let health = http().get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     server.shutdown().await.unwrap();

@@ -183,10 +183,7 @@ impl AuthConfig {
             })?;
         // Kept until its timestamp can no longer pass the skew check.
         let keep = self.max_skew * 2 + Duration::from_secs(1);
-        let first = self
-            .seen
-            .first_use(&sig_bytes, keep)
-            .await?;
+        let first = self.seen.first_use(&sig_bytes, keep).await?;
         if !first {
             return Err(AppError::unauthorized(
                 "replayed_signature",

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use crate::core::error::AppError;
 use crate::store::redis::funds::{Read, Reserve, SharedFunds};
 use crate::store::redis::Redis;
-use roomcast_chain::RoomcastChain;
 use crate::store::StoreError;
+use roomcast_chain::RoomcastChain;
 
 /// How long a read balance is trusted (less what creates since then reserved).
 const BALANCE_TTL: Duration = Duration::from_secs(5);

@@ -114,10 +114,7 @@ impl CreateLimits {
                         per_minute: self.budget.get(),
                     },
                 ];
-                match limiter
-                    .check(&cells)
-                    .await?
-                {
+                match limiter.check(&cells).await? {
                     Ok(()) => Ok(()),
                     Err(refused) => {
                         let message = [BY_IP, BY_HOST, GLOBAL][refused.cell.min(2)];

@@ -13,7 +13,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-
 use axum::http::HeaderMap;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine;
@@ -26,8 +25,8 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::guard::auth::Principal;
 use crate::core::error::AppError;
+use crate::guard::auth::Principal;
 pub use crate::store::memory::MemorySessionStore;
 pub use crate::store::sign_in::{Issued, Session, SessionStore, SignInInput};
 
@@ -123,14 +122,12 @@ impl Sessions {
 
     /// The origin sign-ins are bound to, or 503 when sessions are off.
     fn origin(&self) -> Result<&SignInOrigin, AppError> {
-        self.origin.as_ref().ok_or_else(|| {
-            AppError::Unavailable {
-                code: "sign_in_unavailable",
-                message: "sign-in is off: this server listens on a non-loopback address and \
+        self.origin.as_ref().ok_or_else(|| AppError::Unavailable {
+            code: "sign_in_unavailable",
+            message: "sign-in is off: this server listens on a non-loopback address and \
                           ROOMCAST_PUBLIC_ORIGIN is not set, so it cannot tell wallets which \
                           site they sign in to"
-                    .into(),
-            }
+                .into(),
         })
     }
 
@@ -182,16 +179,12 @@ impl Sessions {
                 AppError::unauthorized("invalid_sign_in_message", "the signed message has no nonce")
             })?;
         // Single use: taken out now, whatever happens next.
-        let issued = self
-            .store
-            .take_issued(nonce)
-            .await?
-            .ok_or_else(|| {
-                AppError::unauthorized(
-                    "unknown_nonce",
-                    "this sign-in nonce is unknown or was already used; start the sign-in again",
-                )
-            })?;
+        let issued = self.store.take_issued(nonce).await?.ok_or_else(|| {
+            AppError::unauthorized(
+                "unknown_nonce",
+                "this sign-in nonce is unknown or was already used; start the sign-in again",
+            )
+        })?;
         // A message for another site (a phishing page's own domain) is refused as such, even with
         // a nonce this server issued.
         let domain = text.split_once(" wants you to sign in with your Solana account:");
@@ -282,7 +275,8 @@ impl Sessions {
     pub async fn sign_out(&self, token: &str) -> Result<(), AppError> {
         self.store
             .remove_session(&token_hash(token))
-            .await.map_err(AppError::from)
+            .await
+            .map_err(AppError::from)
     }
 }
 

@@ -57,9 +57,7 @@ impl AuthThrottle {
                     _ => None,
                 }
             }
-            Counts::Shared(shared) => shared
-                .blocked(&ip.to_string(), self.max_failures)
-                .await?,
+            Counts::Shared(shared) => shared.blocked(&ip.to_string(), self.max_failures).await?,
         };
         match wait {
             Some(wait) => Err(AppError::RateLimited {

@@ -1,8 +1,8 @@
 use axum::extract::State;
 use axum::Json;
 
-use crate::guard::auth::Principal;
 use crate::core::error::{AppError, AppResult};
+use crate::guard::auth::Principal;
 use crate::http::extract::{Authed, NoBody};
 use crate::jobs::reconciler::{reconcile_once, ReconcileReport};
 use crate::state::SharedState;

@@ -6,11 +6,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use crate::http::extract::ClientIp;
 use crate::core::error::{AppError, AppResult};
 use crate::http::extract::Authed;
-use crate::rooms::idempotency::{self, Journal};
+use crate::http::extract::ClientIp;
 use crate::rooms;
+use crate::rooms::idempotency::{self, Journal};
 use crate::state::SharedState;
 use crate::store::{Claim, StoredResponse};
 

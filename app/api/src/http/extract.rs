@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::guard::auth::Principal;
 use crate::core::error::AppError;
+use crate::guard::auth::Principal;
 use crate::state::AppState;
 
 pub struct Authed<T> {
@@ -37,8 +37,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let app = Arc::<AppState>::from_ref(state);
         let (mut parts, body) = req.into_parts();
-        let Ok(ClientIp(ip)) =
-            ClientIp::from_request_parts(&mut parts, state).await;
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(&mut parts, state).await;
         app.auth_throttle.check(ip).await?;
         let limit = app.settings.max_body_bytes;
         let bytes: Bytes = axum::body::to_bytes(body, limit)
@@ -110,7 +109,7 @@ pub fn parse_json<T: DeserializeOwned + Default>(
 }
 
 /// The key per-IP limits use for this request: the client's address as trusted proxies report it
-/// (see `client_ip.rs`), IPv6 by /64; `0.0.0.0` when served without connect info.
+/// (see `guard::client_ip`), IPv6 by /64; `0.0.0.0` when served without connect info.
 pub struct ClientIp(pub IpAddr);
 
 impl<S> FromRequestParts<S> for ClientIp

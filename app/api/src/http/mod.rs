@@ -1,4 +1,8 @@
-//! The router: every route, the JSON fallbacks, and the tower-http layers.
+//! The top layer: the router (every route, the JSON fallbacks, the tower-http layers) and what
+//! speaks HTTP — extractors (`extract`), load shedding (`load`), metrics, handlers (`admin`,
+//! `create`, `info`, `rooms`, `sign_in`, `webhook`), Server-Sent Events (`sse`), the end-room
+//! Solana Action (`actions`), the OpenAPI document (`openapi`) and the web app (`web`). Uses every
+//! layer below; nothing below uses it.
 pub mod actions;
 mod admin;
 mod create;
@@ -24,11 +28,12 @@ use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::guard::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WALLET_HEADER};
 use crate::core::error::AppError;
+use crate::guard::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WALLET_HEADER};
 use crate::state::SharedState;
 
-/// Builds the API router for `state` (no listener, no upstream setup: tests use it directly).
+/// Builds the API router for `state` (no listener, no upstream setup: `server::Server::start`
+/// serves it).
 pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
     let timeout = state.settings.request_timeout;
     let body_limit = state.settings.max_body_bytes;

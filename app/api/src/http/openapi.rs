@@ -10,16 +10,16 @@ use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::core::broadcast::{Broadcast, EncoderError, Phase};
+use crate::guard::sign_in::{SessionResponse, SignInInput, SignInRequest};
 use crate::http::actions::{
     ActionMessage, ActionMetadata, ActionPostRequest, ActionQuery, ActionTransaction,
 };
 use crate::http::sse::RoomEvent;
-use crate::rooms::listing::{ListQuery, RoomList, RoomListItem};
-use crate::core::broadcast::{Broadcast, EncoderError, Phase};
 use crate::jobs::reconciler::ReconcileReport;
-use crate::guard::sign_in::{SessionResponse, SignInInput, SignInRequest};
-use crate::state::{EmbeddedInfo, PublicInfo};
+use crate::rooms::listing::{ListQuery, RoomList, RoomListItem};
 use crate::rooms::responses::*;
+use crate::state::{EmbeddedInfo, PublicInfo};
 
 /// Every error: `{"error":{"code","message"}}`.
 #[derive(Serialize, ToSchema)]

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use crate::core::error::{AppError, AppResult};
 use crate::http::extract::{Authed, NoBody};
 use crate::rooms;
-use crate::state::SharedState;
 use crate::rooms::responses::{LivestreamResponse, RoomChangeResponse, RotateKeyResponse};
+use crate::state::SharedState;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,4 +1,4 @@
-//! Sign-In With Solana routes (see `session.rs`).
+//! Sign-In With Solana routes (see `guard::sign_in`).
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -10,9 +10,7 @@ use crate::guard::sign_in::{SessionResponse, SignInRequest};
 use crate::state::SharedState;
 
 /// `GET /api/auth/nonce`: a fresh sign-in input for the wallet's `solana:signIn`.
-pub async fn nonce(
-    State(state): State<SharedState>,
-) -> AppResult<impl IntoResponse> {
+pub async fn nonce(State(state): State<SharedState>) -> AppResult<impl IntoResponse> {
     let input = state.sign_in.issue().await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(input)))
 }

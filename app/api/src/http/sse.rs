@@ -18,8 +18,8 @@ use tokio::sync::watch;
 
 use crate::core::error::{AppError, AppResult};
 pub use crate::live::feeds::RoomEvent;
-use crate::state::{AppState, SharedState};
 use crate::rooms::{self, changes};
+use crate::state::{AppState, SharedState};
 
 /// How often a watched room's broadcast state and viewer count are refreshed (and, while the chain
 /// watcher is down, the room is read from the chain).
@@ -167,9 +167,7 @@ pub async fn events(
     let rx = if current.status == status_name(RoomStatus::Ended) {
         None
     } else {
-        Some(
-            subscribe(&state, address, current.clone(), published),
-        )
+        Some(subscribe(&state, address, current.clone(), published))
     };
     let stream = futures_util::stream::unfold((Some(current), rx), |(first, mut rx)| async move {
         let next = match first {

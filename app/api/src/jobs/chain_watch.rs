@@ -1,7 +1,7 @@
 //! Pushes on-chain room changes into the API within a moment instead of the reconciler's next pass:
 //! `programSubscribe` on this registry's rooms (any cluster that offers PubSub). A room ended straight
 //! on-chain (by its host's wallet) gets its live input disabled and its cached state replaced, and
-//! every change reaches pages listening to the room's events (`room_changes.rs`). Pings on an
+//! every change reaches pages listening to the room's events (`rooms::changes`). Pings on an
 //! interval tell a silently dead link (NAT timeout, half-open TCP) from a quiet one. The
 //! connection is re-established with backoff, then ended rooms are caught up from a listing; while
 //! it is down, the events pollers and the reconciler's periodic pass read the chain instead.

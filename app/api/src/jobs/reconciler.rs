@@ -1,10 +1,10 @@
 //! Background reconciliation between the chain (source of truth) and Cloudflare:
 //! - rooms ended straight on-chain (a host's wallet) whose live input is still enabled get the same
-//!   reaction as when the chain watcher sees them end (`room_changes.rs`): input disabled, broadcast
+//!   reaction as when the chain watcher sees them end (`rooms::changes`): input disabled, broadcast
 //!   state dropped, cached room replaced, listening pages told;
 //! - live inputs roomcast created (tagged in `meta`) with no room after a grace period are deleted
 //!   (a create that died between the two sides) — never one whose create is still in flight
-//!   (`flight.rs`: lease live, or its `create_room` can still land), whatever the grace period;
+//!   (`rooms::flight`: lease live, or its `create_room` can still land), whatever the grace period;
 //! - the broadcast state of rooms viewers are watching is refreshed from the public `lifecycle`
 //!   endpoint, so a missed notification cannot leave it wrong;
 //! - rooms whose live input no longer exists (deleted out of band, or a create whose on-chain half
@@ -26,9 +26,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use crate::rooms::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
 use crate::core::broadcast::{Applied, Broadcast, Phase};
 use crate::rooms::changes::{self, InputChange};
+use crate::rooms::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
 use crate::rooms::{META_TAG_KEY, META_TAG_VALUE};
 use crate::state::{AppState, SharedState};
 
@@ -339,13 +339,16 @@ async fn close_ended(
                 .push(format!("closing ended room {}: {e}", record.address)),
         }
     }
-    if let (Ok(before), Ok(after)) = (before, crate::guard::funds::registrar_balance(&state.chain).await) {
+    if let (Ok(before), Ok(after)) = (
+        before,
+        crate::guard::funds::registrar_balance(&state.chain).await,
+    ) {
         report.rent_recovered_lamports = after.saturating_sub(before);
     }
 }
 
 /// Deletes a tagged input that has no room — unless its create is still in flight: its flight's
-/// lease is live, or its sent `create_room` may still land (see `flight.rs`). The block height is
+/// lease is live, or its sent `create_room` may still land (see `rooms::flight`). The block height is
 /// read before the room look-up, so a transaction that lands after that look-up is one still valid
 /// at that height, and dooming the flight is refused. A store that cannot answer withholds.
 async fn delete_orphan(

@@ -108,9 +108,8 @@ impl Readiness {
             cloudflare: matches!(cloudflare, Ok(Ok(_))),
             shared: None,
             registrar_lamports,
-            registrar_funded: registrar_lamports.is_some_and(|b| {
-                b >= min_lamports.saturating_add(CREATE_COST_LAMPORTS)
-            }),
+            registrar_funded: registrar_lamports
+                .is_some_and(|b| b >= min_lamports.saturating_add(CREATE_COST_LAMPORTS)),
         };
         *last = Some((Instant::now(), checks));
         checks

@@ -1,9 +1,10 @@
-//! The one place an on-chain room change lands, whoever noticed it: the chain watcher
-//! (`chain_watch.rs`, the moment it lands, and its catch-up after a reconnect), a room's events
-//! poller (`events.rs`, only while the watcher is not subscribed) or the reconciler's pass
-//! (`reconciler.rs`). Cached state is replaced, listening pages are told, and a room that ended
+//! Where an on-chain room change this server did not make lands, whoever noticed it: the chain watcher
+//! (`jobs::chain_watch`, the moment it lands, and its catch-up after a reconnect), a room's events
+//! poller (`http::sse`, only while the watcher is not subscribed) or the reconciler's pass
+//! (`jobs::reconciler`). Cached state is replaced, listening pages are told, and a room that ended
 //! behind the server's back (its host's wallet) gets its live input disabled and its broadcast
-//! state dropped.
+//! state dropped. An end this server makes itself (`rooms::end`) reacts the same way inline, and
+//! the reconciler's own sweep of ended rooms with enabled inputs comes here too.
 use roomcast_chain::{RoomRecord, RoomStatus};
 use roomcast_stream::client::StreamError;
 

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::core::error::AppError;
-use crate::rooms::renewals::LEASE;
 use crate::rooms::renewals::Renewals;
+use crate::rooms::renewals::LEASE;
 use crate::store::IdempotencyStore;
 
 /// The key in a live input's `meta` that names its create's flight.
@@ -64,7 +64,8 @@ impl Flight {
     async fn hold(&self) -> Result<bool, AppError> {
         self.store
             .hold_flight(&self.id, LEASE, FLIGHT_TTL)
-            .await.map_err(AppError::from)
+            .await
+            .map_err(AppError::from)
     }
 
     /// Writes down that `create_room` is about to be sent; the caller sends it only on `Ok`.

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::guard::auth::Principal;
 use crate::core::error::AppError;
+use crate::guard::auth::Principal;
 use crate::rooms::renewals::Renewals;
 use crate::store::{IdempotencyStore, KeyState, LeaseToken, Progress, StoreError, StoredResponse};
 

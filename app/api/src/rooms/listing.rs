@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::error::{AppError, AppResult};
 use crate::rooms;
-use crate::state::{AppState, SharedState};
 use crate::rooms::responses::RoomFields;
+use crate::state::{AppState, SharedState};
 
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;

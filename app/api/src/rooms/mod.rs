@@ -16,14 +16,14 @@ use roomcast_chain::{is_session_id, NewRoom, Pubkey, Room, RoomStatus};
 use roomcast_stream::client::{CreateLiveInput, LiveInput, Recording, StreamError};
 use serde_json::json;
 
-use crate::guard::auth::Principal;
 use crate::core::error::{AppError, AppResult};
+use crate::core::redact::redact_urls_in;
+use crate::guard::auth::Principal;
 use crate::rooms::flight::{Flight, META_FLIGHT_KEY};
 use crate::rooms::idempotency::Journal;
-use crate::core::redact::redact_urls_in;
+use crate::rooms::responses::*;
 use crate::state::AppState;
 use crate::store::{Progress, SentCreate};
-use crate::rooms::responses::*;
 
 /// Marks live inputs roomcast created, so the reconciler never touches anyone else's.
 pub const META_TAG_KEY: &str = "roomcast";

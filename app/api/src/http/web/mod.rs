@@ -36,6 +36,10 @@ macro_rules! asset {
     };
 }
 
+/// hls.js from the repository's one vendored copy (`vendor/hls.js`, refreshed by
+/// `scripts/vendor.sh`).
+const HLS_JS: &[u8] = include_bytes!("../../../../../vendor/hls.js/1.7.4/hls.min.js");
+
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
@@ -57,7 +61,6 @@ pub fn router() -> Router<SharedState> {
         // Vendored at a pinned version with its licence (scripts/vendor.sh, vendor/SHA256SUMS).
         .route(
             "/assets/vendor/hls.min.js",
-            // The emulator's player page embeds the same file: one copy in the binary.
-            get(|| async { Asset(roomcast_stream::emulator::HLS_JS, JS) }),
+            get(|| async { Asset(HLS_JS, JS) }),
         )
 }

@@ -11,8 +11,8 @@ use subtle::ConstantTimeEq;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::core::error::{AppError, AppResult};
 use crate::core::broadcast::{hint_for, Applied, Broadcast, EncoderError, Phase};
+use crate::core::error::{AppError, AppResult};
 use crate::rooms;
 use crate::state::SharedState;
 
@@ -110,14 +110,14 @@ pub async fn cloudflare(
         });
     let applied = state
         .apply_broadcast(
-        &input_id,
-        Broadcast {
-            state: phase,
-            updated_at,
-            error,
-        },
-    )
-    .await?;
+            &input_id,
+            Broadcast {
+                state: phase,
+                updated_at,
+                error,
+            },
+        )
+        .await?;
 
     // Going live is monotonic on-chain, so it does not depend on event order: any `connected`
     // for a room still in Created marks it Live (once), including on a retried delivery — but only

@@ -9,12 +9,12 @@ use base64::Engine;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 
+use crate::store::redis::seal::Sealer;
+use crate::store::redis::{unavailable, Redis};
 use crate::store::{
     Claim, IdempotencyStore, KeyState, LeaseToken, Progress, ReplayStore, StoreError,
     StoredResponse,
 };
-use crate::store::redis::seal::Sealer;
-use crate::store::redis::{unavailable, Redis};
 
 /// `SET roomcast:{registry}:replay:{signature} 1 NX EX ttl`.
 pub struct RedisReplayStore {
