@@ -26,7 +26,7 @@ use crate::jobs;
 use crate::live::cache::RoomCache;
 use crate::live::readiness::Readiness;
 use crate::live::replicas::Replicas;
-use crate::state::{AppState, EmbeddedInfo, PublicInfo, Settings, SharedState};
+use crate::state::{AppState, EmbeddedInfo, PublicInfo, Settings, StateRef};
 use crate::store::redis::seal::Sealer;
 use crate::store::redis::sign_in::RedisSessionStore;
 use crate::store::redis::Redis;
@@ -101,7 +101,7 @@ impl Listener {
 /// A running API server (in-process; `roomcast-app` wraps it with its upstreams).
 pub struct Server {
     pub addr: SocketAddr,
-    pub state: SharedState,
+    pub state: StateRef,
     stop: tokio_util::sync::CancellationToken,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -326,7 +326,7 @@ impl Server {
 }
 
 /// Every minute, drops limiter state of callers whose limits have recovered.
-fn spawn_pruning(state: SharedState, stop: tokio_util::sync::CancellationToken) {
+fn spawn_pruning(state: StateRef, stop: tokio_util::sync::CancellationToken) {
     tokio::spawn(async move {
         loop {
             tokio::select! {

@@ -106,7 +106,8 @@ pub struct AppState {
     pub readiness: crate::live::readiness::Readiness,
 }
 
-pub type SharedState = Arc<AppState>;
+/// What handlers and jobs hold: one `AppState` for the whole process.
+pub type StateRef = Arc<AppState>;
 
 impl AppState {
     /// Refuses the request unless shared state is reachable (no-op for a single replica).

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use roomcast_api::core::redact;
-use roomcast_api::state::SharedState;
+use roomcast_api::state::StateRef;
 use roomcast_api::ServeArgs;
 
 pub use upstreams::Upstreams;
@@ -25,7 +25,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// A running API server with its upstreams (in-process; `serve` wraps it, tests drive it).
 pub struct Server {
     pub addr: SocketAddr,
-    pub state: SharedState,
+    pub state: StateRef,
     pub upstreams: Upstreams,
     api: roomcast_api::Server,
     operator: bool,

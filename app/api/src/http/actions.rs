@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::core::error::AppError;
 use crate::rooms;
-use crate::state::SharedState;
+use crate::state::StateRef;
 
 /// The spec version these answers follow (`X-Action-Version`).
 pub const ACTION_VERSION: &str = "2.4";
@@ -60,7 +60,7 @@ impl IntoResponse for ActionError {
 }
 
 /// Adds the spec's CORS headers plus `X-Action-Version` / `X-Blockchain-Ids` to every answer.
-pub async fn headers(State(state): State<SharedState>, req: Request, next: Next) -> Response {
+pub async fn headers(State(state): State<StateRef>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
     for (name, value) in CORS_HEADERS {
@@ -82,7 +82,7 @@ pub async fn headers(State(state): State<SharedState>, req: Request, next: Next)
 }
 
 /// CAIP-2 id of the cluster: `solana:` + the first 32 characters of its genesis hash.
-async fn blockchain_id(state: &SharedState) -> Option<String> {
+async fn blockchain_id(state: &StateRef) -> Option<String> {
     state
         .action_chain_id
         .get_or_try_init(|| async {
@@ -154,7 +154,7 @@ pub struct ActionTransaction {
     pub message: String,
 }
 
-fn room_param(state: &SharedState, q: &ActionQuery) -> Result<Pubkey, AppError> {
+fn room_param(state: &StateRef, q: &ActionQuery) -> Result<Pubkey, AppError> {
     let id = q
         .room
         .as_deref()
@@ -164,7 +164,7 @@ fn room_param(state: &SharedState, q: &ActionQuery) -> Result<Pubkey, AppError> 
 
 /// `GET /api/actions/end-room?room=…`.
 pub async fn end_room_metadata(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     Query(q): Query<ActionQuery>,
     headers: HeaderMap,
     extensions: axum::http::Extensions,
@@ -190,7 +190,7 @@ pub async fn end_room_metadata(
 
 /// `POST /api/actions/end-room?room=…` `{account}`: the unsigned `end_room` transaction.
 pub async fn end_room_transaction(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     Query(q): Query<ActionQuery>,
     headers: HeaderMap,
     body: Bytes,
@@ -226,7 +226,7 @@ pub async fn end_room_transaction(
 
 /// The wire bytes of an `end_room` transaction signed (later) by `host` alone, who pays the fee.
 async fn end_room_transaction_bytes(
-    state: &SharedState,
+    state: &StateRef,
     host: Pubkey,
     room: Pubkey,
 ) -> Result<Vec<u8>, AppError> {
@@ -258,7 +258,7 @@ async fn end_room_transaction_bytes(
 /// `scheme://host` for absolute URLs (icons): this server's public origin when it has one;
 /// otherwise the `Host` the client used, over `https` only when a trusted proxy
 /// (`ROOMCAST_TRUSTED_PROXIES`) says so in `X-Forwarded-Proto`.
-fn origin(state: &SharedState, headers: &HeaderMap, extensions: &axum::http::Extensions) -> String {
+fn origin(state: &StateRef, headers: &HeaderMap, extensions: &axum::http::Extensions) -> String {
     if let Some(origin) = &state.settings.public_origin {
         return origin.clone();
     }

@@ -11,7 +11,7 @@ use crate::http::extract::Authed;
 use crate::http::extract::ClientIp;
 use crate::rooms;
 use crate::rooms::idempotency::{self, Journal};
-use crate::state::SharedState;
+use crate::state::StateRef;
 use crate::store::{Claim, StoredResponse};
 
 #[derive(Deserialize, Default)]
@@ -26,7 +26,7 @@ pub struct CreateRequest {
 
 /// `POST /api/create`: a live input at Cloudflare plus a room on-chain, or neither.
 pub async fn create(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Authed {

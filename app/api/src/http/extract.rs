@@ -114,13 +114,13 @@ pub struct ClientIp(pub IpAddr);
 
 impl<S> FromRequestParts<S> for ClientIp
 where
-    crate::state::SharedState: FromRef<S>,
+    crate::state::StateRef: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = crate::state::SharedState::from_ref(state);
+        let state = crate::state::StateRef::from_ref(state);
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

@@ -3,10 +3,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::state::{PublicInfo, SharedState};
+use crate::state::{PublicInfo, StateRef};
 
 /// `GET /api/info`: where the chain is, so a frontend's wallet uses the same one.
-pub async fn info(State(state): State<SharedState>) -> Json<PublicInfo> {
+pub async fn info(State(state): State<StateRef>) -> Json<PublicInfo> {
     Json(state.info.clone())
 }
 
@@ -17,7 +17,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// `GET /readyz`: both upstreams answer (Solana RPC and Cloudflare's API), checked at most once
 /// every few seconds whoever asks, and the shared state (Redis) answers when replicas share one.
-pub async fn readyz(State(state): State<SharedState>) -> (StatusCode, Json<Value>) {
+pub async fn readyz(State(state): State<StateRef>) -> (StatusCode, Json<Value>) {
     let checks = state
         .readiness
         .checks(

@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Response};
 
 use crate::core::error::AppError;
 use crate::http::extract::ClientIp;
-use crate::state::SharedState;
+use crate::state::StateRef;
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
 pub async fn shed(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     ClientIp(ip): ClientIp,
     req: Request,
     next: Next,

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::state::SharedState;
+use crate::state::StateRef;
 
 /// Latency buckets (seconds): sub-millisecond cache hits up to slow upstream writes.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -64,7 +64,7 @@ fn method_label(method: &axum::http::Method) -> &'static str {
 }
 
 /// `GET /metrics` in the Prometheus text format.
-pub async fn render(State(state): State<SharedState>) -> impl IntoResponse {
+pub async fn render(State(state): State<StateRef>) -> impl IntoResponse {
     metrics::counter!("roomcast_room_cache_hits_total")
         .absolute(state.rooms.hits.load(Ordering::Relaxed));
     metrics::counter!("roomcast_room_cache_misses_total")

@@ -30,11 +30,11 @@ use tower_http::trace::TraceLayer;
 
 use crate::core::error::AppError;
 use crate::guard::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WALLET_HEADER};
-use crate::state::SharedState;
+use crate::state::StateRef;
 
 /// Builds the API router for `state` (no listener, no upstream setup: `server::Server::start`
 /// serves it).
-pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
+pub fn app(state: StateRef, cors_origins: &[String]) -> Router {
     let timeout = state.settings.request_timeout;
     let body_limit = state.settings.max_body_bytes;
     Router::new()
@@ -90,7 +90,7 @@ pub fn app(state: SharedState, cors_origins: &[String]) -> Router {
 }
 
 /// The end-room Solana Action and `actions.json`.
-fn actions(state: SharedState) -> Router<SharedState> {
+fn actions(state: StateRef) -> Router<StateRef> {
     use crate::http::actions;
     Router::new()
         .route(

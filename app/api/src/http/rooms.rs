@@ -6,7 +6,7 @@ use crate::core::error::{AppError, AppResult};
 use crate::http::extract::{Authed, NoBody};
 use crate::rooms;
 use crate::rooms::responses::{LivestreamResponse, RoomChangeResponse, RotateKeyResponse};
-use crate::state::SharedState;
+use crate::state::StateRef;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -17,7 +17,7 @@ pub struct LivestreamQuery {
 
 /// `GET /api/livestream?sessionId=…` or `?room=…`: public playback info; 410 once ended.
 pub async fn livestream(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     Query(q): Query<LivestreamQuery>,
 ) -> AppResult<Json<LivestreamResponse>> {
     let id = match (q.session_id, q.room) {
@@ -41,7 +41,7 @@ pub async fn livestream(
 
 /// `GET /api/rooms/{room}`: same view as `/api/livestream`.
 pub async fn show(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     Path(room): Path<String>,
 ) -> AppResult<Json<LivestreamResponse>> {
     let address = rooms::room_address(&state, &room)?;
@@ -56,7 +56,7 @@ pub struct UpdateRequest {
 
 /// `PATCH /api/rooms/{room}` `{title}`: host or operator.
 pub async fn update(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     Path(room): Path<String>,
     Authed {
         principal, body, ..
@@ -73,7 +73,7 @@ pub async fn update(
 
 /// `POST /api/rooms/{room}/end`: host or operator; also disables the live input.
 pub async fn end(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     Path(room): Path<String>,
     Authed { principal, .. }: Authed<NoBody>,
 ) -> AppResult<Json<RoomChangeResponse>> {
@@ -89,7 +89,7 @@ pub struct EndRequest {
 
 /// `POST /api/end` `{sessionId}`: the original contract's end.
 pub async fn end_by_session(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     Authed {
         principal, body, ..
     }: Authed<EndRequest>,
@@ -103,7 +103,7 @@ pub async fn end_by_session(
 
 /// `POST /api/rooms/{room}/rotate-key`: new publish credentials; the old key stops working.
 pub async fn rotate_key(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     Path(room): Path<String>,
     Authed { principal, .. }: Authed<NoBody>,
 ) -> AppResult<Json<RotateKeyResponse>> {

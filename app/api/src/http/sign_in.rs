@@ -7,17 +7,17 @@ use axum::Json;
 
 use crate::core::error::{AppError, AppResult};
 use crate::guard::sign_in::{SessionResponse, SignInRequest};
-use crate::state::SharedState;
+use crate::state::StateRef;
 
 /// `GET /api/auth/nonce`: a fresh sign-in input for the wallet's `solana:signIn`.
-pub async fn nonce(State(state): State<SharedState>) -> AppResult<impl IntoResponse> {
+pub async fn nonce(State(state): State<StateRef>) -> AppResult<impl IntoResponse> {
     let input = state.sign_in.issue().await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(input)))
 }
 
 /// `POST /api/auth/sign-in`: the wallet's signed sign-in message → a session token.
 pub async fn sign_in(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<impl IntoResponse> {
@@ -33,10 +33,7 @@ pub async fn sign_in(
 }
 
 /// `POST /api/auth/sign-out`: ends the session whose token is sent.
-pub async fn sign_out(
-    State(state): State<SharedState>,
-    headers: HeaderMap,
-) -> AppResult<StatusCode> {
+pub async fn sign_out(State(state): State<StateRef>, headers: HeaderMap) -> AppResult<StatusCode> {
     let token = crate::guard::sign_in::bearer_token(&headers).ok_or_else(|| {
         AppError::unauthorized(
             "invalid_session",

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use crate::core::error::{AppError, AppResult};
 pub use crate::live::feeds::RoomEvent;
 use crate::rooms::{self, changes};
-use crate::state::{AppState, SharedState};
+use crate::state::{AppState, StateRef};
 
 /// How often a watched room's broadcast state and viewer count are refreshed (and, while the chain
 /// watcher is down, the room is read from the chain).
@@ -27,7 +27,7 @@ pub const POLL: Duration = Duration::from_millis(1000);
 
 /// Listens to `address`'s feed, starting its poller if nobody listened yet.
 fn subscribe(
-    state: &SharedState,
+    state: &StateRef,
     address: Pubkey,
     current: RoomEvent,
     published_before: u64,
@@ -43,7 +43,7 @@ fn subscribe(
 /// only while the watcher is not publishing (down, disabled, or a change it may have missed:
 /// `read_epoch` is the watcher epoch of the last chain read, `None` for none yet).
 async fn poll(
-    state: SharedState,
+    state: StateRef,
     address: Pubkey,
     tx: watch::Sender<RoomEvent>,
     mut read_epoch: Option<u64>,
@@ -134,7 +134,7 @@ pub const WATCH_AFTER_ACTION: Duration = Duration::from_secs(120);
 
 /// Watches `address` for a while (sharing its poller), so that if the host's wallet ends it
 /// on-chain, its live input is disabled at once even when no page is listening.
-pub fn watch_for_end(state: &SharedState, address: Pubkey) {
+pub fn watch_for_end(state: &StateRef, address: Pubkey) {
     let state = state.clone();
     tokio::spawn(async move {
         let published = state.feeds.published_count();
@@ -158,7 +158,7 @@ pub fn watch_for_end(state: &SharedState, address: Pubkey) {
 
 /// `GET /api/rooms/{room}/events`.
 pub async fn events(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     Path(room): Path<String>,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let address = rooms::room_address(&state, &room)?;

@@ -14,12 +14,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::rooms::changes;
-use crate::state::SharedState;
+use crate::state::StateRef;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-pub fn spawn(state: SharedState, ws_url: String, keepalive: Keepalive, stop: CancellationToken) {
+pub fn spawn(state: StateRef, ws_url: String, keepalive: Keepalive, stop: CancellationToken) {
     let (changes, mut received) = mpsc::channel::<RoomWatch>(256);
     let subscriber = {
         let state = state.clone();
@@ -89,7 +89,7 @@ pub fn spawn(state: SharedState, ws_url: String, keepalive: Keepalive, stop: Can
 
 /// After (re)subscribing: rooms that ended while no subscription was in place get their live
 /// input disabled now (one chain listing and one Cloudflare listing).
-async fn catch_up(state: &SharedState) {
+async fn catch_up(state: &StateRef) {
     let ended = RoomFilter {
         registry: Some(state.registry),
         status: Some(RoomStatus::Ended),

@@ -8,13 +8,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::core::config::ReconcilerConfig;
 use crate::jobs::reconciler::reconcile_fenced;
-use crate::state::SharedState;
+use crate::state::StateRef;
 use crate::store::redis::lease::{lease_ttl, Lease};
 use crate::store::redis::Redis;
 
 /// Runs the reconciler on whichever replica holds the lease, until `stop`; releases it then.
 pub fn spawn(
-    state: SharedState,
+    state: StateRef,
     redis: Arc<Redis>,
     config: ReconcilerConfig,
     stop: CancellationToken,

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::core::config::ReconcilerConfig;
-use crate::state::SharedState;
+use crate::state::StateRef;
 use crate::store::redis::Redis;
 
 /// Starts the reconciler: on this replica alone, or — when replicas share `redis` — on whichever
 /// one holds the lease.
 pub fn spawn_reconciler(
-    state: SharedState,
+    state: StateRef,
     redis: Option<Arc<Redis>>,
     config: ReconcilerConfig,
     stop: CancellationToken,

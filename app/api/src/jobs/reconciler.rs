@@ -30,7 +30,7 @@ use crate::core::broadcast::{Applied, Broadcast, Phase};
 use crate::rooms::changes::{self, InputChange};
 use crate::rooms::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
 use crate::rooms::{META_TAG_KEY, META_TAG_VALUE};
-use crate::state::{AppState, SharedState};
+use crate::state::{AppState, StateRef};
 
 pub use crate::core::config::ReconcilerConfig;
 
@@ -62,7 +62,7 @@ pub struct ReconcileReport {
 }
 
 /// One replica: a pass every `config.interval` until `stop`.
-pub fn spawn(state: SharedState, config: ReconcilerConfig, stop: CancellationToken) {
+pub fn spawn(state: StateRef, config: ReconcilerConfig, stop: CancellationToken) {
     if config.interval.is_zero() {
         return;
     }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::error::{AppError, AppResult};
 use crate::rooms;
 use crate::rooms::responses::RoomFields;
-use crate::state::{AppState, SharedState};
+use crate::state::{AppState, StateRef};
 
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
@@ -57,7 +57,7 @@ pub struct RoomList {
 }
 
 pub async fn list(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<RoomList>> {
     let status = q

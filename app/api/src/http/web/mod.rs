@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::state::SharedState;
+use crate::state::StateRef;
 
 /// One embedded file: its bytes and content type.
 struct Asset(&'static [u8], &'static str);
@@ -43,7 +43,7 @@ const HLS_JS: &[u8] = include_bytes!("../../../../../vendor/hls.js/1.7.4/hls.min
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<StateRef> {
     Router::new()
         .route("/", asset!("index.html", HTML))
         .route("/watch/{room}", asset!("watch.html", HTML))

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::core::broadcast::{hint_for, Applied, Broadcast, EncoderError, Phase};
 use crate::core::error::{AppError, AppResult};
 use crate::rooms;
-use crate::state::SharedState;
+use crate::state::StateRef;
 
 mod payload;
 
@@ -30,7 +30,7 @@ const MAX_ERROR_CODE_CHARS: usize = 64;
 const MAX_ERROR_MESSAGE_CHARS: usize = 500;
 
 pub async fn cloudflare(
-    State(state): State<SharedState>,
+    State(state): State<StateRef>,
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Json<Value>> {
