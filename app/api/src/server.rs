@@ -27,6 +27,8 @@ use crate::live::cache::RoomCache;
 use crate::live::readiness::Readiness;
 use crate::live::replicas::Replicas;
 use crate::state::{AppState, EmbeddedInfo, PublicInfo, Settings, StateRef};
+use crate::store::memory::MemoryAuthFailures;
+use crate::store::redis::auth_failures::SharedAuthFailures;
 use crate::store::redis::seal::Sealer;
 use crate::store::redis::sign_in::RedisSessionStore;
 use crate::store::redis::Redis;
@@ -190,8 +192,10 @@ impl Server {
                         sign_in_ttl,
                         session_ttl,
                     );
-                    let throttle =
-                        AuthThrottle::shared(args.auth_failures_per_minute, redis.clone());
+                    let throttle = AuthThrottle::new(
+                        args.auth_failures_per_minute,
+                        Arc::new(SharedAuthFailures::new(redis.clone())),
+                    );
                     let funds = RegistrarFunds::shared(redis.clone());
                     (
                         Some(Replicas::new(redis)),
@@ -209,7 +213,10 @@ impl Server {
                     Arc::new(MemoryReplayStore::new(args.replay_capacity)) as _,
                     CreateLimits::new(args.create_rate_per_minute, args.create_budget_per_minute),
                     Sessions::new(sign_in_origin.clone(), sign_in_ttl, session_ttl),
-                    AuthThrottle::new(args.auth_failures_per_minute),
+                    AuthThrottle::new(
+                        args.auth_failures_per_minute,
+                        Arc::new(MemoryAuthFailures::default()),
+                    ),
                     RegistrarFunds::default(),
                 ),
             };

@@ -8,6 +8,7 @@ pub mod memory;
 pub mod redis;
 pub mod sign_in;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -69,6 +70,21 @@ pub trait ReplicaSink: Send + Sync {
     fn closed_before(&self, address: Pubkey);
     /// (Re)subscribed: changes may have been missed, drop every cached room.
     fn resubscribed(&self);
+}
+
+/// Failed authentications per client address, counted in a fixed window that starts with the
+/// address's first failure (`guard::throttle`).
+#[async_trait]
+pub trait AuthFailureCounts: Send + Sync {
+    /// How long `ip` must still wait, when it used up `max` failures in its current `window`.
+    async fn blocked(
+        &self,
+        ip: IpAddr,
+        max: u32,
+        window: Duration,
+    ) -> Result<Option<Duration>, StoreError>;
+    /// Counts one failure of `ip` in a window of `window`.
+    async fn failed(&self, ip: IpAddr, window: Duration) -> Result<(), StoreError>;
 }
 
 /// Signed requests already accepted, kept while their timestamp is within the skew window.

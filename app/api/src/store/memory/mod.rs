@@ -1,5 +1,6 @@
 //! In-memory stores: a map with a per-entry deadline and a hard capacity. Expired entries are pruned
 //! in deadline order (O(log n) each); a live entry is never evicted, so a full map refuses new ones.
+mod auth_failures;
 mod sign_in;
 
 use std::collections::{BTreeSet, HashMap};
@@ -14,6 +15,7 @@ use crate::store::{
     StoredResponse,
 };
 
+pub use auth_failures::MemoryAuthFailures;
 pub use sign_in::MemorySessionStore;
 
 /// The map holds `capacity` live entries; nothing was stored.

@@ -1,10 +1,13 @@
 //! Failed authentications per client address, counted by every replica together: spreading
 //! guesses over N replicas gives no more attempts than one replica allows.
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::store::redis::{unavailable, Redis};
-use crate::store::StoreError;
+use async_trait::async_trait;
+
+use crate::store::{AuthFailureCounts, StoreError};
 
 /// KEYS: the address's counter. ARGV: the window (ms). Counts one failure; the window starts
 /// with the first one (the same fixed window as one replica's memory).
@@ -66,5 +69,23 @@ impl SharedAuthFailures {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable("auth failures"))
+    }
+}
+
+#[async_trait]
+impl AuthFailureCounts for SharedAuthFailures {
+    async fn blocked(
+        &self,
+        ip: IpAddr,
+        max: u32,
+        _window: Duration,
+    ) -> Result<Option<Duration>, StoreError> {
+        SharedAuthFailures::blocked(self, &ip.to_string(), max).await
+    }
+
+    async fn failed(&self, ip: IpAddr, window: Duration) -> Result<(), StoreError> {
+        SharedAuthFailures::failed(self, &ip.to_string(), window)
+            .await
+            .map(|_| ())
     }
 }
