@@ -27,8 +27,9 @@ use crate::live::cache::RoomCache;
 use crate::live::readiness::Readiness;
 use crate::live::replicas::Replicas;
 use crate::state::{AppState, EmbeddedInfo, PublicInfo, Settings, StateRef};
-use crate::store::memory::MemoryAuthFailures;
+use crate::store::memory::{MemoryAuthFailures, MemoryCreateCounters};
 use crate::store::redis::auth_failures::SharedAuthFailures;
+use crate::store::redis::limits::SharedLimiter;
 use crate::store::redis::seal::Sealer;
 use crate::store::redis::sign_in::RedisSessionStore;
 use crate::store::redis::Redis;
@@ -181,10 +182,10 @@ impl Server {
                         Arc::new(RedisIdempotencyStore::new(redis.clone(), sealer));
                     let replay: Arc<dyn ReplayStore> =
                         Arc::new(RedisReplayStore::new(redis.clone()));
-                    let limits = CreateLimits::shared(
+                    let limits = CreateLimits::new(
                         args.create_rate_per_minute,
                         args.create_budget_per_minute,
-                        redis.clone(),
+                        Arc::new(SharedLimiter::new(redis.clone())),
                     );
                     let sign_in = Sessions::with_store(
                         sign_in_origin.clone(),
@@ -211,7 +212,14 @@ impl Server {
                     None,
                     Arc::new(MemoryIdempotencyStore::new(args.idempotency_capacity)) as _,
                     Arc::new(MemoryReplayStore::new(args.replay_capacity)) as _,
-                    CreateLimits::new(args.create_rate_per_minute, args.create_budget_per_minute),
+                    CreateLimits::new(
+                        args.create_rate_per_minute,
+                        args.create_budget_per_minute,
+                        Arc::new(MemoryCreateCounters::new(
+                            args.create_rate_per_minute,
+                            args.create_budget_per_minute,
+                        )),
+                    ),
                     Sessions::new(sign_in_origin.clone(), sign_in_ttl, session_ttl),
                     AuthThrottle::new(
                         args.auth_failures_per_minute,

@@ -87,6 +87,34 @@ pub trait AuthFailureCounts: Send + Sync {
     async fn failed(&self, ip: IpAddr, window: Duration) -> Result<(), StoreError>;
 }
 
+/// Create limits: per client address, per host and for all creates together (`guard::limits`),
+/// each `per_minute` (`budget` for the global one) with bursts of the same size.
+#[async_trait]
+pub trait CreateCounters: Send + Sync {
+    /// Spends one create of `ip`, of `host` and of the global budget, or none: `Err(refused)` names
+    /// the first limit that refused (0: address, 1: host, 2: global) and when it allows again.
+    async fn spend(
+        &self,
+        ip: IpAddr,
+        host: &Pubkey,
+        per_minute: u32,
+        budget: u32,
+    ) -> Result<Result<(), Refused>, StoreError>;
+    /// Forgets callers whose limits fully recovered (memory only; Redis expires its keys).
+    fn prune(&self) {}
+    /// Keys held in process memory (for tests and metrics).
+    fn len(&self) -> usize {
+        0
+    }
+}
+
+/// Which limit refused, and how long until it allows again.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub cell: usize,
+    pub retry_after: Duration,
+}
+
 /// Signed requests already accepted, kept while their timestamp is within the skew window.
 #[async_trait]
 pub trait ReplayStore: Send + Sync {

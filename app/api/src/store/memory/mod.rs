@@ -1,6 +1,7 @@
 //! In-memory stores: a map with a per-entry deadline and a hard capacity. Expired entries are pruned
 //! in deadline order (O(log n) each); a live entry is never evicted, so a full map refuses new ones.
 mod auth_failures;
+mod limits;
 mod sign_in;
 
 use std::collections::{BTreeSet, HashMap};
@@ -16,6 +17,7 @@ use crate::store::{
 };
 
 pub use auth_failures::MemoryAuthFailures;
+pub use limits::MemoryCreateCounters;
 pub use sign_in::MemorySessionStore;
 
 /// The map holds `capacity` live entries; nothing was stored.

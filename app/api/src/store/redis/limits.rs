@@ -5,7 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::store::redis::{unavailable, Redis};
-use crate::store::StoreError;
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+use roomcast_chain::Pubkey;
+
+use crate::store::{CreateCounters, Refused, StoreError};
 
 /// KEYS: the cells. ARGV: per cell, the emission interval and the burst (both in microseconds /
 /// cells). Spends one unit of every cell, or none. Returns `{0, 0}` when allowed, else
@@ -35,13 +40,6 @@ return {0, 0}
 pub struct Cell {
     pub key: String,
     pub per_minute: u32,
-}
-
-/// Which cell refused, and how long until it allows again.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Refused {
-    pub cell: usize,
-    pub retry_after: Duration,
 }
 
 pub struct SharedLimiter {
@@ -80,5 +78,32 @@ impl SharedLimiter {
                 retry_after: Duration::from_micros(wait_us),
             })
         })
+    }
+}
+
+#[async_trait]
+impl CreateCounters for SharedLimiter {
+    async fn spend(
+        &self,
+        ip: IpAddr,
+        host: &Pubkey,
+        per_minute: u32,
+        budget: u32,
+    ) -> Result<Result<(), Refused>, StoreError> {
+        let cells = [
+            Cell {
+                key: format!("rl:create:ip:{ip}"),
+                per_minute,
+            },
+            Cell {
+                key: format!("rl:create:host:{host}"),
+                per_minute,
+            },
+            Cell {
+                key: "rl:create:global".into(),
+                per_minute: budget,
+            },
+        ];
+        self.check(&cells).await
     }
 }
