@@ -27,8 +27,9 @@ use crate::live::cache::RoomCache;
 use crate::live::readiness::Readiness;
 use crate::live::replicas::Replicas;
 use crate::state::{AppState, EmbeddedInfo, PublicInfo, Settings, StateRef};
-use crate::store::memory::{MemoryAuthFailures, MemoryCreateCounters};
+use crate::store::memory::{MemoryAuthFailures, MemoryCreateCounters, MemoryFunds};
 use crate::store::redis::auth_failures::SharedAuthFailures;
+use crate::store::redis::funds::SharedFunds;
 use crate::store::redis::limits::SharedLimiter;
 use crate::store::redis::seal::Sealer;
 use crate::store::redis::sign_in::RedisSessionStore;
@@ -197,7 +198,7 @@ impl Server {
                         args.auth_failures_per_minute,
                         Arc::new(SharedAuthFailures::new(redis.clone())),
                     );
-                    let funds = RegistrarFunds::shared(redis.clone());
+                    let funds = RegistrarFunds::new(Arc::new(SharedFunds::new(redis.clone())));
                     (
                         Some(Replicas::new(redis)),
                         idempotency,
@@ -225,7 +226,7 @@ impl Server {
                         args.auth_failures_per_minute,
                         Arc::new(MemoryAuthFailures::default()),
                     ),
-                    RegistrarFunds::default(),
+                    RegistrarFunds::new(Arc::new(MemoryFunds::default())),
                 ),
             };
         let state = Arc::new(AppState {

@@ -5,13 +5,13 @@
 //! retention period to bring their rent back. With Redis, the reservation is deployment-wide
 //! ([`crate::store::redis::funds`]): N replicas do not admit N times the creates the balance pays for.
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use roomcast_chain::RoomcastChain;
 
 use crate::core::error::AppError;
-use crate::store::redis::funds::{Read, Reserve, SharedFunds};
-use crate::store::redis::Redis;
-use crate::store::StoreError;
-use roomcast_chain::RoomcastChain;
+use crate::store::{FundsLedger, FundsPolicy};
 
 /// How long a read balance is trusted (less what creates since then reserved).
 const BALANCE_TTL: Duration = Duration::from_secs(5);
@@ -22,32 +22,15 @@ const BALANCE_TTL: Duration = Duration::from_secs(5);
 const LANDS_WITHIN: Duration = Duration::from_secs(90);
 
 /// The registrar's balance as far as creates are concerned: one `getBalance` per few seconds
-/// instead of one per create, less what accepted creates reserved, and never optimistic.
+/// instead of one per create, less what accepted creates reserved, and never optimistic. Kept in
+/// a [`FundsLedger`]: this process's memory, or Redis for every replica.
 pub struct RegistrarFunds {
-    ledger: Ledger,
-}
-
-enum Ledger {
-    /// This process's last known balance minus the creates it accepted since.
-    Memory(tokio::sync::Mutex<Option<(Instant, u64)>>),
-    /// The deployment's last known balance and every replica's reservations, in Redis.
-    Shared(SharedFunds),
-}
-
-impl Default for RegistrarFunds {
-    fn default() -> Self {
-        RegistrarFunds {
-            ledger: Ledger::Memory(Default::default()),
-        }
-    }
+    ledger: Arc<dyn FundsLedger>,
 }
 
 impl RegistrarFunds {
-    /// Reservations shared by every replica through Redis.
-    pub fn shared(redis: Arc<Redis>) -> Self {
-        RegistrarFunds {
-            ledger: Ledger::Shared(SharedFunds::new(redis)),
-        }
+    pub fn new(ledger: Arc<dyn FundsLedger>) -> Self {
+        RegistrarFunds { ledger }
     }
 }
 
@@ -76,10 +59,15 @@ impl RegistrarFunds {
         if floor == 0 {
             return Ok(());
         }
-        let affordable = match &self.ledger {
-            Ledger::Memory(known) => reserve_in_memory(chain, known, floor).await?,
-            Ledger::Shared(funds) => reserve_shared(chain, funds, floor).await?,
+        let policy = FundsPolicy {
+            balance_ttl: BALANCE_TTL,
+            lands_within: LANDS_WITHIN,
         };
+        let read = || registrar_balance(chain).boxed();
+        let affordable = self
+            .ledger
+            .reserve(floor, CREATE_COST_LAMPORTS, policy, &read)
+            .await?;
         if affordable {
             return Ok(());
         }
@@ -91,65 +79,5 @@ impl RegistrarFunds {
             code: "registrar_underfunded",
             message: "the server cannot pay for new rooms right now; try again later".into(),
         })
-    }
-}
-
-/// One check at a time: a request that finds no recent balance reads it while holding the lock,
-/// so concurrent creates wait for that read and see each other's reservations instead of each
-/// starting from the fresh balance.
-async fn reserve_in_memory(
-    chain: &RoomcastChain,
-    known: &tokio::sync::Mutex<Option<(Instant, u64)>>,
-    floor: u64,
-) -> Result<bool, AppError> {
-    let mut known = known.lock().await;
-    let balance = match known.filter(|(at, _)| at.elapsed() < BALANCE_TTL) {
-        Some((_, balance)) => balance,
-        None => {
-            let balance = registrar_balance(chain).await?;
-            *known = Some((Instant::now(), balance));
-            balance
-        }
-    };
-    if balance < floor.saturating_add(CREATE_COST_LAMPORTS) {
-        return Ok(false);
-    }
-    // Reserve this create's cost until the next read.
-    if let Some((_, known)) = known.as_mut() {
-        *known = known.saturating_sub(CREATE_COST_LAMPORTS);
-    }
-    Ok(true)
-}
-
-/// Reserve-or-refuse in Redis; reads the balance only when no replica did for `BALANCE_TTL`.
-/// Redis unreachable → 503 `shared_state_unavailable` (fail closed).
-async fn reserve_shared(
-    chain: &RoomcastChain,
-    funds: &SharedFunds,
-    floor: u64,
-) -> Result<bool, AppError> {
-    let reserve =
-        |read| funds.reserve(floor, CREATE_COST_LAMPORTS, LANDS_WITHIN, BALANCE_TTL, read);
-    let mut outcome = reserve(None).await?;
-    if let Reserve::NeedBalance { read_at_us } = outcome {
-        let lamports = registrar_balance(chain).await?;
-        outcome = reserve(Some(Read {
-            lamports,
-            read_at_us,
-        }))
-        .await?;
-    }
-    match outcome {
-        Reserve::Reserved => Ok(true),
-        Reserve::Refused { available } => {
-            tracing::warn!(available, floor, "registrar reservation refused");
-            Ok(false)
-        }
-        // The fresh read was stored a moment ago; only a Redis without the key (evicted,
-        // flushed) gets here: refuse rather than guess.
-        Reserve::NeedBalance { .. } => Err(AppError::from(StoreError::Unavailable(
-            "registrar funds",
-            "the balance snapshot vanished".into(),
-        ))),
     }
 }

@@ -115,6 +115,35 @@ pub struct Refused {
     pub retry_after: Duration,
 }
 
+/// Reads the registrar's balance (lamports) when a ledger needs a fresh one.
+pub type BalanceRead<'a> =
+    &'a (dyn Fn() -> futures_util::future::BoxFuture<'a, Result<u64, AppError>> + Send + Sync);
+
+/// How a funds ledger trusts reads and reservations (`guard::funds` sets it).
+#[derive(Clone, Copy, Debug)]
+pub struct FundsPolicy {
+    /// How long a read balance is trusted (less what creates since then reserved).
+    pub balance_ttl: Duration,
+    /// With Redis: how long after it was made a reservation still counts against a newly read
+    /// balance (its create may not have landed when the balance was read).
+    pub lands_within: Duration,
+}
+
+/// The registrar's balance as far as creates are concerned (`guard::funds`): the last read balance
+/// less what admitted creates reserved since.
+#[async_trait]
+pub trait FundsLedger: Send + Sync {
+    /// Reserves `cost` unless the registrar would drop below `floor` (`Ok(false)`: refused),
+    /// reading the balance with `read` only when no recent read is known.
+    async fn reserve(
+        &self,
+        floor: u64,
+        cost: u64,
+        policy: FundsPolicy,
+        read: BalanceRead<'_>,
+    ) -> Result<bool, AppError>;
+}
+
 /// Signed requests already accepted, kept while their timestamp is within the skew window.
 #[async_trait]
 pub trait ReplayStore: Send + Sync {

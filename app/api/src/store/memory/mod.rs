@@ -1,6 +1,7 @@
 //! In-memory stores: a map with a per-entry deadline and a hard capacity. Expired entries are pruned
 //! in deadline order (O(log n) each); a live entry is never evicted, so a full map refuses new ones.
 mod auth_failures;
+mod funds;
 mod limits;
 mod sign_in;
 
@@ -17,6 +18,7 @@ use crate::store::{
 };
 
 pub use auth_failures::MemoryAuthFailures;
+pub use funds::MemoryFunds;
 pub use limits::MemoryCreateCounters;
 pub use sign_in::MemorySessionStore;
 

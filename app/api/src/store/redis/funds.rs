@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::store::redis::{unavailable, Redis};
-use crate::store::StoreError;
+use async_trait::async_trait;
+
+use crate::core::error::AppError;
+use crate::store::{BalanceRead, FundsLedger, FundsPolicy, StoreError};
 
 /// KEYS: the balance snapshot (`<lamports>:<read start, µs>`), the reservations (sorted set of
 /// `<cost>:<id>` scored by when they were made, µs). ARGV: floor, cost, id, window (µs), snapshot
@@ -117,5 +120,51 @@ impl SharedFunds {
             0 => Reserve::Refused { available: value },
             _ => Reserve::Reserved,
         })
+    }
+}
+
+#[async_trait]
+impl FundsLedger for SharedFunds {
+    /// Reserve-or-refuse in Redis; reads the balance only when no replica did for the policy's
+    /// `balance_ttl`. Redis unreachable → 503 `shared_state_unavailable` (fail closed).
+    async fn reserve(
+        &self,
+        floor: u64,
+        cost: u64,
+        policy: FundsPolicy,
+        read: BalanceRead<'_>,
+    ) -> Result<bool, AppError> {
+        let reserve = |fresh| {
+            SharedFunds::reserve(
+                self,
+                floor,
+                cost,
+                policy.lands_within,
+                policy.balance_ttl,
+                fresh,
+            )
+        };
+        let mut outcome = reserve(None).await?;
+        if let Reserve::NeedBalance { read_at_us } = outcome {
+            let lamports = read().await?;
+            outcome = reserve(Some(Read {
+                lamports,
+                read_at_us,
+            }))
+            .await?;
+        }
+        match outcome {
+            Reserve::Reserved => Ok(true),
+            Reserve::Refused { available } => {
+                tracing::warn!(available, floor, "registrar reservation refused");
+                Ok(false)
+            }
+            // The fresh read was stored a moment ago; only a Redis without the key (evicted,
+            // flushed) gets here: refuse rather than guess.
+            Reserve::NeedBalance { .. } => Err(AppError::from(StoreError::Unavailable(
+                "registrar funds",
+                "the balance snapshot vanished".into(),
+            ))),
+        }
     }
 }
