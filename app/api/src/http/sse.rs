@@ -1,7 +1,7 @@
 //! `GET /api/rooms/{room}/events`: a room's live state as Server-Sent Events, so pages never poll.
 //!
 //! Each watched room has one `watch` channel (however many pages listen). Room changes come from
-//! the chain watcher (`jobs::chain_watch` → `rooms::changes` → `live::feeds::RoomFeeds::publish`) the moment they
+//! the chain watcher (`jobs::chain_watch` → `rooms::chain_changes` → `live::feeds::RoomFeeds::publish`) the moment they
 //! land; a poller per room adds the broadcast state and viewer count every [`POLL`] without
 //! touching the chain. Only while the watcher is not subscribed (down, `--chain-watch false`, a
 //! cluster without PubSub) does the poller read the room from the chain, so pages still learn of
@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use crate::core::error::{AppError, AppResult};
 pub use crate::live::feeds::RoomEvent;
-use crate::rooms::{self, changes};
+use crate::rooms::{self, chain_changes};
 use crate::state::{AppState, StateRef};
 
 /// How often a watched room's broadcast state and viewer count are refreshed (and, while the chain
@@ -70,7 +70,7 @@ async fn poll(
                 // Ended behind the server's back, and the watcher did not say so: the same
                 // reaction as the watcher's, which also publishes `ended` to these listeners.
                 if !next.is_ended() {
-                    changes::apply(&state, &RoomRecord { address, room }).await;
+                    chain_changes::apply(&state, &RoomRecord { address, room }).await;
                 }
                 state.feeds.remove_if(&address, &tx);
                 return;

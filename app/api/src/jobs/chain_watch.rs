@@ -1,7 +1,7 @@
 //! Pushes on-chain room changes into the API within a moment instead of the reconciler's next pass:
 //! `programSubscribe` on this registry's rooms (any cluster that offers PubSub). A room ended straight
 //! on-chain (by its host's wallet) gets its live input disabled and its cached state replaced, and
-//! every change reaches pages listening to the room's events (`rooms::changes`). Pings on an
+//! every change reaches pages listening to the room's events (`rooms::chain_changes`). Pings on an
 //! interval tell a silently dead link (NAT timeout, half-open TCP) from a quiet one. The
 //! connection is re-established with backoff, then ended rooms are caught up from a listing; while
 //! it is down, the events pollers and the reconciler's periodic pass read the chain instead.
@@ -13,7 +13,7 @@ use roomcast_chain::{Keepalive, RoomFilter, RoomStatus, RoomWatch, WatchEnd};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::rooms::changes;
+use crate::rooms::chain_changes;
 use crate::state::StateRef;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -74,7 +74,7 @@ pub fn spawn(state: StateRef, ws_url: String, keepalive: Keepalive, stop: Cancel
                 _ = stop.cancelled() => return,
                 change = received.recv() => match change {
                     Some(RoomWatch::Changed(record)) => {
-                        changes::apply(&state, &record).await;
+                        chain_changes::apply(&state, &record).await;
                     }
                     Some(RoomWatch::Subscribed) => {
                         state.feeds.set_watcher_live(true);
@@ -109,7 +109,7 @@ async fn catch_up(state: &StateRef) {
         .collect();
     for record in rooms {
         if enabled.contains(&record.room.session_id) {
-            changes::apply(state, &record).await;
+            chain_changes::apply(state, &record).await;
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Background reconciliation between the chain (source of truth) and Cloudflare:
 //! - rooms ended straight on-chain (a host's wallet) whose live input is still enabled get the same
-//!   reaction as when the chain watcher sees them end (`rooms::changes`): input disabled, broadcast
+//!   reaction as when the chain watcher sees them end (`rooms::chain_changes`): input disabled, broadcast
 //!   state dropped, cached room replaced, listening pages told;
 //! - live inputs roomcast created (tagged in `meta`) with no room after a grace period are deleted
 //!   (a create that died between the two sides) — never one whose create is still in flight
@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use crate::core::broadcast::{Applied, Broadcast, Phase};
-use crate::rooms::changes::{self, InputChange};
+use crate::rooms::chain_changes::{self, InputChange};
 use crate::rooms::flight::{FLIGHT_TTL, META_FLIGHT_KEY};
 use crate::rooms::{META_TAG_KEY, META_TAG_VALUE};
 use crate::state::{AppState, StateRef};
@@ -172,7 +172,7 @@ async fn reconcile_pass(
                     Some(RoomStatus::Ended) if input.enabled => {
                         // Ended straight on-chain and missed by the watcher: its reaction.
                         let record = records[input.uid.as_str()];
-                        match changes::apply(state, record).await {
+                        match chain_changes::apply(state, record).await {
                             InputChange::Disabled => report.disabled.push(input.uid),
                             InputChange::Failed(e) => {
                                 report.errors.push(format!("disabling {}: {e}", input.uid))

@@ -1,6 +1,6 @@
 //! One feed per watched room: a `watch` channel holding the room's current [`RoomEvent`], which
 //! every Server-Sent Events stream of that room reads (`http::sse`), however many pages listen.
-//! On-chain changes are published into it (`rooms::changes`), and a poller per room (started by
+//! On-chain changes are published into it (`rooms::chain_changes`), and a poller per room (started by
 //! `http::sse`) adds broadcast state and viewer counts.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
