@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the deployment-wide registrar floor and auth throttle add to a request, measured at Redis
-# (not a test): redis-benchmark, one connection, the Lua scripts of app/api/src/shared/funds.rs
+# (not a test): redis-benchmark, one connection, the Lua scripts of app/api/src/store/redis/funds.rs
 # and shared/auth_failures.rs against a PING in the same run (a PING is one loopback round trip).
 # Usage: scripts/bench-shared-scripts.sh [requests] [reservations held]
 set -euo pipefail
@@ -22,8 +22,8 @@ import re, sys
 print(re.search(r'const %s: &str = r"(.*?)";' % sys.argv[2], open(sys.argv[1]).read(), re.S).group(1))
 PY
 }
-FUNDS=$(script app/api/src/shared/funds.rs RESERVE)
-CHECK=$(script app/api/src/shared/auth_failures.rs CHECK)
+FUNDS=$(script app/api/src/store/redis/funds.rs RESERVE)
+CHECK=$(script app/api/src/store/redis/auth_failures.rs CHECK)
 NOW=$(redis-cli -p "$PORT" TIME | head -1)000000
 row() { tail -1 | awk -F'","' -v n="$1" '{printf "| %s | %s | %s |\n", n, $3, $5}'; }
 bench() { redis-benchmark -p "$PORT" -c 1 -n "$N" --csv "$@"; }

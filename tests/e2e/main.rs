@@ -6,6 +6,7 @@
 mod common;
 mod support;
 
+mod api;
 mod api_errors;
 mod api_failures;
 mod api_rooms;

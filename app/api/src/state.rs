@@ -1,17 +1,26 @@
-//! Shared state of the API: upstream clients, caches, auth and limits.
+//! The server's state, handed to every handler and job: settings, the upstream clients, and one
+//! instance of each `live`, `guard` and `store` piece. The layers below never see it (they take
+//! the narrow piece they need); the few actions that touch several pieces at once are methods
+//! here ([`AppState::apply_broadcast`], [`AppState::bury`]), and it is the [`ReplicaSink`] other
+//! replicas' changes land in.
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use roomcast_chain::{Pubkey, RoomcastChain};
 use roomcast_stream::client::StreamClient;
 use secrecy::SecretString;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::AuthConfig;
-use crate::cache::RoomCache;
-use crate::live::LiveStates;
-use crate::rate_limit::CreateLimits;
-use crate::store::IdempotencyStore;
+use crate::core::broadcast::{Applied, Broadcast, Phase};
+use crate::core::config::ReconcilerConfig;
+use crate::core::error::AppError;
+use crate::guard::auth::AuthConfig;
+use crate::guard::limits::CreateLimits;
+use crate::live::broadcasts::LiveStates;
+use crate::live::cache::RoomCache;
+use crate::live::replicas::Replicas;
+use crate::store::{IdempotencyStore, ReplicaSink, StoreError};
 
 pub struct Settings {
     pub max_body_bytes: usize,
@@ -23,7 +32,7 @@ pub struct Settings {
     pub registrar_min_lamports: u64,
     /// `cf-webhook-auth` secret for Cloudflare live notifications; `None` disables the webhook.
     pub webhook_secret: Option<SecretString>,
-    pub reconciler: crate::reconciler::ReconcilerConfig,
+    pub reconciler: ReconcilerConfig,
     /// Told to hosts in the create answer when rooms cannot take video (embedded emulator
     /// without ffmpeg).
     pub ingest_notice: Option<String>,
@@ -44,7 +53,7 @@ pub struct PublicInfo {
     /// The cluster RPC URL wallets should use (`ROOMCAST_PUBLIC_RPC_URL`, else the server's own
     /// when it carries no credentials, else `null`).
     pub rpc_url: Option<String>,
-    /// The `AUDIENCE` line of signed requests to this server (see `auth.rs`).
+    /// The `AUDIENCE` line of signed requests to this server (see `guard::auth`).
     pub auth_audience: String,
     /// The cluster's WebSocket PubSub URL (subscriptions: `signatureSubscribe`, `logsSubscribe`, …);
     /// `null` when the configured one carries credentials.
@@ -73,28 +82,101 @@ pub struct AppState {
     pub live: LiveStates,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub auth: AuthConfig,
-    /// Sign-In With Solana sessions (`session.rs`).
-    pub sessions: crate::session::Sessions,
-    /// Live room updates for `GET /api/rooms/{room}/events` (`events.rs`).
-    pub events: crate::events::EventHub,
+    /// Sign-In With Solana sessions (`guard::sign_in`).
+    pub sign_in: crate::guard::sign_in::Sessions,
+    /// Each watched room's feed, read by `GET /api/rooms/{room}/events` (`http::sse`).
+    pub feeds: crate::live::feeds::RoomFeeds,
     /// The cluster's CAIP-2 id for `X-Blockchain-Ids`, asked once.
     pub action_chain_id: tokio::sync::OnceCell<String>,
     /// 401s per client address (repeated failures get 429).
-    pub auth_throttle: crate::throttle::AuthThrottle,
+    pub auth_throttle: crate::guard::throttle::AuthThrottle,
     pub create_limits: CreateLimits,
     /// Redis shared with other replicas; `None` for a single replica (all state in memory).
-    pub shared: Option<crate::shared::Shared>,
+    pub replicas: Option<Replicas>,
     /// The registrar's balance as far as creates are concerned.
-    pub funds: crate::funds::RegistrarFunds,
+    pub funds: crate::guard::funds::RegistrarFunds,
     /// Rooms this server closed: 410 for viewers while remembered.
-    pub tombstones: crate::tombstones::Tombstones,
+    pub tombstones: crate::live::tombstones::Tombstones,
     /// Requests in flight and per-IP reads.
-    pub load: crate::load::LoadLimits,
+    pub load: crate::guard::load::LoadLimits,
     /// Work that must finish even if the client goes away (creates), awaited on shutdown.
     pub tasks: TaskTracker,
     pub info: PublicInfo,
     /// `/readyz`'s cached upstream checks.
-    pub readiness: crate::readiness::Readiness,
+    pub readiness: crate::live::readiness::Readiness,
 }
 
-pub type SharedState = Arc<AppState>;
+/// What handlers and jobs hold: one `AppState` for the whole process.
+pub type StateRef = Arc<AppState>;
+
+impl AppState {
+    /// Refuses the request unless shared state is reachable (no-op for a single replica).
+    pub async fn require_replicas(&self) -> Result<(), AppError> {
+        match &self.replicas {
+            Some(replicas) => replicas.require().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Applies an encoder state: in Redis for every replica (then here), or in this process.
+    pub async fn apply_broadcast(
+        &self,
+        session_id: &str,
+        next: Broadcast,
+    ) -> Result<Applied, StoreError> {
+        let live = next.state == Phase::Live;
+        let applied = match &self.replicas {
+            // Redis decides what is newest; the other replicas hear it from the channel.
+            Some(replicas) => {
+                let applied = replicas.bus.apply_broadcast(session_id, &next).await?;
+                if applied == Applied::Updated {
+                    self.live.apply(session_id, next);
+                }
+                applied
+            }
+            None => self.live.apply(session_id, next),
+        };
+        if applied == Applied::Updated {
+            self.rooms.put_broadcasting(session_id, live).await;
+        }
+        Ok(applied)
+    }
+
+    /// Remembers a room this server closed (410 for its viewers): here, and for every replica.
+    pub async fn bury(&self, room: Pubkey) {
+        self.tombstones.bury(room);
+        if let Some(replicas) = &self.replicas {
+            if let Err(e) = replicas.bus.bury(&room).await {
+                tracing::warn!(error = %e, %room, "could not tell other replicas a room was closed");
+            }
+        }
+    }
+}
+
+/// Another replica's changes, applied to this replica's view only.
+#[async_trait]
+impl ReplicaSink for AppState {
+    async fn broadcast_changed(&self, session_id: &str, broadcast: Broadcast) {
+        let live = broadcast.state == Phase::Live;
+        if self.live.apply(session_id, broadcast) == Applied::Updated {
+            self.rooms.put_broadcasting(session_id, live).await;
+        }
+    }
+
+    async fn room_changed(&self, address: &Pubkey) {
+        self.rooms.invalidate_local(address).await;
+    }
+
+    async fn room_closed(&self, address: &Pubkey) {
+        self.tombstones.bury(*address);
+        self.rooms.invalidate_local(address).await;
+    }
+
+    fn closed_before(&self, address: Pubkey) {
+        self.tombstones.bury(address);
+    }
+
+    fn resubscribed(&self) {
+        self.rooms.invalidate_all_local();
+    }
+}

@@ -7,8 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use roomcast_api::shared::seal::Sealer;
-use roomcast_api::shared::Redis;
+use roomcast_api::store::redis::seal::Sealer;
+use roomcast_api::store::redis::Redis;
 use roomcast_api::store::{
     Claim, IdempotencyStore, KeyState, LeaseToken, MemoryIdempotencyStore, Progress,
     RedisIdempotencyStore, SentCreate, StoredResponse,

@@ -1,7 +1,7 @@
 //! Keeps the OpenAPI document in sync with the router and with the committed `docs/openapi.json`.
 use std::collections::BTreeSet;
 
-const ROUTER_SOURCE: &str = include_str!("../src/routes/mod.rs");
+const ROUTER_SOURCE: &str = include_str!("../src/http/mod.rs");
 const COMMITTED: &str = include_str!("../../../docs/openapi.json");
 
 /// (method, path) of every `.route("path", method(handler).method(handler))` call of the router,
@@ -36,7 +36,7 @@ fn routed() -> BTreeSet<(String, String)> {
 
 fn documented() -> BTreeSet<(String, String)> {
     let doc: serde_json::Value =
-        serde_json::from_str(&roomcast_api::openapi::pretty_json()).unwrap();
+        serde_json::from_str(&roomcast_api::http::openapi::pretty_json()).unwrap();
     let mut found = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -57,7 +57,7 @@ fn every_route_is_documented_and_every_documented_route_exists() {
     assert_eq!(
         routed.difference(&documented).collect::<Vec<_>>(),
         Vec::<&(String, String)>::new(),
-        "routes missing from the OpenAPI document (app/api/src/openapi.rs)"
+        "routes missing from the OpenAPI document (app/api/src/http/openapi.rs)"
     );
     assert_eq!(
         documented.difference(&routed).collect::<Vec<_>>(),
@@ -68,7 +68,7 @@ fn every_route_is_documented_and_every_documented_route_exists() {
 
 #[test]
 fn committed_document_is_current() {
-    let generated = roomcast_api::openapi::pretty_json();
+    let generated = roomcast_api::http::openapi::pretty_json();
     if std::env::var_os("ROOMCAST_UPDATE_OPENAPI").is_some() {
         // The checkout being tested (a test binary can be reused from another checkout's build).
         let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
@@ -84,7 +84,7 @@ fn committed_document_is_current() {
 #[test]
 fn the_original_contract_keys_are_in_the_schemas() {
     let doc: serde_json::Value =
-        serde_json::from_str(&roomcast_api::openapi::pretty_json()).unwrap();
+        serde_json::from_str(&roomcast_api::http::openapi::pretty_json()).unwrap();
     let create = &doc["components"]["schemas"]["CreateResponse"];
     let text = create.to_string();
     for key in ["SessionID", "IngestURL", "StreamKey"] {

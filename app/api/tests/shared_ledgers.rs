@@ -7,9 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use roomcast_api::shared::auth_failures::SharedAuthFailures;
-use roomcast_api::shared::funds::{Read, Reserve, SharedFunds};
-use roomcast_api::shared::Redis;
+use roomcast_api::store::redis::auth_failures::SharedAuthFailures;
+use roomcast_api::store::redis::funds::{Read, Reserve, SharedFunds};
+use roomcast_api::store::redis::Redis;
 use roomcast_api::store::StoreError;
 use roomcast_chain::Pubkey;
 

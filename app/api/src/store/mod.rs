@@ -1,17 +1,25 @@
-//! Security stores behind small async traits, shaped like Redis `SET key NX EX ttl` so a shared
-//! implementation can replace the in-memory one. Every store **fails closed**: when it cannot record
-//! an entry it says so ([`StoreError::Full`]) and the request is refused with 503, instead of silently
-//! forgetting (which would turn replay protection or idempotency off under a flood).
-mod memory;
-mod redis;
+//! The ports: every store the server keeps cross-request state in is a small async trait here,
+//! shaped like Redis (`SET key NX EX ttl`, `GETDEL`, …), with two implementations — `memory/` (one
+//! replica, process memory) and `redis/` (several replicas sharing `ROOMCAST_REDIS_URL`). Every
+//! store **fails closed**: when it cannot record an entry it says so ([`StoreError`]) and the
+//! request is refused with 503, instead of silently forgetting (which would turn replay protection
+//! or idempotency off under a flood). Uses only `core`.
+pub mod memory;
+pub mod redis;
+pub mod sign_in;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::http::StatusCode;
+use roomcast_chain::Pubkey;
+
+use crate::core::broadcast::Broadcast;
+use crate::core::error::AppError;
 
 pub use memory::{BoundedTtlMap, MemoryIdempotencyStore, MemoryReplayStore};
-pub use redis::{RedisIdempotencyStore, RedisReplayStore};
+pub use redis::idempotency::{RedisIdempotencyStore, RedisReplayStore};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -21,6 +29,119 @@ pub enum StoreError {
     /// The store could not be reached (shared stores).
     #[error("the {0} store is unavailable: {1}")]
     Unavailable(&'static str, String),
+}
+
+/// A store that cannot record is a 503: the request is refused rather than left unprotected.
+/// Unreachable shared state (Redis) is `shared_state_unavailable`; a full in-memory store is
+/// `replay_store_full` or `idempotency_store_full`.
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> AppError {
+        if let StoreError::Unavailable(..) = err {
+            tracing::warn!(error = %err, "shared state unavailable");
+            return AppError::Unavailable {
+                code: "shared_state_unavailable",
+                message: "the shared state store (Redis) is unreachable; try again shortly".into(),
+            };
+        }
+        tracing::warn!(error = %err, "security store refused");
+        let code = match err {
+            StoreError::Full("replay") => "replay_store_full",
+            StoreError::Full(_) => "idempotency_store_full",
+            StoreError::Unavailable(..) => unreachable!("answered above"),
+        };
+        AppError::Unavailable {
+            code,
+            message: "the server is too busy to accept this request safely; try again later".into(),
+        }
+    }
+}
+
+/// Where another replica's changes land in this one (`live::replicas` feeds it from
+/// `redis::replicas`' subscription). Implemented by the server's state.
+#[async_trait]
+pub trait ReplicaSink: Send + Sync {
+    /// A newer encoder state of `session_id`, already applied in the shared store.
+    async fn broadcast_changed(&self, session_id: &str, broadcast: Broadcast);
+    /// The room at `address` changed on-chain: drop cached copies.
+    async fn room_changed(&self, address: &Pubkey);
+    /// The room at `address` was closed (account gone): viewers get 410, not 404.
+    async fn room_closed(&self, address: &Pubkey);
+    /// A room closed before this replica (re)subscribed (its cached copy is already gone).
+    fn closed_before(&self, address: Pubkey);
+    /// (Re)subscribed: changes may have been missed, drop every cached room.
+    fn resubscribed(&self);
+}
+
+/// Failed authentications per client address, counted in a fixed window that starts with the
+/// address's first failure (`guard::throttle`).
+#[async_trait]
+pub trait AuthFailureCounts: Send + Sync {
+    /// How long `ip` must still wait, when it used up `max` failures in its current `window`.
+    async fn blocked(
+        &self,
+        ip: IpAddr,
+        max: u32,
+        window: Duration,
+    ) -> Result<Option<Duration>, StoreError>;
+    /// Counts one failure of `ip` in a window of `window`.
+    async fn failed(&self, ip: IpAddr, window: Duration) -> Result<(), StoreError>;
+}
+
+/// Create limits: per client address, per host and for all creates together (`guard::limits`),
+/// each `per_minute` (`budget` for the global one) with bursts of the same size.
+#[async_trait]
+pub trait CreateCounters: Send + Sync {
+    /// Spends one create of `ip`, of `host` and of the global budget, or none: `Err(refused)` names
+    /// the first limit that refused (0: address, 1: host, 2: global) and when it allows again.
+    async fn spend(
+        &self,
+        ip: IpAddr,
+        host: &Pubkey,
+        per_minute: u32,
+        budget: u32,
+    ) -> Result<Result<(), Refused>, StoreError>;
+    /// Forgets callers whose limits fully recovered (memory only; Redis expires its keys).
+    fn prune(&self) {}
+    /// Keys held in process memory (for tests and metrics).
+    fn len(&self) -> usize {
+        0
+    }
+}
+
+/// Which limit refused, and how long until it allows again.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub cell: usize,
+    pub retry_after: Duration,
+}
+
+/// Reads the registrar's balance (lamports) when a ledger needs a fresh one.
+pub type BalanceRead<'a> =
+    &'a (dyn Fn() -> futures_util::future::BoxFuture<'a, Result<u64, AppError>> + Send + Sync);
+
+/// How a funds ledger trusts reads and reservations (`guard::funds` sets it).
+#[derive(Clone, Copy, Debug)]
+pub struct FundsPolicy {
+    /// How long a read balance is trusted (less what creates since then reserved).
+    pub balance_ttl: Duration,
+    /// With Redis: how long after it was made a reservation still counts against a newly read
+    /// balance (its create may not have landed when the balance was read).
+    pub lands_within: Duration,
+}
+
+/// The registrar's balance as far as creates are concerned (`guard::funds`): the last read balance
+/// less what admitted creates reserved since.
+#[async_trait]
+pub trait FundsLedger: Send + Sync {
+    /// Reserves `cost` unless the registrar would drop below `floor` (`Ok(false)`: refused),
+    /// reading the balance with `read` only when no recent read is known.
+    async fn reserve(
+        &self,
+        floor: u64,
+        cost: u64,
+        policy: FundsPolicy,
+        read: BalanceRead<'_>,
+    ) -> Result<bool, AppError>;
 }
 
 /// Signed requests already accepted, kept while their timestamp is within the skew window.

@@ -49,7 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             roomcast_api::init_tracing(args.log_format);
-            roomcast_api::serve(*args).await
+            roomcast_app::serve(*args).await
         }
         Command::Localnet(args) => {
             init_tracing();

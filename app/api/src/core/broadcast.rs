@@ -1,0 +1,81 @@
+//! An encoder's broadcast state as values: what Cloudflare's live-input notifications (and the
+//! public `lifecycle` endpoint) say, ordered by `updated_at`. Held per room by `live::broadcasts`,
+//! shared between replicas by `store::redis::replicas`.
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// An encoder is connected and sending.
+    Live,
+    /// No encoder (never connected, or disconnected).
+    Idle,
+    /// The encoder's input was rejected; see `error`.
+    Errored,
+}
+
+/// Why Cloudflare rejected the input, with what the host should do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EncoderError {
+    pub code: String,
+    pub message: String,
+    /// A plain-language fix for the host.
+    pub hint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Broadcast {
+    pub state: Phase,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+    pub error: Option<EncoderError>,
+}
+
+/// What applying an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Updated,
+    /// Same or older than what is known: replay or out-of-order delivery.
+    Stale,
+}
+
+/// Plain-language fixes for Cloudflare's documented live-input error codes.
+pub fn hint_for(code: &str, cloudflare_message: &str) -> String {
+    match code {
+        "ERR_GOP_OUT_OF_RANGE" => {
+            "Set your encoder's keyframe interval between 2 and 10 seconds (4 s works well).".into()
+        }
+        "ERR_UNSUPPORTED_VIDEO_CODEC" => "Send H.264 video (over RTMPS or SRT).".into(),
+        "ERR_UNSUPPORTED_AUDIO_CODEC" => {
+            "Send AAC audio (ADTS), e.g. OBS's default AAC encoder.".into()
+        }
+        "ERR_STORAGE_QUOTA_EXHAUSTED" => {
+            "The operator's Cloudflare account is out of storage; contact the operator.".into()
+        }
+        "ERR_MISSING_SUBSCRIPTION" => {
+            "The operator's Cloudflare account cannot stream live; contact the operator.".into()
+        }
+        "ERR_UNHEALTHY" => {
+            "The stream is unhealthy: check your upload bandwidth and bitrate (under 10 Mbps, CBR)."
+                .into()
+        }
+        _ if !cloudflare_message.is_empty() => cloudflare_message.to_string(),
+        _ => "Cloudflare rejected the stream; check your encoder settings.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints() {
+        assert!(hint_for("ERR_GOP_OUT_OF_RANGE", "x").contains("keyframe"));
+        assert_eq!(hint_for("ERR_NEW", "Cloudflare says"), "Cloudflare says");
+        assert!(hint_for("ERR_NEW", "").contains("encoder"));
+    }
+}

@@ -1,0 +1,112 @@
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Deserialize;
+
+use crate::core::error::{AppError, AppResult};
+use crate::http::extract::{Authed, NoBody};
+use crate::rooms;
+use crate::rooms::responses::{LivestreamResponse, RoomChangeResponse, RotateKeyResponse};
+use crate::state::StateRef;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LivestreamQuery {
+    session_id: Option<String>,
+    room: Option<String>,
+}
+
+/// `GET /api/livestream?sessionId=…` or `?room=…`: public playback info; 410 once ended.
+pub async fn livestream(
+    State(state): State<StateRef>,
+    Query(q): Query<LivestreamQuery>,
+) -> AppResult<Json<LivestreamResponse>> {
+    let id = match (q.session_id, q.room) {
+        (Some(id), None) | (None, Some(id)) => id,
+        (Some(_), Some(_)) => {
+            return Err(AppError::bad_request(
+                "invalid_query",
+                "give either sessionId or room, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(AppError::bad_request(
+                "invalid_query",
+                "sessionId or room is required",
+            ))
+        }
+    };
+    let address = rooms::room_address(&state, &id)?;
+    Ok(Json(rooms::livestream(&state, &address).await?))
+}
+
+/// `GET /api/rooms/{room}`: same view as `/api/livestream`.
+pub async fn show(
+    State(state): State<StateRef>,
+    Path(room): Path<String>,
+) -> AppResult<Json<LivestreamResponse>> {
+    let address = rooms::room_address(&state, &room)?;
+    Ok(Json(rooms::livestream(&state, &address).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRequest {
+    title: Option<String>,
+}
+
+/// `PATCH /api/rooms/{room}` `{title}`: host or operator.
+pub async fn update(
+    State(state): State<StateRef>,
+    Path(room): Path<String>,
+    Authed {
+        principal, body, ..
+    }: Authed<UpdateRequest>,
+) -> AppResult<Json<RoomChangeResponse>> {
+    let address = rooms::room_address(&state, &room)?;
+    let title = body
+        .title
+        .ok_or_else(|| AppError::bad_request("invalid_title", "title is required"))?;
+    Ok(Json(
+        rooms::update_title(&state, &principal, &address, title).await?,
+    ))
+}
+
+/// `POST /api/rooms/{room}/end`: host or operator; also disables the live input.
+pub async fn end(
+    State(state): State<StateRef>,
+    Path(room): Path<String>,
+    Authed { principal, .. }: Authed<NoBody>,
+) -> AppResult<Json<RoomChangeResponse>> {
+    let address = rooms::room_address(&state, &room)?;
+    Ok(Json(rooms::end(&state, &principal, &address).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EndRequest {
+    session_id: Option<String>,
+}
+
+/// `POST /api/end` `{sessionId}`: the original contract's end.
+pub async fn end_by_session(
+    State(state): State<StateRef>,
+    Authed {
+        principal, body, ..
+    }: Authed<EndRequest>,
+) -> AppResult<Json<RoomChangeResponse>> {
+    let id = body
+        .session_id
+        .ok_or_else(|| AppError::bad_request("invalid_body", "sessionId is required"))?;
+    let address = rooms::room_address(&state, &id)?;
+    Ok(Json(rooms::end(&state, &principal, &address).await?))
+}
+
+/// `POST /api/rooms/{room}/rotate-key`: new publish credentials; the old key stops working.
+pub async fn rotate_key(
+    State(state): State<StateRef>,
+    Path(room): Path<String>,
+    Authed { principal, .. }: Authed<NoBody>,
+) -> AppResult<Json<RotateKeyResponse>> {
+    let address = rooms::room_address(&state, &room)?;
+    Ok(Json(rooms::rotate_key(&state, &principal, &address).await?))
+}

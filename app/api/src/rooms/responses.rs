@@ -1,0 +1,240 @@
+//! Response bodies. The original contract's keys (`SessionID`, `IngestURL`, `StreamKey`,
+//! `playback.hls`, `playback.dash`) are kept exactly; everything else is camelCase.
+use roomcast_chain::view::status_name;
+use roomcast_chain::{Pubkey, Room};
+use roomcast_stream::client::PlaybackUrls;
+use serde::Serialize;
+
+/// Public fields of a room: never a secret.
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomFields {
+    pub room: String,
+    pub registry: String,
+    pub session_id: String,
+    pub title: String,
+    pub host: String,
+    /// `created`, `live` or `ended`.
+    #[schema(value_type = String)]
+    pub status: &'static str,
+    pub ingest_url: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub live_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+impl RoomFields {
+    pub fn new(address: &Pubkey, room: &Room) -> Self {
+        RoomFields {
+            room: address.to_string(),
+            registry: room.registry.to_string(),
+            session_id: room.session_id.clone(),
+            title: room.title.clone(),
+            host: room.host.to_string(),
+            status: status_name(room.status),
+            ingest_url: room.ingest_url.clone(),
+            created_at: room.created_at,
+            updated_at: room.updated_at,
+            live_at: room.live_at,
+            ended_at: room.ended_at,
+        }
+    }
+}
+
+/// RTMPS, SRT and WebRTC (WHIP) publish details: for the host only.
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestDetails {
+    pub rtmps: RtmpsIngest,
+    pub srt: Option<SrtIngest>,
+    pub webrtc: Option<WebRtcIngest>,
+}
+
+#[derive(Serialize, Clone, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RtmpsIngest {
+    pub url: String,
+    pub stream_key: String,
+}
+
+#[derive(Serialize, Clone, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SrtIngest {
+    pub url: String,
+    pub stream_id: String,
+    pub passphrase: String,
+}
+
+#[derive(Serialize, Clone, utoipa::ToSchema)]
+pub struct WebRtcIngest {
+    pub url: String,
+}
+
+/// `POST /api/create` → 201.
+#[derive(Serialize, Clone, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateResponse {
+    #[serde(rename = "SessionID")]
+    pub session_id_legacy: String,
+    #[serde(rename = "IngestURL")]
+    pub ingest_url_legacy: String,
+    #[serde(rename = "StreamKey")]
+    pub stream_key: String,
+    #[serde(flatten)]
+    pub fields: RoomFields,
+    pub ingest: IngestDetails,
+    #[schema(value_type = PlaybackUrlsDoc)]
+    pub playback: PlaybackUrls,
+    /// Signature of the create_room transaction (`null` in the rare case a confirmation was lost but
+    /// the room was found on-chain).
+    pub signature: Option<String>,
+    /// Present when the ingest URL cannot take video: the embedded Stream emulator runs without
+    /// ffmpeg (says how to install it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+}
+
+/// `GET /api/livestream` and `GET /api/rooms/{room}`.
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LivestreamResponse {
+    #[serde(rename = "SessionID")]
+    pub session_id_legacy: String,
+    #[serde(flatten)]
+    pub fields: RoomFields,
+    /// Whether an encoder is broadcasting right now (`null` when Cloudflare could not say).
+    pub broadcasting: Option<bool>,
+    /// The encoder's last reported state (with Cloudflare's error and a fix for the host), once
+    /// Cloudflare has notified one.
+    #[schema(value_type = Option<crate::core::broadcast::Broadcast>)]
+    pub broadcast: Option<crate::core::broadcast::Broadcast>,
+    #[schema(value_type = PlaybackUrlsDoc)]
+    pub playback: PlaybackUrls,
+}
+
+/// `PATCH`/`end` responses: the room after the change and the transaction that changed it.
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomChangeResponse {
+    #[serde(rename = "SessionID")]
+    pub session_id_legacy: String,
+    #[serde(flatten)]
+    pub fields: RoomFields,
+    pub signature: String,
+    /// For `end`: whether the live input was disabled at Cloudflare (the reconciler retries if not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_input_disabled: Option<bool>,
+}
+
+/// `POST /api/rooms/{room}/rotate-key` → the new publish credentials.
+#[derive(Serialize, Clone, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotateKeyResponse {
+    #[serde(rename = "SessionID")]
+    pub session_id_legacy: String,
+    #[serde(rename = "IngestURL")]
+    pub ingest_url_legacy: String,
+    #[serde(rename = "StreamKey")]
+    pub stream_key: String,
+    pub room: String,
+    pub ingest: IngestDetails,
+}
+
+/// Shown instead of a stream key, SRT passphrase or WHIP URL in `Debug` output (logs, panics).
+const REDACTED: &str = "[redacted]";
+
+impl std::fmt::Debug for RtmpsIngest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RtmpsIngest")
+            .field("url", &self.url)
+            .field("stream_key", &REDACTED)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SrtIngest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SrtIngest")
+            .field("url", &self.url)
+            .field("stream_id", &self.stream_id)
+            .field("passphrase", &REDACTED)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for WebRtcIngest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The WHIP URL itself is the credential.
+        f.debug_struct("WebRtcIngest")
+            .field("url", &REDACTED)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CreateResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateResponse")
+            .field("session_id", &self.session_id_legacy)
+            .field("ingest_url", &self.ingest_url_legacy)
+            .field("stream_key", &REDACTED)
+            .field("fields", &self.fields)
+            .field("ingest", &self.ingest)
+            .field("signature", &self.signature)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RotateKeyResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotateKeyResponse")
+            .field("session_id", &self.session_id_legacy)
+            .field("ingest_url", &self.ingest_url_legacy)
+            .field("stream_key", &REDACTED)
+            .field("room", &self.room)
+            .field("ingest", &self.ingest)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_publish_credentials() {
+        let ingest = IngestDetails {
+            rtmps: RtmpsIngest {
+                url: "rtmps://live.cloudflare.com:443/live/".into(),
+                stream_key: "SECRET-STREAM-KEY".into(),
+            },
+            srt: Some(SrtIngest {
+                url: "srt://live.cloudflare.com:778".into(),
+                stream_id: "uid".into(),
+                passphrase: "SECRET-PASSPHRASE".into(),
+            }),
+            webrtc: Some(WebRtcIngest {
+                url: "https://customer-x.cloudflarestream.com/SECRET-WHIP/webRTC/publish".into(),
+            }),
+        };
+        let rotate = RotateKeyResponse {
+            session_id_legacy: "uid".into(),
+            ingest_url_legacy: "rtmps://live.cloudflare.com:443/live/".into(),
+            stream_key: "SECRET-STREAM-KEY".into(),
+            room: "room".into(),
+            ingest,
+        };
+        let text = format!("{rotate:?} {rotate:#?}");
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(text.contains("[redacted]") && text.contains("rtmps://live.cloudflare.com"));
+    }
+}
+
+/// HLS, DASH, player iframe and WebRTC (WHEP) playback URLs, derived from the session id.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PlaybackUrlsDoc {
+    pub hls: String,
+    pub dash: String,
+    pub iframe: String,
+    pub webrtc: String,
+}
