@@ -20,6 +20,7 @@ SUITES=(
   "-p roomcast-app --test e2e|api_rooms::"
   "-p roomcast-app --test e2e|api::"
   "-p roomcast-api|"
+  "-p roomcast-app --test e2e|readme_claims::"
   "-p roomcast-stream|"
   "-p roomcast-localnet --test limits|"
   "-p roomcast-localnet --test pubsub|"

@@ -28,6 +28,16 @@ if ((${#missing[@]})); then
 fi
 
 ./scripts/vendor.sh --check
+# No import circles between the modules of any crate (the workplace's shared tool, beside the clone).
+cycles=../shared/tools/module-cycles
+if [[ -f $cycles ]]; then
+  for crate in programs/roomcast app/svm app/localnet app/chain app/stream app/api app/idl app/roomcast; do
+    python3 "$cycles" "$crate/src" >/dev/null || { python3 "$cycles" "$crate/src"; echo "import circle in $crate"; exit 1; }
+  done
+  echo "module-cycles: no import circle in any crate"
+else
+  echo "module-cycles: $cycles not found; import circles not checked"
+fi
 cargo test --workspace --locked --no-fail-fast
 cargo build -p roomcast-app --locked
 bin="$target/debug/roomcast"

@@ -233,7 +233,7 @@ async fn chain_failing_after_the_live_input_exists_deletes_it() {
         ),
         ("ROOMCAST_REGISTRY", &registry.to_string()),
         // No balance floor, so the create reaches the chain and fails there (with the default
-        // floor it is refused up front as registrar_underfunded; see app/api/tests/hardening.rs).
+        // floor it is refused up front as registrar_underfunded; see tests/e2e/api/hardening.rs).
         ("ROOMCAST_REGISTRAR_MIN_LAMPORTS", "0"),
     ]);
     assert_eq!(
