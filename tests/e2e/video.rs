@@ -550,20 +550,27 @@ async fn wrong_unknown_second_rotated_and_disabled_publishes_are_refused() {
         );
     }
 
-    // One publisher per input: a second one on the same key is refused, the first goes on.
-    let mut first = Publisher::start(&format!("{ingest}{key}"), &clip);
+    // One publisher per input. The same key again takes over (issue 19: an OBS reconnect whose
+    // old connection is not yet noticed dead must get in at once): the old publisher is dropped,
+    // the new one is live with a recording of its own.
+    let mut stale = Publisher::start(&format!("{ingest}{key}"), &clip);
     eventually("the first publisher is connected", || {
         let emu = emu.clone();
         let uid = uid.clone();
         async move { (events_of(&emu, &uid).await.len() == 1).then_some(()) }
     })
     .await;
-    let recorded = recordings(&tmp);
-    assert_eq!(recorded.len(), 1);
-    Publisher::start(&format!("{ingest}{key}"), &clip).assert_refused("a second publisher");
+    assert_eq!(recordings(&tmp).len(), 1);
+    let mut first = Publisher::start(&format!("{ingest}{key}"), &clip);
+    stale.assert_dropped("the publisher the same key took over from");
+    eventually("the takeover's disconnect and connect", || {
+        let emu = emu.clone();
+        let uid = uid.clone();
+        async move { (events_of(&emu, &uid).await.len() == 3).then_some(()) }
+    })
+    .await;
     assert!(first.running(), "{}", first.output());
-    assert_eq!(events_of(&emu, &uid).await.len(), 1);
-    assert_eq!(recordings(&tmp), recorded);
+    assert_eq!(recordings(&tmp).len(), 2);
 
     // Rotating the key drops the publisher and refuses the old key; the new one works.
     let r = api
@@ -580,16 +587,16 @@ async fn wrong_unknown_second_rotated_and_disabled_publishes_are_refused() {
     eventually("the disconnect after rotation", || {
         let emu = emu.clone();
         let uid = uid.clone();
-        async move { (events_of(&emu, &uid).await.len() == 2).then_some(()) }
+        async move { (events_of(&emu, &uid).await.len() == 4).then_some(()) }
     })
     .await;
     Publisher::start(&format!("{ingest}{key}"), &clip).assert_refused("the old key");
-    assert_eq!(events_of(&emu, &uid).await.len(), 2);
+    assert_eq!(events_of(&emu, &uid).await.len(), 4);
     let mut renewed = Publisher::start(&format!("{ingest}{new_key}"), &clip);
     eventually("the new key connects", || {
         let emu = emu.clone();
         let uid = uid.clone();
-        async move { (events_of(&emu, &uid).await.len() == 3).then_some(()) }
+        async move { (events_of(&emu, &uid).await.len() == 5).then_some(()) }
     })
     .await;
 
@@ -607,7 +614,7 @@ async fn wrong_unknown_second_rotated_and_disabled_publishes_are_refused() {
     eventually("the disconnect after ending", || {
         let emu = emu.clone();
         let uid = uid.clone();
-        async move { (events_of(&emu, &uid).await.len() == 4).then_some(()) }
+        async move { (events_of(&emu, &uid).await.len() == 6).then_some(()) }
     })
     .await;
     // The dropped publish's recording settles (ready, or removed when nothing was recorded).
@@ -631,6 +638,8 @@ async fn wrong_unknown_second_rotated_and_disabled_publishes_are_refused() {
             .map(|(e, _)| e)
             .collect::<Vec<_>>(),
         [
+            "live_input.connected",
+            "live_input.disconnected",
             "live_input.connected",
             "live_input.disconnected",
             "live_input.connected",
