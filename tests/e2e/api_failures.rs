@@ -498,7 +498,10 @@ async fn kill_9_during_a_burst_of_creates_then_restart_leaves_no_orphans() {
         report.json["deleted"].as_array().map(Vec::len).unwrap_or(0),
     );
     assert_eq!(orphans, 0, "rooms {room_sids:?} inputs {input_uids:?}");
-    assert_eq!(server_errors, 0, "README: no 5xx while retrying after the restart");
+    assert_eq!(
+        server_errors, 0,
+        "README: no 5xx while retrying after the restart"
+    );
     for key in &keys {
         assert!(
             rooms.iter().any(|r| &r.room.title == key),
@@ -833,7 +836,10 @@ async fn kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer() 
     );
     assert_eq!(orphans, 0, "rooms {room_sids:?} inputs {input_uids:?}");
     assert_eq!(duplicates, 0, "exactly one room per key");
-    assert_eq!(server_errors, 0, "README: no 5xx while retrying after the restart");
+    assert_eq!(
+        server_errors, 0,
+        "README: no 5xx while retrying after the restart"
+    );
     assert_eq!(rooms.len(), all_keys.len());
     for key in &all_keys {
         let room = rooms.iter().find(|r| &r.room.title == key).unwrap();

@@ -29,9 +29,7 @@ async fn preflight(api: &Api, origin: &str) -> Resp {
 }
 
 fn header(r: &Resp, name: &str) -> Option<String> {
-    r.headers
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_string())
+    r.headers.get(name).map(|v| v.to_str().unwrap().to_string())
 }
 
 /// README: "`ROOMCAST_CORS_ORIGINS` comma-separated origins (default any: auth is not cookie-based)".
@@ -41,7 +39,10 @@ async fn cors_on_the_api_allows_any_origin_by_default_and_only_the_listed_ones_w
     let api = open.api();
     let r = preflight(&api, "https://app.example").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        header(&r, "access-control-allow-origin").as_deref(),
+        Some("*")
+    );
     let methods = header(&r, "access-control-allow-methods").unwrap();
     for m in ["GET", "POST", "PATCH"] {
         assert!(methods.contains(m), "{methods}");
@@ -58,10 +59,20 @@ async fn cors_on_the_api_allows_any_origin_by_default_and_only_the_listed_ones_w
         assert!(allowed.contains(h), "{h} in {allowed}");
     }
     let read = api
-        .raw("GET", "/api/info", vec![], None, Auth::None, &[("origin", "https://x.example")])
+        .raw(
+            "GET",
+            "/api/info",
+            vec![],
+            None,
+            Auth::None,
+            &[("origin", "https://x.example")],
+        )
         .await;
     assert_eq!(read.status, 200);
-    assert_eq!(header(&read, "access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        header(&read, "access-control-allow-origin").as_deref(),
+        Some("*")
+    );
 
     let listed = Server::start(&[(
         "ROOMCAST_CORS_ORIGINS",
@@ -71,15 +82,37 @@ async fn cors_on_the_api_allows_any_origin_by_default_and_only_the_listed_ones_w
     for origin in ["https://app.example", "https://studio.example"] {
         let r = preflight(&api, origin).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some(origin));
-        assert!(header(&r, "vary").unwrap_or_default().contains("origin"), "{:?}", r.headers);
+        assert_eq!(
+            header(&r, "access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
+        assert!(
+            header(&r, "vary").unwrap_or_default().contains("origin"),
+            "{:?}",
+            r.headers
+        );
     }
     let r = preflight(&api, "https://evil.example").await;
-    assert_eq!(header(&r, "access-control-allow-origin"), None, "{:?}", r.headers);
+    assert_eq!(
+        header(&r, "access-control-allow-origin"),
+        None,
+        "{:?}",
+        r.headers
+    );
     let read = api
-        .raw("GET", "/api/info", vec![], None, Auth::None, &[("origin", "https://evil.example")])
+        .raw(
+            "GET",
+            "/api/info",
+            vec![],
+            None,
+            Auth::None,
+            &[("origin", "https://evil.example")],
+        )
         .await;
-    assert_eq!(read.status, 200, "CORS is the browser's check; the read itself is public");
+    assert_eq!(
+        read.status, 200,
+        "CORS is the browser's check; the read itself is public"
+    );
     assert_eq!(header(&read, "access-control-allow-origin"), None);
 }
 
@@ -99,9 +132,18 @@ async fn the_webhook_route_is_404_without_a_secret_and_401_without_the_right_one
     });
     let r = server
         .api()
-        .call("POST", "/api/webhooks/cloudflare", Some(&notification), Auth::None)
+        .call(
+            "POST",
+            "/api/webhooks/cloudflare",
+            Some(&notification),
+            Auth::None,
+        )
         .await;
-    r.assert_error_message(404, "not_found", "the Cloudflare webhook is not configured on this server");
+    r.assert_error_message(
+        404,
+        "not_found",
+        "the Cloudflare webhook is not configured on this server",
+    );
 
     let embedded = Server::start(&[]);
     let r = embedded
@@ -161,22 +203,32 @@ async fn embedded_state_survives_kill_9() {
     ];
     let mut first = Server::start(&env);
     let host = wallet();
-    let created = first.api().create_for(&host.pubkey(), "Crash survivor").await;
+    let created = first
+        .api()
+        .create_for(&host.pubkey(), "Crash survivor")
+        .await;
     created.assert_status(201);
     let uid = created.str("sessionId");
     let key = created.str("StreamKey");
     let room = first.room_address(&uid).to_string();
     // The premise: the periodic save has written both sides (no graceful shutdown will).
-    eventually("the periodic save to write the room and its input", || async {
-        let ledger = std::fs::read_to_string(data.join("ledger.json")).unwrap_or_default();
-        let inputs = std::fs::read_to_string(data.join("stream-inputs.json")).unwrap_or_default();
-        (ledger.contains(&room) && inputs.contains(&uid)).then_some(())
-    })
+    eventually(
+        "the periodic save to write the room and its input",
+        || async {
+            let ledger = std::fs::read_to_string(data.join("ledger.json")).unwrap_or_default();
+            let inputs =
+                std::fs::read_to_string(data.join("stream-inputs.json")).unwrap_or_default();
+            (ledger.contains(&room) && inputs.contains(&uid)).then_some(())
+        },
+    )
     .await;
     first.proc.kill();
 
     let second = Server::start(&env);
-    let shown = second.api().get(&format!("/api/livestream?sessionId={uid}")).await;
+    let shown = second
+        .api()
+        .get(&format!("/api/livestream?sessionId={uid}"))
+        .await;
     shown.assert_status(200);
     assert_eq!(shown.json["room"], room);
     assert_eq!(shown.json["title"], "Crash survivor");
@@ -189,13 +241,27 @@ async fn embedded_state_survives_kill_9() {
 #[tokio::test]
 async fn delete_recording_after_days_reaches_cloudflare() {
     let server = Server::start(&[("ROOMCAST_DELETE_RECORDING_AFTER_DAYS", "90")]);
-    let created = server.api().create_for(&wallet().pubkey(), "Kept 90 days").await;
+    let created = server
+        .api()
+        .create_for(&wallet().pubkey(), "Kept 90 days")
+        .await;
     created.assert_status(201);
-    let input = server.emulator().input(&created.str("sessionId")).await.unwrap();
+    let input = server
+        .emulator()
+        .input(&created.str("sessionId"))
+        .await
+        .unwrap();
     assert_eq!(input["deleteRecordingAfterDays"], 90, "{input}");
 
     let default = Server::start(&[]);
-    let created = default.api().create_for(&wallet().pubkey(), "Kept 45 days").await;
-    let input = default.emulator().input(&created.str("sessionId")).await.unwrap();
+    let created = default
+        .api()
+        .create_for(&wallet().pubkey(), "Kept 45 days")
+        .await;
+    let input = default
+        .emulator()
+        .input(&created.str("sessionId"))
+        .await
+        .unwrap();
     assert_eq!(input["deleteRecordingAfterDays"], 45, "{input}");
 }

@@ -659,7 +659,11 @@ async fn sign_in_refusals_the_end_room_action_and_console_controls_in_the_browse
              return all.filter((v) => v && v.includes('rcs_')); })()",
         )
         .await;
-    assert_eq!(stored, serde_json::json!([]), "a session token outside page memory");
+    assert_eq!(
+        stored,
+        serde_json::json!([]),
+        "a session token outside page memory"
+    );
     console.page().reload().await.unwrap();
     console
         .wait_for(
@@ -668,9 +672,11 @@ async fn sign_in_refusals_the_end_room_action_and_console_controls_in_the_browse
             EVENTUALLY,
         )
         .await;
-    assert!(console
-        .eval::<bool>("document.getElementById('rooms-panel').classList.contains('hidden')")
-        .await);
+    assert!(
+        console
+            .eval::<bool>("document.getElementById('rooms-panel').classList.contains('hidden')")
+            .await
+    );
     connect_and_sign_in(&console).await;
 
     // Disconnecting in the wallet's own UI signs the console out.
