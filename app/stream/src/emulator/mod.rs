@@ -109,7 +109,6 @@ pub use handle::EmulatorHandle;
 pub use ingest::APP as RTMP_APP;
 pub use options::{EmulatorArgs, EmulatorOptions, VideoIngest, DEFAULT_CUSTOMER_CODE};
 pub use persist::InputStore;
-pub use player::HLS_JS;
 pub use route::Route;
 pub use service::ControlOutcome;
 pub use start::{run, Emulator};
