@@ -15,7 +15,7 @@ mod common;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use roomcast_stream::client::{CreateLiveInput, Recording, StreamClient};
@@ -187,22 +187,6 @@ impl Drop for Publisher {
     }
 }
 
-/// Polls `f` until it yields a value; panics with `what` after [`BOUND`].
-async fn wait_until<T, F, Fut>(what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + BOUND;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn video_emulator() -> (EmulatorHandle, String) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -252,7 +236,7 @@ async fn live_video(
     publisher: &mut Publisher,
     not: Option<&str>,
 ) -> String {
-    wait_until("the input to be live", || {
+    until("the input to be live", BOUND, || {
         let exited = publisher.exited();
         let log = exited.then(|| publisher.log());
         let c = client.clone();
@@ -271,7 +255,7 @@ async fn live_video(
 /// Waits for a playlist at `base/{id}/manifest/video.m3u8` with a segment; returns its first
 /// segment's name.
 async fn first_segment(base: &str, id: &str, publisher: &mut Publisher) -> String {
-    wait_until("a live playlist with a segment", || {
+    until("a live playlist with a segment", BOUND, || {
         let exited = publisher.exited();
         let log = exited.then(|| publisher.log());
         let url = format!("{base}/{id}/manifest/video.m3u8");
@@ -404,7 +388,7 @@ async fn encoder_case(case: Case) {
     );
 
     client.set_enabled(&uid, false).await.unwrap();
-    wait_until("the encoder to be dropped", || {
+    until("the encoder to be dropped", BOUND, || {
         let gone = publisher.exited();
         async move { gone.then_some(()) }
     })
@@ -548,7 +532,7 @@ async fn a_publisher_that_drops_and_comes_back_with_the_same_key_is_live_again()
     first_segment(&base, &v3, &mut third).await;
 
     // The earlier broadcasts are finished recordings; the third is live.
-    let videos = wait_until("the first two recordings to be ready", || {
+    let videos = until("the first two recordings to be ready", BOUND, || {
         let c = client.clone();
         let uid = uid.clone();
         let (v1, v2) = (v1.clone(), v2.clone());
@@ -572,12 +556,12 @@ async fn a_publisher_that_drops_and_comes_back_with_the_same_key_is_live_again()
     assert_eq!(live.status.state, "live-inprogress");
 
     client.set_enabled(&uid, false).await.unwrap();
-    wait_until("the encoder to be dropped", || {
+    until("the encoder to be dropped", BOUND, || {
         let gone = third.exited();
         async move { gone.then_some(()) }
     })
     .await;
-    wait_until("six notifications", || {
+    until("six notifications", BOUND, || {
         let n = events(&sink).len();
         async move { (n >= 6).then_some(()) }
     })
