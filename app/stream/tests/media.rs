@@ -195,10 +195,8 @@ async fn a_publish_is_live_hls_then_a_ready_recording_served_as_vod() {
     let duration = v.duration.unwrap();
     assert!((4.0..=6.5).contains(&duration), "duration {duration}");
     let playback = v.playback.as_ref().unwrap();
-    let host = format!(
-        "https://customer-{}.cloudflarestream.com",
-        emu.customer_code()
-    );
+    // A local emulator's recordings point at itself, and each URL works.
+    let host = emu.delivery_base_url();
     assert_eq!(
         playback.hls.as_deref(),
         Some(format!("{host}/{video_uid}/manifest/video.m3u8").as_str())
@@ -206,6 +204,47 @@ async fn a_publish_is_live_hls_then_a_ready_recording_served_as_vod() {
     assert_eq!(
         playback.dash.as_deref(),
         Some(format!("{host}/{video_uid}/manifest/video.mpd").as_str())
+    );
+    let fetch = |url: String| async move {
+        let r = reqwest::get(&url).await.unwrap();
+        let ctype = r.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        (
+            r.status().as_u16(),
+            ctype,
+            r.bytes().await.unwrap().to_vec(),
+        )
+    };
+    let (status, _, body) = fetch(playback.hls.clone().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(body).unwrap().contains("#EXT-X-ENDLIST"));
+    let preview = v.preview.clone().unwrap();
+    assert_eq!(preview, format!("{host}/{video_uid}/watch"));
+    let (status, ctype, body) = fetch(preview).await;
+    assert_eq!((status, ctype.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(String::from_utf8(body).unwrap().contains(&video_uid));
+    let thumbnail = v.thumbnail.clone().unwrap();
+    assert_eq!(
+        thumbnail,
+        format!("{host}/{video_uid}/thumbnails/thumbnail.jpg")
+    );
+    let (status, ctype, jpeg) = fetch(thumbnail.clone()).await;
+    assert_eq!((status, ctype.as_str()), (200, "image/jpeg"));
+    assert_eq!(jpeg[..3], [0xff, 0xd8, 0xff], "a JPEG");
+    assert_eq!(
+        fetch(thumbnail).await.2,
+        jpeg,
+        "made once, then the same file"
+    );
+    assert_eq!(
+        fetch(format!(
+            "{host}/0123456789abcdef0123456789abcdef/thumbnails/thumbnail.jpg"
+        ))
+        .await
+        .0,
+        404
     );
     assert_eq!(
         client

@@ -289,8 +289,9 @@ fn default_server_env() -> Vec<(&'static str, &'static str)> {
         ("ROOMCAST_AUTH_FAILURES_PER_MINUTE", "1000000"),
         // The API itself must do the cleanup the tests check, not the background reconciler.
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
-        // Tests run side by side: the embedded emulator's RTMP ingest takes any free port.
+        // Tests run side by side: the embedded emulator's RTMP and SRT ingest take any free port.
         ("ROOMCAST_RTMP_LISTEN", "127.0.0.1:0"),
+        ("ROOMCAST_SRT_LISTEN", "127.0.0.1:0"),
         // A fresh embedded chain and emulator per server (tests/e2e/data_dir.rs covers persistence).
         ("ROOMCAST_EPHEMERAL", "true"),
     ]

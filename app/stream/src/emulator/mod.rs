@@ -95,6 +95,7 @@ mod options;
 mod patch;
 mod persist;
 mod player;
+mod publish;
 mod route;
 mod routes;
 mod service;

@@ -43,6 +43,10 @@ pub struct EmulatorArgs {
     /// or in ROOMCAST_FFMPEG; without it the emulator runs with video ingest off.
     #[arg(long, env = "ROOMCAST_RTMP_LISTEN", default_value = "127.0.0.1:1935")]
     pub rtmp_listen: SocketAddr,
+    /// SRT ingest address (UDP; port 0 = any free port), one port for every input as
+    /// Cloudflare's `live.cloudflare.com:778`. Runs with RTMP ingest (it needs ffmpeg too).
+    #[arg(long, env = "ROOMCAST_SRT_LISTEN", default_value = "127.0.0.1:7780")]
+    pub srt_listen: SocketAddr,
 }
 
 /// Whether real video can be published to this emulator.
@@ -82,6 +86,9 @@ pub struct EmulatorOptions {
     /// RTMP ingest address (port 0 = ephemeral); `None` = no real video (Cloudflare's ingest
     /// URL in answers, control-API broadcasts only).
     pub rtmp_listen: Option<SocketAddr>,
+    /// SRT ingest address (UDP, port 0 = ephemeral), used only with RTMP ingest on; `None` =
+    /// no SRT listener (inputs then have no `srt` when video is on).
+    pub srt_listen: Option<SocketAddr>,
 }
 
 impl EmulatorOptions {
@@ -94,6 +101,7 @@ impl EmulatorOptions {
             customer_code: DEFAULT_CUSTOMER_CODE.into(),
             webhook: None,
             rtmp_listen: None,
+            srt_listen: None,
         }
     }
 }
@@ -110,6 +118,7 @@ impl From<EmulatorArgs> for EmulatorOptions {
                 secret: a.webhook_secret,
             }),
             rtmp_listen: Some(a.rtmp_listen),
+            srt_listen: Some(a.srt_listen),
         }
     }
 }
