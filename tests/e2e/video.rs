@@ -56,7 +56,13 @@ struct Publisher {
 }
 
 impl Publisher {
+    /// Pushes `fixture` over RTMP (FLV) to `url`.
     fn start(url: &str, fixture: &Path) -> Publisher {
+        Publisher::start_as(url, fixture, "flv")
+    }
+
+    /// Pushes `fixture` to `url` in `format`: `flv` for RTMP, `mpegts` for SRT.
+    fn start_as(url: &str, fixture: &Path, format: &str) -> Publisher {
         let log = scratch_dir("publisher").join("ffmpeg.log");
         let mut cmd = Command::new(ffmpeg_bin());
         cmd.args([
@@ -69,7 +75,7 @@ impl Publisher {
             "-i",
         ])
         .arg(fixture)
-        .args(["-c", "copy", "-f", "flv", url])
+        .args(["-c", "copy", "-f", format, url])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap());
@@ -485,13 +491,89 @@ async fn a_real_push_goes_live_plays_and_ending_the_room_drops_it_and_keeps_the_
     );
     let key = c.str("StreamKey");
     let log = s.proc.output();
-    assert!(log.contains("rtmp publish accepted"), "debug logs were on");
+    assert!(log.contains("publish accepted"), "debug logs were on");
     assert!(
         !log.contains(&key),
         "the stream key leaked into the server's log"
     );
     assert!(!log.contains(&key[..32]), "part of the stream key leaked");
 }
+
+/// A host goes live over SRT with nothing but the create answer: `ingest.srt` names the embedded
+/// emulator's own SRT listener (one port, the input's stream id, its passphrase), where an encoder
+/// publishes MPEG-TS → the room is live on-chain → its HLS plays → ending the room drops the
+/// publisher and refuses it again. WebRTC is absent locally, and the answer's `notice` says why.
+#[tokio::test]
+async fn a_host_goes_live_over_srt_with_the_create_answers_credentials() {
+    let (s, _tmp) = start_server();
+    let api = s.api();
+    let host = wallet();
+    let c = api.create_as_host(&host, "Live over SRT").await;
+    c.assert_status(201);
+    let (uid, room) = (c.str("SessionID"), c.str("room"));
+    let srt = &c.json["ingest"]["srt"];
+    let srt_url = srt["url"].as_str().unwrap().to_string();
+    assert!(srt_url.starts_with("srt://127.0.0.1:"), "{srt}");
+    assert_eq!(srt["streamId"], uid.as_str());
+    let passphrase = srt["passphrase"].as_str().unwrap().to_string();
+    assert!(
+        s.proc.output().contains(&format!(
+            "Video ingest (SRT): {srt_url}?streamid=<stream id>&passphrase=<passphrase>"
+        )),
+        "the banner names the SRT listener"
+    );
+    assert!(
+        c.json["ingest"]["webrtc"].is_null(),
+        "no WebRTC locally: {}",
+        c.json["ingest"]
+    );
+    assert_eq!(c.str("notice"), WEBRTC_NOTICE);
+
+    let url = format!("{srt_url}?streamid={uid}&passphrase={passphrase}");
+    let mut publisher = Publisher::start_as(&url, &fixture(640, 360), "mpegts");
+    let room_addr = s.room_address(&uid);
+    eventually("the room is live on-chain", || {
+        let chain = s.chain_reader();
+        async move {
+            let r = chain.room(&room_addr).await.unwrap().unwrap();
+            (r.status == RoomStatus::Live).then_some(())
+        }
+    })
+    .await;
+    let hls = c.json["playback"]["hls"].as_str().unwrap().to_string();
+    eventually("two segments", || {
+        let hls = hls.clone();
+        async move {
+            let r = reqwest::get(&hls).await.ok()?;
+            let body = r.text().await.ok()?;
+            (body.matches("#EXTINF").count() >= 2).then_some(())
+        }
+    })
+    .await;
+    let (w, h, frames) = probe(&hls);
+    assert_eq!((w, h), (640, 360));
+    assert!(frames >= 25, "decoded {frames} frames");
+    assert!(publisher.running(), "{}", publisher.output());
+
+    api.call(
+        "POST",
+        &format!("/api/rooms/{room}/end"),
+        None,
+        Auth::Host(&host),
+    )
+    .await
+    .assert_status(200);
+    publisher.assert_closed("after the room ended");
+    let mut again = Publisher::start_as(&url, &fixture(640, 360), "mpegts");
+    again.assert_closed("publishing to an ended room over SRT");
+    api.get(&format!("/api/livestream?room={room}"))
+        .await
+        .assert_error(410, "room_ended");
+}
+
+/// What a create answer says while the embedded emulator has real video: WebRTC is left out.
+const WEBRTC_NOTICE: &str = "WebRTC (WHIP) ingest is not available with the embedded Stream \
+                             emulator; publish over RTMP or SRT (ingest.rtmps, ingest.srt).";
 
 /// Publishes that must not happen end at publish time: no event fires, nothing is recorded.
 #[tokio::test]
@@ -842,8 +924,8 @@ async fn without_ffmpeg_serve_starts_with_video_ingest_off_and_says_so() {
         .unwrap()
         .unwrap();
     assert_eq!(on_chain.ingest_url, CLOUDFLARE_INGEST);
-    // With ffmpeg, the answer carries no notice.
+    // With ffmpeg, the answer's notice says only that WebRTC is not available locally.
     let (with, _tmp) = start_server();
     let c = with.api().create_as_host(&wallet(), "Video").await;
-    assert_eq!(c.json.get("notice"), None);
+    assert_eq!(c.str("notice"), WEBRTC_NOTICE);
 }

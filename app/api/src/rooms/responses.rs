@@ -89,8 +89,8 @@ pub struct CreateResponse {
     /// Signature of the create_room transaction (`null` in the rare case a confirmation was lost but
     /// the room was found on-chain).
     pub signature: Option<String>,
-    /// Present when the ingest URL cannot take video: the embedded Stream emulator runs without
-    /// ffmpeg (says how to install it).
+    /// Present with the embedded Stream emulator: without ffmpeg the ingest URL cannot take video
+    /// (says how to install it); with it, WebRTC is left out (says to use RTMP or SRT).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
 }
