@@ -859,6 +859,19 @@ async fn a_fresh_serve_goes_live_with_an_obs_style_encoder_and_the_local_test_wa
     )
     .await;
     assert_eq!(stored, json!([0, 0, 0, ""]));
+    // The module itself refuses any server whose chain is not embedded.
+    let refused: Value = run(
+        &console,
+        "const { createLocalWallet } = await import('/assets/local_wallet.js'); \
+         const info = await (await fetch('/api/info')).json(); \
+         try { await createLocalWallet({ ...info, embedded: { ...info.embedded, chain: false } }); \
+           return 'made'; } catch (e) { return e.message; }",
+    )
+    .await;
+    assert_eq!(
+        refused,
+        "The local test wallet exists only for a server running its own local node."
+    );
 
     click(&console, "#sign-in").await;
     console
