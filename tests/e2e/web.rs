@@ -793,3 +793,289 @@ async fn sign_in_refusals_the_end_room_action_and_console_controls_in_the_browse
 
     browser.close().await;
 }
+
+/// Issue 19, item 6: a host goes live from a fresh `serve` with nothing but an encoder and a
+/// browser. No wallet extension: the console of a server running its own local node offers "Use a
+/// local test wallet" (a key made in the page, funded from the local faucet), which signs in and
+/// later signs `end_room` like a real wallet; the encoder is librtmp (OBS's RTMP lineage) pushing
+/// to the server URL and key the console shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_serve_goes_live_with_an_obs_style_encoder_and_the_local_test_wallet() {
+    use support::encoder::{Encoder, Publisher as Encoding};
+    let server = Server::start(&[]);
+    assert_eq!(server.chain_kind, "embedded local node");
+    // The banner names the page to open.
+    assert_eq!(server.host_console, format!("{}/host", server.base));
+    let browser = Chromium::launch().await;
+    let console = browser.open(&server.host_console).await;
+    console
+        .wait_for_with(
+            "the local test wallet is offered",
+            "document.body.dataset.chain === 'embedded' \
+             && !document.getElementById('local-wallet-offer').classList.contains('hidden')",
+            "[document.body.dataset.chain, document.getElementById('message').textContent]",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(
+        text(&console, "#no-wallet").await,
+        "No Solana wallet found: install Phantom, Solflare, Backpack or another Wallet Standard \
+         wallet. Or use a local test wallet."
+    );
+    assert_eq!(
+        text(&console, "#local-wallet").await,
+        "Use a local test wallet"
+    );
+    click(&console, "#local-wallet").await;
+    console
+        .wait_for_with(
+            "the local wallet is funded and connected",
+            "document.body.dataset.step === 'sign-in' && document.getElementById('message')\
+             .textContent.startsWith('Local test wallet funded')",
+            "document.getElementById('message').textContent",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(
+        text(&console, "#message").await,
+        "Local test wallet funded from the local faucet. Its key lives in this page only: sign in \
+         to go on."
+    );
+    let address = text(&console, "#account-address").await;
+    let wallet: roomcast_chain::Pubkey = address.parse().expect("a Solana address");
+    // Funded from the local node's faucet with the standard requestAirdrop.
+    let balance = rpc(&server, "getBalance", json!([address])).await;
+    assert_eq!(balance["result"]["value"], 1_000_000_000u64, "{balance}");
+    // Registered through the Wallet Standard: the console lists it like any wallet.
+    assert_eq!(
+        text(&console, "#wallets [data-wallet]").await,
+        " Connect Local test wallet"
+    );
+    // The key is not kept anywhere (not extractable, nothing stored).
+    let stored: Value = run(
+        &console,
+        "return [localStorage.length, sessionStorage.length, (await indexedDB.databases()).length, \
+         document.cookie];",
+    )
+    .await;
+    assert_eq!(stored, json!([0, 0, 0, ""]));
+    // The module itself refuses any server whose chain is not embedded.
+    let refused: Value = run(
+        &console,
+        "const { createLocalWallet } = await import('/assets/local_wallet.js'); \
+         const info = await (await fetch('/api/info')).json(); \
+         try { await createLocalWallet({ ...info, embedded: { ...info.embedded, chain: false } }); \
+           return 'made'; } catch (e) { return e.message; }",
+    )
+    .await;
+    assert_eq!(
+        refused,
+        "The local test wallet exists only for a server running its own local node."
+    );
+
+    click(&console, "#sign-in").await;
+    console
+        .wait_for_with(
+            "signed in with the local wallet",
+            "document.body.dataset.step === 'rooms'",
+            "document.getElementById('message').textContent",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(
+        text(&console, "#message").await,
+        format!(
+            "Signed in as {}…{}.",
+            &address[..4],
+            &address[address.len() - 4..]
+        )
+    );
+
+    // Create a room as a person does: type the title, click Create.
+    let title = console.page().find_element("#create-title").await.unwrap();
+    title.click().await.unwrap();
+    title.type_str("Local OBS show").await.unwrap();
+    click(&console, "#create").await;
+    console
+        .wait_for_with(
+            "the console waits for the encoder",
+            "document.getElementById('room-panel').dataset.state === 'waiting'",
+            "document.getElementById('message').textContent",
+            EVENTUALLY,
+        )
+        .await;
+    let rooms = server.rooms(Some(wallet)).await;
+    assert_eq!(rooms.len(), 1);
+    assert_eq!(rooms[0].room.title, "Local OBS show");
+    assert_eq!(rooms[0].room.status, RoomStatus::Created);
+    let room = rooms[0].address.to_string();
+    let session_id = rooms[0].room.session_id.clone();
+    // The OBS settings: the server URL and, revealed, the stream key.
+    let obs: String = console
+        .eval("document.querySelector('#ingest .obs').innerText")
+        .await;
+    assert!(obs.starts_with("OBS → Settings → Stream"), "{obs}");
+    let server_url = text(&console, "#rtmps-url").await;
+    assert_eq!(server_url, server.ingest_url());
+    click(&console, "#reveal-key").await;
+    let key = text(&console, "#stream-key").await;
+    let input = server.emulator().input(&session_id).await.unwrap();
+    assert_eq!(input["rtmps"]["streamKey"], key.as_str());
+
+    // The encoder pushes to what the console shows.
+    let mut encoder = Encoding::start(Encoder::Librtmp, &format!("{server_url}{key}"));
+    console
+        .wait_for_with(
+            "the console shows live",
+            "document.getElementById('room-panel').dataset.state === 'live'",
+            "document.getElementById('room-state').textContent",
+            VIDEO_BOUND,
+        )
+        .await;
+    encoder.assert_running();
+    assert_eq!(text(&console, "#room-state").await, "You are live");
+    assert_eq!(text(&console, "#room-badge").await, "LIVE");
+    let viewer = browser.open(&format!("{}/watch/{room}", server.base)).await;
+    viewer.bring_to_front().await;
+    viewer
+        .wait_for_with(
+            "the watch page plays",
+            "document.body.dataset.state === 'live' && document.getElementById('player').currentTime > 0",
+            "[document.body.dataset.state, document.getElementById('player').currentTime]",
+            VIDEO_BOUND,
+        )
+        .await;
+    let t0: f64 = viewer
+        .eval("document.getElementById('player').currentTime")
+        .await;
+    viewer
+        .wait_for_with(
+            "the video advances",
+            &format!("document.getElementById('player').currentTime > {t0} + 2"),
+            "document.getElementById('player').currentTime",
+            VIDEO_BOUND,
+        )
+        .await;
+    assert_eq!(
+        server.rooms(Some(wallet)).await[0].room.status,
+        RoomStatus::Live
+    );
+
+    // The local wallet signs end_room itself.
+    click(&console, "#end-chain").await;
+    console
+        .wait_for_with(
+            "the local wallet sent end_room",
+            "document.getElementById('room-panel').dataset.endSignature",
+            "document.getElementById('message').textContent",
+            EVENTUALLY,
+        )
+        .await;
+    let signature: String = console
+        .eval("document.getElementById('room-panel').dataset.endSignature")
+        .await;
+    viewer.bring_to_front().await;
+    viewer
+        .wait_for_with(
+            "the watch page says ended",
+            "document.body.dataset.state === 'ended'",
+            "document.body.dataset.state",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(text(&viewer, "#state").await, "This room has ended.");
+    let tx = rpc(
+        &server,
+        "getTransaction",
+        json!([signature, {"encoding": "json"}]),
+    )
+    .await;
+    assert!(tx["result"]["meta"]["err"].is_null(), "{tx}");
+    let message = &tx["result"]["transaction"]["message"];
+    assert_eq!(message["header"]["numRequiredSignatures"], 1, "{tx}");
+    assert_eq!(message["accountKeys"][0], address.as_str(), "{tx}");
+    assert_eq!(
+        server.rooms(Some(wallet)).await[0].room.status,
+        RoomStatus::Ended
+    );
+    assert!(
+        encoder.dropped(EVENTUALLY).await,
+        "the encoder is still publishing after the room ended: {}",
+        encoder.log()
+    );
+    support::eventually("the emulator's input is disabled", || {
+        let emulator = server.emulator();
+        let session_id = session_id.clone();
+        async move { (emulator.input(&session_id).await?["enabled"] == false).then_some(()) }
+    })
+    .await;
+    browser.close().await;
+}
+
+/// The local test wallet is never offered by a server whose chain is not its embedded node (here
+/// a standalone local node, which would even airdrop): the console has no offer, showing the
+/// hidden button does nothing, and the page cannot load the wallet's module at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_test_wallet_is_not_offered_against_any_other_cluster() {
+    let node = support::Localnet::start();
+    let registrar = Keypair::new();
+    let registrar_file = node.proc.dir.join("registrar.json");
+    support::write_keypair(&registrar_file, &registrar);
+    let registry = node.init_registry(&registrar.pubkey());
+    airdrop(&node.rpc_url, &registrar.pubkey(), 10_000_000_000).await;
+    let server = Server::start(&[
+        ("SOLANA_RPC_URL", &node.rpc_url),
+        (
+            "ROOMCAST_REGISTRAR_KEYPAIR",
+            registrar_file.to_str().unwrap(),
+        ),
+        ("ROOMCAST_REGISTRY", &registry.to_string()),
+    ]);
+    assert_eq!(server.chain_kind, "cluster");
+    let api = server.api();
+    assert_eq!(api.get("/api/info").await.json["embedded"]["chain"], false);
+    api.get("/assets/local_wallet.js")
+        .await
+        .assert_error(404, "not_found");
+
+    let browser = Chromium::launch().await;
+    let console = browser.open(&server.host_console).await;
+    console
+        .wait_for(
+            "the console read the server's info",
+            "document.body.dataset.chain === 'cluster'",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(
+        text(&console, "#no-wallet").await,
+        "No Solana wallet found: install Phantom, Solflare, Backpack or another Wallet Standard \
+         wallet."
+    );
+    let hidden: bool = console
+        .eval("document.getElementById('local-wallet-offer').classList.contains('hidden')")
+        .await;
+    assert!(hidden, "no offer against another cluster");
+    // Made visible by hand, the button does nothing: no wallet appears, nothing is airdropped.
+    console
+        .eval::<Value>(
+            "document.getElementById('local-wallet-offer').classList.remove('hidden'), null",
+        )
+        .await;
+    click(&console, "#local-wallet").await;
+    let module: Value = run(
+        &console,
+        "try { await import('/assets/local_wallet.js'); return 'loaded'; } \
+         catch (e) { return e.name; }",
+    )
+    .await;
+    assert_eq!(module, "TypeError", "the module cannot be loaded");
+    let after: Value = console
+        .eval(
+            "[document.body.dataset.step, document.querySelectorAll('#wallets [data-wallet]').length, \
+             document.getElementById('message').textContent]",
+        )
+        .await;
+    assert_eq!(after, json!(["connect", 0, ""]));
+    browser.close().await;
+}

@@ -82,6 +82,7 @@ fn print_banner(
 ) {
     let info = &state.info;
     println!("roomcast API listening on http://{addr}");
+    println!("{}", web_app_line(addr));
     let chain_kind = if info.embedded.chain {
         "embedded local node"
     } else {
@@ -146,4 +147,38 @@ fn print_banner(
             "not configured (host signatures only)"
         }
     );
+}
+
+/// The banner's web app line: where a person opens the app and the host console (a wildcard
+/// listen address is reached on loopback).
+fn web_app_line(addr: SocketAddr) -> String {
+    let mut at = addr;
+    if at.ip().is_unspecified() {
+        at.set_ip(match at {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("Web app: http://{at}/ (host console: http://{at}/host)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::web_app_line;
+
+    #[test]
+    fn the_banner_names_the_web_app_and_the_host_console() {
+        assert_eq!(
+            web_app_line("127.0.0.1:8080".parse().unwrap()),
+            "Web app: http://127.0.0.1:8080/ (host console: http://127.0.0.1:8080/host)"
+        );
+        assert_eq!(
+            web_app_line("0.0.0.0:8080".parse().unwrap()),
+            "Web app: http://127.0.0.1:8080/ (host console: http://127.0.0.1:8080/host)"
+        );
+        assert_eq!(
+            web_app_line("[::]:8080".parse().unwrap()),
+            "Web app: http://[::1]:8080/ (host console: http://[::1]:8080/host)"
+        );
+    }
 }

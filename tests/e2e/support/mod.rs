@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod encoder;
 
 use std::fs::File;
 use std::future::Future;
@@ -206,6 +207,8 @@ pub struct ServerInfo {
     pub log: PathBuf,
     /// `rtmp://ADDR/live/` of the embedded emulator's RTMP ingest, when video ingest is on.
     pub rtmp_ingest: Option<String>,
+    /// The host console's URL as the banner's `Web app:` line prints it.
+    pub host_console: String,
 }
 
 /// What live inputs say as their ingest URL when no local RTMP ingest runs.
@@ -335,6 +338,12 @@ impl Server {
             log: proc.log.clone(),
             rtmp_ingest: line("Video ingest (RTMP): ")
                 .map(|l| l.trim_end_matches("<stream key>").to_string()),
+            host_console: line("Web app: ")
+                .and_then(|l| {
+                    let (_, console) = l.split_once("(host console: ")?;
+                    Some(console.trim_end_matches(')').to_string())
+                })
+                .expect("banner has the `Web app: URL (host console: URL)` line"),
         };
         wait_healthy(&info.base, &proc);
         Server { proc, info }

@@ -1,11 +1,13 @@
 //! The web app `roomcast serve` serves: discovery (`/`), watch pages (`/watch/{room}`) and the host
 //! console (`/host`). Static HTML and small ES modules embedded in the binary: no build step, no
 //! Node toolchain. Pages talk only to the JSON API (and the wallet to the cluster RPC it names).
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use crate::core::error::AppError;
 use crate::state::StateRef;
 
 /// One embedded file: its bytes and content type.
@@ -57,10 +59,20 @@ pub fn router() -> Router<StateRef> {
         .route("/assets/discover.js", asset!("discover.js", JS))
         .route("/assets/watch.js", asset!("watch.js", JS))
         .route("/assets/host.js", asset!("host.js", JS))
+        .route("/assets/local_wallet.js", get(local_wallet))
         .route("/assets/icon.svg", asset!("icon.svg", "image/svg+xml"))
         // Vendored at a pinned version with its licence (scripts/vendor.sh, vendor/SHA256SUMS).
         .route(
             "/assets/vendor/hls.min.js",
             get(|| async { Asset(HLS_JS, JS) }),
         )
+}
+
+/// The local test wallet (`assets/local_wallet.js`): served only when the chain is the embedded
+/// local node, so no page of a server on any other cluster can load it, whatever it is made to do.
+async fn local_wallet(State(state): State<StateRef>) -> Response {
+    if !state.info.embedded.chain {
+        return AppError::NotFound("no such route".into()).into_response();
+    }
+    Asset(include_bytes!("assets/local_wallet.js"), JS).into_response()
 }

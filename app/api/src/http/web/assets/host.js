@@ -1,4 +1,5 @@
-// `/host`: connect a Wallet Standard wallet, sign in once (SIWS → session token kept in memory
+// `/host`: connect a Wallet Standard wallet (or, against the embedded local node only, a local test
+// wallet: local_wallet.js), sign in once (SIWS → session token kept in memory
 // only), create rooms, see ingest details (secrets masked until revealed), watch the live state,
 // rename, rotate the key, end the room through the API or on-chain with the wallet (Solana Action).
 import { api, el, followRoom, Player, shorten, STATE_TEXT, viewerState } from './common.js';
@@ -35,7 +36,8 @@ function chainId() {
 // 1. Wallets, discovered through the Wallet Standard.
 function renderWallets() {
   const wallets = solanaWallets();
-  $('no-wallet').textContent = wallets.length ? '' : 'No Solana wallet found: install Phantom, Solflare, Backpack or another Wallet Standard wallet.';
+  $('no-wallet').textContent = wallets.length ? '' : 'No Solana wallet found: install Phantom, Solflare, Backpack or another Wallet Standard wallet.'
+    + (session.info?.embedded.chain ? ' Or use a local test wallet.' : '');
   $('wallets').replaceChildren(...wallets.map((w) => el('button', {
     class: 'wallet', 'data-wallet': w.name,
     onclick: (e) => busy(e.currentTarget, () => useWallet(w)),
@@ -44,6 +46,25 @@ function renderWallets() {
 getWallets().on('register', renderWallets);
 getWallets().on('unregister', renderWallets);
 renderWallets();
+
+// The local test wallet, offered only when the server's chain is its embedded local node (the
+// server serves local_wallet.js only then). It registers through the Wallet Standard like any
+// other wallet, so everything below treats it as one.
+api('/api/info').then((info) => {
+  session.info = info;
+  document.body.dataset.chain = info.embedded.chain ? 'embedded' : 'cluster';
+  if (!info.embedded.chain) return;
+  renderWallets();
+  $('local-wallet-offer').classList.remove('hidden');
+  $('local-wallet').addEventListener('click', (e) => busy(e.currentTarget, async () => {
+    say('Making a local test wallet and funding it from the local faucet…');
+    const { createLocalWallet } = await import('./local_wallet.js');
+    const wallet = await createLocalWallet(info);
+    await useWallet(wallet);
+    $('local-wallet-offer').classList.add('hidden');
+    say('Local test wallet funded from the local faucet. Its key lives in this page only: sign in to go on.');
+  }));
+}).catch((e) => say(e.message, true));
 
 let stopWalletEvents = () => {};
 
