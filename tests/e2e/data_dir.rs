@@ -21,7 +21,7 @@ async fn rooms_registrar_and_stream_keys_survive_a_restart() {
     let mut first = Server::start(&env);
     assert!(
         first.proc.output().contains(&format!(
-            "Data dir: {data_str} (local node ledger, registrar keypair, emulator live inputs)"
+            "Data dir: {data_str} (local node ledger, registrar keypair, emulator live inputs and recordings)"
         )),
         "{}",
         first.proc.output()
@@ -33,6 +33,33 @@ async fn rooms_registrar_and_stream_keys_survive_a_restart() {
     let stream_key = created.str("StreamKey");
     let room = first.room_address(&uid);
     let (registry, registrar) = (first.registry, first.registrar);
+    // A short broadcast: its recording is kept in the data dir.
+    let pushed = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi"])
+        .args([
+            "-i",
+            "testsrc=size=160x120:rate=25",
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+        ])
+        .args(["-g", "25", "-pix_fmt", "yuv420p", "-f", "flv"])
+        .arg(format!("{}{stream_key}", first.ingest_url()))
+        .status()
+        .expect("ffmpeg runs");
+    assert!(pushed.success());
+    let emu = first.emulator();
+    let recorded = eventually("the recording is ready", || {
+        let emu = emu.clone();
+        let uid = uid.clone();
+        async move {
+            let v = emu.videos(&uid).await;
+            (v.len() == 1 && v[0]["status"]["state"] == "ready")
+                .then(|| v[0]["uid"].as_str().unwrap().to_string())
+        }
+    })
+    .await;
     let status = first.proc.terminate();
     assert!(status.success(), "{status}: {}", first.proc.output());
 
@@ -59,6 +86,23 @@ async fn rooms_registrar_and_stream_keys_survive_a_restart() {
     assert_eq!(shown.json["title"], "Survives");
     let on_chain = second.chain_reader().room(&room).await.unwrap().unwrap();
     assert_eq!(on_chain.session_id, uid);
+    // The recording came back with its input, from the data dir, and plays as VOD.
+    assert!(data
+        .join("media")
+        .join(&recorded)
+        .join("video.m3u8")
+        .is_file());
+    let videos = second.emulator().videos(&uid).await;
+    assert_eq!(videos.len(), 1, "{videos:?}");
+    assert_eq!(videos[0]["uid"], recorded.as_str());
+    assert_eq!(videos[0]["status"]["state"], "ready");
+    let vod = format!(
+        "{}/{recorded}/manifest/video.m3u8",
+        second.emulator().delivery_base()
+    );
+    assert_eq!(videos[0]["playback"]["hls"], vod.as_str());
+    let body = reqwest::get(&vod).await.unwrap().text().await.unwrap();
+    assert!(body.trim_end().ends_with("#EXT-X-ENDLIST"), "{body}");
     // The emulator still has the live input with the same stream key (it still publishes).
     let input = second.emulator().input(&uid).await.expect("input kept");
     assert_eq!(input["rtmps"]["streamKey"], stream_key.as_str());

@@ -121,7 +121,7 @@ fn print_banner(
     }
     match &upstreams.data_dir {
         Some(dir) => println!(
-            "Data dir: {} (local node ledger, registrar keypair, emulator live inputs)",
+            "Data dir: {} (local node ledger, registrar keypair, emulator live inputs and recordings)",
             dir.display()
         ),
         None if info.embedded.chain || info.embedded.cloudflare => {

@@ -43,6 +43,7 @@ const LEDGER_FILE: &str = "ledger.json";
 const FAUCET_FILE: &str = "faucet-keypair.json";
 const REGISTRAR_FILE: &str = "registrar-keypair.json";
 const INPUTS_FILE: &str = "stream-inputs.json";
+const MEDIA_DIR: &str = "media";
 /// What layout the data in a data dir has. A ledger written before rooms were sized to their content
 /// (412-byte rooms, no marker) cannot be read by this program: refuse it with a clear message
 /// rather than serve rooms that fail to decode.
@@ -116,6 +117,8 @@ impl Upstreams {
                 let mut options = EmulatorOptions::new(account.clone(), token.clone());
                 options.rtmp_listen = Some(args.rtmp_listen);
                 options.srt_listen = Some(args.srt_listen);
+                // Recordings live beside the inputs that own them (a temp dir with --ephemeral).
+                options.media_dir = data_dir.as_ref().map(|d| d.join(MEDIA_DIR));
                 let emulator = Emulator::start(options)
                     .await
                     .context("starting the embedded Stream emulator")?;
@@ -239,18 +242,21 @@ impl Upstreams {
             stop.cancel();
             let _ = task.await;
         }
-        if let (Some(emulator), Some(dir)) = (&self.emulator, &self.data_dir) {
-            if let Err(e) = emulator.save_inputs(&dir.join(INPUTS_FILE)) {
-                tracing::warn!(error = %e, "saving the emulator's live inputs");
-            }
-        }
         if let Some(node) = self.node {
             if let Err(e) = node.shutdown().await {
                 tracing::warn!(error = %e, "embedded node shutdown");
             }
         }
+        // The emulator stops first (publishers dropped, recordings finished), so the inputs file
+        // has every recording as it ends.
         if let Some(emulator) = self.emulator {
+            let store = emulator.input_store();
             emulator.shutdown().await;
+            if let Some(dir) = &self.data_dir {
+                if let Err(e) = store.save(&dir.join(INPUTS_FILE)) {
+                    tracing::warn!(error = %e, "saving the emulator's live inputs");
+                }
+            }
         }
     }
 }

@@ -17,6 +17,11 @@ use serde_json::Value;
 const BOUND: Duration = Duration::from_secs(30);
 
 async fn video_emulator() -> EmulatorHandle {
+    video_emulator_in(None).await
+}
+
+/// With `media_dir`, recordings are kept there (as `serve --data-dir` keeps them).
+async fn video_emulator_in(media_dir: Option<&std::path::Path>) -> EmulatorHandle {
     // `RUST_LOG=roomcast_stream=debug` shows the emulator's side when a test fails.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -24,6 +29,7 @@ async fn video_emulator() -> EmulatorHandle {
         .try_init();
     let mut opts = EmulatorOptions::new(ACCOUNT, SecretString::from(TOKEN.to_string()));
     opts.rtmp_listen = Some("127.0.0.1:0".parse().unwrap());
+    opts.media_dir = media_dir.map(|d| d.to_path_buf());
     let emu = Emulator::start(opts).await.expect("emulator starts");
     assert!(
         matches!(emu.video_ingest(), VideoIngest::On { .. }),
@@ -462,4 +468,84 @@ async fn a_taken_rtmp_address_turns_video_off_with_a_reason_and_the_emulator_sti
     );
     second.shutdown().await;
     first.shutdown().await;
+}
+
+/// Recordings live in the media directory and outlive the emulator: saved with their input, a
+/// new emulator on the same directory lists them again (served from its own, new address) and
+/// plays them as VOD — also one still broadcasting when its inputs were saved (a process that
+/// died mid-broadcast), which comes back sealed and ready. Deleting the input deletes its
+/// recordings and their files; a directory no saved video names is removed at load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_survive_a_restart_in_the_media_dir_and_go_with_their_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = dir.path().join("media");
+    let inputs = dir.path().join("inputs.json");
+    let emu = video_emulator_in(Some(&media)).await;
+    let client = client(&emu);
+    let (uid, url) = create(&client, Recording::automatic(), None).await;
+    // One finished recording, then a second broadcast still running when the inputs are saved.
+    let mut first = publish(&url, 3, "libx264");
+    assert!(first
+        .exited_within(BOUND)
+        .await
+        .is_some_and(|s| s.success()));
+    let done = until("the first recording is ready", BOUND, || {
+        let c = client.clone();
+        let uid = uid.clone();
+        async move {
+            let v = c.live_input_videos(&uid).await.ok()?;
+            (v.len() == 1 && v[0].status.state == "ready").then(|| v[0].uid.clone())
+        }
+    })
+    .await;
+    let _second = publish(&url, 600, "libx264");
+    let live = until("the second broadcast has segments", BOUND, || {
+        let c = client.clone();
+        let uid = uid.clone();
+        let base = emu.delivery_base_url();
+        async move {
+            let l = c.lifecycle(&uid).await.ok().filter(|l| l.live)?;
+            let v = l.video_uid?;
+            let (s, _, body) = get(&format!("{base}/{v}/manifest/video.m3u8")).await;
+            (s == 200 && body.contains("seg00001")).then_some(v)
+        }
+    })
+    .await;
+    assert_eq!(emu.save_inputs(&inputs).unwrap(), 1);
+    let old_base = emu.delivery_base_url();
+    emu.shutdown().await;
+    std::fs::create_dir_all(media.join("0123456789abcdef0123456789abcdef")).unwrap();
+
+    let emu = video_emulator_in(Some(&media)).await;
+    assert_eq!(emu.load_inputs(&inputs).unwrap(), 1);
+    let client = self::client(&emu);
+    let base = emu.delivery_base_url();
+    assert_ne!(base, old_base);
+    let videos = client.live_input_videos(&uid).await.unwrap();
+    let mut uids: Vec<&str> = videos.iter().map(|v| v.uid.as_str()).collect();
+    uids.sort();
+    let mut expected = vec![done.as_str(), live.as_str()];
+    expected.sort();
+    assert_eq!(uids, expected);
+    for v in &videos {
+        assert_eq!(v.status.state, "ready", "{v:?}");
+        assert!(v.duration.unwrap() > 1.0, "{v:?}");
+        let hls = v.playback.as_ref().unwrap().hls.clone().unwrap();
+        assert_eq!(hls, format!("{base}/{}/manifest/video.m3u8", v.uid));
+        let (status, _, body) = get(&hls).await;
+        assert_eq!(status, 200);
+        assert!(body.trim_end().ends_with("#EXT-X-ENDLIST"), "{body}");
+    }
+    assert!(
+        !media.join("0123456789abcdef0123456789abcdef").exists(),
+        "media no video names is removed"
+    );
+
+    client.delete_live_input(&uid).await.unwrap();
+    assert_eq!(
+        get(&format!("{base}/{done}/manifest/video.m3u8")).await.0,
+        404
+    );
+    assert!(!media.join(&done).exists() && !media.join(&live).exists());
+    emu.shutdown().await;
 }

@@ -181,10 +181,27 @@ impl Proc {
 }
 
 impl Drop for Proc {
+    /// Stops the process as an operator would (SIGTERM), so it cleans up after itself (its
+    /// temporary media directory, ffmpeg children); SIGKILL if it has not exited after a while.
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        // SAFETY: plain kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + DROP_GRACE;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         self.kill();
     }
 }
+
+/// How long a dropped process may take to stop by itself before it is killed.
+const DROP_GRACE: Duration = Duration::from_secs(5);
 
 /// What the API server's banner says.
 #[derive(Clone, Debug)]

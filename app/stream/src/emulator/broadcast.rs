@@ -69,8 +69,7 @@ impl State {
         if s.input.recording.mode == RecordingMode::Automatic {
             let vuid = new_uid();
             let at = now();
-            let host = delivery;
-            self.videos.push(Video {
+            let mut video = Video {
                 uid: vuid.clone(),
                 created: Some(at.clone()),
                 modified: Some(at),
@@ -86,13 +85,12 @@ impl State {
                 ready_to_stream: false,
                 ready_to_stream_at: None,
                 duration: Some(-1.0),
-                preview: Some(format!("{host}/{vuid}/watch")),
-                thumbnail: Some(format!("{host}/{vuid}/thumbnails/thumbnail.jpg")),
-                playback: Some(VideoPlayback {
-                    hls: Some(format!("{host}/{vuid}/manifest/video.m3u8")),
-                    dash: Some(format!("{host}/{vuid}/manifest/video.mpd")),
-                }),
-            });
+                preview: None,
+                thumbnail: None,
+                playback: None,
+            };
+            served_from(&mut video, delivery);
+            self.videos.push(video);
             s.live_video = Some(vuid);
         }
         Ok(Notification::new(uid, LiveInputEvent::Connected, None))
@@ -186,4 +184,15 @@ impl State {
             v.duration = Some(duration);
         }
     }
+}
+
+/// Points a video's `preview`, `thumbnail` and `playback` at the delivery host `host`.
+pub(super) fn served_from(v: &mut Video, host: &str) {
+    let vuid = &v.uid;
+    v.preview = Some(format!("{host}/{vuid}/watch"));
+    v.thumbnail = Some(format!("{host}/{vuid}/thumbnails/thumbnail.jpg"));
+    v.playback = Some(VideoPlayback {
+        hls: Some(format!("{host}/{vuid}/manifest/video.m3u8")),
+        dash: Some(format!("{host}/{vuid}/manifest/video.mpd")),
+    });
 }

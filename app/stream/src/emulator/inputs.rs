@@ -136,7 +136,9 @@ impl State {
         Some((self.inputs.get(uid)?.input.clone(), events))
     }
 
-    pub fn delete(&mut self, uid: &str) -> Option<Vec<Notification>> {
+    /// Deletes the input and its videos (recordings go with their input); returns the
+    /// notifications to send and the deleted videos' uids (their media is the caller's to remove).
+    pub fn delete(&mut self, uid: &str) -> Option<(Vec<Notification>, Vec<String>)> {
         let connected = self.inputs.get(uid)?.input.status.is_connected();
         let mut events = vec![];
         if connected {
@@ -144,7 +146,14 @@ impl State {
         }
         self.inputs.remove(uid);
         self.order.retain(|u| u != uid);
-        Some(events)
+        let videos: Vec<String> = self
+            .videos
+            .iter()
+            .filter(|v| v.live_input.as_deref() == Some(uid))
+            .map(|v| v.uid.clone())
+            .collect();
+        self.videos.retain(|v| v.live_input.as_deref() != Some(uid));
+        Some((events, videos))
     }
 
     pub fn rotate(&mut self, uid: &str, urls: &Urls) -> Option<(LiveInput, Vec<Notification>)> {

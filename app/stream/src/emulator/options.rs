@@ -89,6 +89,8 @@ pub struct EmulatorOptions {
     /// SRT ingest address (UDP, port 0 = ephemeral), used only with RTMP ingest on; `None` =
     /// no SRT listener (inputs then have no `srt` when video is on).
     pub srt_listen: Option<SocketAddr>,
+    /// Where recordings are kept (`None`: a temporary directory removed on exit).
+    pub media_dir: Option<std::path::PathBuf>,
 }
 
 impl EmulatorOptions {
@@ -102,6 +104,7 @@ impl EmulatorOptions {
             webhook: None,
             rtmp_listen: None,
             srt_listen: None,
+            media_dir: None,
         }
     }
 }
@@ -119,6 +122,7 @@ impl From<EmulatorArgs> for EmulatorOptions {
             }),
             rtmp_listen: Some(a.rtmp_listen),
             srt_listen: Some(a.srt_listen),
+            media_dir: None,
         }
     }
 }

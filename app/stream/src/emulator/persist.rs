@@ -1,21 +1,27 @@
 //! Keeps the emulator's live inputs (with their stream keys) in a JSON file across restarts, as
 //! Cloudflare keeps them: what `roomcast serve --data-dir` needs so a room's stream key still works
-//! after a restart. Connections, videos, views and faults are runtime state and are not kept.
+//! after a restart — and each input's recordings (videos), whose media stays in the emulator's
+//! media directory (`<data dir>/media`). Connections, views and faults are runtime state and are
+//! not kept; a broadcast a killed process left unfinished is kept as the recording it had.
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use super::broadcast::served_from;
 use super::handle::EmulatorHandle;
 use super::service::Service;
 use super::state::StoredInput;
-use crate::client::LiveInput;
+use crate::client::{LiveInput, Video};
 
 #[derive(Serialize, Deserialize)]
 struct Saved {
     input: LiveInput,
     default_creator: Option<String>,
+    /// Its recordings (absent in files written before recordings were kept).
+    #[serde(default)]
+    videos: Vec<Video>,
 }
 
 /// The emulator's live inputs, for saving from another task while the emulator runs.
@@ -53,6 +59,12 @@ impl InputStore {
                 .map(|s| Saved {
                     input: s.input.clone(),
                     default_creator: s.default_creator.clone(),
+                    videos: st
+                        .videos
+                        .iter()
+                        .filter(|v| v.live_input.as_deref() == Some(s.input.uid.as_str()))
+                        .cloned()
+                        .collect(),
                 })
                 .collect()
         };
@@ -86,6 +98,7 @@ impl InputStore {
         let urls = self.service.urls();
         let mut st = self.service.lock();
         let n = saved.len();
+        let mut videos = vec![];
         for mut s in saved {
             if let Some(rtmps) = &mut s.input.rtmps {
                 rtmps.url = urls.rtmps.clone();
@@ -97,6 +110,7 @@ impl InputStore {
             if st.inputs.contains_key(&uid) {
                 continue;
             }
+            videos.extend(s.videos);
             st.order.push(uid.clone());
             st.inputs.insert(
                 uid,
@@ -108,6 +122,32 @@ impl InputStore {
                     publisher: None,
                 },
             );
+        }
+        // Recordings whose media is still here come back (one a killed process left live is
+        // sealed and ready); the rest, and media no video names, are gone.
+        let media = self.service.media.as_ref();
+        let wanted = videos.iter().map(|v| v.uid.clone()).collect();
+        let adopted = media.map(|m| m.adopt(&wanted)).unwrap_or_default();
+        for mut v in videos {
+            if !adopted.contains(&v.uid) || st.video(&v.uid).is_some() {
+                continue;
+            }
+            // Delivery may listen elsewhere this time.
+            served_from(&mut v, &urls.delivery);
+            if v.status.state != "ready" {
+                let Some(m) = media else { continue };
+                m.seal(&v.uid);
+                let duration = m.duration(&v.uid).unwrap_or(0.0);
+                if duration <= 0.0 {
+                    m.remove(&v.uid);
+                    continue;
+                }
+                st.videos.push(v.clone());
+                st.finish_video(&v.uid, duration);
+                continue;
+            }
+            v.ready_to_stream = true;
+            st.videos.push(v);
         }
         Ok(n)
     }

@@ -140,7 +140,8 @@ impl Service {
             }
             if let Some(v) = &p.video_uid {
                 match duration {
-                    Some(d) if d > 0.0 => st.finish_video(v, d),
+                    // (A video deleted with its input meanwhile has nothing to finish.)
+                    Some(d) if d > 0.0 && st.video(v).is_some() => st.finish_video(v, d),
                     // Nothing playable was recorded: no video is left behind.
                     _ => {
                         st.videos.retain(|x| &x.uid != v);

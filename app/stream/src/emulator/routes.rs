@@ -198,9 +198,14 @@ async fn delete(
 ) -> Response {
     mutate(&s, Route::DeleteLiveInput, headers, account, move |s| {
         let res = s.lock().delete(&uid);
-        let Some(events) = res else {
+        let Some((events, videos)) = res else {
             return input_not_found(&uid);
         };
+        if let Some(media) = &s.media {
+            for v in &videos {
+                media.remove(v);
+            }
+        }
         notify_later(s, events);
         tracing::info!(%uid, "emulator deleted live input");
         // The SDK types this call as `void`; answer with an empty body.

@@ -69,7 +69,7 @@ impl Emulator {
             .timeout(Duration::from_secs(10))
             .build()
             .context("building the webhook HTTP client")?;
-        let (video, media, rtmp) = video_ingest(opts.rtmp_listen).await?;
+        let (video, media, rtmp) = video_ingest(opts.rtmp_listen, opts.media_dir).await?;
         // SRT rides on the same media path: only with RTMP ingest on. A taken port leaves SRT
         // out (inputs then have no `srt`), like RTMP's own.
         let srt = match (&video, opts.srt_listen) {
@@ -157,6 +157,7 @@ impl Emulator {
 /// and how to fix it, or not requested.
 async fn video_ingest(
     rtmp_listen: Option<SocketAddr>,
+    media_dir: Option<std::path::PathBuf>,
 ) -> anyhow::Result<(VideoIngest, Option<Media>, Option<TcpListener>)> {
     Ok(match rtmp_listen {
         None => (VideoIngest::NotRequested, None, None),
@@ -183,7 +184,12 @@ async fn video_ingest(
                 ),
                 Ok(listener) => {
                     let bound = listener.local_addr().context("reading the RTMP address")?;
-                    let media = Media::new(ffmpeg).context("creating the media directory")?;
+                    let root = match media_dir {
+                        Some(dir) => media::MediaRoot::Dir(dir),
+                        None => media::MediaRoot::Temp,
+                    };
+                    let media =
+                        Media::with_root(ffmpeg, root).context("creating the media directory")?;
                     let url = format!("rtmp://{bound}/{}/", ingest::APP);
                     (
                         VideoIngest::On { rtmp_url: url },

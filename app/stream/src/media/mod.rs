@@ -34,24 +34,110 @@ const THUMBNAIL: &str = "thumbnail.jpg";
 pub const INSTALL_HINT: &str =
     "install ffmpeg (apt-get install ffmpeg) or point ROOMCAST_FFMPEG at an ffmpeg binary";
 
+/// Where an emulator keeps its broadcasts and recordings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaRoot {
+    /// A temporary directory removed when the emulator stops (`--ephemeral`, tests).
+    Temp,
+    /// A directory that outlives the process (`<data dir>/media`): recordings survive restarts.
+    Dir(PathBuf),
+}
+
+/// The directory itself: removed on drop when temporary.
+enum Root {
+    Temp(tempfile::TempDir),
+    Kept(PathBuf),
+}
+
+impl Root {
+    fn path(&self) -> &Path {
+        match self {
+            Root::Temp(t) => t.path(),
+            Root::Kept(p) => p,
+        }
+    }
+}
+
+/// Temporary media directories are named `roomcast-media-<pid>-…`, so one whose process is gone
+/// (killed: no destructor ran) can be told apart and removed by the next emulator.
+const TEMP_PREFIX: &str = "roomcast-media-";
+
 /// Broadcast directories and running recordings of one emulator.
 pub struct Media {
     ffmpeg: PathBuf,
-    root: tempfile::TempDir,
+    root: Root,
     /// Video uid → its directory (live broadcasts and kept recordings).
     dirs: Mutex<HashMap<String, PathBuf>>,
 }
 
 impl Media {
+    /// Media in a fresh temporary directory.
     pub fn new(ffmpeg: PathBuf) -> std::io::Result<Media> {
-        let root = tempfile::Builder::new()
-            .prefix("roomcast-media-")
-            .tempdir()?;
+        Media::with_root(ffmpeg, MediaRoot::Temp)
+    }
+
+    pub fn with_root(ffmpeg: PathBuf, root: MediaRoot) -> std::io::Result<Media> {
+        let root = match root {
+            MediaRoot::Temp => {
+                remove_dead_temp_dirs(&std::env::temp_dir());
+                Root::Temp(
+                    tempfile::Builder::new()
+                        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+                        .tempdir()?,
+                )
+            }
+            MediaRoot::Dir(dir) => {
+                std::fs::create_dir_all(&dir)?;
+                Root::Kept(dir)
+            }
+        };
         Ok(Media {
             ffmpeg,
             root,
             dirs: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Where the recordings are.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Takes over the recordings of a previous run that are still wanted (`keep`: their video
+    /// uids) and deletes every other directory under the root; returns the uids taken over.
+    pub fn adopt(&self, keep: &std::collections::HashSet<String>) -> Vec<String> {
+        let mut adopted = vec![];
+        let Ok(entries) = std::fs::read_dir(self.root.path()) else {
+            return adopted;
+        };
+        let mut dirs = self.dirs.lock().unwrap();
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if dirs.contains_key(&name) {
+                continue;
+            }
+            if keep.contains(&name) && e.path().join(files::PLAYLIST).is_file() {
+                dirs.insert(name.clone(), e.path());
+                adopted.push(name);
+            } else if e.path().is_dir() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        adopted
+    }
+
+    /// Ends a recording a previous run left unfinished (killed mid-broadcast): its playlist gets
+    /// `#EXT-X-ENDLIST`, so players treat it as the finished recording it now is.
+    pub fn seal(&self, video_uid: &str) {
+        let Some(dir) = self.dir(video_uid) else {
+            return;
+        };
+        let path = dir.join(files::PLAYLIST);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            if !text.contains("#EXT-X-ENDLIST") {
+                let _ = std::fs::write(&path, format!("{}\n#EXT-X-ENDLIST\n", text.trim_end()));
+            }
+        }
     }
 
     pub fn ffmpeg(&self) -> &Path {
@@ -61,7 +147,7 @@ impl Media {
     /// Starts recording the video `video_uid` (a 32-hex uid, so a safe directory name).
     pub fn record(&self, video_uid: &str) -> std::io::Result<Recorder> {
         debug_assert!(video_uid.bytes().all(|b| b.is_ascii_hexdigit()));
-        let dir = self.root.path().join(video_uid);
+        let dir = self.root().join(video_uid);
         let r = Recorder::start(&self.ffmpeg, &dir)?;
         self.dirs.lock().unwrap().insert(video_uid.to_string(), dir);
         Ok(r)
@@ -70,7 +156,7 @@ impl Media {
     /// Starts recording the video `video_uid` from MPEG-TS (an SRT publish).
     pub fn record_ts(&self, video_uid: &str) -> std::io::Result<TsRecorder> {
         debug_assert!(video_uid.bytes().all(|b| b.is_ascii_hexdigit()));
-        let dir = self.root.path().join(video_uid);
+        let dir = self.root().join(video_uid);
         let r = TsRecorder::start(&self.ffmpeg, &dir)?;
         self.dirs.lock().unwrap().insert(video_uid.to_string(), dir);
         Ok(r)
@@ -165,5 +251,49 @@ impl Media {
         let dir = self.dir(video_uid)?;
         let text = std::fs::read_to_string(dir.join(files::PLAYLIST)).ok()?;
         Some(recorder::playlist_duration(&text))
+    }
+}
+
+/// Removes `roomcast-media-<pid>-…` directories under `tmp` whose process no longer runs.
+fn remove_dead_temp_dirs(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .strip_prefix(TEMP_PREFIX)
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            tracing::info!(dir = %e.path().display(), "removing the media directory of a process that is gone");
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_dirs_of_dead_processes_are_removed_and_live_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dead = tmp
+            .path()
+            .join(format!("{TEMP_PREFIX}{}-abc", u32::MAX - 1));
+        let live = tmp
+            .path()
+            .join(format!("{TEMP_PREFIX}{}-abc", std::process::id()));
+        let other = tmp.path().join("roomcast-media-old");
+        for d in [&dead, &live, &other] {
+            std::fs::create_dir_all(d.join("x")).unwrap();
+        }
+        remove_dead_temp_dirs(tmp.path());
+        assert!(!dead.exists());
+        assert!(live.exists() && other.exists());
     }
 }
