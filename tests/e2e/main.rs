@@ -19,3 +19,6 @@ mod replicas;
 mod serve_config;
 mod video;
 mod web;
+
+// Issue 17 items 5 and 11 (the server's upstream links); `hostile` has the rest of the suite.
+mod hostile_edges;

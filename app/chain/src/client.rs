@@ -122,17 +122,14 @@ impl RoomcastChain {
 
     /// Cheap liveness probe of the RPC node.
     pub async fn health(&self) -> Result<u64, ChainError> {
-        self.rpc
-            .get_slot()
-            .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))
+        self.rpc.get_slot().await.map_err(|e| ChainError::rpc(e))
     }
 
     pub async fn balance(&self, address: &Pubkey) -> Result<u64, ChainError> {
         self.rpc
             .get_balance(address)
             .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))
+            .map_err(|e| ChainError::rpc(e))
     }
 
     /// Creates the signer's registry, naming `registrar`. Returns (registry, signature).
@@ -211,7 +208,7 @@ impl RoomcastChain {
             self.rpc
                 .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
                 .await
-                .map_err(|e| ChainError::Unreachable(e.to_string())),
+                .map_err(|e| ChainError::unreachable(e)),
         )?;
         let mut tx = request.transaction();
         tx.try_sign(&[self.signer.as_ref()], blockhash)
@@ -247,7 +244,7 @@ impl RoomcastChain {
         self.rpc
             .get_block_height()
             .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))
+            .map_err(|e| ChainError::rpc(e))
     }
 
     /// Renames a room. The signer pays the rent of a longer title; a shorter one refunds `payer`,
@@ -412,7 +409,7 @@ impl RoomcastChain {
             self.rpc
                 .get_account_with_commitment(address, CommitmentConfig::confirmed())
                 .await
-                .map_err(|e| ChainError::Rpc(e.to_string())),
+                .map_err(|e| ChainError::rpc(e)),
         )?;
         let Some(account) = response.value else {
             return Ok(None);
@@ -438,7 +435,7 @@ impl RoomcastChain {
             self.rpc
                 .get_latest_blockhash()
                 .await
-                .map_err(|e| ChainError::Unreachable(e.to_string())),
+                .map_err(|e| ChainError::unreachable(e)),
         )?;
         let request = self.program.request().accounts(accounts).args(args);
         let result = match tokio::time::timeout(self.confirm_timeout, request.send()).await {
