@@ -67,6 +67,7 @@ impl Emulator {
             .build()
             .context("building the webhook HTTP client")?;
         let (video, media, rtmp) = video_ingest(opts.rtmp_listen).await?;
+        let rtmp_limits = opts.rtmp_limits;
         let (ordered, ordered_rx) = mpsc::unbounded_channel();
         let service = Arc::new(Service {
             state: Mutex::new(State {
@@ -83,13 +84,20 @@ impl Emulator {
             media,
             publishes: Mutex::new(HashMap::new()),
             watchers: Default::default(),
+            rtmp_stats: Default::default(),
             next_publish: AtomicU64::new(1),
             ordered,
         });
         tokio::spawn(deliver_in_order(Arc::downgrade(&service), ordered_rx));
         let rtmp_task = rtmp.map(|listener| {
             tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "rtmp ingest listening");
-            tokio::spawn(media::rtmp::serve(listener, service.clone(), stop_rx.clone()))
+            tokio::spawn(media::rtmp::serve(
+                listener,
+                service.clone(),
+                rtmp_limits,
+                service.rtmp_stats.clone(),
+                stop_rx.clone(),
+            ))
         });
         let app = routes::router(service.clone());
         let mut rx = stop_rx;
