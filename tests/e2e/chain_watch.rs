@@ -365,6 +365,12 @@ type Link = (
     std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
 );
 
+/// The client side's counters: reads so far (all connections) and this connection's first bytes.
+type ClientSide = (
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+);
+
 /// How much of what a client sends [`BlackHole::swallow_if`] can look at.
 const SAID_FIRST: usize = 64 * 1024;
 
@@ -411,10 +417,7 @@ impl BlackHole {
             mut from: tokio::net::tcp::OwnedReadHalf,
             mut to: tokio::net::tcp::OwnedWriteHalf,
             silent: std::sync::Arc<std::sync::atomic::AtomicBool>,
-            reads: Option<(
-                std::sync::Arc<std::sync::atomic::AtomicUsize>,
-                std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-            )>,
+            reads: Option<ClientSide>,
         ) {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
             let mut buf = vec![0u8; 16 * 1024];
