@@ -79,9 +79,12 @@ async fn rpc_url_secrets_never_reach_the_log() {
             .then_some(())
     })
     .await;
-    api.get("/readyz").await.assert_status(503);
+    let r = api.get("/readyz").await;
+    r.assert_status(503);
+    assert!(!r.text.contains("SECRET"), "{}", r.text);
     let r = api.get(&format!("/api/livestream?sessionId={uid}")).await;
     assert!(r.status >= 500, "{}", r.text);
+    assert!(!r.text.contains("SECRET"), "{}", r.text);
     let body = json!({"title": "While the node is down", "host": roomcast_chain::Signer::pubkey(&host).to_string()});
     let r = api
         .call("POST", "/api/create", Some(&body), Auth::Operator)
