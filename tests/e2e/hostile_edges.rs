@@ -1,6 +1,7 @@
 //! Issue 17 ("safe on the internet, part 2") through the built binary, at the edges of the
 //! server: what its upstream links (the cluster's RPC/PubSub, Redis between replicas) leak or
-//! miss. Each test failed on the code before its fix.
+//! miss (items 5, 11), and what anonymous RTMP clients can make the embedded emulator hold (item
+//! 7). Each test failed on the code before its fix.
 use crate::chain_watch::{start_localnet, start_localnet_anywhere, BlackHole};
 use crate::support;
 

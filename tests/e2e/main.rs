@@ -20,5 +20,5 @@ mod serve_config;
 mod video;
 mod web;
 
-// Issue 17 items 5 and 11 (the server's upstream links); `hostile` has the rest of the suite.
+// Issue 17 items 5, 7 and 11 (upstream links, RTMP ingest); `hostile` has the rest of the suite.
 mod hostile_edges;
