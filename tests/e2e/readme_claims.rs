@@ -9,6 +9,19 @@ use roomcast_chain::Signer;
 use support::*;
 
 /// A CORS preflight for a signed create from `origin`: the response headers.
+/// A public read (`GET /api/info`) as a page on `origin` sends it.
+async fn read_from(api: &Api, origin: &str) -> Resp {
+    api.raw(
+        "GET",
+        "/api/info",
+        vec![],
+        None,
+        Auth::None,
+        &[("origin", origin)],
+    )
+    .await
+}
+
 async fn preflight(api: &Api, origin: &str) -> Resp {
     api.raw(
         "OPTIONS",
@@ -58,16 +71,7 @@ async fn cors_on_the_api_allows_any_origin_by_default_and_only_the_listed_ones_w
     ] {
         assert!(allowed.contains(h), "{h} in {allowed}");
     }
-    let read = api
-        .raw(
-            "GET",
-            "/api/info",
-            vec![],
-            None,
-            Auth::None,
-            &[("origin", "https://x.example")],
-        )
-        .await;
+    let read = read_from(&api, "https://x.example").await;
     assert_eq!(read.status, 200);
     assert_eq!(
         header(&read, "access-control-allow-origin").as_deref(),
@@ -99,16 +103,7 @@ async fn cors_on_the_api_allows_any_origin_by_default_and_only_the_listed_ones_w
         "{:?}",
         r.headers
     );
-    let read = api
-        .raw(
-            "GET",
-            "/api/info",
-            vec![],
-            None,
-            Auth::None,
-            &[("origin", "https://evil.example")],
-        )
-        .await;
+    let read = read_from(&api, "https://evil.example").await;
     assert_eq!(
         read.status, 200,
         "CORS is the browser's check; the read itself is public"

@@ -4,7 +4,6 @@
 //! pre-encoded H.264/AAC test patterns with `-c copy`, so pushing costs no encoding.
 use crate::support;
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -74,13 +73,7 @@ impl Publisher {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap());
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        crate::support::die_with_parent(&mut cmd);
         Publisher {
             child: cmd.spawn().expect("spawning the ffmpeg publisher"),
             log,

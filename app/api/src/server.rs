@@ -23,6 +23,7 @@ use crate::guard::sign_in::{Sessions, SignInOrigin};
 use crate::guard::throttle::AuthThrottle;
 use crate::http::app;
 use crate::jobs;
+use crate::live::broadcasts::Broadcasts;
 use crate::live::cache::RoomCache;
 use crate::live::readiness::Readiness;
 use crate::live::replicas::Replicas;
@@ -44,8 +45,10 @@ use crate::store::{
 const MAX_SIGNATURE_SKEW: Duration = Duration::from_secs(300);
 /// How long creates in flight may take to finish once shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-/// How long `broadcasting` may be stale when no webhook updates it.
+/// How long a `lifecycle` answer stands for `broadcasting` when no webhook updates it.
 const BROADCAST_CACHE_TTL: Duration = Duration::from_secs(5);
+/// How long a room's live viewer count is reused.
+const VIEWERS_CACHE_TTL: Duration = Duration::from_secs(10);
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// What the server talks to, connected by its caller (`roomcast-app`: a real cluster and
@@ -257,8 +260,8 @@ impl Server {
             stream: upstreams.stream.clone(),
             chain: upstreams.chain.clone(),
             registry: upstreams.registry,
-            rooms: RoomCache::new(args.room_cache_ttl(), BROADCAST_CACHE_TTL),
-            live: Default::default(),
+            rooms: RoomCache::new(args.room_cache_ttl(), VIEWERS_CACHE_TTL),
+            broadcasts: Broadcasts::new(BROADCAST_CACHE_TTL),
             idempotency,
             auth: AuthConfig::new(
                 args.operator_key.clone(),

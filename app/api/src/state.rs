@@ -12,12 +12,12 @@ use roomcast_stream::client::StreamClient;
 use secrecy::SecretString;
 use tokio_util::task::TaskTracker;
 
-use crate::core::broadcast::{Applied, Broadcast, Phase};
+use crate::core::broadcast::{Applied, Broadcast};
 use crate::core::config::ReconcilerConfig;
 use crate::core::error::AppError;
 use crate::guard::auth::AuthConfig;
 use crate::guard::limits::CreateLimits;
-use crate::live::broadcasts::LiveStates;
+use crate::live::broadcasts::Broadcasts;
 use crate::live::cache::RoomCache;
 use crate::live::replicas::Replicas;
 use crate::store::{IdempotencyStore, ReplicaSink, StoreError};
@@ -78,8 +78,8 @@ pub struct AppState {
     pub chain: RoomcastChain,
     pub registry: Pubkey,
     pub rooms: RoomCache,
-    /// Encoder state per session id, from notifications and the reconciler.
-    pub live: LiveStates,
+    /// Encoder state per session id (`live::broadcasts`: notifications, else `lifecycle`).
+    pub broadcasts: Broadcasts,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub auth: AuthConfig,
     /// Sign-In With Solana sessions (`guard::sign_in`).
@@ -124,21 +124,17 @@ impl AppState {
         session_id: &str,
         next: Broadcast,
     ) -> Result<Applied, StoreError> {
-        let live = next.state == Phase::Live;
         let applied = match &self.replicas {
             // Redis decides what is newest; the other replicas hear it from the channel.
             Some(replicas) => {
                 let applied = replicas.bus.apply_broadcast(session_id, &next).await?;
                 if applied == Applied::Updated {
-                    self.live.apply(session_id, next);
+                    self.broadcasts.apply(session_id, next);
                 }
                 applied
             }
-            None => self.live.apply(session_id, next),
+            None => self.broadcasts.apply(session_id, next),
         };
-        if applied == Applied::Updated {
-            self.rooms.put_broadcasting(session_id, live).await;
-        }
         Ok(applied)
     }
 
@@ -157,10 +153,7 @@ impl AppState {
 #[async_trait]
 impl ReplicaSink for AppState {
     async fn broadcast_changed(&self, session_id: &str, broadcast: Broadcast) {
-        let live = broadcast.state == Phase::Live;
-        if self.live.apply(session_id, broadcast) == Applied::Updated {
-            self.rooms.put_broadcasting(session_id, live).await;
-        }
+        self.broadcasts.apply(session_id, broadcast);
     }
 
     async fn room_changed(&self, address: &Pubkey) {

@@ -109,6 +109,9 @@ fn print_banner(
                 emulator.delivery_base_url()
             );
             println!("{}", emulator.video_ingest().banner());
+            if let Some(srt) = emulator.srt_url() {
+                println!("Video ingest (SRT): {srt}?streamid=<stream id>&passphrase=<passphrase>");
+            }
         }
         None => println!(
             "Cloudflare Stream: account API ({})",

@@ -115,6 +115,7 @@ impl Upstreams {
                 let account = random_hex(16);
                 let mut options = EmulatorOptions::new(account.clone(), token.clone());
                 options.rtmp_listen = Some(args.rtmp_listen);
+                options.srt_listen = Some(args.srt_listen);
                 let emulator = Emulator::start(options)
                     .await
                     .context("starting the embedded Stream emulator")?;

@@ -1,5 +1,6 @@
 //! Cloudflare Stream for roomcast: a typed live-input client ([`client`]),
-//! the live-input webhook notification and its error codes ([`notifications`]),
+//! the live-input webhook notification and its error codes ([`notifications`]), the vendored
+//! hls.js both players load ([`hls_js`]),
 //! and a faithful local emulator ([`emulator`], with its real video path in [`media`]) for tests
 //! and local runs.
 //! API facts follow `shared/reference/cloudflare-stream.md`.
@@ -33,5 +34,6 @@
 
 pub mod client;
 pub mod emulator;
+pub mod hls_js;
 pub mod media;
 pub mod notifications;

@@ -4,8 +4,9 @@
 //! AAC, H.264 high with B-frames + 44.1 kHz AAC, and video without an audio track. Every
 //! publish must be accepted, turn the input live, produce a live fMP4 HLS playlist whose
 //! segments ffprobe decodes with exactly the published tracks (codec, profile, resolution,
-//! B-frames, audio rate or no audio), and be dropped when the input is disabled. Then OBS-style
-//! reconnects with the same key.
+//! B-frames, audio rate or no audio), and be dropped when the input is disabled. The same over
+//! SRT (ffmpeg + libsrt, MPEG-TS, the input's stream id and passphrase), whose wrong credentials
+//! are refused before anything happens. Then OBS-style reconnects with the same key.
 //!
 //! Needs `ffmpeg`, `ffprobe` and `gst-launch-1.0` with the good/bad/ugly/libav plugins on PATH
 //! (scripts/test.sh installs them). Nothing waits for a fixed time: every wait polls a
@@ -15,10 +16,10 @@ mod common;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
-use roomcast_stream::client::{CreateLiveInput, Recording, StreamClient};
+use roomcast_stream::client::{CreateLiveInput, LiveInput, Recording, StreamClient};
 use roomcast_stream::emulator::{
     Emulator, EmulatorHandle, EmulatorOptions, VideoIngest, WebhookTarget,
 };
@@ -38,6 +39,8 @@ enum Encoder {
     Librtmp,
     /// GStreamer's own RTMP client, `rtmp2sink`.
     Rtmp2,
+    /// ffmpeg's SRT output (libsrt), MPEG-TS.
+    FfmpegSrt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +71,7 @@ fn encoder_command(case: Case, url: &str) -> Command {
         height,
     } = case;
     match encoder {
-        Encoder::Ffmpeg => {
+        Encoder::Ffmpeg | Encoder::FfmpegSrt => {
             let mut c = Command::new("ffmpeg");
             c.args(["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi"])
                 .arg("-i")
@@ -96,7 +99,10 @@ fn encoder_command(case: Case, url: &str) -> Command {
                 Some(_) => c.args(["-c:a", "aac", "-b:a", "64k"]),
                 None => c.arg("-an"),
             };
-            c.args(["-f", "flv", url]);
+            match encoder {
+                Encoder::FfmpegSrt => c.args(["-f", "mpegts", url]),
+                _ => c.args(["-f", "flv", url]),
+            };
             c
         }
         Encoder::Librtmp | Encoder::Rtmp2 => {
@@ -187,22 +193,6 @@ impl Drop for Publisher {
     }
 }
 
-/// Polls `f` until it yields a value; panics with `what` after [`BOUND`].
-async fn wait_until<T, F, Fut>(what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + BOUND;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn video_emulator() -> (EmulatorHandle, String) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -210,6 +200,7 @@ async fn video_emulator() -> (EmulatorHandle, String) {
         .try_init();
     let mut opts = EmulatorOptions::new(ACCOUNT, SecretString::from(TOKEN.to_string()));
     opts.rtmp_listen = Some("127.0.0.1:0".parse().unwrap());
+    opts.srt_listen = Some("127.0.0.1:0".parse().unwrap());
     let emu = Emulator::start(opts).await.expect("emulator starts");
     let VideoIngest::On { rtmp_url } = emu.video_ingest().clone() else {
         panic!(
@@ -222,14 +213,30 @@ async fn video_emulator() -> (EmulatorHandle, String) {
 
 /// An automatically recorded input: (uid, stream key).
 async fn input(client: &StreamClient) -> (String, String) {
-    let input = client
+    let input = recorded_input(client).await;
+    (input.uid, input.rtmps.unwrap().stream_key)
+}
+
+async fn recorded_input(client: &StreamClient) -> LiveInput {
+    client
         .create_live_input(&CreateLiveInput {
             recording: Some(Recording::automatic()),
             ..Default::default()
         })
         .await
-        .unwrap();
-    (input.uid, input.rtmps.unwrap().stream_key)
+        .unwrap()
+}
+
+/// What an SRT encoder is given: `srt.url` with the input's stream id and passphrase.
+fn srt_publish_url(input: &LiveInput) -> String {
+    let srt = input
+        .srt
+        .as_ref()
+        .expect("a local emulator with SRT lists `srt`");
+    format!(
+        "{}?streamid={}&passphrase={}",
+        srt.url, srt.stream_id, srt.passphrase
+    )
 }
 
 async fn get(url: &str) -> (u16, Vec<u8>) {
@@ -252,7 +259,7 @@ async fn live_video(
     publisher: &mut Publisher,
     not: Option<&str>,
 ) -> String {
-    wait_until("the input to be live", || {
+    until("the input to be live", BOUND, || {
         let exited = publisher.exited();
         let log = exited.then(|| publisher.log());
         let c = client.clone();
@@ -268,10 +275,11 @@ async fn live_video(
     .await
 }
 
-/// Waits for a playlist at `base/{id}/manifest/video.m3u8` with a segment; returns its first
-/// segment's name.
-async fn first_segment(base: &str, id: &str, publisher: &mut Publisher) -> String {
-    wait_until("a live playlist with a segment", || {
+/// Waits for a playlist at `base/{id}/manifest/video.m3u8` with two segments; returns the
+/// second's name (a whole GOP: the first starts wherever the publish's first keyframe reached
+/// the recorder, and over SRT may hold a fraction of a second).
+async fn full_segment(base: &str, id: &str, publisher: &mut Publisher) -> String {
+    until("a live playlist with two segments", BOUND, || {
         let exited = publisher.exited();
         let log = exited.then(|| publisher.log());
         let url = format!("{base}/{id}/manifest/video.m3u8");
@@ -283,7 +291,7 @@ async fn first_segment(base: &str, id: &str, publisher: &mut Publisher) -> Strin
                 return None;
             }
             assert!(text.contains("#EXT-X-MAP:URI=\"init.mp4\""), "{text}");
-            let seg = text.lines().find(|l| l.starts_with("seg"))?;
+            let seg = text.lines().filter(|l| l.starts_with("seg")).nth(1)?;
             Some(seg.to_string())
         }
     })
@@ -389,11 +397,16 @@ async fn encoder_case(case: Case) {
     let (emu, rtmp_url) = video_emulator().await;
     let client = client(&emu);
     let base = emu.delivery_base_url();
-    let (uid, key) = input(&client).await;
-    let mut publisher = Publisher::start(case, &format!("{rtmp_url}{key}"));
+    let input = recorded_input(&client).await;
+    let uid = input.uid.clone();
+    let url = match case.encoder {
+        Encoder::FfmpegSrt => srt_publish_url(&input),
+        _ => format!("{rtmp_url}{}", input.rtmps.as_ref().unwrap().stream_key),
+    };
+    let mut publisher = Publisher::start(case, &url);
 
     let video_uid = live_video(&client, &uid, &mut publisher, None).await;
-    let segment = first_segment(&base, &uid, &mut publisher).await;
+    let segment = full_segment(&base, &uid, &mut publisher).await;
     assert_tracks(&base, &uid, &segment, case).await;
     // The live video's own URL serves the same broadcast.
     assert_eq!(
@@ -404,7 +417,7 @@ async fn encoder_case(case: Case) {
     );
 
     client.set_enabled(&uid, false).await.unwrap();
-    wait_until("the encoder to be dropped", || {
+    until("the encoder to be dropped", BOUND, || {
         let gone = publisher.exited();
         async move { gone.then_some(()) }
     })
@@ -450,6 +463,161 @@ matrix! {
     rtmp2_baseline_aac_48k: Rtmp2, Baseline, Some(48_000);
     rtmp2_high_bframes_aac_44k1: Rtmp2, HighBFrames, Some(44_100);
     rtmp2_video_only: Rtmp2, HighBFrames, None;
+    srt_baseline_aac_48k: FfmpegSrt, Baseline, Some(48_000);
+    srt_high_bframes_aac_44k1: FfmpegSrt, HighBFrames, Some(44_100);
+    srt_video_only: FfmpegSrt, Baseline, None;
+}
+
+/// Every URL a local emulator hands out points at itself or is absent: `srt.url` is its own SRT
+/// listener (one port for every input, Cloudflare's shape: the stream id is the input's uid),
+/// WebRTC and the pull-playback credentials (which only Cloudflare serves) are left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_emulator_names_its_own_srt_listener_and_leaves_out_what_it_cannot_serve() {
+    let (emu, rtmp_url) = video_emulator().await;
+    let client = client(&emu);
+    let srt_url = emu.srt_url().expect("SRT listens").to_string();
+    assert!(srt_url.starts_with("srt://127.0.0.1:"), "{srt_url}");
+    let input = recorded_input(&client).await;
+    assert_eq!(input.rtmps.as_ref().unwrap().url, rtmp_url);
+    let srt = input.srt.clone().unwrap();
+    assert_eq!(
+        (srt.url.as_str(), srt.stream_id.as_str()),
+        (srt_url.as_str(), input.uid.as_str())
+    );
+    assert!(srt.passphrase.ends_with(&format!("k{}", input.uid)));
+    assert!(input.web_rtc.is_none() && input.web_rtc_playback.is_none());
+    assert!(input.rtmps_playback.is_none() && input.srt_playback.is_none());
+    // Read back the same, and rotated keys keep it local.
+    assert_eq!(client.get_live_input(&input.uid).await.unwrap(), input);
+    let rotated = client.rotate_keys(&input.uid).await.unwrap();
+    assert_eq!(rotated.srt.as_ref().unwrap().url, srt_url);
+    assert_ne!(rotated.srt.unwrap().passphrase, srt.passphrase);
+    assert!(rotated.web_rtc.is_none());
+    emu.shutdown().await;
+}
+
+/// Tries an SRT publish that must be refused: the encoder fails to connect, and nothing
+/// happens on the input (no notification, not live, no new video).
+async fn assert_srt_refused(
+    client: &StreamClient,
+    sink: &WebhookSink,
+    uid: &str,
+    url: &str,
+    why: &str,
+) {
+    let videos = || async {
+        let v = client.live_input_videos(uid).await.unwrap();
+        v.into_iter().map(|v| v.uid).collect::<Vec<_>>()
+    };
+    let events_before = events(sink);
+    let videos_before = videos().await;
+    let mut publisher = Publisher::start(case(Encoder::FfmpegSrt, Video::Baseline, None), url);
+    let status = until("the refused encoder to give up", BOUND, || {
+        let status = publisher.child.try_wait().unwrap();
+        async move { status }
+    })
+    .await;
+    assert!(!status.success(), "{why}: {}", publisher.log());
+    assert!(!client.lifecycle(uid).await.unwrap().live, "{why}");
+    assert_eq!(videos().await, videos_before, "{why}");
+    assert_eq!(events(sink), events_before, "{why}");
+}
+
+/// SRT admits a caller only with an enabled input's stream id and that input's passphrase:
+/// a wrong passphrase, an unknown stream id, a disabled input or a rotated-away passphrase is
+/// refused in the handshake, with no event and nothing recorded. With the right ones the
+/// publish goes live, and rotating the keys drops it (its passphrase is stale).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn srt_refuses_wrong_credentials_and_rotating_drops_the_publisher() {
+    let (emu, _) = video_emulator().await;
+    let client = client(&emu);
+    let sink = webhook_sink().await;
+    emu.set_webhook(Some(WebhookTarget {
+        url: sink.url.clone(),
+        secret: None,
+    }));
+    let input = recorded_input(&client).await;
+    let uid = input.uid.clone();
+    let srt = input.srt.clone().unwrap();
+    let with = |stream_id: &str, passphrase: &str| {
+        format!("{}?streamid={stream_id}&passphrase={passphrase}", srt.url)
+    };
+    assert_srt_refused(
+        &client,
+        &sink,
+        &uid,
+        &with(&uid, "wrong-passphrase-0123"),
+        "wrong passphrase",
+    )
+    .await;
+    let other = recorded_input(&client).await;
+    assert_srt_refused(
+        &client,
+        &sink,
+        &uid,
+        &with(&uid, &other.srt.unwrap().passphrase),
+        "another input's passphrase",
+    )
+    .await;
+    assert_srt_refused(
+        &client,
+        &sink,
+        &uid,
+        &with("0123456789abcdef0123456789abcdef", &srt.passphrase),
+        "unknown stream id",
+    )
+    .await;
+    client.set_enabled(&uid, false).await.unwrap();
+    assert_srt_refused(
+        &client,
+        &sink,
+        &uid,
+        &srt_publish_url(&input),
+        "disabled input",
+    )
+    .await;
+    client.set_enabled(&uid, true).await.unwrap();
+
+    // The access-control form of the stream id works too.
+    let case = case(Encoder::FfmpegSrt, Video::Baseline, None);
+    let acl = format!(
+        "{}?streamid=#!::r={uid},m=publish&passphrase={}",
+        srt.url, srt.passphrase
+    );
+    let mut publisher = Publisher::start(case, &acl);
+    live_video(&client, &uid, &mut publisher, None).await;
+    let rotated = client.rotate_keys(&uid).await.unwrap();
+    until("the stale publisher to be dropped", BOUND, || {
+        let gone = publisher.exited();
+        async move { gone.then_some(()) }
+    })
+    .await;
+    assert!(!client.lifecycle(&uid).await.unwrap().live);
+    // The old passphrase no longer works; the new one does. (First the dropped publish's
+    // recording settles: kept as ready, or gone when nothing playable was recorded.)
+    until("the dropped publish's recording to settle", BOUND, || {
+        let c = client.clone();
+        let uid = uid.clone();
+        async move {
+            let videos = c.live_input_videos(&uid).await.ok()?;
+            videos
+                .iter()
+                .all(|v| v.status.state == "ready")
+                .then_some(())
+        }
+    })
+    .await;
+    assert_srt_refused(
+        &client,
+        &sink,
+        &uid,
+        &srt_publish_url(&input),
+        "rotated-away passphrase",
+    )
+    .await;
+    let mut publisher = Publisher::start(case, &srt_publish_url(&rotated));
+    live_video(&client, &uid, &mut publisher, None).await;
+    emu.shutdown().await;
 }
 
 /// A TCP relay whose path can die like a network does: on `cut`, the encoder's side is closed
@@ -519,14 +687,14 @@ async fn a_publisher_that_drops_and_comes_back_with_the_same_key_is_live_again()
     let (relay, cut) = dying_path(rtmp_addr).await;
     let mut first = Publisher::start(c, &format!("rtmp://{relay}/live/{key}"));
     let v1 = live_video(&client, &uid, &mut first, None).await;
-    first_segment(&base, &uid, &mut first).await;
+    full_segment(&base, &uid, &mut first).await;
 
     // The network dies; the encoder restarts and reconnects directly, same key.
     cut.send(true).unwrap();
     first.kill();
     let mut second = Publisher::start(c, &format!("{rtmp_url}{key}"));
     let v2 = live_video(&client, &uid, &mut second, Some(&v1)).await;
-    let segment = first_segment(&base, &v2, &mut second).await;
+    let segment = full_segment(&base, &v2, &mut second).await;
     // The input's playlist URL now plays the new broadcast.
     let (s, input_playlist) = get(&format!("{base}/{uid}/manifest/video.m3u8")).await;
     assert_eq!(s, 200);
@@ -545,10 +713,10 @@ async fn a_publisher_that_drops_and_comes_back_with_the_same_key_is_live_again()
     second.kill();
     let mut third = Publisher::start(c, &format!("{rtmp_url}{key}"));
     let v3 = live_video(&client, &uid, &mut third, Some(&v2)).await;
-    first_segment(&base, &v3, &mut third).await;
+    full_segment(&base, &v3, &mut third).await;
 
     // The earlier broadcasts are finished recordings; the third is live.
-    let videos = wait_until("the first two recordings to be ready", || {
+    let videos = until("the first two recordings to be ready", BOUND, || {
         let c = client.clone();
         let uid = uid.clone();
         let (v1, v2) = (v1.clone(), v2.clone());
@@ -572,12 +740,12 @@ async fn a_publisher_that_drops_and_comes_back_with_the_same_key_is_live_again()
     assert_eq!(live.status.state, "live-inprogress");
 
     client.set_enabled(&uid, false).await.unwrap();
-    wait_until("the encoder to be dropped", || {
+    until("the encoder to be dropped", BOUND, || {
         let gone = third.exited();
         async move { gone.then_some(()) }
     })
     .await;
-    wait_until("six notifications", || {
+    until("six notifications", BOUND, || {
         let n = events(&sink).len();
         async move { (n >= 6).then_some(()) }
     })

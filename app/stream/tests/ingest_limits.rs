@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use roomcast_stream::client::{CreateLiveInput, StreamClient};
@@ -22,21 +22,6 @@ use tokio::net::{TcpSocket, TcpStream};
 
 /// Generous bound for what must happen; only reached when a test fails.
 const EVENTUALLY: Duration = Duration::from_secs(30);
-
-async fn until<T, F, Fut>(what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + EVENTUALLY;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn video_emulator(opts: impl FnOnce(&mut EmulatorOptions)) -> EmulatorHandle {
     let mut o = EmulatorOptions::new(ACCOUNT, SecretString::from(TOKEN.to_string()));
@@ -155,15 +140,17 @@ async fn trickling_connections_are_bounded_and_a_publisher_still_gets_in() {
     }
     let (uid, url) = create(&client(&emu)).await;
     let _publisher = Publisher::start(&url, 30);
-    until("the real publisher to be live", || async {
+    until("the real publisher to be live", EVENTUALLY, || async {
         emu.live_input(&uid)
             .filter(|i| i.status.is_connected())
             .map(|_| ())
     })
     .await;
-    until("every trickling connection to be dropped", || async {
-        (closed.load(Ordering::SeqCst) == ATTACKERS).then_some(())
-    })
+    until(
+        "every trickling connection to be dropped",
+        EVENTUALLY,
+        || async { (closed.load(Ordering::SeqCst) == ATTACKERS).then_some(()) },
+    )
     .await;
     // The publisher was not: it published in time.
     assert!(emu.live_input(&uid).unwrap().status.is_connected());
@@ -199,10 +186,14 @@ async fn the_total_cap_holds_across_addresses() {
         trickle(stream, vec![3], closed_one.clone());
         held.push(closed_one);
     }
-    until("the connections over the cap to be closed", || async {
-        let n = held.iter().filter(|c| c.load(Ordering::SeqCst) > 0).count();
-        (n == 10).then_some(())
-    })
+    until(
+        "the connections over the cap to be closed",
+        EVENTUALLY,
+        || async {
+            let n = held.iter().filter(|c| c.load(Ordering::SeqCst) > 0).count();
+            (n == 10).then_some(())
+        },
+    )
     .await;
     assert_eq!(
         emu.rtmp_drops(),
@@ -240,7 +231,7 @@ async fn an_oversized_message_before_publish_ends_the_connection() {
     first.extend(&len.to_be_bytes()[1..]);
     first.extend([20, 0, 0, 0, 0]);
     trickle(stream, first, closed.clone());
-    until("the connection to be ended", || async {
+    until("the connection to be ended", EVENTUALLY, || async {
         (closed.load(Ordering::SeqCst) == 1).then_some(())
     })
     .await;

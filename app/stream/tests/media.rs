@@ -92,21 +92,6 @@ async fn create(
     (input.uid, format!("{}{}", rtmps.url, rtmps.stream_key))
 }
 
-async fn until<T, F, Fut>(what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + BOUND;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn events(sink: &WebhookSink) -> Vec<String> {
     sink.received
         .lock()
@@ -148,14 +133,14 @@ async fn a_publish_is_live_hls_then_a_ready_recording_served_as_vod() {
     );
 
     let mut publisher = publish(&url, 5, "libx264");
-    let lifecycle = until("live", || {
+    let lifecycle = until("live", BOUND, || {
         let c = client.clone();
         let uid = uid.clone();
         async move { c.lifecycle(&uid).await.ok().filter(|l| l.live) }
     })
     .await;
     let video_uid = lifecycle.video_uid.clone().expect("the live video");
-    let playlist = until("segments", || {
+    let playlist = until("segments", BOUND, || {
         let u = format!("{base}/{uid}/manifest/video.m3u8");
         async move {
             let (s, ctype, body) = get(&u).await;
@@ -194,7 +179,7 @@ async fn a_publish_is_live_hls_then_a_ready_recording_served_as_vod() {
         .await
         .expect("the 5 s push ends");
     assert!(status.success());
-    let videos = until("the recording is ready", || {
+    let videos = until("the recording is ready", BOUND, || {
         let c = client.clone();
         let uid = uid.clone();
         async move {
@@ -210,10 +195,8 @@ async fn a_publish_is_live_hls_then_a_ready_recording_served_as_vod() {
     let duration = v.duration.unwrap();
     assert!((4.0..=6.5).contains(&duration), "duration {duration}");
     let playback = v.playback.as_ref().unwrap();
-    let host = format!(
-        "https://customer-{}.cloudflarestream.com",
-        emu.customer_code()
-    );
+    // A local emulator's recordings point at itself, and each URL works.
+    let host = emu.delivery_base_url();
     assert_eq!(
         playback.hls.as_deref(),
         Some(format!("{host}/{video_uid}/manifest/video.m3u8").as_str())
@@ -221,6 +204,47 @@ async fn a_publish_is_live_hls_then_a_ready_recording_served_as_vod() {
     assert_eq!(
         playback.dash.as_deref(),
         Some(format!("{host}/{video_uid}/manifest/video.mpd").as_str())
+    );
+    let fetch = |url: String| async move {
+        let r = reqwest::get(&url).await.unwrap();
+        let ctype = r.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        (
+            r.status().as_u16(),
+            ctype,
+            r.bytes().await.unwrap().to_vec(),
+        )
+    };
+    let (status, _, body) = fetch(playback.hls.clone().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(body).unwrap().contains("#EXT-X-ENDLIST"));
+    let preview = v.preview.clone().unwrap();
+    assert_eq!(preview, format!("{host}/{video_uid}/watch"));
+    let (status, ctype, body) = fetch(preview).await;
+    assert_eq!((status, ctype.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(String::from_utf8(body).unwrap().contains(&video_uid));
+    let thumbnail = v.thumbnail.clone().unwrap();
+    assert_eq!(
+        thumbnail,
+        format!("{host}/{video_uid}/thumbnails/thumbnail.jpg")
+    );
+    let (status, ctype, jpeg) = fetch(thumbnail.clone()).await;
+    assert_eq!((status, ctype.as_str()), (200, "image/jpeg"));
+    assert_eq!(jpeg[..3], [0xff, 0xd8, 0xff], "a JPEG");
+    assert_eq!(
+        fetch(thumbnail).await.2,
+        jpeg,
+        "made once, then the same file"
+    );
+    assert_eq!(
+        fetch(format!(
+            "{host}/0123456789abcdef0123456789abcdef/thumbnails/thumbnail.jpg"
+        ))
+        .await
+        .0,
+        404
     );
     assert_eq!(
         client
@@ -241,7 +265,7 @@ async fn a_publish_is_live_hls_then_a_ready_recording_served_as_vod() {
         serde_json::from_str(&get(&format!("{base}/{video_uid}/lifecycle")).await.2).unwrap();
     assert_eq!(lifecycle["live"], false);
 
-    until("both notifications", || {
+    until("both notifications", BOUND, || {
         let n = events(&sink).len();
         async move { (n == 2).then_some(()) }
     })
@@ -277,7 +301,7 @@ async fn an_unsupported_codec_is_errored_dropped_and_leaves_no_video() {
         .await
         .expect("the publisher is dropped");
     assert!(!status.success());
-    until("two notifications", || {
+    until("two notifications", BOUND, || {
         let n = events(&sink).len();
         async move { (n == 2).then_some(()) }
     })
@@ -313,7 +337,7 @@ async fn without_automatic_recording_a_publish_is_live_but_nothing_is_served() {
     let client = client(&emu);
     let (uid, url) = create(&client, Recording::default(), None).await;
     let mut publisher = publish(&url, 4, "libx264");
-    let lifecycle = until("live", || {
+    let lifecycle = until("live", BOUND, || {
         let c = client.clone();
         let uid = uid.clone();
         async move { c.lifecycle(&uid).await.ok().filter(|l| l.live) }
@@ -348,7 +372,7 @@ async fn without_automatic_recording_a_publish_is_live_but_nothing_is_served() {
         .await
         .expect("the publish ends");
     assert!(status.success());
-    until("disconnected", || {
+    until("disconnected", BOUND, || {
         let n = events(&sink).len();
         async move { (n == 2).then_some(()) }
     })
@@ -372,7 +396,7 @@ async fn shutdown_drops_publishers_and_stops_ffmpeg() {
     let client = client(&emu);
     let (uid, url) = create(&client, Recording::automatic(), None).await;
     let mut publisher = publish(&url, 60, "libx264");
-    let video_uid = until("live", || {
+    let video_uid = until("live", BOUND, || {
         let c = client.clone();
         let uid = uid.clone();
         async move { c.lifecycle(&uid).await.ok().filter(|l| l.live)?.video_uid }

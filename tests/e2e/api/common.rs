@@ -19,6 +19,8 @@ pub fn serve_args(args: &[&str]) -> ServeArgs {
         "127.0.0.1:0",
         "--rtmp-listen",
         "127.0.0.1:0",
+        "--srt-listen",
+        "127.0.0.1:0",
         "--ephemeral",
     ];
     argv.extend_from_slice(args);

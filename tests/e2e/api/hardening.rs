@@ -467,7 +467,7 @@ async fn webhooks_are_confirmed_clamped_bounded_and_forgotten_when_the_room_ends
     // A far-future event is clamped to now, so the next real event still applies.
     let future = notification(&sid, "live_input.disconnected", "2099-01-01T00:00:00Z");
     assert_eq!(webhook(&server, &future).await["status"], "applied");
-    let clamped = server.state.live.get(&sid).unwrap().updated_at;
+    let clamped = server.state.broadcasts.get(&sid).unwrap().updated_at;
     assert!(clamped < now + time::Duration::seconds(60), "{clamped}");
     emulator.connect(&sid).await.unwrap();
     let later = rfc3339(time::OffsetDateTime::now_utc() + time::Duration::seconds(2));
@@ -491,7 +491,7 @@ async fn webhooks_are_confirmed_clamped_bounded_and_forgotten_when_the_room_ends
         "error": { "code": "X".repeat(1000), "message": format!("<script>\n{}", "m".repeat(10_000)) },
     });
     assert_eq!(webhook(&server, &errored).await["status"], "applied");
-    let error = server.state.live.get(&sid).unwrap().error.unwrap();
+    let error = server.state.broadcasts.get(&sid).unwrap().error.unwrap();
     assert_eq!(error.code, "X".repeat(64));
     assert_eq!(error.message.chars().count(), 500);
     assert!(
@@ -513,7 +513,7 @@ async fn webhooks_are_confirmed_clamped_bounded_and_forgotten_when_the_room_ends
         .await
         .unwrap();
     assert_eq!(ended.status(), StatusCode::OK);
-    assert_eq!(server.state.live.get(&sid), None);
+    assert_eq!(server.state.broadcasts.get(&sid), None);
     let after = notification(
         &sid,
         "live_input.connected",
@@ -523,7 +523,7 @@ async fn webhooks_are_confirmed_clamped_bounded_and_forgotten_when_the_room_ends
         webhook(&server, &after).await,
         json!({ "status": "ignored", "reason": "the room has ended" })
     );
-    assert_eq!(server.state.live.get(&sid), None);
+    assert_eq!(server.state.broadcasts.get(&sid), None);
     server.shutdown().await.unwrap();
 }
 

@@ -47,6 +47,18 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// Makes `cmd`'s process get SIGKILL when the thread that spawns it exits (a test that panics or
+/// is killed leaves no server, browser or encoder behind).
+pub fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
 /// A child process of the `roomcast` binary whose stdout and stderr both go to one log file.
 /// Killed on drop (and, via `PR_SET_PDEATHSIG`, when the thread that spawned it exits).
 pub struct Proc {
@@ -85,13 +97,7 @@ impl Proc {
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        die_with_parent(&mut cmd);
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot spawn roomcast {args:?}: {e}"));
@@ -283,8 +289,9 @@ fn default_server_env() -> Vec<(&'static str, &'static str)> {
         ("ROOMCAST_AUTH_FAILURES_PER_MINUTE", "1000000"),
         // The API itself must do the cleanup the tests check, not the background reconciler.
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "0"),
-        // Tests run side by side: the embedded emulator's RTMP ingest takes any free port.
+        // Tests run side by side: the embedded emulator's RTMP and SRT ingest take any free port.
         ("ROOMCAST_RTMP_LISTEN", "127.0.0.1:0"),
+        ("ROOMCAST_SRT_LISTEN", "127.0.0.1:0"),
         // A fresh embedded chain and emulator per server (tests/e2e/data_dir.rs covers persistence).
         ("ROOMCAST_EPHEMERAL", "true"),
     ]
@@ -434,13 +441,7 @@ impl RedisProc {
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .stdin(Stdio::null());
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        die_with_parent(&mut cmd);
         let mut child = cmd
             .spawn()
             .expect("redis-server (scripts/test.sh installs it)");

@@ -43,28 +43,30 @@ pub enum Applied {
     Stale,
 }
 
-/// Plain-language fixes for Cloudflare's documented live-input error codes.
+/// Plain-language fixes for Cloudflare's documented live-input error codes (the catalog is
+/// `roomcast_stream::notifications::LiveInputErrorCode`); an unknown code keeps Cloudflare's words.
 pub fn hint_for(code: &str, cloudflare_message: &str) -> String {
-    match code {
-        "ERR_GOP_OUT_OF_RANGE" => {
+    use roomcast_stream::notifications::LiveInputErrorCode as Code;
+    match Code::parse(code) {
+        Some(Code::GopOutOfRange) => {
             "Set your encoder's keyframe interval between 2 and 10 seconds (4 s works well).".into()
         }
-        "ERR_UNSUPPORTED_VIDEO_CODEC" => "Send H.264 video (over RTMPS or SRT).".into(),
-        "ERR_UNSUPPORTED_AUDIO_CODEC" => {
+        Some(Code::UnsupportedVideoCodec) => "Send H.264 video (over RTMPS or SRT).".into(),
+        Some(Code::UnsupportedAudioCodec) => {
             "Send AAC audio (ADTS), e.g. OBS's default AAC encoder.".into()
         }
-        "ERR_STORAGE_QUOTA_EXHAUSTED" => {
+        Some(Code::StorageQuotaExhausted) => {
             "The operator's Cloudflare account is out of storage; contact the operator.".into()
         }
-        "ERR_MISSING_SUBSCRIPTION" => {
+        Some(Code::MissingSubscription) => {
             "The operator's Cloudflare account cannot stream live; contact the operator.".into()
         }
-        "ERR_UNHEALTHY" => {
+        Some(Code::Unhealthy) => {
             "The stream is unhealthy: check your upload bandwidth and bitrate (under 10 Mbps, CBR)."
                 .into()
         }
-        _ if !cloudflare_message.is_empty() => cloudflare_message.to_string(),
-        _ => "Cloudflare rejected the stream; check your encoder settings.".into(),
+        None if !cloudflare_message.is_empty() => cloudflare_message.to_string(),
+        None => "Cloudflare rejected the stream; check your encoder settings.".into(),
     }
 }
 
@@ -77,5 +79,9 @@ mod tests {
         assert!(hint_for("ERR_GOP_OUT_OF_RANGE", "x").contains("keyframe"));
         assert_eq!(hint_for("ERR_NEW", "Cloudflare says"), "Cloudflare says");
         assert!(hint_for("ERR_NEW", "").contains("encoder"));
+        // Every documented code has its own fix, not Cloudflare's message.
+        for code in roomcast_stream::notifications::LiveInputErrorCode::ALL {
+            assert_ne!(hint_for(code.as_str(), code.message()), code.message());
+        }
     }
 }

@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// or in ROOMCAST_FFMPEG; without it the server starts with video ingest off.
     #[arg(long, env = "ROOMCAST_RTMP_LISTEN", default_value = "127.0.0.1:1935")]
     pub rtmp_listen: SocketAddr,
+    /// SRT ingest of the embedded Stream emulator (UDP, port 0 = any free port): one port for
+    /// every input, `streamid` + `passphrase` as Cloudflare's. Runs with RTMP ingest.
+    #[arg(long, env = "ROOMCAST_SRT_LISTEN", default_value = "127.0.0.1:7780")]
+    pub srt_listen: SocketAddr,
 
     /// Solana JSON-RPC URL. Without it, an embedded local node is started.
     #[arg(long, env = "SOLANA_RPC_URL")]

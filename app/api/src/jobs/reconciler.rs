@@ -140,7 +140,7 @@ async fn reconcile_pass(
     // Rooms ended straight on-chain no longer need a broadcast state.
     for (sid, status) in &by_session {
         if *status == RoomStatus::Ended {
-            state.live.remove(sid);
+            state.broadcasts.forget(sid);
         }
     }
     // Uids of every listed live input, when the listing looks like this registry's account.
@@ -235,7 +235,7 @@ async fn reconcile_pass(
                 match state.chain.end_room(state.registry, record.address).await {
                     Ok(_) => {
                         state.rooms.invalidate(&record.address).await;
-                        state.live.remove(sid);
+                        state.broadcasts.ended(sid).await;
                         report.ended.push(sid.to_string());
                     }
                     Err(e) => report
@@ -275,11 +275,11 @@ async fn reconcile_pass(
         }
         match state.stream.lifecycle(&session_id).await {
             Ok(lifecycle) => {
-                state
-                    .rooms
-                    .put_broadcasting(&session_id, lifecycle.live)
-                    .await;
-                let known_live = state.live.get(&session_id).map(|b| b.state == Phase::Live);
+                state.broadcasts.observed(&session_id, lifecycle.live).await;
+                let known_live = state
+                    .broadcasts
+                    .get(&session_id)
+                    .map(|b| b.state == Phase::Live);
                 if known_live.is_some_and(|known| known != lifecycle.live) {
                     let phase = if lifecycle.live {
                         Phase::Live

@@ -1,31 +1,43 @@
-//! Off-chain broadcast state of each room's encoder, fed by Cloudflare's live-input notifications
-//! (and refreshed by the reconciler from the public `lifecycle` endpoint). Ordered by the
-//! notification's `updated_at`, so replays and out-of-order deliveries cannot move it backwards.
+//! The one home of each room's broadcast state (is an encoder sending?), in this process.
+//! Two sources, one answer: Cloudflare's live-input notifications (ordered by their `updated_at`,
+//! so replays and out-of-order deliveries cannot move it backwards), and — for rooms no
+//! notification has told about — the public `lifecycle` endpoint, looked up once per short TTL
+//! however many viewers ask. With replicas, Redis orders the notifications for the whole
+//! deployment (`store::redis::replicas`, via `AppState::apply_broadcast`) and each replica's
+//! copy lands here.
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use crate::core::broadcast::{Applied, Broadcast};
+use crate::core::broadcast::{Applied, Broadcast, Phase};
 
 /// Broadcast states kept at most (rooms being broadcast right now); past it the oldest is dropped
 /// (viewers then fall back to the public `lifecycle` endpoint).
 pub const MAX_LIVE_STATES: usize = 100_000;
 
-pub struct LiveStates {
+pub struct Broadcasts {
+    /// From notifications: the newest event per session id.
     by_session: Mutex<HashMap<String, Broadcast>>,
     capacity: usize,
+    /// From `lifecycle` (or an end): live or not, for rooms without a notification; short TTL.
+    observed: moka::future::Cache<String, bool>,
 }
 
-impl Default for LiveStates {
-    fn default() -> Self {
-        LiveStates::with_capacity(MAX_LIVE_STATES)
+impl Broadcasts {
+    /// `observed_ttl`: how long a `lifecycle` answer stands in for a notification.
+    pub fn new(observed_ttl: Duration) -> Self {
+        Broadcasts::with_capacity(MAX_LIVE_STATES, observed_ttl)
     }
-}
 
-impl LiveStates {
-    pub fn with_capacity(capacity: usize) -> Self {
-        LiveStates {
+    pub fn with_capacity(capacity: usize, observed_ttl: Duration) -> Self {
+        Broadcasts {
             by_session: Mutex::default(),
             capacity: capacity.max(1),
+            observed: moka::future::Cache::builder()
+                .time_to_live(observed_ttl)
+                .max_capacity(100_000)
+                .build(),
         }
     }
 
@@ -37,16 +49,24 @@ impl LiveStates {
         self.len() == 0
     }
 
-    /// Forgets a room's state (it ended).
-    pub fn remove(&self, session_id: &str) {
+    /// The room ended: nothing broadcasts on its input any more.
+    pub async fn ended(&self, session_id: &str) {
+        self.lock().remove(session_id);
+        self.observed.insert(session_id.to_string(), false).await;
+    }
+
+    /// Forgets a room's notification state (the room is known to have ended; cheaper than
+    /// [`Broadcasts::ended`] for a sweep over many rooms).
+    pub fn forget(&self, session_id: &str) {
         self.lock().remove(session_id);
     }
 
+    /// The newest notification's state, if any.
     pub fn get(&self, session_id: &str) -> Option<Broadcast> {
         self.lock().get(session_id).cloned()
     }
 
-    /// Applies an event if it is newer than the known state.
+    /// Applies a notification if it is newer than the known state.
     pub fn apply(&self, session_id: &str, next: Broadcast) -> Applied {
         let mut map = self.lock();
         match map.get(session_id) {
@@ -65,6 +85,24 @@ impl LiveStates {
                 Applied::Updated
             }
         }
+    }
+
+    /// What `lifecycle` said just now (the reconciler's refresh of watched rooms).
+    pub async fn observed(&self, session_id: &str, live: bool) {
+        self.observed.insert(session_id.to_string(), live).await;
+    }
+
+    /// Whether an encoder is live: the newest notification, else a recent `lifecycle` answer,
+    /// else `lookup` (run once for all concurrent callers; errors are not cached).
+    pub async fn is_live<E: Send + Sync + 'static>(
+        &self,
+        session_id: &str,
+        lookup: impl Future<Output = Result<bool, E>>,
+    ) -> Result<bool, Arc<E>> {
+        if let Some(known) = self.get(session_id) {
+            return Ok(known.state == Phase::Live);
+        }
+        self.observed.try_get_with_by_ref(session_id, lookup).await
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Broadcast>> {
@@ -91,7 +129,7 @@ mod tests {
 
     #[test]
     fn newer_events_win_replays_and_older_ones_are_stale() {
-        let live = LiveStates::default();
+        let live = Broadcasts::new(Duration::from_secs(60));
         let t1 = datetime!(2026-01-01 10:00:00.000000001 UTC);
         let t2 = datetime!(2026-01-01 10:00:00.000000002 UTC);
         assert_eq!(live.apply("a", at(t2, Phase::Idle)), Applied::Updated);
@@ -109,9 +147,9 @@ mod tests {
         assert_eq!(live.get("b"), None);
     }
 
-    #[test]
-    fn the_map_is_bounded_and_drops_the_oldest() {
-        let live = LiveStates::with_capacity(2);
+    #[tokio::test]
+    async fn the_map_is_bounded_and_drops_the_oldest() {
+        let live = Broadcasts::with_capacity(2, Duration::from_secs(60));
         let t = |n| datetime!(2026-01-01 10:00:00 UTC) + time::Duration::seconds(n);
         live.apply("a", at(t(1), Phase::Live));
         live.apply("b", at(t(3), Phase::Live));
@@ -119,7 +157,43 @@ mod tests {
         assert_eq!(live.len(), 2);
         assert_eq!(live.get("a"), None, "the oldest went");
         assert!(live.get("b").is_some() && live.get("c").is_some());
-        live.remove("b");
+        live.ended("b").await;
         assert_eq!(live.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn notifications_win_over_lifecycle_and_an_end_is_not_live() {
+        let live = Broadcasts::new(Duration::from_secs(60));
+        let t = datetime!(2026-01-01 10:00:00 UTC);
+        let never = async { Err::<bool, ()>(()) };
+        // No notification: lifecycle's answer, once (then cached).
+        assert_eq!(
+            live.is_live("a", async { Ok::<_, ()>(true) }).await,
+            Ok(true)
+        );
+        assert_eq!(live.is_live("a", never).await, Ok(true));
+        // A notification says otherwise: it wins.
+        live.apply("a", at(t, Phase::Idle));
+        assert_eq!(
+            live.is_live("a", async { Ok::<_, ()>(true) }).await,
+            Ok(false)
+        );
+        // Lookup errors are not cached.
+        assert!(live
+            .is_live("b", async { Err::<bool, ()>(()) })
+            .await
+            .is_err());
+        assert_eq!(
+            live.is_live("b", async { Ok::<_, ()>(true) }).await,
+            Ok(true)
+        );
+        // An ended room is not live, whatever was known, without asking lifecycle.
+        live.apply("b", at(t, Phase::Live));
+        live.ended("b").await;
+        assert_eq!(live.get("b"), None);
+        assert_eq!(
+            live.is_live("b", async { Ok::<_, ()>(true) }).await,
+            Ok(false)
+        );
     }
 }

@@ -17,7 +17,6 @@ pub struct RoomCache {
     /// Async caches load once per key when many viewers miss together (single flight), so a hot
     /// room costs one upstream read per TTL rather than one per concurrent viewer.
     rooms: moka::future::Cache<Pubkey, Option<Room>>,
-    broadcasting: moka::future::Cache<String, bool>,
     viewers: moka::future::Cache<String, u64>,
     /// Listings by filter, loaded once for all concurrent callers of a filter (single flight).
     listings: moka::future::Cache<String, std::sync::Arc<Vec<roomcast_chain::RoomRecord>>>,
@@ -34,18 +33,15 @@ pub struct RoomCache {
 }
 
 impl RoomCache {
-    pub fn new(room_ttl: Duration, broadcast_ttl: Duration) -> Self {
+    /// `viewers_ttl`: how long a live viewer count is reused.
+    pub fn new(room_ttl: Duration, viewers_ttl: Duration) -> Self {
         RoomCache {
             rooms: moka::future::Cache::builder()
                 .time_to_live(room_ttl)
                 .max_capacity(100_000)
                 .build(),
-            broadcasting: moka::future::Cache::builder()
-                .time_to_live(broadcast_ttl)
-                .max_capacity(100_000)
-                .build(),
             viewers: moka::future::Cache::builder()
-                .time_to_live(broadcast_ttl * 2)
+                .time_to_live(viewers_ttl)
                 .max_capacity(100_000)
                 .build(),
             listings: moka::future::Cache::builder()
@@ -142,20 +138,5 @@ impl RoomCache {
         load: impl Future<Output = Result<Arc<Vec<roomcast_chain::RoomRecord>>, E>>,
     ) -> Result<Arc<Vec<roomcast_chain::RoomRecord>>, Arc<E>> {
         self.listings.try_get_with_by_ref(key, load).await
-    }
-
-    /// The cached broadcast flag, or the result of `load` (single flight); errors are not cached.
-    pub async fn broadcasting<E: Send + Sync + 'static>(
-        &self,
-        session_id: &str,
-        load: impl Future<Output = Result<bool, E>>,
-    ) -> Result<bool, Arc<E>> {
-        self.broadcasting
-            .try_get_with_by_ref(session_id, load)
-            .await
-    }
-
-    pub async fn put_broadcasting(&self, session_id: &str, live: bool) {
-        self.broadcasting.insert(session_id.to_string(), live).await;
     }
 }

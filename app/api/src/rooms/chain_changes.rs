@@ -3,12 +3,11 @@
 //! poller (`http::sse`, only while the watcher is not subscribed) or the reconciler's pass
 //! (`jobs::reconciler`). Cached state is replaced, listening pages are told, and a room that ended
 //! behind the server's back (its host's wallet) gets its live input disabled and its broadcast
-//! state dropped. An end this server makes itself (`rooms::end`) reacts the same way inline, and
-//! the reconciler's own sweep of ended rooms with enabled inputs comes here too.
+//! state dropped. An end this server makes itself (`rooms::end`) comes here too, as does the
+//! reconciler's sweep of ended rooms with enabled inputs: one reaction to "this room ended".
 use roomcast_chain::{RoomRecord, RoomStatus};
 use roomcast_stream::client::StreamError;
 
-use crate::rooms;
 use crate::state::AppState;
 
 /// What [`apply`] did to the room's live input (the reconciler reports it).
@@ -26,7 +25,7 @@ pub async fn apply(state: &AppState, record: &RoomRecord) -> InputChange {
     let mut input = InputChange::Kept;
     if record.room.status == RoomStatus::Ended {
         // The broadcast stops first, so whoever sees `ended` also sees the publisher gone.
-        input = match rooms::try_disable_input(state, session_id).await {
+        input = match try_disable_input(state, session_id).await {
             Ok(()) => {
                 tracing::info!(session_id = %session_id, "room ended on-chain: live input disabled");
                 InputChange::Disabled
@@ -36,7 +35,6 @@ pub async fn apply(state: &AppState, record: &RoomRecord) -> InputChange {
                 InputChange::Failed(e)
             }
         };
-        state.live.remove(session_id);
     }
     // Listings may show the old state too; only this process's caches (every replica has its own
     // watcher).
@@ -47,4 +45,11 @@ pub async fn apply(state: &AppState, record: &RoomRecord) -> InputChange {
         .await;
     state.feeds.publish(&record.address, &record.room);
     input
+}
+
+/// Disables the live input and records that nothing broadcasts on it any more.
+pub async fn try_disable_input(state: &AppState, session_id: &str) -> Result<(), StreamError> {
+    state.stream.set_enabled(session_id, false).await?;
+    state.broadcasts.ended(session_id).await;
+    Ok(())
 }

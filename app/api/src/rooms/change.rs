@@ -1,9 +1,9 @@
 //! Changing a room: title, stream-key rotation, end (on-chain first, then the live input).
-use roomcast_chain::{Pubkey, Room, RoomStatus};
-use roomcast_stream::client::StreamError;
+use roomcast_chain::{Pubkey, Room, RoomRecord, RoomStatus};
 
 use crate::core::error::{AppError, AppResult};
 use crate::guard::auth::Principal;
+use crate::rooms::chain_changes;
 use crate::rooms::responses::*;
 use crate::rooms::*;
 use crate::state::AppState;
@@ -55,16 +55,25 @@ pub async fn end(
     principal: &Principal,
     address: &Pubkey,
 ) -> AppResult<RoomChangeResponse> {
-    let room = load_for_change(state, principal, address).await?;
+    load_for_change(state, principal, address).await?;
     let signature = state
         .chain
         .end_room(state.registry, *address)
         .await
         .map_err(AppError::from_chain)?;
+    // Other replicas drop their copy; here the fresh account goes through the same reaction as an
+    // end noticed on-chain (input disabled, broadcast state dropped, cache and pages told).
     state.rooms.invalidate(address).await;
-    state.live.remove(&room.session_id);
-    let disabled = disable_input(state, &room.session_id).await;
     let room = load_room(state, address, true).await?;
+    let record = RoomRecord {
+        address: *address,
+        room,
+    };
+    let disabled = matches!(
+        chain_changes::apply(state, &record).await,
+        chain_changes::InputChange::Disabled
+    );
+    let room = record.room;
     tracing::info!(room = %address, session_id = %room.session_id, "room ended");
     Ok(RoomChangeResponse {
         session_id_legacy: room.session_id.clone(),
@@ -72,24 +81,6 @@ pub async fn end(
         signature: signature.to_string(),
         live_input_disabled: Some(disabled),
     })
-}
-
-/// Disables a live input; a failure is logged and left to the reconciler.
-pub async fn disable_input(state: &AppState, session_id: &str) -> bool {
-    match try_disable_input(state, session_id).await {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(session_id = %session_id, error = %e, "could not disable the live input of an ended room");
-            false
-        }
-    }
-}
-
-/// Disables the live input and records that nothing broadcasts on it any more.
-pub async fn try_disable_input(state: &AppState, session_id: &str) -> Result<(), StreamError> {
-    state.stream.set_enabled(session_id, false).await?;
-    state.rooms.put_broadcasting(session_id, false).await;
-    Ok(())
 }
 
 pub async fn rotate_key(

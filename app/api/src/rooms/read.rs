@@ -68,7 +68,7 @@ pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<Livestr
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
     Ok(LivestreamResponse {
-        broadcast: state.live.get(&room.session_id),
+        broadcast: state.broadcasts.get(&room.session_id),
         session_id_legacy: room.session_id.clone(),
         playback: state.stream.playback_urls(&room.session_id),
         fields: RoomFields::new(address, &room),
@@ -78,11 +78,8 @@ pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<Livestr
 
 /// Whether the encoder is live: from webhooks or the public `lifecycle` endpoint, cached.
 pub async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
-    if let Some(known) = state.live.get(session_id) {
-        return Some(known.state == crate::core::broadcast::Phase::Live);
-    }
     let lookup = async { state.stream.lifecycle(session_id).await.map(|l| l.live) };
-    match state.rooms.broadcasting(session_id, lookup).await {
+    match state.broadcasts.is_live(session_id, lookup).await {
         Ok(live) => Some(live),
         Err(e) => {
             tracing::debug!(error = %e, "lifecycle lookup failed");

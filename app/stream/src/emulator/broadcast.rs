@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::ids::{customer_host, new_uid, now};
+use super::ids::{new_uid, now};
 use super::state::State;
 use super::webhook::Notification;
 use crate::client::{
@@ -52,7 +52,8 @@ fn status_with(prev: &LiveInputStatus, state: &str, reason: &str) -> LiveInputSt
 }
 
 impl State {
-    pub fn connect(&mut self, uid: &str, code: &str) -> Result<Notification, ControlError> {
+    /// `delivery`: where the new video is played from (its URLs are minted there).
+    pub fn connect(&mut self, uid: &str, delivery: &str) -> Result<Notification, ControlError> {
         let s = self
             .inputs
             .get_mut(uid)
@@ -68,7 +69,7 @@ impl State {
         if s.input.recording.mode == RecordingMode::Automatic {
             let vuid = new_uid();
             let at = now();
-            let host = customer_host(code);
+            let host = delivery;
             self.videos.push(Video {
                 uid: vuid.clone(),
                 created: Some(at.clone()),

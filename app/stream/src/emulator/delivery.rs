@@ -31,6 +31,9 @@ pub(crate) fn router() -> Router<Arc<Service>> {
         .route("/{id}/lifecycle", get(lifecycle))
         .route("/{id}/views", get(views))
         .route("/{id}/iframe", get(iframe))
+        // A video's `preview` URL: the same player page.
+        .route("/{id}/watch", get(iframe))
+        .route("/{id}/thumbnails/thumbnail.jpg", get(thumbnail))
 }
 
 /// Players run on other origins.
@@ -232,4 +235,19 @@ async fn iframe(State(s): S, Path(id): Path<String>) -> Response {
         return not_found();
     }
     player::page(&id)
+}
+
+/// A video's `thumbnail`: a frame of its recording as JPEG (made once by ffmpeg, then served
+/// from the video's directory); 404 for anything without recorded media.
+async fn thumbnail(State(s): S, Path(id): Path<String>) -> Response {
+    if let Some(r) = s.enter(Route::Thumbnail).await {
+        return r;
+    }
+    let (Some(media), Some(video)) = (&s.media, media_video(&s, &id)) else {
+        return not_found();
+    };
+    match media.thumbnail(&video).await {
+        Some(jpeg) => media_response("image/jpeg", jpeg),
+        None => not_found(),
+    }
 }

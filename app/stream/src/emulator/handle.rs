@@ -21,7 +21,8 @@ pub struct EmulatorHandle {
     pub(super) service: Arc<Service>,
     pub(super) stop: watch::Sender<bool>,
     pub(super) task: Option<tokio::task::JoinHandle<()>>,
-    pub(super) rtmp_task: Option<tokio::task::JoinHandle<()>>,
+    /// The RTMP and SRT listeners (each ends once its publishers have).
+    pub(super) ingest_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for EmulatorHandle {
@@ -48,6 +49,11 @@ impl EmulatorHandle {
     pub fn account_id(&self) -> &str {
         &self.service.account_id
     }
+    /// `srt://ADDR` of the SRT listener, when real video runs and the port could be bound.
+    pub fn srt_url(&self) -> Option<&str> {
+        self.service.srt_url.as_deref()
+    }
+
     pub fn customer_code(&self) -> &str {
         &self.service.customer_code
     }
@@ -135,7 +141,7 @@ impl EmulatorHandle {
     /// finish, then for the server task.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        if let Some(t) = self.rtmp_task.take() {
+        for t in std::mem::take(&mut self.ingest_tasks) {
             let _ = t.await;
         }
         if let Some(t) = self.task.take() {

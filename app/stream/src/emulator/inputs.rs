@@ -3,8 +3,9 @@
 
 use serde_json::json;
 
-use super::ids::{customer_host, new_uid, now, secret_for, RTMPS_URL, SRT_URL};
+use super::ids::{new_uid, now, secret_for, RTMPS_URL, SRT_URL};
 use super::patch::{apply_recording, InputPatch};
+use super::service::Urls;
 use super::state::{State, StoredInput};
 use super::webhook::Notification;
 use crate::client::{
@@ -13,11 +14,12 @@ use crate::client::{
 };
 
 impl State {
-    /// `ingest_url` is what `rtmps.url` says: Cloudflare's, or the local RTMP listener's.
-    pub fn create(&mut self, code: &str, ingest_url: &str, patch: InputPatch) -> LiveInput {
+    /// `urls` say where this emulator's ingest and delivery are (Cloudflare's hosts, or its own
+    /// listeners when it runs real video: then what it cannot serve is left out).
+    pub fn create(&mut self, urls: &Urls, patch: InputPatch) -> LiveInput {
         let uid = new_uid();
         let at = now();
-        let host = customer_host(code);
+        let host = &urls.delivery;
         let mut recording = Recording {
             mode: RecordingMode::Off,
             timeout_seconds: Some(0),
@@ -39,27 +41,29 @@ impl State {
             prefer_low_latency: patch.prefer_low_latency,
             recording,
             rtmps: Some(Rtmps {
-                url: ingest_url.into(),
+                url: urls.rtmps.clone(),
                 stream_key: secret_for(&uid),
             }),
-            rtmps_playback: Some(Rtmps {
+            // Pulling the live feed back out (RTMPS/SRT playback) and WebRTC are Cloudflare's
+            // alone: a local emulator leaves them out rather than hand out URLs that do not work.
+            rtmps_playback: (!urls.local).then(|| Rtmps {
                 url: RTMPS_URL.into(),
                 stream_key: secret_for(&uid),
             }),
-            srt: Some(Srt {
-                url: SRT_URL.into(),
+            srt: urls.srt.as_ref().map(|url| Srt {
+                url: url.clone(),
                 stream_id: uid.clone(),
                 passphrase: secret_for(&uid),
             }),
-            srt_playback: Some(Srt {
+            srt_playback: (!urls.local).then(|| Srt {
                 url: SRT_URL.into(),
                 stream_id: format!("play{uid}"),
                 passphrase: secret_for(&uid),
             }),
-            web_rtc: Some(WebRtc {
+            web_rtc: (!urls.local).then(|| WebRtc {
                 url: format!("{host}/{}/webRTC/publish", secret_for(&uid)),
             }),
-            web_rtc_playback: Some(WebRtcPlayback {
+            web_rtc_playback: (!urls.local).then(|| WebRtcPlayback {
                 url: format!("{host}/{uid}/webRTC/play"),
             }),
             status: LiveInputStatus::None,
@@ -143,7 +147,7 @@ impl State {
         Some(events)
     }
 
-    pub fn rotate(&mut self, uid: &str, code: &str) -> Option<(LiveInput, Vec<Notification>)> {
+    pub fn rotate(&mut self, uid: &str, urls: &Urls) -> Option<(LiveInput, Vec<Notification>)> {
         let s = self.inputs.get_mut(uid)?;
         let at = now();
         let i = &mut s.input;
@@ -153,9 +157,9 @@ impl State {
         if let Some(r) = &mut i.srt {
             r.passphrase = secret_for(uid);
         }
-        i.web_rtc = Some(WebRtc {
-            url: format!("{}/{}/webRTC/publish", customer_host(code), secret_for(uid)),
-        });
+        if let Some(w) = &mut i.web_rtc {
+            w.url = format!("{}/{}/webRTC/publish", urls.delivery, secret_for(uid));
+        }
         i.keys_rotated_at = Some(at.clone());
         i.modified = Some(at);
         let connected = i.status.is_connected();

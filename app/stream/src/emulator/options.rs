@@ -44,6 +44,10 @@ pub struct EmulatorArgs {
     /// or in ROOMCAST_FFMPEG; without it the emulator runs with video ingest off.
     #[arg(long, env = "ROOMCAST_RTMP_LISTEN", default_value = "127.0.0.1:1935")]
     pub rtmp_listen: SocketAddr,
+    /// SRT ingest address (UDP; port 0 = any free port), one port for every input as
+    /// Cloudflare's `live.cloudflare.com:778`. Runs with RTMP ingest (it needs ffmpeg too).
+    #[arg(long, env = "ROOMCAST_SRT_LISTEN", default_value = "127.0.0.1:7780")]
+    pub srt_listen: SocketAddr,
 }
 
 /// Whether real video can be published to this emulator.
@@ -86,6 +90,9 @@ pub struct EmulatorOptions {
     /// What anonymous RTMP clients can make the listener hold (connections, publish deadline,
     /// message size before publish).
     pub rtmp_limits: RtmpLimits,
+    /// SRT ingest address (UDP, port 0 = ephemeral), used only with RTMP ingest on; `None` =
+    /// no SRT listener (inputs then have no `srt` when video is on).
+    pub srt_listen: Option<SocketAddr>,
 }
 
 impl EmulatorOptions {
@@ -99,6 +106,7 @@ impl EmulatorOptions {
             webhook: None,
             rtmp_listen: None,
             rtmp_limits: RtmpLimits::default(),
+            srt_listen: None,
         }
     }
 }
@@ -116,6 +124,7 @@ impl From<EmulatorArgs> for EmulatorOptions {
             }),
             rtmp_listen: Some(a.rtmp_listen),
             rtmp_limits: RtmpLimits::default(),
+            srt_listen: Some(a.srt_listen),
         }
     }
 }

@@ -75,13 +75,17 @@ impl InputStore {
         };
         let saved: Vec<Saved> = serde_json::from_slice(&body)
             .with_context(|| format!("{} is not an emulator inputs file", path.display()))?;
-        // The RTMP listener may be on another address this time: inputs say where it is now.
-        let ingest_url = self.service.ingest_url().to_string();
+        // The RTMP and SRT listeners may be on other addresses this time: inputs say where they
+        // are now.
+        let urls = self.service.urls();
         let mut st = self.service.lock();
         let n = saved.len();
         for mut s in saved {
             if let Some(rtmps) = &mut s.input.rtmps {
-                rtmps.url = ingest_url.clone();
+                rtmps.url = urls.rtmps.clone();
+            }
+            if let (Some(srt), Some(url)) = (&mut s.input.srt, &urls.srt) {
+                srt.url = url.clone();
             }
             let uid = s.input.uid.clone();
             if st.inputs.contains_key(&uid) {

@@ -19,10 +19,11 @@ pub enum Route {
     Lifecycle,
     Views,
     Iframe,
+    Thumbnail,
 }
 
 impl Route {
-    pub const ALL: [Route; 12] = [
+    pub const ALL: [Route; 13] = [
         Route::CreateLiveInput,
         Route::ListLiveInputs,
         Route::GetLiveInput,
@@ -35,6 +36,7 @@ impl Route {
         Route::Lifecycle,
         Route::Views,
         Route::Iframe,
+        Route::Thumbnail,
     ];
 
     /// Stable name used by the HTTP control API.
@@ -52,6 +54,7 @@ impl Route {
             Route::Lifecycle => "delivery.lifecycle",
             Route::Views => "delivery.views",
             Route::Iframe => "delivery.iframe",
+            Route::Thumbnail => "delivery.thumbnail",
         }
     }
 }

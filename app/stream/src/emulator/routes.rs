@@ -136,7 +136,7 @@ async fn create(
             Ok(p) => p,
             Err(m) => return validation(m),
         };
-        let input = s.lock().create(&s.customer_code, s.ingest_url(), patch);
+        let input = s.lock().create(&s.urls(), patch);
         tracing::info!(uid = %input.uid, "emulator created live input");
         envelope_ok(StatusCode::OK, to_value(&input))
     })
@@ -215,7 +215,7 @@ async fn rotate(
     headers: HeaderMap,
 ) -> Response {
     mutate(&s, Route::RotateKeys, headers, account, move |s| {
-        let res = s.lock().rotate(&uid, &s.customer_code);
+        let res = s.lock().rotate(&uid, &s.urls());
         let Some((input, events)) = res else {
             return input_not_found(&uid);
         };

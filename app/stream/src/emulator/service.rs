@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::broadcast::ControlError;
 use super::faults::Fault;
-use super::ids::RTMPS_URL;
+use super::ids::{customer_host, RTMPS_URL, SRT_URL};
 use super::options::VideoIngest;
 use super::route::Route;
 use super::state::State;
@@ -34,6 +34,18 @@ pub struct ControlOutcome {
     pub webhook: Option<WebhookDelivery>,
 }
 
+/// Where an emulator's inputs and videos point ([`Service::urls`]).
+pub(crate) struct Urls {
+    /// `rtmps.url`.
+    pub rtmps: String,
+    /// `srt.url`; `None` leaves `srt` out (real video without an SRT listener).
+    pub srt: Option<String>,
+    /// Base of videos' playback, preview and thumbnail URLs.
+    pub delivery: String,
+    /// Real video on this machine: URLs only Cloudflare could serve are left out.
+    pub local: bool,
+}
+
 /// A real RTMP publish in progress (see `ingest.rs`).
 pub(crate) struct Publish {
     pub input_uid: String,
@@ -51,6 +63,8 @@ pub(crate) struct Service {
     pub(super) http: reqwest::Client,
     pub(super) shutdown: watch::Receiver<bool>,
     pub(super) video: VideoIngest,
+    /// `srt://ADDR` when the SRT listener runs.
+    pub(super) srt_url: Option<String>,
     pub(super) media: Option<Media>,
     pub(super) publishes: Mutex<HashMap<u64, Publish>>,
     pub(super) next_publish: AtomicU64,
@@ -63,11 +77,22 @@ pub(crate) struct Service {
 }
 
 impl Service {
-    /// What live inputs' `rtmps.url` says.
-    pub(super) fn ingest_url(&self) -> &str {
+    /// Where inputs and videos point: Cloudflare's hosts for an API-only emulator; with real
+    /// video, its own listeners (RTMP, SRT when it listens) and delivery address.
+    pub(super) fn urls(&self) -> Urls {
         match &self.video {
-            VideoIngest::On { rtmp_url } => rtmp_url,
-            _ => RTMPS_URL,
+            VideoIngest::On { rtmp_url } => Urls {
+                rtmps: rtmp_url.clone(),
+                srt: self.srt_url.clone(),
+                delivery: self.delivery_base_url(),
+                local: true,
+            },
+            _ => Urls {
+                rtmps: RTMPS_URL.into(),
+                srt: Some(SRT_URL.into()),
+                delivery: customer_host(&self.customer_code),
+                local: false,
+            },
         }
     }
 
@@ -99,7 +124,7 @@ impl Service {
             let mut st = self.lock();
             let live = |st: &State| st.inputs.get(uid).and_then(|s| s.live_video.clone());
             let before = live(&st);
-            let n = op(&mut st, &self.customer_code)?;
+            let n = op(&mut st, &self.urls().delivery)?;
             // The video just started (connect) or just ended (disconnect/error).
             (n, live(&st).or(before))
         };

@@ -27,6 +27,9 @@ pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
     let handle = Emulator::start(args.into()).await?;
     println!("{}", handle.api_base_url());
     println!("{}", handle.video_ingest().banner());
+    if let Some(srt) = handle.srt_url() {
+        println!("Video ingest (SRT): {srt}?streamid=<stream id>&passphrase=<passphrase>");
+    }
     tokio::signal::ctrl_c()
         .await
         .context("waiting for ctrl-c")?;
@@ -68,6 +71,25 @@ impl Emulator {
             .context("building the webhook HTTP client")?;
         let (video, media, rtmp) = video_ingest(opts.rtmp_listen).await?;
         let rtmp_limits = opts.rtmp_limits;
+        // SRT rides on the same media path: only with RTMP ingest on. A taken port leaves SRT
+        // out (inputs then have no `srt`), like RTMP's own.
+        let srt = match (&video, opts.srt_listen) {
+            (VideoIngest::On { .. }, Some(addr)) => match media::srt::bind(addr) {
+                Ok(socket) => Some(socket),
+                Err(e) => {
+                    tracing::warn!(%addr, error = %e, "cannot listen for SRT; SRT ingest is off (choose another address with --srt-listen / ROOMCAST_SRT_LISTEN)");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let srt_url = match &srt {
+            Some(s) => Some(format!(
+                "srt://{}",
+                s.local_addr().context("reading the SRT address")?
+            )),
+            None => None,
+        };
         let (ordered, ordered_rx) = mpsc::unbounded_channel();
         let service = Arc::new(Service {
             state: Mutex::new(State {
@@ -81,6 +103,7 @@ impl Emulator {
             http,
             shutdown: stop_rx.clone(),
             video,
+            srt_url,
             media,
             publishes: Mutex::new(HashMap::new()),
             watchers: Default::default(),
@@ -89,16 +112,25 @@ impl Emulator {
             ordered,
         });
         tokio::spawn(deliver_in_order(Arc::downgrade(&service), ordered_rx));
-        let rtmp_task = rtmp.map(|listener| {
+        let mut ingest_tasks = vec![];
+        if let Some(listener) = rtmp {
             tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "rtmp ingest listening");
-            tokio::spawn(media::rtmp::serve(
+            ingest_tasks.push(tokio::spawn(media::rtmp::serve(
                 listener,
                 service.clone(),
                 rtmp_limits,
                 service.rtmp_stats.clone(),
                 stop_rx.clone(),
-            ))
-        });
+            )));
+        }
+        if let Some(socket) = srt {
+            tracing::info!(url = ?service.srt_url, "srt ingest listening");
+            ingest_tasks.push(tokio::spawn(media::srt::serve(
+                socket,
+                service.clone(),
+                stop_rx.clone(),
+            )));
+        }
         let app = routes::router(service.clone());
         let mut rx = stop_rx;
         let task = tokio::spawn(async move {
@@ -120,7 +152,7 @@ impl Emulator {
             service,
             stop: stop_tx,
             task: Some(task),
-            rtmp_task,
+            ingest_tasks,
         })
     }
 }

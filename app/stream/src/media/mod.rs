@@ -18,13 +18,17 @@ pub mod files;
 pub mod flv;
 pub mod recorder;
 pub mod rtmp;
+pub mod srt;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub use files::MediaFile;
-pub use recorder::{find_ffmpeg, RecordOutcome, Recorder};
+pub use recorder::{find_ffmpeg, InputFormat, RecordOutcome, Recorder, TsRecorder};
+
+/// A video's thumbnail, beside its segments.
+const THUMBNAIL: &str = "thumbnail.jpg";
 
 /// How to install what the media path needs, for the "video ingest is off" line.
 pub const INSTALL_HINT: &str =
@@ -63,6 +67,15 @@ impl Media {
         Ok(r)
     }
 
+    /// Starts recording the video `video_uid` from MPEG-TS (an SRT publish).
+    pub fn record_ts(&self, video_uid: &str) -> std::io::Result<TsRecorder> {
+        debug_assert!(video_uid.bytes().all(|b| b.is_ascii_hexdigit()));
+        let dir = self.root.path().join(video_uid);
+        let r = TsRecorder::start(&self.ffmpeg, &dir)?;
+        self.dirs.lock().unwrap().insert(video_uid.to_string(), dir);
+        Ok(r)
+    }
+
     /// The directory of `video_uid`, if it has real media.
     pub fn dir(&self, video_uid: &str) -> Option<PathBuf> {
         self.dirs.lock().unwrap().get(video_uid).cloned()
@@ -81,6 +94,70 @@ impl Media {
         let dir = self.dir(video_uid)?;
         let bytes = tokio::fs::read(dir.join(file)).await.ok()?;
         Some((kind, bytes))
+    }
+
+    /// A JPEG frame of `video_uid`'s recording (its first segment), made by ffmpeg on the first
+    /// request and kept beside the segments; `None` while nothing is recorded yet. Concurrent
+    /// first requests may each run ffmpeg once; each writes its own file and renames it.
+    pub async fn thumbnail(&self, video_uid: &str) -> Option<Vec<u8>> {
+        let dir = self.dir(video_uid)?;
+        let path = dir.join(THUMBNAIL);
+        if let Ok(jpeg) = tokio::fs::read(&path).await {
+            return Some(jpeg);
+        }
+        let playlist = tokio::fs::read_to_string(dir.join(files::PLAYLIST))
+            .await
+            .ok()?;
+        let first = playlist.lines().find(|l| l.starts_with("seg"))?;
+        MediaFile::parse(first)?;
+        // init + first segment is a complete fMP4 file ffmpeg can read one frame from.
+        let mut mp4 = tokio::fs::read(dir.join("init.mp4")).await.ok()?;
+        mp4.extend(tokio::fs::read(dir.join(first)).await.ok()?);
+        let tmp = tempfile::Builder::new()
+            .prefix("thumb-")
+            .suffix(".jpg")
+            .tempfile_in(&dir)
+            .ok()?;
+        let mut child = tokio::process::Command::new(&self.ffmpeg)
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "mp4",
+                "-i",
+                "pipe:0",
+            ])
+            .args([
+                "-frames:v",
+                "1",
+                "-q:v",
+                "4",
+                "-f",
+                "image2",
+                "-c:v",
+                "mjpeg",
+            ])
+            .arg(tmp.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .ok()?;
+        let mut stdin = child.stdin.take()?;
+        tokio::io::AsyncWriteExt::write_all(&mut stdin, &mp4)
+            .await
+            .ok()?;
+        drop(stdin);
+        let done = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait()).await;
+        if !matches!(done, Ok(Ok(status)) if status.success()) {
+            return None;
+        }
+        let jpeg = tokio::fs::read(tmp.path()).await.ok()?;
+        tmp.persist(&path).ok()?;
+        (!jpeg.is_empty()).then_some(jpeg)
     }
 
     /// Seconds of media in a finished recording.

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -31,24 +32,86 @@ pub enum RecordOutcome {
     Failed { code: String, message: String },
 }
 
-/// A running recording: send tags, then drop the sender and await the task.
+/// What a recording reads on its stdin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// FLV built from an RTMP publisher's tags.
+    Flv,
+    /// MPEG-TS as an SRT publisher sends it, passed through unchanged.
+    MpegTs,
+}
+
+impl InputFormat {
+    fn ffmpeg_name(self) -> &'static str {
+        match self {
+            InputFormat::Flv => "flv",
+            InputFormat::MpegTs => "mpegts",
+        }
+    }
+}
+
+/// A running recording of an RTMP publish: send tags, then drop the sender and await the task.
 pub struct Recorder {
     pub tags: mpsc::Sender<MediaTag>,
     pub task: JoinHandle<RecordOutcome>,
 }
 
+/// A running recording of an SRT publish: send MPEG-TS bytes, then drop the sender and await
+/// the task.
+pub struct TsRecorder {
+    pub chunks: mpsc::Sender<Bytes>,
+    pub task: JoinHandle<RecordOutcome>,
+}
+
+/// ffmpeg remuxing `format` from its stdin into `dir`'s playlist.
+fn spawn_ffmpeg(ffmpeg: &Path, dir: &Path, format: InputFormat) -> std::io::Result<Child> {
+    std::fs::create_dir_all(dir)?;
+    let log = std::fs::File::create(dir.join("ffmpeg.log"))?;
+    Command::new(ffmpeg)
+        .args(ffmpeg_args(dir, format))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+}
+
+/// After the input ended: ffmpeg finishes the playlist (or is killed after [`FINISH_BOUND`]);
+/// `failure` (a codec refused before ffmpeg saw it) wins over ffmpeg's own status.
+async fn finish(mut child: Child, dir: &Path, failure: Option<RecordOutcome>) -> RecordOutcome {
+    let status = match tokio::time::timeout(FINISH_BOUND, child.wait()).await {
+        Ok(s) => s.ok(),
+        Err(_) => {
+            tracing::warn!(dir = %dir.display(), "ffmpeg did not finish in time; killing it");
+            let _ = child.kill().await;
+            None
+        }
+    };
+    if let Some(f) = failure {
+        return f;
+    }
+    match status {
+        Some(s) if s.success() => RecordOutcome::Finished,
+        _ => {
+            let log = std::fs::read_to_string(dir.join("ffmpeg.log")).unwrap_or_default();
+            let last = log
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            tracing::warn!(dir = %dir.display(), ?status, last, "ffmpeg failed");
+            RecordOutcome::Failed {
+                code: LiveInputErrorCode::Unhealthy.as_str().into(),
+                message: LiveInputErrorCode::Unhealthy.message().into(),
+            }
+        }
+    }
+}
+
 impl Recorder {
     /// Starts ffmpeg writing into `dir` (created if missing).
     pub fn start(ffmpeg: &Path, dir: &Path) -> std::io::Result<Recorder> {
-        std::fs::create_dir_all(dir)?;
-        let log = std::fs::File::create(dir.join("ffmpeg.log"))?;
-        let mut child = Command::new(ffmpeg)
-            .args(ffmpeg_args(dir))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()?;
+        let mut child = spawn_ffmpeg(ffmpeg, dir, InputFormat::Flv)?;
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let (tx, mut rx) = mpsc::channel::<MediaTag>(QUEUE);
         let dir = dir.to_path_buf();
@@ -97,74 +160,80 @@ impl Recorder {
             // Closing the receiver ends the publish (the RTMP side sees its sends fail).
             drop(rx);
             drop(stdin);
-            let status = match tokio::time::timeout(FINISH_BOUND, child.wait()).await {
-                Ok(s) => s.ok(),
-                Err(_) => {
-                    tracing::warn!(dir = %dir.display(), "ffmpeg did not finish in time; killing it");
-                    let _ = child.kill().await;
-                    None
-                }
-            };
-            if let Some(f) = failure {
-                return f;
-            }
-            match status {
-                Some(s) if s.success() => RecordOutcome::Finished,
-                _ => {
-                    let log = std::fs::read_to_string(dir.join("ffmpeg.log")).unwrap_or_default();
-                    let last = log
-                        .lines()
-                        .rev()
-                        .find(|l| !l.trim().is_empty())
-                        .unwrap_or("");
-                    tracing::warn!(dir = %dir.display(), ?status, last, "ffmpeg failed");
-                    RecordOutcome::Failed {
-                        code: LiveInputErrorCode::Unhealthy.as_str().into(),
-                        message: LiveInputErrorCode::Unhealthy.message().into(),
-                    }
-                }
-            }
+            finish(child, &dir, failure).await
         });
         Ok(Recorder { tags: tx, task })
     }
 }
 
-/// `ffmpeg -f flv -i pipe:0 -c copy -f hls ...`: 2 s fMP4 segments (or the publisher's keyframe
-/// interval, whichever is longer), every segment kept so the finished playlist is the recording.
-pub fn ffmpeg_args(dir: &Path) -> Vec<String> {
+impl TsRecorder {
+    /// Starts ffmpeg reading MPEG-TS and writing into `dir` (created if missing). Codecs are
+    /// ffmpeg's to judge: SRT may carry more than RTMP's H.264/AAC (Cloudflare accepts HEVC over
+    /// SRT), and a stream ffmpeg cannot remux fails the recording (`ERR_UNHEALTHY`).
+    pub fn start(ffmpeg: &Path, dir: &Path) -> std::io::Result<TsRecorder> {
+        let mut child = spawn_ffmpeg(ffmpeg, dir, InputFormat::MpegTs)?;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+        let dir = dir.to_path_buf();
+        let task = tokio::spawn(async move {
+            while let Some(chunk) = rx.recv().await {
+                if stdin.write_all(&chunk).await.is_err() {
+                    break; // ffmpeg exited; its status says why
+                }
+            }
+            drop(rx);
+            drop(stdin);
+            finish(child, &dir, None).await
+        });
+        Ok(TsRecorder { chunks: tx, task })
+    }
+}
+
+/// `ffmpeg -f <format> -i pipe:0 -c copy -f hls ...`: 2 s fMP4 segments (or the publisher's
+/// keyframe interval, whichever is longer), every segment kept so the finished playlist is the
+/// recording.
+pub fn ffmpeg_args(dir: &Path, format: InputFormat) -> Vec<String> {
     let p = |name: &str| dir.join(name).display().to_string();
-    [
+    let input = [
         "-hide_banner",
         "-loglevel",
         "warning",
         "-f",
-        "flv",
-        "-i",
-        "pipe:0",
-        "-map",
-        "0",
-        "-c",
-        "copy",
-        "-f",
-        "hls",
-        "-hls_time",
-        "2",
-        "-hls_list_size",
-        "0",
-        "-hls_playlist_type",
-        "event",
-        "-hls_segment_type",
-        "fmp4",
-        "-hls_flags",
-        "independent_segments+temp_file",
-        "-hls_fmp4_init_filename",
-        "init.mp4",
-        "-hls_segment_filename",
-    ]
-    .into_iter()
-    .map(String::from)
-    .chain([p("seg%05d.m4s"), p(PLAYLIST)])
-    .collect()
+        format.ffmpeg_name(),
+    ];
+    // MPEG-TS carries AAC with ADTS headers; fMP4 wants the raw frames and their config.
+    let audio_bsf: &[&str] = match format {
+        InputFormat::MpegTs => &["-bsf:a", "aac_adtstoasc"],
+        InputFormat::Flv => &[],
+    };
+    input
+        .into_iter()
+        .chain([
+            "-i", "pipe:0",
+            // Audio and video only: MPEG-TS may also carry data streams (SCTE-35, KLV).
+            "-map", "0:v?", "-map", "0:a?", "-c", "copy",
+        ])
+        .chain(audio_bsf.iter().copied())
+        .chain([
+            "-f",
+            "hls",
+            "-hls_time",
+            "2",
+            "-hls_list_size",
+            "0",
+            "-hls_playlist_type",
+            "event",
+            "-hls_segment_type",
+            "fmp4",
+            "-hls_flags",
+            "independent_segments+temp_file",
+            "-hls_fmp4_init_filename",
+            "init.mp4",
+            "-hls_segment_filename",
+        ])
+        .map(String::from)
+        .chain([p("seg%05d.m4s"), p(PLAYLIST)])
+        .collect()
 }
 
 /// Total of the `#EXTINF` durations of a media playlist, in seconds.
@@ -207,10 +276,16 @@ mod tests {
 
     #[test]
     fn remux_only_never_transcodes() {
-        let args = ffmpeg_args(Path::new("/x"));
+        let args = ffmpeg_args(Path::new("/x"), InputFormat::Flv);
         let i = args.iter().position(|a| a == "-c").unwrap();
         assert_eq!(args[i + 1], "copy");
         assert_eq!(args.last().unwrap(), "/x/video.m3u8");
         assert!(args.contains(&"/x/seg%05d.m4s".to_string()));
+        assert!(!args.iter().any(|a| a == "-bsf:a"));
+        let ts = ffmpeg_args(Path::new("/x"), InputFormat::MpegTs);
+        let i = ts.iter().position(|a| a == "-f").unwrap();
+        assert_eq!(ts[i + 1], "mpegts");
+        let i = ts.iter().position(|a| a == "-bsf:a").unwrap();
+        assert_eq!(ts[i + 1], "aac_adtstoasc");
     }
 }

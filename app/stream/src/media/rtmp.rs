@@ -170,7 +170,7 @@ pub struct Accepted {
 pub struct Stopper(Arc<watch::Sender<bool>>);
 
 impl Stopper {
-    fn new() -> (Stopper, watch::Receiver<bool>) {
+    pub(crate) fn new() -> (Stopper, watch::Receiver<bool>) {
         let (tx, rx) = watch::channel(false);
         (Stopper(Arc::new(tx)), rx)
     }

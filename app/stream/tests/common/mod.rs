@@ -85,3 +85,24 @@ pub async fn webhook_sink() -> WebhookSink {
         received,
     }
 }
+
+/// Polls `f` every 50 ms until it yields a value; panics with `what` after `bound` (a deadline far
+/// above the typical time: a condition, not a clock).
+#[allow(dead_code)] // not every test binary polls
+pub async fn until<T, F, Fut>(what: &str, bound: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + bound;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -36,9 +36,9 @@ macro_rules! asset {
     };
 }
 
-/// hls.js from the repository's one vendored copy (`vendor/hls.js`, refreshed by
-/// `scripts/vendor.sh`).
-const HLS_JS: &[u8] = include_bytes!("../../../../../vendor/hls.js/1.7.4/hls.min.js");
+/// hls.js: the one embedded copy of the one vendored file (`roomcast_stream::hls_js`), which the
+/// emulator's player page serves too.
+use roomcast_stream::hls_js::HLS_JS;
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";

@@ -11,16 +11,15 @@ use subtle::ConstantTimeEq;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use roomcast_stream::notifications::{LiveInputEvent, LiveInputNotification};
+
 use crate::core::broadcast::{hint_for, Applied, Broadcast, EncoderError, Phase};
 use crate::core::error::{AppError, AppResult};
 use crate::rooms;
 use crate::state::StateRef;
 
-mod payload;
-
-use payload::Notification;
-
-pub const AUTH_HEADER: &str = "cf-webhook-auth";
+/// The header carrying the destination's secret (defined with the body, in `roomcast-stream`).
+pub use roomcast_stream::notifications::AUTH_HEADER;
 
 /// How far in the future an event's `updated_at` may be (clock skew); later ones are clamped to
 /// now, so one far-future event cannot make every real one after it "stale".
@@ -49,7 +48,7 @@ pub async fn cloudflare(
             "cf-webhook-auth is missing or wrong",
         ));
     }
-    let notification: Notification = serde_json::from_slice(&body)
+    let notification: LiveInputNotification = serde_json::from_slice(&body)
         .map_err(|e| AppError::bad_request("invalid_json", format!("notification body: {e}")))?;
     let Some(data) = notification.data else {
         return Ok(ignored(
@@ -76,11 +75,11 @@ pub async fn cloudflare(
     } else {
         updated_at
     };
-    let phase = match event_type.as_str() {
-        "live_input.connected" => Phase::Live,
-        "live_input.disconnected" => Phase::Idle,
-        "live_input.errored" => Phase::Errored,
-        _ => return Ok(ignored("unknown event type")),
+    let phase = match LiveInputEvent::parse(&event_type) {
+        Some(LiveInputEvent::Connected) => Phase::Live,
+        Some(LiveInputEvent::Disconnected) => Phase::Idle,
+        Some(LiveInputEvent::Errored) => Phase::Errored,
+        None => return Ok(ignored("unknown event type")),
     };
     if !is_session_id(&input_id) {
         return Ok(ignored("unknown live input"));
@@ -92,7 +91,7 @@ pub async fn cloudflare(
         Err(e) => return Err(e),
     };
     if room.status == RoomStatus::Ended {
-        state.live.remove(&input_id);
+        state.broadcasts.ended(&input_id).await;
         return Ok(ignored("the room has ended"));
     }
 
