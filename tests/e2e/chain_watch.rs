@@ -80,7 +80,7 @@ async fn a_room_ended_on_chain_disables_its_input_and_reaches_viewers() {
 }
 
 /// A port whose successor is free too (the node's PubSub listens on RPC port + 1).
-fn free_port_pair() -> u16 {
+pub(crate) fn free_port_pair() -> u16 {
     loop {
         let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = a.local_addr().unwrap().port();
@@ -92,7 +92,7 @@ fn free_port_pair() -> u16 {
 
 /// `roomcast localnet` on a fixed port (the test restarts it there), or `None` if it exited
 /// before serving (its port was taken).
-fn try_start_localnet(port: u16, state: &str, faucet: &str) -> Option<Proc> {
+pub(crate) fn try_start_localnet(port: u16, state: &str, faucet: &str) -> Option<Proc> {
     let listen = format!("127.0.0.1:{port}");
     let mut proc = Proc::spawn(
         "localnet-watch",
@@ -110,13 +110,13 @@ fn try_start_localnet(port: u16, state: &str, faucet: &str) -> Option<Proc> {
     proc.try_wait_for_line("Faucet keypair: ").map(|_| proc)
 }
 
-fn start_localnet(port: u16, state: &str, faucet: &str) -> Proc {
+pub(crate) fn start_localnet(port: u16, state: &str, faucet: &str) -> Proc {
     try_start_localnet(port, state, faucet)
         .unwrap_or_else(|| panic!("localnet did not start again on port {port}"))
 }
 
 /// A node on a port pair nobody took between picking and binding: another pair when one was.
-fn start_localnet_anywhere(state: &str, faucet: &str) -> (u16, Proc) {
+pub(crate) fn start_localnet_anywhere(state: &str, faucet: &str) -> (u16, Proc) {
     for _ in 0..10 {
         let port = free_port_pair();
         if let Some(proc) = try_start_localnet(port, state, faucet) {
@@ -349,24 +349,40 @@ async fn room_events_poll_the_chain_without_the_watcher() {
 /// A TCP forwarder between the server and the node's PubSub port that can go silent: after
 /// [`BlackHole::swallow`], the connections it holds stay open but nothing passes either way (a
 /// NAT that forgot the mapping, a half-open link); new connections are forwarded normally.
-struct BlackHole {
-    port: u16,
+pub(crate) struct BlackHole {
+    pub(crate) port: u16,
     accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// Reads from the server's side (its pings and requests), all connections together.
     from_client: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    silenced: std::sync::Arc<std::sync::Mutex<Vec<std::sync::Arc<std::sync::atomic::AtomicBool>>>>,
+    /// Per connection: its silence switch and the first bytes its client sent.
+    silenced: std::sync::Arc<std::sync::Mutex<Vec<Link>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
+/// One proxied connection: whether it is swallowed, and what its client said first.
+type Link = (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+);
+
+/// The client side's counters: reads so far (all connections) and this connection's first bytes.
+type ClientSide = (
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+);
+
+/// How much of what a client sends [`BlackHole::swallow_if`] can look at.
+const SAID_FIRST: usize = 64 * 1024;
+
 impl BlackHole {
-    async fn start(target: u16) -> BlackHole {
+    pub(crate) async fn start(target: u16) -> BlackHole {
         use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         use std::sync::{Arc, Mutex};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let accepted = Arc::new(AtomicUsize::new(0));
         let from_client = Arc::new(AtomicUsize::new(0));
-        let silenced: Arc<Mutex<Vec<Arc<AtomicBool>>>> = Default::default();
+        let silenced: Arc<Mutex<Vec<Link>>> = Default::default();
         let task = {
             let (accepted, silenced, counted) =
                 (accepted.clone(), silenced.clone(), from_client.clone());
@@ -379,14 +395,18 @@ impl BlackHole {
                         .unwrap();
                     accepted.fetch_add(1, Ordering::SeqCst);
                     let silent = Arc::new(AtomicBool::new(false));
-                    silenced.lock().unwrap().push(silent.clone());
+                    let said: Arc<Mutex<Vec<u8>>> = Default::default();
+                    silenced
+                        .lock()
+                        .unwrap()
+                        .push((silent.clone(), said.clone()));
                     let (client_rx, client_tx) = client.into_split();
                     let (node_rx, node_tx) = node.into_split();
                     links.spawn(forward(
                         client_rx,
                         node_tx,
                         silent.clone(),
-                        Some(counted.clone()),
+                        Some((counted.clone(), said)),
                     ));
                     links.spawn(forward(node_rx, client_tx, silent, None));
                 }
@@ -397,7 +417,7 @@ impl BlackHole {
             mut from: tokio::net::tcp::OwnedReadHalf,
             mut to: tokio::net::tcp::OwnedWriteHalf,
             silent: std::sync::Arc<std::sync::atomic::AtomicBool>,
-            reads: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+            reads: Option<ClientSide>,
         ) {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
             let mut buf = vec![0u8; 16 * 1024];
@@ -412,8 +432,11 @@ impl BlackHole {
                     }
                     Ok(n) => n,
                 };
-                if let Some(reads) = &reads {
+                if let Some((reads, said)) = &reads {
                     reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let mut said = said.lock().unwrap();
+                    let room = SAID_FIRST.saturating_sub(said.len()).min(n);
+                    said.extend_from_slice(&buf[..room]);
                 }
                 if silent.load(std::sync::atomic::Ordering::SeqCst) {
                     continue;
@@ -433,20 +456,31 @@ impl BlackHole {
     }
 
     /// Connections made through the proxy so far.
-    fn accepted(&self) -> usize {
+    pub(crate) fn accepted(&self) -> usize {
         self.accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Reads from the server's side so far (each of its pings is one).
-    fn from_client(&self) -> usize {
+    pub(crate) fn from_client(&self) -> usize {
         self.from_client.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Stops forwarding on every connection made so far, closing none of them.
-    fn swallow(&self) {
-        for silent in self.silenced.lock().unwrap().iter() {
-            silent.store(true, std::sync::atomic::Ordering::SeqCst);
+    pub(crate) fn swallow(&self) {
+        self.swallow_if(|_| true);
+    }
+
+    /// Stops forwarding on the connections made so far whose client's first bytes satisfy
+    /// `said` (e.g. the one that sent `SUBSCRIBE`); returns how many.
+    pub(crate) fn swallow_if(&self, said: impl Fn(&[u8]) -> bool) -> usize {
+        let mut n = 0;
+        for (silent, first) in self.silenced.lock().unwrap().iter() {
+            if said(&first.lock().unwrap()) {
+                silent.store(true, std::sync::atomic::Ordering::SeqCst);
+                n += 1;
+            }
         }
+        n
     }
 }
 

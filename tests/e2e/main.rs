@@ -20,3 +20,6 @@ mod replicas;
 mod serve_config;
 mod video;
 mod web;
+
+// Issue 17 items 5, 7 and 11 (upstream links, RTMP ingest); `hostile` has the rest of the suite.
+mod hostile_edges;

@@ -32,6 +32,7 @@ use crate::store::memory::{MemoryAuthFailures, MemoryCreateCounters, MemoryFunds
 use crate::store::redis::auth_failures::SharedAuthFailures;
 use crate::store::redis::funds::SharedFunds;
 use crate::store::redis::limits::SharedLimiter;
+use crate::store::redis::replicas::Keepalive;
 use crate::store::redis::seal::Sealer;
 use crate::store::redis::sign_in::RedisSessionStore;
 use crate::store::redis::Redis;
@@ -203,7 +204,10 @@ impl Server {
                     );
                     let funds = RegistrarFunds::new(Arc::new(SharedFunds::new(redis.clone())));
                     (
-                        Some(Replicas::new(redis)),
+                        Some(Replicas::new(redis).with_keepalive(Keepalive {
+                            ping_every: Duration::from_secs(args.redis_ping_secs),
+                            dead_after: Duration::from_secs(args.redis_dead_secs),
+                        })),
                         idempotency,
                         replay,
                         limits,

@@ -122,17 +122,11 @@ impl RoomcastChain {
 
     /// Cheap liveness probe of the RPC node.
     pub async fn health(&self) -> Result<u64, ChainError> {
-        self.rpc
-            .get_slot()
-            .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))
+        self.rpc.get_slot().await.map_err(ChainError::rpc)
     }
 
     pub async fn balance(&self, address: &Pubkey) -> Result<u64, ChainError> {
-        self.rpc
-            .get_balance(address)
-            .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))
+        self.rpc.get_balance(address).await.map_err(ChainError::rpc)
     }
 
     /// Creates the signer's registry, naming `registrar`. Returns (registry, signature).
@@ -211,7 +205,7 @@ impl RoomcastChain {
             self.rpc
                 .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
                 .await
-                .map_err(|e| ChainError::Unreachable(e.to_string())),
+                .map_err(ChainError::unreachable),
         )?;
         let mut tx = request.transaction();
         tx.try_sign(&[self.signer.as_ref()], blockhash)
@@ -244,10 +238,7 @@ impl RoomcastChain {
     /// The current block height (a transaction whose blockhash's last valid block height is below
     /// it can no longer land).
     pub async fn block_height(&self) -> Result<u64, ChainError> {
-        self.rpc
-            .get_block_height()
-            .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))
+        self.rpc.get_block_height().await.map_err(ChainError::rpc)
     }
 
     /// Renames a room. The signer pays the rent of a longer title; a shorter one refunds `payer`,
@@ -412,7 +403,7 @@ impl RoomcastChain {
             self.rpc
                 .get_account_with_commitment(address, CommitmentConfig::confirmed())
                 .await
-                .map_err(|e| ChainError::Rpc(e.to_string())),
+                .map_err(ChainError::rpc),
         )?;
         let Some(account) = response.value else {
             return Ok(None);
@@ -438,7 +429,7 @@ impl RoomcastChain {
             self.rpc
                 .get_latest_blockhash()
                 .await
-                .map_err(|e| ChainError::Unreachable(e.to_string())),
+                .map_err(ChainError::unreachable),
         )?;
         let request = self.program.request().accounts(accounts).args(args);
         let result = match tokio::time::timeout(self.confirm_timeout, request.send()).await {

@@ -2,6 +2,8 @@ use anchor_client::ClientError;
 use solana_instruction::error::InstructionError;
 use solana_transaction_error::TransactionError;
 
+use crate::redact::redact_urls_in;
+
 /// What can go wrong talking to the roomcast program.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -48,16 +50,27 @@ impl ChainError {
         )
     }
 
+    /// [`ChainError::Rpc`] from a transport error, whose text may carry the RPC URL and the API
+    /// key in it (`error sending request for url (…)`): redacted here, once for every caller.
+    pub(crate) fn rpc(e: impl std::fmt::Display) -> Self {
+        ChainError::Rpc(redact_urls_in(&e.to_string()))
+    }
+
+    /// [`ChainError::Unreachable`], redacted like [`ChainError::rpc`].
+    pub(crate) fn unreachable(e: impl std::fmt::Display) -> Self {
+        ChainError::Unreachable(redact_urls_in(&e.to_string()))
+    }
+
     pub(crate) fn from_client(err: ClientError) -> Self {
         match err {
             ClientError::SolanaClientError(e) => match e.get_transaction_error() {
                 Some(tx_err) => Self::from_transaction_error(&tx_err),
-                None => ChainError::Rpc(e.to_string()),
+                None => ChainError::rpc(e),
             },
             ClientError::AccountNotFound => ChainError::AccountNotFound("account".into()),
             ClientError::AnchorError(e) => ChainError::InvalidInput(e.to_string()),
             ClientError::ProgramError(e) => ChainError::Transaction(e.to_string()),
-            other => ChainError::Rpc(other.to_string()),
+            other => ChainError::rpc(other),
         }
     }
 

@@ -8,6 +8,7 @@ mod address;
 mod client;
 mod cluster;
 mod error;
+pub mod redact;
 mod room;
 pub mod view;
 mod watch;

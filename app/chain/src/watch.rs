@@ -21,6 +21,7 @@ use roomcast::state::room_offsets;
 
 use crate::client::RoomRecord;
 use crate::error::ChainError;
+use crate::redact::redact_url;
 use crate::room::Room;
 
 /// The WebSocket URL Solana clients derive from an RPC URL: same host, `ws(s)://`, and the port
@@ -91,7 +92,9 @@ pub async fn watch_rooms(
     keepalive: Keepalive,
     changes: mpsc::Sender<RoomWatch>,
 ) -> Result<WatchEnd, ChainError> {
-    let unreachable = |e: String| ChainError::Unreachable(format!("websocket {ws_url}: {e}"));
+    // The URL may carry the provider's API key (derived from the RPC URL): never in an error or log.
+    let shown = redact_url(ws_url);
+    let unreachable = |e: String| ChainError::unreachable(format!("websocket {shown}: {e}"));
     // Connecting and subscribing over a dead link must not hang either.
     let (mut ws, subscription) = tokio::time::timeout(keepalive.dead_after, async {
         let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
@@ -106,14 +109,14 @@ pub async fn watch_rooms(
             match ws.next().await {
                 Some(Ok(Message::Text(text))) => {
                     let reply: Value = serde_json::from_str(text.as_str())
-                        .map_err(|e| ChainError::Rpc(format!("programSubscribe: {e}")))?;
+                        .map_err(|e| ChainError::rpc(format!("programSubscribe: {e}")))?;
                     if reply["id"] != SUBSCRIBE_ID {
                         continue;
                     }
                     match reply["result"].as_u64() {
                         Some(id) => break id,
                         None => {
-                            return Err(ChainError::Rpc(format!(
+                            return Err(ChainError::rpc(format!(
                                 "programSubscribe: {}",
                                 reply["error"]
                             )))
@@ -129,7 +132,7 @@ pub async fn watch_rooms(
     })
     .await
     .map_err(|_| unreachable(format!("no answer within {:?}", keepalive.dead_after)))??;
-    tracing::info!(url = %ws_url, registry = %registry, "watching rooms over PubSub");
+    tracing::info!(url = %shown, registry = %registry, "watching rooms over PubSub");
     if changes.send(RoomWatch::Subscribed).await.is_err() {
         return Ok(WatchEnd::Closed);
     }

@@ -168,6 +168,15 @@ pub struct ServeArgs {
     /// replay cache, idempotency keys, limits and broadcast state in memory.
     #[arg(long, env = "ROOMCAST_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<SecretString>,
+    /// Seconds between PINGs on this replica's subscription to the other replicas' events.
+    #[arg(long, env = "ROOMCAST_REDIS_PING_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub redis_ping_secs: u64,
+    /// Seconds a PING on that subscription may go unanswered before the link is presumed dead
+    /// (a silent partition: NAT, failover) and the replica resubscribes and resyncs.
+    #[arg(long, env = "ROOMCAST_REDIS_DEAD_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub redis_dead_secs: u64,
     /// How long one `/readyz` check of the upstreams answers every probe, in milliseconds.
     #[arg(long, env = "ROOMCAST_READYZ_CACHE_MS", default_value_t = 5000)]
     pub readyz_cache_ms: u64,

@@ -27,6 +27,8 @@ pub fn spawn(state: StateRef, ws_url: String, keepalive: Keepalive, stop: Cancel
         async move {
             let mut backoff = FIRST_BACKOFF;
             let program_id = state.chain.program_id();
+            // The PubSub URL is derived from the RPC URL and may carry its API key.
+            let shown = roomcast_chain::redact::redact_url(&ws_url);
             loop {
                 let watch = roomcast_chain::watch_rooms(
                     &ws_url,
@@ -44,10 +46,10 @@ pub fn spawn(state: StateRef, ws_url: String, keepalive: Keepalive, stop: Cancel
                 state.feeds.set_watcher_live(false);
                 match result {
                     Ok(WatchEnd::Closed) => {
-                        tracing::warn!(url = %ws_url, "room subscription ended; reconnecting")
+                        tracing::warn!(url = %shown, "room subscription ended; reconnecting")
                     }
                     Ok(WatchEnd::Silent) => tracing::warn!(
-                        url = %ws_url,
+                        url = %shown,
                         silent_for = ?keepalive.dead_after,
                         "room subscription went silent (no pong, no message); reconnecting"
                     ),

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::core::error::AppError;
 use crate::live::cache::RoomCache;
-use crate::store::redis::replicas::ReplicaBus;
+use crate::store::redis::replicas::{Keepalive, ReplicaBus};
 use crate::store::redis::Redis;
 use crate::store::ReplicaSink;
 
@@ -25,6 +25,14 @@ impl Replicas {
         Replicas {
             bus: Arc::new(ReplicaBus::new(redis.clone())),
             redis,
+        }
+    }
+
+    /// How this replica tells a silently dead subscription from a quiet one.
+    pub fn with_keepalive(self, keepalive: Keepalive) -> Replicas {
+        Replicas {
+            bus: Arc::new(ReplicaBus::new(self.redis.clone()).with_keepalive(keepalive)),
+            redis: self.redis,
         }
     }
 

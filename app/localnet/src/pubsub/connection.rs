@@ -37,10 +37,16 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rece
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_REQUEST_BYTES))
         .max_frame_size(Some(MAX_REQUEST_BYTES));
-    let ws = match tokio_tungstenite::accept_async_with_config(stream, Some(config)).await {
-        Ok(ws) => ws,
-        Err(e) => {
+    // A client that connects and never completes the upgrade (or trickles it) is dropped.
+    let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(config));
+    let ws = match tokio::time::timeout(shared.handshake_timeout, handshake).await {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
             tracing::debug!(error = %e, "websocket handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(timeout = ?shared.handshake_timeout, "websocket handshake too slow: dropped");
             return;
         }
     };
@@ -215,6 +221,15 @@ impl Connection {
             return Err(RpcError::method_not_found());
         }
         let kind = Kind::parse(name, &p)?;
+        if self.subs.len() >= self.shared.max_per_connection {
+            return Err(RpcError::new(
+                RpcError::INTERNAL_ERROR,
+                format!(
+                    "Internal Error: Subscription refused. This connection holds {} subscriptions, the most one connection may hold",
+                    self.shared.max_per_connection
+                ),
+            ));
+        }
         if self.shared.subscriptions.fetch_add(1, Ordering::Relaxed)
             >= self.shared.max_subscriptions
         {

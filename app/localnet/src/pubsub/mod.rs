@@ -11,6 +11,7 @@ mod subscription;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -26,11 +27,20 @@ use crate::executor::ChainExecutor;
 pub const DEFAULT_QUEUE_CAPACITY: usize = 4_096;
 /// Subscriptions the node holds across all connections.
 pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 100_000;
+/// Subscriptions one connection may hold, so one client cannot take the node's whole budget and
+/// starve the others (the API's chain watcher needs one).
+pub const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 1_000;
+/// How long a client has, from TCP accept, to complete the WebSocket upgrade.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy)]
 pub struct PubsubLimits {
     pub queue_capacity: usize,
     pub max_subscriptions: usize,
+    /// Over it, a subscribe is answered with a JSON-RPC error (`-32603`, "Subscription refused").
+    pub max_subscriptions_per_connection: usize,
+    /// A client that has not completed the upgrade by then is disconnected.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for PubsubLimits {
@@ -38,6 +48,8 @@ impl Default for PubsubLimits {
         PubsubLimits {
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS,
+            max_subscriptions_per_connection: DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
     }
 }
@@ -49,6 +61,8 @@ struct Shared {
     subscriptions: AtomicUsize,
     queue_capacity: usize,
     max_subscriptions: usize,
+    max_per_connection: usize,
+    handshake_timeout: Duration,
 }
 
 /// Serves PubSub on `listener` until `stop` turns true.
@@ -66,6 +80,8 @@ pub async fn spawn(
         subscriptions: AtomicUsize::new(0),
         queue_capacity: limits.queue_capacity.max(1),
         max_subscriptions: limits.max_subscriptions,
+        max_per_connection: limits.max_subscriptions_per_connection,
+        handshake_timeout: limits.handshake_timeout,
     });
     tokio::spawn(produce_slots(shared.clone(), stop.clone()));
     Ok(tokio::spawn(accept(listener, shared, stop)))
@@ -81,7 +97,7 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Rec
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "websocket accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
             _ = stopped(&mut stop) => return,

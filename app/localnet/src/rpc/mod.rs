@@ -121,6 +121,9 @@ impl Default for RpcLimits {
 pub fn router(state: RpcState) -> Router {
     Router::new()
         .route("/", post(handle))
+        // Hosted providers put the API key in the path (`/v2/<key>`, `/<token>/`): any path is
+        // served the same, so such URLs can be tried against this node.
+        .route("/{*path}", post(handle))
         .route("/health", get(|| async { "ok" }))
         // Like a cluster's RPC, any origin may call it: a web page's wallet flow sends through it.
         .layer(

@@ -1,13 +1,12 @@
 //! Public delivery routes (what `customer-<code>.cloudflarestream.com` serves). A broadcast
 //! published over RTMP is served from its recording directory (real fMP4 HLS); a broadcast
 //! started through the control API has no media, and gets a placeholder manifest. Each media
-//! request counts its client as a viewer (`viewers.rs`).
+//! request for an id that exists counts its client's address as a viewer (`viewers.rs`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
-use axum::http::HeaderMap;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -108,16 +107,16 @@ async fn media_file(
     State(s): S,
     Path((id, file)): Path<(String, String)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
 ) -> Response {
     if MediaFile::parse(&file).is_none() {
         return not_found();
     }
-    let agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    s.watchers.seen(&id, format!("{} {agent}", peer.ip()));
+    // Only an id that exists counts a viewer (random ids would each add an entry), and by the
+    // client's address: a User-Agent is free to rotate.
+    if resolve(&s, &id).is_none() {
+        return not_found();
+    }
+    s.watchers.seen(&id, peer.ip());
     let Some(video) = media_video(&s, &id) else {
         return not_found();
     };

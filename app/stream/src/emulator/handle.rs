@@ -86,6 +86,11 @@ impl EmulatorHandle {
     }
 
     /// Calls that reached `route` (including faulted and unauthorised ones).
+    /// RTMP connections the listener ended because of its limits, by limit.
+    pub fn rtmp_drops(&self) -> crate::media::rtmp::RtmpDrops {
+        self.service.rtmp_stats.snapshot()
+    }
+
     pub fn call_count(&self, route: Route) -> u64 {
         self.service.lock().calls.get(&route).copied().unwrap_or(0)
     }

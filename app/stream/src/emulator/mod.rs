@@ -114,3 +114,5 @@ pub use route::Route;
 pub use service::ControlOutcome;
 pub use start::{run, Emulator};
 pub use webhook::{WebhookDelivery, WebhookTarget};
+
+pub use crate::media::rtmp::{RtmpDrops, RtmpLimits};

@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use super::webhook::WebhookTarget;
+use crate::media::rtmp::RtmpLimits;
 
 /// Customer code used when none is given (16 lowercase alphanumerics, like real ones).
 pub const DEFAULT_CUSTOMER_CODE: &str = "roomcastemulator";
@@ -86,6 +87,9 @@ pub struct EmulatorOptions {
     /// RTMP ingest address (port 0 = ephemeral); `None` = no real video (Cloudflare's ingest
     /// URL in answers, control-API broadcasts only).
     pub rtmp_listen: Option<SocketAddr>,
+    /// What anonymous RTMP clients can make the listener hold (connections, publish deadline,
+    /// message size before publish).
+    pub rtmp_limits: RtmpLimits,
     /// SRT ingest address (UDP, port 0 = ephemeral), used only with RTMP ingest on; `None` =
     /// no SRT listener (inputs then have no `srt` when video is on).
     pub srt_listen: Option<SocketAddr>,
@@ -103,6 +107,7 @@ impl EmulatorOptions {
             customer_code: DEFAULT_CUSTOMER_CODE.into(),
             webhook: None,
             rtmp_listen: None,
+            rtmp_limits: RtmpLimits::default(),
             srt_listen: None,
             media_dir: None,
         }
@@ -121,6 +126,7 @@ impl From<EmulatorArgs> for EmulatorOptions {
                 secret: a.webhook_secret,
             }),
             rtmp_listen: Some(a.rtmp_listen),
+            rtmp_limits: RtmpLimits::default(),
             srt_listen: Some(a.srt_listen),
             media_dir: None,
         }

@@ -72,14 +72,8 @@ impl InputStore {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&saved)?)
+        write_owner_only(&tmp, &serde_json::to_vec(&saved)?)
             .with_context(|| format!("writing {}", tmp.display()))?;
-        #[cfg(unix)]
-        {
-            // Stream keys are secrets.
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-        }
         std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
         Ok(saved.len())
     }
@@ -151,4 +145,30 @@ impl InputStore {
         }
         Ok(n)
     }
+}
+
+/// Writes `body` to a new file at `path` that is owner-only (0600) from its creation: stream keys
+/// must never be readable by others, not even between a write and a chmod, nor when the write fails
+/// half-way (then the file is removed). A file left at `path` by an earlier crash is replaced, not
+/// reused (it may have another mode, or be a link).
+fn write_owner_only(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    let written = file.write_all(body).and_then(|()| file.sync_all());
+    if written.is_err() {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+    }
+    written
 }

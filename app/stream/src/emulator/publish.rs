@@ -59,6 +59,11 @@ impl Service {
                 RecordingMode::Automatic => s.live_video.clone(),
                 _ => None,
             };
+            // Before the lock goes: a player asking now gets "nothing yet" (204) until ffmpeg
+            // wrote the first segment, never the placeholder of a broadcast without media.
+            if let (Some(media), Some(v)) = (&self.media, &video) {
+                media.reserve(v);
+            }
             (events, video)
         };
         let mut recording = None;

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::sync::{Mutex, MutexGuard};
 
 use secrecy::SecretString;
@@ -71,6 +72,8 @@ pub(crate) struct Service {
     pub(super) ordered: mpsc::UnboundedSender<Vec<Notification>>,
     /// Who fetched each input's live media recently (live viewer counts).
     pub(super) watchers: Watchers,
+    /// RTMP connections ended by the listener's limits.
+    pub(super) rtmp_stats: Arc<crate::media::rtmp::RtmpStats>,
 }
 
 impl Service {

@@ -70,6 +70,7 @@ impl Emulator {
             .build()
             .context("building the webhook HTTP client")?;
         let (video, media, rtmp) = video_ingest(opts.rtmp_listen, opts.media_dir).await?;
+        let rtmp_limits = opts.rtmp_limits;
         // SRT rides on the same media path: only with RTMP ingest on. A taken port leaves SRT
         // out (inputs then have no `srt`), like RTMP's own.
         let srt = match (&video, opts.srt_listen) {
@@ -106,6 +107,7 @@ impl Emulator {
             media,
             publishes: Mutex::new(HashMap::new()),
             watchers: Default::default(),
+            rtmp_stats: Default::default(),
             next_publish: AtomicU64::new(1),
             ordered,
         });
@@ -116,6 +118,8 @@ impl Emulator {
             ingest_tasks.push(tokio::spawn(media::rtmp::serve(
                 listener,
                 service.clone(),
+                rtmp_limits,
+                service.rtmp_stats.clone(),
                 stop_rx.clone(),
             )));
         }

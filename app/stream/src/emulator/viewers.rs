@@ -1,25 +1,49 @@
 //! Live viewer counts as Cloudflare counts them from playback: distinct clients that fetched an
-//! input's media recently (the delivery routes record each fetch; `/{uid}/views` reads the count).
+//! input's media recently (the delivery routes record each fetch of an id that exists;
+//! `/{uid}/views` reads the count).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long a player counts as watching after its last media request.
 const WATCHING_FOR: Duration = Duration::from_secs(10);
+/// Most distinct clients remembered per id: past it, new clients are not counted until some
+/// leave (the map stays bounded whatever a swarm of addresses does).
+const MAX_CLIENTS_PER_ID: usize = 10_000;
 
-/// Live viewers, as Cloudflare counts them from playback: distinct clients (address and user
-/// agent) that fetched an input's media within [`WATCHING_FOR`].
+/// Live viewers, as Cloudflare counts them from playback: distinct client addresses (IPv6 by
+/// /64; a User-Agent is free to rotate, an address is not) that fetched an id's media within
+/// [`WATCHING_FOR`].
 #[derive(Default)]
-pub(crate) struct Watchers(Mutex<HashMap<String, HashMap<String, Instant>>>);
+pub(crate) struct Watchers(Mutex<HashMap<String, HashMap<IpAddr, Instant>>>);
+
+/// The part of an address a client cannot rotate for free: IPv4 as is, IPv6 by its /64.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+    }
+}
 
 impl Watchers {
-    pub(super) fn seen(&self, id: &str, client: String) {
+    /// `client` fetched media of `id`, an id the caller resolved (an input or a video).
+    pub(super) fn seen(&self, id: &str, client: IpAddr) {
         let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Ids nobody watches any more are forgotten as new requests come in.
+        all.retain(|_, clients| {
+            clients.retain(|_, at| at.elapsed() < WATCHING_FOR);
+            !clients.is_empty()
+        });
         let clients = all.entry(id.to_string()).or_default();
-        // Players that left are forgotten as new requests come in, so the map stays small.
-        clients.retain(|_, at| at.elapsed() < WATCHING_FOR);
-        clients.insert(client, Instant::now());
+        let key = client_key(client);
+        if clients.len() < MAX_CLIENTS_PER_ID || clients.contains_key(&key) {
+            clients.insert(key, Instant::now());
+        }
     }
 
     pub(crate) fn count(&self, id: &str) -> u64 {
@@ -30,6 +54,11 @@ impl Watchers {
         clients.retain(|_, at| at.elapsed() < WATCHING_FOR);
         clients.len() as u64
     }
+
+    #[cfg(test)]
+    fn ids(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
 }
 
 #[cfg(test)]
@@ -37,15 +66,28 @@ mod tests {
     use super::Watchers;
 
     #[test]
-    fn viewers_are_distinct_recent_clients_per_input() {
+    fn viewers_are_distinct_recent_addresses_per_id() {
         let w = Watchers::default();
         assert_eq!(w.count("input"), 0);
-        w.seen("input", "127.0.0.1 Chrome".into());
-        w.seen("input", "127.0.0.1 Chrome".into());
-        w.seen("input", "10.0.0.2 Safari".into());
-        w.seen("other", "127.0.0.1 Chrome".into());
-        assert_eq!(w.count("input"), 2);
+        w.seen("input", "127.0.0.1".parse().unwrap());
+        w.seen("input", "127.0.0.1".parse().unwrap());
+        w.seen("input", "10.0.0.2".parse().unwrap());
+        // One /64 is one client, whatever its interface id.
+        w.seen("input", "2001:db8:1:2::1".parse().unwrap());
+        w.seen("input", "2001:db8:1:2:ffff::9".parse().unwrap());
+        w.seen("other", "127.0.0.1".parse().unwrap());
+        assert_eq!(w.count("input"), 3);
         assert_eq!(w.count("other"), 1);
         assert_eq!(w.count("unknown"), 0);
+        assert_eq!(w.ids(), 2);
+    }
+
+    #[test]
+    fn clients_per_id_are_bounded() {
+        let w = Watchers::default();
+        for n in 0..(super::MAX_CLIENTS_PER_ID as u32 + 50) {
+            w.seen("input", std::net::Ipv4Addr::from(n).into());
+        }
+        assert_eq!(w.count("input"), super::MAX_CLIENTS_PER_ID as u64);
     }
 }

@@ -162,6 +162,14 @@ impl Media {
         Ok(r)
     }
 
+    /// Names `video_uid`'s directory before its recording starts: from now on it is a video with
+    /// real media (served "not yet" until ffmpeg wrote its playlist).
+    pub fn reserve(&self, video_uid: &str) {
+        debug_assert!(video_uid.bytes().all(|b| b.is_ascii_hexdigit()));
+        let dir = self.root().join(video_uid);
+        self.dirs.lock().unwrap().insert(video_uid.to_string(), dir);
+    }
+
     /// The directory of `video_uid`, if it has real media.
     pub fn dir(&self, video_uid: &str) -> Option<PathBuf> {
         self.dirs.lock().unwrap().get(video_uid).cloned()

@@ -4,10 +4,16 @@
 //! accepted; a publish the emulator stops (input disabled, deleted, keys rotated) is dropped by
 //! dropping its session, which closes the socket at once.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use scuffle_rtmp::chunk::error::ChunkReadError;
 use scuffle_rtmp::command_messages::UnknownCommand;
+use scuffle_rtmp::error::RtmpError;
 use scuffle_rtmp::messages::UnknownMessage;
 use scuffle_rtmp::session::server::{ServerSessionError, SessionData, SessionHandler};
 use scuffle_rtmp::ServerSession;
@@ -16,6 +22,123 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::flv::{MediaTag, TagKind};
+
+/// What anonymous clients can make the RTMP listener hold: connections in total and per client
+/// address (IPv6 per /64), how long a connection may take to reach `publish`, and how large a
+/// message may be before it does (commands are small; only media needs scuffle-rtmp's 10 MB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RtmpLimits {
+    pub max_connections: usize,
+    pub max_per_address: usize,
+    pub publish_deadline: Duration,
+    pub max_message_before_publish: usize,
+}
+
+impl Default for RtmpLimits {
+    fn default() -> Self {
+        RtmpLimits {
+            max_connections: 256,
+            max_per_address: 16,
+            publish_deadline: Duration::from_secs(10),
+            max_message_before_publish: 64 * 1024,
+        }
+    }
+}
+
+/// Connections the listener ended because of [`RtmpLimits`], by limit.
+#[derive(Debug, Default)]
+pub struct RtmpStats {
+    over_capacity: AtomicU64,
+    over_address: AtomicU64,
+    no_publish_in_time: AtomicU64,
+    message_too_large: AtomicU64,
+}
+
+/// A snapshot of [`RtmpStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RtmpDrops {
+    /// Refused at accept: [`RtmpLimits::max_connections`] were open.
+    pub over_capacity: u64,
+    /// Refused at accept: [`RtmpLimits::max_per_address`] were open from that address.
+    pub over_address: u64,
+    /// Dropped: no `publish` within [`RtmpLimits::publish_deadline`].
+    pub no_publish_in_time: u64,
+    /// Ended: a message over [`RtmpLimits::max_message_before_publish`] before `publish`.
+    pub message_too_large: u64,
+}
+
+impl RtmpStats {
+    pub fn snapshot(&self) -> RtmpDrops {
+        RtmpDrops {
+            over_capacity: self.over_capacity.load(Ordering::Relaxed),
+            over_address: self.over_address.load(Ordering::Relaxed),
+            no_publish_in_time: self.no_publish_in_time.load(Ordering::Relaxed),
+            message_too_large: self.message_too_large.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Open connections, in total and per client address (IPv6 keyed by its /64).
+#[derive(Default)]
+struct Open {
+    total: AtomicUsize,
+    per_address: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One admitted connection; counted out when dropped.
+struct Admitted {
+    open: Arc<Open>,
+    key: IpAddr,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.open.total.fetch_sub(1, Ordering::SeqCst);
+        let mut per = self
+            .open
+            .per_address
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = per.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                per.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// The address a client cannot trivially rotate: IPv4 as is, IPv6 by its /64.
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+    }
+}
+
+impl Open {
+    /// Admits a connection from `peer` unless a limit is reached (then says which).
+    fn admit(self: &Arc<Self>, peer: IpAddr, limits: &RtmpLimits) -> Result<Admitted, bool> {
+        let key = address_key(peer);
+        let mut per = self.per_address.lock().unwrap_or_else(|p| p.into_inner());
+        if self.total.load(Ordering::SeqCst) >= limits.max_connections {
+            return Err(true);
+        }
+        let n = per.entry(key).or_insert(0);
+        if *n >= limits.max_per_address {
+            return Err(false);
+        }
+        *n += 1;
+        self.total.fetch_add(1, Ordering::SeqCst);
+        Ok(Admitted {
+            open: self.clone(),
+            key,
+        })
+    }
+}
 
 /// Why a publish was refused (logged; the publisher only sees its connection end).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,21 +190,39 @@ pub trait Ingest: Send + Sync + 'static {
 }
 
 /// Accepts RTMP connections until `shutdown` turns true, then drops every publisher and waits
-/// for their [`Ingest::end`] to finish.
+/// for their [`Ingest::end`] to finish. A connection over a [`RtmpLimits`] cap is closed at once;
+/// what each limit ended is counted in `stats`.
 pub async fn serve<I: Ingest>(
     listener: TcpListener,
     ingest: Arc<I>,
+    limits: RtmpLimits,
+    stats: Arc<RtmpStats>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
     let for_conns = shutdown.clone();
+    let open = Arc::new(Open::default());
     loop {
         tokio::select! {
             _ = until_true(&mut shutdown) => break,
             accepted = listener.accept() => match accepted {
                 Ok((socket, peer)) => {
+                    let admitted = match open.admit(peer.ip(), &limits) {
+                        Ok(admitted) => admitted,
+                        Err(global) => {
+                            let counter = if global { &stats.over_capacity } else { &stats.over_address };
+                            counter.fetch_add(1, Ordering::Relaxed);
+                            tracing::debug!(%peer, global, "rtmp connection refused: too many open");
+                            drop(socket);
+                            continue;
+                        }
+                    };
                     tracing::debug!(%peer, "rtmp connection");
-                    conns.spawn(connection(socket, ingest.clone(), for_conns.clone()));
+                    let (ingest, stats, shutdown) = (ingest.clone(), stats.clone(), for_conns.clone());
+                    conns.spawn(async move {
+                        connection(socket, ingest, limits, stats, shutdown).await;
+                        drop(admitted);
+                    });
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "rtmp accept failed");
@@ -105,6 +246,8 @@ async fn until_true(rx: &mut watch::Receiver<bool>) {
 struct Slot {
     active: Option<Accepted>,
     sink_closed: bool,
+    /// A publish was accepted on this connection (the publish deadline no longer applies).
+    published: bool,
 }
 
 struct Handler<I> {
@@ -135,7 +278,9 @@ impl<I: Ingest> SessionHandler for Handler<I> {
             .begin(app_name, stream_name, self.stopper.clone())
         {
             Ok(a) => {
-                self.slot.lock().unwrap().active = Some(a);
+                let mut slot = self.slot.lock().unwrap();
+                slot.active = Some(a);
+                slot.published = true;
                 Ok(())
             }
             Err(Refusal(why)) => {
@@ -208,9 +353,19 @@ impl<I: Ingest> SessionHandler for Handler<I> {
     }
 }
 
+/// Resolves when `deadline` has passed without a publish on the connection (never after one).
+async fn publish_deadline(slot: &Mutex<Slot>, deadline: Duration) {
+    tokio::time::sleep(deadline).await;
+    if slot.lock().unwrap().published {
+        std::future::pending::<()>().await;
+    }
+}
+
 async fn connection<I: Ingest>(
     socket: TcpStream,
     ingest: Arc<I>,
+    limits: RtmpLimits,
+    stats: Arc<RtmpStats>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = socket.set_nodelay(true);
@@ -221,15 +376,28 @@ async fn connection<I: Ingest>(
         stopper,
         slot: slot.clone(),
     };
-    let session = ServerSession::new(socket, handler);
+    let session = ServerSession::new(socket, handler)
+        .with_max_message_size_before_publish(limits.max_message_before_publish);
     // Dropping the session future (the other branches) closes the socket.
     let how = tokio::select! {
         r = session.run() => match r {
             Ok(_) => PublishEnd::Left,
             Err(e) if e.is_client_closed() => PublishEnd::Left,
             Err(_) if slot.lock().unwrap().sink_closed => PublishEnd::SinkClosed,
+            Err(RtmpError::ChunkRead(ChunkReadError::PartialChunkTooLarge(n)))
+                if !slot.lock().unwrap().published =>
+            {
+                stats.message_too_large.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(bytes = n, "rtmp connection ended: message too large before publish");
+                PublishEnd::Broken(format!("a {n}-byte message before publish"))
+            }
             Err(e) => PublishEnd::Broken(e.to_string()),
         },
+        _ = publish_deadline(&slot, limits.publish_deadline) => {
+            stats.no_publish_in_time.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(deadline = ?limits.publish_deadline, "rtmp connection dropped: no publish in time");
+            PublishEnd::Dropped
+        }
         _ = until_true(&mut stopped) => PublishEnd::Dropped,
         _ = until_true(&mut shutdown) => PublishEnd::Dropped,
     };

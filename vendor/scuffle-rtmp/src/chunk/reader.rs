@@ -15,7 +15,9 @@ use crate::messages::MessageType;
 // These constants are used to limit the amount of memory we use for partial
 // chunks on normal operations we should never hit these limits
 // This is for when someone is trying to send us a malicious chunk streams
-const MAX_PARTIAL_CHUNK_SIZE: usize = 10 * 1024 * 1024; // 10MB (should be more than enough)
+/// The largest message a reader accepts by default (roomcast patch: public, for
+/// [`ChunkReader::set_max_message_size`] callers).
+pub const MAX_PARTIAL_CHUNK_SIZE: usize = 10 * 1024 * 1024; // 10MB (should be more than enough)
 const MAX_PREVIOUS_CHUNK_HEADERS: usize = 100; // 100 chunks
 const MAX_PARTIAL_CHUNK_COUNT: usize = 4; // 4 chunks
 
@@ -43,6 +45,11 @@ pub struct ChunkReader {
     /// This is the max chunk size that the client has specified.
     /// By default this is 128 bytes.
     max_chunk_size: usize,
+
+    /// roomcast patch: the largest message accepted (announced length, and bytes buffered for
+    /// it); [`MAX_PARTIAL_CHUNK_SIZE`] unless lowered with [`ChunkReader::set_max_message_size`]
+    /// (a server does so until the client publishes).
+    max_message_size: usize,
 }
 
 impl Default for ChunkReader {
@@ -52,6 +59,7 @@ impl Default for ChunkReader {
             previous_timestamp_fields: HashMap::with_capacity(MAX_PREVIOUS_CHUNK_HEADERS),
             partial_chunks: HashMap::with_capacity(MAX_PARTIAL_CHUNK_COUNT),
             max_chunk_size: INIT_CHUNK_SIZE,
+            max_message_size: MAX_PARTIAL_CHUNK_SIZE,
         }
     }
 }
@@ -70,6 +78,13 @@ impl ChunkReader {
             self.max_chunk_size = chunk_size;
             true
         }
+    }
+
+    /// roomcast patch: caps the size of the messages this reader accepts (at most
+    /// [`MAX_PARTIAL_CHUNK_SIZE`]); a larger announced message is an error
+    /// ([`ChunkReadError::PartialChunkTooLarge`]) before anything of it is buffered.
+    pub fn set_max_message_size(&mut self, bytes: usize) {
+        self.max_message_size = bytes.min(MAX_PARTIAL_CHUNK_SIZE);
     }
 
     /// This function is used to read a chunk from the buffer.
@@ -221,7 +236,7 @@ impl ChunkReader {
                 let length = {
                     // If the length of a single chunk is larger than the max partial chunk size
                     // we return an error. The client is probably trying to DoS us.
-                    if partial_chunk.len() + payload.len() > MAX_PARTIAL_CHUNK_SIZE {
+                    if partial_chunk.len() + payload.len() > self.max_message_size {
                         return Err(crate::error::RtmpError::ChunkRead(ChunkReadError::PartialChunkTooLarge(
                             partial_chunk.len() + payload.len(),
                         )));
@@ -320,7 +335,7 @@ impl ChunkReader {
                     .read_u24::<BigEndian>()
                     .eof_to_none()
                     .map_err(|e| e.map(crate::error::RtmpError::Io))?;
-                if msg_length as usize > MAX_PARTIAL_CHUNK_SIZE {
+                if msg_length as usize > self.max_message_size {
                     return Err(Some(crate::error::RtmpError::ChunkRead(
                         ChunkReadError::PartialChunkTooLarge(msg_length as usize),
                     )));
@@ -385,7 +400,7 @@ impl ChunkReader {
                     .read_u24::<BigEndian>()
                     .eof_to_none()
                     .map_err(|e| e.map(crate::error::RtmpError::Io))?;
-                if msg_length as usize > MAX_PARTIAL_CHUNK_SIZE {
+                if msg_length as usize > self.max_message_size {
                     return Err(Some(crate::error::RtmpError::ChunkRead(
                         ChunkReadError::PartialChunkTooLarge(msg_length as usize),
                     )));

@@ -3,7 +3,10 @@
 //! room write publishes the room's address. Every replica subscribes and updates its in-memory
 //! view at once (well under a second), so viewers' reads stay local and keep working without
 //! Redis. After a (re)subscription a replica reloads every broadcast state and drops its room
-//! caches, so messages missed while disconnected cannot leave it stale.
+//! caches, so messages missed while disconnected cannot leave it stale. A subscription that goes
+//! silent (a partition that never closes the TCP link: NAT timeout, failover) would miss every
+//! message without noticing, so the subscriber PINGs on its own connection ([`Keepalive`]) and
+//! resubscribes when no answer comes.
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +40,32 @@ redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1
 ";
 
+/// How the subscription tells a live link from a silently dead one: a PING on the subscriber
+/// connection every `ping_every`; one unanswered for `dead_after` ends the subscription (then it
+/// resubscribes on a fresh connection and resyncs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    pub ping_every: Duration,
+    pub dead_after: Duration,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Keepalive {
+            ping_every: Duration::from_secs(5),
+            dead_after: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the pinger gave up the subscriber connection.
+enum LinkLost {
+    /// A PING went unanswered for [`Keepalive::dead_after`].
+    Silent,
+    /// The connection failed under the PING.
+    Broken(redis::RedisError),
+}
+
 #[derive(Serialize, Deserialize, Debug)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 enum Message {
@@ -59,6 +88,7 @@ pub struct ReplicaBus {
     channel: String,
     /// True while this replica's subscription is up.
     pub subscribed: AtomicBool,
+    keepalive: Keepalive,
 }
 
 impl ReplicaBus {
@@ -68,7 +98,13 @@ impl ReplicaBus {
             redis,
             apply: redis::Script::new(APPLY),
             subscribed: AtomicBool::new(false),
+            keepalive: Keepalive::default(),
         }
+    }
+
+    pub fn with_keepalive(mut self, keepalive: Keepalive) -> Self {
+        self.keepalive = keepalive;
+        self
     }
 
     fn broadcast_key(&self, session_id: &str) -> String {
@@ -201,11 +237,47 @@ impl ReplicaBus {
             .map_err(bounded)??;
         self.subscribed.store(true, Ordering::SeqCst);
         tracing::info!(channel = %self.channel, "subscribed to shared-state events");
-        let mut messages = pubsub.on_message();
+        let (mut commands, mut messages) = pubsub.split();
+        let keepalive = self.keepalive;
+        let pinger = async move {
+            let mut tick = tokio::time::interval(keepalive.ping_every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                // A PING into a dead link is usually "sent" (the kernel buffers it): only the
+                // missing answer tells.
+                match tokio::time::timeout(keepalive.dead_after, commands.ping::<redis::Value>())
+                    .await
+                {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return LinkLost::Broken(e),
+                    Err(_) => return LinkLost::Silent,
+                }
+            }
+        };
+        tokio::pin!(pinger);
         loop {
             let message = tokio::select! {
                 _ = stop.cancelled() => return Ok(()),
                 m = messages.next() => m,
+                lost = &mut pinger => {
+                    match lost {
+                        LinkLost::Silent => {
+                            metrics::counter!("roomcast_replica_subscription_silent_total")
+                                .increment(1);
+                            tracing::warn!(
+                                dead_after = ?keepalive.dead_after,
+                                "shared-state subscription went silent (no answer to PING); resubscribing"
+                            );
+                        }
+                        LinkLost::Broken(e) => tracing::warn!(
+                            error = %e,
+                            "shared-state subscription lost; resubscribing"
+                        ),
+                    }
+                    return Ok(());
+                }
             };
             let Some(message) = message else {
                 tracing::warn!("shared-state subscription lost; resubscribing");

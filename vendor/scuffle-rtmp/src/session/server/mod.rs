@@ -104,6 +104,14 @@ impl<S, H> ServerSession<S, H> {
         }
     }
 
+    /// roomcast patch: until the client publishes, messages larger than `bytes` end the session
+    /// (commands are small; only media needs the reader's full 10 MB), so a connection that never
+    /// publishes cannot make the server buffer megabytes for it.
+    pub fn with_max_message_size_before_publish(mut self, bytes: usize) -> Self {
+        self.chunk_reader.set_max_message_size(bytes);
+        self
+    }
+
     /// Set the context of the session.
     pub fn with_context(mut self, ctx: scuffle_context::Context) -> Self {
         self.ctx = Some(ctx);
@@ -527,6 +535,9 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
         self.handler.on_publish(stream_id, app_name.as_ref(), publishing_name).await?;
 
         self.publishing_stream_ids.push(stream_id);
+        // roomcast patch: a publisher may send media messages of any accepted size.
+        self.chunk_reader
+            .set_max_message_size(crate::chunk::reader::MAX_PARTIAL_CHUNK_SIZE);
 
         EventMessageStreamBegin { stream_id }.write(&self.chunk_writer, &mut self.write_buf)?;
 
