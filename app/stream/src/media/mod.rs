@@ -144,30 +144,31 @@ impl Media {
         &self.ffmpeg
     }
 
-    /// Starts recording the video `video_uid` (a 32-hex uid, so a safe directory name).
+    /// Starts recording the video `video_uid` from an RTMP publish's FLV tags.
     pub fn record(&self, video_uid: &str) -> std::io::Result<Recorder> {
-        debug_assert!(video_uid.bytes().all(|b| b.is_ascii_hexdigit()));
-        let dir = self.root().join(video_uid);
-        let r = Recorder::start(&self.ffmpeg, &dir)?;
-        self.dirs.lock().unwrap().insert(video_uid.to_string(), dir);
-        Ok(r)
+        Recorder::start(&self.ffmpeg, &self.dir_for(video_uid))
     }
 
     /// Starts recording the video `video_uid` from MPEG-TS (an SRT publish).
     pub fn record_ts(&self, video_uid: &str) -> std::io::Result<TsRecorder> {
-        debug_assert!(video_uid.bytes().all(|b| b.is_ascii_hexdigit()));
-        let dir = self.root().join(video_uid);
-        let r = TsRecorder::start(&self.ffmpeg, &dir)?;
-        self.dirs.lock().unwrap().insert(video_uid.to_string(), dir);
-        Ok(r)
+        TsRecorder::start(&self.ffmpeg, &self.dir_for(video_uid))
     }
 
     /// Names `video_uid`'s directory before its recording starts: from now on it is a video with
     /// real media (served "not yet" until ffmpeg wrote its playlist).
     pub fn reserve(&self, video_uid: &str) {
+        self.dir_for(video_uid);
+    }
+
+    /// `video_uid`'s directory (a 32-hex uid, so a safe name), registered as having media.
+    fn dir_for(&self, video_uid: &str) -> PathBuf {
         debug_assert!(video_uid.bytes().all(|b| b.is_ascii_hexdigit()));
         let dir = self.root().join(video_uid);
-        self.dirs.lock().unwrap().insert(video_uid.to_string(), dir);
+        self.dirs
+            .lock()
+            .unwrap()
+            .insert(video_uid.to_string(), dir.clone());
+        dir
     }
 
     /// The directory of `video_uid`, if it has real media.
