@@ -549,3 +549,144 @@ async fn recordings_survive_a_restart_in_the_media_dir_and_go_with_their_input()
     assert!(!media.join(&done).exists() && !media.join(&live).exists());
     emu.shutdown().await;
 }
+
+/// An encoder that comes back within `recording.timeoutSeconds` continues the same recording
+/// (Cloudflare's reconnect window): one video, live again with the same uid, both halves in one
+/// VOD playlist (each part with its own init segment after a discontinuity) that ffprobe decodes
+/// through; it turns `ready` only once the window closed. Back after the window: a new video.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_within_the_timeout_continues_the_recording_and_after_it_starts_a_new_one() {
+    let emu = video_emulator().await;
+    let client = client(&emu);
+    // Far above an encoder's restart here; the test waits for conditions, not for the window.
+    let window = Recording {
+        timeout_seconds: Some(15),
+        ..Recording::automatic()
+    };
+    let (uid, url) = create(&client, window, None).await;
+    let live_video = |uid: String| {
+        let c = client.clone();
+        async move { c.lifecycle(&uid).await.ok().filter(|l| l.live)?.video_uid }
+    };
+    let mut first = publish(&url, 3, "libx264");
+    let video = until("live", BOUND, || live_video(uid.clone())).await;
+    assert!(first
+        .exited_within(BOUND)
+        .await
+        .is_some_and(|s| s.success()));
+    until("the first half ended", BOUND, || {
+        let c = client.clone();
+        let uid = uid.clone();
+        async move { (!c.lifecycle(&uid).await.ok()?.live).then_some(()) }
+    })
+    .await;
+    let v = client.live_input_videos(&uid).await.unwrap();
+    assert_eq!(
+        (v.len(), v[0].status.state.as_str()),
+        (1, "inprogress"),
+        "window open: {v:?}"
+    );
+
+    let mut second = publish(&url, 3, "libx264");
+    let again = until("live again", BOUND, || live_video(uid.clone())).await;
+    assert_eq!(again, video, "the same recording goes on");
+    assert!(second
+        .exited_within(BOUND)
+        .await
+        .is_some_and(|s| s.success()));
+    let videos = until(
+        "the recording is ready once the window closed",
+        BOUND,
+        || {
+            let c = client.clone();
+            let uid = uid.clone();
+            async move {
+                let v = c.live_input_videos(&uid).await.ok()?;
+                (v.iter().all(|v| v.status.state == "ready")).then_some(v)
+            }
+        },
+    )
+    .await;
+    assert_eq!(videos.len(), 1, "{videos:?}");
+    let duration = videos[0].duration.unwrap();
+    assert!((5.0..=7.5).contains(&duration), "both halves: {duration}");
+    let hls = format!("{}/{video}/manifest/video.m3u8", emu.delivery_base_url());
+    let (status, _, body) = get(&hls).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body.matches("#EXT-X-MAP:URI=\"init.mp4\"").count(),
+        1,
+        "{body}"
+    );
+    assert_eq!(
+        body.matches("#EXT-X-MAP:URI=\"init-1.mp4\"").count(),
+        1,
+        "{body}"
+    );
+    assert!(body.contains("#EXT-X-DISCONTINUITY") && body.trim_end().ends_with("#EXT-X-ENDLIST"));
+    let (s, _, _) = get(&format!(
+        "{}/{video}/manifest/init-1.mp4",
+        emu.delivery_base_url()
+    ))
+    .await;
+    assert_eq!(s, 200);
+    // Each part decodes with its own init segment: init + its segments, as a player joins them.
+    let base = emu.delivery_base_url();
+    let mut parts: Vec<(String, Vec<String>)> = vec![];
+    for line in body.lines() {
+        if let Some(init) = line.strip_prefix("#EXT-X-MAP:URI=\"") {
+            parts.push((init.trim_end_matches('"').to_string(), vec![]));
+        } else if line.starts_with("seg") {
+            parts
+                .last_mut()
+                .expect("a map first")
+                .1
+                .push(line.to_string());
+        }
+    }
+    assert_eq!(parts.len(), 2, "{body}");
+    let mut frames = vec![];
+    for (init, segments) in &parts {
+        let mut mp4 = reqwest::get(format!("{base}/{video}/manifest/{init}"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec();
+        for seg in segments {
+            let bytes = reqwest::get(format!("{base}/{video}/manifest/{seg}"))
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            mp4.extend_from_slice(&bytes);
+        }
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &mp4).unwrap();
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v:0", "-count_frames"])
+            .args(["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0"])
+            .arg(file.path())
+            .output()
+            .unwrap();
+        let errors = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(errors.trim().is_empty(), "{init}: {errors}");
+        let n: u64 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .trim_end_matches(',')
+            .parse()
+            .unwrap();
+        frames.push(n);
+    }
+    // Each half is 3 s at 25 fps.
+    assert!(frames.iter().all(|n| (60..=80).contains(n)), "{frames:?}");
+
+    // After the window: a new recording.
+    let mut third = publish(&url, 2, "libx264");
+    let newer = until("live a third time", BOUND, || live_video(uid.clone())).await;
+    assert_ne!(newer, video);
+    assert!(third.exited_within(BOUND).await.is_some());
+    emu.shutdown().await;
+}

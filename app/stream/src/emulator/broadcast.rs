@@ -65,6 +65,22 @@ impl State {
             return Err(ControlError::AlreadyConnected(uid.into()));
         }
         s.input.status = status_with(&s.input.status, "connected", "connected");
+        // Back within the reconnect window: the same recording goes on.
+        // (An expired window is left for its timer, which finishes that recording.)
+        let resumed = match &s.resume {
+            Some(r) if r.until > std::time::Instant::now() => s.resume.take(),
+            _ => None,
+        };
+        if let Some(r) = resumed {
+            if let Some(v) = self.videos.iter_mut().find(|v| v.uid == r.video) {
+                v.status.state = "live-inprogress".into();
+                v.modified = Some(now());
+                if let Some(s) = self.inputs.get_mut(uid) {
+                    s.live_video = Some(r.video);
+                }
+                return Ok(Notification::new(uid, LiveInputEvent::Connected, None));
+            }
+        }
         // Without automatic recording there is nothing to play or record.
         if s.input.recording.mode == RecordingMode::Automatic {
             let vuid = new_uid();

@@ -77,6 +77,7 @@ impl State {
                 live_video: None,
                 views: 0,
                 publisher: None,
+                resume: None,
             },
         );
         input

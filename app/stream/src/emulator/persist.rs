@@ -114,6 +114,7 @@ impl InputStore {
                     live_video: None,
                     views: 0,
                     publisher: None,
+                    resume: None,
                 },
             );
         }

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::service::{Publish, Service};
+use super::state::Resume;
 use super::webhook::Notification;
 use crate::client::RecordingMode;
 use crate::media::flv::MediaTag;
@@ -143,8 +144,26 @@ impl Service {
                 };
                 events.push(st.end_broadcast(&p.input_uid, reason, error));
             }
+            // An encoder that left by itself may come back within `recording.timeoutSeconds`
+            // and continue this recording (Cloudflare's reconnect window); 0 = no window.
+            let window = st
+                .inputs
+                .get(&p.input_uid)
+                .and_then(|s| s.input.recording.timeout_seconds)
+                .filter(|secs| current && *secs > 0)
+                .map(std::time::Duration::from_secs);
             if let Some(v) = &p.video_uid {
                 match duration {
+                    Some(d) if d > 0.0 && st.video(v).is_some() && window.is_some() => {
+                        let window = window.unwrap_or_default();
+                        if let Some(s) = st.inputs.get_mut(&p.input_uid) {
+                            s.resume = Some(Resume {
+                                video: v.clone(),
+                                until: std::time::Instant::now() + window,
+                            });
+                        }
+                        self.close_window_after(&p.input_uid, v, window);
+                    }
                     // (A video deleted with its input meanwhile has nothing to finish.)
                     Some(d) if d > 0.0 && st.video(v).is_some() => st.finish_video(v, d),
                     // Nothing playable was recorded: no video is left behind.
@@ -158,5 +177,31 @@ impl Service {
             }
         }
         self.notify_in_order(events);
+    }
+
+    /// When `input`'s reconnect window for `video` closes without the encoder back, the recording
+    /// is finished (`ready`, with the duration of all its parts).
+    fn close_window_after(&self, input: &str, video: &str, window: std::time::Duration) {
+        let (me, input, video) = (self.me.clone(), input.to_string(), video.to_string());
+        tokio::spawn(async move {
+            tokio::time::sleep(window).await;
+            let Some(service) = me.upgrade() else { return };
+            let duration = service
+                .media
+                .as_ref()
+                .and_then(|m| m.duration(&video))
+                .unwrap_or(0.0);
+            let mut st = service.lock();
+            let still_open = st
+                .inputs
+                .get(&input)
+                .is_some_and(|s| s.resume.as_ref().map(|r| &r.video) == Some(&video));
+            if still_open {
+                if let Some(s) = st.inputs.get_mut(&input) {
+                    s.resume = None;
+                }
+                st.finish_video(&video, duration);
+            }
+        });
     }
 }

@@ -72,6 +72,8 @@ pub(crate) struct Service {
     pub(super) ordered: mpsc::UnboundedSender<Vec<Notification>>,
     /// Who fetched each input's live media recently (live viewer counts).
     pub(super) watchers: Watchers,
+    /// Itself, for timers it starts (a recording's reconnect window).
+    pub(super) me: std::sync::Weak<Service>,
     /// RTMP connections ended by the listener's limits.
     pub(super) rtmp_stats: Arc<crate::media::rtmp::RtmpStats>,
 }

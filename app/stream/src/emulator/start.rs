@@ -91,7 +91,8 @@ impl Emulator {
             None => None,
         };
         let (ordered, ordered_rx) = mpsc::unbounded_channel();
-        let service = Arc::new(Service {
+        let service = Arc::new_cyclic(|me| Service {
+            me: me.clone(),
             state: Mutex::new(State {
                 webhook: opts.webhook,
                 ..State::default()

@@ -17,6 +17,16 @@ pub(crate) struct StoredInput {
     pub views: u64,
     /// The real RTMP publish feeding this input (id, and how to drop it).
     pub publisher: Option<(u64, Stopper)>,
+    /// The recording an encoder that comes back before `until` continues
+    /// (`recording.timeoutSeconds` after its publish ended by itself).
+    pub resume: Option<Resume>,
+}
+
+/// An ended publish's recording, open for the same input's next publish until `until`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Resume {
+    pub video: String,
+    pub until: std::time::Instant,
 }
 
 #[derive(Default)]

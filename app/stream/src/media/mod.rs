@@ -144,14 +144,17 @@ impl Media {
         &self.ffmpeg
     }
 
-    /// Starts recording the video `video_uid` from an RTMP publish's FLV tags.
+    /// Starts recording the video `video_uid` from an RTMP publish's FLV tags (a further part
+    /// of it when it already has media: an encoder back within the reconnect window).
     pub fn record(&self, video_uid: &str) -> std::io::Result<Recorder> {
-        Recorder::start(&self.ffmpeg, &self.dir_for(video_uid))
+        let dir = self.dir_for(video_uid);
+        Recorder::start(&self.ffmpeg, &dir, next_part(&dir)?)
     }
 
-    /// Starts recording the video `video_uid` from MPEG-TS (an SRT publish).
+    /// Starts recording the video `video_uid` from MPEG-TS (an SRT publish); see [`Media::record`].
     pub fn record_ts(&self, video_uid: &str) -> std::io::Result<TsRecorder> {
-        TsRecorder::start(&self.ffmpeg, &self.dir_for(video_uid))
+        let dir = self.dir_for(video_uid);
+        TsRecorder::start(&self.ffmpeg, &dir, next_part(&dir)?)
     }
 
     /// Names `video_uid`'s directory before its recording starts: from now on it is a video with
@@ -188,6 +191,12 @@ impl Media {
         let kind = MediaFile::parse(file)?;
         let dir = self.dir(video_uid)?;
         let bytes = tokio::fs::read(dir.join(file)).await.ok()?;
+        if kind == MediaFile::Playlist {
+            if let Ok(parts) = tokio::fs::read_to_string(dir.join(files::PARTS)).await {
+                let text = String::from_utf8_lossy(&bytes);
+                return Some((kind, files::with_part_maps(&text, &parts).into_bytes()));
+            }
+        }
         Some((kind, bytes))
     }
 
@@ -261,6 +270,35 @@ impl Media {
         let text = std::fs::read_to_string(dir.join(files::PLAYLIST)).ok()?;
         Some(recorder::playlist_duration(&text))
     }
+}
+
+/// Which part of its recording the next publish into `dir` is: 0 for a new recording; else the
+/// next part, noted in [`files::PARTS`] with the segment number it starts at (ffmpeg's
+/// `append_list` continues the numbering).
+fn next_part(dir: &Path) -> std::io::Result<u32> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let (mut inits, mut segments) = (0u32, 0u64);
+    for e in entries.flatten() {
+        match MediaFile::parse(&e.file_name().to_string_lossy()) {
+            Some(MediaFile::Init) => inits += 1,
+            Some(MediaFile::Segment) => segments += 1,
+            _ => {}
+        }
+    }
+    if inits == 0 {
+        return Ok(0);
+    }
+    let mut parts = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(files::PARTS))?;
+    std::io::Write::write_all(
+        &mut parts,
+        format!("{segments} {}\n", files::part_init(inits)).as_bytes(),
+    )?;
+    Ok(inits)
 }
 
 /// Removes `roomcast-media-<pid>-…` directories under `tmp` whose process no longer runs.

@@ -63,12 +63,17 @@ pub struct TsRecorder {
     pub task: JoinHandle<RecordOutcome>,
 }
 
-/// ffmpeg remuxing `format` from its stdin into `dir`'s playlist.
-fn spawn_ffmpeg(ffmpeg: &Path, dir: &Path, format: InputFormat) -> std::io::Result<Child> {
+/// ffmpeg remuxing `format` from its stdin into `dir`'s playlist (`part` > 0: appended to it).
+fn spawn_ffmpeg(
+    ffmpeg: &Path,
+    dir: &Path,
+    format: InputFormat,
+    part: u32,
+) -> std::io::Result<Child> {
     std::fs::create_dir_all(dir)?;
     let log = std::fs::File::create(dir.join("ffmpeg.log"))?;
     Command::new(ffmpeg)
-        .args(ffmpeg_args(dir, format))
+        .args(ffmpeg_args(dir, format, part))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(log)
@@ -110,8 +115,8 @@ async fn finish(mut child: Child, dir: &Path, failure: Option<RecordOutcome>) ->
 
 impl Recorder {
     /// Starts ffmpeg writing into `dir` (created if missing).
-    pub fn start(ffmpeg: &Path, dir: &Path) -> std::io::Result<Recorder> {
-        let mut child = spawn_ffmpeg(ffmpeg, dir, InputFormat::Flv)?;
+    pub fn start(ffmpeg: &Path, dir: &Path, part: u32) -> std::io::Result<Recorder> {
+        let mut child = spawn_ffmpeg(ffmpeg, dir, InputFormat::Flv, part)?;
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let (tx, mut rx) = mpsc::channel::<MediaTag>(QUEUE);
         let dir = dir.to_path_buf();
@@ -170,8 +175,8 @@ impl TsRecorder {
     /// Starts ffmpeg reading MPEG-TS and writing into `dir` (created if missing). Codecs are
     /// ffmpeg's to judge: SRT may carry more than RTMP's H.264/AAC (Cloudflare accepts HEVC over
     /// SRT), and a stream ffmpeg cannot remux fails the recording (`ERR_UNHEALTHY`).
-    pub fn start(ffmpeg: &Path, dir: &Path) -> std::io::Result<TsRecorder> {
-        let mut child = spawn_ffmpeg(ffmpeg, dir, InputFormat::MpegTs)?;
+    pub fn start(ffmpeg: &Path, dir: &Path, part: u32) -> std::io::Result<TsRecorder> {
+        let mut child = spawn_ffmpeg(ffmpeg, dir, InputFormat::MpegTs, part)?;
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
         let dir = dir.to_path_buf();
@@ -191,8 +196,9 @@ impl TsRecorder {
 
 /// `ffmpeg -f <format> -i pipe:0 -c copy -f hls ...`: 2 s fMP4 segments (or the publisher's
 /// keyframe interval, whichever is longer), every segment kept so the finished playlist is the
-/// recording.
-pub fn ffmpeg_args(dir: &Path, format: InputFormat) -> Vec<String> {
+/// recording. Part `n` > 0 of a recording (an encoder back within `recording.timeoutSeconds`) is
+/// appended to the same playlist after a discontinuity, with its own `init-n.mp4`.
+pub fn ffmpeg_args(dir: &Path, format: InputFormat, part: u32) -> Vec<String> {
     let p = |name: &str| dir.join(name).display().to_string();
     let input = [
         "-hide_banner",
@@ -226,12 +232,21 @@ pub fn ffmpeg_args(dir: &Path, format: InputFormat) -> Vec<String> {
             "-hls_segment_type",
             "fmp4",
             "-hls_flags",
-            "independent_segments+temp_file",
-            "-hls_fmp4_init_filename",
-            "init.mp4",
-            "-hls_segment_filename",
         ])
         .map(String::from)
+        .chain(match part {
+            0 => [
+                "independent_segments+temp_file".to_string(),
+                "-hls_fmp4_init_filename".into(),
+                super::files::INIT.into(),
+            ],
+            n => [
+                "independent_segments+temp_file+append_list+discont_start".to_string(),
+                "-hls_fmp4_init_filename".into(),
+                super::files::part_init(n),
+            ],
+        })
+        .chain(["-hls_segment_filename".to_string()])
         .chain([p("seg%05d.m4s"), p(PLAYLIST)])
         .collect()
 }
@@ -276,13 +291,20 @@ mod tests {
 
     #[test]
     fn remux_only_never_transcodes() {
-        let args = ffmpeg_args(Path::new("/x"), InputFormat::Flv);
+        let args = ffmpeg_args(Path::new("/x"), InputFormat::Flv, 0);
         let i = args.iter().position(|a| a == "-c").unwrap();
         assert_eq!(args[i + 1], "copy");
         assert_eq!(args.last().unwrap(), "/x/video.m3u8");
         assert!(args.contains(&"/x/seg%05d.m4s".to_string()));
         assert!(!args.iter().any(|a| a == "-bsf:a"));
-        let ts = ffmpeg_args(Path::new("/x"), InputFormat::MpegTs);
+        let part = ffmpeg_args(Path::new("/x"), InputFormat::Flv, 2);
+        let i = part
+            .iter()
+            .position(|a| a == "-hls_fmp4_init_filename")
+            .unwrap();
+        assert_eq!(part[i + 1], "init-2.mp4");
+        assert!(part.iter().any(|a| a.contains("append_list+discont_start")));
+        let ts = ffmpeg_args(Path::new("/x"), InputFormat::MpegTs, 0);
         let i = ts.iter().position(|a| a == "-f").unwrap();
         assert_eq!(ts[i + 1], "mpegts");
         let i = ts.iter().position(|a| a == "-bsf:a").unwrap();
