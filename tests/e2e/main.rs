@@ -14,6 +14,7 @@ mod api_story;
 mod chain_watch;
 mod cli;
 mod data_dir;
+mod hostile;
 mod readme_claims;
 mod replicas;
 mod serve_config;
