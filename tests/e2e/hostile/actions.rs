@@ -63,7 +63,12 @@ async fn action_routes_have_the_read_budget_body_limit_negative_cache_and_one_wa
 
     // The configured body limit (1 KiB here), not the framework's 2 MB default.
     let big = json!({"account": "x".repeat(4096)});
-    let r = client_from(52).post(&action).json(&big).send().await.unwrap();
+    let r = client_from(52)
+        .post(&action)
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     assert_action_cors(r.headers());
 
@@ -87,7 +92,10 @@ async fn action_routes_have_the_read_budget_body_limit_negative_cache_and_one_wa
         assert_eq!(body["error"]["code"], "not_found", "{body}");
     }
     let reads = account_reads(&api).await - before;
-    assert!(reads <= 1, "6 look-ups of an unknown room made {reads} chain reads");
+    assert!(
+        reads <= 1,
+        "6 look-ups of an unknown room made {reads} chain reads"
+    );
 
     // The host's wallet asks for the transaction several times: one watch for the room's end.
     for n in 0..READS_PER_MINUTE {
@@ -102,9 +110,7 @@ async fn action_routes_have_the_read_budget_body_limit_negative_cache_and_one_wa
     }
     eventually("one watch for the room's end", || {
         let api = api.clone();
-        async move {
-            (metric(&api, "roomcast_action_end_watches", &[]).await == 1.0).then_some(())
-        }
+        async move { (metric(&api, "roomcast_action_end_watches", &[]).await == 1.0).then_some(()) }
     })
     .await;
     assert_eq!(metric(&api, "roomcast_action_end_watches", &[]).await, 1.0);

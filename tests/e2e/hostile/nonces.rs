@@ -77,7 +77,10 @@ async fn a_nonce_flood_from_a_few_addresses_does_not_break_a_real_sign_in() {
     let wallet = wallet();
     let input = nonce_from(&user, &s.base).await;
     let n = input["nonce"].as_str().unwrap();
-    assert!(n.len() >= 8 && n.chars().all(|c| c.is_ascii_alphanumeric()), "{n}");
+    assert!(
+        n.len() >= 8 && n.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{n}"
+    );
 
     let flooded = flood(&s.base, &[61, 62, 63, 64], 20_000).await;
     assert_eq!(flooded, 20_000);
@@ -88,7 +91,10 @@ async fn a_nonce_flood_from_a_few_addresses_does_not_break_a_real_sign_in() {
     assert_eq!(status, 200, "{session}");
     assert_eq!(session["wallet"], wallet.pubkey().to_string());
     let (status, refused) = sign_in(&user, &s.base, &body).await;
-    assert_eq!((status, refused["error"]["code"].as_str()), (401, Some("unknown_nonce")));
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (401, Some("unknown_nonce"))
+    );
     // A nonce this server never issued (right shape, wrong tag) is unknown.
     let mut forged = nonce_from(&user, &s.base).await;
     let real = forged["nonce"].as_str().unwrap().to_string();
@@ -96,7 +102,10 @@ async fn a_nonce_flood_from_a_few_addresses_does_not_break_a_real_sign_in() {
     forged["nonce"] = json!(format!("{}{last}", &real[..real.len() - 1]));
     let body = sign_in_body(&wallet, &siws_text(&forged, &wallet.pubkey().to_string()));
     let (status, refused) = sign_in(&user, &s.base, &body).await;
-    assert_eq!((status, refused["error"]["code"].as_str()), (401, Some("unknown_nonce")));
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (401, Some("unknown_nonce"))
+    );
 }
 
 #[tokio::test]
@@ -133,7 +142,10 @@ async fn in_redis_mode_issuing_nonces_writes_no_key_and_spent_ones_expire() {
     let (status, session) = sign_in(&user, &b.base, &body).await;
     assert_eq!(status, 200, "{session}");
     let (status, refused) = sign_in(&user, &a.base, &body).await;
-    assert_eq!((status, refused["error"]["code"].as_str()), (401, Some("unknown_nonce")));
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (401, Some("unknown_nonce"))
+    );
     // One spent marker, expiring with the nonce (the sign-in TTL: 300 s by default).
     let keys = siws_keys();
     assert_eq!(keys.lines().count(), 1, "{keys}");

@@ -40,7 +40,10 @@ document.addEventListener('securitypolicyviolation', (e) => {
 async fn pages_send_a_csp_and_work_under_it_and_a_malformed_room_id_is_no_such_room() {
     let s = Server::start(&[]);
     let api = s.api();
-    let uid = api.create_as_host(&wallet(), "Under a CSP").await.str("sessionId");
+    let uid = api
+        .create_as_host(&wallet(), "Under a CSP")
+        .await
+        .str("sessionId");
     let delivery = s.emulator().delivery_base();
 
     for path in ["/", &format!("/watch/{uid}"), "/host"] {
@@ -66,7 +69,9 @@ async fn pages_send_a_csp_and_work_under_it_and_a_malformed_room_id_is_no_such_r
         assert_eq!(r.headers["referrer-policy"], "no-referrer");
     }
     // The video host's iframe player is meant to be embedded: no frame-ancestors 'none' there.
-    let iframe = reqwest::get(format!("{delivery}/{uid}/iframe")).await.unwrap();
+    let iframe = reqwest::get(format!("{delivery}/{uid}/iframe"))
+        .await
+        .unwrap();
     assert_eq!(iframe.status(), 200);
     assert!(iframe.headers().get("x-frame-options").is_none());
     let player_csp = iframe
@@ -74,7 +79,10 @@ async fn pages_send_a_csp_and_work_under_it_and_a_malformed_room_id_is_no_such_r
         .get("content-security-policy")
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
-    assert!(!player_csp.contains("frame-ancestors 'none'"), "{player_csp}");
+    assert!(
+        !player_csp.contains("frame-ancestors 'none'"),
+        "{player_csp}"
+    );
 
     // In Chromium: each page runs under its policy without a violation.
     let browser = Chromium::launch().await;

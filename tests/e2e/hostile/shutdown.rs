@@ -89,7 +89,10 @@ async fn sigterm_with_streams_a_publisher_and_a_create_in_flight_finishes_and_sa
     let uid = created.str("sessionId");
 
     // A live publisher with its recorder.
-    let ingest = s.rtmp_ingest.clone().expect("video ingest on (ffmpeg installed)");
+    let ingest = s
+        .rtmp_ingest
+        .clone()
+        .expect("video ingest on (ffmpeg installed)");
     let _publisher = Publisher::start(
         &format!("{ingest}{}", created.str("StreamKey")),
         &data.join("publisher.log"),
@@ -141,10 +144,9 @@ async fn sigterm_with_streams_a_publisher_and_a_create_in_flight_finishes_and_sa
     }
     // The streams ended (the server closed them); nothing holds on.
     for mut events in streams {
-        let end = tokio::time::timeout(EVENTUALLY, async {
-            while events.next().await.is_some() {}
-        })
-        .await;
+        let end =
+            tokio::time::timeout(EVENTUALLY, async { while events.next().await.is_some() {} })
+                .await;
         assert!(end.is_ok(), "a stream outlived serve");
     }
     for pid in recorders {
@@ -162,7 +164,11 @@ async fn sigterm_with_streams_a_publisher_and_a_create_in_flight_finishes_and_sa
     let room = api.get(&format!("/api/rooms/{uid}")).await;
     room.assert_status(200);
     assert_eq!(room.str("title"), "Until shutdown");
-    let input = restarted.emulator().input(&uid).await.expect("the live input was saved");
+    let input = restarted
+        .emulator()
+        .input(&uid)
+        .await
+        .expect("the live input was saved");
     assert_eq!(input["uid"], uid.as_str());
     // The create that was in flight either finished before the exit (and is kept) or failed.
     if in_flight_status == 201 {

@@ -18,7 +18,9 @@ fn assert_refused(
         (status, Some(code)),
         "{body}"
     );
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
     headers["retry-after"]
         .to_str()
         .unwrap()
@@ -35,29 +37,42 @@ async fn streams_are_capped_per_address_and_in_total_and_end_after_their_lifetim
         ("ROOMCAST_ROOM_CACHE_MS", "60000"),
     ]);
     let api = s.api();
-    let uid = api.create_as_host(&wallet(), "Crowded").await.str("sessionId");
+    let uid = api
+        .create_as_host(&wallet(), "Crowded")
+        .await
+        .str("sessionId");
 
     // One address: three streams, the fourth is refused with 429 and Retry-After.
     let a = client_from(21);
     let mut held = vec![];
     for _ in 0..3 {
-        let mut events = Events::open(&a, &s.base, &uid).await.expect("within the cap");
+        let mut events = Events::open(&a, &s.base, &uid)
+            .await
+            .expect("within the cap");
         assert_eq!(events.next().await.unwrap()["status"], "created");
         held.push(events);
     }
-    let refusal = Events::open(&a, &s.base, &uid).await.err().expect("over the cap");
+    let refusal = Events::open(&a, &s.base, &uid)
+        .await
+        .err()
+        .expect("over the cap");
     assert!(assert_refused(refusal, 429, "rate_limited") >= 1);
     assert_eq!(metric(&api, "roomcast_sse_streams_open", &[]).await, 3.0);
 
     // Other addresses fill the global cap; then everyone gets 503.
     let b = client_from(22);
     for _ in 0..2 {
-        let mut events = Events::open(&b, &s.base, &uid).await.expect("within the caps");
+        let mut events = Events::open(&b, &s.base, &uid)
+            .await
+            .expect("within the caps");
         events.next().await.unwrap();
         held.push(events);
     }
     let c = client_from(23);
-    let refusal = Events::open(&c, &s.base, &uid).await.err().expect("server full");
+    let refusal = Events::open(&c, &s.base, &uid)
+        .await
+        .err()
+        .expect("server full");
     assert!(assert_refused(refusal, 503, "too_many_streams") >= 1);
 
     // A stream that goes away frees its slot.
@@ -72,7 +87,11 @@ async fn streams_are_capped_per_address_and_in_total_and_end_after_their_lifetim
     assert_eq!(again.next().await.unwrap()["status"], "created");
 
     // Every stream tells EventSource when to come back, and the server ends it after its lifetime.
-    assert!(again.retries.first().is_some_and(|r| *r > 0), "{:?}", again.retries);
+    assert!(
+        again.retries.first().is_some_and(|r| *r > 0),
+        "{:?}",
+        again.retries
+    );
     let mut events_seen = 0;
     while again.next().await.is_some() {
         events_seen += 1;
@@ -96,8 +115,13 @@ async fn a_connect_reads_the_room_cache_and_a_room_has_one_poller_even_without_t
         ("ROOMCAST_CHAIN_WATCH", "false"),
     ]);
     let api = s.api();
-    let uid = api.create_as_host(&wallet(), "Popular").await.str("sessionId");
-    api.get(&format!("/api/rooms/{uid}")).await.assert_status(200);
+    let uid = api
+        .create_as_host(&wallet(), "Popular")
+        .await
+        .str("sessionId");
+    api.get(&format!("/api/rooms/{uid}"))
+        .await
+        .assert_status(200);
 
     // Twenty connects, one after the other, each reading its first event: no chain read each.
     let client = client_from(31);
