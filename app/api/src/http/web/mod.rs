@@ -44,13 +44,15 @@ const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
 /// The pages' Content-Security-Policy: scripts, styles and images from this origin only;
-/// connections to this API, the cluster's RPC and WebSocket (the wallet's) and the video delivery
+/// connections to this API (as served, and by its public origin), the cluster's RPC and WebSocket (the wallet's) and the video delivery
 /// host; media from `blob:` (hls.js feeds Media Source buffers) and delivery; hls.js's worker from
 /// `blob:`; never framed (the video host's iframe player is the embeddable one).
 pub fn content_security_policy(state: &AppState) -> String {
     let delivery = origin(&state.stream.playback_urls("csp").hls);
     let mut connect = vec!["'self'".to_string()];
-    for url in [&state.info.rpc_url, &state.info.ws_url]
+    // The API by its configured origin too (a page opened under another name of this host).
+    let api = &state.settings.public_origin;
+    for url in [api, &state.info.rpc_url, &state.info.ws_url]
         .into_iter()
         .flatten()
     {
