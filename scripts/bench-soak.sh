@@ -23,7 +23,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 KEY=bench-operator-key-0123456789abcdef
 LOG=$(mktemp)
+# Default limits, except creates per IP and per host: the create loop is one client making one a second.
 ROOMCAST_OPERATOR_KEY=$KEY RUST_LOG=warn ROOMCAST_EPHEMERAL=true ROOMCAST_RTMP_LISTEN=127.0.0.1:0 \
+  ROOMCAST_CREATE_RATE_PER_MINUTE=1000 ROOMCAST_CREATE_BUDGET_PER_MINUTE=1000 \
   "$ROOMCAST_BIN" serve --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
 PID=$!
 trap 'kill -9 $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -f "$LOG"' EXIT
@@ -34,7 +36,7 @@ RTMP_PORT=$(echo "${RTMP_URL:-rtmp://127.0.0.1:0/}" | sed -E 's#rtmp://[^:]+:([0
 PROFILE=$([[ $ROOMCAST_BIN == */release/* ]] && echo release || echo debug)
 
 python3 - "$PORT" "$RTMP_PORT" "$PID" "$KEY" "$DURATION" "$SSE" "$RTMP" "$VIEWERS" "$PROFILE" <<'PY'
-import asyncio, json, os, signal, sys, time
+import asyncio, json, multiprocessing, os, signal, sys, time
 
 PORT, RTMP_PORT, PID = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 KEY, DURATION = sys.argv[4], float(sys.argv[5])
@@ -98,6 +100,7 @@ class Phase:
         self.ok = self.failed = 0
         self.latencies = []
         self.creates_ok = self.creates_failed = 0
+        self.create_statuses = {}
     def p(self, q):
         xs = sorted(self.latencies)
         return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000 if xs else float("nan")
@@ -151,6 +154,7 @@ async def creator(phase, stop):
                 phase.creates_ok += 1
             else:
                 phase.creates_failed += 1
+                phase.create_statuses[status] = phase.create_statuses.get(status, 0) + 1
         except Exception:
             phase.creates_failed += 1
             conn = None
@@ -235,15 +239,37 @@ class Attack:
             w.close()
         self.conns, self.tasks = [], []
 
+def attack_process(room, opened, stop, results):
+    """The attack, in its own process (its own event loop: the viewers' latencies are not the
+    attackers' scheduling delays)."""
+    async def go():
+        attack = Attack()
+        await attack.open(room)
+        halt = asyncio.Event()
+        floods = [asyncio.ensure_future(attack.nonces(f"127.0.3.{i + 1}", halt))
+                  for i in range(4) for _ in range(8)]
+        opened.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.2)
+        halt.set()
+        await asyncio.gather(*floods, return_exceptions=True)
+        results.put((attack.sse_open, attack.sse_refused, attack.rtmp_open,
+                     {str(k): v for k, v in attack.nonce.items()}))
+        attack.close()
+    asyncio.run(go())
+
 async def run_phase(rooms, attack_room=None):
     phase, stop = Phase(), asyncio.Event()
     attack = None
     peak = rss_mib()
     if attack_room:
-        attack = Attack()
-        await attack.open(attack_room)
-        floods = [asyncio.ensure_future(attack.nonces(f"127.0.3.{i + 1}", stop))
-                  for i in range(4) for _ in range(8)]
+        ctx = multiprocessing.get_context("fork")
+        opened, halt, results = ctx.Event(), ctx.Event(), ctx.Queue()
+        proc = ctx.Process(target=attack_process, args=(attack_room, opened, halt, results))
+        proc.start()
+        while not opened.is_set():
+            await asyncio.sleep(0.1)
+        attack = (proc, halt, results)
     tasks = [asyncio.ensure_future(viewer(n, rooms[n % len(rooms)], phase, stop)) for n in range(VIEWERS)]
     tasks.append(asyncio.ensure_future(creator(phase, stop)))
     end = time.monotonic() + DURATION
@@ -252,9 +278,24 @@ async def run_phase(rooms, attack_room=None):
         peak = max(peak, rss_mib())
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
+    summary = None
     if attack:
-        await asyncio.gather(*floods, return_exceptions=True)
-    return phase, attack, peak
+        proc, halt, results = attack
+        halt.set()
+        summary = await asyncio.get_running_loop().run_in_executor(None, results.get)
+        proc.join(30)
+        if proc.is_alive():
+            proc.kill()
+    return phase, summary, peak
+
+async def open_streams():
+    conn = await connect("127.0.0.1")
+    status, body = await request(conn, "GET", "/metrics")
+    conn[1].close()
+    for line in body.decode().splitlines():
+        if line.startswith("roomcast_sse_streams_open "):
+            return int(float(line.split()[1]))
+    return 0
 
 async def main():
     conn = await connect("127.0.0.1")
@@ -271,10 +312,10 @@ async def main():
     before = rss_mib()
     soak, attack, peak = await run_phase(rooms, target)
     during = peak
-    streams_during = attack.sse_open
-    attack.close()
+    sse_open, sse_refused, rtmp_open, nonce_answers = attack
     await asyncio.sleep(5)
     after = rss_mib()
+    streams_after = await open_streams()
 
     # Shutdown with the attack's streams and RTMP connections open again.
     again = Attack()
@@ -300,16 +341,18 @@ async def main():
     print("| phase | viewer requests | success | p50 | p99 | creates ok / failed |")
     print("|---|---|---|---|---|---|")
     for name, p in (("baseline (no attack)", base), ("under attack", soak)):
-        print(f"| {name} | {p.ok + p.failed} | {rate(p):.2f}% | {p.p(0.5):.2f} ms | {p.p(0.99):.2f} ms | {p.creates_ok} / {p.creates_failed} |")
+        statuses = f" ({p.create_statuses})" if p.create_statuses else ""
+        print(f"| {name} | {p.ok + p.failed} | {rate(p):.2f}% | {p.p(0.5):.2f} ms | {p.p(0.99):.2f} ms | {p.creates_ok} / {p.creates_failed}{statuses} |")
     print()
     print(f"- viewers' p99 under attack / baseline: **{ratio:.2f}**; success under attack: **{rate(soak):.2f}%**")
-    print(f"- attack: {streams_during} SSE streams open ({attack.sse_refused} refused) from 100 addresses, "
-          f"{attack.rtmp_open} RTMP connections (half idle, half trickling), nonce flood from 4 addresses "
-          f"(answers: {dict(sorted((str(k), v) for k, v in attack.nonce.items()))})")
-    print(f"- server RSS: {before:.0f} MiB before, {during:.0f} MiB peak during, {after:.0f} MiB 5 s after the attack stopped")
+    print(f"- attack (its own process): {sse_open} SSE streams open ({sse_refused} refused) from 100 addresses, "
+          f"{rtmp_open} RTMP connections (half idle, half trickling), nonce flood from 4 addresses × 8 connections "
+          f"(answers: {dict(sorted(nonce_answers.items()))})")
+    print(f"- server RSS: {before:.0f} MiB before, {during:.0f} MiB peak during, {after:.0f} MiB 5 s after the attack stopped "
+          f"(event streams still open then: {streams_after})")
     print(f"- SIGTERM with {held} SSE streams and {again.rtmp_open} RTMP connections open: exited in **{shutdown:.2f} s**")
     print(f"- run: {DURATION:.0f} s per phase, {VIEWERS} viewers (event stream + watch API every 200 ms), "
-          f"a create per second; {os.cpu_count()} cores, {PROFILE} build, default limits")
+          f"a create per second; {os.cpu_count()} cores, {PROFILE} build, default limits (creates per IP/host raised)")
 
 asyncio.run(main())
 PY
