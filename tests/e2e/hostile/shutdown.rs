@@ -176,3 +176,61 @@ async fn sigterm_with_streams_a_publisher_and_a_create_in_flight_finishes_and_sa
         assert_eq!(rooms.len(), 2, "the in-flight create's room was saved");
     }
 }
+
+/// The drain waits for requests in flight (here an upload that never finishes, with a drain and a
+/// request timeout of ten minutes), and a second signal ends the process at once.
+#[tokio::test]
+async fn a_second_signal_exits_at_once_while_the_drain_waits() {
+    use std::io::Write;
+    let s = Server::start(&[
+        ("ROOMCAST_SHUTDOWN_DRAIN_SECS", "600"),
+        ("ROOMCAST_REQUEST_TIMEOUT_SECS", "600"),
+    ]);
+    let addr = s.base.trim_start_matches("http://").to_string();
+    // One connection the server has certainly accepted (a first request answered on it), then an
+    // upload on it whose body never comes.
+    let mut upload = std::net::TcpStream::connect(&addr).unwrap();
+    upload
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(upload, "GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut answer = [0u8; 512];
+    let n = std::io::Read::read(&mut upload, &mut answer).unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    write!(
+        upload,
+        "POST /api/create HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {OPERATOR_KEY}\r\nContent-Length: 1000\r\n\r\n{{\"title\":"
+    )
+    .unwrap();
+    upload.flush().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let serve = s.proc.pid();
+    // SAFETY: plain kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(serve as i32, libc::SIGTERM) }, 0);
+    eventually("the drain to start", || async {
+        s.proc
+            .output()
+            .contains("shutting down: event streams end now")
+            .then_some(())
+    })
+    .await;
+    // The upload holds the drain (ten minutes): the process is still there.
+    assert!(alive(serve), "{}", s.proc.output());
+    assert_eq!(unsafe { libc::kill(serve as i32, libc::SIGTERM) }, 0);
+    let signalled = Instant::now();
+    while alive(serve) {
+        assert!(
+            signalled.elapsed() < EVENTUALLY,
+            "serve still running after a second SIGTERM; output:\n{}",
+            s.proc.output()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        s.proc.output().contains("second signal: exiting now"),
+        "{}",
+        s.proc.output()
+    );
+    drop(upload);
+}
