@@ -15,6 +15,7 @@ mod chain_watch;
 mod cli;
 mod data_dir;
 mod encoders;
+mod hostile;
 mod readme_claims;
 mod replicas;
 mod serve_config;

@@ -19,7 +19,8 @@ use crate::guard::auth::AuthConfig;
 use crate::guard::funds::RegistrarFunds;
 use crate::guard::limits::CreateLimits;
 use crate::guard::load::LoadLimits;
-use crate::guard::sign_in::{Sessions, SignInOrigin};
+use crate::guard::sign_in::{NonceKey, Sessions, SignInOrigin};
+use crate::guard::streams::StreamLimits;
 use crate::guard::throttle::AuthThrottle;
 use crate::http::app;
 use crate::jobs;
@@ -43,8 +44,6 @@ use crate::store::{
 
 /// How far a signed request's timestamp may be from the server's clock.
 const MAX_SIGNATURE_SKEW: Duration = Duration::from_secs(300);
-/// How long creates in flight may take to finish once shutdown starts.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// How long a `lifecycle` answer stands for `broadcasting` when no webhook updates it.
 const BROADCAST_CACHE_TTL: Duration = Duration::from_secs(5);
 /// How long a room's live viewer count is reused.
@@ -112,6 +111,8 @@ pub struct Server {
     pub state: StateRef,
     stop: tokio_util::sync::CancellationToken,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// How long requests and creates in flight get once shutdown starts.
+    drain: Duration,
 }
 
 impl Server {
@@ -195,6 +196,8 @@ impl Server {
                     let sign_in = Sessions::with_store(
                         sign_in_origin.clone(),
                         Arc::new(RedisSessionStore::new(redis.clone())),
+                        // Every replica tags and checks nonces with the same key.
+                        NonceKey::derived(registrar_secret, upstreams.registry.as_ref()),
                         sign_in_ttl,
                         session_ttl,
                     );
@@ -282,7 +285,15 @@ impl Server {
             replicas,
             tombstones: Default::default(),
             funds,
-            load: LoadLimits::new(args.max_concurrent_requests, args.read_rate_per_minute),
+            load: LoadLimits::new(
+                args.max_concurrent_requests,
+                args.read_rate_per_minute,
+                StreamLimits::new(
+                    usize::try_from(args.sse_max_per_client).unwrap_or(usize::MAX),
+                    usize::try_from(args.sse_max_streams).unwrap_or(usize::MAX),
+                    Duration::from_secs(args.sse_max_lifetime_secs),
+                ),
+            ),
             tasks: TaskTracker::new(),
             info,
             readiness: Readiness::new(Duration::from_millis(args.readyz_cache_ms)),
@@ -326,6 +337,7 @@ impl Server {
             state,
             stop,
             http,
+            drain: Duration::from_secs(args.shutdown_drain_secs),
         })
     }
 
@@ -333,21 +345,37 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting requests and lets in-flight ones and background creates finish (the
-    /// upstreams are the caller's to stop).
+    /// Stops accepting requests; event streams end at once, requests in flight and background
+    /// creates get the drain time (`ROOMCAST_SHUTDOWN_DRAIN_SECS`), after which open connections
+    /// are dropped — so no client can hold the shutdown (and the caller's final saves) up. The
+    /// upstreams are the caller's to stop.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + self.drain;
+        tracing::info!(
+            drain_secs = self.drain.as_secs(),
+            "shutting down: event streams end now, requests get the drain time"
+        );
+        self.state.feeds.close();
         self.stop.cancel();
-        match self.http.await {
-            Ok(result) => result.context("serving the API")?,
-            Err(e) => tracing::error!(error = %e, "server task failed"),
+        let mut http = self.http;
+        match tokio::time::timeout_at(deadline, &mut http).await {
+            Ok(Ok(result)) => result.context("serving the API")?,
+            Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
+            Err(_) => {
+                tracing::warn!("connections still open after the drain time: dropping them");
+                http.abort();
+            }
         }
         tracing::info!("shutting down: waiting for in-flight creates");
         self.state.tasks.close();
-        if tokio::time::timeout(SHUTDOWN_GRACE, self.state.tasks.wait())
+        if tokio::time::timeout_at(deadline, self.state.tasks.wait())
             .await
             .is_err()
         {
-            tracing::warn!("in-flight creates did not finish within {SHUTDOWN_GRACE:?}");
+            tracing::warn!(
+                "in-flight creates did not finish within the drain time; the reconciler and \
+                 their idempotency journal finish them after a restart"
+            );
         }
         Ok(())
     }

@@ -13,12 +13,18 @@ use roomcast_api::ServeArgs;
 
 pub use upstreams::Upstreams;
 
-/// `roomcast serve`: connects upstreams (or embeds them), serves until Ctrl-C/SIGTERM, then lets
-/// in-flight creates finish.
+/// `roomcast serve`: connects upstreams (or embeds them), serves until Ctrl-C/SIGTERM, then ends
+/// event streams, drains requests and in-flight creates for a bounded time, saves (ledger,
+/// emulator inputs) and finalises recordings. A second signal exits at once, saving nothing more.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let server = Server::start(args).await?;
     server.print_banner();
     roomcast_localnet::shutdown_signal().await;
+    tokio::spawn(async {
+        roomcast_localnet::shutdown_signal().await;
+        eprintln!("second signal: exiting now without waiting for the shutdown to finish");
+        std::process::exit(130);
+    });
     server.shutdown().await
 }
 

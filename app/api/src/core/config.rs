@@ -118,6 +118,23 @@ pub struct ServeArgs {
     /// Requests handled at once; more get 503 `overloaded` (health, readiness and metrics exempt).
     #[arg(long, env = "ROOMCAST_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
     pub max_concurrent_requests: usize,
+    /// Server-Sent Events streams one client address (IPv6: one /64) may hold open; more get 429.
+    #[arg(long, env = "ROOMCAST_SSE_MAX_PER_CLIENT", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sse_max_per_client: u64,
+    /// Server-Sent Events streams open at once, whoever holds them; more get 503 `too_many_streams`.
+    #[arg(long, env = "ROOMCAST_SSE_MAX_STREAMS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sse_max_streams: u64,
+    /// Seconds after which the server ends an event stream (EventSource reconnects by itself), so
+    /// no client holds a slot forever.
+    #[arg(long, env = "ROOMCAST_SSE_MAX_LIFETIME_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sse_max_lifetime_secs: u64,
+    /// On SIGINT/SIGTERM, seconds requests (and creates in flight) get to finish before the
+    /// server stops waiting; event streams end at once. A second signal exits immediately.
+    #[arg(long, env = "ROOMCAST_SHUTDOWN_DRAIN_SECS", default_value_t = 10)]
+    pub shutdown_drain_secs: u64,
     /// Room creations allowed per minute in total, whoever asks (each costs rent and a live input).
     #[arg(long, env = "ROOMCAST_CREATE_BUDGET_PER_MINUTE", default_value = "120")]
     pub create_budget_per_minute: NonZeroU32,

@@ -11,17 +11,21 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use crate::core::error::AppError;
+use crate::guard::streams::StreamLimits;
 
 pub struct LoadLimits {
     in_flight: Arc<Semaphore>,
     reads: DefaultKeyedRateLimiter<IpAddr>,
+    /// Open Server-Sent Events streams (they hold no in-flight slot; capped on their own).
+    pub streams: StreamLimits,
 }
 
 impl LoadLimits {
-    pub fn new(max_in_flight: usize, reads_per_minute: NonZeroU32) -> Self {
+    pub fn new(max_in_flight: usize, reads_per_minute: NonZeroU32, streams: StreamLimits) -> Self {
         LoadLimits {
             in_flight: Arc::new(Semaphore::new(max_in_flight.max(1))),
             reads: RateLimiter::keyed(Quota::per_minute(reads_per_minute)),
+            streams,
         }
     }
 

@@ -8,4 +8,5 @@ pub mod funds;
 pub mod limits;
 pub mod load;
 pub mod sign_in;
+pub mod streams;
 pub mod throttle;

@@ -2,14 +2,21 @@
 //! (`Authorization: Bearer rcs_…`) scoped to that wallet, instead of a wallet prompt per API call.
 //!
 //! The server issues the whole sign-in input (domain, statement, URI, nonce, issued-at, expiry); the
-//! wallet's `solana:signIn` renders it as the SIWS text and signs it. On sign-in the server takes the
-//! nonce out of its store (single use, whatever the outcome), rebuilds the exact text it issued for
-//! the signing address, compares bytes, checks the expiry and verifies the ed25519 signature.
+//! wallet's `solana:signIn` renders it as the SIWS text and signs it.
+//!
+//! **Nonces are stateless**, so `GET /api/auth/nonce` stores nothing and a flood of them cannot
+//! push a real user's nonce out of a store (or fill Redis): a nonce is base58 of its issue and
+//! expiry times, 8 random bytes and an HMAC-SHA256 tag (16 bytes) over them, under a key only the
+//! server holds (random per process; with replicas derived from the registrar's secret, which
+//! every replica has). On sign-in the server checks the tag, marks the nonce spent (single use,
+//! whatever the outcome: the spent-set holds a nonce only until its message expires, and grows
+//! with sign-in attempts, not with nonces issued), rebuilds the exact text it issued for the
+//! signing address, compares bytes, checks the expiry and verifies the ed25519 signature.
 //! Bearer tokens, not cookies: no CSRF. Tokens are stored hashed.
 //!
-//! Where the nonces and sessions live is a [`SessionStore`]: process memory for a single replica,
-//! Redis (`store/redis/sign_in.rs`) when replicas share state, so a nonce issued by one replica can be
-//! redeemed (once) on another and a token works, and is signed out, everywhere.
+//! Where spent nonces and sessions live is a [`SessionStore`]: process memory for a single
+//! replica, Redis (`store/redis/sign_in.rs`) when replicas share state, so a nonce issued by one
+//! replica can be redeemed (once) on another and a token works, and is signed out, everywhere.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,8 +24,9 @@ use axum::http::HeaderMap;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
-use rand::distributions::Alphanumeric;
-use rand::{Rng, RngCore};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
 use roomcast_chain::Pubkey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -28,7 +36,7 @@ use time::OffsetDateTime;
 use crate::core::error::AppError;
 use crate::guard::auth::Principal;
 pub use crate::store::memory::MemorySessionStore;
-pub use crate::store::sign_in::{Issued, Session, SessionStore, SignInInput};
+pub use crate::store::sign_in::{Session, SessionStore, SignInInput};
 
 /// Session tokens start with this, so the bearer header tells them apart from the operator key.
 pub const TOKEN_PREFIX: &str = "rcs_";
@@ -89,34 +97,122 @@ impl SignInOrigin {
 pub struct Sessions {
     /// Where sign-in messages must come from; `None`: sessions are off (503).
     origin: Option<SignInOrigin>,
-    /// Nonce → the input issued with it (kept a little past its expiry so a late sign-in is told
-    /// "expired" rather than "unknown"); SHA-256 of the token → session.
+    /// Spent nonces (until they expire); SHA-256 of the token → session.
     store: Arc<dyn SessionStore>,
+    /// Tags nonces (HMAC-SHA256).
+    nonce_key: NonceKey,
     sign_in_ttl: Duration,
     session_ttl: Duration,
 }
 
-/// How long an issued nonce is kept past its expiry.
-const ISSUED_GRACE: Duration = Duration::from_secs(600);
+/// The key nonces are tagged with.
+#[derive(Clone)]
+pub struct NonceKey([u8; 32]);
+
+impl NonceKey {
+    /// A fresh key for this process (a single replica).
+    pub fn random() -> NonceKey {
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        NonceKey(key)
+    }
+
+    /// The key every replica derives alike (HKDF-SHA256) from the registrar's secret and the
+    /// registry, so a nonce issued by one is accepted by another.
+    pub fn derived(secret: &[u8], registry: &[u8]) -> NonceKey {
+        let mut key = [0u8; 32];
+        Hkdf::<Sha256>::new(Some(registry), secret)
+            .expand(b"roomcast siws nonce v1", &mut key)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        NonceKey(key)
+    }
+
+    fn tag(&self, body: &[u8]) -> [u8; TAG_LEN] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(body);
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&full[..TAG_LEN]);
+        tag
+    }
+
+    /// A nonce for a message issued at `issued` and expiring at `expires` (unix seconds).
+    fn nonce(&self, issued: i64, expires: i64) -> String {
+        let mut bytes = Vec::with_capacity(BODY_LEN + TAG_LEN);
+        bytes.extend_from_slice(&issued.to_be_bytes());
+        bytes.extend_from_slice(&expires.to_be_bytes());
+        let mut random = [0u8; 8];
+        rand::thread_rng().fill_bytes(&mut random);
+        bytes.extend_from_slice(&random);
+        let tag = self.tag(&bytes);
+        bytes.extend_from_slice(&tag);
+        bs58::encode(bytes).into_string()
+    }
+
+    /// `(issued, expires)` of a nonce this key tagged; `None` for anything else.
+    fn open(&self, nonce: &str) -> Option<(i64, i64)> {
+        let bytes = bs58::decode(nonce).into_vec().ok()?;
+        if bytes.len() != BODY_LEN + TAG_LEN {
+            return None;
+        }
+        let (body, tag) = bytes.split_at(BODY_LEN);
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(body);
+        mac.verify_truncated_left(tag).ok()?;
+        let issued = i64::from_be_bytes(body[..8].try_into().ok()?);
+        let expires = i64::from_be_bytes(body[8..16].try_into().ok()?);
+        Some((issued, expires))
+    }
+}
+
+/// Issue time, expiry, random bytes.
+const BODY_LEN: usize = 8 + 8 + 8;
+const TAG_LEN: usize = 16;
 
 impl Sessions {
-    /// In process memory (a single replica).
+    /// In process memory (a single replica), with a random nonce key.
     pub fn new(origin: Option<SignInOrigin>, sign_in_ttl: Duration, session_ttl: Duration) -> Self {
-        let store = MemorySessionStore::new(sign_in_ttl + ISSUED_GRACE, session_ttl);
-        Self::with_store(origin, Arc::new(store), sign_in_ttl, session_ttl)
+        let store = MemorySessionStore::new(sign_in_ttl, session_ttl);
+        Self::with_store(
+            origin,
+            Arc::new(store),
+            NonceKey::random(),
+            sign_in_ttl,
+            session_ttl,
+        )
     }
 
     pub fn with_store(
         origin: Option<SignInOrigin>,
         store: Arc<dyn SessionStore>,
+        nonce_key: NonceKey,
         sign_in_ttl: Duration,
         session_ttl: Duration,
     ) -> Self {
         Sessions {
             origin,
             store,
+            nonce_key,
             sign_in_ttl,
             session_ttl,
+        }
+    }
+
+    /// The input issued with `nonce` (every field follows from the nonce and the origin).
+    fn input_for(origin: &SignInOrigin, nonce: &str, issued: i64, expires: i64) -> SignInInput {
+        let at = |t: i64| {
+            OffsetDateTime::from_unix_timestamp(t)
+                .map(rfc3339)
+                .unwrap_or_default()
+        };
+        SignInInput {
+            domain: origin.domain.clone(),
+            statement: STATEMENT.to_string(),
+            uri: origin.uri(),
+            version: "1".into(),
+            nonce: nonce.to_string(),
+            issued_at: at(issued),
+            expiration_time: at(expires),
         }
     }
 
@@ -131,33 +227,15 @@ impl Sessions {
         })
     }
 
-    /// A fresh sign-in input bound to this server's origin (never the request's `Host`).
+    /// A fresh sign-in input bound to this server's origin (never the request's `Host`). Stores
+    /// nothing.
     pub async fn issue(&self) -> Result<SignInInput, AppError> {
         let origin = self.origin()?;
         let now = now_secs();
-        let expires = now + self.sign_in_ttl;
-        let nonce: String = rand::thread_rng()
-            .sample_iter(&Alphanumeric)
-            .take(24)
-            .map(char::from)
-            .collect();
-        let input = SignInInput {
-            domain: origin.domain.clone(),
-            statement: STATEMENT.to_string(),
-            uri: origin.uri(),
-            version: "1".into(),
-            nonce: nonce.clone(),
-            issued_at: rfc3339(now),
-            expiration_time: rfc3339(expires),
-        };
-        let issued = Issued {
-            input: input.clone(),
-            expires: expires.unix_timestamp(),
-        };
-        self.store
-            .put_issued(&nonce, issued, self.sign_in_ttl + ISSUED_GRACE)
-            .await?;
-        Ok(input)
+        let issued = now.unix_timestamp();
+        let expires = (now + self.sign_in_ttl).unix_timestamp();
+        let nonce = self.nonce_key.nonce(issued, expires);
+        Ok(Self::input_for(origin, &nonce, issued, expires))
     }
 
     /// Checks a signed sign-in message and opens a session for its wallet.
@@ -178,13 +256,23 @@ impl Sessions {
             .ok_or_else(|| {
                 AppError::unauthorized("invalid_sign_in_message", "the signed message has no nonce")
             })?;
-        // Single use: taken out now, whatever happens next.
-        let issued = self.store.take_issued(nonce).await?.ok_or_else(|| {
+        let unknown = || {
             AppError::unauthorized(
                 "unknown_nonce",
                 "this sign-in nonce is unknown or was already used; start the sign-in again",
             )
-        })?;
+        };
+        let (issued_at, expires) = self.nonce_key.open(nonce).ok_or_else(unknown)?;
+        // Single use: spent now, whatever happens next; remembered until it expires anyway.
+        let left = (expires - now_secs().unix_timestamp()).max(1) as u64;
+        if !self
+            .store
+            .spend_nonce(nonce, Duration::from_secs(left))
+            .await?
+        {
+            return Err(unknown());
+        }
+        let issued = Self::input_for(origin, nonce, issued_at, expires);
         // A message for another site (a phishing page's own domain) is refused as such, even with
         // a nonce this server issued.
         let domain = text.split_once(" wants you to sign in with your Solana account:");
@@ -200,13 +288,13 @@ impl Sessions {
                 ),
             ));
         }
-        if text != issued.input.message(&req.address) {
+        if text != issued.message(&req.address) {
             return Err(AppError::unauthorized(
                 "invalid_sign_in_message",
                 "the signed message is not the one this server issued",
             ));
         }
-        if now_secs().unix_timestamp() >= issued.expires {
+        if now_secs().unix_timestamp() >= expires {
             return Err(AppError::unauthorized(
                 "sign_in_expired",
                 "this sign-in message has expired; start the sign-in again",
@@ -326,6 +414,23 @@ mod tests {
              URI: http://127.0.0.1:8080/host\nVersion: 1\nNonce: abcdefgh12345678\n\
              Issued At: 2026-11-25T18:00:00Z\nExpiration Time: 2026-11-25T18:05:00Z"
         );
+    }
+
+    #[test]
+    fn nonces_carry_their_times_and_only_this_key_opens_them() {
+        let key = NonceKey::random();
+        let nonce = key.nonce(1_000, 1_300);
+        assert!(nonce.len() >= 8 && nonce.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(key.open(&nonce), Some((1_000, 1_300)));
+        assert_ne!(key.nonce(1_000, 1_300), nonce, "random part");
+        assert_eq!(NonceKey::random().open(&nonce), None);
+        let mut bytes = bs58::decode(&nonce).into_vec().unwrap();
+        bytes[9] ^= 1; // a later expiry
+        assert_eq!(key.open(&bs58::encode(&bytes).into_string()), None);
+        assert_eq!(key.open("abcdefgh12345678"), None);
+        let a = NonceKey::derived(&[7; 32], b"registry");
+        let b = NonceKey::derived(&[7; 32], b"registry");
+        assert_eq!(b.open(&a.nonce(5, 6)), Some((5, 6)));
     }
 
     #[test]

@@ -204,6 +204,9 @@ pub async fn end_room_transaction(
     let account = Pubkey::from_str(account).map_err(|_| {
         AppError::bad_request("invalid_account", "account must be a base58 wallet address")
     })?;
+    // An unknown room is answered from the room cache's negative entry (no chain read per POST);
+    // a known one is read fresh, so the host check sees the chain.
+    rooms::load_room(&state, &address, false).await?;
     let room = rooms::load_room(&state, &address, true).await?;
     if room.host != account {
         return Err(AppError::Forbidden(

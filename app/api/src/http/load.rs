@@ -1,5 +1,6 @@
 //! Load shedding in front of every route (`guard::load` holds the counters): a global cap on
-//! requests in flight (503 `overloaded`) and a per-IP budget for reads (429 `rate_limited`).
+//! requests in flight (503 `overloaded`) and a per-IP budget for reads and the Action's POSTs
+//! (429 `rate_limited`).
 //! Health, readiness and metrics are exempt so probes keep working under load.
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -35,7 +36,10 @@ pub async fn shed(
         }
         .into_response();
     };
-    if matches!(*req.method(), Method::GET | Method::HEAD) {
+    // Reads, and the Action's anonymous POSTs (each builds a transaction from chain reads).
+    if matches!(*req.method(), Method::GET | Method::HEAD)
+        || (req.method() == Method::POST && req.uri().path().starts_with("/api/actions/"))
+    {
         if let Err(e) = state.load.check_read(ip) {
             return e.into_response();
         }

@@ -69,6 +69,9 @@ pub async fn render(State(state): State<StateRef>) -> impl IntoResponse {
         .absolute(state.rooms.hits.load(Ordering::Relaxed));
     metrics::counter!("roomcast_room_cache_misses_total")
         .absolute(state.rooms.misses.load(Ordering::Relaxed));
+    metrics::gauge!("roomcast_sse_streams_open").set(state.load.streams.open() as f64);
+    metrics::gauge!("roomcast_room_pollers").set(state.feeds.pollers() as f64);
+    metrics::gauge!("roomcast_action_end_watches").set(state.feeds.action_watches() as f64);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         handle().render(),

@@ -35,9 +35,7 @@ use crate::state::StateRef;
 /// Builds the API router for `state` (no listener, no upstream setup: `server::Server::start`
 /// serves it).
 pub fn app(state: StateRef, cors_origins: &[String]) -> Router {
-    let timeout = state.settings.request_timeout;
-    let body_limit = state.settings.max_body_bytes;
-    Router::new()
+    let api = Router::new()
         .route("/api/create", post(create::create))
         .route("/api/livestream", get(rooms::livestream))
         .route("/api/end", post(rooms::end_by_session))
@@ -60,37 +58,70 @@ pub fn app(state: StateRef, cors_origins: &[String]) -> Router {
         .route("/readyz", get(info::readyz))
         .route("/metrics", get(crate::http::metrics::render))
         .fallback(|| async { AppError::NotFound("no such route".into()) })
-        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .layer(
-            ServiceBuilder::new()
-                .layer(TraceLayer::new_for_http())
-                .layer(axum::middleware::from_fn(crate::http::metrics::track))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    load::shed,
-                ))
-                .layer(cors(cors_origins))
-                .layer(HandleErrorLayer::new(|err: BoxError| async move {
-                    if err.is::<tower::timeout::error::Elapsed>() {
-                        AppError::Unavailable {
-                            code: "timeout",
-                            message: "the request took too long; try again".into(),
-                        }
-                    } else {
-                        AppError::Internal(err.to_string())
-                    }
-                }))
-                .layer(tower::timeout::TimeoutLayer::new(timeout))
-                .layer(DefaultBodyLimit::max(body_limit)),
-        )
-        // Action routes answer with the Actions spec's own CORS headers, not the API's.
-        .merge(actions(state.clone()))
-        .merge(crate::http::web::router().layer(TraceLayer::new_for_http()))
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed });
+    // The same guards in front of both (timeout, body limit inside; load shedding, metrics and
+    // tracing outside), with each side's own CORS between them: the API's layer, or the Actions
+    // spec's headers (outside the load shedding, so a Blink client can read a 429 too).
+    let api = observed(
+        state.clone(),
+        limited(&state, api).layer(cors(cors_origins)),
+        tower::layer::util::Identity::new(),
+    );
+    let actions = observed(
+        state.clone(),
+        limited(&state, actions()),
+        axum::middleware::from_fn_with_state(state.clone(), crate::http::actions::headers),
+    );
+    api.merge(actions)
+        .merge(crate::http::web::router(&state).layer(TraceLayer::new_for_http()))
         .with_state(state)
 }
 
+/// The request timeout and the configured body limit (503 `timeout`, 413).
+fn limited(state: &StateRef, router: Router<StateRef>) -> Router<StateRef> {
+    router.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|err: BoxError| async move {
+                if err.is::<tower::timeout::error::Elapsed>() {
+                    AppError::Unavailable {
+                        code: "timeout",
+                        message: "the request took too long; try again".into(),
+                    }
+                } else {
+                    AppError::Internal(err.to_string())
+                }
+            }))
+            .layer(tower::timeout::TimeoutLayer::new(
+                state.settings.request_timeout,
+            ))
+            .layer(DefaultBodyLimit::max(state.settings.max_body_bytes)),
+    )
+}
+
+/// Load shedding (in-flight cap, per-address read budget), then `outer` (Action CORS headers or
+/// nothing), metrics and tracing around it all.
+fn observed<L>(state: StateRef, router: Router<StateRef>, outer: L) -> Router<StateRef>
+where
+    L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+    L::Service: tower::Service<
+            axum::extract::Request,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+{
+    router
+        .layer(axum::middleware::from_fn_with_state(state, load::shed))
+        .layer(outer)
+        .layer(axum::middleware::from_fn(crate::http::metrics::track))
+        .layer(TraceLayer::new_for_http())
+}
+
 /// The end-room Solana Action and `actions.json`.
-fn actions(state: StateRef) -> Router<StateRef> {
+fn actions() -> Router<StateRef> {
     use crate::http::actions;
     Router::new()
         .route(
@@ -103,11 +134,6 @@ fn actions(state: StateRef) -> Router<StateRef> {
             "/actions.json",
             get(actions::actions_json).options(actions::options),
         )
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            actions::headers,
-        ))
-        .layer(TraceLayer::new_for_http())
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

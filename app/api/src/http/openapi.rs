@@ -149,12 +149,16 @@ fn metrics() {}
     params(("room" = String, Path, description = "Room address or session id")),
     responses((status = 200, content_type = "text/event-stream",
         description = "Server-Sent Events: an `event: room` with a `RoomEvent` JSON `data` on connect (the current state) and on every change \
-                       (status, broadcasting, viewers, title). The stream ends after the room has ended.", body = RoomEvent),
-        (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+                       (status, broadcasting, viewers, title). The first event carries `retry:` (ms before EventSource reconnects). \
+                       The stream ends after the room has ended, after `ROOMCAST_SSE_MAX_LIFETIME_SECS` (900 s; reconnect) and at once on shutdown.", body = RoomEvent),
+        (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 429, description = "This address (IPv6: its /64) has `ROOMCAST_SSE_MAX_PER_CLIENT` (32) streams open (`rate_limited`, with Retry-After)", body = ErrorResponse),
+        (status = 503, description = "The server has `ROOMCAST_SSE_MAX_STREAMS` (10,000) streams open (`too_many_streams`, with Retry-After)", body = ErrorResponse)))]
 fn room_events() {}
 
 #[utoipa::path(get, path = "/api/auth/nonce", tag = "auth",
-    responses((status = 200, description = "Sign-In With Solana input for the wallet's `solana:signIn` (single-use nonce, expiry); `domain` and `uri` are this server's public origin, never the request's `Host`", body = SignInInput),
+    responses((status = 200, description = "Sign-In With Solana input for the wallet's `solana:signIn` (single-use nonce, expiry); `domain` and `uri` are this server's public origin, never the request's `Host`. The nonce is stateless (HMAC-tagged issue and expiry times): issuing one stores nothing", body = SignInInput),
+              (status = 429, description = "Too many reads from this address (`rate_limited`, with Retry-After)", body = ErrorResponse),
               (status = 503, description = "The replicas' shared state (Redis) is unreachable (`shared_state_unavailable`), or sign-in is off: a non-loopback listener without `ROOMCAST_PUBLIC_ORIGIN` (`sign_in_unavailable`)", body = ErrorResponse)))]
 fn auth_nonce() {}
 
@@ -173,17 +177,23 @@ fn auth_sign_out() {}
 
 #[utoipa::path(get, path = "/api/actions/end-room", tag = "actions", params(ActionQuery),
     responses((status = 200, description = "Solana Action metadata (`ActionGetResponse`, spec 2.4); `disabled` once ended", body = ActionMetadata),
-              (status = 400, description = "`{message, error}`"), (status = 404, description = "`{message, error}`")))]
+              (status = 400, description = "`{message, error}`"), (status = 404, description = "`{message, error}` (an unknown room is answered from the room cache)"),
+              (status = 429, description = "Too many reads from this address (`rate_limited`, with Retry-After; the Actions CORS headers too)", body = ErrorResponse),
+              (status = 503, description = "Overloaded (`overloaded`), timed out (`timeout`) or an upstream is unavailable", body = ErrorResponse)))]
 fn action_end_room_get() {}
 
 #[utoipa::path(post, path = "/api/actions/end-room", tag = "actions", params(ActionQuery), request_body = ActionPostRequest,
     responses((status = 200, description = "An unsigned `end_room` transaction: fee payer and only signer is `account`, fresh blockhash", body = ActionTransaction),
               (status = 400, description = "`{message, error}`"), (status = 403, description = "`account` is not the room's host: `{message, error}`"),
-              (status = 404, description = "`{message, error}`"), (status = 410, description = "Already ended: `{message, error}`")))]
+              (status = 404, description = "`{message, error}`"), (status = 410, description = "Already ended: `{message, error}`"),
+              (status = 413, description = "Body larger than `ROOMCAST_MAX_BODY_BYTES`"),
+              (status = 429, description = "Too many requests from this address: the POST spends the read budget (`rate_limited`, with Retry-After)", body = ErrorResponse),
+              (status = 503, description = "Overloaded (`overloaded`), timed out (`timeout`) or an upstream is unavailable", body = ErrorResponse)))]
 fn action_end_room_post() {}
 
 #[utoipa::path(get, path = "/actions.json", tag = "actions",
-    responses((status = 200, description = "Actions rules: `{rules: [{pathPattern, apiPath}]}`")))]
+    responses((status = 200, description = "Actions rules: `{rules: [{pathPattern, apiPath}]}`"),
+              (status = 429, description = "Too many reads from this address (`rate_limited`, with Retry-After)", body = ErrorResponse)))]
 fn actions_json() {}
 
 struct Security;

@@ -1,22 +1,29 @@
 //! `GET /api/rooms/{room}/events`: a room's live state as Server-Sent Events, so pages never poll.
 //!
-//! Each watched room has one `watch` channel (however many pages listen). Room changes come from
-//! the chain watcher (`jobs::chain_watch` → `rooms::chain_changes` → `live::feeds::RoomFeeds::publish`) the moment they
-//! land; a poller per room adds the broadcast state and viewer count every [`POLL`] without
-//! touching the chain. Only while the watcher is not subscribed (down, `--chain-watch false`, a
-//! cluster without PubSub) does the poller read the room from the chain, so pages still learn of
-//! ends. Each stream starts with the current state and ends after the room has ended.
+//! Each watched room has one `watch` channel (however many pages listen) and one poller. Room
+//! changes come from the chain watcher (`jobs::chain_watch` → `rooms::chain_changes` →
+//! `live::feeds::RoomFeeds::publish`) the moment they land; the poller adds the broadcast state
+//! and viewer count every [`POLL`] without touching the chain. Only while the watcher is not
+//! subscribed (down, `--chain-watch false`, a cluster without PubSub) does the poller read the
+//! room from the chain, so pages still learn of ends. Each stream starts with the current state —
+//! the feed's, or the room cache's for the first listener (never a chain read per connect) — and
+//! ends after the room has ended, after its maximum lifetime (`retry:` tells EventSource when to
+//! come back) or at once on shutdown. Open streams are capped per client address and in total
+//! (`guard::streams`).
 use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use axum::response::{IntoResponse, Response};
 use roomcast_chain::view::status_name;
 use roomcast_chain::{Pubkey, RoomRecord, RoomStatus};
 use tokio::sync::watch;
 
 use crate::core::error::{AppError, AppResult};
+use crate::guard::streams::{StreamRefused, RETRY_AFTER_SECS};
+use crate::http::extract::ClientIp;
 pub use crate::live::feeds::RoomEvent;
 use crate::rooms::{self, chain_changes};
 use crate::state::{AppState, StateRef};
@@ -24,6 +31,10 @@ use crate::state::{AppState, StateRef};
 /// How often a watched room's broadcast state and viewer count are refreshed (and, while the chain
 /// watcher is down, the room is read from the chain).
 pub const POLL: Duration = Duration::from_millis(1000);
+
+/// The `retry:` sent with each stream's first event: how long EventSource waits before it
+/// reconnects once the server ended the stream (lifetime over, shutdown).
+pub const RECONNECT_AFTER: Duration = Duration::from_secs(3);
 
 /// Listens to `address`'s feed, starting its poller if nobody listened yet.
 fn subscribe(
@@ -48,10 +59,18 @@ async fn poll(
     tx: watch::Sender<RoomEvent>,
     mut read_epoch: Option<u64>,
 ) {
+    let _slot = state.feeds.poller_slot();
+    let closing = state.feeds.closing();
     loop {
-        tokio::time::sleep(POLL).await;
-        if tx.receiver_count() == 0 || tx.borrow().is_ended() {
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => {}
+            _ = closing.cancelled() => return,
+        }
+        if tx.borrow().is_ended() {
             state.feeds.remove_if(&address, &tx);
+            return;
+        }
+        if state.feeds.retire_if_unwatched(&address, &tx) {
             return;
         }
         let epoch = state.feeds.epoch();
@@ -107,9 +126,14 @@ async fn live_parts(state: &AppState, session_id: &str) -> (Option<bool>, Option
     )
 }
 
-/// The room's current state, read fresh from the chain.
+/// The room's current state: its feed's when someone already listens, else from the room cache
+/// (a connect never costs a chain read of its own; the cache is replaced by every change the
+/// server makes or the chain watcher sees).
 async fn snapshot(state: &AppState, address: &Pubkey) -> AppResult<RoomEvent> {
-    let room = rooms::load_room(state, address, true).await?;
+    if let Some(current) = state.feeds.current(address) {
+        return Ok(current);
+    }
+    let room = rooms::load_room(state, address, false).await?;
     let ended = room.status == RoomStatus::Ended;
     let (broadcasting, live_viewers) = if ended {
         (Some(false), None)
@@ -133,10 +157,15 @@ async fn snapshot(state: &AppState, address: &Pubkey) -> AppResult<RoomEvent> {
 pub const WATCH_AFTER_ACTION: Duration = Duration::from_secs(120);
 
 /// Watches `address` for a while (sharing its poller), so that if the host's wallet ends it
-/// on-chain, its live input is disabled at once even when no page is listening.
+/// on-chain, its live input is disabled at once even when no page is listening. One watch per
+/// room: asking again while it is watched does nothing.
 pub fn watch_for_end(state: &StateRef, address: Pubkey) {
+    let Some(watch) = state.feeds.watch_after_action(address) else {
+        return;
+    };
     let state = state.clone();
     tokio::spawn(async move {
+        let _watch = watch;
         let published = state.feeds.published_count();
         let Ok(current) = snapshot(&state, &address).await else {
             return;
@@ -152,42 +181,76 @@ pub fn watch_for_end(state: &StateRef, address: Pubkey) {
                 }
             }
         };
-        let _ = tokio::time::timeout(WATCH_AFTER_ACTION, ended).await;
+        let closing = state.feeds.closing();
+        tokio::select! {
+            _ = tokio::time::timeout(WATCH_AFTER_ACTION, ended) => {}
+            _ = closing.cancelled() => {}
+        }
     });
 }
 
 /// `GET /api/rooms/{room}/events`.
 pub async fn events(
     State(state): State<StateRef>,
+    ClientIp(client): ClientIp,
     Path(room): Path<String>,
-) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+) -> Result<Response, AppError> {
     let address = rooms::room_address(&state, &room)?;
+    let permit = match state.load.streams.try_open(client) {
+        Ok(permit) => permit,
+        Err(refused) => {
+            let mut response = refused.error().into_response();
+            if refused == StreamRefused::Global {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            }
+            return Ok(response);
+        }
+    };
     let published = state.feeds.published_count();
     let current = snapshot(&state, &address).await?;
-    let rx = if current.status == status_name(RoomStatus::Ended) {
+    let rx = if current.is_ended() {
         None
     } else {
         Some(subscribe(&state, address, current.clone(), published))
     };
-    let stream = futures_util::stream::unfold((Some(current), rx), |(first, mut rx)| async move {
-        let next = match first {
-            Some(first) => first,
-            None => {
-                let rx_ref = rx.as_mut()?;
-                rx_ref.changed().await.ok()?;
-                let value = rx_ref.borrow_and_update().clone();
-                value
+    let ends_at = tokio::time::Instant::now() + state.load.streams.max_lifetime;
+    let closing = state.feeds.closing();
+    let first = Some(current);
+    let stream =
+        futures_util::stream::unfold((first, rx, permit), move |(first, mut rx, permit)| {
+            let closing = closing.clone();
+            async move {
+                let (next, retry) = match first {
+                    Some(first) => (first, Some(RECONNECT_AFTER)),
+                    None => {
+                        let rx_ref = rx.as_mut()?;
+                        tokio::select! {
+                            changed = rx_ref.changed() => changed.ok()?,
+                            // Lifetime over or shutting down: the stream ends here.
+                            _ = tokio::time::sleep_until(ends_at) => return None,
+                            _ = closing.cancelled() => return None,
+                        }
+                        let value = rx_ref.borrow_and_update().clone();
+                        (value, None)
+                    }
+                };
+                if next.is_ended() {
+                    rx = None;
+                }
+                let mut event = Event::default()
+                    .event("room")
+                    .json_data(&next)
+                    .map_err(|e| AppError::Internal(e.to_string()))
+                    .unwrap_or_else(|_| Event::default().event("room"));
+                if let Some(retry) = retry {
+                    event = event.retry(retry);
+                }
+                Some((Ok::<_, Infallible>(event), (None, rx, permit)))
             }
-        };
-        if next.status == status_name(RoomStatus::Ended) {
-            rx = None;
-        }
-        let event = Event::default()
-            .event("room")
-            .json_data(&next)
-            .map_err(|e| AppError::Internal(e.to_string()))
-            .unwrap_or_else(|_| Event::default().event("room"));
-        Some((Ok(event), (None, rx)))
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+        });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }

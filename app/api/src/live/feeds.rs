@@ -2,14 +2,15 @@
 //! every Server-Sent Events stream of that room reads (`http::sse`), however many pages listen.
 //! On-chain changes are published into it (`rooms::chain_changes`), and a poller per room (started by
 //! `http::sse`) adds broadcast state and viewer counts.
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use roomcast_chain::view::status_name;
 use roomcast_chain::{Pubkey, Room, RoomStatus};
 use serde::Serialize;
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 /// The `room` event: what a watch page or host console shows.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -61,6 +62,37 @@ pub struct RoomFeeds {
     /// Bumped on every published change: a poller whose first state was read before a change it
     /// could not yet receive starts with a fresh read.
     published: AtomicU64,
+    /// Pollers running (one per watched room at most).
+    pollers: Arc<AtomicUsize>,
+    /// Rooms watched for their end after an Action handed out an `end_room` transaction: one
+    /// watch per room, however many times the wallet asks.
+    action_watches: Arc<Mutex<HashSet<Pubkey>>>,
+    /// Cancelled when the server shuts down: every stream ends at once.
+    closing: CancellationToken,
+}
+
+/// A running poller; counted until dropped.
+pub struct PollerSlot(Arc<AtomicUsize>);
+
+impl Drop for PollerSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A room watched after an Action; the next Action may watch it again once this is dropped.
+pub struct ActionWatch {
+    rooms: Arc<Mutex<HashSet<Pubkey>>>,
+    address: Pubkey,
+}
+
+impl Drop for ActionWatch {
+    fn drop(&mut self) {
+        self.rooms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.address);
+    }
 }
 
 impl RoomFeeds {
@@ -130,6 +162,65 @@ impl RoomFeeds {
         };
         start_poller(tx, read_epoch);
         rx
+    }
+
+    /// The room's current event when a feed already follows it (a new listener needs no read).
+    pub fn current(&self, address: &Pubkey) -> Option<RoomEvent> {
+        self.lock().get(address).map(|tx| tx.borrow().clone())
+    }
+
+    /// Counts a poller as running until the slot is dropped.
+    pub fn poller_slot(&self) -> PollerSlot {
+        self.pollers.fetch_add(1, Ordering::SeqCst);
+        PollerSlot(self.pollers.clone())
+    }
+
+    /// Pollers running now (for metrics and tests).
+    pub fn pollers(&self) -> usize {
+        self.pollers.load(Ordering::SeqCst)
+    }
+
+    /// Drops `address`'s entry if it is still `tx`'s and nobody listens, in one step under the
+    /// lock (a listener cannot join a channel whose poller is leaving). True when dropped.
+    pub fn retire_if_unwatched(&self, address: &Pubkey, tx: &watch::Sender<RoomEvent>) -> bool {
+        let mut rooms = self.lock();
+        if tx.receiver_count() > 0 {
+            return false;
+        }
+        if rooms.get(address).is_some_and(|t| t.same_channel(tx)) {
+            rooms.remove(address);
+        }
+        true
+    }
+
+    /// Starts watching `address` after an Action, unless it is watched already.
+    pub fn watch_after_action(&self, address: Pubkey) -> Option<ActionWatch> {
+        let mut rooms = self
+            .action_watches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        rooms.insert(address).then(|| ActionWatch {
+            rooms: self.action_watches.clone(),
+            address,
+        })
+    }
+
+    /// Rooms watched after an Action now (for metrics and tests).
+    pub fn action_watches(&self) -> usize {
+        self.action_watches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Shutdown: every stream ends now.
+    pub fn close(&self) {
+        self.closing.cancel();
+    }
+
+    /// Resolves when the server shuts down.
+    pub fn closing(&self) -> CancellationToken {
+        self.closing.clone()
     }
 
     pub fn published_count(&self) -> u64 {

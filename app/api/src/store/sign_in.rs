@@ -1,5 +1,6 @@
-//! The port of Sign-In With Solana state (`guard::sign_in`): issued sign-in inputs under their
-//! nonce, and open sessions under the hash of their token.
+//! The port of Sign-In With Solana state (`guard::sign_in`): spent nonces (issuing one stores
+//! nothing: nonces are stateless, see `guard::sign_in`), and open sessions under the hash of their
+//! token.
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -30,14 +31,6 @@ impl SignInInput {
     }
 }
 
-/// A sign-in input this server issued, kept under its nonce until redeemed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Issued {
-    pub input: SignInInput,
-    /// Unix seconds.
-    pub expires: i64,
-}
-
 /// An open session (stored under the SHA-256 of its token).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -47,18 +40,12 @@ pub struct Session {
     pub expires: i64,
 }
 
-/// Where issued nonces and sessions are kept. Shaped for Redis: `SET EX`, `GETDEL`, `GET`, `DEL`.
+/// Where spent nonces and sessions are kept. Shaped for Redis: `SET NX EX`, `SET EX`, `GET`, `DEL`.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Stores an issued input under its nonce for `ttl`.
-    async fn put_issued(
-        &self,
-        nonce: &str,
-        issued: Issued,
-        ttl: Duration,
-    ) -> Result<(), StoreError>;
-    /// Takes the input issued with `nonce` out of the store (single use, atomically).
-    async fn take_issued(&self, nonce: &str) -> Result<Option<Issued>, StoreError>;
+    /// Marks `nonce` spent for `ttl` (until it expires anyway); `false` if it already was
+    /// (atomically: of two concurrent redemptions one wins).
+    async fn spend_nonce(&self, nonce: &str, ttl: Duration) -> Result<bool, StoreError>;
     /// Stores a session under the hash of its token for `ttl`.
     async fn put_session(
         &self,

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::core::error::AppError;
-use crate::state::StateRef;
+use crate::state::{AppState, StateRef};
 
 /// One embedded file: its bytes and content type.
 struct Asset(&'static [u8], &'static str);
@@ -45,7 +45,40 @@ use roomcast_stream::hls_js::HLS_JS;
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
-pub fn router() -> Router<StateRef> {
+/// The pages' Content-Security-Policy: scripts, styles and images from this origin only;
+/// connections to this API (as served, and by its public origin), the cluster's RPC and WebSocket (the wallet's) and the video delivery
+/// host; media from `blob:` (hls.js feeds Media Source buffers) and delivery; hls.js's worker from
+/// `blob:`; never framed (the video host's iframe player is the embeddable one).
+pub fn content_security_policy(state: &AppState) -> String {
+    let delivery = origin(&state.stream.playback_urls("csp").hls);
+    let mut connect = vec!["'self'".to_string()];
+    // The API by its configured origin too (a page opened under another name of this host).
+    let api = &state.settings.public_origin;
+    for url in [api, &state.info.rpc_url, &state.info.ws_url]
+        .into_iter()
+        .flatten()
+    {
+        connect.extend(origin(url));
+    }
+    connect.extend(delivery.clone());
+    let delivery = delivery.map(|d| format!(" {d}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{delivery}; \
+         connect-src {}; media-src 'self' blob:{delivery}; worker-src 'self' blob:; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        connect.join(" ")
+    )
+}
+
+/// `scheme://host[:port]` of `url`, if it has one.
+fn origin(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    url.has_host().then(|| url.origin().ascii_serialization())
+}
+
+pub fn router(state: &AppState) -> Router<StateRef> {
+    let csp = HeaderValue::from_str(&content_security_policy(state))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
     Router::new()
         .route("/", asset!("index.html", HTML))
         .route("/watch/{room}", asset!("watch.html", HTML))
@@ -66,6 +99,17 @@ pub fn router() -> Router<StateRef> {
             "/assets/vendor/hls.min.js",
             get(|| async { Asset(HLS_JS, JS) }),
         )
+        .layer(axum::middleware::map_response(
+            move |mut response: Response| {
+                let csp = csp.clone();
+                async move {
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, csp);
+                    response
+                }
+            },
+        ))
 }
 
 /// The local test wallet (`assets/local_wallet.js`): served only when the chain is the embedded

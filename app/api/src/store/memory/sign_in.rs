@@ -1,25 +1,27 @@
-//! A single replica's Sign-In With Solana nonces and sessions, in process memory (moka caches
-//! with the TTLs of the issued inputs and of sessions).
+//! A single replica's spent Sign-In With Solana nonces and sessions, in process memory (moka
+//! caches with the TTLs of sign-in messages and of sessions). Issuing a nonce stores nothing; a
+//! nonce is marked spent when a sign-in names it, so the set grows only with sign-in attempts.
 use std::time::Duration;
 
 use async_trait::async_trait;
 use moka::sync::Cache;
 
-use crate::store::sign_in::{Issued, Session, SessionStore};
+use crate::store::sign_in::{Session, SessionStore};
 use crate::store::StoreError;
 
 /// A single replica's nonces and sessions, in process memory.
 pub struct MemorySessionStore {
-    issued: Cache<String, Issued>,
+    /// Spent nonces, each kept until its sign-in message has expired anyway.
+    spent: Cache<String, ()>,
     sessions: Cache<[u8; 32], Session>,
 }
 
 impl MemorySessionStore {
-    pub fn new(issued_ttl: Duration, session_ttl: Duration) -> Self {
+    pub fn new(spent_ttl: Duration, session_ttl: Duration) -> Self {
         MemorySessionStore {
-            issued: Cache::builder()
-                .time_to_live(issued_ttl)
-                .max_capacity(100_000)
+            spent: Cache::builder()
+                .time_to_live(spent_ttl)
+                .max_capacity(1_000_000)
                 .build(),
             sessions: Cache::builder()
                 .time_to_live(session_ttl)
@@ -31,18 +33,8 @@ impl MemorySessionStore {
 
 #[async_trait]
 impl SessionStore for MemorySessionStore {
-    async fn put_issued(
-        &self,
-        nonce: &str,
-        issued: Issued,
-        _ttl: Duration,
-    ) -> Result<(), StoreError> {
-        self.issued.insert(nonce.to_string(), issued);
-        Ok(())
-    }
-
-    async fn take_issued(&self, nonce: &str) -> Result<Option<Issued>, StoreError> {
-        Ok(self.issued.remove(nonce))
+    async fn spend_nonce(&self, nonce: &str, _ttl: Duration) -> Result<bool, StoreError> {
+        Ok(self.spent.entry(nonce.to_string()).or_insert(()).is_fresh())
     }
 
     async fn put_session(

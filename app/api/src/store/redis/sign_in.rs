@@ -1,6 +1,7 @@
-//! Sign-In With Solana state shared by every replica: issued sign-in inputs under
-//! `roomcast:{registry}:siws:nonce:{nonce}` (taken with `GETDEL`, so a nonce is redeemed once across
-//! replicas) and sessions under `roomcast:{registry}:session:{hex SHA-256 of the token}` (the token
+//! Sign-In With Solana state shared by every replica: spent nonces under
+//! `roomcast:{registry}:siws:spent:{nonce}` (`SET NX EX`, so a nonce is redeemed once across
+//! replicas; written per sign-in attempt, never per nonce issued, and expiring with the message —
+//! nothing walks them with SCAN) and sessions under `roomcast:{registry}:session:{hex SHA-256 of the token}` (the token
 //! itself is never stored), both with TTLs. Errors fail closed (503 `shared_state_unavailable`).
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use async_trait::async_trait;
 use redis::AsyncCommands;
 
 use super::{unavailable, Redis};
-use crate::guard::sign_in::{Issued, Session, SessionStore};
+use crate::guard::sign_in::{Session, SessionStore};
 use crate::store::StoreError;
 
 pub struct RedisSessionStore {
@@ -21,8 +22,8 @@ impl RedisSessionStore {
         RedisSessionStore { redis }
     }
 
-    fn nonce_key(&self, nonce: &str) -> String {
-        self.redis.key(&format!("siws:nonce:{nonce}"))
+    fn spent_key(&self, nonce: &str) -> String {
+        self.redis.key(&format!("siws:spent:{nonce}"))
     }
 
     fn session_key(&self, hash: &[u8; 32]) -> String {
@@ -36,29 +37,18 @@ fn corrupt(what: &str) -> StoreError {
 
 #[async_trait]
 impl SessionStore for RedisSessionStore {
-    async fn put_issued(
-        &self,
-        nonce: &str,
-        issued: Issued,
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
-        let value = serde_json::to_string(&issued).expect("serializable");
-        self.redis
-            .conn()
-            .set_ex::<_, _, ()>(self.nonce_key(nonce), value, ttl.as_secs().max(1))
-            .await
-            .map_err(unavailable("session"))
-    }
-
-    async fn take_issued(&self, nonce: &str) -> Result<Option<Issued>, StoreError> {
+    async fn spend_nonce(&self, nonce: &str, ttl: Duration) -> Result<bool, StoreError> {
         let mut conn = self.redis.conn();
-        let raw: Option<String> = redis::cmd("GETDEL")
-            .arg(self.nonce_key(nonce))
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.spent_key(nonce))
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl.as_secs().max(1))
             .query_async(&mut conn)
             .await
             .map_err(unavailable("session"))?;
-        raw.map(|raw| serde_json::from_str(&raw).map_err(|_| corrupt("sign-in nonce")))
-            .transpose()
+        Ok(set.is_some())
     }
 
     async fn put_session(

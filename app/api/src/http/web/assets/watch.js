@@ -3,7 +3,14 @@
 // no such room. State comes from the room's Server-Sent Events; `body[data-state]` mirrors it.
 import { api, followRoom, Player, shorten, STATE_TEXT, viewerState } from './common.js';
 
-const id = decodeURIComponent(location.pathname.replace(/^\/watch\//, '').replace(/\/$/, ''));
+// A path that is not valid percent-encoding (`/watch/%E0`) names no room: `null`, shown as such.
+const id = (() => {
+  try {
+    return decodeURIComponent(location.pathname.replace(/^\/watch\//, '').replace(/\/$/, ''));
+  } catch {
+    return null;
+  }
+})();
 const player = new Player(document.getElementById('player'));
 let playback = null;
 
@@ -29,6 +36,11 @@ function room(event) {
 }
 
 async function start() {
+  if (id === null) {
+    document.getElementById('title').textContent = 'No such room';
+    show('missing', '.');
+    return;
+  }
   try {
     const info = await api(`/api/rooms/${encodeURIComponent(id)}`);
     playback = info.playback;
