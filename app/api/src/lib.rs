@@ -17,7 +17,7 @@ pub mod store;
 
 pub use crate::core::config::ServeArgs;
 pub use http::app;
-pub use server::{Listener, Server, Upstreams};
+pub use server::{Clients, Listener, Server, Upstreams};
 
 /// Initializes logging (`--log-format json` for structured logs). Never logs request bodies.
 pub fn init_tracing(format: crate::core::config::LogFormat) {

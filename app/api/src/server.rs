@@ -50,10 +50,10 @@ const BROADCAST_CACHE_TTL: Duration = Duration::from_secs(5);
 const VIEWERS_CACHE_TTL: Duration = Duration::from_secs(10);
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// What the server talks to, connected by its caller (`roomcast-app`: a real cluster and
-/// Cloudflare, or the embedded local node and Stream emulator — the same HTTP/JSON-RPC clients
-/// either way).
-pub struct Upstreams<'a> {
+/// The two upstreams' clients and addresses: what any caller connects (real ones, or the
+/// embedded local node and Stream emulator — the same HTTP/JSON-RPC clients either way).
+#[derive(Clone)]
+pub struct Clients {
     pub stream: StreamClient,
     pub customer_code: String,
     /// Signs as the registry's registrar.
@@ -62,6 +62,11 @@ pub struct Upstreams<'a> {
     pub rpc_url: String,
     /// WebSocket PubSub URL of the same cluster.
     pub ws_url: String,
+}
+
+/// What the server talks to, connected by its caller (`roomcast-app`).
+pub struct Upstreams<'a> {
+    pub clients: Clients,
     /// True when the chain is a local node inside this process (`GET /api/info` says so).
     pub embedded_chain: bool,
     /// The Stream emulator inside this process, if any: its webhook is pointed at this server and
@@ -127,7 +132,7 @@ impl Server {
             listener,
             addr: local_addr,
         } = listener;
-        check_registry(&upstreams.chain, &upstreams.registry).await?;
+        check_registry(&upstreams.clients.chain, &upstreams.clients.registry).await?;
 
         let webhook_secret = match (&upstreams.emulator, &args.cloudflare_webhook_secret) {
             (_, Some(secret)) => Some(secret.clone()),
@@ -160,16 +165,19 @@ impl Server {
         let auth_audience = args
             .public_origin
             .clone()
-            .unwrap_or_else(|| upstreams.registry.to_string());
+            .unwrap_or_else(|| upstreams.clients.registry.to_string());
         let info = PublicInfo {
-            program_id: upstreams.chain.program_id().to_string(),
-            registry: upstreams.registry.to_string(),
-            registrar: upstreams.chain.signer_pubkey().to_string(),
-            rpc_url: redact::public_rpc_url(args.public_rpc_url.as_deref(), &upstreams.rpc_url),
+            program_id: upstreams.clients.chain.program_id().to_string(),
+            registry: upstreams.clients.registry.to_string(),
+            registrar: upstreams.clients.chain.signer_pubkey().to_string(),
+            rpc_url: redact::public_rpc_url(
+                args.public_rpc_url.as_deref(),
+                &upstreams.clients.rpc_url,
+            ),
             auth_audience: auth_audience.clone(),
             // Like the RPC URL, a WebSocket URL carrying credentials is not published.
-            ws_url: redact::public_rpc_url(None, &upstreams.ws_url),
-            cloudflare_customer_code: upstreams.customer_code.clone(),
+            ws_url: redact::public_rpc_url(None, &upstreams.clients.ws_url),
+            cloudflare_customer_code: upstreams.clients.customer_code.clone(),
             embedded: EmbeddedInfo {
                 chain: upstreams.embedded_chain,
                 cloudflare: upstreams.emulator.is_some(),
@@ -181,9 +189,12 @@ impl Server {
         let (replicas, idempotency, replay, create_limits, sign_in, auth_throttle, funds) =
             match (&args.redis_url, &upstreams.registrar_secret) {
                 (Some(url), Some(registrar_secret)) => {
-                    let redis = Arc::new(Redis::new(url.expose_secret(), &upstreams.registry)?);
+                    let redis = Arc::new(Redis::new(
+                        url.expose_secret(),
+                        &upstreams.clients.registry,
+                    )?);
                     // Stored create responses are sealed with a key only the replicas can derive.
-                    let sealer = Sealer::new(registrar_secret, upstreams.registry.as_ref());
+                    let sealer = Sealer::new(registrar_secret, upstreams.clients.registry.as_ref());
                     let idempotency: Arc<dyn IdempotencyStore> =
                         Arc::new(RedisIdempotencyStore::new(redis.clone(), sealer));
                     let replay: Arc<dyn ReplayStore> =
@@ -197,7 +208,7 @@ impl Server {
                         sign_in_origin.clone(),
                         Arc::new(RedisSessionStore::new(redis.clone())),
                         // Every replica tags and checks nonces with the same key.
-                        NonceKey::derived(registrar_secret, upstreams.registry.as_ref()),
+                        NonceKey::derived(registrar_secret, upstreams.clients.registry.as_ref()),
                         sign_in_ttl,
                         session_ttl,
                     );
@@ -265,9 +276,9 @@ impl Server {
                     off => off.banner(),
                 }),
             },
-            stream: upstreams.stream.clone(),
-            chain: upstreams.chain.clone(),
-            registry: upstreams.registry,
+            stream: upstreams.clients.stream.clone(),
+            chain: upstreams.clients.chain.clone(),
+            registry: upstreams.clients.registry,
             rooms: RoomCache::new(args.room_cache_ttl(), VIEWERS_CACHE_TTL),
             broadcasts: Broadcasts::new(BROADCAST_CACHE_TTL),
             idempotency,
@@ -317,7 +328,7 @@ impl Server {
             };
             jobs::chain_watch::spawn(
                 state.clone(),
-                upstreams.ws_url.clone(),
+                upstreams.clients.ws_url.clone(),
                 keepalive,
                 stop.clone(),
             );

@@ -96,11 +96,11 @@ fn print_banner(
     };
     println!(
         "Solana RPC ({chain_kind}): {}",
-        redact::redact_url(&upstreams.rpc_url)
+        redact::redact_url(&upstreams.clients.rpc_url)
     );
     println!(
         "Solana WebSocket: {}",
-        redact::redact_url(&upstreams.ws_url)
+        redact::redact_url(&upstreams.clients.ws_url)
     );
     println!("Program id: {}", info.program_id);
     println!("Registry: {}", info.registry);

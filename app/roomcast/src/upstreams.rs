@@ -7,25 +7,20 @@ use std::time::Duration;
 
 use anyhow::Context;
 use rand::RngCore;
-use roomcast_chain::{Keypair, Pubkey, RoomcastChain};
+use roomcast_chain::{Keypair, RoomcastChain};
 use roomcast_localnet::{LocalNode, NodeOptions};
 use roomcast_stream::client::{StreamClient, StreamConfig};
 use roomcast_stream::emulator::{Emulator, EmulatorHandle, EmulatorOptions, InputStore};
 use secrecy::SecretString;
 
 use roomcast_api::core::config::{ChainMode, CloudflareMode, ServeArgs};
+use roomcast_api::Clients;
 
 /// Lamports the embedded registrar starts with (pays rent and fees).
 const EMBEDDED_REGISTRAR_LAMPORTS: u64 = 1_000 * 1_000_000_000;
 
 pub struct Upstreams {
-    pub stream: StreamClient,
-    pub customer_code: String,
-    pub chain: RoomcastChain,
-    pub registry: Pubkey,
-    pub rpc_url: String,
-    /// WebSocket PubSub URL of the same cluster.
-    pub ws_url: String,
+    pub clients: Clients,
     /// Present in embedded mode; kept alive for the server's lifetime.
     pub emulator: Option<EmulatorHandle>,
     pub node: Option<LocalNode>,
@@ -211,12 +206,14 @@ impl Upstreams {
         Ok(Upstreams {
             data_dir,
             saver,
-            stream,
-            customer_code,
-            chain,
-            registry,
-            rpc_url,
-            ws_url,
+            clients: Clients {
+                stream,
+                customer_code,
+                chain,
+                registry,
+                rpc_url,
+                ws_url,
+            },
             emulator,
             node,
         })
@@ -225,12 +222,7 @@ impl Upstreams {
     /// What the API server is given: clients, addresses and the emulator to wire.
     pub fn for_api(&self, registrar_secret: Option<[u8; 32]>) -> roomcast_api::Upstreams<'_> {
         roomcast_api::Upstreams {
-            stream: self.stream.clone(),
-            customer_code: self.customer_code.clone(),
-            chain: self.chain.clone(),
-            registry: self.registry,
-            rpc_url: self.rpc_url.clone(),
-            ws_url: self.ws_url.clone(),
+            clients: self.clients.clone(),
             embedded_chain: self.node.is_some(),
             emulator: self.emulator.as_ref(),
             registrar_secret,

@@ -368,7 +368,7 @@ async fn reconciler_disables_rooms_ended_on_chain_deletes_orphans_and_spares_for
     let sid = room["SessionID"].as_str().unwrap().to_string();
     let address = room["room"].as_str().unwrap().parse().unwrap();
     let wallet = RoomcastChain::new(
-        &server.upstreams.rpc_url,
+        &server.upstreams.clients.rpc_url,
         host,
         server.state.chain.program_id(),
     )
