@@ -1,8 +1,11 @@
 //! How an emulator is configured: the `roomcast stream-emulator` flags ([`EmulatorArgs`]), the
-//! in-process options ([`EmulatorOptions`]), and whether real video ingest runs ([`VideoIngest`]).
+//! in-process options ([`EmulatorOptions`]), when control-triggered notifications are sent
+//! ([`WebhookTiming`]), and whether real video ingest runs ([`VideoIngest`]).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
+use rand::Rng;
 use secrecy::SecretString;
 use serde::Serialize;
 
@@ -82,6 +85,46 @@ pub struct EmulatorOptions {
     /// RTMP ingest address (port 0 = ephemeral); `None` = no real video (Cloudflare's ingest
     /// URL in answers, control-API broadcasts only).
     pub rtmp_listen: Option<SocketAddr>,
+    /// When control-triggered notifications are sent (asynchronous unless a test asks).
+    pub webhook_timing: WebhookTiming,
+}
+
+/// When the notification of an encoder-control call (`connect`, `disconnect`, `error`) reaches
+/// the webhook. Cloudflare sends notifications on its own schedule, after whatever caused them;
+/// a receiver that assumes otherwise is wrong, so tests run against the asynchronous mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookTiming {
+    /// After the control call has answered: queued with every other notification (one ordered
+    /// queue, so `connected` never arrives after the `disconnected` that follows it) and sent
+    /// `delay` plus up to `jitter` after it happened. The answer's `webhook` is `null`.
+    Asynchronous { delay: Duration, jitter: Duration },
+    /// Sent before the control call answers, its delivery record in the answer: only for tests
+    /// about what one delivery returned. Background notifications are sent without delay.
+    Synchronous,
+}
+
+impl Default for WebhookTiming {
+    /// 20 ms plus up to 80 ms: late enough that a caller reading right after a control call
+    /// sees the state from before it, soon enough to keep tests quick.
+    fn default() -> Self {
+        WebhookTiming::Asynchronous {
+            delay: Duration::from_millis(20),
+            jitter: Duration::from_millis(80),
+        }
+    }
+}
+
+impl WebhookTiming {
+    /// How long after it happened one notification is sent.
+    pub(super) fn pause(&self) -> Duration {
+        match *self {
+            WebhookTiming::Asynchronous { delay, jitter } => {
+                let extra = rand::thread_rng().gen_range(0..=jitter.as_micros() as u64);
+                delay + Duration::from_micros(extra)
+            }
+            WebhookTiming::Synchronous => Duration::ZERO,
+        }
+    }
 }
 
 impl EmulatorOptions {
@@ -94,6 +137,7 @@ impl EmulatorOptions {
             customer_code: DEFAULT_CUSTOMER_CODE.into(),
             webhook: None,
             rtmp_listen: None,
+            webhook_timing: WebhookTiming::default(),
         }
     }
 }
@@ -110,6 +154,7 @@ impl From<EmulatorArgs> for EmulatorOptions {
                 secret: a.webhook_secret,
             }),
             rtmp_listen: Some(a.rtmp_listen),
+            webhook_timing: WebhookTiming::default(),
         }
     }
 }

@@ -85,6 +85,7 @@ impl Emulator {
             watchers: Default::default(),
             next_publish: AtomicU64::new(1),
             ordered,
+            webhook_timing: opts.webhook_timing,
         });
         tokio::spawn(deliver_in_order(Arc::downgrade(&service), ordered_rx));
         let rtmp_task = rtmp.map(|listener| {

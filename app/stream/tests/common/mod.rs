@@ -15,12 +15,14 @@ pub const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 pub const TOKEN: &str = "tok-SECRET-4f1c2b9a";
 
 pub async fn emulator() -> EmulatorHandle {
-    Emulator::start(EmulatorOptions::new(
-        ACCOUNT,
-        SecretString::from(TOKEN.to_string()),
-    ))
-    .await
-    .expect("emulator starts")
+    emulator_with(|_| {}).await
+}
+
+/// An emulator started with `change` applied to the default options.
+pub async fn emulator_with(change: impl FnOnce(&mut EmulatorOptions)) -> EmulatorHandle {
+    let mut options = EmulatorOptions::new(ACCOUNT, SecretString::from(TOKEN.to_string()));
+    change(&mut options);
+    Emulator::start(options).await.expect("emulator starts")
 }
 
 pub fn config(emu: &EmulatorHandle) -> StreamConfig {
