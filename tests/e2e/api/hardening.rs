@@ -842,20 +842,13 @@ async fn an_rpc_url_with_credentials_is_not_published_and_is_redacted() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// The captured logs once they contain `text` (bounded by a generous deadline).
+/// The captured logs once they contain `text`.
 async fn eventually_logged(text: &str) -> String {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    crate::support::eventually(&format!("{text:?} in the logs"), || async {
         let logs = super::common::captured_logs();
-        if logs.contains(text) {
-            return logs;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never logged {text:?}; logs:\n{logs}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        logs.contains(text).then_some(logs)
+    })
+    .await
 }
 
 // Item 11: caller input never becomes a metric label value.
