@@ -85,7 +85,11 @@ pub fn app(state: StateRef, cors_origins: &[String]) -> Router {
         )
         // Action routes answer with the Actions spec's own CORS headers, not the API's.
         .merge(actions(state.clone()))
-        .merge(crate::http::web::router().layer(TraceLayer::new_for_http()))
+        .merge(
+            crate::http::web::router()
+                .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+                .layer(TraceLayer::new_for_http()),
+        )
         .with_state(state)
 }
 
@@ -103,6 +107,8 @@ fn actions(state: StateRef) -> Router<StateRef> {
             "/actions.json",
             get(actions::actions_json).options(actions::options),
         )
+        // Not the main router's: merged routes keep their own (axum's empty 405 otherwise).
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(
             state,
             actions::headers,
