@@ -612,34 +612,26 @@ async fn create_limits_count_every_replicas_creates() {
     Api::from_source(&b.base, source(20))
         .create_for(&host.pubkey(), "The one")
         .await;
+    let refused = |ip: u8, title: &'static str, host: roomcast_chain::Pubkey, why: &'static str| {
+        let api = Api::from_source(&a.base, source(ip));
+        async move {
+            let body = create_body(title, &host);
+            api.call("POST", "/api/create", Some(&body), Auth::Operator)
+                .await
+                .assert_error_message(429, "rate_limited", why);
+        }
+    };
     // On A, from another address: the host's limit counted B's create.
-    Api::from_source(&a.base, source(21))
-        .call(
-            "POST",
-            "/api/create",
-            Some(&create_body("One too many", &host.pubkey())),
-            Auth::Operator,
-        )
-        .await
-        .assert_error_message(
-            429,
-            "rate_limited",
-            "too many rooms created for this host; slow down",
-        );
+    refused(
+        21,
+        "One too many",
+        host.pubkey(),
+        "too many rooms created for this host; slow down",
+    )
+    .await;
     // Another host from a third address: the deployment's budget counted it too.
-    Api::from_source(&a.base, source(22))
-        .call(
-            "POST",
-            "/api/create",
-            Some(&create_body("Over the top", &another.pubkey())),
-            Auth::Operator,
-        )
-        .await
-        .assert_error_message(
-            429,
-            "rate_limited",
-            "this server is creating too many rooms right now; try again shortly",
-        );
+    let why = "this server is creating too many rooms right now; try again shortly";
+    refused(22, "Over the top", another.pubkey(), why).await;
     // Refused requests spent nothing, on either side.
     assert_eq!(emu.inputs_of(&host.pubkey()).await.len(), 1);
     assert_eq!(emu.inputs_of(&another.pubkey()).await.len(), 0);

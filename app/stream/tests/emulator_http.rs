@@ -4,8 +4,7 @@
 mod common;
 
 use common::*;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use reqwest::{Client, StatusCode};
 use roomcast_stream::emulator::{EmulatorHandle, Route, WebhookTarget, WebhookTiming};
@@ -775,38 +774,6 @@ async fn unreachable_webhook_is_recorded_not_fatal() {
     assert!(d.error.is_some());
 }
 
-/// A webhook receiver that takes each notification and answers only once released.
-struct HeldSink {
-    url: String,
-    arrived: Arc<AtomicUsize>,
-    release: Arc<tokio::sync::Semaphore>,
-}
-
-async fn held_sink() -> HeldSink {
-    let arrived = Arc::new(AtomicUsize::new(0));
-    let release = Arc::new(tokio::sync::Semaphore::new(0));
-    let (a, r) = (arrived.clone(), release.clone());
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move || {
-            let (a, r) = (a.clone(), r.clone());
-            async move {
-                a.fetch_add(1, Ordering::SeqCst);
-                r.acquire().await.unwrap().forget();
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    HeldSink {
-        url: format!("http://{addr}/hook"),
-        arrived,
-        release,
-    }
-}
-
 /// Polls `ok` every 5 ms for up to 30 s (a bound, not a pass criterion).
 async fn until(what: &str, ok: impl Fn() -> bool) {
     for _ in 0..6000 {
@@ -824,10 +791,7 @@ async fn control_calls_answer_before_their_notification_is_delivered() {
     // so a control call that waited for its delivery could not answer while it does.
     let emu = emulator().await;
     let sink = held_sink().await;
-    emu.set_webhook(Some(WebhookTarget {
-        url: sink.url.clone(),
-        secret: None,
-    }));
+    emu.set_webhook(hook(&sink.url));
     let uid = Api::new(&emu).create(json!({})).await["uid"]
         .as_str()
         .unwrap()
@@ -856,22 +820,14 @@ async fn control_calls_answer_before_their_notification_is_delivered() {
 async fn synchronous_timing_delivers_before_the_control_call_answers() {
     let emu = emulator_with(|o| o.webhook_timing = WebhookTiming::Synchronous).await;
     let sink = webhook_sink().await;
-    emu.set_webhook(Some(WebhookTarget {
-        url: sink.url.clone(),
-        secret: None,
-    }));
+    emu.set_webhook(hook(&sink.url));
     let api = Api::new(&emu);
     let uid = api.create(json!({})).await["uid"]
         .as_str()
         .unwrap()
         .to_string();
-    let (s, out) = api
-        .ctl(
-            reqwest::Method::POST,
-            &format!("/inputs/{uid}/connect"),
-            None,
-        )
-        .await;
+    let connect = format!("/inputs/{uid}/connect");
+    let (s, out) = api.ctl(reqwest::Method::POST, &connect, None).await;
     assert_eq!(s, 200);
     assert_eq!(out["webhook"]["status"], 200, "{out}");
     assert_eq!(out["webhook"]["url"], sink.url.as_str());
