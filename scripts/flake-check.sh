@@ -10,7 +10,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
 
 # (cargo test arguments, test-name filter) of every test whose outcome could depend on timing:
 # leases, TTLs, keepalives, propagation between replicas, encoders being dropped, kill -9 bursts,
-# webhooks delivered after the answer, browser pages waiting for state.
+# webhooks delivered after the answer (the emulator's default), browser pages waiting for state,
+# the create limits' windows (replicas::create_limits_count_every_replicas_creates), the fault
+# campaign and its faults' premises (api::abuse), readyz's window (api::hardening), the
+# idempotency store's leases (roomcast-api's idempotency_store), the chain thread held
+# (roomcast-localnet's limits), the emulator's latency / Retry-After lower bounds
+# (roomcast-stream's client_emulator) and its asynchronous webhooks (emulator_http).
 SUITES=(
   "-p roomcast-app --test e2e|replicas::"
   "-p roomcast-app --test e2e|chain_watch::"
