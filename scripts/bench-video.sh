@@ -5,7 +5,11 @@
 #   * glass-to-glass latency of the local path: when a segment's last frame left the publisher
 #     (publish start + its media end time) -> when that segment is listed in the live playlist;
 #   * CPU of the server plus its ffmpeg remuxers while idle (baseline) and with 1, 2 and 4
-#     concurrent broadcasts, in the same run; per-broadcast cost = (N - idle) / N.
+#     concurrent broadcasts, in the same run; per-broadcast cost = (N - idle) / N;
+#   * an end's effect on a live broadcast (the claim e2e video tests no longer time): from the
+#     end's answer until the publisher's connection is closed (its ffmpeg exits) and until the
+#     server's remuxing ffmpeg is gone, against the same two for a publisher that stops by itself
+#     (the baseline: no end involved).
 # Usage: scripts/bench-video.sh [seconds-per-step]     (needs ffmpeg, python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +74,7 @@ try:
         body = json.dumps({"title": f"bench {i}", "host": "11111111111111111111111111111112"}).encode()
         _, b = get(api + "/api/create", body, {"authorization": "Bearer " + KEY, "content-type": "application/json"})
         c = json.loads(b)
+        create.room = c["room"]
         return c["IngestURL"] + c["StreamKey"], c["playback"]["hls"], c["SessionID"]
 
     def push(url):
@@ -124,6 +129,44 @@ try:
     lat.sort()
     print(f"latency (last frame sent -> segment in playlist), {len(lat)} segments of ~2 s: "
           f"median {lat[len(lat)//2]:.2f} s, min {lat[0]:.2f} s, max {lat[-1]:.2f} s")
+    time.sleep(3)
+
+    # --- end of a live broadcast: publisher dropped, remuxer gone (vs a publisher that stops)
+    def gone(what, done):
+        t0 = time.monotonic()
+        while not done():
+            if time.monotonic() - t0 > 30:
+                sys.exit(f"bench-video: {what} never happened")
+            time.sleep(0.005)
+        return time.monotonic() - t0
+
+    def live_broadcast(i):
+        before = set(tree())
+        url, hls, _ = create(i)
+        pub = push(url)
+        lifecycle = hls.replace("/manifest/video.m3u8", "/lifecycle")
+        gone("the publish going live", lambda: json.loads(get(lifecycle)[1])["live"])
+        gone("its remuxing ffmpeg", lambda: set(tree()) - before)
+        return pub, create.room, set(tree()) - before
+
+    ends = {"end": ([], []), "stop": ([], [])}
+    for i in range(3):
+        for how in ("end", "stop"):
+            pub, room, remuxers = live_broadcast(100 + 2 * i + (how == "stop"))
+            if how == "end":
+                get(api + f"/api/rooms/{room}/end", b"", {"authorization": "Bearer " + KEY})
+            else:
+                pub.kill()  # the publisher goes away by itself
+            dropped, remux = ends[how]
+            dropped.append(gone("the publisher dropped", lambda: pub.poll() is not None))
+            remux.append(gone("the remuxer gone", lambda: not (remuxers & set(tree()))))
+            pub.wait()
+    med = lambda v: sorted(v)[len(v) // 2] * 1000
+    print("\n| after | publisher's connection closed, median (max) | remuxing ffmpeg gone, median (max) |")
+    print("|---|---|---|")
+    for how, label in (("stop", "the publisher stops (baseline)"), ("end", "the room is ended (API answered)")):
+        d, r = ends[how]
+        print(f"| {label} | {med(d):.0f} ms ({max(d)*1000:.0f}) | {med(r):.0f} ms ({max(r)*1000:.0f}) |")
     time.sleep(3)
 
     # --- CPU: idle baseline, then N concurrent 720p broadcasts
