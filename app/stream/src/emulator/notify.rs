@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::service::Service;
-use super::webhook::{Notification, WebhookDelivery};
+use super::webhook::{Notification, Queued, WebhookDelivery};
 use crate::notifications::AUTH_HEADER;
 
 impl Service {
@@ -61,12 +61,6 @@ impl Service {
         }
         out
     }
-}
-
-/// Notifications waiting in the ordered queue, and when they may be sent.
-pub(super) struct Queued {
-    events: Vec<Notification>,
-    due: Instant,
 }
 
 /// Delivers queued notifications one batch after another, none before it is due (a batch due

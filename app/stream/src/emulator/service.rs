@@ -14,12 +14,11 @@ use tokio::sync::{mpsc, watch};
 use super::broadcast::ControlError;
 use super::faults::Fault;
 use super::ids::RTMPS_URL;
-use super::notify::Queued;
 use super::options::{VideoIngest, WebhookTiming};
 use super::route::Route;
 use super::state::State;
 use super::viewers::Watchers;
-use super::webhook::{Notification, WebhookDelivery};
+use super::webhook::{Notification, Queued, WebhookDelivery};
 use crate::media::{Media, RecordOutcome};
 
 /// Result of an encoder-control operation.
