@@ -48,15 +48,22 @@ for run in $(seq 1 "$RUNS"); do
     filter=${suite#*|}
     log=$(mktemp)
     # shellcheck disable=SC2086
-    cargo test $args -- $filter >"$log" 2>&1 || true
-    while read -r name outcome; do
+    status=0
+    cargo test $args -- $filter >"$log" 2>&1 || status=$?
+    # A suite that fails without a failing test (a build error, a crash) counts as one failure.
+    if [[ $status -ne 0 ]] && ! grep -qE '^test .+ \.\.\. FAILED$' "$log"; then
+      failed["suite $args $filter"]=$(( ${failed["suite $args $filter"]:-0} + 1 ))
+      echo "run $run: suite FAILED without a failing test ($args $filter):"; tail -20 "$log"
+    fi
+    # Outcome first: doc-test names ("src/lib.rs - (line 8)") contain spaces.
+    while read -r outcome name; do
       if [[ $outcome == ok ]]; then
         passed[$name]=$(( ${passed[$name]:-0} + 1 ))
       else
         failed[$name]=$(( ${failed[$name]:-0} + 1 ))
         echo "run $run: FAILED $name ($args)"
       fi
-    done < <(sed -nE 's/^test (.+) \.\.\. (ok|FAILED)$/\1 \2/p' "$log")
+    done < <(sed -nE 's/^test (.+) \.\.\. (ok|FAILED)$/\2 \1/p' "$log")
     rm -f "$log"
   done
 done
@@ -65,10 +72,10 @@ echo
 echo "| test | passed | failed |"
 echo "|---|---|---|"
 bad=0
-for name in $(printf '%s\n' "${!passed[@]}" "${!failed[@]}" | sort -u); do
+while IFS= read -r name; do
   echo "| $name | ${passed[$name]:-0} | ${failed[$name]:-0} |"
   [[ ${failed[$name]:-0} -eq 0 ]] || bad=1
-done
+done < <(printf '%s\n' "${!passed[@]}" "${!failed[@]}" | sort -u)
 echo
 echo "$RUNS loaded runs (two busy loops on $(nproc) cores)."
 exit $bad
