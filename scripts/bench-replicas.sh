@@ -4,7 +4,10 @@
 #   1. viewer throughput (GET /api/livestream, wrk) of one Redis-backed replica vs two (one wrk per
 #      replica, half the connections each, summed — what a round-robin balancer would spread);
 #   2. create latency (POST /api/create with an Idempotency-Key, sequential) of a replica with
-#      Redis vs one in memory (no ROOMCAST_REDIS_URL), interleaved request by request.
+#      Redis vs one in memory (no ROOMCAST_REDIS_URL), interleaved request by request;
+#   3. cross-replica propagation (the latency the e2e tests no longer assert): a `connected`
+#      webhook accepted by A until B reads `broadcasting: true`, and an end answered by A until B
+#      answers 410 — against A reading its own change (the baseline), per room, p50/p99.
 # Usage: scripts/bench-replicas.sh [seconds] [connections] [rooms] [creates]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,11 +70,12 @@ API_URL="http://$(wait_line "$TMP/emulator.log" "http://")"
 DELIVERY=${API_URL%/client/v4}
 
 KEY=bench-operator-key-0123456789abcdef0123456789
+HOOK_SECRET=bench-webhook-secret
 serve() { # $1 = name, $2 = redis url or "" → sets BASE (no subshell: its pid must reach PIDS)
   local port; port=$(free_port)
   env ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=1000000 RUST_LOG=warn \
     ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000 \
-    ROOMCAST_RECONCILE_INTERVAL_SECS=0 SOLANA_RPC_URL="$RPC" ROOMCAST_REGISTRAR_KEYPAIR="$TMP/faucet.json" \
+    ROOMCAST_RECONCILE_INTERVAL_SECS=0 CLOUDFLARE_WEBHOOK_SECRET=$HOOK_SECRET SOLANA_RPC_URL="$RPC" ROOMCAST_REGISTRAR_KEYPAIR="$TMP/faucet.json" \
     CLOUDFLARE_ACCOUNT_ID=$ACCOUNT CLOUDFLARE_API_TOKEN=$TOKEN CLOUDFLARE_CUSTOMER_CODE=roomcastemulator \
     CLOUDFLARE_API_URL="$API_URL" CLOUDFLARE_DELIVERY_URL="$DELIVERY" ${2:+ROOMCAST_REDIS_URL=$2} \
     "$BIN" serve --listen "127.0.0.1:$port" >"$TMP/$1.log" 2>&1 &
@@ -125,6 +129,11 @@ stats() { sort -n "$1" | awk '{v[NR] = $1 * 1000} END {
 read -r RMED RP99 <<<"$(stats "$TMP/lat-redis")"
 read -r MMED MP99 <<<"$(stats "$TMP/lat-memory")"
 
+# Propagation: per room, the event on A, then A (baseline) and B polled until they show it.
+python3 benches/propagation.py "$A" "$B" "$DELIVERY" "$KEY" "$HOOK_SECRET" "$ROOMS" >"$TMP/propagation"
+read -r _ LA50 LA99 LB50 LB99 < <(grep '^live ' "$TMP/propagation")
+read -r _ EA50 EA99 EB50 EB99 < <(grep '^ended ' "$TMP/propagation")
+
 echo "| setup | viewer requests/s |"
 echo "|---|---|"
 echo "| one replica (Redis-backed) | $ONE |"
@@ -138,4 +147,11 @@ echo "| in memory | ${MMED} ms | ${MP99} ms |"
 echo "| Redis | ${RMED} ms | ${RP99} ms |"
 echo
 echo "- added by Redis: median **$(awk -v a="$RMED" -v b="$MMED" 'BEGIN {printf "%+.2f", a - b}') ms**, p99 **$(awk -v a="$RP99" -v b="$MP99" 'BEGIN {printf "%+.2f", a - b}') ms**"
-echo "- run: wrk ${DURATION}s, $CONNECTIONS connections, $ROOMS rooms; $CREATES creates per mode, interleaved; $(nproc) cores, $PROFILE build"
+echo
+echo "| change made on A, until it is read | on A (baseline) median | p99 | on B median | p99 |"
+echo "|---|---|---|---|---|"
+echo "| connected webhook accepted → broadcasting: true | ${LA50} ms | ${LA99} ms | ${LB50} ms | ${LB99} ms |"
+echo "| end answered → 410 | ${EA50} ms | ${EA99} ms | ${EB50} ms | ${EB99} ms |"
+echo
+echo "- B after A, medians: broadcast state **$(awk -v a="$LB50" -v b="$LA50" 'BEGIN {printf "%+.2f", a - b}') ms**, end **$(awk -v a="$EB50" -v b="$EA50" 'BEGIN {printf "%+.2f", a - b}') ms** (which replica is read first alternates per room)"
+echo "- run: wrk ${DURATION}s, $CONNECTIONS connections, $ROOMS rooms; $CREATES creates per mode, interleaved; $ROOMS rooms for propagation; $(nproc) cores, $PROFILE build"

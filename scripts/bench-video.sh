@@ -6,6 +6,10 @@
 #     (publish start + its media end time) -> when that segment is listed in the live playlist;
 #   * CPU of the server plus its ffmpeg remuxers while idle (baseline) and with 1, 2 and 4
 #     concurrent broadcasts, in the same run; per-broadcast cost = (N - idle) / N;
+#   * an end's effect on a live broadcast (the claim e2e video tests no longer time): from the
+#     end's answer until the publisher's connection is closed (its ffmpeg exits) and until the
+#     server's remuxing ffmpeg is gone, against the same two for a publisher that stops by itself
+#     (the baseline: no end involved);
 #   * then the same latency and the CPU of 2 concurrent broadcasts per encoder and transport:
 #     ffmpeg over RTMP (the baseline of the comparison), ffmpeg over SRT (MPEG-TS), librtmp
 #     (GStreamer rtmpsink) and GStreamer rtmp2sink, all sending the same pre-encoded file.
@@ -76,6 +80,7 @@ try:
         body = json.dumps({"title": f"bench {i}", "host": "11111111111111111111111111111112"}).encode()
         _, b = get(api + "/api/create", body, {"authorization": "Bearer " + KEY, "content-type": "application/json"})
         c = json.loads(b)
+        create.room = c["room"]
         if encoder == "ffmpeg-srt":
             srt = c["ingest"]["srt"]
             url = f'{srt["url"]}?streamid={srt["streamId"]}&passphrase={srt["passphrase"]}'
@@ -154,6 +159,44 @@ try:
     lat = latency()
     print(f"latency (last frame sent -> segment in playlist), {len(lat)} segments of ~2 s: "
           f"median {lat[len(lat)//2]:.2f} s, min {lat[0]:.2f} s, max {lat[-1]:.2f} s")
+
+    # --- end of a live broadcast: publisher dropped, remuxer gone (vs a publisher that stops)
+    def gone(what, done):
+        t0 = time.monotonic()
+        while not done():
+            if time.monotonic() - t0 > 30:
+                sys.exit(f"bench-video: {what} never happened")
+            time.sleep(0.005)
+        return time.monotonic() - t0
+
+    def live_broadcast(i):
+        before = set(tree())
+        url, hls, _ = create(i)
+        pub = push(url)
+        lifecycle = hls.replace("/manifest/video.m3u8", "/lifecycle")
+        gone("the publish going live", lambda: json.loads(get(lifecycle)[1])["live"])
+        gone("its remuxing ffmpeg", lambda: set(tree()) - before)
+        return pub, create.room, set(tree()) - before
+
+    ends = {"end": ([], []), "stop": ([], [])}
+    for i in range(3):
+        for how in ("end", "stop"):
+            pub, room, remuxers = live_broadcast(100 + 2 * i + (how == "stop"))
+            if how == "end":
+                get(api + f"/api/rooms/{room}/end", b"", {"authorization": "Bearer " + KEY})
+            else:
+                pub.kill()  # the publisher goes away by itself
+            dropped, remux = ends[how]
+            dropped.append(gone("the publisher dropped", lambda: pub.poll() is not None))
+            remux.append(gone("the remuxer gone", lambda: not (remuxers & set(tree()))))
+            pub.wait()
+    med = lambda v: sorted(v)[len(v) // 2] * 1000
+    print("\n| after | publisher's connection closed, median (max) | remuxing ffmpeg gone, median (max) |")
+    print("|---|---|---|")
+    for how, label in (("stop", "the publisher stops (baseline)"), ("end", "the room is ended (API answered)")):
+        d, r = ends[how]
+        print(f"| {label} | {med(d):.0f} ms ({max(d)*1000:.0f}) | {med(r):.0f} ms ({max(r)*1000:.0f}) |")
+    time.sleep(3)
 
     # --- CPU: idle baseline, then N concurrent 720p broadcasts
     idle, _ = cpu_share(STEP)

@@ -10,7 +10,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
 
 # (cargo test arguments, test-name filter) of every test whose outcome could depend on timing:
 # leases, TTLs, keepalives, propagation between replicas, encoders being dropped, kill -9 bursts,
-# webhooks delivered after the answer, browser pages waiting for state.
+# webhooks delivered after the answer (the emulator's default), browser pages waiting for state,
+# the create limits' windows (replicas::create_limits_count_every_replicas_creates), the fault
+# campaign and its faults' premises (api::abuse), readyz's window (api::hardening), the
+# idempotency store's leases (roomcast-api's idempotency_store), the chain thread held
+# (roomcast-localnet's limits), the emulator's latency / Retry-After lower bounds
+# (roomcast-stream's client_emulator) and its asynchronous webhooks (emulator_http).
 SUITES=(
   "-p roomcast-app --test e2e|replicas::"
   "-p roomcast-app --test e2e|chain_watch::"
@@ -43,15 +48,22 @@ for run in $(seq 1 "$RUNS"); do
     filter=${suite#*|}
     log=$(mktemp)
     # shellcheck disable=SC2086
-    cargo test $args -- $filter >"$log" 2>&1 || true
-    while read -r name outcome; do
+    status=0
+    cargo test $args -- $filter >"$log" 2>&1 || status=$?
+    # A suite that fails without a failing test (a build error, a crash) counts as one failure.
+    if [[ $status -ne 0 ]] && ! grep -qE '^test .+ \.\.\. FAILED$' "$log"; then
+      failed["suite $args $filter"]=$(( ${failed["suite $args $filter"]:-0} + 1 ))
+      echo "run $run: suite FAILED without a failing test ($args $filter):"; tail -20 "$log"
+    fi
+    # Outcome first: doc-test names ("src/lib.rs - (line 8)") contain spaces.
+    while read -r outcome name; do
       if [[ $outcome == ok ]]; then
         passed[$name]=$(( ${passed[$name]:-0} + 1 ))
       else
         failed[$name]=$(( ${failed[$name]:-0} + 1 ))
         echo "run $run: FAILED $name ($args)"
       fi
-    done < <(sed -nE 's/^test (.+) \.\.\. (ok|FAILED)$/\1 \2/p' "$log")
+    done < <(sed -nE 's/^test (.+) \.\.\. (ok|FAILED)$/\2 \1/p' "$log")
     rm -f "$log"
   done
 done
@@ -60,10 +72,10 @@ echo
 echo "| test | passed | failed |"
 echo "|---|---|---|"
 bad=0
-for name in $(printf '%s\n' "${!passed[@]}" "${!failed[@]}" | sort -u); do
+while IFS= read -r name; do
   echo "| $name | ${passed[$name]:-0} | ${failed[$name]:-0} |"
   [[ ${failed[$name]:-0} -eq 0 ]] || bad=1
-done
+done < <(printf '%s\n' "${!passed[@]}" "${!failed[@]}" | sort -u)
 echo
 echo "$RUNS loaded runs (two busy loops on $(nproc) cores)."
 exit $bad

@@ -389,62 +389,32 @@ async fn kill_9_during_a_burst_of_creates_then_restart_leaves_no_orphans() {
     let send = |base: String, key: String, body: serde_json::Value| {
         let http = http.clone();
         async move {
-            http.post(format!("{base}/api/create"))
-                .bearer_auth(OPERATOR_KEY)
-                .header("idempotency-key", key)
-                .json(&body)
-                .send()
+            keyed_create(&http, &base, &key, &body)
                 .await
-                .map(|r| r.status().as_u16())
+                .map(|(status, _)| status)
         }
     };
-    // The premise is asserted: at least one create was cut mid-flight (its live input made at
-    // Cloudflare, its answer never given). A round whose kill came too early (no input yet) or
-    // too late (everything answered) is repeated with the kill moved, a bounded number of times.
-    let (mut keys, mut bodies) = (Vec::<String>::new(), Vec::<serde_json::Value>::new());
-    let (mut answered_before_kill, mut cut) = (0, 0);
-    let mut kill_after_ms = 40u64;
-    for round in 0..6 {
-        let round_keys: Vec<String> = (0..16).map(|i| format!("burst-{round}-{i}")).collect();
-        let round_bodies: Vec<serde_json::Value> = round_keys.iter().map(|k| body(k)).collect();
-        let burst: Vec<_> = round_keys
-            .iter()
-            .zip(&round_bodies)
-            .map(|(k, b)| tokio::spawn(send(server.base.clone(), k.clone(), b.clone())))
-            .collect();
-        tokio::time::sleep(std::time::Duration::from_millis(kill_after_ms)).await;
-        server.proc.kill(); // SIGKILL: no graceful shutdown, creates cut wherever they were
-        let mut answered = Vec::new();
-        for (key, task) in round_keys.iter().zip(burst) {
-            if matches!(task.await.unwrap(), Ok(201)) {
-                answered.push(key.clone());
-            }
-        }
-        let with_input: Vec<String> = emulator
-            .control()
-            .inputs()
-            .await
-            .iter()
-            .filter_map(|i| i["meta"]["name"].as_str().map(str::to_string))
-            .filter(|name| round_keys.contains(name))
-            .collect();
-        let round_cut = with_input.iter().filter(|k| !answered.contains(k)).count();
-        answered_before_kill += answered.len();
-        cut += round_cut;
-        keys.extend(round_keys);
-        bodies.extend(round_bodies);
-        server = Server::start(&env);
-        if round_cut > 0 {
-            break;
-        }
-        kill_after_ms = if with_input.is_empty() {
-            kill_after_ms * 2
-        } else {
-            (kill_after_ms / 2).max(5)
-        };
-        eprintln!("kill -9 round {round}: {} answered, {} with an input, none cut; again with the kill at {kill_after_ms} ms", answered.len(), with_input.len());
-    }
-    assert!(cut > 0, "no kill -9 round cut a create mid-flight");
+    // A create is under way once its live input is at Cloudflare.
+    let control = emulator.control();
+    let burst = burst_until_a_create_is_cut(
+        &mut server,
+        &env,
+        &http,
+        &body,
+        (40, 0),
+        async |round_keys| {
+            control
+                .inputs()
+                .await
+                .iter()
+                .filter_map(|i| i["meta"]["name"].as_str().map(str::to_string))
+                .filter(|name| round_keys.contains(name))
+                .collect()
+        },
+    )
+    .await;
+    let (keys, bodies, cut) = (burst.keys, burst.bodies, burst.cut);
+    let answered_before_kill = burst.answered.len();
 
     let second = server;
     let (mut tried, mut server_errors) = (keys.len(), 0);
@@ -512,6 +482,84 @@ async fn kill_9_during_a_burst_of_creates_then_restart_leaves_no_orphans() {
     // first create had finished gets a second room when retried after the restart (the figure is
     // printed above). With ROOMCAST_REDIS_URL the keys outlive the process and the retry resumes
     // the dead create: see `kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer`.
+}
+
+/// What the kill -9 bursts left: every round's keys and bodies, the 201 answers given before
+/// each kill, and how many creates the last round cut mid-flight.
+struct Burst {
+    keys: Vec<String>,
+    bodies: Vec<serde_json::Value>,
+    answered: std::collections::HashMap<String, serde_json::Value>,
+    cut: usize,
+}
+
+/// Rounds of 16 keyed creates (the i-th sent `spacing_ms * i` in), each cut by `kill -9` of
+/// `server` `kill_after_ms` in and `server` started again with `env`, until a round cut a create
+/// mid-flight (asserted: at most 6 rounds). `under_way` names, of a round's keys, those whose
+/// create had begun by the kill; one not answered was cut. None under way: the kill came too
+/// early and the next comes later; all answered: it came too late and the next comes sooner.
+async fn burst_until_a_create_is_cut(
+    server: &mut Server,
+    env: &[(&str, &str)],
+    http: &reqwest::Client,
+    body: &impl Fn(&str) -> serde_json::Value,
+    (mut kill_after_ms, spacing_ms): (u64, u64),
+    mut under_way: impl AsyncFnMut(&[String]) -> Vec<String>,
+) -> Burst {
+    let mut burst = Burst {
+        keys: Vec::new(),
+        bodies: Vec::new(),
+        answered: std::collections::HashMap::new(),
+        cut: 0,
+    };
+    for round in 0..6 {
+        let round_keys: Vec<String> = (0..16).map(|i| format!("burst-{round}-{i}")).collect();
+        let round_bodies: Vec<serde_json::Value> = round_keys.iter().map(|k| body(k)).collect();
+        let tasks: Vec<_> = round_keys
+            .iter()
+            .zip(&round_bodies)
+            .enumerate()
+            .map(|(i, (key, body))| {
+                let (http, base, key, body) =
+                    (http.clone(), server.base.clone(), key.clone(), body.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(spacing_ms * i as u64))
+                        .await;
+                    keyed_create(&http, &base, &key, &body).await
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(kill_after_ms)).await;
+        server.proc.kill(); // SIGKILL: no graceful shutdown, creates cut wherever they were
+        let mut answered = std::collections::HashMap::new();
+        for (key, task) in round_keys.iter().zip(tasks) {
+            if let Ok((201, answer)) = task.await.unwrap() {
+                answered.insert(key.clone(), answer);
+            }
+        }
+        let started = under_way(&round_keys).await;
+        let round_cut = started
+            .iter()
+            .filter(|k| !answered.contains_key(*k))
+            .count();
+        let too_early = started.is_empty();
+        burst.cut += round_cut;
+        burst.keys.extend(round_keys);
+        burst.bodies.extend(round_bodies);
+        let round_answered = answered.len();
+        burst.answered.extend(answered);
+        *server = Server::start(env);
+        if round_cut > 0 {
+            return burst;
+        }
+        kill_after_ms = if too_early {
+            kill_after_ms * 2
+        } else {
+            (kill_after_ms / 2).max(5)
+        };
+        eprintln!("kill -9 round {round}: {round_answered} answered, none cut (too early: {too_early}); again with the kill at {kill_after_ms} ms");
+    }
+    panic!("no kill -9 round cut a create mid-flight");
 }
 
 /// What one keyed create answered: (status, body).
@@ -725,69 +773,31 @@ async fn kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer() 
     assert_eq!(f["SessionID"], f_rooms[0].room.session_id.as_str());
 
     // (c) A burst of keyed creates, cut by kill -9 wherever each one is. The premise is asserted:
-    // at least one create was cut mid-flight (claimed by the server, not answered). A round whose
-    // kill came too early (nothing claimed) or too late (everything answered) is repeated with
-    // the kill moved, a bounded number of times; every round's keys are checked below.
-    let mut keys: Vec<String> = Vec::new();
-    let mut bodies: Vec<serde_json::Value> = Vec::new();
-    let mut before_kill = std::collections::HashMap::new();
-    let (mut written_down, mut cut) = (0, 0);
-    let mut kill_after_ms = 140u64;
+    // at least one create was cut mid-flight (claimed by the server, not answered); every
+    // round's keys are checked below.
+    let mut written_down = 0;
     let mut server = server;
-    for round in 0..6 {
-        let round_keys: Vec<String> = (0..16).map(|i| format!("burst-{round}-{i}")).collect();
-        let round_bodies: Vec<serde_json::Value> = round_keys.iter().map(|k| body(k)).collect();
-        let burst: Vec<_> = round_keys
-            .iter()
-            .zip(&round_bodies)
-            .enumerate()
-            .map(|(i, (key, body))| {
-                let (http, base, key, body) =
-                    (http.clone(), server.base.clone(), key.clone(), body.clone());
-                tokio::spawn(async move {
-                    tokio::time::sleep(std::time::Duration::from_millis(12 * i as u64)).await;
-                    keyed_create(&http, &base, &key, &body).await
-                })
-            })
-            .collect();
-        tokio::time::sleep(std::time::Duration::from_millis(kill_after_ms)).await;
-        server.proc.kill();
-        let mut answered = 0;
-        for (key, task) in round_keys.iter().zip(burst) {
-            if let Ok((201, answer)) = task.await.unwrap() {
-                before_kill.insert(key.clone(), answer);
-                answered += 1;
-            }
-        }
-        let claimed: Vec<String> = round_keys
-            .iter()
-            .filter(|k| !idem_entry(&redis, &registry, k).is_empty())
-            .cloned()
-            .collect();
-        written_down += round_keys
-            .iter()
-            .filter(|k| idem_entry(&redis, &registry, k).contains("\"progress\""))
-            .count();
-        let round_cut = claimed
-            .iter()
-            .filter(|k| !before_kill.contains_key(k.as_str()))
-            .count();
-        cut += round_cut;
-        keys.extend(round_keys);
-        bodies.extend(round_bodies);
-        server = Server::start(&env);
-        if round_cut > 0 {
-            break;
-        }
-        // Nothing claimed yet: kill later; everything answered: kill sooner.
-        kill_after_ms = if claimed.is_empty() {
-            kill_after_ms * 2
-        } else {
-            (kill_after_ms / 2).max(5)
-        };
-        eprintln!("kill -9 round {round}: {answered} answered, {} claimed, none cut; again with the kill at {kill_after_ms} ms", claimed.len());
-    }
-    assert!(cut > 0, "no kill -9 round cut a create mid-flight");
+    let burst = burst_until_a_create_is_cut(
+        &mut server,
+        &env,
+        &http,
+        &body,
+        (140, 12),
+        // A create is under way once the server claimed its key.
+        async |round_keys| {
+            written_down += round_keys
+                .iter()
+                .filter(|k| idem_entry(&redis, &registry, k).contains("\"progress\""))
+                .count();
+            round_keys
+                .iter()
+                .filter(|k| !idem_entry(&redis, &registry, k).is_empty())
+                .cloned()
+                .collect()
+        },
+    )
+    .await;
+    let (keys, bodies, cut, before_kill) = (burst.keys, burst.bodies, burst.cut, burst.answered);
 
     let mut answers = std::collections::HashMap::new();
     let (mut tried, mut server_errors) = (keys.len(), 0);

@@ -20,23 +20,39 @@ fn ffmpeg_bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("ffmpeg"))
 }
 
-/// A 6-second 25 fps H.264 (1 s GOP) + AAC test pattern of the given size, encoded once.
-fn fixture(width: u32, height: u32) -> PathBuf {
-    static MADE: OnceLock<Mutex<Vec<(u32, u32, PathBuf)>>> = OnceLock::new();
+/// The audio codec of a [`fixture`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Audio {
+    /// AAC at 48 kHz.
+    Aac,
+    /// MP3 at 44.1 kHz (FLV's MP3 rates stop there).
+    Mp3,
+}
+
+/// A 6-second 25 fps H.264 (1 s GOP) test pattern of the given size with a sine tone in `audio`,
+/// encoded once.
+fn fixture(width: u32, height: u32, audio: Audio) -> PathBuf {
+    static MADE: OnceLock<Mutex<Vec<((u32, u32, Audio), PathBuf)>>> = OnceLock::new();
     let made = MADE.get_or_init(Default::default);
     let mut made = made.lock().unwrap();
-    if let Some((_, _, p)) = made.iter().find(|(w, h, _)| (*w, *h) == (width, height)) {
+    let wanted = (width, height, audio);
+    if let Some((_, p)) = made.iter().find(|(k, _)| *k == wanted) {
         return p.clone();
     }
-    let path = scratch_dir("fixture").join(format!("testsrc-{width}x{height}.flv"));
+    let (codec, rate) = match audio {
+        Audio::Aac => ("aac", 48000),
+        Audio::Mp3 => ("libmp3lame", 44100),
+    };
+    let path = scratch_dir("fixture").join(format!("testsrc-{width}x{height}-{codec}.flv"));
     let out = Command::new(ffmpeg_bin())
         .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
         .arg(format!("testsrc=size={width}x{height}:rate=25"))
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:sample_rate={rate}"))
         .args([
             "-t", "6", "-c:v", "libx264", "-preset", "veryfast", "-g", "25",
         ])
-        .args(["-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv"])
+        .args(["-pix_fmt", "yuv420p", "-c:a", codec, "-f", "flv"])
         .arg(&path)
         .output()
         .expect("ffmpeg runs (scripts/test.sh installs it)");
@@ -45,7 +61,7 @@ fn fixture(width: u32, height: u32) -> PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    made.push((width, height, path.clone()));
+    made.push((wanted, path.clone()));
     path
 }
 
@@ -342,7 +358,7 @@ async fn a_real_push_goes_live_plays_and_ending_the_room_drops_it_and_keeps_the_
 
     let mut publisher = Publisher::start(
         &format!("{ingest}{}", c.str("StreamKey")),
-        &fixture(640, 360),
+        &fixture(640, 360, Audio::Aac),
     );
 
     // Live on both sides, from the real connect (no control call was made).
@@ -438,7 +454,7 @@ async fn a_real_push_goes_live_plays_and_ending_the_room_drops_it_and_keeps_the_
     .await;
     let mut again = Publisher::start(
         &format!("{ingest}{}", c.str("StreamKey")),
-        &fixture(640, 360),
+        &fixture(640, 360, Audio::Aac),
     );
     again.assert_closed("reconnecting to an ended room");
     assert_eq!(
@@ -530,7 +546,7 @@ async fn a_host_goes_live_over_srt_with_the_create_answers_credentials() {
     assert_eq!(c.str("notice"), WEBRTC_NOTICE);
 
     let url = format!("{srt_url}?streamid={uid}&passphrase={passphrase}");
-    let mut publisher = Publisher::start_as(&url, &fixture(640, 360), "mpegts");
+    let mut publisher = Publisher::start_as(&url, &fixture(640, 360, Audio::Aac), "mpegts");
     let room_addr = s.room_address(&uid);
     eventually("the room is live on-chain", || {
         let chain = s.chain_reader();
@@ -564,7 +580,7 @@ async fn a_host_goes_live_over_srt_with_the_create_answers_credentials() {
     .await
     .assert_status(200);
     publisher.assert_closed("after the room ended");
-    let mut again = Publisher::start_as(&url, &fixture(640, 360), "mpegts");
+    let mut again = Publisher::start_as(&url, &fixture(640, 360, Audio::Aac), "mpegts");
     again.assert_closed("publishing to an ended room over SRT");
     api.get(&format!("/api/livestream?room={room}"))
         .await
@@ -585,7 +601,7 @@ async fn wrong_unknown_second_rotated_and_disabled_publishes_are_refused() {
     let host = wallet();
     let c = api.create_as_host(&host, "Refusals").await;
     let (uid, room, key) = (c.str("SessionID"), c.str("room"), c.str("StreamKey"));
-    let clip = fixture(320, 240);
+    let clip = fixture(320, 240, Audio::Aac);
 
     let mut wrong = key.clone().into_bytes();
     wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
@@ -728,7 +744,7 @@ async fn two_rooms_broadcast_at_once_each_with_its_own_picture() {
         let c = api.create_as_host(&wallet(), &format!("Room {i}")).await;
         publishers.push(Publisher::start(
             &format!("{ingest}{}", c.str("StreamKey")),
-            &fixture(*w as u32, *h as u32),
+            &fixture(*w as u32, *h as u32, Audio::Aac),
         ));
         rooms.push(c.json.clone());
     }
@@ -770,32 +786,7 @@ async fn two_rooms_broadcast_at_once_each_with_its_own_picture() {
 /// HLS carries the MP3 audio (remuxed, not transcoded).
 #[tokio::test]
 async fn h264_with_mp3_audio_is_taken_and_keeps_its_audio() {
-    let fixture = scratch_dir("fixture-mp3").join("testsrc-mp3.flv");
-    let out = Command::new(ffmpeg_bin())
-        .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
-        .arg("testsrc=size=320x240:rate=25")
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
-        .args([
-            "-t", "6", "-c:v", "libx264", "-preset", "veryfast", "-g", "25",
-        ])
-        .args([
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "libmp3lame",
-            "-ar",
-            "44100",
-            "-f",
-            "flv",
-        ])
-        .arg(&fixture)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let fixture = fixture(320, 240, Audio::Mp3);
     let (s, _tmp) = start_server();
     let api = s.api();
     let c = api.create_as_host(&wallet(), "MP3 audio").await;
@@ -866,7 +857,7 @@ async fn ctrl_c_during_a_push_leaves_no_ffmpeg_behind() {
     let ingest = s.rtmp_ingest.clone().unwrap();
     let _publisher = Publisher::start(
         &format!("{ingest}{}", c.str("StreamKey")),
-        &fixture(320, 240),
+        &fixture(320, 240, Audio::Aac),
     );
     let serve = s.proc.pid();
     let recorders = eventually("the recorder runs", || async move {

@@ -16,8 +16,26 @@ use roomcast_api::store::{
 use roomcast_chain::Pubkey;
 use serde_json::json;
 
-const LEASE: Duration = Duration::from_millis(400);
+/// A lease the test never outlives: every "the lease is live" check holds however slow the
+/// machine is.
+const LEASE: Duration = Duration::from_secs(60);
+/// The last renewal of a holder that dies: the test sleeps past it, so it has expired by then
+/// however the sleep is scheduled.
+const DYING: Duration = Duration::from_millis(20);
+/// A lease kept only by renewals (every tenth of it): it lapses only if the test stalls for
+/// nine tenths of it between two renewals.
+const RENEWED: Duration = Duration::from_secs(2);
 const TTL: Duration = Duration::from_secs(60);
+
+/// Renews with `renew` every tenth of [`RENEWED`] until more than one whole lease has passed: a
+/// lease that is still live afterwards was kept by the renewals alone.
+async fn renew_past_one_lease(mut renew: impl AsyncFnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() <= RENEWED + RENEWED / 4 {
+        tokio::time::sleep(RENEWED / 10).await;
+        assert!(renew().await, "renewed within its lease");
+    }
+}
 
 /// A `redis-server` on a free loopback port without persistence; killed on drop.
 struct RedisServer {
@@ -104,7 +122,8 @@ async fn lease_fencing_and_progress(store: &dyn IdempotencyStore) {
         flight: Some("flight-1".into()),
     };
     assert!(store.record("k", &first, &input, TTL).await.unwrap());
-    tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
+    assert!(store.renew("k", &first, DYING).await.unwrap());
+    tokio::time::sleep(DYING + Duration::from_millis(100)).await;
     assert_eq!(
         store.get("k").await.unwrap(),
         KeyState::Free,
@@ -115,7 +134,7 @@ async fn lease_fencing_and_progress(store: &dyn IdempotencyStore) {
         Claim::Taken(KeyState::InProgress { fingerprint: fp }),
         "another body cannot take over a key with progress"
     );
-    let (second, resumed) = acquired(store.claim("k", fp, LEASE, TTL).await.unwrap());
+    let (second, resumed) = acquired(store.claim("k", fp, RENEWED, TTL).await.unwrap());
     assert_ne!(second, first);
     assert_eq!(resumed, input, "progress outlived the lease");
 
@@ -136,11 +155,8 @@ async fn lease_fencing_and_progress(store: &dyn IdempotencyStore) {
         "the successor still holds the key"
     );
 
-    // Renewing keeps a create's key past several lease lengths.
-    for _ in 0..4 {
-        tokio::time::sleep(LEASE / 2).await;
-        assert!(store.renew("k", &second, LEASE).await.unwrap());
-    }
+    // Renewing keeps a create's key past its lease length.
+    renew_past_one_lease(async || store.renew("k", &second, RENEWED).await.unwrap()).await;
     assert_eq!(
         store.get("k").await.unwrap(),
         KeyState::InProgress { fingerprint: fp }
@@ -160,7 +176,7 @@ async fn lease_fencing_and_progress(store: &dyn IdempotencyStore) {
         response: response("room-1"),
     };
     assert_eq!(store.get("k").await.unwrap(), done);
-    tokio::time::sleep(LEASE + Duration::from_millis(100)).await;
+    tokio::time::sleep(RENEWED + Duration::from_millis(100)).await;
     assert_eq!(
         store.claim("k", fp, LEASE, TTL).await.unwrap(),
         Claim::Taken(done),
@@ -187,23 +203,21 @@ async fn lease_fencing_and_progress(store: &dyn IdempotencyStore) {
 /// at the reconciler's block height; once doomed, neither a hold nor a send gets through; a
 /// released or never-sent flight, or a missing marker, protects nothing; markers expire.
 async fn in_flight_markers(store: &dyn IdempotencyStore) {
-    assert!(store.hold_flight("f", LEASE, TTL).await.unwrap());
+    assert!(store.hold_flight("f", RENEWED, TTL).await.unwrap());
     assert!(
         !store.doom_flight("f", 100, TTL).await.unwrap(),
         "lease live"
     );
     assert!(store.flight_sent("f", 150, TTL).await.unwrap());
-    // Renewals keep it past several lease lengths.
-    for _ in 0..3 {
-        tokio::time::sleep(LEASE / 2).await;
-        assert!(store.hold_flight("f", LEASE, TTL).await.unwrap());
-    }
+    // Renewals keep it past its lease length.
+    renew_past_one_lease(async || store.hold_flight("f", RENEWED, TTL).await.unwrap()).await;
     assert!(
         !store.doom_flight("f", 1_000, TTL).await.unwrap(),
         "lease live"
     );
     // The holder dies: its transaction still protects the input up to its last valid height.
-    tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
+    assert!(store.hold_flight("f", DYING, TTL).await.unwrap());
+    tokio::time::sleep(DYING + Duration::from_millis(100)).await;
     assert!(!store.doom_flight("f", 150, TTL).await.unwrap(), "may land");
     assert!(store.doom_flight("f", 151, TTL).await.unwrap(), "expired");
     assert!(!store.hold_flight("f", LEASE, TTL).await.unwrap());
@@ -232,9 +246,13 @@ async fn in_flight_markers(store: &dyn IdempotencyStore) {
     assert!(!store.hold_flight("never", LEASE, TTL).await.unwrap());
 
     // Every marker expires `ttl` after its last write: nothing leaks.
+    assert!(store.doom_flight("x", 0, TTL).await.unwrap());
+    assert!(!store.hold_flight("x", LEASE, TTL).await.unwrap());
     let short = Duration::from_millis(300);
-    assert!(store.doom_flight("x", 0, short).await.unwrap());
-    assert!(!store.hold_flight("x", LEASE, short).await.unwrap());
+    assert!(
+        store.doom_flight("x", 0, short).await.unwrap(),
+        "last write"
+    );
     tokio::time::sleep(short + Duration::from_millis(200)).await;
     assert!(
         store.hold_flight("x", LEASE, TTL).await.unwrap(),

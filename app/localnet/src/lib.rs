@@ -226,6 +226,11 @@ impl LocalNode {
         self.send_faults.push(fault, times);
     }
 
+    /// Injected `sendTransaction` faults not fired yet (a test's proof that they fired).
+    pub fn pending_send_faults(&self) -> usize {
+        self.send_faults.pending()
+    }
+
     pub fn chain(&self) -> &ChainExecutor {
         &self.chain
     }

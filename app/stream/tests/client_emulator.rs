@@ -421,8 +421,15 @@ async fn rate_limited_is_retried_after_retry_after() {
         1,
     )
     .unwrap();
+    // A lower bound only: load can make the call slower, never faster than the wait it obeyed.
+    let started = std::time::Instant::now();
     assert_eq!(c.get_live_input(&li.uid).await.unwrap().uid, li.uid);
+    let took = started.elapsed();
     assert_eq!(emu.call_count(Route::GetLiveInput), 2);
+    assert!(
+        took >= Duration::from_secs(1),
+        "retried after {took:?}, before the 1 s Retry-After"
+    );
 }
 
 #[tokio::test]
@@ -571,10 +578,17 @@ async fn malformed_json_is_a_clear_error() {
 async fn latency_fault_only_delays() {
     let emu = emulator().await;
     let c = client(&emu);
-    emu.inject_fault(Route::ListLiveInputs, Fault::Latency { ms: 50 }, 1)
+    emu.inject_fault(Route::ListLiveInputs, Fault::Latency { ms: 400 }, 1)
         .unwrap();
+    // The answer is the normal one, after at least the latency (a lower bound: load only adds).
+    let started = std::time::Instant::now();
     assert_eq!(c.list_live_inputs().await.unwrap().total, Some(0));
-    assert_eq!(emu.call_count(Route::ListLiveInputs), 1);
+    let took = started.elapsed();
+    assert_eq!(emu.call_count(Route::ListLiveInputs), 1, "not retried");
+    assert!(
+        took >= Duration::from_millis(400),
+        "answered after {took:?}, before the injected 400 ms"
+    );
 }
 
 #[tokio::test]

@@ -4,8 +4,10 @@
 mod common;
 
 use common::*;
+use std::sync::atomic::Ordering;
+
 use reqwest::{Client, StatusCode};
-use roomcast_stream::emulator::{EmulatorHandle, Route, WebhookTarget};
+use roomcast_stream::emulator::{EmulatorHandle, Route, WebhookTarget, WebhookTiming};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -612,19 +614,13 @@ async fn faults_and_counters_over_http() {
     assert_eq!(emu.live_inputs(), vec![]);
 }
 
-/// Background notifications: wait (bounded) until `n` have arrived and
+/// Background notifications: wait (bounded, generously) until `n` have arrived and
 /// been recorded by the emulator.
 async fn wait_for(emu: &EmulatorHandle, sink: &WebhookSink, n: usize) {
-    for _ in 0..2000 {
-        if sink.received.lock().unwrap().len() >= n && emu.webhook_deliveries().len() >= n {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    panic!(
-        "expected {n} notifications, got {}",
-        sink.received.lock().unwrap().len()
-    );
+    until(&format!("{n} notifications"), || {
+        sink.received.lock().unwrap().len() >= n && emu.webhook_deliveries().len() >= n
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -642,7 +638,7 @@ async fn notifications_carry_cf_webhook_auth_and_cloudflare_shape() {
     let uid = li["uid"].as_str().unwrap().to_string();
 
     let out = emu.connect(&uid).await.unwrap();
-    assert_eq!(out.webhook.as_ref().unwrap().status, Some(200));
+    assert_eq!(out.webhook, None, "sent after the answer, not in it");
     let out = emu.error(&uid, "ERR_GOP_OUT_OF_RANGE").await.unwrap();
     assert_eq!(out.event, "live_input.errored");
     // Disabling a connected input disconnects it (and notifies).
@@ -727,7 +723,8 @@ async fn notifications_carry_cf_webhook_auth_and_cloudflare_shape() {
         )
         .await;
     assert_eq!(s, 200);
-    assert_eq!(out["webhook"]["status"], 200);
+    assert_eq!(out["webhook"], Value::Null, "sent after the answer");
+    wait_for(&emu, &sink, 7).await;
     let last = sink.received.lock().unwrap().last().unwrap().clone();
     assert_eq!(last.auth, None);
     assert_eq!(
@@ -766,10 +763,78 @@ async fn unreachable_webhook_is_recorded_not_fatal() {
         .unwrap()
         .to_string();
     let out = emu.connect(&uid).await.unwrap();
-    let d = out.webhook.unwrap();
+    assert_eq!(out.webhook, None);
+    assert!(emu.live_input(&uid).unwrap().status.is_connected());
+    until("the failed attempt's record", || {
+        !emu.webhook_deliveries().is_empty()
+    })
+    .await;
+    let d = emu.webhook_deliveries().pop().unwrap();
     assert_eq!(d.status, None);
     assert!(d.error.is_some());
+}
+
+/// Polls `ok` every 5 ms for up to 30 s (a bound, not a pass criterion).
+async fn until(what: &str, ok: impl Fn() -> bool) {
+    for _ in 0..6000 {
+        if ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn control_calls_answer_before_their_notification_is_delivered() {
+    // The default, like Cloudflare: the receiver below holds every notification until released,
+    // so a control call that waited for its delivery could not answer while it does.
+    let emu = emulator().await;
+    let sink = held_sink().await;
+    emu.set_webhook(hook(&sink.url));
+    let uid = Api::new(&emu).create(json!({})).await["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = emu.connect(&uid).await.unwrap();
+    assert_eq!(out.webhook, None);
+    assert_eq!(emu.webhook_deliveries(), vec![], "nothing delivered yet");
     assert!(emu.live_input(&uid).unwrap().status.is_connected());
+    // Then it arrives, and is recorded once the receiver answers.
+    until("the notification reaching the receiver", || {
+        sink.arrived.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    assert_eq!(emu.webhook_deliveries(), vec![], "the receiver holds it");
+    sink.release.add_permits(1);
+    until("the delivery record", || {
+        emu.webhook_deliveries().len() == 1
+    })
+    .await;
+    let d = emu.webhook_deliveries().pop().unwrap();
+    assert_eq!((d.status, d.error), (Some(200), None));
+    assert_eq!(d.body["data"]["event_type"], "live_input.connected");
+}
+
+#[tokio::test]
+async fn synchronous_timing_delivers_before_the_control_call_answers() {
+    let emu = emulator_with(|o| o.webhook_timing = WebhookTiming::Synchronous).await;
+    let sink = webhook_sink().await;
+    emu.set_webhook(hook(&sink.url));
+    let api = Api::new(&emu);
+    let uid = api.create(json!({})).await["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let connect = format!("/inputs/{uid}/connect");
+    let (s, out) = api.ctl(reqwest::Method::POST, &connect, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(out["webhook"]["status"], 200, "{out}");
+    assert_eq!(out["webhook"]["url"], sink.url.as_str());
+    let got = sink.received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "received before the answer");
+    assert_eq!(got[0].body["data"]["event_type"], "live_input.connected");
+    assert_eq!(emu.webhook_deliveries().len(), 1);
 }
 
 #[tokio::test]

@@ -594,7 +594,13 @@ async fn srt_refuses_wrong_credentials_and_rotating_drops_the_publisher() {
     .await;
     assert!(!client.lifecycle(&uid).await.unwrap().live);
     // The old passphrase no longer works; the new one does. (First the dropped publish's
-    // recording settles: kept as ready, or gone when nothing playable was recorded.)
+    // notifications arrive and its recording settles: kept as ready, or gone when nothing
+    // playable was recorded.)
+    until("connected, disconnected", BOUND, || {
+        let n = events(&sink).len();
+        async move { (n >= 2).then_some(()) }
+    })
+    .await;
     until("the dropped publish's recording to settle", BOUND, || {
         let c = client.clone();
         let uid = uid.clone();

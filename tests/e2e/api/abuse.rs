@@ -1,5 +1,7 @@
 //! Issue 9's fault-and-abuse suite, in-process against the embedded node and emulator:
-//! - random methods, paths, headers and bodies against every route: never a 5xx, never a panic;
+//! - random methods, paths, headers and bodies against every route: never a 5xx, never a panic.
+//!   The routes are the OpenAPI document's paths and the web app's pages and assets
+//!   ([`routes`]); a test reads the router's source and fails if it serves a path the list lacks;
 //! - the create fault campaign: Cloudflare or the RPC node failing before or after doing the work,
 //!   slow beyond the request timeout, each create retried with its Idempotency-Key until it
 //!   answers; then one reconciler pass: zero orphans on either side and exactly one room per key.
@@ -41,23 +43,83 @@ async fn start(extra: &[&str]) -> Server {
     super::common::start(&argv).await
 }
 
-const ROUTES: &[&str] = &[
-    "/api/create",
-    "/api/livestream",
-    "/api/end",
-    "/api/rooms",
-    "/api/rooms/{room}",
-    "/api/rooms/{room}/end",
-    "/api/rooms/{room}/rotate-key",
-    "/api/info",
-    "/api/admin/reconcile",
-    "/api/webhooks/cloudflare",
-    "/api/openapi.json",
-    "/healthz",
-    "/readyz",
-    "/metrics",
-    "/nope/{room}",
+/// What the web app serves (`app/api/src/http/web/mod.rs`): pages and assets, outside the OpenAPI
+/// document. [`the_fuzzed_routes_are_every_route_the_router_serves`] keeps it complete.
+const PAGES: &[&str] = &[
+    "/",
+    "/watch/{room}",
+    "/host",
+    "/assets/app.css",
+    "/assets/common.js",
+    "/assets/wallet.js",
+    "/assets/discover.js",
+    "/assets/watch.js",
+    "/assets/host.js",
+    "/assets/icon.svg",
+    "/assets/vendor/hls.min.js",
 ];
+
+/// Every path the fuzz tries: each documented API path (so a new route is fuzzed as soon as it
+/// is documented, which `openapi_sync` enforces), the pages, and one the router does not know.
+fn routes() -> Vec<String> {
+    let doc: Value = serde_json::from_str(&roomcast_api::http::openapi::pretty_json()).unwrap();
+    let mut routes: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    routes.extend(PAGES.iter().map(|p| p.to_string()));
+    routes.push("/nope/{room}".into());
+    routes
+}
+
+/// The path of every `.route("…", …)` call in the router's sources.
+fn routed_paths() -> Vec<String> {
+    const SOURCES: &[&str] = &[
+        include_str!("../../../app/api/src/http/mod.rs"),
+        include_str!("../../../app/api/src/http/web/mod.rs"),
+    ];
+    let mut paths = Vec::new();
+    for source in SOURCES {
+        for other in [".nest(", ".nest_service(", ".route_service("] {
+            assert!(
+                !source.contains(other),
+                "the router uses {other}: teach routed_paths to read it"
+            );
+        }
+        for call in source.split(".route(").skip(1) {
+            let call = call.trim_start();
+            assert!(
+                call.starts_with('"'),
+                "a route whose path is not a literal: {}",
+                &call[..call.len().min(60)]
+            );
+            paths.push(call[1..].split('"').next().unwrap().to_string());
+        }
+    }
+    paths
+}
+
+#[test]
+fn the_fuzzed_routes_are_every_route_the_router_serves() {
+    let routes = routes();
+    let routed = routed_paths();
+    for must in [
+        "/",
+        "/actions.json",
+        "/api/actions/end-room",
+        "/api/auth/sign-in",
+        "/api/rooms/{room}/events",
+        "/assets/vendor/hls.min.js",
+    ] {
+        assert!(
+            routed.contains(&must.to_string()),
+            "the parser missed {must}"
+        );
+    }
+    let missing: Vec<&String> = routed.iter().filter(|p| !routes.contains(p)).collect();
+    assert_eq!(
+        missing,
+        Vec::<&String>::new(),
+        "routes the fuzz does not try: document them (API) or add them to PAGES"
+    );
+}
 const METHODS: &[&str] = &[
     "GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS", "BREW",
 ];
@@ -155,8 +217,10 @@ async fn random_requests_against_every_route_never_get_a_5xx() {
     }
     let mut rng = rand::rngs::StdRng::seed_from_u64(9);
     let (mut tried, mut server_errors) = (0, Vec::new());
-    for _ in 0..400 {
-        let route = ROUTES[rng.gen_range(0..ROUTES.len())];
+    // Every route in turn, 16 times each, with random methods, segments, headers and bodies.
+    let routes = routes();
+    for i in 0..routes.len() * 16 {
+        let route = &routes[i % routes.len()];
         let mut path = route.replace("{room}", &random_segment(&mut rng, &known));
         if rng.gen_bool(0.4) {
             path.push_str(&format!(
@@ -201,7 +265,17 @@ async fn random_requests_against_every_route_never_get_a_5xx() {
             .unwrap();
         tried += 1;
         let status = response.status();
-        let text = response.text().await.unwrap_or_default();
+        // A room's event stream stays open: its answer is the status and headers.
+        let streaming = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        let text = if streaming {
+            drop(response);
+            String::new()
+        } else {
+            response.text().await.unwrap_or_default()
+        };
         if status.is_server_error() {
             server_errors.push(format!("{method} {path}: {status} {text}"));
         } else if status.is_client_error() && method != "HEAD" {
@@ -251,6 +325,14 @@ async fn create_fault_campaign_ends_with_one_room_per_key_and_no_orphans() {
     ];
     let (mut tried, mut five_xx) = (0, 0);
     let mut keys = Vec::new();
+    let mut answers: Vec<(Failure, Vec<u16>)> = Vec::new();
+    // What is still to fire of each kind of fault: (Cloudflare's creates, the node's sends).
+    let pending = || {
+        (
+            emulator.pending_faults(Route::CreateLiveInput),
+            node.pending_send_faults(),
+        )
+    };
     for round in 0..2 {
         for failure in failures {
             match failure {
@@ -277,6 +359,18 @@ async fn create_fault_campaign_ends_with_one_room_per_key_and_no_orphans() {
                 }
                 Failure::None => {}
             }
+            let injected = pending();
+            assert_eq!(
+                injected,
+                match failure {
+                    Failure::CloudflareBefore
+                    | Failure::CloudflareAppliedThenLost
+                    | Failure::CloudflareSlow => (1, 0),
+                    Failure::ChainLost | Failure::ChainSlow => (0, 1),
+                    Failure::None => (0, 0),
+                }
+            );
+            let mut statuses = Vec::new();
             let key = format!("campaign-{round}-{failure:?}");
             let body = json!({ "title": key, "host": Keypair::new().pubkey().to_string() });
             // Retry with the same key until the create answers 201 (a client's loop).
@@ -292,6 +386,7 @@ async fn create_fault_campaign_ends_with_one_room_per_key_and_no_orphans() {
                     .unwrap();
                 tried += 1;
                 let status = response.status();
+                statuses.push(status.as_u16());
                 if status.is_server_error() {
                     five_xx += 1;
                     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{key}");
@@ -307,6 +402,9 @@ async fn create_fault_campaign_ends_with_one_room_per_key_and_no_orphans() {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             assert!(created, "{key} never succeeded");
+            // The premise: the fault fired (no create got through without meeting it).
+            assert_eq!(pending(), (0, 0), "{key}: its fault never fired");
+            answers.push((failure, statuses));
             keys.push(key);
         }
     }
@@ -343,11 +441,28 @@ async fn create_fault_campaign_ends_with_one_room_per_key_and_no_orphans() {
         .map(|k| rooms.iter().filter(|r| &r.room.title == k).count())
         .filter(|n| *n != 1)
         .count();
+    // Every fault but a lost `sendTransaction` answer (which the create looks up and answers
+    // 201) costs its key exactly one 503: its first answer; the retries then meet 409 (in
+    // progress, as many as the timing makes) until the 201.
+    let mut expected_5xx = 0;
+    for (failure, statuses) in &answers {
+        let one_503 = !matches!(failure, Failure::ChainLost | Failure::None);
+        let server_errors: Vec<u16> = statuses.iter().copied().filter(|s| *s >= 500).collect();
+        assert_eq!(
+            server_errors,
+            if one_503 { vec![503] } else { vec![] },
+            "{failure:?}: {statuses:?}"
+        );
+        assert_eq!(statuses[0] == 503, one_503, "{failure:?}: {statuses:?}");
+        expected_5xx += server_errors.len();
+    }
     eprintln!(
         "FIGURES campaign: creates={} requests={tried} 5xx={five_xx} deleted_strays={} orphans={orphans} keys_without_exactly_one_room={duplicates}",
         keys.len(),
         report["deleted"].as_array().map(Vec::len).unwrap_or(0),
     );
+    assert_eq!(five_xx, expected_5xx);
+    assert_eq!(five_xx, 8, "{answers:?}");
     assert_eq!(orphans, 0, "rooms {room_sids:?} inputs {input_uids:?}");
     assert_eq!(duplicates, 0);
     assert_eq!(rooms.len(), keys.len());

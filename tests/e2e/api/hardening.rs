@@ -606,7 +606,10 @@ async fn readyz_at(base: String) -> (StatusCode, Value) {
 // retry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_is_cached_and_never_retries_cloudflare() {
-    let server = start(&[]).await;
+    // One check answers every probe for ten minutes (the default is 5 s): however slowly the ten
+    // probes are scheduled, they fall in one window.
+    const WINDOW: &[&str] = &["--readyz-cache-ms", "600000"];
+    let server = start(WINDOW).await;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     emulator.reset_calls();
     emulator
@@ -632,7 +635,7 @@ async fn readyz_is_cached_and_never_retries_cloudflare() {
     );
     server.shutdown().await.unwrap();
 
-    let server = start(&[]).await;
+    let server = start(WINDOW).await;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     emulator.reset_calls();
     for _ in 0..10 {
@@ -790,7 +793,21 @@ async fn an_rpc_url_with_credentials_is_not_published_and_is_redacted() {
     let secret = "k3yS3cr3tAbCdEf0123456789";
     let url = format!("{}?api-key={secret}", node.rpc_url());
     let keypair = keypair.to_str().unwrap();
-    let server = start(&["--rpc-url", &url, "--registrar-keypair", keypair]).await;
+    // The logs from here on; the reconciler runs every second and logs what failed.
+    super::common::captured_logs();
+    let server = super::common::start(&[
+        "--chain-watch",
+        "false",
+        "--operator-key",
+        OPERATOR_KEY,
+        "--reconcile-interval-secs",
+        "1",
+        "--rpc-url",
+        &url,
+        "--registrar-keypair",
+        keypair,
+    ])
+    .await;
     let info: Value = http()
         .get(format!("{}/api/info", server.url()))
         .send()
@@ -803,12 +820,19 @@ async fn an_rpc_url_with_credentials_is_not_published_and_is_redacted() {
     assert!(!info.to_string().contains(secret));
 
     // The node goes away: errors that name the URL reach the operator's report redacted.
+    let node_url = node.rpc_url();
     node.shutdown().await.unwrap();
     let report = reconcile(&server).await;
     let errors = report["errors"].to_string();
     assert!(errors.contains("listing rooms"), "{report}");
     assert!(!errors.contains(secret), "{report}");
+    // The same errors reach the logs (the reconciler logs each pass's), naming the URL with its
+    // key hidden, and never the key.
+    let logs = eventually_logged(&format!("{node_url}/?api-key=")).await;
+    assert!(!logs.contains(secret), "the key is in the logs");
+    assert!(logs.contains(&format!("{node_url}/?api-key=***")));
     server.shutdown().await.unwrap();
+    assert!(!super::common::captured_logs().contains(secret));
 
     let server = start(&["--public-rpc-url", "https://rpc.example.com"]).await;
     assert_eq!(
@@ -817,6 +841,15 @@ async fn an_rpc_url_with_credentials_is_not_published_and_is_redacted() {
     );
     server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The captured logs once they contain `text`.
+async fn eventually_logged(text: &str) -> String {
+    crate::support::eventually(&format!("{text:?} in the logs"), || async {
+        let logs = super::common::captured_logs();
+        logs.contains(text).then_some(logs)
+    })
+    .await
 }
 
 // Item 11: caller input never becomes a metric label value.

@@ -154,7 +154,10 @@ async fn only_a_transaction_that_can_still_land_protects_a_dead_holders_input() 
     let state = &server.state;
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     let store = &state.idempotency;
-    let lease = Duration::from_millis(300);
+    // Live for the whole first pass however slow the machine; then each holder's last renewal
+    // is `dying`, and the test sleeps past it.
+    let lease = Duration::from_secs(60);
+    let dying = Duration::from_millis(20);
     let height = state.chain.block_height().await.unwrap();
     let mut uids = Vec::new();
     for (flight, sent) in [
@@ -193,7 +196,10 @@ async fn only_a_transaction_that_can_still_land_protects_a_dead_holders_input() 
     assert_eq!(withheld, all, "{report}");
     assert_eq!(report["deleted"], json!([]), "{report}");
 
-    tokio::time::sleep(lease + Duration::from_millis(200)).await;
+    for flight in ["landable", "expired", "unsent"] {
+        assert!(store.hold_flight(flight, dying, FLIGHT_TTL).await.unwrap());
+    }
+    tokio::time::sleep(dying + Duration::from_millis(100)).await;
     let report = reconcile(&server).await;
     assert_eq!(report["withheld"], json!([uids[0]]), "{report}");
     let mut deleted: Vec<String> = serde_json::from_value(report["deleted"].clone()).unwrap();

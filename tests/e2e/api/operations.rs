@@ -1,5 +1,6 @@
 //! Live state, discovery and operations (webhooks, reconciler, listing, readiness, metrics),
 //! against a real server with the embedded local node and Stream emulator, in-process.
+use crate::support::eventually;
 use reqwest::StatusCode;
 use roomcast_app::Server;
 use roomcast_chain::{Keypair, RoomStatus, RoomcastChain, Signer};
@@ -304,25 +305,23 @@ async fn emulator_encoder_drives_the_webhook_end_to_end() {
     let emulator = server.upstreams.emulator.as_ref().unwrap();
     let outcome = emulator.connect(&sid).await.unwrap();
     assert_eq!(outcome.event, "live_input.connected");
+    // The notification comes after the control call answers, like Cloudflare's.
     let address = room["room"].as_str().unwrap().parse().unwrap();
-    assert_eq!(
-        server
-            .state
-            .chain
-            .room(&address)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        RoomStatus::Live
-    );
+    eventually("the room live on-chain", || async {
+        let room = server.state.chain.room(&address).await.unwrap().unwrap();
+        (room.status == RoomStatus::Live).then_some(())
+    })
+    .await;
     assert_eq!(livestream(&server, &sid).await.1["broadcasting"], true);
     emulator
         .error(&sid, "ERR_UNSUPPORTED_AUDIO_CODEC")
         .await
         .unwrap();
-    let (_, view) = livestream(&server, &sid).await;
-    assert_eq!(view["broadcast"]["state"], "errored");
+    let view = eventually("the errored broadcast", || async {
+        let (_, view) = livestream(&server, &sid).await;
+        (view["broadcast"]["state"] == "errored").then_some(view)
+    })
+    .await;
     assert_eq!(
         view["broadcast"]["error"]["code"],
         "ERR_UNSUPPORTED_AUDIO_CODEC"
@@ -555,7 +554,12 @@ async fn listing_filters_paginates_and_reports_viewers() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sorted(sessions(&all)), sorted((0..5).map(sid).collect()));
     assert_eq!(all["nextCursor"], Value::Null);
-    let (_, live) = list(&server, "?status=live").await;
+    // The connect's notification comes after the control call answers, like Cloudflare's.
+    let live = eventually("the connected room listed as live", || async {
+        let (_, live) = list(&server, "?status=live").await;
+        (!sessions(&live).is_empty()).then_some(live)
+    })
+    .await;
     assert_eq!(sessions(&live), vec![sid(1)]);
     assert_eq!(live["rooms"][0]["broadcasting"], true);
     assert_eq!(live["rooms"][0]["liveViewers"], 42);

@@ -73,7 +73,12 @@ pub fn app(state: StateRef, cors_origins: &[String]) -> Router {
         axum::middleware::from_fn_with_state(state.clone(), crate::http::actions::headers),
     );
     api.merge(actions)
-        .merge(crate::http::web::router(&state).layer(TraceLayer::new_for_http()))
+        .merge(
+            crate::http::web::router(&state)
+                // Not the main router's: merged routes keep their own (axum's empty 405 otherwise).
+                .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+                .layer(TraceLayer::new_for_http()),
+        )
         .with_state(state)
 }
 
@@ -134,6 +139,8 @@ fn actions() -> Router<StateRef> {
             "/actions.json",
             get(actions::actions_json).options(actions::options),
         )
+        // Not the main router's: merged routes keep their own (axum's empty 405 otherwise).
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

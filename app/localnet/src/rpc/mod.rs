@@ -56,6 +56,11 @@ impl SendFaults {
     fn take(&self) -> Option<SendFault> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
     }
+
+    /// `sendTransaction` calls that will still get a fault: 0 once every one has fired.
+    pub fn pending(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
 }
 
 /// `roomcastInjectSendFault [{"kind":"lost"|"late"|"lands_late"|"never_lands","ms":N}, times]`:

@@ -82,6 +82,13 @@ impl FaultQueue {
     pub fn clear(&mut self) {
         self.0.clear();
     }
+
+    /// Calls of `route` that will still get a fault (a test's proof that its faults fired).
+    pub fn pending(&self, route: Route) -> u32 {
+        self.0
+            .get(&route)
+            .map_or(0, |q| q.iter().map(|(_, left)| left).sum())
+    }
 }
 
 #[cfg(test)]
@@ -94,10 +101,12 @@ mod tests {
         s.inject(Route::GetLiveInput, Fault::Hang, 2);
         s.inject(Route::GetLiveInput, Fault::Malformed, 1);
         s.inject(Route::GetLiveInput, Fault::Malformed, 0);
+        assert_eq!(s.pending(Route::GetLiveInput), 3);
         assert_eq!(s.take(Route::GetLiveInput), Some(Fault::Hang));
         assert_eq!(s.take(Route::GetLiveInput), Some(Fault::Hang));
         assert_eq!(s.take(Route::GetLiveInput), Some(Fault::Malformed));
         assert_eq!(s.take(Route::GetLiveInput), None);
+        assert_eq!(s.pending(Route::GetLiveInput), 0);
         assert_eq!(s.take(Route::Views), None);
     }
 }

@@ -129,6 +129,10 @@ impl EmulatorHandle {
     pub fn inject_fault(&self, route: Route, fault: Fault, times: u32) -> Result<(), ControlError> {
         self.service.inject(route, fault, times)
     }
+    /// Calls of `route` that will still get an injected fault: 0 once every one has fired.
+    pub fn pending_faults(&self, route: Route) -> u32 {
+        self.service.lock().faults.pending(route)
+    }
     pub fn clear_faults(&self) {
         self.service.lock().faults.clear();
     }

@@ -53,12 +53,16 @@
 //! (answers 503 only when the emulator shuts down), `malformed` (200 with
 //! truncated JSON). Route names are
 //! those of [`Route::as_str`]. Encoder-control answers are
-//! `{event, videoUID, webhook}` where `webhook` is the delivery record (or
-//! null when no webhook is configured); errors are `{"error": "..."}`.
-//! Notifications caused by control calls are delivered before the control
-//! call returns (deterministic tests); those caused by API calls (disabling,
-//! rotating or deleting a live input) are sent in the background, like
-//! Cloudflare, so an API caller that is also the receiver cannot deadlock.
+//! `{event, videoUID, webhook}` where `webhook` is the delivery record with
+//! [`WebhookTiming::Synchronous`] (null otherwise, or when no webhook is
+//! configured); errors are `{"error": "..."}`.
+//! Notifications are sent like Cloudflare's: after whatever caused them, in
+//! the background, through one ordered queue, each a small delay plus jitter
+//! after it happened ([`WebhookTiming::Asynchronous`], the default), so a
+//! receiver must not assume a notification has arrived when a control call
+//! answers, and an API caller that is also the receiver cannot deadlock. Only
+//! [`WebhookTiming::Synchronous`] (in-process option, for tests about one
+//! delivery's result) delivers a control call's notification before it answers.
 //!
 //! # Where things are
 //! | file | what it holds |
@@ -108,7 +112,9 @@ pub use broadcast::ControlError;
 pub use faults::Fault;
 pub use handle::EmulatorHandle;
 pub use ingest::APP as RTMP_APP;
-pub use options::{EmulatorArgs, EmulatorOptions, VideoIngest, DEFAULT_CUSTOMER_CODE};
+pub use options::{
+    EmulatorArgs, EmulatorOptions, VideoIngest, WebhookTiming, DEFAULT_CUSTOMER_CODE,
+};
 pub use persist::InputStore;
 pub use route::Route;
 pub use service::ControlOutcome;

@@ -1,22 +1,26 @@
 //! Sending notifications to the webhook: each one POSTed with the `cf-webhook-auth` secret and
-//! recorded as a delivery; those not tied to a control call go through one ordered queue, so
-//! `connected` is never delivered after the `disconnected` that follows it.
+//! recorded as a delivery. All but the control calls' in [`super::WebhookTiming::Synchronous`]
+//! go through one ordered queue, each batch sent its pause after it happened (the delay and
+//! jitter of [`super::WebhookTiming::Asynchronous`]), so `connected` is never delivered after the
+//! `disconnected` that follows it.
 
 use std::sync::Weak;
 
 use axum::http::HeaderValue;
 use secrecy::ExposeSecret;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::service::Service;
-use super::webhook::{Notification, WebhookDelivery};
+use super::webhook::{Notification, Queued, WebhookDelivery};
 use crate::notifications::AUTH_HEADER;
 
 impl Service {
     /// Queues notifications for in-order background delivery (the caller never waits).
     pub(super) fn notify_in_order(&self, events: Vec<Notification>) {
         if !events.is_empty() {
-            let _ = self.ordered.send(events);
+            let due = Instant::now() + self.webhook_timing.pause();
+            let _ = self.ordered.send(Queued { events, due });
         }
     }
 
@@ -59,12 +63,14 @@ impl Service {
     }
 }
 
-/// Delivers queued notifications one batch after another; ends with the emulator.
+/// Delivers queued notifications one batch after another, none before it is due (a batch due
+/// before the one ahead of it waits for that one: order wins over jitter); ends with the emulator.
 pub(super) async fn deliver_in_order(
     service: Weak<Service>,
-    mut rx: mpsc::UnboundedReceiver<Vec<Notification>>,
+    mut rx: mpsc::UnboundedReceiver<Queued>,
 ) {
-    while let Some(events) = rx.recv().await {
+    while let Some(Queued { events, due }) = rx.recv().await {
+        tokio::time::sleep_until(due).await;
         let Some(s) = service.upgrade() else { return };
         s.notify(events).await;
     }

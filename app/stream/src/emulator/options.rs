@@ -1,8 +1,11 @@
 //! How an emulator is configured: the `roomcast stream-emulator` flags ([`EmulatorArgs`]), the
-//! in-process options ([`EmulatorOptions`]), and whether real video ingest runs ([`VideoIngest`]).
+//! in-process options ([`EmulatorOptions`]), when control-triggered notifications are sent
+//! ([`WebhookTiming`]), and whether real video ingest runs ([`VideoIngest`]).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
+use rand::Rng;
 use secrecy::SecretString;
 use serde::Serialize;
 
@@ -95,6 +98,46 @@ pub struct EmulatorOptions {
     pub srt_listen: Option<SocketAddr>,
     /// Where recordings are kept (`None`: a temporary directory removed on exit).
     pub media_dir: Option<std::path::PathBuf>,
+    /// When control-triggered notifications are sent (asynchronous unless a test asks).
+    pub webhook_timing: WebhookTiming,
+}
+
+/// When the notification of an encoder-control call (`connect`, `disconnect`, `error`) reaches
+/// the webhook. Cloudflare sends notifications on its own schedule, after whatever caused them;
+/// a receiver that assumes otherwise is wrong, so tests run against the asynchronous mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookTiming {
+    /// After the control call has answered: queued with every other notification (one ordered
+    /// queue, so `connected` never arrives after the `disconnected` that follows it) and sent
+    /// `delay` plus up to `jitter` after it happened. The answer's `webhook` is `null`.
+    Asynchronous { delay: Duration, jitter: Duration },
+    /// Sent before the control call answers, its delivery record in the answer: only for tests
+    /// about what one delivery returned. Background notifications are sent without delay.
+    Synchronous,
+}
+
+impl Default for WebhookTiming {
+    /// 20 ms plus up to 80 ms: late enough that a caller reading right after a control call
+    /// sees the state from before it, soon enough to keep tests quick.
+    fn default() -> Self {
+        WebhookTiming::Asynchronous {
+            delay: Duration::from_millis(20),
+            jitter: Duration::from_millis(80),
+        }
+    }
+}
+
+impl WebhookTiming {
+    /// How long after it happened one notification is sent.
+    pub(super) fn pause(&self) -> Duration {
+        match *self {
+            WebhookTiming::Asynchronous { delay, jitter } => {
+                let extra = rand::thread_rng().gen_range(0..=jitter.as_micros() as u64);
+                delay + Duration::from_micros(extra)
+            }
+            WebhookTiming::Synchronous => Duration::ZERO,
+        }
+    }
 }
 
 impl EmulatorOptions {
@@ -110,6 +153,7 @@ impl EmulatorOptions {
             rtmp_limits: RtmpLimits::default(),
             srt_listen: None,
             media_dir: None,
+            webhook_timing: WebhookTiming::default(),
         }
     }
 }
@@ -129,6 +173,7 @@ impl From<EmulatorArgs> for EmulatorOptions {
             rtmp_limits: RtmpLimits::default(),
             srt_listen: Some(a.srt_listen),
             media_dir: None,
+            webhook_timing: WebhookTiming::default(),
         }
     }
 }

@@ -15,11 +15,11 @@ use tokio::sync::{mpsc, watch};
 use super::broadcast::ControlError;
 use super::faults::Fault;
 use super::ids::{customer_host, RTMPS_URL, SRT_URL};
-use super::options::VideoIngest;
+use super::options::{VideoIngest, WebhookTiming};
 use super::route::Route;
 use super::state::State;
 use super::viewers::Watchers;
-use super::webhook::{Notification, WebhookDelivery};
+use super::webhook::{Notification, Queued, WebhookDelivery};
 use crate::media::{Media, RecordOutcome};
 
 /// Result of an encoder-control operation.
@@ -30,7 +30,8 @@ pub struct ControlOutcome {
     /// The live video created by `connect` (None when recording is off).
     #[serde(rename = "videoUID")]
     pub video_uid: Option<String>,
-    /// Delivery record of the notification, if a webhook is configured.
+    /// Delivery record of the notification: only with [`WebhookTiming::Synchronous`] and a
+    /// webhook configured (otherwise it is sent later; see the deliveries).
     pub webhook: Option<WebhookDelivery>,
 }
 
@@ -68,8 +69,10 @@ pub(crate) struct Service {
     pub(super) media: Option<Media>,
     pub(super) publishes: Mutex<HashMap<u64, Publish>>,
     pub(super) next_publish: AtomicU64,
-    /// Notifications not tied to a control call, delivered one after another in order.
-    pub(super) ordered: mpsc::UnboundedSender<Vec<Notification>>,
+    /// Notifications delivered in the background, one batch after another in order.
+    pub(super) ordered: mpsc::UnboundedSender<Queued>,
+    /// Whether control calls deliver their notification before answering, or queue it.
+    pub(super) webhook_timing: WebhookTiming,
     /// Who fetched each input's live media recently (live viewer counts).
     pub(super) watchers: Watchers,
     /// Itself, for timers it starts (a recording's reconnect window).
@@ -116,7 +119,8 @@ impl Service {
         let _ = rx.wait_for(|stop| *stop).await;
     }
 
-    /// Runs one encoder transition and delivers its notification before answering.
+    /// Runs one encoder transition; its notification is queued, or delivered before answering
+    /// ([`WebhookTiming::Synchronous`]).
     pub(super) async fn control(
         &self,
         op: impl FnOnce(&mut State, &str) -> Result<Notification, ControlError>,
@@ -131,7 +135,13 @@ impl Service {
             (n, live(&st).or(before))
         };
         let event = n.event.as_str().to_string();
-        let webhook = self.notify(vec![n]).await.pop();
+        let webhook = match self.webhook_timing {
+            WebhookTiming::Synchronous => self.notify(vec![n]).await.pop(),
+            WebhookTiming::Asynchronous { .. } => {
+                self.notify_in_order(vec![n]);
+                None
+            }
+        };
         Ok(ControlOutcome {
             event,
             video_uid,

@@ -111,6 +111,7 @@ impl Emulator {
             rtmp_stats: Default::default(),
             next_publish: AtomicU64::new(1),
             ordered,
+            webhook_timing: opts.webhook_timing,
         });
         tokio::spawn(deliver_in_order(Arc::downgrade(&service), ordered_rx));
         let mut ingest_tasks = vec![];

@@ -61,6 +61,12 @@ impl Notification {
     }
 }
 
+/// Notifications waiting in the ordered queue, and when they may be sent.
+pub(crate) struct Queued {
+    pub events: Vec<Notification>,
+    pub due: tokio::time::Instant,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

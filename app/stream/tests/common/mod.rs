@@ -2,12 +2,13 @@
 //! fast retries (no test asserts on timing; timeouts are only bounds).
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
 use roomcast_stream::client::{RetryPolicy, StreamClient, StreamConfig};
-use roomcast_stream::emulator::{Emulator, EmulatorHandle, EmulatorOptions};
+use roomcast_stream::emulator::{Emulator, EmulatorHandle, EmulatorOptions, WebhookTarget};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -15,12 +16,14 @@ pub const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
 pub const TOKEN: &str = "tok-SECRET-4f1c2b9a";
 
 pub async fn emulator() -> EmulatorHandle {
-    Emulator::start(EmulatorOptions::new(
-        ACCOUNT,
-        SecretString::from(TOKEN.to_string()),
-    ))
-    .await
-    .expect("emulator starts")
+    emulator_with(|_| {}).await
+}
+
+/// An emulator started with `change` applied to the default options.
+pub async fn emulator_with(change: impl FnOnce(&mut EmulatorOptions)) -> EmulatorHandle {
+    let mut options = EmulatorOptions::new(ACCOUNT, SecretString::from(TOKEN.to_string()));
+    change(&mut options);
+    Emulator::start(options).await.expect("emulator starts")
 }
 
 pub fn config(emu: &EmulatorHandle) -> StreamConfig {
@@ -77,11 +80,8 @@ pub async fn webhook_sink() -> WebhookSink {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     WebhookSink {
-        url: format!("http://{addr}/hook"),
+        url: serve(app).await,
         received,
     }
 }
@@ -105,4 +105,50 @@ where
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Serves `app` on a loopback port; its `/hook` URL.
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/hook")
+}
+
+/// A webhook receiver that counts each notification as it arrives and answers only once
+/// released (one permit a notification).
+pub struct HeldSink {
+    pub url: String,
+    pub arrived: Arc<AtomicUsize>,
+    pub release: Arc<tokio::sync::Semaphore>,
+}
+
+pub async fn held_sink() -> HeldSink {
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let (a, r) = (arrived.clone(), release.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let (a, r) = (a.clone(), r.clone());
+            async move {
+                a.fetch_add(1, Ordering::SeqCst);
+                r.acquire().await.unwrap().forget();
+                "ok"
+            }
+        }),
+    );
+    HeldSink {
+        url: serve(app).await,
+        arrived,
+        release,
+    }
+}
+
+/// Notifications to `url`, without a secret.
+pub fn hook(url: &str) -> Option<WebhookTarget> {
+    Some(WebhookTarget {
+        url: url.to_string(),
+        secret: None,
+    })
 }
