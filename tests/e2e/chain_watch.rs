@@ -3,6 +3,7 @@
 //! viewers' cached state is replaced at once. The reconciler is off and the room cache TTL is long
 //! here, so nothing but the subscription can explain either effect.
 use crate::support;
+use crate::support::sse::Events;
 
 use futures_util::{SinkExt, StreamExt};
 use roomcast_chain::{RoomStatus, Signer};
@@ -214,53 +215,6 @@ async fn account_reads(api: &Api) -> u64 {
         .sum()
 }
 
-/// Reads SSE `room` events from `GET /api/rooms/{room}/events`.
-struct Events {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Events {
-    async fn open(api: &Api, room: &str) -> Events {
-        let response = reqwest::get(format!("{}/api/rooms/{room}/events", api.base))
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        Events {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    /// The next `room` event, or `None` when the stream ended.
-    async fn next(&mut self) -> Option<Value> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut name = None;
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(n) = line.strip_prefix("event: ") {
-                        name = Some(n.to_string());
-                    } else if let Some(d) = line.strip_prefix("data: ") {
-                        data.push_str(d);
-                    }
-                }
-                if name.as_deref() == Some("room") {
-                    return Some(serde_json::from_str(&data).unwrap());
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout(EVENTUALLY, self.response.chunk())
-                .await
-                .expect("an event in time")
-                .unwrap()?;
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-}
-
 /// How long a watched room is observed for its chain reads (several of the events poller's 1 s
 /// ticks).
 const OBSERVED: std::time::Duration = std::time::Duration::from_millis(3500);
@@ -278,7 +232,9 @@ async fn page_sees_an_on_chain_end(s: &Server) -> (f64, String) {
     let room = s.room_address(&uid);
     airdrop(&s.rpc_url, &host.pubkey(), 1_000_000_000).await;
 
-    let mut page = Events::open(&api, &uid).await;
+    let mut page = Events::open(&reqwest::Client::new(), &api.base, &uid)
+        .await
+        .expect("the events stream opens");
     let first = page.next().await.unwrap();
     assert_eq!(first["status"], "created");
     assert_eq!(first["title"], "Followed by a page");

@@ -218,37 +218,6 @@ async fn events_of(emu: &Emulator, uid: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// Live children of `pid` whose command is `name`.
-fn children_named(pid: u32, name: &str) -> Vec<u32> {
-    let mut out = vec![];
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let Some((comm, rest)) = stat.split_once(") ") else {
-            continue;
-        };
-        let comm = comm.split_once(" (").map(|(_, c)| c).unwrap_or("");
-        let mut f = rest.split(' ');
-        let state = f.next().unwrap_or("");
-        let ppid: u32 = f.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        if ppid == pid && comm == name && state != "Z" {
-            out.push(child);
-        }
-    }
-    out
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.split_once(") ").is_some_and(|(_, r)| r.starts_with('Z')))
-        .unwrap_or(false)
-}
-
 /// Waits until the player page's video has advanced by more than 2 s, then checks it.
 async fn assert_plays(tab: &Tab, width: u64, height: u64) {
     let state = "JSON.stringify({player: window.roomcastPlayer, t: document.querySelector('video').currentTime})";

@@ -1,6 +1,7 @@
 //! What the web app needs from the server, through HTTP against an in-process server (embedded local
 //! node and Stream emulator): Sign-In With Solana sessions, the end-room Solana Action, and live room
 //! events over Server-Sent Events.
+use crate::support::sse::Events;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -589,55 +590,6 @@ async fn eventually_confirmed(server: &Server, signature: &str) {
     panic!("{signature} did not confirm");
 }
 
-/// Reads SSE `room` events from a streaming response.
-struct Events {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Events {
-    async fn open(server: &Server, room: &str) -> Events {
-        let response = http()
-            .get(format!("{}/api/rooms/{room}/events", server.url()))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        Events {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    /// The next `room` event, or `None` when the stream ended.
-    async fn next(&mut self) -> Option<Value> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut name = None;
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(n) = line.strip_prefix("event: ") {
-                        name = Some(n.to_string());
-                    } else if let Some(d) = line.strip_prefix("data: ") {
-                        data.push_str(d);
-                    }
-                }
-                if name.as_deref() == Some("room") {
-                    return Some(serde_json::from_str(&data).unwrap());
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(30), self.response.chunk())
-                .await
-                .expect("an event within 30 s")
-                .unwrap()?;
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_events_start_with_the_current_state_and_follow_changes_until_ended() {
     let server = start(&[]).await;
@@ -648,8 +600,12 @@ async fn room_events_start_with_the_current_state_and_follow_changes_until_ended
     let sid = room["SessionID"].as_str().unwrap().to_string();
 
     // By session id and by address, two listeners share one poller.
-    let mut by_sid = Events::open(&server, &sid).await;
-    let mut by_address = Events::open(&server, &address.to_string()).await;
+    let mut by_sid = Events::open(&http(), &server.url(), &sid)
+        .await
+        .expect("the events stream opens");
+    let mut by_address = Events::open(&http(), &server.url(), &address.to_string())
+        .await
+        .expect("the events stream opens");
     for events in [&mut by_sid, &mut by_address] {
         let first = events.next().await.unwrap();
         assert_eq!(first["room"], address.to_string());
@@ -709,7 +665,9 @@ async fn room_events_start_with_the_current_state_and_follow_changes_until_ended
     assert_eq!(server.state.feeds.watched(), 0);
 
     // Listening to an ended room: one `ended` event, then the end. Unknown rooms: 404, bad ids 400.
-    let mut late = Events::open(&server, &sid).await;
+    let mut late = Events::open(&http(), &server.url(), &sid)
+        .await
+        .expect("the events stream opens");
     assert_eq!(late.next().await.unwrap()["status"], "ended");
     assert_eq!(late.next().await, None);
     let unknown = "0123456789abcdef0123456789abcdef";

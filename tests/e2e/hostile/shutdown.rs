@@ -6,41 +6,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use std::os::unix::process::CommandExt;
-
 use super::{client_from, Events};
 use crate::support::*;
-
-/// Whether `pid` is a live (not zombie) process.
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.split_once(") ").is_some_and(|(_, r)| r.starts_with('Z')))
-        .unwrap_or(false)
-}
-
-/// Live children of `pid` named `name`.
-fn children_named(pid: u32, name: &str) -> Vec<u32> {
-    let mut out = vec![];
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        let Some((comm, rest)) = stat.split_once(") ") else {
-            continue;
-        };
-        let comm = comm.split_once(" (").map(|(_, c)| c).unwrap_or("");
-        let mut f = rest.split(' ');
-        let state = f.next().unwrap_or("");
-        let ppid: u32 = f.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        if ppid == pid && comm == name && state != "Z" {
-            out.push(child);
-        }
-    }
-    out
-}
 
 /// ffmpeg publishing a live test pattern to `url`; killed on drop.
 struct Publisher(std::process::Child);
@@ -56,13 +23,7 @@ impl Publisher {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).unwrap());
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        die_with_parent(&mut cmd);
         Publisher(cmd.spawn().expect("ffmpeg (scripts/test.sh installs it)"))
     }
 }
@@ -101,6 +62,18 @@ async fn sigterm_with_streams_a_publisher_and_a_create_in_flight_finishes_and_sa
     let recorders = eventually("the recorder to run", || async move {
         let c = children_named(serve, "ffmpeg");
         (!c.is_empty()).then_some(c)
+    })
+    .await;
+    let hls = created.json["playback"]["hls"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    eventually("a first segment is recorded", || {
+        let hls = hls.clone();
+        async move {
+            let body = reqwest::get(&hls).await.ok()?.text().await.ok()?;
+            body.contains("#EXTINF").then_some(())
+        }
     })
     .await;
 
@@ -170,6 +143,19 @@ async fn sigterm_with_streams_a_publisher_and_a_create_in_flight_finishes_and_sa
         .await
         .expect("the live input was saved");
     assert_eq!(input["uid"], uid.as_str());
+    // The broadcast the shutdown cut is a finished recording, kept in the data dir, and plays.
+    let videos = restarted.emulator().videos(&uid).await;
+    assert_eq!(videos.len(), 1, "{videos:?}");
+    assert_eq!(videos[0]["status"]["state"], "ready", "{videos:?}");
+    let video = videos[0]["uid"].as_str().unwrap();
+    assert!(data_dir
+        .join("media")
+        .join(video)
+        .join("video.m3u8")
+        .is_file());
+    let vod = videos[0]["playback"]["hls"].as_str().unwrap();
+    let body = reqwest::get(vod).await.unwrap().text().await.unwrap();
+    assert!(body.trim_end().ends_with("#EXT-X-ENDLIST"), "{body}");
     // The create that was in flight either finished before the exit (and is kept) or failed.
     if in_flight_status == 201 {
         let rooms = restarted.rooms(None).await;

@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod encoder;
+pub mod sse;
 
 use std::fs::File;
 use std::future::Future;
@@ -58,6 +59,38 @@ pub fn die_with_parent(cmd: &mut Command) {
             Ok(())
         });
     }
+}
+
+/// Whether `pid` is a live (not zombie) process.
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.split_once(") ").is_some_and(|(_, r)| r.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+/// Live children of `pid` whose command is `name`.
+pub fn children_named(pid: u32, name: &str) -> Vec<u32> {
+    let mut out = vec![];
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let Some((comm, rest)) = stat.split_once(") ") else {
+            continue;
+        };
+        let comm = comm.split_once(" (").map(|(_, c)| c).unwrap_or("");
+        let mut f = rest.split(' ');
+        let state = f.next().unwrap_or("");
+        let ppid: u32 = f.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        if ppid == pid && comm == name && state != "Z" {
+            out.push(child);
+        }
+    }
+    out
 }
 
 /// A child process of the `roomcast` binary whose stdout and stderr both go to one log file.
