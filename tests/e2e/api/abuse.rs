@@ -57,6 +57,8 @@ const PAGES: &[&str] = &[
     "/assets/host.js",
     "/assets/icon.svg",
     "/assets/vendor/hls.min.js",
+    // Served only with the embedded local node (the local test wallet).
+    "/assets/local_wallet.js",
 ];
 
 /// Every path the fuzz tries: each documented API path (so a new route is fuzzed as soon as it
