@@ -82,9 +82,25 @@ impl Drop for Publisher {
 async fn click(tab: &Tab, selector: &str) {
     tab.bring_to_front().await;
     assert_enabled(tab, selector).await;
-    let element = tab.page().find_element(selector).await.unwrap();
-    element.scroll_into_view().await.unwrap();
-    element.click().await.unwrap();
+    // The page may re-render the element between finding and clicking it (e.g. the wallet list
+    // refreshes as wallets register): find it again then, as a person's next look would.
+    let deadline = std::time::Instant::now() + EVENTUALLY;
+    loop {
+        let attempt = async {
+            let element = tab.page().find_element(selector).await?;
+            element.scroll_into_view().await?;
+            element.click().await?;
+            Ok::<(), chromiumoxide::error::CdpError>(())
+        };
+        match attempt.await {
+            Ok(()) => return,
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("click {selector}: {e}; finding it again");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("cannot click {selector}: {e}"),
+        }
+    }
 }
 
 /// Activates `selector` with the keyboard: focus it (as Tab would) and press Enter (real key
