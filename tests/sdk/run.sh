@@ -13,7 +13,7 @@ account=0123456789abcdef0123456789abcdef
 token="sdk-test-$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')"
 log=$(mktemp)
 
-"$exe" stream-emulator --listen "127.0.0.1:$port" --rtmp-listen 127.0.0.1:0 --account-id "$account" --api-token "$token" >"$log" 2>&1 &
+"$exe" stream-emulator --listen "127.0.0.1:$port" --rtmp-listen 127.0.0.1:0 --srt-listen 127.0.0.1:0 --account-id "$account" --api-token "$token" >"$log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"; }
 trap cleanup EXIT
@@ -29,6 +29,9 @@ done
 
 # The ingest URL live inputs carry: the local RTMP listener (ffmpeg present) or Cloudflare's.
 ingest=$(node -e "fetch('http://127.0.0.1:$port/__emulator/health').then(r=>r.json()).then(h=>console.log(h.videoIngest.rtmpUrl||'rtmps://live.cloudflare.com:443/live/'))")
+# Its SRT listener, from the banner line `Video ingest (SRT): srt://ADDR?…` (Cloudflare's without video).
+srt=$(sed -n 's/^Video ingest (SRT): \(srt:\/\/[^?]*\)?.*/\1/p' "$log" | head -1)
+srt=${srt:-srt://live.cloudflare.com:778}
 
 cd "$here"
 npm ci --no-audit --no-fund
@@ -36,4 +39,5 @@ ROOMCAST_EMULATOR_URL="http://127.0.0.1:$port/client/v4" \
 ROOMCAST_EMULATOR_ACCOUNT="$account" \
 ROOMCAST_EMULATOR_TOKEN="$token" \
 ROOMCAST_EMULATOR_INGEST="$ingest" \
+ROOMCAST_EMULATOR_SRT="$srt" \
   node --test
