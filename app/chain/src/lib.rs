@@ -8,8 +8,10 @@ mod address;
 mod client;
 mod cluster;
 mod error;
+pub mod gate;
 pub mod redact;
 mod room;
+pub mod token;
 pub mod view;
 mod watch;
 
@@ -17,6 +19,7 @@ pub use address::{registry_address, room_address};
 pub use client::{NewRoom, RoomFilter, RoomRecord, RoomcastChain, SignedTransaction};
 pub use cluster::parse_cluster_url;
 pub use error::ChainError;
+pub use gate::{gate_address, Gate, NewGate};
 pub use room::Room;
 pub use roomcast::state::{room_offsets, Registry, RoomStatus};
 pub use roomcast::MAX_TITLE_LEN;
