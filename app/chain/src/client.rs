@@ -347,6 +347,19 @@ impl RoomcastChain {
         self.fetch(&crate::gate::gate_address(&self.program_id, room)).await
     }
 
+    /// Every gate of this program (one `getProgramAccounts` on the gate's discriminator), by room.
+    pub async fn all_gates(&self) -> Result<Vec<crate::gate::Gate>, ChainError> {
+        let found = self
+            .program
+            .accounts::<crate::gate::Gate>(vec![])
+            .await
+            .map_err(ChainError::from_client);
+        Ok(record("get_program_accounts", found)?
+            .into_iter()
+            .map(|(_, gate)| gate)
+            .collect())
+    }
+
     /// Gates `room` (signer: host or registrar, who pays the gate's rent).
     pub async fn set_gate(
         &self,

@@ -44,8 +44,13 @@ pub struct RoomListItem {
     pub broadcasting: Option<bool>,
     /// Viewers watching now (`null` if unknown or ended).
     pub live_viewers: Option<u64>,
-    #[schema(value_type = crate::rooms::responses::PlaybackUrlsDoc)]
-    pub playback: PlaybackUrls,
+    /// Absent for a gated room (and when gates could not be read): see `gate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::rooms::responses::PlaybackUrlsDoc>)]
+    pub playback: Option<PlaybackUrls>,
+    /// Present for a gated room only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<crate::rooms::responses::GateView>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -154,12 +159,17 @@ async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
             viewers(state, session_id).await,
         )
     };
+    // Fail closed: a room whose gate cannot be read shows no playable URLs.
+    let (playback, gate) = crate::rooms::playback::public_view(state, &record.address, session_id)
+        .await
+        .unwrap_or((None, None));
     RoomListItem {
         session_id_legacy: session_id.clone(),
         fields: RoomFields::new(&record.address, &record.room),
         broadcasting,
         live_viewers,
-        playback: state.stream.playback_urls(session_id),
+        playback,
+        gate,
     }
 }
 

@@ -67,10 +67,12 @@ pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<Livestr
     }
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
+    let (playback, gate) = crate::rooms::playback::public_view(state, address, &room.session_id).await?;
     Ok(LivestreamResponse {
         broadcast: state.broadcasts.get(&room.session_id),
         session_id_legacy: room.session_id.clone(),
-        playback: state.stream.playback_urls(&room.session_id),
+        playback,
+        gate,
         fields: RoomFields::new(address, &room),
         broadcasting,
     })
