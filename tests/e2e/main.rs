@@ -9,6 +9,7 @@ mod support;
 mod api;
 mod api_errors;
 mod api_failures;
+mod api_gate;
 mod api_rooms;
 mod api_story;
 mod chain_watch;
