@@ -160,7 +160,7 @@ async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
         )
     };
     // Fail closed: a room whose gate cannot be read shows no playable URLs.
-    let (playback, gate) = crate::rooms::playback::public_view(state, &record.address, session_id)
+    let (playback, gate) = crate::rooms::read::public_view(state, &record.address, session_id)
         .await
         .unwrap_or((None, None));
     RoomListItem {

@@ -1,5 +1,4 @@
-//! Gated rooms: what public reads show of them ([`public_view`]: the gate, never playable URLs) and
-//! the playback grant ([`grant`]): the viewer's wallet (signed request or sign-in session) is
+//! Gated rooms' playback grant ([`grant`]; what public reads show of them is `rooms::read::public_view`): the viewer's wallet (signed request or sign-in session) is
 //! checked against the room's gate, read fresh from the chain, with one
 //! `getTokenAccountsByOwner(owner, {mint}, jsonParsed)` (unfrozen balances of either token program
 //! summed); a holder gets HLS/DASH/iframe URLs with a token signed here (RS256, the deployment's
@@ -16,25 +15,6 @@ use crate::guard::playback::PlaybackSigner;
 use crate::rooms::read::load_room;
 use crate::rooms::responses::{GateView, PlaybackGrant, SignedPlayback};
 use crate::state::AppState;
-
-/// What a public read shows of a room's playback: its URLs when it is ungated, its gate (and no
-/// URLs) when it is gated. Gates come from one cached read of every gate (`live::gates`); an
-/// error there is an error (the caller decides how to fail closed).
-pub async fn public_view(
-    state: &AppState,
-    address: &Pubkey,
-    session_id: &str,
-) -> AppResult<(Option<PlaybackUrls>, Option<GateView>)> {
-    let gates = state
-        .gates
-        .all(async { state.chain.all_gates().await.map_err(AppError::from_chain) })
-        .await
-        .map_err(|e| (*e).clone())?;
-    Ok(match gates.get(address) {
-        Some(gate) => (None, Some(GateView::new(gate))),
-        None => (Some(state.stream.playback_urls(session_id)), None),
-    })
-}
 
 /// `amount` raw units of a mint with `decimals`, for people (`1.5`, `0.000005`, `3`).
 pub fn ui_amount(amount: u64, decimals: u8) -> String {

@@ -2,6 +2,7 @@
 use std::str::FromStr;
 
 use roomcast_chain::{is_session_id, Pubkey, Room, RoomStatus};
+use roomcast_stream::client::PlaybackUrls;
 
 use crate::core::error::{AppError, AppResult};
 use crate::rooms::responses::*;
@@ -67,7 +68,7 @@ pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<Livestr
     }
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
-    let (playback, gate) = crate::rooms::playback::public_view(state, address, &room.session_id).await?;
+    let (playback, gate) = public_view(state, address, &room.session_id).await?;
     Ok(LivestreamResponse {
         broadcast: state.broadcasts.get(&room.session_id),
         session_id_legacy: room.session_id.clone(),
@@ -88,4 +89,23 @@ pub async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
             None
         }
     }
+}
+
+/// What a public read shows of a room's playback: its URLs when it is ungated, its gate (and no
+/// URLs) when it is gated. Gates come from one cached read of every gate (`live::gates`); an
+/// error there is an error (the caller decides how to fail closed).
+pub async fn public_view(
+    state: &AppState,
+    address: &Pubkey,
+    session_id: &str,
+) -> AppResult<(Option<PlaybackUrls>, Option<GateView>)> {
+    let gates = state
+        .gates
+        .all(async { state.chain.all_gates().await.map_err(AppError::from_chain) })
+        .await
+        .map_err(|e| (*e).clone())?;
+    Ok(match gates.get(address) {
+        Some(gate) => (None, Some(GateView::new(gate))),
+        None => (Some(state.stream.playback_urls(session_id)), None),
+    })
 }

@@ -2,6 +2,7 @@
 // live, interrupted, ended (within a second or two of the host ending it, without a reload) or
 // no such room. State comes from the room's Server-Sent Events; `body[data-state]` mirrors it.
 import { api, followRoom, Player, shorten, STATE_TEXT, viewerState } from './common.js';
+import { mountGate } from './gate.js';
 
 // A path that is not valid percent-encoding (`/watch/%E0`) names no room: `null`, shown as such.
 const id = (() => {
@@ -20,7 +21,8 @@ function show(state, extra = '') {
   badge.className = `badge ${state}`;
   badge.textContent = { waiting: 'Waiting', live: 'LIVE', interrupted: 'Interrupted', ended: 'Ended', missing: 'Not found' }[state];
   document.getElementById('state').textContent = STATE_TEXT[state] + extra;
-  if (state === 'live') player.play(playback.hls);
+  // A gated room plays once the viewer's wallet was granted signed URLs (gate.js).
+  if (state === 'live' && playback) player.play(playback.hls);
   else player.stop();
 }
 
@@ -43,7 +45,16 @@ async function start() {
   }
   try {
     const info = await api(`/api/rooms/${encodeURIComponent(id)}`);
-    playback = info.playback;
+    playback = info.playback ?? null;
+    if (info.gate) {
+      mountGate(document.getElementById('gate'), id, info.gate, {
+        onPlayback(signed) {
+          playback = signed;
+          if (document.body.dataset.state === 'live') player.play(signed.hls);
+        },
+        onRefused() { playback = null; player.stop(); },
+      });
+    }
     room({ ...info, liveViewers: null });
     followRoom(id, room);
   } catch (e) {
