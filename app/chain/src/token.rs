@@ -10,6 +10,18 @@ use solana_rpc_client_api::request::TokenAccountsFilter;
 
 use crate::error::ChainError;
 
+/// Counts one RPC call like the client's own (`roomcast_upstream_requests_total`).
+fn record<T>(operation: &'static str, result: Result<T, ChainError>) -> Result<T, ChainError> {
+    metrics::counter!(
+        "roomcast_upstream_requests_total",
+        "upstream" => "solana_rpc",
+        "operation" => operation,
+        "outcome" => if result.is_ok() { "ok" } else { "error" },
+    )
+    .increment(1);
+    result
+}
+
 pub use roomcast::{SPL_TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID};
 
 /// The associated token account program.
@@ -41,10 +53,12 @@ pub struct Holdings {
 /// Reads `mint`: `None` when no such account exists or it is not an initialized mint of a token
 /// program.
 pub async fn mint_info(rpc: &RpcClient, mint: &Pubkey) -> Result<Option<MintInfo>, ChainError> {
-    let response = rpc
-        .get_account_with_commitment(mint, CommitmentConfig::confirmed())
-        .await
-        .map_err(ChainError::rpc)?;
+    let response = record(
+        "get_account_info",
+        rpc.get_account_with_commitment(mint, CommitmentConfig::confirmed())
+            .await
+            .map_err(ChainError::rpc),
+    )?;
     let Some(account) = response.value else {
         return Ok(None);
     };
@@ -69,15 +83,17 @@ pub async fn mint_info(rpc: &RpcClient, mint: &Pubkey) -> Result<Option<MintInfo
 /// `owner`'s holdings of `mint` (either token program: the node looks the mint's program up), from
 /// one `getTokenAccountsByOwner(owner, {mint}, jsonParsed)`.
 pub async fn holdings(rpc: &RpcClient, owner: &Pubkey, mint: &Pubkey) -> Result<Holdings, ChainError> {
-    let accounts = rpc
-        .get_token_accounts_by_owner_with_commitment(
+    let accounts = record(
+        "get_token_accounts_by_owner",
+        rpc.get_token_accounts_by_owner_with_commitment(
             owner,
             TokenAccountsFilter::Mint(*mint),
             CommitmentConfig::confirmed(),
         )
         .await
-        .map_err(ChainError::rpc)?
-        .value;
+        .map_err(ChainError::rpc),
+    )?
+    .value;
     let mut total = Holdings::default();
     for keyed in accounts {
         let solana_account_decoder_client_types::UiAccountData::Json(parsed) = &keyed.account.data else {

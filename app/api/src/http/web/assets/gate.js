@@ -4,7 +4,7 @@
 // the page; renews them before they expire without interrupting playback (hls.js requests are
 // rewritten to the newest token, so the player never reloads); when a renewal is refused (the
 // wallet no longer holds enough), playback stops with the server's message.
-// `body[data-gate]`: `locked`, `signing`, `granted`, `refused`.
+// `body[data-gate]`: `locked`, `signing`, `granted`, `refused`; `body[data-grants]` counts grants.
 import { api, el, shorten } from './common.js';
 import { connect, getWallets, signIn, solanaWallets } from './wallet.js';
 
@@ -66,6 +66,7 @@ export function mountGate(panel, id, gate, { onPlayback, onRefused }) {
     const answer = await api(`/api/rooms/${encodeURIComponent(id)}/playback`, { method: 'POST', token: session });
     currentToken = tokenOf(answer.playback.hls);
     document.body.dataset.gate = 'granted';
+    document.body.dataset.grants = String(Number(document.body.dataset.grants || 0) + 1);
     const left = answer.expiresAt - Date.now() / 1000;
     // Renew with a margin: at two thirds of the lifetime, and at least 20 s before the end.
     const inMs = Math.max(5, Math.min(left * 2 / 3, left - 20)) * 1000;
