@@ -50,7 +50,12 @@ fn now() -> i64 {
 /// A wallet-signed request (roomcast-auth) with an empty body. Each one is signed at its own
 /// timestamp (a second back each time, well inside the allowed skew): the same bytes signed twice
 /// would be a replay, which the server refuses.
-async fn as_wallet(server: &Server, wallet: &Keypair, method: Method, path: &str) -> (StatusCode, Value) {
+async fn as_wallet(
+    server: &Server,
+    wallet: &Keypair,
+    method: Method,
+    path: &str,
+) -> (StatusCode, Value) {
     static SIGNED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
     let timestamp = now() - SIGNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let message = roomcast_api::guard::auth::canonical_message(
@@ -69,10 +74,18 @@ async fn as_wallet(server: &Server, wallet: &Keypair, method: Method, path: &str
         .send()
         .await
         .unwrap();
-    (response.status(), response.json().await.unwrap_or(Value::Null))
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
 }
 
-async fn as_operator(server: &Server, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn as_operator(
+    server: &Server,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut request = reqwest::Client::new()
         .request(method, format!("{}{path}", server.url()))
         .bearer_auth(OPERATOR_KEY);
@@ -80,12 +93,18 @@ async fn as_operator(server: &Server, method: Method, path: &str, body: Option<V
         request = request.json(&body);
     }
     let response = request.send().await.unwrap();
-    (response.status(), response.json().await.unwrap_or(Value::Null))
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
 }
 
 async fn get(url: &str) -> (StatusCode, Value) {
     let response = reqwest::get(url).await.unwrap();
-    (response.status(), response.json().await.unwrap_or(Value::Null))
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
 }
 
 /// A funded wallet on the server's embedded node, as a chain client (it signs and pays).
@@ -96,20 +115,41 @@ async fn funded(server: &Server) -> RoomcastChain {
 async fn funded_as(server: &Server, wallet: Keypair) -> RoomcastChain {
     let node = server.upstreams.node.as_ref().unwrap();
     let chain = RoomcastChain::new(&node.rpc_url(), wallet, node.program_id()).unwrap();
-    chain.rpc().request_airdrop(&chain.signer_pubkey(), 10 * SOL).await.unwrap();
+    chain
+        .rpc()
+        .request_airdrop(&chain.signer_pubkey(), 10 * SOL)
+        .await
+        .unwrap();
     chain
 }
 
 async fn create_mint(issuer: &RoomcastChain, decimals: u8) -> Pubkey {
     let mint = Keypair::new();
-    let rent = issuer.rpc().get_minimum_balance_for_rent_exemption(token::MINT_LEN).await.unwrap();
+    let rent = issuer
+        .rpc()
+        .get_minimum_balance_for_rent_exemption(token::MINT_LEN)
+        .await
+        .unwrap();
     let me = issuer.signer_pubkey();
-    let ixs = token::create_mint_ixs(&me, &mint.pubkey(), &me, decimals, &SPL_TOKEN_PROGRAM_ID, rent);
+    let ixs = token::create_mint_ixs(
+        &me,
+        &mint.pubkey(),
+        &me,
+        decimals,
+        &SPL_TOKEN_PROGRAM_ID,
+        rent,
+    );
     issuer.send_instructions(&ixs, &[&mint]).await.unwrap();
     mint.pubkey()
 }
 
-async fn mint_to(issuer: &RoomcastChain, mint: &Pubkey, owner: &Pubkey, amount: u64, decimals: u8) -> Pubkey {
+async fn mint_to(
+    issuer: &RoomcastChain,
+    mint: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+    decimals: u8,
+) -> Pubkey {
     let me = issuer.signer_pubkey();
     let ata = token::associated_token_address(owner, mint, &SPL_TOKEN_PROGRAM_ID);
     issuer
@@ -140,15 +180,26 @@ async fn a_holder_plays_a_gated_room_a_non_holder_is_refused_and_public_reads_ne
         &server,
         Method::POST,
         "/api/create",
-        Some(json!({"title": "Holders", "host": host.pubkey().to_string(),
-                    "gate": {"mint": mint.to_string(), "minAmount": 2_000_000}})),
+        Some(
+            json!({"title": "Holders", "host": host.pubkey().to_string(),
+                    "gate": {"mint": mint.to_string(), "minAmount": 2_000_000}}),
+        ),
     )
     .await;
     assert_eq!(status, 201, "{created}");
     let room: Pubkey = created["room"].as_str().unwrap().parse().unwrap();
     let uid = created["sessionId"].as_str().unwrap().to_string();
-    let gate = server.state.chain.gate(&room).await.unwrap().expect("gate on-chain");
-    assert_eq!((gate.mint, gate.min_amount, gate.decimals), (mint, 2_000_000, 6));
+    let gate = server
+        .state
+        .chain
+        .gate(&room)
+        .await
+        .unwrap()
+        .expect("gate on-chain");
+    assert_eq!(
+        (gate.mint, gate.min_amount, gate.decimals),
+        (mint, 2_000_000, 6)
+    );
     assert_eq!(gate.payer, server.state.chain.signer_pubkey());
     let input = emulator.live_input(&uid).unwrap();
     assert_eq!(input.recording.require_signed_urls, Some(true));
@@ -163,7 +214,12 @@ async fn a_holder_plays_a_gated_room_a_non_holder_is_refused_and_public_reads_ne
     .await;
     let open_room = open["room"].as_str().unwrap().to_string();
     let (_, open_view) = get(&format!("{}/api/rooms/{open_room}", server.url())).await;
-    let keys: Vec<_> = open_view["playback"].as_object().unwrap().keys().cloned().collect();
+    let keys: Vec<_> = open_view["playback"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     assert_eq!(keys, ["dash", "hls", "iframe", "webrtc"]);
     assert!(open_view.get("gate").is_none(), "{open_view}");
 
@@ -189,7 +245,10 @@ async fn a_holder_plays_a_gated_room_a_non_holder_is_refused_and_public_reads_ne
         .clone();
     assert!(item.get("playback").is_none(), "{item}");
     assert_eq!(item["gate"], expected_gate);
-    assert!(!listing.to_string().contains(&format!("{uid}/manifest")), "no unsigned URL of the gated room");
+    assert!(
+        !listing.to_string().contains(&format!("{uid}/manifest")),
+        "no unsigned URL of the gated room"
+    );
 
     // A wallet without the token: 403 with the amounts.
     let path = format!("/api/rooms/{room}/playback");
@@ -209,9 +268,15 @@ async fn a_holder_plays_a_gated_room_a_non_holder_is_refused_and_public_reads_ne
     assert_eq!(granted["held"], "2500000");
     assert_eq!(granted["gate"], expected_gate);
     let expires_at = granted["expiresAt"].as_i64().unwrap();
-    assert!(expires_at >= before + 600 && expires_at <= now() + 600, "{expires_at}");
+    assert!(
+        expires_at >= before + 600 && expires_at <= now() + 600,
+        "{expires_at}"
+    );
     let hls = granted["playback"]["hls"].as_str().unwrap().to_string();
-    assert!(!hls.contains(&uid), "the uid is replaced by the token: {hls}");
+    assert!(
+        !hls.contains(&uid),
+        "the uid is replaced by the token: {hls}"
+    );
     emulator.connect(&uid).await.unwrap();
     let manifest = reqwest::get(&hls).await.unwrap();
     assert_eq!(manifest.status(), 200);
@@ -221,7 +286,11 @@ async fn a_holder_plays_a_gated_room_a_non_holder_is_refused_and_public_reads_ne
 
     // The host and the operator always play (no holdings checked).
     let (status, hosted) = as_wallet(&server, &host, Method::POST, &path).await;
-    assert_eq!((status, &hosted["held"]), (StatusCode::OK, &Value::Null), "{hosted}");
+    assert_eq!(
+        (status, &hosted["held"]),
+        (StatusCode::OK, &Value::Null),
+        "{hosted}"
+    );
     let (status, operated) = as_operator(&server, Method::POST, &path, None).await;
     assert_eq!(status, 200, "{operated}");
 
@@ -247,16 +316,31 @@ async fn a_holder_plays_a_gated_room_a_non_holder_is_refused_and_public_reads_ne
         .ends_with("this wallet holds 1.5 (1500000 raw units)"));
 
     // An ungated room's grant: its plain URLs, no expiry.
-    let (status, plain) = as_wallet(&server, &viewer_wallet, Method::POST, &format!("/api/rooms/{open_room}/playback")).await;
+    let (status, plain) = as_wallet(
+        &server,
+        &viewer_wallet,
+        Method::POST,
+        &format!("/api/rooms/{open_room}/playback"),
+    )
+    .await;
     assert_eq!(status, 200, "{plain}");
     assert_eq!(plain["expiresAt"], Value::Null);
     assert_eq!(plain["playback"]["hls"], open_view["playback"]["hls"]);
 
     // Ended: 410 as every viewer read.
-    let (status, _) = as_operator(&server, Method::POST, &format!("/api/rooms/{room}/end"), None).await;
+    let (status, _) = as_operator(
+        &server,
+        Method::POST,
+        &format!("/api/rooms/{room}/end"),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     let (status, gone) = as_operator(&server, Method::POST, &path, None).await;
-    assert_eq!((status, &gone["error"]["code"]), (StatusCode::GONE, &json!("room_ended")));
+    assert_eq!(
+        (status, &gone["error"]["code"]),
+        (StatusCode::GONE, &json!("room_ended"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,9 +349,18 @@ async fn a_gate_must_name_a_token_mint_and_a_positive_amount() {
     let host = Keypair::new().pubkey().to_string();
     let wallet = Keypair::new().pubkey().to_string();
     for (gate, message) in [
-        (json!({"mint": wallet, "minAmount": 1}), format!("gate.mint {wallet} is not an SPL Token or Token-2022 mint on this cluster")),
-        (json!({"mint": "not-base58!", "minAmount": 1}), "gate.mint must be a base58 address".to_string()),
-        (json!({"mint": wallet, "minAmount": 0}), "gate.minAmount must be at least 1 (raw units)".to_string()),
+        (
+            json!({"mint": wallet, "minAmount": 1}),
+            format!("gate.mint {wallet} is not an SPL Token or Token-2022 mint on this cluster"),
+        ),
+        (
+            json!({"mint": "not-base58!", "minAmount": 1}),
+            "gate.mint must be a base58 address".to_string(),
+        ),
+        (
+            json!({"mint": wallet, "minAmount": 0}),
+            "gate.minAmount must be at least 1 (raw units)".to_string(),
+        ),
     ] {
         let (status, body) = as_operator(
             &server,
@@ -277,9 +370,21 @@ async fn a_gate_must_name_a_token_mint_and_a_positive_amount() {
         )
         .await;
         assert_eq!(status, 400, "{body}");
-        assert_eq!(body["error"], json!({"code": "invalid_gate", "message": message}));
+        assert_eq!(
+            body["error"],
+            json!({"code": "invalid_gate", "message": message})
+        );
     }
-    assert!(server.upstreams.emulator.as_ref().unwrap().live_inputs().is_empty(), "nothing was made");
+    assert!(
+        server
+            .upstreams
+            .emulator
+            .as_ref()
+            .unwrap()
+            .live_inputs()
+            .is_empty(),
+        "nothing was made"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -296,7 +401,10 @@ async fn grants_are_rate_limited_per_wallet() {
     let path = format!("/api/rooms/{}/playback", open["room"].as_str().unwrap());
     let wallet = Keypair::new();
     for _ in 0..2 {
-        assert_eq!(as_wallet(&server, &wallet, Method::POST, &path).await.0, 200);
+        assert_eq!(
+            as_wallet(&server, &wallet, Method::POST, &path).await.0,
+            200
+        );
     }
     let (status, body) = as_wallet(&server, &wallet, Method::POST, &path).await;
     assert_eq!(status, 429, "{body}");

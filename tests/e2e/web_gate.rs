@@ -44,7 +44,10 @@ async fn click(tab: &Tab, selector: &str) {
 }
 
 async fn text(tab: &Tab, selector: &str) -> String {
-    tab.eval(&format!("document.querySelector({selector:?})?.textContent ?? ''")).await
+    tab.eval(&format!(
+        "document.querySelector({selector:?})?.textContent ?? ''"
+    ))
+    .await
 }
 
 async fn funded(server: &Server, wallet: &Keypair) -> RoomcastChain {
@@ -65,7 +68,10 @@ async fn connect_wallet(tab: &Tab) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_holder_is_refused() {
     let server = Server::start(&[("ROOMCAST_PLAYBACK_TOKEN_SECS", "60")]);
-    assert!(server.rtmp_ingest.is_some(), "video ingest is off (is ffmpeg installed?)");
+    assert!(
+        server.rtmp_ingest.is_some(),
+        "video ingest is off (is ffmpeg installed?)"
+    );
     let issuer_key = Keypair::new();
     let issuer = funded(&server, &issuer_key).await;
     let holder_key = Keypair::new();
@@ -73,7 +79,11 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
 
     // A mint (6 decimals), 2 tokens for the holder, a room for holders of at least 1.
     let mint = Keypair::new();
-    let rent = issuer.rpc().get_minimum_balance_for_rent_exemption(token::MINT_LEN).await.unwrap();
+    let rent = issuer
+        .rpc()
+        .get_minimum_balance_for_rent_exemption(token::MINT_LEN)
+        .await
+        .unwrap();
     let me = issuer_key.pubkey();
     let ixs = token::create_mint_ixs(&me, &mint.pubkey(), &me, 6, &SPL_TOKEN_PROGRAM_ID, rent);
     issuer.send_instructions(&ixs, &[&mint]).await.unwrap();
@@ -82,7 +92,12 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
     issuer
         .send_instructions(
             &[
-                token::create_associated_account_ix(&me, &holder_key.pubkey(), &mint, &SPL_TOKEN_PROGRAM_ID),
+                token::create_associated_account_ix(
+                    &me,
+                    &holder_key.pubkey(),
+                    &mint,
+                    &SPL_TOKEN_PROGRAM_ID,
+                ),
                 token::mint_to_ix(&SPL_TOKEN_PROGRAM_ID, &mint, &held, &me, 2_000_000, 6),
             ],
             &[],
@@ -112,8 +127,15 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
     let watch = format!("{}/watch/{room}", server.base);
 
     // The holder: what is needed is said before anything; connect, sign in, the video advances.
-    let tab = browser.open_with_init_script(&watch, &wallet_script(&holder_key)).await;
-    tab.wait_for("the gate is shown", "document.body.dataset.gate === 'locked'", EVENTUALLY).await;
+    let tab = browser
+        .open_with_init_script(&watch, &wallet_script(&holder_key))
+        .await;
+    tab.wait_for(
+        "the gate is shown",
+        "document.body.dataset.gate === 'locked'",
+        EVENTUALLY,
+    )
+    .await;
     assert_eq!(
         text(&tab, "#gate-need").await,
         format!("This room is for holders: hold at least 1 of {mint} to watch.")
@@ -128,7 +150,11 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
     .await;
     assert_eq!(
         text(&tab, "#gate-message").await,
-        format!("Signed in as {}…{}: you hold 2.", &holder_key.pubkey().to_string()[..4], &holder_key.pubkey().to_string()[40..])
+        format!(
+            "Signed in as {}…{}: you hold 2.",
+            &holder_key.pubkey().to_string()[..4],
+            &holder_key.pubkey().to_string()[40..]
+        )
     );
     tab.wait_for_with(
         "the gated video advances",
@@ -140,8 +166,15 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
     publisher.assert_running();
 
     // The signed URLs are renewed before they expire; the video keeps advancing, never restarted.
-    let before: f64 = tab.eval("document.getElementById('player').currentTime").await;
-    tab.wait_for("a renewal", "Number(document.body.dataset.grants) >= 2", VIDEO_BOUND).await;
+    let before: f64 = tab
+        .eval("document.getElementById('player').currentTime")
+        .await;
+    tab.wait_for(
+        "a renewal",
+        "Number(document.body.dataset.grants) >= 2",
+        VIDEO_BOUND,
+    )
+    .await;
     tab.wait_for_with(
         "the video advances past the renewal",
         &format!("document.getElementById('player').currentTime > {before} + 3"),
@@ -152,7 +185,9 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
 
     // A wallet without the token: told what it needs and what it has; nothing plays.
     let stranger = Keypair::new();
-    let other = browser.open_with_init_script(&watch, &wallet_script(&stranger)).await;
+    let other = browser
+        .open_with_init_script(&watch, &wallet_script(&stranger))
+        .await;
     connect_wallet(&other).await;
     other
         .wait_for_with(
@@ -166,7 +201,9 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
         text(&other, "#gate-message").await,
         format!("this room is for holders of at least 1 of {mint} (1000000 raw units); this wallet holds 0 (0 raw units)")
     );
-    let src: Value = other.eval("document.getElementById('player').currentSrc").await;
+    let src: Value = other
+        .eval("document.getElementById('player').currentSrc")
+        .await;
     assert_eq!(src, json!(""), "nothing was loaded for the non-holder");
 
     // The holder's tokens move away: the next renewal stops playback with the message.
@@ -190,14 +227,21 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
         VIDEO_BOUND,
     )
     .await;
-    assert!(text(&tab, "#gate-message").await.ends_with("this wallet holds 0 (0 raw units)"));
+    assert!(text(&tab, "#gate-message")
+        .await
+        .ends_with("this wallet holds 0 (0 raw units)"));
     // Stopped: paused, and the picture no longer advances.
-    let at: f64 = tab.eval("document.getElementById('player').currentTime").await;
+    let at: f64 = tab
+        .eval("document.getElementById('player').currentTime")
+        .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (paused, now): (bool, f64) = tab
         .eval("(() => { const v = document.getElementById('player'); return [v.paused, v.currentTime]; })()")
         .await;
-    assert!(paused && now == at, "playback stopped: paused {paused}, {at} → {now}");
+    assert!(
+        paused && now == at,
+        "playback stopped: paused {paused}, {at} → {now}"
+    );
     drop(publisher);
     browser.close().await;
 }

@@ -310,7 +310,9 @@ impl Server {
             info,
             readiness: Readiness::new(Duration::from_millis(args.readyz_cache_ms)),
             gates: crate::live::gates::Gates::new(args.room_cache_ttl()),
-            playback_signer: crate::guard::playback::PlaybackSigner::new(configured_signing_key(args)?),
+            playback_signer: crate::guard::playback::PlaybackSigner::new(configured_signing_key(
+                args,
+            )?),
             grant_limits: crate::guard::playback::GrantLimits::new(
                 args.playback_grants_per_minute.get(),
                 Duration::from_secs(60),
@@ -420,11 +422,16 @@ fn configured_signing_key(
     args: &ServeArgs,
 ) -> anyhow::Result<Option<roomcast_stream::signed_urls::SigningKey>> {
     use secrecy::ExposeSecret;
-    match (&args.cloudflare_signing_key_id, &args.cloudflare_signing_key_pem) {
+    match (
+        &args.cloudflare_signing_key_id,
+        &args.cloudflare_signing_key_pem,
+    ) {
         (None, None) => Ok(None),
-        (Some(id), Some(pem)) => roomcast_stream::signed_urls::SigningKey::from_pem(id, pem.expose_secret())
-            .map(Some)
-            .map_err(|e| anyhow::anyhow!("CLOUDFLARE_STREAM_SIGNING_KEY_PEM: {e}")),
+        (Some(id), Some(pem)) => {
+            roomcast_stream::signed_urls::SigningKey::from_pem(id, pem.expose_secret())
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("CLOUDFLARE_STREAM_SIGNING_KEY_PEM: {e}"))
+        }
         _ => anyhow::bail!(
             "CLOUDFLARE_STREAM_SIGNING_KEY_ID and CLOUDFLARE_STREAM_SIGNING_KEY_PEM go together"
         ),

@@ -196,23 +196,26 @@ impl RoomcastChain {
     ) -> Result<(Pubkey, SignedTransaction), ChainError> {
         let room = self.room_address(&registry, &new_room.session_id);
         use anchor_lang::{InstructionData, ToAccountMetas};
-        let mut request = self.program.request().instruction(solana_instruction::Instruction {
-            program_id: self.program_id,
-            accounts: roomcast::accounts::CreateRoom {
-                registrar: self.signer.pubkey(),
-                registry,
-                room,
-                system_program: anchor_lang::system_program::ID,
-            }
-            .to_account_metas(None),
-            data: roomcast::instruction::CreateRoom {
-                session_id: new_room.session_id,
-                ingest_url: new_room.ingest_url,
-                title: new_room.title,
-                host: new_room.host,
-            }
-            .data(),
-        });
+        let mut request = self
+            .program
+            .request()
+            .instruction(solana_instruction::Instruction {
+                program_id: self.program_id,
+                accounts: roomcast::accounts::CreateRoom {
+                    registrar: self.signer.pubkey(),
+                    registry,
+                    room,
+                    system_program: anchor_lang::system_program::ID,
+                }
+                .to_account_metas(None),
+                data: roomcast::instruction::CreateRoom {
+                    session_id: new_room.session_id,
+                    ingest_url: new_room.ingest_url,
+                    title: new_room.title,
+                    host: new_room.host,
+                }
+                .data(),
+            });
         if let Some(gate) = gate {
             request = request.instruction(solana_instruction::Instruction {
                 program_id: self.program_id,
@@ -344,7 +347,8 @@ impl RoomcastChain {
 
     /// The gate of `room`, `None` for an ungated room.
     pub async fn gate(&self, room: &Pubkey) -> Result<Option<crate::gate::Gate>, ChainError> {
-        self.fetch(&crate::gate::gate_address(&self.program_id, room)).await
+        self.fetch(&crate::gate::gate_address(&self.program_id, room))
+            .await
     }
 
     /// Every gate of this program (one `getProgramAccounts` on the gate's discriminator), by room.
@@ -412,7 +416,11 @@ impl RoomcastChain {
         ixs: &[solana_instruction::Instruction],
         extra: &[&Keypair],
     ) -> Result<Signature, ChainError> {
-        let blockhash = self.rpc.get_latest_blockhash().await.map_err(ChainError::unreachable)?;
+        let blockhash = self
+            .rpc
+            .get_latest_blockhash()
+            .await
+            .map_err(ChainError::unreachable)?;
         let mut signers: Vec<&Keypair> = vec![self.signer.as_ref()];
         signers.extend_from_slice(extra);
         let tx = anchor_client::Transaction::new_signed_with_payer(

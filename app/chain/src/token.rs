@@ -67,7 +67,8 @@ pub async fn mint_info(rpc: &RpcClient, mint: &Pubkey) -> Result<Option<MintInfo
         return Ok(None);
     }
     let d = &account.data;
-    let shaped = d.len() == MINT_LEN || (program == TOKEN_2022_PROGRAM_ID && d.len() > 165 && d[165] == 1);
+    let shaped =
+        d.len() == MINT_LEN || (program == TOKEN_2022_PROGRAM_ID && d.len() > 165 && d[165] == 1);
     if !shaped || d[45] != 1 {
         return Ok(None);
     }
@@ -82,7 +83,11 @@ pub async fn mint_info(rpc: &RpcClient, mint: &Pubkey) -> Result<Option<MintInfo
 
 /// `owner`'s holdings of `mint` (either token program: the node looks the mint's program up), from
 /// one `getTokenAccountsByOwner(owner, {mint}, jsonParsed)`.
-pub async fn holdings(rpc: &RpcClient, owner: &Pubkey, mint: &Pubkey) -> Result<Holdings, ChainError> {
+pub async fn holdings(
+    rpc: &RpcClient,
+    owner: &Pubkey,
+    mint: &Pubkey,
+) -> Result<Holdings, ChainError> {
     let accounts = record(
         "get_token_accounts_by_owner",
         rpc.get_token_accounts_by_owner_with_commitment(
@@ -96,7 +101,8 @@ pub async fn holdings(rpc: &RpcClient, owner: &Pubkey, mint: &Pubkey) -> Result<
     .value;
     let mut total = Holdings::default();
     for keyed in accounts {
-        let solana_account_decoder_client_types::UiAccountData::Json(parsed) = &keyed.account.data else {
+        let solana_account_decoder_client_types::UiAccountData::Json(parsed) = &keyed.account.data
+        else {
             return Err(ChainError::Rpc("token account was not jsonParsed".into()));
         };
         let info = &parsed.parsed["info"];
@@ -125,7 +131,12 @@ pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey, token_program: &P
 
 /// `InitializeMint2` of an account already allocated ([`MINT_LEN`] bytes, owned by `token_program`);
 /// `authority` mints and may freeze.
-pub fn initialize_mint_ix(token_program: &Pubkey, mint: &Pubkey, authority: &Pubkey, decimals: u8) -> Instruction {
+pub fn initialize_mint_ix(
+    token_program: &Pubkey,
+    mint: &Pubkey,
+    authority: &Pubkey,
+    decimals: u8,
+) -> Instruction {
     let mut data = vec![20, decimals];
     data.extend_from_slice(authority.as_ref());
     data.push(1);
@@ -138,7 +149,12 @@ pub fn initialize_mint_ix(token_program: &Pubkey, mint: &Pubkey, authority: &Pub
 }
 
 /// The associated token program's `CreateIdempotent`.
-pub fn create_associated_account_ix(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Instruction {
+pub fn create_associated_account_ix(
+    payer: &Pubkey,
+    owner: &Pubkey,
+    mint: &Pubkey,
+    token_program: &Pubkey,
+) -> Instruction {
     Instruction {
         program_id: ASSOCIATED_TOKEN_PROGRAM_ID,
         accounts: vec![
@@ -154,7 +170,14 @@ pub fn create_associated_account_ix(payer: &Pubkey, owner: &Pubkey, mint: &Pubke
 }
 
 /// `MintToChecked` into `destination` (a token account of `mint`).
-pub fn mint_to_ix(token_program: &Pubkey, mint: &Pubkey, destination: &Pubkey, authority: &Pubkey, amount: u64, decimals: u8) -> Instruction {
+pub fn mint_to_ix(
+    token_program: &Pubkey,
+    mint: &Pubkey,
+    destination: &Pubkey,
+    authority: &Pubkey,
+    amount: u64,
+    decimals: u8,
+) -> Instruction {
     let mut data = vec![14];
     data.extend_from_slice(&amount.to_le_bytes());
     data.push(decimals);
@@ -195,7 +218,12 @@ pub fn transfer_ix(
 }
 
 /// `FreezeAccount` (by the mint's freeze authority).
-pub fn freeze_ix(token_program: &Pubkey, account: &Pubkey, mint: &Pubkey, authority: &Pubkey) -> Instruction {
+pub fn freeze_ix(
+    token_program: &Pubkey,
+    account: &Pubkey,
+    mint: &Pubkey,
+    authority: &Pubkey,
+) -> Instruction {
     Instruction {
         program_id: *token_program,
         accounts: vec![
@@ -222,8 +250,14 @@ pub fn create_mint_ixs(
     data.extend_from_slice(token_program.as_ref());
     let create = Instruction {
         program_id: anchor_lang::system_program::ID,
-        accounts: vec![AccountMeta::new(*payer, true), AccountMeta::new(*mint, true)],
+        accounts: vec![
+            AccountMeta::new(*payer, true),
+            AccountMeta::new(*mint, true),
+        ],
         data,
     };
-    vec![create, initialize_mint_ix(token_program, mint, authority, decimals)]
+    vec![
+        create,
+        initialize_mint_ix(token_program, mint, authority, decimals),
+    ]
 }

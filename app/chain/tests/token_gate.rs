@@ -2,7 +2,9 @@
 //! the real SPL Token and Token-2022 programs and answers `getTokenAccountsByOwner` (jsonParsed),
 //! `getTokenAccountBalance` and `getTokenSupply` like a cluster; a gated room is created in one
 //! transaction with its gate.
-use roomcast_chain::token::{self, Holdings, MintInfo, SPL_TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID};
+use roomcast_chain::token::{
+    self, Holdings, MintInfo, SPL_TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID,
+};
 use roomcast_chain::*;
 use roomcast_localnet::{LocalNode, NodeOptions};
 use serde_json::{json, Value};
@@ -34,7 +36,14 @@ async fn create_mint(authority: &RoomcastChain, program: Pubkey, decimals: u8) -
 }
 
 /// Mints `amount` to `owner`'s associated account (made if needed); returns that account.
-async fn mint_to(authority: &RoomcastChain, program: Pubkey, mint: Pubkey, owner: Pubkey, amount: u64, decimals: u8) -> Pubkey {
+async fn mint_to(
+    authority: &RoomcastChain,
+    program: Pubkey,
+    mint: Pubkey,
+    owner: Pubkey,
+    amount: u64,
+    decimals: u8,
+) -> Pubkey {
     let me = authority.signer_pubkey();
     let ata = token::associated_token_address(&owner, &mint, &program);
     let ixs = [
@@ -68,34 +77,64 @@ async fn holdings_of_both_token_programs_frozen_accounts_apart() {
     let t22 = create_mint(&issuer, TOKEN_2022_PROGRAM_ID, 0).await;
     assert_eq!(
         token::mint_info(rpc, &spl).await.unwrap(),
-        Some(MintInfo { program: SPL_TOKEN_PROGRAM_ID, decimals: 6, supply: 0 })
+        Some(MintInfo {
+            program: SPL_TOKEN_PROGRAM_ID,
+            decimals: 6,
+            supply: 0
+        })
     );
     let ata = mint_to(&issuer, SPL_TOKEN_PROGRAM_ID, spl, holder, 5_500_000, 6).await;
     mint_to(&issuer, TOKEN_2022_PROGRAM_ID, t22, holder, 3, 0).await;
 
     assert_eq!(
         token::holdings(rpc, &holder, &spl).await.unwrap(),
-        Holdings { usable: 5_500_000, frozen: 0, accounts: 1 }
+        Holdings {
+            usable: 5_500_000,
+            frozen: 0,
+            accounts: 1
+        }
     );
     assert_eq!(
         token::holdings(rpc, &holder, &t22).await.unwrap(),
-        Holdings { usable: 3, frozen: 0, accounts: 1 }
+        Holdings {
+            usable: 3,
+            frozen: 0,
+            accounts: 1
+        }
     );
-    assert_eq!(token::holdings(rpc, &Keypair::new().pubkey(), &spl).await.unwrap(), Holdings::default());
+    assert_eq!(
+        token::holdings(rpc, &Keypair::new().pubkey(), &spl)
+            .await
+            .unwrap(),
+        Holdings::default()
+    );
 
     // The official client's balance and supply calls.
     let balance = rpc.get_token_account_balance(&ata).await.unwrap();
-    assert_eq!((balance.amount.as_str(), balance.decimals, balance.ui_amount_string.as_str()), ("5500000", 6, "5.5"));
+    assert_eq!(
+        (
+            balance.amount.as_str(),
+            balance.decimals,
+            balance.ui_amount_string.as_str()
+        ),
+        ("5500000", 6, "5.5")
+    );
     assert_eq!(balance.ui_amount, Some(5.5));
     let supply = rpc.get_token_supply(&spl).await.unwrap();
-    assert_eq!((supply.amount.as_str(), supply.ui_amount_string.as_str()), ("5500000", "5.5"));
+    assert_eq!(
+        (supply.amount.as_str(), supply.ui_amount_string.as_str()),
+        ("5500000", "5.5")
+    );
 
     // jsonParsed as a cluster shows it.
     let listed = raw(&node, "getTokenAccountsByOwner", json!([holder.to_string(), {"programId": SPL_TOKEN_PROGRAM_ID.to_string()}, {"encoding": "jsonParsed"}])).await;
     let value = &listed["result"]["value"];
     assert_eq!(value.as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(value[0]["pubkey"], ata.to_string());
-    assert_eq!(value[0]["account"]["owner"], SPL_TOKEN_PROGRAM_ID.to_string());
+    assert_eq!(
+        value[0]["account"]["owner"],
+        SPL_TOKEN_PROGRAM_ID.to_string()
+    );
     assert_eq!(
         value[0]["account"]["data"],
         json!({"program": "spl-token", "space": 165, "parsed": {"type": "account", "info": {
@@ -106,27 +145,55 @@ async fn holdings_of_both_token_programs_frozen_accounts_apart() {
     // Frozen accounts do not count.
     let me = issuer.signer_pubkey();
     issuer
-        .send_instructions(&[token::freeze_ix(&SPL_TOKEN_PROGRAM_ID, &ata, &spl, &me)], &[])
+        .send_instructions(
+            &[token::freeze_ix(&SPL_TOKEN_PROGRAM_ID, &ata, &spl, &me)],
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(
         token::holdings(rpc, &holder, &spl).await.unwrap(),
-        Holdings { usable: 0, frozen: 5_500_000, accounts: 1 }
+        Holdings {
+            usable: 0,
+            frozen: 5_500_000,
+            accounts: 1
+        }
     );
 
     // Validators' errors.
     let wallet = issuer.signer_pubkey().to_string();
     for (method, params, message) in [
-        ("getTokenAccountsByOwner", json!([holder.to_string(), {"mint": wallet}]), "Invalid param: could not find mint"),
-        ("getTokenAccountsByOwner", json!([holder.to_string(), {"programId": "11111111111111111111111111111111"}]), "Invalid param: unrecognized Token program id"),
-        ("getTokenAccountBalance", json!([wallet]), "Invalid param: not a Token account"),
-        ("getTokenSupply", json!([ata.to_string()]), "Invalid param: not a Token mint"),
+        (
+            "getTokenAccountsByOwner",
+            json!([holder.to_string(), {"mint": wallet}]),
+            "Invalid param: could not find mint",
+        ),
+        (
+            "getTokenAccountsByOwner",
+            json!([holder.to_string(), {"programId": "11111111111111111111111111111111"}]),
+            "Invalid param: unrecognized Token program id",
+        ),
+        (
+            "getTokenAccountBalance",
+            json!([wallet]),
+            "Invalid param: not a Token account",
+        ),
+        (
+            "getTokenSupply",
+            json!([ata.to_string()]),
+            "Invalid param: not a Token mint",
+        ),
     ] {
         let answer = raw(&node, method, params).await;
         assert_eq!(answer["error"]["code"], -32602, "{answer}");
         assert_eq!(answer["error"]["message"], message, "{answer}");
     }
-    assert_eq!(token::mint_info(rpc, &issuer.signer_pubkey()).await.unwrap(), None);
+    assert_eq!(
+        token::mint_info(rpc, &issuer.signer_pubkey())
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(token::mint_info(rpc, &ata).await.unwrap(), None);
 }
 
@@ -137,7 +204,15 @@ async fn a_transfer_moves_the_holdings() {
     let holder = funded(&node).await;
     let other = Keypair::new().pubkey();
     let mint = create_mint(&issuer, TOKEN_2022_PROGRAM_ID, 2).await;
-    let from = mint_to(&issuer, TOKEN_2022_PROGRAM_ID, mint, holder.signer_pubkey(), 1_000, 2).await;
+    let from = mint_to(
+        &issuer,
+        TOKEN_2022_PROGRAM_ID,
+        mint,
+        holder.signer_pubkey(),
+        1_000,
+        2,
+    )
+    .await;
     let to = token::associated_token_address(&other, &mint, &TOKEN_2022_PROGRAM_ID);
     let me = holder.signer_pubkey();
     holder
@@ -152,7 +227,10 @@ async fn a_transfer_moves_the_holdings() {
         .unwrap();
     let rpc = holder.rpc();
     assert_eq!(token::holdings(rpc, &me, &mint).await.unwrap().usable, 400);
-    assert_eq!(token::holdings(rpc, &other, &mint).await.unwrap().usable, 600);
+    assert_eq!(
+        token::holdings(rpc, &other, &mint).await.unwrap().usable,
+        600
+    );
 }
 
 #[tokio::test]
@@ -162,7 +240,10 @@ async fn a_gated_room_is_created_with_its_gate_and_strangers_cannot_change_it() 
     let registrar = funded(&node).await;
     let host = funded(&node).await;
     let stranger = funded(&node).await;
-    let (registry, _) = admin.initialize_registry(registrar.signer_pubkey()).await.unwrap();
+    let (registry, _) = admin
+        .initialize_registry(registrar.signer_pubkey())
+        .await
+        .unwrap();
     let mint = create_mint(&host, SPL_TOKEN_PROGRAM_ID, 6).await;
     let new_room = NewRoom {
         session_id: format!("{:032x}", 0x9a7e_u128),
@@ -170,21 +251,65 @@ async fn a_gated_room_is_created_with_its_gate_and_strangers_cannot_change_it() 
         title: "Holders".into(),
         host: host.signer_pubkey(),
     };
-    let gate = NewGate { mint, min_amount: 2_000_000 };
-    let (room, signed) = registrar.sign_create_gated_room(registry, new_room, Some(gate)).await.unwrap();
+    let gate = NewGate {
+        mint,
+        min_amount: 2_000_000,
+    };
+    let (room, signed) = registrar
+        .sign_create_gated_room(registry, new_room, Some(gate))
+        .await
+        .unwrap();
     registrar.send_signed(&signed).await.unwrap();
-    let stored = registrar.gate(&room).await.unwrap().expect("gate created with the room");
+    let stored = registrar
+        .gate(&room)
+        .await
+        .unwrap()
+        .expect("gate created with the room");
     assert_eq!(
-        (stored.room, stored.mint, stored.token_program, stored.decimals, stored.min_amount, stored.payer),
-        (room, mint, SPL_TOKEN_PROGRAM_ID, 6, 2_000_000, registrar.signer_pubkey())
+        (
+            stored.room,
+            stored.mint,
+            stored.token_program,
+            stored.decimals,
+            stored.min_amount,
+            stored.payer
+        ),
+        (
+            room,
+            mint,
+            SPL_TOKEN_PROGRAM_ID,
+            6,
+            2_000_000,
+            registrar.signer_pubkey()
+        )
     );
 
     let err = stranger
-        .update_gate(registry, room, NewGate { mint, min_amount: 1 })
+        .update_gate(
+            registry,
+            room,
+            NewGate {
+                mint,
+                min_amount: 1,
+            },
+        )
         .await
         .unwrap_err();
-    assert_eq!(err.program_error_name(), Some("NotHostOrRegistrar"), "{err}");
-    host.update_gate(registry, room, NewGate { mint, min_amount: 1 }).await.unwrap();
+    assert_eq!(
+        err.program_error_name(),
+        Some("NotHostOrRegistrar"),
+        "{err}"
+    );
+    host.update_gate(
+        registry,
+        room,
+        NewGate {
+            mint,
+            min_amount: 1,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(registrar.gate(&room).await.unwrap().unwrap().min_amount, 1);
 
     // An ungated room has no gate; a wallet is not a mint.
@@ -197,7 +322,14 @@ async fn a_gated_room_is_created_with_its_gate_and_strangers_cannot_change_it() 
     let (open, _) = registrar.create_room(registry, plain).await.unwrap();
     assert_eq!(registrar.gate(&open).await.unwrap(), None);
     let err = host
-        .set_gate(registry, open, NewGate { mint: stranger.signer_pubkey(), min_amount: 1 })
+        .set_gate(
+            registry,
+            open,
+            NewGate {
+                mint: stranger.signer_pubkey(),
+                min_amount: 1,
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.program_error_name(), Some("NotATokenMint"), "{err}");

@@ -57,7 +57,8 @@ impl SigningKey {
     /// A new 2048-bit key named by a random 32-hex id.
     pub fn generate() -> Result<Self, KeyError> {
         let mut rng = rsa::rand_core::OsRng;
-        let key = RsaPrivateKey::new(&mut rng, KEY_BITS).map_err(|e| KeyError::Generate(e.to_string()))?;
+        let key = RsaPrivateKey::new(&mut rng, KEY_BITS)
+            .map_err(|e| KeyError::Generate(e.to_string()))?;
         let id = hex::encode(rand::random::<[u8; 16]>());
         Ok(Self { id, key })
     }
@@ -153,11 +154,7 @@ pub struct Claims {
     /// Unix seconds before which the token is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
-    #[serde(
-        default,
-        rename = "accessRules",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, rename = "accessRules", skip_serializing_if = "Vec::is_empty")]
     pub access_rules: Vec<AccessRule>,
 }
 
@@ -230,7 +227,8 @@ pub fn verify(
     key_of: impl Fn(&str) -> Option<RsaPublicKey>,
 ) -> Result<Claims, TokenError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(c), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(TokenError::Malformed);
     };
@@ -242,7 +240,8 @@ pub fn verify(
     }
     let kid = header.kid.as_deref().unwrap_or(&claims.kid);
     let key = key_of(kid).ok_or(TokenError::UnknownKey)?;
-    let signature = Signature::try_from(decode(s)?.as_slice()).map_err(|_| TokenError::BadSignature)?;
+    let signature =
+        Signature::try_from(decode(s)?.as_slice()).map_err(|_| TokenError::BadSignature)?;
     VerifyingKey::<Sha256>::new(key)
         .verify(format!("{h}.{c}").as_bytes(), &signature)
         .map_err(|_| TokenError::BadSignature)?;
@@ -255,11 +254,7 @@ pub fn verify(
     for rule in &claims.access_rules {
         let matches = match rule.kind.as_str() {
             "any" => true,
-            "ip.src" => rule
-                .ip
-                .iter()
-                .flatten()
-                .any(|cidr| in_cidr(client, cidr)),
+            "ip.src" => rule.ip.iter().flatten().any(|cidr| in_cidr(client, cidr)),
             _ => false,
         };
         if matches {
@@ -288,12 +283,20 @@ fn in_cidr(ip: IpAddr, cidr: &str) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
             let bits = bits.unwrap_or(32).min(32);
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
             let bits = bits.unwrap_or(128).min(128);
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(a) & mask == u128::from(n) & mask
         }
         _ => false,

@@ -61,13 +61,19 @@ async fn signing_keys_are_shown_once_listed_and_revoked() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!((&jwk["kid"], &jwk["alg"], &jwk["kty"]), (&json!(id), &json!("RS256"), &json!("RSA")));
+    assert_eq!(
+        (&jwk["kid"], &jwk["alg"], &jwk["kty"]),
+        (&json!(id), &json!("RS256"), &json!("RSA"))
+    );
     assert_eq!(jwk["e"], "AQAB");
 
     // The typed client: create, list (ids and times only: no private half), delete.
     let client = client(&emu);
     let second = client.create_signing_key().await.unwrap();
-    assert!(!format!("{second:?}").contains("BEGIN"), "Debug never shows the key");
+    assert!(
+        !format!("{second:?}").contains("BEGIN"),
+        "Debug never shows the key"
+    );
     let listed = client.list_signing_keys().await.unwrap();
     let mut ids: Vec<_> = listed.iter().map(|k| k.id.clone()).collect();
     ids.sort();
@@ -75,7 +81,15 @@ async fn signing_keys_are_shown_once_listed_and_revoked() {
     expected.sort();
     assert_eq!(ids, expected);
     assert!(listed.iter().all(|k| k.created.is_some()));
-    let raw_list: Value = http.get(&base).bearer_auth(TOKEN).send().await.unwrap().json().await.unwrap();
+    let raw_list: Value = http
+        .get(&base)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(!raw_list.to_string().contains("pem"), "{raw_list}");
 
     let revoked: Value = http
@@ -91,7 +105,10 @@ async fn signing_keys_are_shown_once_listed_and_revoked() {
     client.delete_signing_key(second.id()).await.unwrap();
     assert_eq!(client.list_signing_keys().await.unwrap(), vec![]);
     match client.delete_signing_key(second.id()).await {
-        Err(StreamError::NotFound { status: 404, errors }) => {
+        Err(StreamError::NotFound {
+            status: 404,
+            errors,
+        }) => {
             assert_eq!(errors[0].code, 10003);
         }
         other => panic!("expected 404, got {other:?}"),
@@ -113,30 +130,50 @@ async fn an_input_that_requires_signed_urls_plays_only_with_a_valid_token() {
     assert_eq!(http.post(&control).send().await.unwrap().status(), 200);
 
     // Unsigned: manifest, DASH, iframe and thumbnail all refused; lifecycle stays public.
-    for tail in ["manifest/video.m3u8", "manifest/video.mpd", "iframe", "thumbnails/thumbnail.jpg"] {
-        assert_eq!(status(&http, &format!("{d}/{uid}/{tail}")).await, 401, "{tail}");
+    for tail in [
+        "manifest/video.m3u8",
+        "manifest/video.mpd",
+        "iframe",
+        "thumbnails/thumbnail.jpg",
+    ] {
+        assert_eq!(
+            status(&http, &format!("{d}/{uid}/{tail}")).await,
+            401,
+            "{tail}"
+        );
     }
     assert_eq!(status(&http, &format!("{d}/{uid}/lifecycle")).await, 200);
 
     // A good token in place of the uid plays.
     let t = now();
     let good = key.sign(&Claims::new(&uid, t - 60, t + 300));
-    let r = http.get(format!("{d}/{good}/manifest/video.m3u8")).send().await.unwrap();
+    let r = http
+        .get(format!("{d}/{good}/manifest/video.m3u8"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().starts_with("#EXTM3U"));
     let page = http.get(format!("{d}/{good}/iframe")).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains(&good), "the player plays the token it came with");
+    assert!(
+        page.text().await.unwrap().contains(&good),
+        "the player plays the token it came with"
+    );
 
     // Tampered (another sub, same signature), expired, not yet valid, signed by a key the account
     // does not have, wrong algorithm, garbage.
     let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
-    let other_claims = serde_json::to_vec(&json!({"sub": "0".repeat(32), "kid": key.id(), "exp": t + 300})).unwrap();
+    let other_claims =
+        serde_json::to_vec(&json!({"sub": "0".repeat(32), "kid": key.id(), "exp": t + 300}))
+            .unwrap();
     parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(other_claims);
     let tampered = parts.join(".");
     let expired = key.sign(&Claims::new(&uid, t - 600, t - 1));
     let early = key.sign(&Claims::new(&uid, t + 600, t + 900));
-    let stranger = SigningKey::generate().unwrap().sign(&Claims::new(&uid, t - 60, t + 300));
+    let stranger = SigningKey::generate()
+        .unwrap()
+        .sign(&Claims::new(&uid, t - 60, t + 300));
     let mut none_alg: Vec<String> = good.split('.').map(str::to_string).collect();
     none_alg[0] = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(json!({"alg": "none", "kid": key.id()}).to_string());
@@ -171,8 +208,20 @@ async fn an_input_that_requires_signed_urls_plays_only_with_a_valid_token() {
     };
     let cases = [
         (vec![rule("ip.src", "block", Some("127.0.0.0/8"))], 403),
-        (vec![rule("ip.src", "allow", Some("10.9.8.0/24")), rule("any", "block", None)], 403),
-        (vec![rule("ip.src", "allow", Some("127.0.0.1/32")), rule("any", "block", None)], 200),
+        (
+            vec![
+                rule("ip.src", "allow", Some("10.9.8.0/24")),
+                rule("any", "block", None),
+            ],
+            403,
+        ),
+        (
+            vec![
+                rule("ip.src", "allow", Some("127.0.0.1/32")),
+                rule("any", "block", None),
+            ],
+            200,
+        ),
         (vec![rule("ip.geoip.country", "block", None)], 200),
     ];
     for (rules, expected) in cases {
@@ -203,14 +252,26 @@ async fn an_input_that_requires_signed_urls_plays_only_with_a_valid_token() {
 
     // The live video's uid is governed by its input: unsigned 401, signed for the video 200.
     let video = client.live_input_videos(&uid).await.unwrap()[0].uid.clone();
-    assert_eq!(status(&http, &format!("{d}/{video}/manifest/video.m3u8")).await, 401);
+    assert_eq!(
+        status(&http, &format!("{d}/{video}/manifest/video.m3u8")).await,
+        401
+    );
     let for_video = key.sign(&Claims::new(&video, t - 60, t + 300));
-    assert_eq!(status(&http, &format!("{d}/{for_video}/manifest/video.m3u8")).await, 200);
+    assert_eq!(
+        status(&http, &format!("{d}/{for_video}/manifest/video.m3u8")).await,
+        200
+    );
 
     // Revoking the key stops every token it signed at once.
     client.delete_signing_key(key.id()).await.unwrap();
-    assert_eq!(status(&http, &format!("{d}/{good}/manifest/video.m3u8")).await, 401);
-    assert_eq!(status(&http, &format!("{d}/{for_video}/manifest/video.m3u8")).await, 401);
+    assert_eq!(
+        status(&http, &format!("{d}/{good}/manifest/video.m3u8")).await,
+        401
+    );
+    assert_eq!(
+        status(&http, &format!("{d}/{for_video}/manifest/video.m3u8")).await,
+        401
+    );
 }
 
 #[tokio::test]
@@ -226,6 +287,12 @@ async fn inputs_without_signed_urls_play_unsigned_as_before() {
         })
         .await
         .unwrap();
-    assert_eq!(status(&http, &format!("{d}/{}/manifest/video.m3u8", input.uid)).await, 204);
-    assert_eq!(status(&http, &format!("{d}/{}/iframe", input.uid)).await, 200);
+    assert_eq!(
+        status(&http, &format!("{d}/{}/manifest/video.m3u8", input.uid)).await,
+        204
+    );
+    assert_eq!(
+        status(&http, &format!("{d}/{}/iframe", input.uid)).await,
+        200
+    );
 }

@@ -27,7 +27,13 @@ fn gate_address(room: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[roomcast::GATE_SEED, room.as_ref()], &roomcast::ID).0
 }
 
-fn set_gate_ix(env: &Env, authority: &Pubkey, room: &Pubkey, mint: &Pubkey, min: u64) -> Instruction {
+fn set_gate_ix(
+    env: &Env,
+    authority: &Pubkey,
+    room: &Pubkey,
+    mint: &Pubkey,
+    min: u64,
+) -> Instruction {
     Instruction {
         program_id: roomcast::ID,
         accounts: roomcast::accounts::SetGate {
@@ -120,7 +126,10 @@ fn the_host_gates_a_room_and_pays_the_gates_rent() {
     let host = kp(&env.host);
     let before = env.lamports(&host.pubkey());
     let meta = env
-        .send_one(set_gate_ix(&env, &host.pubkey(), &room, &mint, 5_000_000), &host)
+        .send_one(
+            set_gate_ix(&env, &host.pubkey(), &room, &mint, 5_000_000),
+            &host,
+        )
         .expect("set_gate");
     let address = gate_address(&room);
     let rent = env.svm.minimum_balance_for_rent_exemption(GATE_LEN);
@@ -174,7 +183,8 @@ fn the_registrar_gates_a_room_in_its_create_transaction_with_a_token_2022_mint()
         &env.host.pubkey(),
     );
     let set = set_gate_ix(&env, &registrar.pubkey(), &room, &mint, 1);
-    env.send(&[create, set], &[&registrar]).expect("create + gate");
+    env.send(&[create, set], &[&registrar])
+        .expect("create + gate");
     let stored = gate(&env, &gate_address(&room)).expect("gate exists");
     assert_eq!(stored.mint, mint);
     assert_eq!(stored.token_program, TOKEN_2022_PROGRAM_ID);
@@ -202,12 +212,21 @@ fn update_changes_mint_and_amount_and_remove_returns_the_rent() {
         .expect("update_gate");
     let stored = gate(&env, &address).unwrap();
     assert_eq!(
-        (stored.mint, stored.token_program, stored.decimals, stored.min_amount, stored.updated_at),
+        (
+            stored.mint,
+            stored.token_program,
+            stored.decimals,
+            stored.min_amount,
+            stored.updated_at
+        ),
         (second, TOKEN_2022_PROGRAM_ID, 9, 7, T0 + 60)
     );
     assert_eq!(stored.payer, host.pubkey(), "the payer stays who paid");
     let event: roomcast::GateSet = single_event(&meta);
-    assert_eq!((event.mint, event.min_amount, event.set_by), (second, 7, registrar.pubkey()));
+    assert_eq!(
+        (event.mint, event.min_amount, event.set_by),
+        (second, 7, registrar.pubkey())
+    );
 
     // Removing it (after the room ended, too) gives the rent back to the host who paid it.
     let end = env.end_room_ix(&registrar.pubkey(), &room);
@@ -215,7 +234,10 @@ fn update_changes_mint_and_amount_and_remove_returns_the_rent() {
     let rent = env.lamports(&address);
     let before = env.lamports(&host.pubkey());
     let meta = env
-        .send_one(remove_gate_ix(&env, &registrar.pubkey(), &room, &host.pubkey()), &registrar)
+        .send_one(
+            remove_gate_ix(&env, &registrar.pubkey(), &room, &host.pubkey()),
+            &registrar,
+        )
         .expect("remove_gate");
     assert_eq!(env.account(&address), None);
     assert_eq!(env.lamports(&host.pubkey()), before + rent);
@@ -228,7 +250,13 @@ fn update_changes_mint_and_amount_and_remove_returns_the_rent() {
 
 /// Sends `ix` signed by `signer`, asserts `expected` and that the room, gate and signer (but its
 /// fee) are unchanged.
-fn refused(env: &mut Env, ix: Instruction, signer: &Keypair, room: &Pubkey, expected: RoomcastError) {
+fn refused(
+    env: &mut Env,
+    ix: Instruction,
+    signer: &Keypair,
+    room: &Pubkey,
+    expected: RoomcastError,
+) {
     let watched = [*room, gate_address(room), signer.pubkey()];
     let before = env.snapshot(&watched);
     let result = env.send_one(ix, signer);
@@ -243,7 +271,13 @@ fn a_stranger_cannot_set_change_or_remove_a_gate() {
     let mint = create_mint(&mut env, SPL_TOKEN_PROGRAM_ID, 2);
     let stranger = kp(&env.stranger);
     let ix = set_gate_ix(&env, &stranger.pubkey(), &room, &mint, 1);
-    refused(&mut env, ix, &stranger, &room, RoomcastError::NotHostOrRegistrar);
+    refused(
+        &mut env,
+        ix,
+        &stranger,
+        &room,
+        RoomcastError::NotHostOrRegistrar,
+    );
     assert_eq!(env.account(&gate_address(&room)), None);
 
     let host = kp(&env.host);
@@ -251,9 +285,21 @@ fn a_stranger_cannot_set_change_or_remove_a_gate() {
         .expect("set_gate");
     let address = gate_address(&room);
     let ix = update_gate_ix(&env, &stranger.pubkey(), &room, &address, &mint, 1);
-    refused(&mut env, ix, &stranger, &room, RoomcastError::NotHostOrRegistrar);
+    refused(
+        &mut env,
+        ix,
+        &stranger,
+        &room,
+        RoomcastError::NotHostOrRegistrar,
+    );
     let ix = remove_gate_ix(&env, &stranger.pubkey(), &room, &host.pubkey());
-    refused(&mut env, ix, &stranger, &room, RoomcastError::NotHostOrRegistrar);
+    refused(
+        &mut env,
+        ix,
+        &stranger,
+        &room,
+        RoomcastError::NotHostOrRegistrar,
+    );
     assert_eq!(gate(&env, &address).unwrap().min_amount, 100);
     // Nor can the rent of a removal be sent to someone else.
     let ix = remove_gate_ix(&env, &host.pubkey(), &room, &stranger.pubkey());
@@ -273,7 +319,10 @@ fn only_initialized_token_mints_and_positive_amounts_are_accepted() {
     let wallet = env.stranger.pubkey();
     let uninitialized = Pubkey::new_unique();
     env.svm
-        .set_account(uninitialized, account(SPL_TOKEN_PROGRAM_ID, vec![0; MINT_LEN]))
+        .set_account(
+            uninitialized,
+            account(SPL_TOKEN_PROGRAM_ID, vec![0; MINT_LEN]),
+        )
         .unwrap();
     let token_account = Pubkey::new_unique();
     let mut data = vec![0; 165];
@@ -285,7 +334,9 @@ fn only_initialized_token_mints_and_positive_amounts_are_accepted() {
     let foreign = Pubkey::new_unique();
     let mut data = vec![0; MINT_LEN];
     data[45] = 1;
-    env.svm.set_account(foreign, account(roomcast::ID, data)).unwrap();
+    env.svm
+        .set_account(foreign, account(roomcast::ID, data))
+        .unwrap();
     for bad in [wallet, uninitialized, token_account, foreign] {
         let ix = set_gate_ix(&env, &host.pubkey(), &room, &bad, 1);
         refused(&mut env, ix, &host, &room, RoomcastError::NotATokenMint);

@@ -30,7 +30,13 @@ fn gate_address(room: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[roomcast::GATE_SEED, room.as_ref()], &roomcast::ID).0
 }
 
-fn set_ix(authority: &Pubkey, registry: &Pubkey, room: &Pubkey, mint: &Pubkey, min: u64) -> Instruction {
+fn set_ix(
+    authority: &Pubkey,
+    registry: &Pubkey,
+    room: &Pubkey,
+    mint: &Pubkey,
+    min: u64,
+) -> Instruction {
     Instruction {
         program_id: roomcast::ID,
         accounts: roomcast::accounts::SetGate {
@@ -46,7 +52,13 @@ fn set_ix(authority: &Pubkey, registry: &Pubkey, room: &Pubkey, mint: &Pubkey, m
     }
 }
 
-fn update_ix(authority: &Pubkey, registry: &Pubkey, room: &Pubkey, mint: &Pubkey, min: u64) -> Instruction {
+fn update_ix(
+    authority: &Pubkey,
+    registry: &Pubkey,
+    room: &Pubkey,
+    mint: &Pubkey,
+    min: u64,
+) -> Instruction {
     Instruction {
         program_id: roomcast::ID,
         accounts: roomcast::accounts::UpdateGate {
@@ -99,37 +111,96 @@ async fn who_may_gate_a_room_and_with_what() {
     let room = env.create_room(&session_id(21), "Holders").await;
 
     // set: not a stranger; only token mints; at least 1.
-    let code = custom(env.send(&[set_ix(&stranger.pubkey(), &reg, &room, &spl, 1)], &stranger).await);
+    let code = custom(
+        env.send(
+            &[set_ix(&stranger.pubkey(), &reg, &room, &spl, 1)],
+            &stranger,
+        )
+        .await,
+    );
     assert_eq!(code, roomcast_code(RoomcastError::NotHostOrRegistrar));
-    let code = custom(env.send(&[set_ix(&host.pubkey(), &reg, &room, &stranger.pubkey(), 1)], &host).await);
+    let code = custom(
+        env.send(
+            &[set_ix(&host.pubkey(), &reg, &room, &stranger.pubkey(), 1)],
+            &host,
+        )
+        .await,
+    );
     assert_eq!(code, roomcast_code(RoomcastError::NotATokenMint));
-    let code = custom(env.send(&[set_ix(&host.pubkey(), &reg, &room, &spl, 0)], &host).await);
+    let code = custom(
+        env.send(&[set_ix(&host.pubkey(), &reg, &room, &spl, 0)], &host)
+            .await,
+    );
     assert_eq!(code, roomcast_code(RoomcastError::GateAmountZero));
     assert_eq!(gate(&mut env, &room).await, None);
 
-    env.send(&[set_ix(&host.pubkey(), &reg, &room, &spl, 5)], &host).await.expect("host sets");
+    env.send(&[set_ix(&host.pubkey(), &reg, &room, &spl, 5)], &host)
+        .await
+        .expect("host sets");
     let stored = gate(&mut env, &room).await.unwrap();
     assert_eq!(
-        (stored.room, stored.mint, stored.token_program, stored.decimals, stored.min_amount, stored.payer),
+        (
+            stored.room,
+            stored.mint,
+            stored.token_program,
+            stored.decimals,
+            stored.min_amount,
+            stored.payer
+        ),
         (room, spl, SPL_TOKEN_PROGRAM_ID, 6, 5, host.pubkey())
     );
     assert_eq!(env.lamports(&gate_address(&room)).await, 1_962_720);
 
     // update: host or registrar, not a stranger.
-    let code = custom(env.send(&[update_ix(&stranger.pubkey(), &reg, &room, &t22, 1)], &stranger).await);
+    let code = custom(
+        env.send(
+            &[update_ix(&stranger.pubkey(), &reg, &room, &t22, 1)],
+            &stranger,
+        )
+        .await,
+    );
     assert_eq!(code, roomcast_code(RoomcastError::NotHostOrRegistrar));
-    env.send(&[update_ix(&registrar.pubkey(), &reg, &room, &t22, 3)], &registrar).await.expect("registrar updates");
+    env.send(
+        &[update_ix(&registrar.pubkey(), &reg, &room, &t22, 3)],
+        &registrar,
+    )
+    .await
+    .expect("registrar updates");
     let stored = gate(&mut env, &room).await.unwrap();
-    assert_eq!((stored.mint, stored.token_program, stored.decimals, stored.min_amount), (t22, TOKEN_2022_PROGRAM_ID, 0, 3));
+    assert_eq!(
+        (
+            stored.mint,
+            stored.token_program,
+            stored.decimals,
+            stored.min_amount
+        ),
+        (t22, TOKEN_2022_PROGRAM_ID, 0, 3)
+    );
 
     // After the end: no update; removal returns the rent to the host who paid it.
-    env.send(&[end_room_ix(&registrar.pubkey(), &reg, &room)], &registrar).await.expect("ended");
-    let code = custom(env.send(&[update_ix(&host.pubkey(), &reg, &room, &spl, 9)], &host).await);
+    env.send(&[end_room_ix(&registrar.pubkey(), &reg, &room)], &registrar)
+        .await
+        .expect("ended");
+    let code = custom(
+        env.send(&[update_ix(&host.pubkey(), &reg, &room, &spl, 9)], &host)
+            .await,
+    );
     assert_eq!(code, roomcast_code(RoomcastError::RoomEnded));
-    let code = custom(env.send(&[remove_ix(&stranger.pubkey(), &reg, &room, &host.pubkey())], &stranger).await);
+    let code = custom(
+        env.send(
+            &[remove_ix(&stranger.pubkey(), &reg, &room, &host.pubkey())],
+            &stranger,
+        )
+        .await,
+    );
     assert_eq!(code, roomcast_code(RoomcastError::NotHostOrRegistrar));
     let before = env.lamports(&host.pubkey()).await;
-    env.send(&[remove_ix(&registrar.pubkey(), &reg, &room, &host.pubkey())], &registrar).await.expect("removed");
+    env.send(
+        &[remove_ix(&registrar.pubkey(), &reg, &room, &host.pubkey())],
+        &registrar,
+    )
+    .await
+    .expect("removed");
     assert_eq!(gate(&mut env, &room).await, None);
     assert_eq!(env.lamports(&host.pubkey()).await, before + 1_962_720);
 }

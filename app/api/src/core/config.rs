@@ -38,14 +38,22 @@ pub struct ServeArgs {
     #[arg(long, env = "CLOUDFLARE_STREAM_SIGNING_KEY_ID")]
     pub cloudflare_signing_key_id: Option<String>,
     /// The signing key's `pem` as Cloudflare shows it (base64 of a PEM, or the PEM itself).
-    #[arg(long, env = "CLOUDFLARE_STREAM_SIGNING_KEY_PEM", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "CLOUDFLARE_STREAM_SIGNING_KEY_PEM",
+        hide_env_values = true
+    )]
     pub cloudflare_signing_key_pem: Option<SecretString>,
     /// How long a gated room's signed playback URLs are valid (60..=1800 s); pages renew before.
     #[arg(long, env = "ROOMCAST_PLAYBACK_TOKEN_SECS", default_value_t = 600,
           value_parser = clap::value_parser!(u64).range(60..=1800))]
     pub playback_token_secs: u64,
     /// Playback grants allowed per minute per wallet and per client IP (each replica counts its own).
-    #[arg(long, env = "ROOMCAST_PLAYBACK_GRANTS_PER_MINUTE", default_value = "30")]
+    #[arg(
+        long,
+        env = "ROOMCAST_PLAYBACK_GRANTS_PER_MINUTE",
+        default_value = "30"
+    )]
     pub playback_grants_per_minute: NonZeroU32,
     /// RTMP ingest of the embedded Stream emulator (port 0 = any free port). Needs ffmpeg on PATH
     /// or in ROOMCAST_FFMPEG; without it the server starts with video ingest off.

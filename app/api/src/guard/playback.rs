@@ -69,7 +69,10 @@ impl GrantLimits {
         if seen.len() >= MAX_KEYS {
             seen.retain(|_, (start, _)| now.duration_since(*start) < self.window);
         }
-        let keys = [format!("w:{wallet}"), format!("ip:{}", crate::guard::client_ip::limit_key(ip))];
+        let keys = [
+            format!("w:{wallet}"),
+            format!("ip:{}", crate::guard::client_ip::limit_key(ip)),
+        ];
         let mut refused = None;
         for key in &keys {
             let (start, count) = seen.get(key).copied().unwrap_or((now, 0));

@@ -43,9 +43,8 @@ pub fn create_host(principal: &Principal, requested: Option<&str>) -> AppResult<
 /// (400 `invalid_gate` otherwise), and a minimum of at least 1.
 pub async fn checked_gate(state: &AppState, mint: &str, min_amount: u64) -> AppResult<NewGate> {
     use std::str::FromStr;
-    let mint = Pubkey::from_str(mint).map_err(|_| {
-        AppError::bad_request("invalid_gate", "gate.mint must be a base58 address")
-    })?;
+    let mint = Pubkey::from_str(mint)
+        .map_err(|_| AppError::bad_request("invalid_gate", "gate.mint must be a base58 address"))?;
     if min_amount == 0 {
         return Err(AppError::bad_request(
             "invalid_gate",
@@ -130,7 +129,17 @@ pub async fn create(
                 })
                 .await?;
         }
-        register(state, title, host, gate, input, journal, Some(&flight), None).await
+        register(
+            state,
+            title,
+            host,
+            gate,
+            input,
+            journal,
+            Some(&flight),
+            None,
+        )
+        .await
     };
     in_flight(Some(&flight), created).await
 }
@@ -347,7 +356,8 @@ async fn send_create_room(
     let signed = match state
         .chain
         .sign_create_gated_room(state.registry, new_room, gate)
-        .await {
+        .await
+    {
         Ok((_, signed)) => signed,
         Err(err) => {
             if !resumed {

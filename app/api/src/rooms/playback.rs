@@ -69,7 +69,12 @@ pub async fn grant(
         .await
         .map_err(AppError::from_chain)?;
     let Some(gate) = gate else {
-        return Ok(answer(state.stream.playback_urls(&room.session_id), None, None, None));
+        return Ok(answer(
+            state.stream.playback_urls(&room.session_id),
+            None,
+            None,
+            None,
+        ));
     };
     let held = match wallet {
         Some(wallet) if wallet != room.host => {
@@ -100,7 +105,13 @@ pub async fn grant(
     };
     let key = state
         .playback_signer
-        .key(|| async { state.stream.create_signing_key().await.map_err(AppError::from_stream) })
+        .key(|| async {
+            state
+                .stream
+                .create_signing_key()
+                .await
+                .map_err(AppError::from_stream)
+        })
         .await?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let ttl = i64::try_from(state.settings.playback_token_ttl.as_secs()).unwrap_or(600);

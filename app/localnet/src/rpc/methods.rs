@@ -131,18 +131,26 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
         "getTokenAccountBalance" => {
             let address = p.pubkey(0)?;
             check_min_slot(chain, p.config::<CommitmentConfig>(1)?.min_context_slot)?;
-            let found = chain.account(&address).and_then(|a| token::token_account(&a));
+            let found = chain
+                .account(&address)
+                .and_then(|a| token::token_account(&a));
             let account = found.ok_or_else(|| invalid_param("not a Token account"))?;
             let decimals = mint_decimals(chain, &account.mint)
                 .ok_or_else(|| invalid_param("could not find mint"))?;
-            Ok(with_context(chain, token::ui_amount(account.amount, decimals)))
+            Ok(with_context(
+                chain,
+                token::ui_amount(account.amount, decimals),
+            ))
         }
         "getTokenSupply" => {
             let address = p.pubkey(0)?;
             check_min_slot(chain, p.config::<CommitmentConfig>(1)?.min_context_slot)?;
             let mint = chain.account(&address).and_then(|a| token::mint(&a));
             let mint = mint.ok_or_else(|| invalid_param("not a Token mint"))?;
-            Ok(with_context(chain, token::ui_amount(mint.supply, mint.decimals)))
+            Ok(with_context(
+                chain,
+                token::ui_amount(mint.supply, mint.decimals),
+            ))
         }
         "requestAirdrop" => {
             let to = p.pubkey(0)?;
@@ -225,7 +233,10 @@ fn invalid_param(detail: &str) -> RpcError {
 }
 
 fn mint_decimals(chain: &LocalChain, mint: &solana_pubkey::Pubkey) -> Option<u8> {
-    chain.account(mint).and_then(|a| token::mint(&a)).map(|m| m.decimals)
+    chain
+        .account(mint)
+        .and_then(|a| token::mint(&a))
+        .map(|m| m.decimals)
 }
 
 /// An account in the asked encoding; `jsonParsed` parses mints and token accounts as validators
@@ -235,7 +246,11 @@ fn encode(
     account: &solana_account::AccountSharedData,
     config: &AccountConfig,
 ) -> Result<Value, RpcError> {
-    let mut value = encode_account(account, config.encoding.as_deref(), config.data_slice.as_ref())?;
+    let mut value = encode_account(
+        account,
+        config.encoding.as_deref(),
+        config.data_slice.as_ref(),
+    )?;
     if config.encoding.as_deref() == Some("jsonParsed") && config.data_slice.is_none() {
         if let Some(parsed) = token::parsed(account, |m| mint_decimals(chain, m)) {
             value["data"] = parsed;

@@ -6,7 +6,8 @@ use solana_account::{AccountSharedData, ReadableAccount};
 use solana_pubkey::Pubkey;
 
 pub const SPL_TOKEN: Pubkey = solana_pubkey::pubkey!("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
-pub const TOKEN_2022: Pubkey = solana_pubkey::pubkey!("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
+pub const TOKEN_2022: Pubkey =
+    solana_pubkey::pubkey!("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
 
 const MINT_LEN: usize = 82;
 const ACCOUNT_LEN: usize = 165;
@@ -131,7 +132,10 @@ pub fn ui_amount(amount: u64, decimals: u8) -> Value {
 
 /// The `jsonParsed` data of a mint or token account (`decimals` of a token account's mint, which
 /// the caller reads), or `None` for anything else.
-pub fn parsed(account: &AccountSharedData, decimals_of: impl Fn(&Pubkey) -> Option<u8>) -> Option<Value> {
+pub fn parsed(
+    account: &AccountSharedData,
+    decimals_of: impl Fn(&Pubkey) -> Option<u8>,
+) -> Option<Value> {
     let program = program_name(account.owner());
     let space = account.data().len();
     let key = |k: Option<Pubkey>| k.map(|k| k.to_string());

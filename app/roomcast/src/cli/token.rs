@@ -64,9 +64,16 @@ async fn mint_of(client: &RoomcastChain, mint: &Pubkey) -> anyhow::Result<token:
 
 pub async fn run(target: &ChainTarget, as_json: bool, cmd: TokenCommand) -> anyhow::Result<()> {
     let outcome = match cmd {
-        TokenCommand::CreateMint { decimals, token_2022 } => {
+        TokenCommand::CreateMint {
+            decimals,
+            token_2022,
+        } => {
             let client = target.signing_client()?;
-            let program = if token_2022 { TOKEN_2022_PROGRAM_ID } else { SPL_TOKEN_PROGRAM_ID };
+            let program = if token_2022 {
+                TOKEN_2022_PROGRAM_ID
+            } else {
+                SPL_TOKEN_PROGRAM_ID
+            };
             let mint = Keypair::new();
             let rent = client
                 .rpc()
@@ -109,11 +116,22 @@ pub async fn run(target: &ChainTarget, as_json: bool, cmd: TokenCommand) -> anyh
             let account = token::associated_token_address(&to, &mint, &info.program);
             let held = token::holdings(client.rpc(), &me, &mint).await?;
             if held.usable < amount {
-                bail!("the keypair holds {} of {mint}; cannot transfer {amount}", held.usable);
+                bail!(
+                    "the keypair holds {} of {mint}; cannot transfer {amount}",
+                    held.usable
+                );
             }
             let ixs = [
                 token::create_associated_account_ix(&me, &to, &mint, &info.program),
-                token::transfer_ix(&info.program, &from, &mint, &account, &me, amount, info.decimals),
+                token::transfer_ix(
+                    &info.program,
+                    &from,
+                    &mint,
+                    &account,
+                    &me,
+                    amount,
+                    info.decimals,
+                ),
             ];
             let signature = client.send_instructions(&ixs, &[]).await?;
             TokenOutcome {

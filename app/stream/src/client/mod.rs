@@ -250,9 +250,7 @@ impl StreamClient {
 
     /// `POST /stream/keys`: a new signing key, its private half shown this once (never retried
     /// once sent: a second key would be made).
-    pub async fn create_signing_key(
-        &self,
-    ) -> Result<crate::signed_urls::SigningKey, StreamError> {
+    pub async fn create_signing_key(&self) -> Result<crate::signed_urls::SigningKey, StreamError> {
         let url = self.keys_url(&[]);
         let (status, body) = self
             .execute("create_signing_key", Safety::UnsentOnly, || {

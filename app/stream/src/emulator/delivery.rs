@@ -83,7 +83,12 @@ fn origin_allowed(allowed: &[String], origin: &str) -> bool {
 }
 
 /// Admits a delivery request for `id` (a uid, or a signed token in its place): the uid it plays.
-pub(crate) fn admit(s: &Service, id: &str, headers: &HeaderMap, client: IpAddr) -> Result<String, Response> {
+pub(crate) fn admit(
+    s: &Service,
+    id: &str,
+    headers: &HeaderMap,
+    client: IpAddr,
+) -> Result<String, Response> {
     let uid = if signed_urls::is_token(id) {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let verified = {
@@ -98,14 +103,15 @@ pub(crate) fn admit(s: &Service, id: &str, headers: &HeaderMap, client: IpAddr) 
             Err(_) => return Err(unauthorized()),
         }
     } else {
-        let signed = governing_input(s, id)
-            .is_some_and(|r| r.require_signed_urls == Some(true));
+        let signed = governing_input(s, id).is_some_and(|r| r.require_signed_urls == Some(true));
         if signed {
             return Err(unauthorized());
         }
         id.to_string()
     };
-    let allowed = governing_input(s, &uid).and_then(|r| r.allowed_origins).unwrap_or_default();
+    let allowed = governing_input(s, &uid)
+        .and_then(|r| r.allowed_origins)
+        .unwrap_or_default();
     let origin = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))

@@ -22,7 +22,11 @@ type S = State<Arc<Service>>;
 /// Cloudflare's limit of signing keys per account.
 pub(crate) const MAX_SIGNING_KEYS: usize = 1000;
 
-pub(super) async fn create(State(s): S, Path(account): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn create(
+    State(s): S,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = s.enter(Route::CreateSigningKey).await {
         return r;
     }

@@ -32,7 +32,10 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route(&format!("{INPUTS}/{{uid}}/rotate_keys"), post(rotate))
         .route(&format!("{INPUTS}/{{uid}}/videos"), get(videos))
         .route(KEYS, post(keys::create).get(keys::list))
-        .route(&format!("{KEYS}/{{id}}"), axum::routing::delete(keys::delete))
+        .route(
+            &format!("{KEYS}/{{id}}"),
+            axum::routing::delete(keys::delete),
+        )
         .merge(delivery::router())
         .merge(control::router())
         .fallback(not_found)

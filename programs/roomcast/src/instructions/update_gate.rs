@@ -4,7 +4,9 @@ use crate::constants::{GATE_SEED, REGISTRY_SEED, ROOM_SEED};
 use crate::error::RoomcastError;
 use crate::events::GateSet;
 use crate::log::emit_event;
-use crate::state::{read_mint, session_seed, validate_min_amount, Gate, Registry, Room, RoomStatus};
+use crate::state::{
+    read_mint, session_seed, validate_min_amount, Gate, Registry, Room, RoomStatus,
+};
 
 /// Changes a gate's mint and minimum amount. Host or registrar; not after the room ended.
 #[derive(Accounts)]
