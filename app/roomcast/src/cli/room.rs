@@ -212,11 +212,13 @@ async fn fetch(client: &RoomcastChain, address: Pubkey, named: &str) -> anyhow::
     Ok(RoomRecord { address, room })
 }
 
-/// `room show --json`: the room and its token gate (`null` when ungated).
+/// `room show --json`: the room and, for a gated room only, its token gate (an ungated room's
+/// output is unchanged).
 #[derive(serde::Serialize)]
 struct RoomShown {
     #[serde(flatten)]
     room: RoomView,
+    #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<GateShown>,
 }
 
