@@ -14,6 +14,7 @@ mod api_rooms;
 mod api_story;
 mod chain_watch;
 mod cli;
+mod cli_token;
 mod data_dir;
 mod encoders;
 mod hostile;
