@@ -111,6 +111,8 @@ pub struct LivestreamResponse {
     pub broadcast: Option<crate::core::broadcast::Broadcast>,
     #[schema(value_type = PlaybackUrlsDoc)]
     pub playback: PlaybackUrls,
+    /// Tips viewers sent the host (read back from the chain).
+    pub tips: crate::live::tips::TipTotals,
 }
 
 /// `PATCH`/`end` responses: the room after the change and the transaction that changed it.

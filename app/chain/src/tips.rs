@@ -1,0 +1,200 @@
+//! Tips: a plain System Program transfer from a viewer to a room's host, carrying the room's
+//! address as a read-only, non-signing key (the Solana Pay "reference" pattern, so a tip can be
+//! found by the room's address) and an SPL Memo `roomcast tip <room>`. Nothing on-chain counts tips:
+//! they are read back from the room's transaction history ([`RoomcastChain::tips_after`]) and each
+//! transaction is checked ([`read_tip`]) — a transaction that names the room but pays someone else
+//! is not a tip.
+use anchor_client::VersionedTransaction;
+use anchor_lang::prelude::Pubkey;
+use solana_instruction::{AccountMeta, Instruction};
+use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
+use solana_rpc_client_api::config::RpcTransactionConfig;
+use solana_signature::Signature;
+use solana_transaction_status_client_types::UiTransactionEncoding;
+
+use crate::client::RoomcastChain;
+use crate::error::ChainError;
+
+/// SPL Memo (v2).
+pub const MEMO_PROGRAM_ID: Pubkey =
+    Pubkey::from_str_const("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
+/// The System Program.
+pub const SYSTEM_PROGRAM_ID: Pubkey = Pubkey::new_from_array([0; 32]);
+/// `SystemInstruction::Transfer`'s tag.
+const TRANSFER_TAG: u32 = 2;
+/// Signatures asked for per `getSignaturesForAddress` page (the cluster's maximum).
+const PAGE: usize = 1_000;
+
+/// The memo every tip to `room` carries.
+pub fn tip_memo(room: &Pubkey) -> String {
+    format!("roomcast tip {room}")
+}
+
+/// The two instructions of a tip: the transfer (room appended read-only as its reference) and the memo.
+pub fn tip_instructions(
+    from: &Pubkey,
+    host: &Pubkey,
+    room: &Pubkey,
+    lamports: u64,
+) -> Vec<Instruction> {
+    let mut data = TRANSFER_TAG.to_le_bytes().to_vec();
+    data.extend_from_slice(&lamports.to_le_bytes());
+    vec![
+        Instruction {
+            program_id: SYSTEM_PROGRAM_ID,
+            accounts: vec![
+                AccountMeta::new(*from, true),
+                AccountMeta::new(*host, false),
+                AccountMeta::new_readonly(*room, false),
+            ],
+            data,
+        },
+        Instruction {
+            program_id: MEMO_PROGRAM_ID,
+            accounts: vec![],
+            data: tip_memo(room).into_bytes(),
+        },
+    ]
+}
+
+/// One tip found on-chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tip {
+    pub signature: Signature,
+    pub from: Pubkey,
+    pub lamports: u64,
+    pub slot: u64,
+}
+
+/// What a landed, successful transaction tipped `host` for `room`: the fee payer and the lamports
+/// the System Program moved from it to the host. `None` unless it names the room as a read-only
+/// non-signer, carries the room's tip memo, and transfers a positive amount from its fee payer to
+/// the host (a host paying themself is not a tip).
+pub fn read_tip(tx: &VersionedTransaction, room: &Pubkey, host: &Pubkey) -> Option<(Pubkey, u64)> {
+    let message = &tx.message;
+    let keys = message.static_account_keys();
+    let header = message.header();
+    let signers = header.num_required_signatures as usize;
+    let writable = |i: usize| {
+        if i < signers {
+            i < signers - header.num_readonly_signed_accounts as usize
+        } else {
+            i < keys
+                .len()
+                .saturating_sub(header.num_readonly_unsigned_accounts as usize)
+        }
+    };
+    let room_index = keys.iter().position(|k| k == room)?;
+    if room_index < signers || writable(room_index) {
+        return None;
+    }
+    let payer = *keys.first()?;
+    if payer == *host {
+        return None;
+    }
+    let memo = tip_memo(room);
+    let mut has_memo = false;
+    let mut lamports: u64 = 0;
+    for ix in message.instructions() {
+        let program = keys.get(ix.program_id_index as usize)?;
+        if *program == MEMO_PROGRAM_ID && ix.data == memo.as_bytes() {
+            has_memo = true;
+        }
+        if *program != SYSTEM_PROGRAM_ID || ix.data.len() != 12 || ix.accounts.len() < 2 {
+            continue;
+        }
+        if u32::from_le_bytes(ix.data[..4].try_into().ok()?) != TRANSFER_TAG {
+            continue;
+        }
+        let from = keys.get(ix.accounts[0] as usize)?;
+        let to = keys.get(ix.accounts[1] as usize)?;
+        if *from == payer && to == host {
+            lamports = lamports.checked_add(u64::from_le_bytes(ix.data[4..].try_into().ok()?))?;
+        }
+    }
+    (has_memo && lamports > 0).then_some((payer, lamports))
+}
+
+impl RoomcastChain {
+    /// The tips to `room` (hosted by `host`) that landed after the transaction `after` (all of the
+    /// node's history when `None`), oldest first, and the newest signature that mentions the room
+    /// (tip or not: the next call's `after`). Only transactions whose memo is the room's tip memo
+    /// are fetched and checked.
+    pub async fn tips_after(
+        &self,
+        room: &Pubkey,
+        host: &Pubkey,
+        after: Option<Signature>,
+    ) -> Result<(Vec<Tip>, Option<Signature>), ChainError> {
+        let memo = tip_memo(room);
+        let mut candidates = Vec::new();
+        let mut newest = None;
+        let mut before = None;
+        loop {
+            let page = self
+                .rpc()
+                .get_signatures_for_address_with_config(
+                    room,
+                    GetConfirmedSignaturesForAddress2Config {
+                        before,
+                        until: after,
+                        limit: Some(PAGE),
+                        commitment: None,
+                    },
+                )
+                .await
+                .map_err(ChainError::rpc)?;
+            let full = page.len() == PAGE;
+            for status in page {
+                let signature: Signature = status
+                    .signature
+                    .parse()
+                    .map_err(|_| ChainError::Rpc(format!("bad signature {}", status.signature)))?;
+                newest.get_or_insert(signature);
+                before = Some(signature);
+                if status.err.is_none() && status.memo.as_deref().is_some_and(|m| m.contains(&memo))
+                {
+                    candidates.push((signature, status.slot));
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        let mut tips = Vec::new();
+        for (signature, slot) in candidates.into_iter().rev() {
+            let landed = self
+                .rpc()
+                .get_transaction_with_config(
+                    &signature,
+                    RpcTransactionConfig {
+                        encoding: Some(UiTransactionEncoding::Base64),
+                        commitment: None,
+                        max_supported_transaction_version: Some(0),
+                    },
+                )
+                .await
+                .map_err(ChainError::rpc)?;
+            if landed
+                .transaction
+                .meta
+                .as_ref()
+                .is_some_and(|m| m.err.is_some())
+            {
+                continue;
+            }
+            let Some(tx) = landed.transaction.transaction.decode() else {
+                continue;
+            };
+            if let Some((from, lamports)) = read_tip(&tx, room, host) {
+                tips.push(Tip {
+                    signature,
+                    from,
+                    lamports,
+                    slot,
+                });
+            }
+        }
+        Ok((tips, newest.or(after)))
+    }
+}
