@@ -115,7 +115,78 @@ pub fn read_tip(tx: &VersionedTransaction, room: &Pubkey, host: &Pubkey) -> Opti
     (has_memo && lamports > 0).then_some((payer, lamports))
 }
 
+/// Lamports per SOL.
+pub const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
+
+/// A decimal SOL amount (`0.05`, `2`, at most 9 decimals) in lamports, exactly; `None` if it is
+/// not one (signs, exponents, more decimals, overflow).
+pub fn sol_to_lamports(text: &str) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty())
+        || !digits(whole)
+        || !digits(fraction)
+        || fraction.len() > 9
+        || whole.len() > 10
+    {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let fraction: u64 = if fraction.is_empty() {
+        0
+    } else {
+        format!("{fraction:0<9}").parse().ok()?
+    };
+    whole.checked_mul(LAMPORTS_PER_SOL)?.checked_add(fraction)
+}
+
+/// Lamports as SOL text (`0.05`, `2`).
+pub fn lamports_to_sol(lamports: u64) -> String {
+    let text = format!(
+        "{}.{:09}",
+        lamports / LAMPORTS_PER_SOL,
+        lamports % LAMPORTS_PER_SOL
+    );
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 impl RoomcastChain {
+    /// Sends a tip of `lamports` from this client's signer (who pays the fee) to `host` for
+    /// `room`, and waits for it to be confirmed.
+    pub async fn tip(
+        &self,
+        room: &Pubkey,
+        host: &Pubkey,
+        lamports: u64,
+    ) -> Result<Signature, ChainError> {
+        let payer = self.signer_pubkey();
+        let instructions = tip_instructions(&payer, host, room, lamports);
+        let blockhash = self
+            .rpc()
+            .get_latest_blockhash()
+            .await
+            .map_err(ChainError::unreachable)?;
+        let tx = anchor_client::Transaction::new_signed_with_payer(
+            &instructions,
+            Some(&payer),
+            &[self.signer()],
+            blockhash,
+        );
+        match tokio::time::timeout(
+            self.confirm_timeout(),
+            self.rpc().send_and_confirm_transaction(&tx),
+        )
+        .await
+        {
+            Ok(result) => result.map_err(|e| ChainError::Transaction(e.to_string())),
+            Err(_) => Err(ChainError::ConfirmationTimeout(self.confirm_timeout())),
+        }
+    }
+
     /// The tips to `room` (hosted by `host`) that landed after the transaction `after` (all of the
     /// node's history when `None`), oldest first, and the newest signature that mentions the room
     /// (tip or not: the next call's `after`). Only transactions whose memo is the room's tip memo

@@ -22,7 +22,7 @@ use crate::http::actions::{origin, ActionError, ActionMessage, ActionTransaction
 use crate::rooms;
 use crate::state::StateRef;
 
-pub const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
+pub use roomcast_chain::tips::LAMPORTS_PER_SOL;
 /// Smallest tip, in SOL (`amount`).
 pub const MIN_SOL: &str = "0.001";
 /// Largest tip, in SOL (`amount`).
@@ -143,39 +143,7 @@ pub fn parse_amount(amount: Option<&str>) -> Result<u64, AppError> {
     Ok(lamports)
 }
 
-fn sol_to_lamports(text: &str) -> Option<u64> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (whole.is_empty() && fraction.is_empty())
-        || !digits(whole)
-        || !digits(fraction)
-        || fraction.len() > 9
-        || whole.len() > 10
-    {
-        return None;
-    }
-    let whole: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let fraction: u64 = if fraction.is_empty() {
-        0
-    } else {
-        format!("{fraction:0<9}").parse().ok()?
-    };
-    whole.checked_mul(LAMPORTS_PER_SOL)?.checked_add(fraction)
-}
-
-/// Lamports as SOL text (`0.05`).
-pub fn sol(lamports: u64) -> String {
-    let text = format!(
-        "{}.{:09}",
-        lamports / LAMPORTS_PER_SOL,
-        lamports % LAMPORTS_PER_SOL
-    );
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
+use roomcast_chain::tips::{lamports_to_sol as sol, sol_to_lamports};
 
 /// `GET /api/actions/tip?room=…`.
 pub async fn metadata(
