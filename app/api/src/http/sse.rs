@@ -226,9 +226,9 @@ pub async fn events(
         }
     };
     let published = state.feeds.published_count();
-    // Subscribed before the first state is read: a tip counted meanwhile still comes as an event.
-    let tips_rx = state.tips.subscribe(&address).await;
     let current = snapshot(&state, &address).await?;
+    // A tip counted between the snapshot and here comes in the next `room` event's totals.
+    let tips_rx = Some(state.tips.subscribe(&address).await);
     let rx = if current.is_ended() {
         None
     } else {
@@ -250,7 +250,12 @@ pub async fn events(
                             // A tip is counted before the totals that include it are published:
                             // its event goes first.
                             biased;
-                            tip = tips_rx.recv() => {
+                            tip = async {
+                                match tips_rx.as_mut() {
+                                    Some(tips) => tips.recv().await,
+                                    None => std::future::pending().await,
+                                }
+                            }, if tips_rx.is_some() => {
                                 let event = match tip {
                                     Ok(tip) => Event::default()
                                         .event("tip")
@@ -261,7 +266,10 @@ pub async fn events(
                                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                                         Event::default().comment("tips skipped")
                                     }
+                                    // The room's ledger was forgotten: totals still come with
+                                    // `room` events; no more `tip` events on this stream.
                                     Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                                        tips_rx = None;
                                         Event::default().comment("tips ended")
                                     }
                                 };

@@ -91,10 +91,14 @@ impl TipLedger {
     pub fn room(&self, room: &Pubkey) -> Arc<tokio::sync::Mutex<RoomTips>> {
         let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
         if rooms.len() >= MAX_ROOMS && !rooms.contains_key(room) {
-            // Forget one idle room (nobody reading it now); it is rebuilt from history if asked.
+            // Forget one idle room (nobody reading it or listening to its tips now); it is rebuilt
+            // from history if asked.
             if let Some(idle) = rooms
                 .iter()
-                .find(|(_, r)| Arc::strong_count(r) == 1)
+                .find(|(_, r)| {
+                    Arc::strong_count(r) == 1
+                        && r.try_lock().is_ok_and(|t| t.events.receiver_count() == 0)
+                })
                 .map(|(k, _)| *k)
             {
                 rooms.remove(&idle);

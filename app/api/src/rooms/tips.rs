@@ -12,9 +12,12 @@ use crate::state::AppState;
 
 /// Totals younger than this are answered without reading the chain.
 pub const FRESH_FOR: Duration = Duration::from_secs(2);
+/// Longest a read of the history may hold up a request; past it the last totals are answered.
+pub const READ_BOUND: Duration = Duration::from_secs(2);
 
-/// `room`'s tip totals, read from the chain unless read within `max_age`. A failed read answers
-/// the last totals (and is retried next time).
+/// `room`'s tip totals, read from the chain unless read within `max_age`. A failed or slow read
+/// (past [`READ_BOUND`]) answers the last totals and is not tried again for `max_age` (a chain
+/// outage costs a request at most one bounded read per room and window, never a hang).
 pub async fn totals(
     state: &AppState,
     room: &Pubkey,
@@ -26,17 +29,20 @@ pub async fn totals(
     if tips.read_at.is_some_and(|at| at.elapsed() < max_age) {
         return tips.totals;
     }
-    match state.chain.tips_after(room, host, tips.after).await {
-        Ok((found, newest)) => {
+    let read =
+        tokio::time::timeout(READ_BOUND, state.chain.tips_after(room, host, tips.after)).await;
+    tips.read_at = Some(std::time::Instant::now());
+    match read {
+        Ok(Ok((found, newest))) => {
             for tip in found {
                 if tips.count(tip.signature, &tip.from, tip.lamports) {
                     metrics::counter!("roomcast_tips_total").increment(1);
                 }
             }
             tips.after = newest;
-            tips.read_at = Some(std::time::Instant::now());
         }
-        Err(e) => tracing::debug!(%room, error = %e, "reading tips failed"),
+        Ok(Err(e)) => tracing::debug!(%room, error = %e, "reading tips failed"),
+        Err(_) => tracing::debug!(%room, "reading tips timed out"),
     }
     tips.totals
 }
