@@ -136,7 +136,7 @@ pub(crate) async fn text(tab: &Tab, selector: &str) -> String {
 }
 
 /// Saves a screenshot as a test artifact, and into `docs/screenshots/` when asked to.
-async fn screenshot(tab: &Tab, name: &str) {
+pub(crate) async fn screenshot(tab: &Tab, name: &str) {
     tab.bring_to_front().await;
     let path = tab.screenshot(name).await;
     println!("screenshot {name}: {}", path.display());

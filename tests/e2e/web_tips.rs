@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::support::browser::Chromium;
 use crate::support::{airdrop, Server, EVENTUALLY};
-use crate::web::{click, rpc, text, wallet_script};
+use crate::web::{click, rpc, screenshot, text, wallet_script};
 
 /// What the issue allows between a tip landing and another viewer seeing it.
 const SEEN_WITHIN: Duration = Duration::from_secs(2);
@@ -131,6 +131,7 @@ async fn a_viewer_tips_from_the_watch_page_and_everyone_watching_sees_it() {
         )
         .await;
     assert_eq!(balance(&server, &host.pubkey()).await, 70_000_000);
+    screenshot(&tipper, "watch-tips").await;
     let view = server.api().get(&format!("/api/rooms/{room}")).await;
     assert_eq!(
         view.json["tips"],

@@ -56,7 +56,7 @@ function chainId() {
 function renderWallets() {
   const wallets = solanaWallets();
   $('tip-wallets').replaceChildren(...wallets.map((w) => el('button', {
-    class: 'wallet', 'data-tip-wallet': w.name, type: 'button',
+    class: 'wallet primary', 'data-tip-wallet': w.name, type: 'button',
     onclick: (e) => pay(e.currentTarget, w),
   }, `Tip with ${w.name}`)));
   $('tip-local').classList.toggle('hidden', !(state.info?.embedded.chain));
@@ -76,6 +76,7 @@ async function pay(button, wallet) {
       state.account = await connect(wallet);
       state.wallet = wallet;
     }
+    $('tip-thanks').textContent = '';
     const amountSol = amount();
     say(`Building a ${amountSol} SOL tip…`, 'signing');
     const action = `/api/actions/tip?room=${encodeURIComponent(state.room)}&amount=${encodeURIComponent(amountSol)}`;
