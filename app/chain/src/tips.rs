@@ -269,3 +269,99 @@ impl RoomcastChain {
         Ok((tips, newest.or(after)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solana_keypair::Keypair;
+    use solana_signer::Signer;
+
+    fn tx(instructions: &[Instruction], payer: &Keypair) -> VersionedTransaction {
+        let tx = anchor_client::Transaction::new_signed_with_payer(
+            instructions,
+            Some(&payer.pubkey()),
+            &[payer],
+            Default::default(),
+        );
+        VersionedTransaction::from(tx)
+    }
+
+    #[test]
+    fn a_tip_is_the_transfer_to_the_host_with_the_room_read_only_and_the_memo() {
+        let (viewer, host, room) = (Keypair::new(), Pubkey::new_unique(), Pubkey::new_unique());
+        let ixs = tip_instructions(&viewer.pubkey(), &host, &room, 50_000_000);
+        assert_eq!(
+            read_tip(&tx(&ixs, &viewer), &room, &host),
+            Some((viewer.pubkey(), 50_000_000))
+        );
+        // Another room's reading of it: not its tip.
+        assert_eq!(
+            read_tip(&tx(&ixs, &viewer), &Pubkey::new_unique(), &host),
+            None
+        );
+    }
+
+    #[test]
+    fn forgeries_and_lookalikes_are_not_tips() {
+        let (viewer, host, room) = (Keypair::new(), Pubkey::new_unique(), Pubkey::new_unique());
+        let tip = |to: &Pubkey| tip_instructions(&viewer.pubkey(), to, &room, 10_000_000);
+        // Paid to someone else, with the room as reference and the memo.
+        let thief = Pubkey::new_unique();
+        assert_eq!(read_tip(&tx(&tip(&thief), &viewer), &room, &host), None);
+        // No memo.
+        assert_eq!(read_tip(&tx(&tip(&host)[..1], &viewer), &room, &host), None);
+        // Another room's memo.
+        let mut other_memo = tip(&host);
+        other_memo[1].data = tip_memo(&Pubkey::new_unique()).into_bytes();
+        assert_eq!(read_tip(&tx(&other_memo, &viewer), &room, &host), None);
+        // The room writable (not a reference).
+        let mut writable = tip(&host);
+        writable[0].accounts[2] = AccountMeta::new(room, false);
+        assert_eq!(read_tip(&tx(&writable, &viewer), &room, &host), None);
+        // The room not named at all.
+        let mut unnamed = tip(&host);
+        unnamed[0].accounts.truncate(2);
+        assert_eq!(read_tip(&tx(&unnamed, &viewer), &room, &host), None);
+        // The host paying themself.
+        let host_key = Keypair::new();
+        let own = tip_instructions(&host_key.pubkey(), &host_key.pubkey(), &room, 10_000_000);
+        assert_eq!(
+            read_tip(&tx(&own, &host_key), &room, &host_key.pubkey()),
+            None
+        );
+        // Nothing moved.
+        let zero = tip_instructions(&viewer.pubkey(), &host, &room, 0);
+        assert_eq!(read_tip(&tx(&zero, &viewer), &room, &host), None);
+        // Two transfers to the host in one tip: both count.
+        let mut double = tip(&host);
+        double.insert(1, tip(&host)[0].clone());
+        assert_eq!(
+            read_tip(&tx(&double, &viewer), &room, &host),
+            Some((viewer.pubkey(), 20_000_000))
+        );
+    }
+
+    #[test]
+    fn sol_amounts_are_exact() {
+        assert_eq!(sol_to_lamports("0.05"), Some(50_000_000));
+        assert_eq!(sol_to_lamports(".5"), Some(500_000_000));
+        assert_eq!(sol_to_lamports("2"), Some(2 * LAMPORTS_PER_SOL));
+        assert_eq!(sol_to_lamports("0.000000001"), Some(1));
+        for bad in [
+            "",
+            ".",
+            "1e3",
+            "-1",
+            "+1",
+            "0.0000000001",
+            "1,5",
+            "99999999999",
+            " 1",
+        ] {
+            assert_eq!(sol_to_lamports(bad), None, "{bad:?}");
+        }
+        assert_eq!(lamports_to_sol(63_000_000), "0.063");
+        assert_eq!(lamports_to_sol(0), "0");
+        assert_eq!(lamports_to_sol(10 * LAMPORTS_PER_SOL), "10");
+    }
+}
