@@ -41,6 +41,10 @@ impl ReplayStore for RedisReplayStore {
             .query_async(&mut conn)
             .await
             .map_err(unavailable("replay"))?;
+        if set.is_some() {
+            // A promoted replica must know the signature was used before it is acted on.
+            self.redis.replicated("replay").await?;
+        }
         Ok(set.is_some())
     }
 }
@@ -227,6 +231,9 @@ impl RedisIdempotencyStore {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable("idempotency"))?;
+        if done == 1 {
+            self.redis.replicated("idempotency").await?;
+        }
         Ok(done == 1)
     }
 }
@@ -284,6 +291,8 @@ impl IdempotencyStore for RedisIdempotencyStore {
             .await
             .map_err(unavailable("idempotency"))?;
         if acquired == 1 {
+            // The claim must survive a failover before the create acts on it.
+            self.redis.replicated("idempotency").await?;
             let (entry, _) = Self::parse(&raw)?;
             return Ok(Claim::Acquired {
                 token,
@@ -402,6 +411,9 @@ impl IdempotencyStore for RedisIdempotencyStore {
             .invoke_async(&mut self.redis.conn())
             .await
             .map_err(unavailable("in-flight"))?;
+        if done == 1 {
+            self.redis.replicated("in-flight").await?;
+        }
         Ok(done == 1)
     }
 
@@ -420,6 +432,9 @@ impl IdempotencyStore for RedisIdempotencyStore {
             .invoke_async(&mut self.redis.conn())
             .await
             .map_err(unavailable("in-flight"))?;
+        if done == 1 {
+            self.redis.replicated("in-flight").await?;
+        }
         Ok(done == 1)
     }
 
@@ -451,6 +466,9 @@ impl IdempotencyStore for RedisIdempotencyStore {
             .invoke_async(&mut self.redis.conn())
             .await
             .map_err(unavailable("in-flight"))?;
+        if done == 1 {
+            self.redis.replicated("in-flight").await?;
+        }
         Ok(done == 1)
     }
 }

@@ -69,6 +69,10 @@ impl Lease {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable("lease"))?;
+        if token != 0 && held != Some(token) {
+            // A new holder: a promoted replica must not hand the lease to a second one.
+            self.redis.replicated("lease").await?;
+        }
         Ok((token != 0).then_some(token))
     }
 

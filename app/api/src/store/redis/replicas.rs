@@ -79,6 +79,8 @@ enum Message {
     Room { from: String, address: String },
     /// The room at `address` was closed (account gone): viewers get 410, not 404.
     Closed { from: String, address: String },
+    /// A replica's start-up check that it may publish here (`preflight`): nothing to do.
+    Preflight,
 }
 
 /// The replicas' channel: broadcast state compare-and-set and the `events` pub/sub channel.
@@ -226,7 +228,7 @@ impl ReplicaBus {
             redis::RedisError::from((redis::ErrorKind::Io, "timed out", e.to_string()))
         };
         let mut pubsub =
-            tokio::time::timeout(SETUP_TIMEOUT, self.redis.client().get_async_pubsub())
+            tokio::time::timeout(SETUP_TIMEOUT, self.redis.pubsub())
                 .await
                 .map_err(bounded)??;
         tokio::time::timeout(SETUP_TIMEOUT, pubsub.subscribe(&self.channel))
@@ -312,6 +314,7 @@ impl ReplicaBus {
                     sink.room_closed(&address).await;
                 }
             }
+            Message::Preflight => {}
         }
     }
 
@@ -326,58 +329,27 @@ impl ReplicaBus {
             }
         }
         let mut conn = self.redis.conn();
-        let pattern = self.broadcast_key("*");
         let prefix_len = self.broadcast_key("").len();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(500)
-                .query_async(&mut conn)
-                .await?;
-            if !keys.is_empty() {
-                let values: Vec<Option<String>> =
-                    redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?;
-                for (key, value) in keys.iter().zip(values) {
-                    let Some(value) = value.filter(|v| v.len() > STAMP_LEN) else {
-                        continue;
-                    };
-                    if let Ok(broadcast) = serde_json::from_str(&value[STAMP_LEN..]) {
-                        sink.broadcast_changed(&key[prefix_len..], broadcast).await;
-                    }
+        let keys = self.scan(&self.broadcast_key("*")).await?;
+        for keys in keys.chunks(500) {
+            let values: Vec<Option<String>> =
+                redis::cmd("MGET").arg(keys).query_async(&mut conn).await?;
+            for (key, value) in keys.iter().zip(values) {
+                let Some(value) = value.filter(|v| v.len() > STAMP_LEN) else {
+                    continue;
+                };
+                if let Ok(broadcast) = serde_json::from_str(&value[STAMP_LEN..]) {
+                    sink.broadcast_changed(&key[prefix_len..], broadcast).await;
                 }
             }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
         }
+        Ok(())
     }
 }
 
 impl ReplicaBus {
     /// Every key matching `pattern` (SCAN, never KEYS).
     async fn scan(&self, pattern: &str) -> Result<Vec<String>, redis::RedisError> {
-        let mut conn = self.redis.conn();
-        let mut all = Vec::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(pattern)
-                .arg("COUNT")
-                .arg(500)
-                .query_async(&mut conn)
-                .await?;
-            all.extend(keys);
-            if next == 0 {
-                return Ok(all);
-            }
-            cursor = next;
-        }
+        self.redis.scan(pattern).await
     }
 }

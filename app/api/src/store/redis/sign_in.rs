@@ -48,6 +48,9 @@ impl SessionStore for RedisSessionStore {
             .query_async(&mut conn)
             .await
             .map_err(unavailable("session"))?;
+        if set.is_some() {
+            self.redis.replicated("session").await?;
+        }
         Ok(set.is_some())
     }
 
