@@ -188,7 +188,7 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     let (api_a, api_b) = (a.api(), b.api());
     let emu = d.emulator.control();
     assert_ne!(replica_id(&a), replica_id(&b));
-    let prefix = format!("roomcast:{}:", a.registry);
+    let prefix = format!("roomcast:{{{}}}:", a.registry);
     assert!(a.proc.output().contains(&format!("keys under {prefix}")));
 
     // --- Idempotency: A's create is still running (its live input made, Cloudflare's answer 3 s
@@ -686,7 +686,7 @@ async fn the_registrar_floor_and_the_auth_throttle_hold_for_the_whole_deployment
     assert_eq!(a.registrar, registrar.pubkey());
     assert_eq!(a.registry, registry);
     let emu = d.emulator.control();
-    let prefix = format!("roomcast:{registry}:");
+    let prefix = format!("roomcast:{{{registry}}}:");
 
     // --- A concurrent burst of creates spread over both replicas: per replica, each would
     // admit AFFORDABLE (2 × AFFORDABLE in all); together they admit exactly AFFORDABLE.
@@ -878,7 +878,7 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
     ];
     let mut c = d.replica("1", &quiet);
     let mut e = d.replica("1", &quiet);
-    let lease_key = format!("roomcast:{}:reconciler", c.registry);
+    let lease_key = format!("roomcast:{{{}}}:reconciler", c.registry);
     let (api_c, api_e) = (c.api(), e.api());
     const PASSES: &str = "roomcast_reconciler_passes_total";
 
@@ -954,7 +954,7 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
     .expect("the replica that did not close the room answers 410 for it");
     let tombstone = d.redis.cli(&[
         "TTL",
-        &format!("roomcast:{}:closed:{address}", other.registry),
+        &format!("roomcast:{{{}}}:closed:{address}", other.registry),
     ]);
     assert!(
         tombstone.parse::<i64>().unwrap() > 29 * 24 * 3600,

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use redis::RedisError;
 
 use crate::core::config::RedisMode;
+use crate::store::redis::connect::is_auth_error;
 use crate::store::redis::Redis;
 
 /// The commands roomcast sends (directly or inside its Lua scripts), in every mode. The README's
@@ -158,7 +159,10 @@ fn explain(e: &RedisError) -> String {
     if tls_failure(&text.to_ascii_lowercase()) {
         return format!("TLS to Redis failed: {text} (the server's certificate must chain to ROOMCAST_REDIS_CA_FILE, or the system roots, and name the URL's host)");
     }
-    if matches!(e.code(), Some("WRONGPASS" | "NOAUTH")) || e.kind() == redis::ErrorKind::AuthenticationFailed {
+    if text.contains("the sentinels refused") {
+        return text;
+    }
+    if is_auth_error(e) {
         return format!("Redis refused the credentials of ROOMCAST_REDIS_URL: {text}");
     }
     format!("Redis check at start failed: {text}")
