@@ -205,7 +205,7 @@ impl Drop for Node {
 /// README's least-privilege ACL for `mode`.
 fn users(mode: RedisMode) -> String {
     format!(
-        "user default on >{ADMIN_PASSWORD} ~* &* +@all\nuser roomcast on >{ROOMCAST_PASSWORD} {}\nmasteruser default\nmasterauth {ADMIN_PASSWORD}\nsave \"\"\nappendonly no\n",
+        "user default on >{ADMIN_PASSWORD} ~* &* +@all\nuser roomcast on >{ROOMCAST_PASSWORD} {}\nmasteruser default\nmasterauth {ADMIN_PASSWORD}\nsave \"\"\nappendonly no\nrepl-diskless-sync-delay 0\n",
         acl_rules(mode)
     )
 }
@@ -546,7 +546,7 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
     eventually("the replica is in sync", || async {
         primary
             .cli(&["INFO", "replication"])
-            .contains("connected_slaves:1")
+            .contains("state=online")
             .then_some(())
     })
     .await;
@@ -611,29 +611,47 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
     // replicas until answered; the primary is killed 300 ms in.
     let apis = Arc::new([api_a.clone(), api_b.clone()]);
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut creates = Vec::new();
-    for i in 0..8 {
+    // Creates start every 150 ms until the failover is over, so some run while no primary
+    // answers; each is retried (alternating replicas, same key) until it gets its 201.
+    let failed_over = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let generator = {
         let apis = apis.clone();
-        let host = wallet();
-        creates.push(tokio::spawn(async move {
-            let key = format!("burst-{i}");
-            let mut answers: Vec<u16> = Vec::new();
-            let mut n = 0usize;
-            loop {
-                let r = keyed_create(&apis[n % 2], &host.pubkey(), &key).await;
-                n += 1;
-                answers.push(r.status);
-                match r.status {
-                    201 => return (host, key, r, answers),
-                    503 => r.assert_error(503, "shared_state_unavailable"),
-                    409 => r.assert_error(409, "idempotency_key_in_progress"),
-                    other => panic!("create {key}: unexpected {other}: {}", r.text),
-                };
-                assert!(Instant::now() < deadline, "create {key} never answered: {answers:?}");
-                tokio::time::sleep(Duration::from_millis(250)).await;
+        let failed_over = failed_over.clone();
+        tokio::spawn(async move {
+            let mut creates = Vec::new();
+            let mut i = 0;
+            // Two more rounds after the failover, so creates also start on the new primary.
+            let mut after = 0;
+            while after < 2 {
+                if failed_over.load(std::sync::atomic::Ordering::SeqCst) {
+                    after += 1;
+                }
+                let apis = apis.clone();
+                let host = wallet();
+                let key = format!("burst-{i}");
+                i += 1;
+                creates.push(tokio::spawn(async move {
+                    let mut answers: Vec<u16> = Vec::new();
+                    let mut n = 0usize;
+                    loop {
+                        let r = keyed_create(&apis[n % 2], &host.pubkey(), &key).await;
+                        n += 1;
+                        answers.push(r.status);
+                        match r.status {
+                            201 => return (host, key, r, answers),
+                            503 => r.assert_error(503, "shared_state_unavailable"),
+                            409 => r.assert_error(409, "idempotency_key_in_progress"),
+                            other => panic!("create {key}: unexpected {other}: {}", r.text),
+                        };
+                        assert!(Instant::now() < deadline, "create {key} never answered: {answers:?}");
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                }));
+                tokio::time::sleep(Duration::from_millis(150)).await;
             }
-        }));
-    }
+            creates
+        })
+    };
     let mut replays = Vec::new();
     for (i, (patch, headers)) in signed.into_iter().enumerate() {
         let apis = apis.clone();
@@ -669,6 +687,8 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
     })
     .await;
     let _ = promoted;
+    failed_over.store(true, std::sync::atomic::Ordering::SeqCst);
+    let creates = generator.await.unwrap();
     // The dead primary comes back (empty) and the sentinels make it the new primary's replica.
     primary.spawn();
     let new_primary = Node {
@@ -681,13 +701,15 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
     eventually("the old primary replicates the new one", || async {
         new_primary
             .cli(&["INFO", "replication"])
-            .contains("connected_slaves:1")
+            .contains("state=online")
             .then_some(())
     })
     .await;
 
+    let mut unavailable = 0;
     for create in creates {
         let (host, key, first, answers) = create.await.unwrap();
+        unavailable += answers.iter().filter(|s| **s == 503).count();
         assert_eq!(
             a.rooms(Some(host.pubkey())).await.len(),
             1,
@@ -698,6 +720,7 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
         assert_eq!(again.str("SessionID"), first.str("SessionID"), "{key}");
         println!("{key}: {answers:?}");
     }
+    assert!(unavailable > 0, "creates sent while no primary answered got 503");
     for (i, replay) in replays.into_iter().enumerate() {
         let accepted = replay.await.unwrap();
         assert!(accepted <= 1, "rename {i} accepted {accepted} times");
