@@ -291,9 +291,16 @@ impl IdempotencyStore for RedisIdempotencyStore {
             .await
             .map_err(unavailable("idempotency"))?;
         if acquired == 1 {
-            // The claim must survive a failover before the create acts on it.
-            self.redis.replicated("idempotency").await?;
             let (entry, _) = Self::parse(&raw)?;
+            // The claim must survive a failover before the create acts on it. When it cannot be
+            // replicated, the create does not run: its lease is given back at once (best effort),
+            // so a retry after the failover window is not held off by it for the lease's length.
+            if let Err(e) = self.redis.replicated("idempotency").await {
+                let _ = self
+                    .release(key, &token, entry.progress.is_none())
+                    .await;
+                return Err(e);
+            }
             return Ok(Claim::Acquired {
                 token,
                 progress: entry.progress.unwrap_or_default(),

@@ -156,6 +156,9 @@ fn tls_failure(text: &str) -> bool {
 /// One line naming what went wrong at start.
 fn explain(e: &RedisError) -> String {
     let text = e.to_string();
+    if text.contains("CertificateRequired") || text.contains("alert") {
+        return format!("TLS to Redis failed: {text} (the server wants a client certificate it trusts: ROOMCAST_REDIS_CLIENT_CERT and ROOMCAST_REDIS_CLIENT_KEY)");
+    }
     if tls_failure(&text.to_ascii_lowercase()) {
         return format!("TLS to Redis failed: {text} (the server's certificate must chain to ROOMCAST_REDIS_CA_FILE, or the system roots, and name the URL's host)");
     }
