@@ -453,10 +453,11 @@ async fn tls_with_a_client_certificate_and_the_readme_acl_user_and_what_fails_at
 // Redis Cluster
 
 #[tokio::test]
-async fn two_replicas_share_state_on_a_three_primary_cluster() {
+async fn two_replicas_share_state_on_a_three_primary_cluster_with_wait() {
     let up = Upstreams::start();
     let mut nodes = Vec::new();
-    for i in 0..3 {
+    // 3 primaries, each with a replica: writes are `WAIT`ed for on the slot's primary.
+    for i in 0..6 {
         let port = free_port(true);
         let config = format!(
             "port {port}\ncluster-enabled yes\ncluster-config-file nodes-{port}.conf\ncluster-node-timeout 2000\n{}",
@@ -468,7 +469,7 @@ async fn two_replicas_share_state_on_a_three_primary_cluster() {
     let out = Command::new("redis-cli")
         .args(["--no-auth-warning", "-a", ADMIN_PASSWORD, "--cluster", "create"])
         .args(&addrs)
-        .args(["--cluster-yes"])
+        .args(["--cluster-replicas", "1", "--cluster-yes"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
@@ -479,19 +480,31 @@ async fn two_replicas_share_state_on_a_three_primary_cluster() {
             .then_some(())
     })
     .await;
+    let is_primary = |n: &Node| n.cli(&["ROLE"]).starts_with("master");
+    eventually("every primary's replica is in sync", || async {
+        let primaries: Vec<&Node> = nodes.iter().filter(|n| is_primary(n)).collect();
+        (primaries.len() == 3
+            && primaries
+                .iter()
+                .all(|n| n.cli(&["INFO", "replication"]).contains("state=online")))
+        .then_some(())
+    })
+    .await;
+    let primaries: Vec<&Node> = nodes.iter().filter(|n| is_primary(n)).collect();
     let url = addrs
         .iter()
         .map(|a| format!("redis://roomcast:{ROOMCAST_PASSWORD}@{a}"))
         .collect::<Vec<_>>()
         .join(",");
-    let env = [
+    let mut env = vec![
         ("ROOMCAST_REDIS_MODE", "cluster".to_string()),
         ("ROOMCAST_REDIS_URL", url),
+        ("ROOMCAST_REDIS_WAIT_REPLICAS", "1".to_string()),
     ];
     let a = up.replica(&env);
     let b = up.replica(&env);
     let all_keys = || {
-        nodes
+        primaries
             .iter()
             .flat_map(|n| n.cli(&["--scan", "--pattern", "*"]).lines().map(str::to_string).collect::<Vec<_>>())
             .collect::<Vec<_>>()
@@ -500,13 +513,13 @@ async fn two_replicas_share_state_on_a_three_primary_cluster() {
     // One slot: the node that owns `{<registry>}` holds every key, the others none.
     let keys = all_keys();
     let slot = nodes[0].cli(&["CLUSTER", "KEYSLOT", &format!("{{{}}}", a.registry)]);
-    let in_slot: usize = nodes
+    let in_slot: usize = primaries
         .iter()
         .map(|n| n.cli(&["CLUSTER", "COUNTKEYSINSLOT", &slot]).parse::<usize>().unwrap())
         .sum();
     assert_eq!(in_slot, keys.len(), "every key in slot {slot}: {keys:?}");
     // One reconciler for the deployment, its lease on the slot's node.
-    let home = nodes
+    let home = primaries
         .iter()
         .find(|n| n.cli(&["CLUSTER", "COUNTKEYSINSLOT", &slot]) != "0")
         .unwrap();
@@ -520,6 +533,18 @@ async fn two_replicas_share_state_on_a_three_primary_cluster() {
         [&a, &b].iter().any(|s| s.proc.output().contains(&format!("replica {holder})"))),
         "held by one of the replicas: {lease}"
     );
+    // Asking for more replicas than the slot's primary has: the claim is written but never acted
+    // on — 503, and a retry is not held off (the claim's lease was given back).
+    env[2].1 = "2".to_string();
+    let greedy = up.replica(&env);
+    let host = wallet();
+    for _ in 0..2 {
+        keyed_create(&greedy.api(), &host.pubkey(), "needs-two-replicas")
+            .await
+            .assert_error(503, "shared_state_unavailable");
+    }
+    assert_eq!(greedy.rooms(Some(host.pubkey())).await.len(), 0, "no room");
+    assert!(greedy.proc.output().contains("write reached 1 of 2 replicas"), "{}", greedy.proc.output());
 }
 
 // ---------------------------------------------------------------------------------------------
