@@ -6,7 +6,7 @@
 //! ACL each stop `serve` at start with one line.
 use crate::support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,92 +17,9 @@ use roomcast_chain::Signer;
 use serde_json::json;
 use support::*;
 
-const ADMIN_PASSWORD: &str = "admin-pw-for-tests";
-const ROOMCAST_PASSWORD: &str = "roomcast-pw-for-tests";
+use support::redis_tls::{Pki, ADMIN_PASSWORD, ROOMCAST_PASSWORD};
 const SENTINEL_PASSWORD: &str = "sentinel-pw-for-tests";
 const WEBHOOK_SECRET: &str = "redis-ops-webhook-secret";
-
-// ---------------------------------------------------------------------------------------------
-// Certificates (openssl CLI): a CA, a server certificate for 127.0.0.1 only, a client
-// certificate, and a second CA nothing is signed by.
-
-struct Pki {
-    dir: PathBuf,
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let dir = scratch_dir("redis-pki");
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-        for ca in ["ca", "other-ca"] {
-            let mut args = vec!["req", "-x509"];
-            args.extend(ec);
-            let (key, crt, subj) = (format!("{ca}.key"), format!("{ca}.crt"), format!("/CN={ca}"));
-            args.extend([
-                "-keyout",
-                &key,
-                "-out",
-                &crt,
-                "-days",
-                "2",
-                "-subj",
-                &subj,
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ]);
-            openssl(&dir, &args);
-        }
-        for (leaf, san) in [
-            ("server", "IP:127.0.0.1"),
-            ("elsewhere", "DNS:elsewhere.test"),
-            ("client", "DNS:roomcast"),
-        ] {
-            let (key, csr, crt, ext, subj) = (
-                format!("{leaf}.key"),
-                format!("{leaf}.csr"),
-                format!("{leaf}.crt"),
-                format!("{leaf}.ext"),
-                format!("/CN={leaf}"),
-            );
-            std::fs::write(
-                dir.join(&ext),
-                format!("subjectAltName={san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n"),
-            )
-            .unwrap();
-            let mut args = vec!["req"];
-            args.extend(ec);
-            args.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
-            openssl(&dir, &args);
-            openssl(
-                &dir,
-                &[
-                    "x509", "-req", "-in", &csr, "-CA", "ca.crt", "-CAkey", "ca.key",
-                    "-CAcreateserial", "-out", &crt, "-days", "2", "-extfile", &ext,
-                ],
-            );
-        }
-        Pki { dir }
-    }
-
-    fn path(&self, file: &str) -> String {
-        self.dir.join(file).to_str().unwrap().to_string()
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Redis processes

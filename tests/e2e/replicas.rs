@@ -45,8 +45,19 @@ impl Deployment {
         (Deployment::with_node(node), registry)
     }
 
+    /// The same, on a Redis that speaks only TLS, wants a client certificate and lets replicas in
+    /// only as the README's least-privilege ACL user (issue 24).
+    fn start_secure() -> Deployment {
+        let node = Localnet::start();
+        node.init_registry(&node.faucet.pubkey());
+        Deployment::with_redis(node, RedisProc::start_secure())
+    }
+
     fn with_node(node: Localnet) -> Deployment {
-        let redis = RedisProc::start();
+        Deployment::with_redis(node, RedisProc::start())
+    }
+
+    fn with_redis(node: Localnet, redis: RedisProc) -> Deployment {
         let emulator = EmulatorProc::start();
         Deployment {
             node,
@@ -77,7 +88,6 @@ impl Deployment {
                 self.node.faucet_path.to_str().unwrap().to_string(),
             ),
             ("CLOUDFLARE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
-            ("ROOMCAST_REDIS_URL", self.redis.url()),
             // Replicas behind one load balancer share one public origin: sign-ins name it.
             ("ROOMCAST_PUBLIC_ORIGIN", "https://rooms.test".to_string()),
             // Long enough that only invalidation can explain a replica seeing a change in time.
@@ -89,10 +99,10 @@ impl Deployment {
                 reconcile_interval_secs.to_string(),
             ),
         ]);
-        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-        if !redis {
-            env.retain(|(k, _)| *k != "ROOMCAST_REDIS_URL");
+        if redis {
+            env.extend(self.redis.server_env());
         }
+        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         Server::start(&env)
     }
@@ -181,7 +191,21 @@ fn create_body(title: &str, host: &roomcast_chain::Pubkey) -> Value {
 
 #[tokio::test]
 async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
-    let mut d = Deployment::start();
+    share_state_and_fail_closed(Deployment::start()).await;
+}
+
+/// The same suite over TLS with a client certificate, as the README's least-privilege ACL user:
+/// nothing it does is refused (`ACL LOG` stays empty).
+#[tokio::test]
+async fn the_same_over_tls_as_the_least_privilege_acl_user() {
+    let d = Deployment::start_secure();
+    assert!(d.redis.url().starts_with("rediss://roomcast:"));
+    let redis_log = share_state_and_fail_closed(d).await;
+    assert_eq!(redis_log, "", "the ACL user was refused nothing");
+}
+
+/// Returns Redis's `ACL LOG` at the end.
+async fn share_state_and_fail_closed(mut d: Deployment) -> String {
     // No orphan grace: only the create's in-flight marker keeps its young input from B's reconciler.
     let a = d.replica("0", &[("ROOMCAST_ORPHAN_GRACE_SECS", "0")]);
     let b = d.replica("0", &[("ROOMCAST_ORPHAN_GRACE_SECS", "0")]);
@@ -597,6 +621,7 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     })
     .await
     .expect("A answers 410 after the end on B, once Redis came back");
+    d.redis.cli(&["ACL", "LOG"])
 }
 
 /// The create limits count every replica's creates. One create per minute per IP, per host and

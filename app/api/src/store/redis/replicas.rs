@@ -40,6 +40,13 @@ redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1
 ";
 
+/// Records a closed room (`KEYS[1]` for `ARGV[1]` s) and publishes `ARGV[3]` on `ARGV[2]`.
+const BURY: &str = r"
+redis.call('SET', KEYS[1], 1, 'EX', ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+";
+
 /// How the subscription tells a live link from a silently dead one: a PING on the subscriber
 /// connection every `ping_every`; one unanswered for `dead_after` ends the subscription (then it
 /// resubscribes on a fresh connection and resyncs).
@@ -87,6 +94,7 @@ enum Message {
 pub struct ReplicaBus {
     redis: Arc<Redis>,
     apply: redis::Script,
+    bury: redis::Script,
     channel: String,
     /// True while this replica's subscription is up.
     pub subscribed: AtomicBool,
@@ -99,6 +107,7 @@ impl ReplicaBus {
             channel: redis.key("events"),
             redis,
             apply: redis::Script::new(APPLY),
+            bury: redis::Script::new(BURY),
             subscribed: AtomicBool::new(false),
             keepalive: Keepalive::default(),
         }
@@ -159,18 +168,15 @@ impl ReplicaBus {
         })
         .expect("serializable");
         let mut conn = self.redis.conn();
-        redis::pipe()
-            .atomic()
-            .set_ex(
-                self.closed_key(&address.to_string()),
-                1,
-                TOMBSTONE_TTL.as_secs(),
-            )
-            .ignore()
-            .publish(&self.channel, message)
-            .ignore()
-            .query_async::<()>(&mut conn)
+        // One script (not MULTI/EXEC): atomic in every shape, and no `MULTI`/`EXEC` for the ACL user.
+        self.bury
+            .key(self.closed_key(&address.to_string()))
+            .arg(TOMBSTONE_TTL.as_secs())
+            .arg(&self.channel)
+            .arg(message)
+            .invoke_async::<i64>(&mut conn)
             .await
+            .map(|_| ())
             .map_err(unavailable("events"))
     }
 

@@ -61,9 +61,13 @@ impl SessionStore for RedisSessionStore {
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let value = serde_json::to_string(&session).expect("serializable");
-        self.redis
-            .conn()
-            .set_ex::<_, _, ()>(self.session_key(hash), value, ttl.as_secs().max(1))
+        // `SET … EX` rather than `SETEX`: one command fewer for the ACL user.
+        redis::cmd("SET")
+            .arg(self.session_key(hash))
+            .arg(value)
+            .arg("EX")
+            .arg(ttl.as_secs().max(1))
+            .query_async::<()>(&mut self.redis.conn())
             .await
             .map_err(unavailable("session"))
     }
