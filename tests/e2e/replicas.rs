@@ -892,7 +892,19 @@ async fn the_registrar_floor_and_the_auth_throttle_hold_for_the_whole_deployment
 
 #[tokio::test]
 async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() {
-    let d = Deployment::start();
+    reconciles_one_at_a_time(Deployment::start()).await;
+}
+
+/// The same over TLS as the least-privilege ACL user (the lease, the tombstones' script).
+#[tokio::test]
+async fn one_replica_reconciles_at_a_time_over_tls_as_the_acl_user() {
+    let d = Deployment::start_secure();
+    let log = reconciles_one_at_a_time(d).await;
+    assert_eq!(log, "", "the ACL user was refused nothing");
+}
+
+/// Returns Redis's `ACL LOG` at the end.
+async fn reconciles_one_at_a_time(d: Deployment) -> String {
     let emu = d.emulator.control();
     emu.reset_calls().await;
     // The chain watcher (WebSocket) lists inputs once per (re)subscription on every replica to
@@ -989,6 +1001,14 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
     // a replica started after the close (no reconciler of its own) answers 410 from Redis.
     {
         let late = d.replica("0", &quiet);
+        // Its subscription's first resync (which loads the tombstones) is logged once done.
+        eventually("the late replica's first resync", || async {
+            late.proc
+                .output()
+                .contains("subscribed to shared-state events")
+                .then_some(())
+        })
+        .await;
         late.api()
             .get(&format!("/api/livestream?sessionId={sid}"))
             .await
@@ -1020,6 +1040,7 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
         d.redis.cli(&["EXISTS", &lease_key]).eq("0").then_some(())
     })
     .await;
+    d.redis.cli(&["ACL", "LOG"])
 }
 
 #[tokio::test]
