@@ -18,6 +18,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
 # (roomcast-stream's client_emulator) and its asynchronous webhooks (emulator_http).
 SUITES=(
   "-p roomcast-app --test e2e|replicas::"
+  "-p roomcast-app --test e2e|redis_ops::"
   "-p roomcast-app --test e2e|chain_watch::"
   "-p roomcast-app --test e2e|video::"
   "-p roomcast-app --test e2e|web::"
