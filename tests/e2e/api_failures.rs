@@ -610,7 +610,10 @@ async fn retry_until_created(
 
 /// The idempotency entry of an operator `key` in Redis (empty when absent).
 fn idem_entry(redis: &RedisProc, registry: &roomcast_chain::Pubkey, key: &str) -> String {
-    redis.cli(&["GET", &format!("roomcast:{{{registry}}}:idem:operator:{key}")])
+    redis.cli(&[
+        "GET",
+        &format!("roomcast:{{{registry}}}:idem:operator:{key}"),
+    ])
 }
 
 /// Issue 9's last guarantee, with the idempotency store in Redis (which outlives `serve`):

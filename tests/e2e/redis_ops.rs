@@ -32,7 +32,8 @@ fn free_port(bus: bool) -> u16 {
             .local_addr()
             .unwrap()
             .port();
-        if !bus || (port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok())
+        if !bus
+            || (port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok())
         {
             return port;
         }
@@ -79,7 +80,10 @@ impl Node {
             .stderr(log)
             .stdin(Stdio::null());
         die_with_parent(&mut cmd);
-        self.child = Some(cmd.spawn().expect("redis-server (scripts/test.sh installs it)"));
+        self.child = Some(
+            cmd.spawn()
+                .expect("redis-server (scripts/test.sh installs it)"),
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.cli(&["PING"]) != "PONG" {
             assert!(
@@ -98,7 +102,14 @@ impl Node {
         cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
             .args(&self.tls)
             .arg("--no-auth-warning")
-            .args(["-a", if self.sentinel { SENTINEL_PASSWORD } else { ADMIN_PASSWORD }])
+            .args([
+                "-a",
+                if self.sentinel {
+                    SENTINEL_PASSWORD
+                } else {
+                    ADMIN_PASSWORD
+                },
+            ])
             .args(args);
         let out = cmd.output().expect("redis-cli");
         String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -176,7 +187,10 @@ impl Upstreams {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_roomcast"));
         cmd.args(["serve", "--listen", "127.0.0.1:0"]);
         for (key, _) in std::env::vars() {
-            if key.starts_with("CLOUDFLARE_") || key.starts_with("ROOMCAST_") || key.starts_with("SOLANA_") {
+            if key.starts_with("CLOUDFLARE_")
+                || key.starts_with("ROOMCAST_")
+                || key.starts_with("SOLANA_")
+            {
                 cmd.env_remove(key);
             }
         }
@@ -188,7 +202,10 @@ impl Upstreams {
         let out = cmd.output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         assert!(!out.status.success(), "serve started: {stderr}");
-        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
         assert_eq!(errors.len(), 1, "one error line: {stderr}");
         errors[0].to_string()
     }
@@ -229,27 +246,55 @@ async fn two_replicas_share(a: &Server, b: &Server, keys: impl Fn() -> Vec<Strin
     let path = format!("/api/rooms/{room}");
     let patch = serde_json::to_vec(&json!({"title": "Renamed on A"})).unwrap();
     // B caches the room before A renames it.
-    let before = api_b.get(&format!("/api/livestream?sessionId={session}")).await;
+    let before = api_b
+        .get(&format!("/api/livestream?sessionId={session}"))
+        .await;
     before.assert_status(200);
-    let signed = api_a.host_headers(&host, "PATCH", &path, now_secs(), &patch).await;
+    let signed = api_a
+        .host_headers(&host, "PATCH", &path, now_secs(), &patch)
+        .await;
     api_a
-        .raw("PATCH", &path, patch.clone(), Some("application/json"), Auth::Headers(signed.clone()), &[])
+        .raw(
+            "PATCH",
+            &path,
+            patch.clone(),
+            Some("application/json"),
+            Auth::Headers(signed.clone()),
+            &[],
+        )
         .await
         .assert_status(200);
     api_b
-        .raw("PATCH", &path, patch, Some("application/json"), Auth::Headers(signed), &[])
+        .raw(
+            "PATCH",
+            &path,
+            patch,
+            Some("application/json"),
+            Auth::Headers(signed),
+            &[],
+        )
         .await
         .assert_error(401, "replayed_signature");
     eventually("B sees A's rename through the shared events", || async {
-        let r = api_b.get(&format!("/api/livestream?sessionId={session}")).await;
+        let r = api_b
+            .get(&format!("/api/livestream?sessionId={session}"))
+            .await;
         (r.text.contains("Renamed on A")).then_some(())
     })
     .await;
 
     let prefix = format!("roomcast:{{{}}}:", a.registry);
     let keys = keys();
-    assert!(keys.iter().any(|k| k.starts_with(&format!("{prefix}idem:"))), "{keys:?}");
-    assert!(keys.iter().any(|k| k.starts_with(&format!("{prefix}replay:"))), "{keys:?}");
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with(&format!("{prefix}idem:"))),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with(&format!("{prefix}replay:"))),
+        "{keys:?}"
+    );
     for key in &keys {
         assert!(key.starts_with(&prefix), "every key under {prefix}: {key}");
     }
@@ -261,18 +306,30 @@ async fn two_replicas_share(a: &Server, b: &Server, keys: impl Fn() -> Vec<Strin
 #[tokio::test]
 async fn tls_with_a_client_certificate_and_the_readme_acl_user_and_what_fails_at_start() {
     // The README's ACL line is the one this test gives its user.
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
-    let line = format!("ACL SETUSER roomcast on '>CHANGE-ME' {}", acl_rules(RedisMode::Single));
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let line = format!(
+        "ACL SETUSER roomcast on '>CHANGE-ME' {}",
+        acl_rules(RedisMode::Single)
+    );
     assert!(readme.contains(&line), "README gives the ACL line: {line}");
     assert!(readme.contains("`+role`") && readme.contains("`+cluster|slots +asking`"));
 
     let pki = Pki::new();
     let up = Upstreams::start();
     let port = free_port(false);
-    let cli_tls: Vec<String> = ["--tls", "--cacert", &pki.path("ca.crt"), "--cert", &pki.path("client.crt"), "--key", &pki.path("client.key")]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let cli_tls: Vec<String> = [
+        "--tls",
+        "--cacert",
+        &pki.path("ca.crt"),
+        "--cert",
+        &pki.path("client.crt"),
+        "--key",
+        &pki.path("client.key"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     // `weak` lacks two commands and every channel.
     let weak_rules = acl_rules(RedisMode::Single)
         .replace(" +evalsha", "")
@@ -298,24 +355,40 @@ async fn tls_with_a_client_certificate_and_the_readme_acl_user_and_what_fails_at
 
     let a = up.replica(&tls(url.clone(), "ca.crt"));
     let b = up.replica(&tls(url.clone(), "ca.crt"));
-    assert!(a.proc.output().contains(&format!("keys under roomcast:{{{}}}:", a.registry)));
-    eventually("both replicas connect as the ACL user (commands and events)", || async {
-        let clients = redis.cli(&["CLIENT", "LIST"]);
-        let ours = clients.lines().filter(|l| l.contains("user=roomcast"));
-        (ours.filter(|l| l.contains("flags=P")).count() == 2).then_some(())
-    })
+    assert!(a
+        .proc
+        .output()
+        .contains(&format!("keys under roomcast:{{{}}}:", a.registry)));
+    eventually(
+        "both replicas connect as the ACL user (commands and events)",
+        || async {
+            let clients = redis.cli(&["CLIENT", "LIST"]);
+            let ours = clients.lines().filter(|l| l.contains("user=roomcast"));
+            (ours.filter(|l| l.contains("flags=P")).count() == 2).then_some(())
+        },
+    )
     .await;
     two_replicas_share(&a, &b, || {
-        redis.cli(&["--scan", "--pattern", "*"]).lines().map(str::to_string).collect()
+        redis
+            .cli(&["--scan", "--pattern", "*"])
+            .lines()
+            .map(str::to_string)
+            .collect()
     })
     .await;
     let denied = redis.cli(&["ACL", "LOG"]);
-    assert!(!denied.contains("roomcast"), "the ACL user was never refused anything: {denied}");
+    assert!(
+        !denied.contains("roomcast"),
+        "the ACL user was never refused anything: {denied}"
+    );
     drop((a, b));
 
     // What fails at start, each with one line.
     let wrong_ca = up.refused(&tls(url.clone(), "other-ca.crt"));
-    assert!(wrong_ca.starts_with("error: TLS to Redis failed: "), "{wrong_ca}");
+    assert!(
+        wrong_ca.starts_with("error: TLS to Redis failed: "),
+        "{wrong_ca}"
+    );
     assert!(wrong_ca.contains("UnknownIssuer"), "{wrong_ca}");
     // A server whose certificate (same CA) names another host.
     let other_port = free_port(false);
@@ -336,8 +409,14 @@ async fn tls_with_a_client_certificate_and_the_readme_acl_user_and_what_fails_at
         format!("rediss://roomcast:{ROOMCAST_PASSWORD}@127.0.0.1:{other_port}/0"),
         "ca.crt",
     ));
-    assert!(wrong_name.starts_with("error: TLS to Redis failed: "), "{wrong_name}");
-    assert!(wrong_name.contains(r#"certificate not valid for name "127.0.0.1""#), "{wrong_name}");
+    assert!(
+        wrong_name.starts_with("error: TLS to Redis failed: "),
+        "{wrong_name}"
+    );
+    assert!(
+        wrong_name.contains(r#"certificate not valid for name "127.0.0.1""#),
+        "{wrong_name}"
+    );
     let mut no_client_cert = tls(url.clone(), "ca.crt");
     no_client_cert.truncate(2);
     let no_cert = up.refused(&no_client_cert);
@@ -357,13 +436,22 @@ async fn tls_with_a_client_certificate_and_the_readme_acl_user_and_what_fails_at
         format!("rediss://roomcast:not-the-password@127.0.0.1:{port}/0"),
         "ca.crt",
     ));
-    assert!(wrong_password.starts_with("error: Redis refused the credentials of ROOMCAST_REDIS_URL"), "{wrong_password}");
-    assert!(!wrong_password.contains("not-the-password"), "no secret in the line: {wrong_password}");
+    assert!(
+        wrong_password.starts_with("error: Redis refused the credentials of ROOMCAST_REDIS_URL"),
+        "{wrong_password}"
+    );
+    assert!(
+        !wrong_password.contains("not-the-password"),
+        "no secret in the line: {wrong_password}"
+    );
     let plain = up.refused(&[
         ("ROOMCAST_REDIS_URL", format!("redis://127.0.0.1:{port}/0")),
         ("ROOMCAST_REDIS_CA_FILE", pki.path("ca.crt")),
     ]);
-    assert_eq!(plain, "error: ROOMCAST_REDIS_CA_FILE / ROOMCAST_REDIS_CLIENT_CERT need rediss:// URLs (TLS)");
+    assert_eq!(
+        plain,
+        "error: ROOMCAST_REDIS_CA_FILE / ROOMCAST_REDIS_CLIENT_CERT need rediss:// URLs (TLS)"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,16 +468,35 @@ async fn two_replicas_share_state_on_a_three_primary_cluster_with_wait() {
             "port {port}\ncluster-enabled yes\ncluster-config-file nodes-{port}.conf\ncluster-node-timeout 2000\n{}",
             users(RedisMode::Cluster)
         );
-        nodes.push(Node::start(&format!("redis-cluster-{i}"), port, &config, false, vec![]));
+        nodes.push(Node::start(
+            &format!("redis-cluster-{i}"),
+            port,
+            &config,
+            false,
+            vec![],
+        ));
     }
-    let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
+    let addrs: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
     let out = Command::new("redis-cli")
-        .args(["--no-auth-warning", "-a", ADMIN_PASSWORD, "--cluster", "create"])
+        .args([
+            "--no-auth-warning",
+            "-a",
+            ADMIN_PASSWORD,
+            "--cluster",
+            "create",
+        ])
         .args(&addrs)
         .args(["--cluster-replicas", "1", "--cluster-yes"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     eventually("the cluster is up", || async {
         nodes
             .iter()
@@ -423,7 +530,12 @@ async fn two_replicas_share_state_on_a_three_primary_cluster_with_wait() {
     let all_keys = || {
         primaries
             .iter()
-            .flat_map(|n| n.cli(&["--scan", "--pattern", "*"]).lines().map(str::to_string).collect::<Vec<_>>())
+            .flat_map(|n| {
+                n.cli(&["--scan", "--pattern", "*"])
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
             .collect::<Vec<_>>()
     };
     two_replicas_share(&a, &b, all_keys).await;
@@ -432,7 +544,11 @@ async fn two_replicas_share_state_on_a_three_primary_cluster_with_wait() {
     let slot = nodes[0].cli(&["CLUSTER", "KEYSLOT", &format!("{{{}}}", a.registry)]);
     let in_slot: usize = primaries
         .iter()
-        .map(|n| n.cli(&["CLUSTER", "COUNTKEYSINSLOT", &slot]).parse::<usize>().unwrap())
+        .map(|n| {
+            n.cli(&["CLUSTER", "COUNTKEYSINSLOT", &slot])
+                .parse::<usize>()
+                .unwrap()
+        })
         .sum();
     assert_eq!(in_slot, keys.len(), "every key in slot {slot}: {keys:?}");
     // One reconciler for the deployment, its lease on the slot's node.
@@ -447,7 +563,9 @@ async fn two_replicas_share_state_on_a_three_primary_cluster_with_wait() {
     .await;
     let holder = lease.split_once(':').expect("replica:token").0;
     assert!(
-        [&a, &b].iter().any(|s| s.proc.output().contains(&format!("replica {holder})"))),
+        [&a, &b]
+            .iter()
+            .any(|s| s.proc.output().contains(&format!("replica {holder})"))),
         "held by one of the replicas: {lease}"
     );
     // Asking for more replicas than the slot's primary has: the claim is written but never acted
@@ -461,7 +579,14 @@ async fn two_replicas_share_state_on_a_three_primary_cluster_with_wait() {
             .assert_error(503, "shared_state_unavailable");
     }
     assert_eq!(greedy.rooms(Some(host.pubkey())).await.len(), 0, "no room");
-    assert!(greedy.proc.output().contains("write reached 1 of 2 replicas"), "{}", greedy.proc.output());
+    assert!(
+        greedy
+            .proc
+            .output()
+            .contains("write reached 1 of 2 replicas"),
+        "{}",
+        greedy.proc.output()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -499,17 +624,26 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
         let config = format!(
             "port {port}\nrequirepass {SENTINEL_PASSWORD}\nsentinel sentinel-pass {SENTINEL_PASSWORD}\nsentinel monitor m 127.0.0.1 {p0} 2\nsentinel auth-user m default\nsentinel auth-pass m {ADMIN_PASSWORD}\nsentinel down-after-milliseconds m 1000\nsentinel failover-timeout m 4000\n"
         );
-        sentinels.push(Node::start(&format!("redis-sentinel-{i}"), port, &config, true, vec![]));
+        sentinels.push(Node::start(
+            &format!("redis-sentinel-{i}"),
+            port,
+            &config,
+            true,
+            vec![],
+        ));
     }
-    eventually("every sentinel knows the others and the replica", || async {
-        sentinels
-            .iter()
-            .all(|s| {
-                let info = s.cli(&["SENTINEL", "MASTER", "m"]);
-                info.contains("num-other-sentinels\n2") && info.contains("num-slaves\n1")
-            })
-            .then_some(())
-    })
+    eventually(
+        "every sentinel knows the others and the replica",
+        || async {
+            sentinels
+                .iter()
+                .all(|s| {
+                    let info = s.cli(&["SENTINEL", "MASTER", "m"]);
+                    info.contains("num-other-sentinels\n2") && info.contains("num-slaves\n1")
+                })
+                .then_some(())
+        },
+    )
     .await;
     let url = sentinels
         .iter()
@@ -520,7 +654,10 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
         ("ROOMCAST_REDIS_MODE", "sentinel".to_string()),
         ("ROOMCAST_REDIS_URL", url),
         ("ROOMCAST_REDIS_MASTER", "m".to_string()),
-        ("ROOMCAST_REDIS_SENTINEL_PASSWORD", SENTINEL_PASSWORD.to_string()),
+        (
+            "ROOMCAST_REDIS_SENTINEL_PASSWORD",
+            SENTINEL_PASSWORD.to_string(),
+        ),
     ];
     // Without the sentinels' password: refused at start, one line.
     let no_pass = up.refused(&env[..3]);
@@ -531,22 +668,36 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
     let a = up.replica(&env);
     let b = up.replica(&env);
     let (api_a, api_b) = (a.api(), b.api());
-    two_replicas_share(&a, &b, || primary.cli(&["--scan", "--pattern", "*"]).lines().map(str::to_string).collect()).await;
+    two_replicas_share(&a, &b, || {
+        primary
+            .cli(&["--scan", "--pattern", "*"])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    })
+    .await;
     let lease_key = format!("roomcast:{{{}}}:reconciler", a.registry);
     let before: u64 = eventually("a reconciler lease", || async {
-        primary.cli(&["GET", &lease_key]).split_once(':').and_then(|(_, t)| t.parse().ok())
+        primary
+            .cli(&["GET", &lease_key])
+            .split_once(':')
+            .and_then(|(_, t)| t.parse().ok())
     })
     .await;
 
     // A room whose signed renames are replayed through the failover.
     let host = wallet();
-    let room_resp = api_a.create_for(&host.pubkey(), "Renamed through a failover").await;
+    let room_resp = api_a
+        .create_for(&host.pubkey(), "Renamed through a failover")
+        .await;
     let room = room_resp.str("room");
     let path = format!("/api/rooms/{room}");
     let mut signed = Vec::new();
     for i in 0..6 {
         let patch = serde_json::to_vec(&json!({"title": format!("Rename {i}")})).unwrap();
-        let headers = api_a.host_headers(&host, "PATCH", &path, now_secs(), &patch).await;
+        let headers = api_a
+            .host_headers(&host, "PATCH", &path, now_secs(), &patch)
+            .await;
         signed.push((patch, headers));
     }
 
@@ -586,7 +737,10 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
                             409 => r.assert_error(409, "idempotency_key_in_progress"),
                             other => panic!("create {key}: unexpected {other}: {}", r.text),
                         };
-                        assert!(Instant::now() < deadline, "create {key} never answered: {answers:?}");
+                        assert!(
+                            Instant::now() < deadline,
+                            "create {key} never answered: {answers:?}"
+                        );
                         tokio::time::sleep(Duration::from_millis(250)).await;
                     }
                 }));
@@ -605,7 +759,14 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
             let mut n = i;
             while refused < 2 {
                 let r = apis[n % 2]
-                    .raw("PATCH", &path, patch.clone(), Some("application/json"), Auth::Headers(headers.clone()), &[])
+                    .raw(
+                        "PATCH",
+                        &path,
+                        patch.clone(),
+                        Some("application/json"),
+                        Auth::Headers(headers.clone()),
+                        &[],
+                    )
                     .await;
                 n += 1;
                 match r.status {
@@ -626,7 +787,10 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     primary.kill();
     let promoted = eventually("the sentinels promote the replica", || async {
-        sentinels.iter().all(|s| primary_port(s) == Some(p1)).then_some(())
+        sentinels
+            .iter()
+            .all(|s| primary_port(s) == Some(p1))
+            .then_some(())
     })
     .await;
     let _ = promoted;
@@ -663,17 +827,26 @@ async fn sentinel_failover_in_a_burst_keeps_one_room_per_key_and_no_replay() {
         assert_eq!(again.str("SessionID"), first.str("SessionID"), "{key}");
         println!("{key}: {answers:?}");
     }
-    assert!(unavailable > 0, "creates sent while no primary answered got 503");
+    assert!(
+        unavailable > 0,
+        "creates sent while no primary answered got 503"
+    );
     for (i, replay) in replays.into_iter().enumerate() {
         let accepted = replay.await.unwrap();
         assert!(accepted <= 1, "rename {i} accepted {accepted} times");
     }
     // The fencing counter went through the failover: a lease after it has a newer token.
     let after: u64 = eventually("a reconciler lease on the new primary", || async {
-        new_primary.cli(&["GET", &lease_key]).split_once(':').and_then(|(_, t)| t.parse().ok())
+        new_primary
+            .cli(&["GET", &lease_key])
+            .split_once(':')
+            .and_then(|(_, t)| t.parse().ok())
     })
     .await;
-    assert!(after >= before, "fencing tokens never go back: {after} >= {before}");
+    assert!(
+        after >= before,
+        "fencing tokens never go back: {after} >= {before}"
+    );
     // And shared state works again, events included.
     two_replicas_share_after_failover(&a, &b).await;
 }
@@ -687,16 +860,30 @@ async fn two_replicas_share_after_failover(a: &Server, b: &Server) {
     let again = keyed_create(&api_a, &host.pubkey(), "after-failover").await;
     assert_eq!(again.json, first.json);
     let session = first.str("SessionID");
-    api_b.get(&format!("/api/livestream?sessionId={session}")).await.assert_status(200);
+    api_b
+        .get(&format!("/api/livestream?sessionId={session}"))
+        .await
+        .assert_status(200);
     let path = format!("/api/rooms/{}", first.str("room"));
     let patch = serde_json::to_vec(&json!({"title": "After the failover"})).unwrap();
-    let signed = api_a.host_headers(&host, "PATCH", &path, now_secs(), &patch).await;
+    let signed = api_a
+        .host_headers(&host, "PATCH", &path, now_secs(), &patch)
+        .await;
     api_a
-        .raw("PATCH", &path, patch, Some("application/json"), Auth::Headers(signed), &[])
+        .raw(
+            "PATCH",
+            &path,
+            patch,
+            Some("application/json"),
+            Auth::Headers(signed),
+            &[],
+        )
         .await
         .assert_status(200);
     eventually("B sees A's rename after the failover", || async {
-        let r = api_b.get(&format!("/api/livestream?sessionId={session}")).await;
+        let r = api_b
+            .get(&format!("/api/livestream?sessionId={session}"))
+            .await;
         r.text.contains("After the failover").then_some(())
     })
     .await;

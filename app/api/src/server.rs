@@ -454,9 +454,13 @@ fn redis_settings(args: &ServeArgs, url: &str) -> crate::store::redis::connect::
             .redis_sentinel_password
             .as_ref()
             .map(|p| p.expose_secret().to_string()),
-        wait_replicas: args
-            .redis_wait_replicas
-            .unwrap_or(if args.redis_mode == RedisMode::Sentinel { 1 } else { 0 }),
+        wait_replicas: args.redis_wait_replicas.unwrap_or(
+            if args.redis_mode == RedisMode::Sentinel {
+                1
+            } else {
+                0
+            },
+        ),
         wait_timeout: Duration::from_millis(args.redis_wait_ms),
     }
 }

@@ -36,11 +36,21 @@ fn openssl(dir: &Path, args: &[&str]) {
 impl Pki {
     pub fn new() -> Pki {
         let dir = scratch_dir("redis-pki");
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
         for ca in ["ca", "other-ca"] {
             let mut args = vec!["req", "-x509"];
             args.extend(ec);
-            let (key, crt, subj) = (format!("{ca}.key"), format!("{ca}.crt"), format!("/CN={ca}"));
+            let (key, crt, subj) = (
+                format!("{ca}.key"),
+                format!("{ca}.crt"),
+                format!("/CN={ca}"),
+            );
             args.extend([
                 "-keyout",
                 &key,
@@ -81,8 +91,21 @@ impl Pki {
             openssl(
                 &dir,
                 &[
-                    "x509", "-req", "-in", &csr, "-CA", "ca.crt", "-CAkey", "ca.key",
-                    "-CAcreateserial", "-out", &crt, "-days", "2", "-extfile", &ext,
+                    "x509",
+                    "-req",
+                    "-in",
+                    &csr,
+                    "-CA",
+                    "ca.crt",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-out",
+                    &crt,
+                    "-days",
+                    "2",
+                    "-extfile",
+                    &ext,
                 ],
             );
         }
@@ -93,7 +116,6 @@ impl Pki {
         self.dir.join(file).to_str().unwrap().to_string()
     }
 }
-
 
 /// How a secure `RedisProc` runs and is reached.
 #[derive(Clone)]

@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::aio::{
+    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
+};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
@@ -86,10 +88,12 @@ fn certificates(settings: &Settings) -> anyhow::Result<Option<TlsCertificates>> 
             "ROOMCAST_REDIS_CLIENT_CERT and ROOMCAST_REDIS_CLIENT_KEY go together (mutual TLS)"
         ),
     };
-    Ok((root_cert.is_some() || client_tls.is_some()).then_some(TlsCertificates {
-        client_tls,
-        root_cert,
-    }))
+    Ok(
+        (root_cert.is_some() || client_tls.is_some()).then_some(TlsCertificates {
+            client_tls,
+            root_cert,
+        }),
+    )
 }
 
 /// The comma-separated URLs of `ROOMCAST_REDIS_URL`, parsed.
@@ -99,9 +103,9 @@ fn parse_urls(url: &str) -> anyhow::Result<Vec<ConnectionInfo>> {
         .map(str::trim)
         .filter(|u| !u.is_empty())
         .map(|u| {
-            let info = u.into_connection_info().map_err(|e| {
-                anyhow::anyhow!("ROOMCAST_REDIS_URL is not a valid Redis URL: {e}")
-            })?;
+            let info = u
+                .into_connection_info()
+                .map_err(|e| anyhow::anyhow!("ROOMCAST_REDIS_URL is not a valid Redis URL: {e}"))?;
             // No `CLIENT SETINFO` on connect: one command fewer for the ACL user to need.
             let redis = info.redis_settings().clone().set_skip_set_lib_name();
             Ok(info.set_redis_settings(redis))

@@ -296,9 +296,7 @@ impl IdempotencyStore for RedisIdempotencyStore {
             // replicated, the create does not run: its lease is given back at once (best effort),
             // so a retry after the failover window is not held off by it for the lease's length.
             if let Err(e) = self.redis.replicated("idempotency").await {
-                let _ = self
-                    .release(key, &token, entry.progress.is_none())
-                    .await;
+                let _ = self.release(key, &token, entry.progress.is_none()).await;
                 return Err(e);
             }
             return Ok(Claim::Acquired {

@@ -182,7 +182,12 @@ async fn probe(redis: &Redis, wait: bool) -> Result<Missing, RedisError> {
     // The first command connects: TLS, credentials, the sentinels' primary, the cluster's slots.
     missing.note(redis.keyless::<String>(redis::cmd("PING")).await)?;
     let commands = [
-        redis::cmd("SET").arg(&key).arg(1).arg("PX").arg(60_000).clone(),
+        redis::cmd("SET")
+            .arg(&key)
+            .arg(1)
+            .arg("PX")
+            .arg(60_000)
+            .clone(),
         redis::cmd("GET").arg(&key).clone(),
         redis::cmd("EXISTS").arg(&key).clone(),
         redis::cmd("PEXPIRE").arg(&key).arg(60_000).clone(),
@@ -194,7 +199,11 @@ async fn probe(redis: &Redis, wait: bool) -> Result<Missing, RedisError> {
         redis::cmd("HGET").arg(&hash).arg("f").clone(),
         redis::cmd("ZADD").arg(&zset).arg(0).arg("m").clone(),
         redis::cmd("ZRANGEBYSCORE").arg(&zset).arg(0).arg(1).clone(),
-        redis::cmd("ZREMRANGEBYSCORE").arg(&zset).arg(0).arg(1).clone(),
+        redis::cmd("ZREMRANGEBYSCORE")
+            .arg(&zset)
+            .arg(0)
+            .arg(1)
+            .clone(),
         redis::cmd("PUBLISH")
             .arg(redis.key("events"))
             .arg(r#"{"kind":"preflight"}"#)
@@ -216,14 +225,23 @@ async fn probe(redis: &Redis, wait: bool) -> Result<Missing, RedisError> {
         missing.note(redis.keyless::<redis::Value>(cmd).await)?;
     }
     if wait {
-        missing.note(redis.keyless::<redis::Value>(redis::cmd("WAIT").arg(0).arg(0).clone()).await)?;
+        missing.note(
+            redis
+                .keyless::<redis::Value>(redis::cmd("WAIT").arg(0).arg(0).clone())
+                .await,
+        )?;
     }
     // A script never loaded on this server: `EVALSHA`, `NOSCRIPT`, `SCRIPT LOAD`, `EVALSHA`.
     let script = redis::Script::new(&format!(
         "-- roomcast preflight {}\nreturn redis.call('EXISTS', KEYS[1])",
         redis.replica
     ));
-    missing.note(script.key(&key).invoke_async::<redis::Value>(&mut conn).await)?;
+    missing.note(
+        script
+            .key(&key)
+            .invoke_async::<redis::Value>(&mut conn)
+            .await,
+    )?;
     match redis.pubsub().await {
         Ok(mut pubsub) => missing.note(pubsub.subscribe(redis.key("events")).await)?,
         Err(e) => missing.note::<()>(Err(e))?,

@@ -233,10 +233,9 @@ impl ReplicaBus {
         let bounded = |e: tokio::time::error::Elapsed| {
             redis::RedisError::from((redis::ErrorKind::Io, "timed out", e.to_string()))
         };
-        let mut pubsub =
-            tokio::time::timeout(SETUP_TIMEOUT, self.redis.pubsub())
-                .await
-                .map_err(bounded)??;
+        let mut pubsub = tokio::time::timeout(SETUP_TIMEOUT, self.redis.pubsub())
+            .await
+            .map_err(bounded)??;
         tokio::time::timeout(SETUP_TIMEOUT, pubsub.subscribe(&self.channel))
             .await
             .map_err(bounded)??;
