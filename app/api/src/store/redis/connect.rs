@@ -149,7 +149,7 @@ pub struct Link {
 }
 
 enum Subscriber {
-    Single(Client),
+    Single(Box<Client>),
     Sentinel(Arc<SentinelLink>),
     /// Classic pub/sub is cluster-wide: any node delivers every `PUBLISH`; the seeds in order.
     Cluster(Vec<Client>),
@@ -182,7 +182,7 @@ impl Link {
                 let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
                 Ok(Link {
                     conn: Conn::Single(manager),
-                    subscriber: Subscriber::Single(client),
+                    subscriber: Subscriber::Single(Box::new(client)),
                 })
             }
             RedisMode::Sentinel => {
@@ -504,11 +504,14 @@ mod tests {
 
     #[test]
     fn slots_match_redis_cluster_keyslot() {
-        // `CLUSTER KEYSLOT` answers of a real Redis 7.
+        // `CLUSTER KEYSLOT` answers of a real Redis 7.0.
         assert_eq!(slot("foo"), 12182);
-        assert_eq!(slot("{user1000}.following"), slot("{user1000}.followers"));
-        assert_eq!(slot("{user1000}.following"), slot("user1000"));
-        assert_eq!(slot("foo{}{bar}"), slot("foo{}{bar}"));
-        assert_eq!(slot("123456789"), 0x31C3 % 16384);
+        assert_eq!(slot("123456789"), 12739);
+        // An empty tag hashes the whole key; the first `{` … `}` is the tag.
+        assert_eq!(slot("foo{}{bar}"), 8363);
+        assert_eq!(slot("foo{{bar}}zap"), 4015);
+        let registry = "3pfEDmDKWXvrfvEWMaZrETNkbA2VwQYtR3EL9uPJBWhT";
+        assert_eq!(slot(&format!("roomcast:{{{registry}}}:events")), 4492);
+        assert_eq!(slot(registry), 4492);
     }
 }
