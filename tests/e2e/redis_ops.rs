@@ -452,6 +452,39 @@ async fn tls_with_a_client_certificate_and_the_readme_acl_user_and_what_fails_at
         plain,
         "error: ROOMCAST_REDIS_CA_FILE / ROOMCAST_REDIS_CLIENT_CERT need rediss:// URLs (TLS)"
     );
+    // Settings that cannot work, refused before any connection.
+    let half = up.refused(&[
+        ("ROOMCAST_REDIS_URL", url.clone()),
+        ("ROOMCAST_REDIS_CLIENT_CERT", pki.path("client.crt")),
+    ]);
+    assert_eq!(
+        half,
+        "error: ROOMCAST_REDIS_CLIENT_CERT and ROOMCAST_REDIS_CLIENT_KEY go together (mutual TLS)"
+    );
+    let several = up.refused(&[(
+        "ROOMCAST_REDIS_URL",
+        format!("redis://127.0.0.1:{port},redis://127.0.0.1:{other_port}"),
+    )]);
+    assert_eq!(
+        several,
+        "error: ROOMCAST_REDIS_URL lists several servers: set ROOMCAST_REDIS_MODE=sentinel or cluster"
+    );
+    let nameless = up.refused(&[
+        ("ROOMCAST_REDIS_MODE", "sentinel".to_string()),
+        ("ROOMCAST_REDIS_URL", format!("redis://127.0.0.1:{port}")),
+    ]);
+    assert_eq!(
+        nameless,
+        "error: ROOMCAST_REDIS_MODE=sentinel needs ROOMCAST_REDIS_MASTER (the primary's name at the sentinels)"
+    );
+    let missing_ca = up.refused(&[
+        ("ROOMCAST_REDIS_URL", url.clone()),
+        ("ROOMCAST_REDIS_CA_FILE", "/nonexistent/ca.crt".to_string()),
+    ]);
+    assert!(
+        missing_ca.starts_with("error: ROOMCAST_REDIS_CA_FILE /nonexistent/ca.crt: "),
+        "{missing_ca}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
