@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use roomcast_chain::{RoomStatus, Signer};
 use serde_json::{json, Value};
+use support::redis_tls::{ClusterRedis, SharedRedis};
 use support::*;
 
 /// Creates per minute per IP and per host, and on the whole deployment, of the replicas of every
@@ -28,7 +29,7 @@ const PROPAGATION: Duration = EVENTUALLY;
 struct Deployment {
     node: Localnet,
     emulator: EmulatorProc,
-    redis: RedisProc,
+    redis: Box<dyn SharedRedis>,
 }
 
 impl Deployment {
@@ -50,14 +51,22 @@ impl Deployment {
     fn start_secure() -> Deployment {
         let node = Localnet::start();
         node.init_registry(&node.faucet.pubkey());
-        Deployment::with_redis(node, RedisProc::start_secure())
+        Deployment::with_redis(node, Box::new(RedisProc::start_secure()))
     }
 
     fn with_node(node: Localnet) -> Deployment {
-        Deployment::with_redis(node, RedisProc::start())
+        Deployment::with_redis(node, Box::new(RedisProc::start()))
     }
 
-    fn with_redis(node: Localnet, redis: RedisProc) -> Deployment {
+    /// The same on a 3-primary Redis Cluster, as the ACL user (issue 24).
+    fn start_cluster() -> Deployment {
+        let node = Localnet::start();
+        let registry = node.init_registry(&node.faucet.pubkey());
+        let redis = ClusterRedis::start(&registry.to_string());
+        Deployment::with_redis(node, Box::new(redis))
+    }
+
+    fn with_redis(node: Localnet, redis: Box<dyn SharedRedis>) -> Deployment {
         let emulator = EmulatorProc::start();
         Deployment {
             node,
@@ -200,6 +209,14 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
 async fn the_same_over_tls_as_the_least_privilege_acl_user() {
     let d = Deployment::start_secure();
     assert!(d.redis.url().starts_with("rediss://roomcast:"));
+    let redis_log = share_state_and_fail_closed(d).await;
+    assert_eq!(redis_log, "", "the ACL user was refused nothing");
+}
+
+/// The same suite on a 3-primary Redis Cluster (every key in the registry's slot), as the ACL user.
+#[tokio::test]
+async fn the_same_on_a_redis_cluster() {
+    let d = Deployment::start_cluster();
     let redis_log = share_state_and_fail_closed(d).await;
     assert_eq!(redis_log, "", "the ACL user was refused nothing");
 }

@@ -175,3 +175,217 @@ impl Secure {
         ]
     }
 }
+
+/// What the replica suite needs of its Redis, whichever shape it has.
+pub trait SharedRedis: Send + Sync {
+    /// `redis-cli` (as the admin) on the node holding the deployment's keys; its trimmed output.
+    fn cli(&self, args: &[&str]) -> String;
+    fn url(&self) -> String;
+    /// The `ROOMCAST_REDIS_*` settings of `serve`.
+    fn server_env(&self) -> Vec<(&'static str, String)>;
+    /// Every node down (an outage).
+    fn stop(&mut self);
+    /// Back up, on the same ports.
+    fn spawn(&mut self);
+}
+
+impl SharedRedis for super::RedisProc {
+    fn cli(&self, args: &[&str]) -> String {
+        super::RedisProc::cli(self, args)
+    }
+    fn url(&self) -> String {
+        super::RedisProc::url(self)
+    }
+    fn server_env(&self) -> Vec<(&'static str, String)> {
+        super::RedisProc::server_env(self)
+    }
+    fn stop(&mut self) {
+        super::RedisProc::stop(self)
+    }
+    fn spawn(&mut self) {
+        super::RedisProc::spawn(self)
+    }
+}
+
+/// A 3-primary Redis Cluster on loopback (`redis-cli --cluster create`), every node with the admin
+/// and the README's ACL user (cluster rules). `cli` goes to the primary of `{tag}`'s slot, and that
+/// node is the first seed of the URL (so the replicas subscribe there).
+pub struct ClusterRedis {
+    nodes: Vec<(u16, PathBuf, Option<std::process::Child>)>,
+    home: usize,
+}
+
+fn cluster_port() -> u16 {
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn admin_cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "--no-auth-warning",
+            "-a",
+            ADMIN_PASSWORD,
+        ])
+        .args(args)
+        .output()
+        .expect("redis-cli");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl ClusterRedis {
+    pub fn start(tag: &str) -> ClusterRedis {
+        let mut cluster = ClusterRedis {
+            nodes: (0..3)
+                .map(|_| (cluster_port(), scratch_dir("redis-cluster"), None))
+                .collect(),
+            home: 0,
+        };
+        cluster.spawn_nodes();
+        let addrs: Vec<String> = cluster
+            .nodes
+            .iter()
+            .map(|(port, _, _)| format!("127.0.0.1:{port}"))
+            .collect();
+        let out = Command::new("redis-cli")
+            .args([
+                "--no-auth-warning",
+                "-a",
+                ADMIN_PASSWORD,
+                "--cluster",
+                "create",
+            ])
+            .args(&addrs)
+            .arg("--cluster-yes")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        cluster.wait_ok();
+        let slot: u16 = admin_cli(
+            cluster.nodes[0].0,
+            &["CLUSTER", "KEYSLOT", &format!("{{{tag}}}")],
+        )
+        .parse()
+        .unwrap();
+        cluster.home = cluster
+            .nodes
+            .iter()
+            .position(|(port, _, _)| {
+                let nodes = admin_cli(*port, &["CLUSTER", "NODES"]);
+                let mine = nodes.lines().find(|l| l.contains("myself")).unwrap();
+                mine.split(' ').skip(8).any(|range| {
+                    let (a, b) = range.split_once('-').unwrap_or((range, range));
+                    matches!((a.parse::<u16>(), b.parse::<u16>()), (Ok(a), Ok(b)) if a <= slot && slot <= b)
+                })
+            })
+            .expect("a node owns the slot");
+        cluster
+    }
+
+    fn spawn_nodes(&mut self) {
+        for (port, dir, child) in &mut self.nodes {
+            let log = std::fs::File::create(dir.join("redis.log")).unwrap();
+            let mut cmd = Command::new("redis-server");
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
+                .arg("--cluster-config-file")
+                .arg(dir.join("nodes.conf"))
+                .arg("--dir")
+                .arg(&*dir)
+                .args(
+                    format!("--user default on >{ADMIN_PASSWORD} ~* &* +@all --user roomcast on >{ROOMCAST_PASSWORD} {}", acl_rules(RedisMode::Cluster))
+                        .split(' '),
+                )
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .stdin(std::process::Stdio::null());
+            super::die_with_parent(&mut cmd);
+            *child = Some(cmd.spawn().expect("redis-server"));
+        }
+        for (port, dir, _) in &self.nodes {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while admin_cli(*port, &["PING"]) != "PONG" {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "cluster node {port}: {}",
+                    std::fs::read_to_string(dir.join("redis.log")).unwrap_or_default()
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    }
+
+    fn wait_ok(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !self
+            .nodes
+            .iter()
+            .all(|(port, _, _)| admin_cli(*port, &["CLUSTER", "INFO"]).contains("cluster_state:ok"))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the cluster never got ok"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl SharedRedis for ClusterRedis {
+    fn cli(&self, args: &[&str]) -> String {
+        admin_cli(self.nodes[self.home].0, args)
+    }
+
+    fn url(&self) -> String {
+        let mut ports: Vec<u16> = self.nodes.iter().map(|(p, _, _)| *p).collect();
+        ports.swap(0, self.home);
+        ports
+            .iter()
+            .map(|p| format!("redis://roomcast:{ROOMCAST_PASSWORD}@127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn server_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("ROOMCAST_REDIS_MODE", "cluster".to_string()),
+            ("ROOMCAST_REDIS_URL", self.url()),
+        ]
+    }
+
+    fn stop(&mut self) {
+        for (_, _, child) in &mut self.nodes {
+            if let Some(mut child) = child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+
+    fn spawn(&mut self) {
+        self.spawn_nodes();
+        self.wait_ok();
+    }
+}
+
+impl Drop for ClusterRedis {
+    fn drop(&mut self) {
+        SharedRedis::stop(self);
+    }
+}
