@@ -31,7 +31,7 @@ impl RedisReplayStore {
 impl ReplayStore for RedisReplayStore {
     async fn first_use(&self, id: &[u8; 64], ttl: Duration) -> Result<bool, StoreError> {
         let key = self.redis.key(&format!("replay:{}", hex::encode(id)));
-        let mut conn = self.redis.conn();
+        let mut conn = self.redis.durable();
         let set: Option<String> = redis::cmd("SET")
             .arg(&key)
             .arg(1)
@@ -43,7 +43,7 @@ impl ReplayStore for RedisReplayStore {
             .map_err(unavailable("replay"))?;
         if set.is_some() {
             // A promoted replica must know the signature was used before it is acted on.
-            self.redis.replicated("replay").await?;
+            conn.replicated("replay")?;
         }
         Ok(set.is_some())
     }
@@ -219,7 +219,7 @@ impl RedisIdempotencyStore {
         end_lease: bool,
     ) -> Result<bool, StoreError> {
         let entry = serde_json::to_string(entry).expect("serializable");
-        let mut conn = self.redis.conn();
+        let mut conn = self.redis.durable();
         let done: i64 = self
             .fenced_set
             .key(self.key(key))
@@ -232,7 +232,7 @@ impl RedisIdempotencyStore {
             .await
             .map_err(unavailable("idempotency"))?;
         if done == 1 {
-            self.redis.replicated("idempotency").await?;
+            conn.replicated("idempotency")?;
         }
         Ok(done == 1)
     }
@@ -277,7 +277,7 @@ impl IdempotencyStore for RedisIdempotencyStore {
         })
         .expect("serializable");
         let token = LeaseToken::random();
-        let mut conn = self.redis.conn();
+        let mut conn = self.redis.durable();
         let (acquired, raw): (i64, String) = self
             .claim
             .key(&entry_key)
@@ -295,7 +295,7 @@ impl IdempotencyStore for RedisIdempotencyStore {
             // The claim must survive a failover before the create acts on it. When it cannot be
             // replicated, the create does not run: its lease is given back at once (best effort),
             // so a retry after the failover window is not held off by it for the lease's length.
-            if let Err(e) = self.redis.replicated("idempotency").await {
+            if let Err(e) = conn.replicated("idempotency") {
                 let _ = self.release(key, &token, entry.progress.is_none()).await;
                 return Err(e);
             }
@@ -407,17 +407,18 @@ impl IdempotencyStore for RedisIdempotencyStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let (marker, lease_key) = self.flight_keys(flight);
+        let mut conn = self.redis.durable();
         let done: i64 = self
             .hold_flight
             .key(marker)
             .key(lease_key)
             .arg(millis(lease))
             .arg(millis(ttl))
-            .invoke_async(&mut self.redis.conn())
+            .invoke_async(&mut conn)
             .await
             .map_err(unavailable("in-flight"))?;
         if done == 1 {
-            self.redis.replicated("in-flight").await?;
+            conn.replicated("in-flight")?;
         }
         Ok(done == 1)
     }
@@ -429,16 +430,17 @@ impl IdempotencyStore for RedisIdempotencyStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let (marker, _) = self.flight_keys(flight);
+        let mut conn = self.redis.durable();
         let done: i64 = self
             .flight_sent
             .key(marker)
             .arg(last_valid_block_height)
             .arg(millis(ttl))
-            .invoke_async(&mut self.redis.conn())
+            .invoke_async(&mut conn)
             .await
             .map_err(unavailable("in-flight"))?;
         if done == 1 {
-            self.redis.replicated("in-flight").await?;
+            conn.replicated("in-flight")?;
         }
         Ok(done == 1)
     }
@@ -462,17 +464,18 @@ impl IdempotencyStore for RedisIdempotencyStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let (marker, lease_key) = self.flight_keys(flight);
+        let mut conn = self.redis.durable();
         let done: i64 = self
             .doom_flight
             .key(marker)
             .key(lease_key)
             .arg(block_height)
             .arg(millis(ttl))
-            .invoke_async(&mut self.redis.conn())
+            .invoke_async(&mut conn)
             .await
             .map_err(unavailable("in-flight"))?;
         if done == 1 {
-            self.redis.replicated("in-flight").await?;
+            conn.replicated("in-flight")?;
         }
         Ok(done == 1)
     }

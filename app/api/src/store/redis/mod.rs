@@ -94,30 +94,18 @@ impl Redis {
             .map_err(unavailable("shared"))
     }
 
-    /// After a write a failover must not lose (an idempotency claim or step, a replay entry, a
-    /// spent sign-in nonce, an in-flight marker, a lease acquisition): `WAIT` until
-    /// `ROOMCAST_REDIS_WAIT_REPLICAS` replicas have it, at most `ROOMCAST_REDIS_WAIT_MS`. Fewer
-    /// → [`StoreError::Unavailable`]: the server does not act on a write only the primary holds
-    /// (fail closed, 503), since a promoted replica would not know it.
-    pub async fn replicated(&self, what: &'static str) -> Result<(), StoreError> {
-        if self.wait_replicas == 0 {
-            return Ok(());
+    /// A connection for one write a failover must not lose: the command goes out in one pipeline
+    /// with `WAIT <ROOMCAST_REDIS_WAIT_REPLICAS> <ROOMCAST_REDIS_WAIT_MS>`, so the acknowledgement
+    /// is about this very write on this very server — also when the connection was replaced
+    /// between them (a failover: a `WAIT` alone on a fresh connection to the new primary would
+    /// count replicas of nothing). [`Durable::replicated`] then says whether enough replicas have it.
+    pub fn durable(&self) -> Durable {
+        Durable {
+            conn: self.conn(),
+            replicas: self.wait_replicas,
+            timeout_ms: self.wait_timeout.as_millis() as u64,
+            acked: None,
         }
-        let mut wait = redis::cmd("WAIT");
-        wait.arg(self.wait_replicas)
-            .arg(self.wait_timeout.as_millis() as u64);
-        let acked: u32 = self.keyless(wait).await.map_err(unavailable(what))?;
-        if acked < self.wait_replicas {
-            metrics::counter!("roomcast_redis_unreplicated_total").increment(1);
-            return Err(StoreError::Unavailable(
-                what,
-                format!(
-                    "write reached {acked} of {} replicas in {:?}",
-                    self.wait_replicas, self.wait_timeout
-                ),
-            ));
-        }
-        Ok(())
     }
 
     /// Every key matching `pattern` (`SCAN`, never `KEYS`), on the node holding this registry's keys.
@@ -144,4 +132,86 @@ impl Redis {
 /// Maps a Redis error of the `what` store to [`StoreError::Unavailable`].
 pub fn unavailable(what: &'static str) -> impl Fn(redis::RedisError) -> StoreError {
     move |e| StoreError::Unavailable(what, e.to_string())
+}
+
+/// See [`Redis::durable`].
+pub struct Durable {
+    conn: Conn,
+    replicas: u32,
+    timeout_ms: u64,
+    /// What the `WAIT` after the last write answered.
+    acked: Option<u32>,
+}
+
+impl Durable {
+    /// `Ok` when `WAIT` is off or enough replicas acknowledged the last write; else
+    /// [`StoreError::Unavailable`] (the caller must not act on the write: 503).
+    pub fn replicated(&self, what: &'static str) -> Result<(), StoreError> {
+        if self.replicas == 0 {
+            return Ok(());
+        }
+        let acked = self.acked.unwrap_or(0);
+        if acked < self.replicas {
+            metrics::counter!("roomcast_redis_unreplicated_total").increment(1);
+            return Err(StoreError::Unavailable(
+                what,
+                format!(
+                    "write reached {acked} of {} replicas in {} ms",
+                    self.replicas, self.timeout_ms
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl redis::aio::ConnectionLike for Durable {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        Box::pin(async move {
+            // `SCRIPT LOAD` (after `NOSCRIPT`) writes nothing and goes to every primary.
+            let loading = matches!(
+                cmd.args_iter().next(),
+                Some(redis::Arg::Simple(name)) if name.eq_ignore_ascii_case(b"SCRIPT")
+            );
+            if self.replicas == 0 || loading {
+                return self.conn.req_packed_command(cmd).await;
+            }
+            let mut pipe = redis::pipe();
+            pipe.add_command(cmd.clone())
+                .cmd("WAIT")
+                .arg(self.replicas)
+                .arg(self.timeout_ms);
+            let mut values = self.conn.req_packed_commands(&pipe, 0, 2).await?;
+            let wait = values.pop();
+            let first = values.pop();
+            self.acked = match wait {
+                Some(redis::Value::Int(n)) => Some(n.max(0) as u32),
+                _ => Some(0),
+            };
+            match first {
+                Some(redis::Value::ServerError(e)) => Err(e.into()),
+                Some(value) => Ok(value),
+                None => Err(redis::RedisError::from((
+                    redis::ErrorKind::Io,
+                    "no answer to the write",
+                ))),
+            }
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        self.conn.req_packed_commands(pipeline, offset, count)
+    }
+
+    fn get_db(&self) -> i64 {
+        self.conn.get_db()
+    }
 }

@@ -38,7 +38,7 @@ fn corrupt(what: &str) -> StoreError {
 #[async_trait]
 impl SessionStore for RedisSessionStore {
     async fn spend_nonce(&self, nonce: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let mut conn = self.redis.conn();
+        let mut conn = self.redis.durable();
         let set: Option<String> = redis::cmd("SET")
             .arg(self.spent_key(nonce))
             .arg(1)
@@ -49,7 +49,7 @@ impl SessionStore for RedisSessionStore {
             .await
             .map_err(unavailable("session"))?;
         if set.is_some() {
-            self.redis.replicated("session").await?;
+            conn.replicated("session")?;
         }
         Ok(set.is_some())
     }
