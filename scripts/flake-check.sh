@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Flake check (run before every stop; not part of the test script): runs the timing-sensitive
 # tests N times while two busy loops keep both cores loaded, and reports each test's pass count.
-# A test that fails here under load would sooner or later fail a CI run.
+# A test that fails here under load would sooner or later fail a CI run. `--no-fail-fast`: one
+# failing test binary must not hide the later binaries of its suite.
 # Usage: scripts/flake-check.sh [runs]      (default 3; exit 1 if any test failed in any run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +51,7 @@ for run in $(seq 1 "$RUNS"); do
     log=$(mktemp)
     # shellcheck disable=SC2086
     status=0
-    cargo test $args -- $filter >"$log" 2>&1 || status=$?
+    cargo test --no-fail-fast $args -- $filter >"$log" 2>&1 || status=$?
     # A suite that fails without a failing test (a build error, a crash) counts as one failure.
     if [[ $status -ne 0 ]] && ! grep -qE '^test .+ \.\.\. FAILED$' "$log"; then
       failed["suite $args $filter"]=$(( ${failed["suite $args $filter"]:-0} + 1 ))
