@@ -43,6 +43,9 @@ busy & B1=$!
 busy & B2=$!
 trap 'kill $B1 $B2 2>/dev/null || true' EXIT
 
+# The whole output of every suite run with a failure is kept here, to read why.
+LOGS=${FLAKE_LOGS:-$(mktemp -d /tmp/flake-check.XXXX)}
+mkdir -p "$LOGS"
 declare -A passed failed
 for run in $(seq 1 "$RUNS"); do
   for suite in "${SUITES[@]}"; do
@@ -66,7 +69,14 @@ for run in $(seq 1 "$RUNS"); do
         echo "run $run: FAILED $name ($args)"
       fi
     done < <(sed -nE 's/^test (.+) \.\.\. (ok|FAILED)$/\2 \1/p' "$log")
-    rm -f "$log"
+    if [[ $status -ne 0 ]]; then
+      kept="$LOGS/run$run-$(echo "$args $filter" | tr -c 'A-Za-z0-9_-' '_').log"
+      mv "$log" "$kept"
+      grep -E "panicked at|^  left:|^ right:" "$kept" | head -12 | sed 's/^/    /' || true
+      echo "    whole output: $kept"
+    else
+      rm -f "$log"
+    fi
   done
 done
 
