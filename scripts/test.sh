@@ -43,6 +43,7 @@ cargo build -p roomcast-app --locked
 bin="$target/debug/roomcast"
 tests/sdk/run.sh "$bin"
 tests/clients/run.sh "$bin"
+tests/actions/run.sh "$bin"
 # Every benchmark keeps starting: each is smoke-run for a second or two against the debug binary
 # (numbers meaningless here; BENCHMARKS.md has the real runs). Output kept only on failure.
 smoke() {
@@ -55,6 +56,7 @@ smoke() {
 smoke scripts/bench.sh 1 4 2
 smoke scripts/bench-replicas.sh 1 4 2 5
 smoke scripts/bench-shared-scripts.sh 200 10
+smoke scripts/bench-redis.sh 3 10 1 1000
 smoke scripts/bench-video.sh 2 3
 smoke scripts/bench-soak.sh 2 50 20 5
 smoke scripts/bench-grant.sh 5 1,2

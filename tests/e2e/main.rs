@@ -19,11 +19,13 @@ mod data_dir;
 mod encoders;
 mod hostile;
 mod readme_claims;
+mod redis_ops;
 mod replicas;
 mod serve_config;
 mod video;
 mod web;
 mod web_gate;
+mod web_tips;
 
 // Issue 17 items 5, 7 and 11 (upstream links, RTMP ingest); `hostile` has the rest of the suite.
 mod hostile_edges;

@@ -111,6 +111,8 @@ pub struct AppState {
     /// Signed playback for gated rooms: the signing key and the grant limits (`guard::playback`).
     pub playback_signer: crate::guard::playback::PlaybackSigner,
     pub grant_limits: crate::guard::playback::GrantLimits,
+    /// Tips per room, read back from the chain (`live::tips`, `rooms::tips`).
+    pub tips: crate::live::tips::TipLedger,
 }
 
 /// What handlers and jobs hold: one `AppState` for the whole process.

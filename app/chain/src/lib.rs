@@ -11,6 +11,7 @@ mod error;
 pub mod gate;
 pub mod redact;
 mod room;
+pub mod tips;
 pub mod token;
 pub mod view;
 mod watch;
@@ -23,6 +24,7 @@ pub use gate::{gate_address, Gate, NewGate};
 pub use room::Room;
 pub use roomcast::state::{room_offsets, Registry, RoomStatus};
 pub use roomcast::MAX_TITLE_LEN;
+pub use tips::{read_tip, tip_instructions, tip_memo, Tip};
 pub use watch::{derive_ws_url, watch_rooms, Keepalive, RoomWatch, WatchEnd};
 
 pub use anchor_client::anchor_lang::prelude::Pubkey;

@@ -55,6 +55,7 @@ const PAGES: &[&str] = &[
     "/assets/discover.js",
     "/assets/watch.js",
     "/assets/gate.js",
+    "/assets/tips.js",
     "/assets/host.js",
     "/assets/icon.svg",
     "/assets/vendor/hls.min.js",

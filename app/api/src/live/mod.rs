@@ -9,4 +9,5 @@ pub mod feeds;
 pub mod gates;
 pub mod readiness;
 pub mod replicas;
+pub mod tips;
 pub mod tombstones;

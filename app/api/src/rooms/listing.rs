@@ -51,6 +51,8 @@ pub struct RoomListItem {
     /// Present for a gated room only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<crate::rooms::responses::GateView>,
+    /// Tips viewers sent the host (read back from the chain).
+    pub tips: crate::live::tips::TipTotals,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -163,7 +165,15 @@ async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
     let (playback, gate) = crate::rooms::read::public_view(state, &record.address, session_id)
         .await
         .unwrap_or((None, None));
+    let tips = crate::rooms::tips::totals(
+        state,
+        &record.address,
+        &record.room.host,
+        crate::rooms::tips::FRESH_FOR,
+    )
+    .await;
     RoomListItem {
+        tips,
         session_id_legacy: session_id.clone(),
         fields: RoomFields::new(&record.address, &record.room),
         broadcasting,

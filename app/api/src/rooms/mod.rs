@@ -14,6 +14,7 @@ pub mod playback;
 pub mod read;
 pub mod renewals;
 pub mod responses;
+pub mod tips;
 
 use roomcast_stream::client::LiveInput;
 

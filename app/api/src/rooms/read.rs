@@ -69,7 +69,10 @@ pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<Livestr
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
     let (playback, gate) = public_view(state, address, &room.session_id).await?;
+    let tips =
+        crate::rooms::tips::totals(state, address, &room.host, crate::rooms::tips::FRESH_FOR).await;
     Ok(LivestreamResponse {
+        tips,
         broadcast: state.broadcasts.get(&room.session_id),
         session_id_legacy: room.session_id.clone(),
         playback,

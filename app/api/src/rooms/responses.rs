@@ -117,6 +117,8 @@ pub struct LivestreamResponse {
     /// Present for a gated room only: what a viewer must hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<GateView>,
+    /// Tips viewers sent the host (read back from the chain).
+    pub tips: crate::live::tips::TipTotals,
 }
 
 /// A room's token gate as the API shows it.
