@@ -436,10 +436,16 @@ impl RoomcastChain {
                 .await
                 .map_err(ChainError::rpc),
         )?;
+        // Like [`Self::room`]: an account that is not a room is an error, not "no room".
         let room = match response.value {
             None => None,
-            Some(account) if account.owner != self.program_id => None,
-            Some(account) => Room::decode(&account.data),
+            Some(account) if account.owner != self.program_id => {
+                return Err(ChainError::AccountNotFound(address.to_string()))
+            }
+            Some(account) => Some(
+                Room::decode(&account.data)
+                    .ok_or_else(|| ChainError::AccountNotFound(address.to_string()))?,
+            ),
         };
         Ok((response.context.slot, room))
     }

@@ -22,16 +22,40 @@ pub fn room_address(state: &AppState, id: &str) -> AppResult<Pubkey> {
     })
 }
 
-/// Reads a room through the cache (viewers) or straight from the chain (`fresh`, for writes).
+/// Reads a room from the room index while the chain watcher keeps it current, else through the
+/// cache (viewers), or straight from the chain (`fresh`, for writes). A
+/// fresh read also goes into the room index with its slot, so the listing shows this server's own
+/// writes as soon as they have answered.
 pub async fn load_room(state: &AppState, address: &Pubkey, fresh: bool) -> AppResult<Room> {
     let room = if fresh {
-        let room = state
+        let (slot, room) = state
             .chain
-            .room(address)
+            .room_at(address)
             .await
             .map_err(AppError::from_chain)?;
+        match &room {
+            Some(room) if room.registry == state.registry => {
+                let record = roomcast_chain::RoomRecord {
+                    address: *address,
+                    room: room.clone(),
+                };
+                state.index.apply(&record, slot);
+            }
+            Some(_) => {}
+            None => {
+                state.index.remove(address, slot);
+            }
+        }
         state.rooms.put_room(*address, room.clone()).await;
         room
+    } else if let Some(record) = state
+        .feeds
+        .watcher_live()
+        .then(|| state.index.get(address))
+        .flatten()
+    {
+        // While the chain watcher is subscribed, the index is current: no chain read at all.
+        Some(record.room)
     } else {
         state
             .rooms

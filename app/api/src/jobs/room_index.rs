@@ -1,0 +1,139 @@
+//! Keeps the room index (`live::index`) fed: one full listing at start (`getProgramAccounts` with
+//! its context slot, retried with backoff until it answers), then a catch-up after every
+//! (re)subscription of the chain watcher and every `ROOMCAST_INDEX_RESYNC_SECS`. The watcher's
+//! notifications are applied in `jobs::chain_watch`; the server's own writes in `rooms::read`.
+//!
+//! A catch-up does not re-read every room: one `getProgramAccounts` sliced to 34 bytes a room
+//! (status through `updated_at`) shows which rooms are new, changed or gone, and only those are
+//! read whole (`getMultipleAccounts`). Rooms written since shortly before the previous catch-up
+//! began are read whole too (two writes in the same second leave `updated_at` as it was). Without
+//! the watcher, the resync period bounds how stale the index can be; with it, the resync catches
+//! what PubSub never reports — a room closed by anyone else (a closed account leaves the program,
+//! so no `programNotification` tells of it).
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use roomcast_chain::{ChainError, RoomRecord};
+use tokio_util::sync::CancellationToken;
+
+use crate::state::StateRef;
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Rooms written this many seconds before the previous catch-up began are read whole again.
+const SKEW_SECS: i64 = 2;
+
+/// What one catch-up did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CatchUp {
+    pub listed: usize,
+    pub fetched: usize,
+    pub removed: usize,
+}
+
+pub fn spawn(state: StateRef, resync: Duration, stop: CancellationToken) {
+    tokio::spawn(async move {
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            match load(&state).await {
+                Ok(()) => break,
+                Err(e) => tracing::warn!(error = %e, "loading the room index; retrying"),
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+        let mut every = tokio::time::interval(resync);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = every.tick() => {}
+            }
+            if let Err(e) = catch_up(&state).await {
+                tracing::warn!(error = %e, "room index catch-up failed; the next one retries");
+            }
+        }
+    });
+}
+
+/// The first full listing.
+pub async fn load(state: &StateRef) -> Result<(), ChainError> {
+    let began = Instant::now();
+    let began_unix = unix_now();
+    let (slot, rooms) = state.chain.registry_rooms_at(&state.registry).await?;
+    let count = rooms.len();
+    state.index.load(slot, rooms);
+    state.index.set_synced_at(began_unix);
+    tracing::info!(rooms = count, slot, took = ?began.elapsed(), "room index loaded");
+    Ok(())
+}
+
+/// Brings the index up to the chain without reading every room (see the module docs). Before the
+/// first load has succeeded, does that load instead.
+pub async fn catch_up(state: &StateRef) -> Result<CatchUp, ChainError> {
+    if !state.index.is_loaded() {
+        load(state).await?;
+        return Ok(CatchUp {
+            listed: state.index.len(),
+            ..CatchUp::default()
+        });
+    }
+    let began_unix = unix_now();
+    let since = state.index.synced_at() - SKEW_SECS;
+    let (slot, stamps) = state
+        .chain
+        .registry_room_stamps_at(&state.registry)
+        .await?;
+    let held = state.index.stamps();
+    let mut stale = Vec::new();
+    for stamp in &stamps {
+        let changed = match held.get(&stamp.address) {
+            None => true,
+            Some(&(status, updated_at, held_slot)) => {
+                held_slot < slot
+                    && (status != stamp.status
+                        || updated_at != stamp.updated_at
+                        || stamp.updated_at >= since)
+            }
+        };
+        if changed {
+            stale.push(stamp.address);
+        }
+    }
+    let listed: HashSet<_> = stamps.iter().map(|s| s.address).collect();
+    let mut removed = 0;
+    for (address, (_, _, held_slot)) in &held {
+        if !listed.contains(address) && *held_slot < slot && state.index.remove(address, slot) {
+            removed += 1;
+        }
+    }
+    let (read_at, rooms) = state.chain.rooms_at(&stale).await?;
+    for (address, room) in rooms {
+        match room {
+            Some(room) if room.registry == state.registry => {
+                state.index.apply(&RoomRecord { address, room }, read_at);
+            }
+            _ => {
+                if state.index.remove(&address, read_at) {
+                    removed += 1;
+                }
+            }
+        }
+    }
+    state.index.set_synced_at(began_unix);
+    let done = CatchUp {
+        listed: stamps.len(),
+        fetched: stale.len(),
+        removed,
+    };
+    tracing::debug!(?done, slot, "room index caught up");
+    Ok(done)
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
