@@ -394,6 +394,22 @@ impl LocalChain {
         accounts
     }
 
+    /// Puts `data` at `address`, owned by `owner` and rent-exempt, as if a transaction had written
+    /// it (tests and tools that build a large ledger without sending its transactions; no
+    /// notification is sent).
+    pub fn seed_account(&mut self, address: Pubkey, owner: Pubkey, data: Vec<u8>) -> anyhow::Result<()> {
+        let account = Account {
+            lamports: self.minimum_balance_for_rent_exemption(data.len()),
+            data,
+            owner,
+            executable: false,
+            rent_epoch: 0,
+        };
+        self.load_account(address, account)?;
+        self.dirty = true;
+        Ok(())
+    }
+
     pub fn load_account(&mut self, address: Pubkey, account: Account) -> anyhow::Result<()> {
         self.svm
             .set_account(address, account)

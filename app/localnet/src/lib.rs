@@ -109,6 +109,7 @@ pub struct LocalNode {
     saver: Option<JoinHandle<()>>,
     state: Option<PathBuf>,
     send_faults: rpc::SendFaults,
+    calls: rpc::MethodCalls,
 }
 
 impl LocalNode {
@@ -139,11 +140,13 @@ impl LocalNode {
             stop.subscribe(),
         )
         .await?;
+        let calls = rpc::MethodCalls::default();
         let app = rpc::router(rpc::RpcState {
             chain: executor.clone(),
             limits: options.limits,
             send_faults: send_faults.clone(),
             fault_injection: options.fault_injection,
+            calls: calls.clone(),
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -191,6 +194,7 @@ impl LocalNode {
             saver,
             state: options.state,
             send_faults,
+            calls,
         })
     }
 
@@ -227,6 +231,11 @@ impl LocalNode {
     }
 
     /// Injected `sendTransaction` faults not fired yet (a test's proof that they fired).
+    /// JSON-RPC calls of `method` (e.g. `getProgramAccounts`) this node has answered.
+    pub fn rpc_calls(&self, method: &str) -> u64 {
+        self.calls.get(method)
+    }
+
     pub fn pending_send_faults(&self) -> usize {
         self.send_faults.pending()
     }

@@ -11,4 +11,5 @@ mod in_flight;
 mod lease_fencing;
 mod operations;
 mod robustness;
+mod room_index;
 mod web_api;
