@@ -281,6 +281,7 @@ impl Server {
             registry: upstreams.clients.registry,
             rooms: RoomCache::new(args.room_cache_ttl(), VIEWERS_CACHE_TTL),
             index: Default::default(),
+            views: Default::default(),
             broadcasts: Broadcasts::new(BROADCAST_CACHE_TTL),
             idempotency,
             auth: AuthConfig::new(

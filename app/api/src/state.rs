@@ -78,6 +78,8 @@ pub struct AppState {
     pub chain: RoomcastChain,
     pub registry: Pubkey,
     pub rooms: RoomCache,
+    /// Viewer answers kept serialized per room (`live::views`).
+    pub views: crate::live::views::RenderedViews,
     /// Every room of the registry, fed by the chain (`live::index`, `jobs::room_index`):
     /// discovery reads it.
     pub index: crate::live::index::RoomIndex,

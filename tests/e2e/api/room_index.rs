@@ -442,3 +442,80 @@ fn the_index_equals_the_chain_after_random_changes() {
     });
     runtime.block_on(server.shutdown()).unwrap();
 }
+
+// The viewer answer is served from bytes kept per room, and follows every change: a rename, the
+// encoder's state, the end (410). `/api/ping` is the floor benchmarks compare it to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_viewer_answer_is_kept_serialized_and_follows_changes() {
+    let server = start(&[]).await;
+    let (status, ping) = get(&server, "/api/ping").await;
+    assert_eq!((status, ping), (StatusCode::OK, serde_json::json!({ "ok": true })));
+
+    let host = Keypair::new().pubkey().to_string();
+    let room = operator(
+        &server,
+        reqwest::Method::POST,
+        "/api/create",
+        serde_json::json!({ "title": "Kept", "host": host }),
+    )
+    .await;
+    let sid = room["SessionID"].as_str().unwrap().to_string();
+    let address = room["room"].as_str().unwrap().to_string();
+    let raw = |path: String| {
+        let url = format!("{}{path}", server.url());
+        async move {
+            let response = http().get(url).send().await.unwrap();
+            let status = response.status();
+            let kind = response.headers()["content-type"].to_str().unwrap().to_string();
+            (status, kind, response.bytes().await.unwrap())
+        }
+    };
+    let (status, kind, first) = raw(format!("/api/livestream?sessionId={sid}")).await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "application/json"));
+    let body: Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(body["title"], "Kept");
+    assert_eq!(body["SessionID"], sid);
+    assert_eq!(body["room"], address);
+    assert_eq!(body["status"], "created");
+    assert_eq!(body["broadcasting"], false);
+    assert_eq!(body["broadcast"], Value::Null);
+    assert!(body["playback"]["hls"].as_str().unwrap().contains(&sid));
+    let (_, _, again) = raw(format!("/api/livestream?room={address}")).await;
+    assert_eq!(again, first, "the same bytes by session id or address");
+    let (_, _, shown) = raw(format!("/api/rooms/{address}")).await;
+    assert_eq!(shown, first);
+
+    operator(
+        &server,
+        reqwest::Method::PATCH,
+        &format!("/api/rooms/{address}"),
+        serde_json::json!({ "title": "Renamed" }),
+    )
+    .await;
+    let (_, _, renamed) = raw(format!("/api/livestream?sessionId={sid}")).await;
+    let renamed: Value = serde_json::from_slice(&renamed).unwrap();
+    assert_eq!(renamed["title"], "Renamed");
+
+    // The encoder connects: the emulator's notification reaches the webhook, the answer follows.
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.connect(&sid).await.unwrap();
+    let live = eventually("the answer shows the broadcast", || async {
+        let (_, _, bytes) = raw(format!("/api/livestream?sessionId={sid}")).await;
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        (body["broadcasting"] == true).then_some(body)
+    })
+    .await;
+    assert_eq!(live["title"], "Renamed");
+
+    operator(
+        &server,
+        reqwest::Method::POST,
+        &format!("/api/rooms/{address}/end"),
+        serde_json::json!({}),
+    )
+    .await;
+    let (status, gone) = get(&server, &format!("/api/livestream?sessionId={sid}")).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(gone["error"]["code"], "room_ended");
+    server.shutdown().await.unwrap();
+}

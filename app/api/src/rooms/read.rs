@@ -81,23 +81,35 @@ pub async fn load_room(state: &AppState, address: &Pubkey, fresh: bool) -> AppRe
     Ok(room)
 }
 
-/// The public view a viewer gets; 410 once the room has ended.
-pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<LivestreamResponse> {
+/// The public view a viewer gets, serialized (`live::views`: rendered once per change of the room
+/// or its broadcast state, then the same bytes for every viewer); 410 once the room has ended.
+pub async fn livestream_json(state: &AppState, address: &Pubkey) -> AppResult<axum::body::Bytes> {
     let room = load_room(state, address, false).await?;
     if room.status == RoomStatus::Ended {
+        state.views.forget(address);
         return Err(AppError::Gone(
             "this room has ended and can no longer be watched".into(),
         ));
     }
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
-    Ok(LivestreamResponse {
+    let inputs = crate::live::views::ViewInputs {
         broadcast: state.broadcasts.get(&room.session_id),
-        session_id_legacy: room.session_id.clone(),
-        playback: state.stream.playback_urls(&room.session_id),
-        fields: RoomFields::new(address, &room),
+        room,
         broadcasting,
-    })
+    };
+    Ok(state.views.get_or_render(address, inputs, |inputs| {
+        let response = LivestreamResponse {
+            broadcast: inputs.broadcast.clone(),
+            session_id_legacy: inputs.room.session_id.clone(),
+            playback: state.stream.playback_urls(&inputs.room.session_id),
+            fields: RoomFields::new(address, &inputs.room),
+            broadcasting: inputs.broadcasting,
+        };
+        serde_json::to_vec(&response)
+            .expect("a livestream answer serializes")
+            .into()
+    }))
 }
 
 /// Whether the encoder is live: from webhooks or the public `lifecycle` endpoint, cached.
