@@ -64,6 +64,8 @@ pub struct LocalChain {
     faucet: Keypair,
     /// Set by any write, cleared by a save.
     pub dirty: bool,
+    /// Accounts written since the last save (what `state_file::save_changes` appends).
+    pub written: HashSet<Pubkey>,
     /// Slots and landed transactions, for WebSocket subscribers.
     pub events: crate::events::EventSender,
 }
@@ -92,6 +94,7 @@ impl LocalChain {
             transaction_count: 0,
             faucet,
             dirty: false,
+            written: HashSet::new(),
             events: crate::events::EventSender::new(),
         };
         chain
@@ -297,6 +300,14 @@ impl LocalChain {
         };
         let post_balances = self.balances(&keys);
         self.publish_transaction(&tx, &err, &meta.logs);
+        for (i, key) in tx.message.static_account_keys().iter().enumerate() {
+            if tx
+                .message
+                .is_maybe_writable_with_reserved_addresses(i, None::<&HashSet<Pubkey>>)
+            {
+                self.written.insert(*key);
+            }
+        }
         self.record(TxRecord {
             slot: self.slot,
             block_time: unix_now(),
@@ -407,6 +418,7 @@ impl LocalChain {
         };
         self.load_account(address, account)?;
         self.dirty = true;
+        self.written.insert(address);
         Ok(())
     }
 

@@ -17,7 +17,7 @@ mod executor;
 pub mod keypair_file;
 pub mod pubsub;
 pub mod rpc;
-mod state_file;
+pub mod state_file;
 mod wire;
 
 use std::net::SocketAddr;
@@ -171,9 +171,10 @@ impl LocalNode {
                             if !chain.dirty {
                                 return Ok(None);
                             }
-                            let n = state_file::save(chain, &path)?;
+                            // Only what changed (the journal); a new snapshot now and then.
+                            let saved = state_file::save_changes(chain, &path)?;
                             chain.dirty = false;
-                            Ok::<_, anyhow::Error>(Some(n))
+                            Ok::<_, anyhow::Error>(Some(saved))
                         })
                         .await;
                     if let Ok(Err(e)) = saved {
