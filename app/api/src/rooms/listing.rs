@@ -100,10 +100,10 @@ pub async fn list(
         .then(|| page.rooms.last().map(|r| encode_cursor(&sort_key(r))))
         .flatten();
 
-    let mut items = Vec::with_capacity(page.rooms.len());
-    for record in &page.rooms {
-        items.push(item(&state, record).await);
-    }
+    // Each item's broadcast state and viewer count are cached Cloudflare reads; on a miss they are
+    // fetched for the whole page at once, not one room after another.
+    let items =
+        futures_util::future::join_all(page.rooms.iter().map(|record| item(&state, record))).await;
     Ok(Json(RoomList {
         rooms: items,
         next_cursor,
