@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use roomcast_chain::{ChainError, RoomRecord};
 use tokio_util::sync::CancellationToken;
 
-use crate::state::StateRef;
+use crate::state::{AppState, StateRef};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -61,7 +61,7 @@ pub fn spawn(state: StateRef, resync: Duration, stop: CancellationToken) {
 }
 
 /// The first full listing.
-pub async fn load(state: &StateRef) -> Result<(), ChainError> {
+pub async fn load(state: &AppState) -> Result<(), ChainError> {
     let began = Instant::now();
     let began_unix = unix_now();
     let (slot, rooms) = state.chain.registry_rooms_at(&state.registry).await?;
@@ -74,7 +74,7 @@ pub async fn load(state: &StateRef) -> Result<(), ChainError> {
 
 /// Brings the index up to the chain without reading every room (see the module docs). Before the
 /// first load has succeeded, does that load instead.
-pub async fn catch_up(state: &StateRef) -> Result<CatchUp, ChainError> {
+pub async fn catch_up(state: &AppState) -> Result<CatchUp, ChainError> {
     if !state.index.is_loaded() {
         load(state).await?;
         return Ok(CatchUp {

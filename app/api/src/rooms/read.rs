@@ -115,11 +115,5 @@ pub async fn livestream_json(state: &AppState, address: &Pubkey) -> AppResult<ax
 /// Whether the encoder is live: from webhooks or the public `lifecycle` endpoint, cached.
 pub async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
     let lookup = async { state.stream.lifecycle(session_id).await.map(|l| l.live) };
-    match state.broadcasts.is_live(session_id, lookup).await {
-        Ok(live) => Some(live),
-        Err(e) => {
-            tracing::debug!(error = %e, "lifecycle lookup failed");
-            None
-        }
-    }
+    state.broadcasts.is_live(session_id, lookup).await
 }
