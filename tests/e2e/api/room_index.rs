@@ -519,3 +519,71 @@ async fn the_viewer_answer_is_kept_serialized_and_follows_changes() {
     assert_eq!(gone["error"]["code"], "room_ended");
     server.shutdown().await.unwrap();
 }
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    serve: roomcast_api::ServeArgs,
+}
+
+/// A server on the data dir `data` (not ephemeral: its ledger survives a restart).
+async fn start_on(data: &std::path::Path) -> Server {
+    use clap::Parser;
+    let args = Cli::parse_from([
+        "roomcast",
+        "--listen",
+        "127.0.0.1:0",
+        "--rtmp-listen",
+        "127.0.0.1:0",
+        "--srt-listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--operator-key",
+        OPERATOR_KEY,
+        "--reconcile-interval-secs",
+        "0",
+        "--index-resync-secs",
+        "3600",
+    ])
+    .serve;
+    let server = Server::start(args).await.expect("server starts");
+    tokio::time::timeout(Duration::from_secs(30), server.state.index.wait_loaded())
+        .await
+        .expect("the room index loads");
+    server
+}
+
+// After a restart the index is loaded again from the chain (the node's ledger survived it) and
+// equals it, changes made while the server was down included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_the_index_is_what_the_chain_says() {
+    let data = crate::support::scratch_dir("room-index-restart");
+    let server = start_on(&data).await;
+    run_ops(
+        &server,
+        vec![
+            Op::Create { host: 0 },
+            Op::Create { host: 1 },
+            Op::Unseen { count: 3 },
+            Op::End(0),
+            Op::Rename(1),
+            Op::Close(2),
+        ],
+    )
+    .await;
+    let before = chain_rooms(&server).await;
+    assert_eq!(before.len(), 4);
+    // Seeded while nobody listens: only the next start's load can know them.
+    seed(&server, 5, RoomStatus::Ended, Pubkey::new_unique()).await;
+    server.shutdown().await.unwrap();
+
+    let server = start_on(&data).await;
+    let chain = chain_rooms(&server).await;
+    assert_eq!(chain.len(), 9);
+    assert_eq!(server.state.index.all(), chain);
+    let (_, ended) = get(&server, "/api/rooms?status=ended&limit=100").await;
+    assert_eq!(rooms_of(&ended).len(), 6);
+    server.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&data).ok();
+}
