@@ -450,22 +450,6 @@ impl RoomcastChain {
         Ok((response.context.slot, room))
     }
 
-    /// Every room of `registry` and the slot the listing reflects: one `getProgramAccounts` with
-    /// `withContext` (`memcmp` on the registry).
-    pub async fn registry_rooms_at(
-        &self,
-        registry: &Pubkey,
-    ) -> Result<(u64, Vec<RoomRecord>), ChainError> {
-        let (slot, accounts) = self
-            .program_accounts_at("get_program_accounts", registry, None)
-            .await?;
-        let rooms = accounts
-            .into_iter()
-            .filter_map(|(address, data)| Room::decode(&data).map(|room| RoomRecord { address, room }))
-            .collect();
-        Ok((slot, rooms))
-    }
-
     /// What changes with every write to a room, for every room of `registry`, and the slot it
     /// reflects: one `getProgramAccounts` with a `dataSlice` of 34 bytes per room (status through
     /// `updated_at`) instead of whole accounts — how a catch-up finds what changed.

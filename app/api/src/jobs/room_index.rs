@@ -1,5 +1,6 @@
-//! Keeps the room index (`live::index`) fed: one full listing at start (`getProgramAccounts` with
-//! its context slot, retried with backoff until it answers), then a catch-up after every
+//! Keeps the room index (`live::index`) fed: one full load at start (the registry's addresses from a
+//! sliced `getProgramAccounts` with its context slot, then the rooms in pages of 100; retried with
+//! backoff until it succeeds), then a catch-up after every
 //! (re)subscription of the chain watcher and every `ROOMCAST_INDEX_RESYNC_SECS`. The watcher's
 //! notifications are applied in `jobs::chain_watch`; the server's own writes in `rooms::read`.
 //!
@@ -60,11 +61,44 @@ pub fn spawn(state: StateRef, resync: Duration, stop: CancellationToken) {
     });
 }
 
-/// The first full listing.
+/// Rooms read whole per `getMultipleAccounts`, and such reads in flight at once.
+const PAGE: usize = 100;
+const PAGES_IN_FLIGHT: usize = 4;
+
+/// The first full load, in pages: the registry's addresses from one sliced `getProgramAccounts`
+/// (34 bytes a room, with its context slot), then the rooms 100 at a time (`getMultipleAccounts`,
+/// a few pages in flight). A whole-account listing of 100k rooms would be tens of MB in one answer
+/// (over the local node's 32 MB response limit, and refused or throttled by many providers).
 pub async fn load(state: &AppState) -> Result<(), ChainError> {
     let began = Instant::now();
     let began_unix = unix_now();
-    let (slot, rooms) = state.chain.registry_rooms_at(&state.registry).await?;
+    let (slot, stamps) = state
+        .chain
+        .registry_room_stamps_at(&state.registry)
+        .await?;
+    let addresses: Vec<_> = stamps.iter().map(|s| s.address).collect();
+    let mut rooms: Vec<RoomRecord> = Vec::with_capacity(addresses.len());
+    for group in addresses.chunks(PAGE * PAGES_IN_FLIGHT) {
+        // Owned pages and a cloned client: the reads run side by side as tasks.
+        let mut reads = tokio::task::JoinSet::new();
+        for (n, page) in group.chunks(PAGE).enumerate() {
+            let chain = state.chain.clone();
+            let page = page.to_vec();
+            reads.spawn(async move { (n, chain.rooms_at(&page).await) });
+        }
+        let mut pages = Vec::with_capacity(PAGES_IN_FLIGHT);
+        while let Some(read) = reads.join_next().await {
+            let (n, read) = read.map_err(|e| ChainError::Rpc(format!("reading rooms: {e}")))?;
+            pages.push((n, read?.1));
+        }
+        pages.sort_by_key(|(n, _)| *n);
+        for (_, page) in pages {
+            rooms.extend(page.into_iter().filter_map(|(address, room)| {
+                room.filter(|r| r.registry == state.registry)
+                    .map(|room| RoomRecord { address, room })
+            }));
+        }
+    }
     let count = rooms.len();
     state.index.load(slot, rooms);
     state.index.set_synced_at(began_unix);
