@@ -119,7 +119,16 @@ async fn reconcile_pass(
     let settled_before = OffsetDateTime::now_utc().unix_timestamp() - orphan_grace.as_secs() as i64;
     // The registry's rooms from the room index, brought up to the chain first (a sliced listing,
     // then only changed rooms read whole), oldest first like a listing: no full re-read per pass.
+    // Until the index's first load is in, one full listing as before (an empty index must never
+    // make every input look orphaned).
     let rooms = async {
+        if !state.index.is_loaded() {
+            let ours = roomcast_chain::RoomFilter {
+                registry: Some(state.registry),
+                ..Default::default()
+            };
+            return state.chain.rooms(&ours).await;
+        }
         crate::jobs::room_index::catch_up(state).await?;
         let mut rooms = state.index.all();
         rooms.reverse();

@@ -107,14 +107,11 @@ pub async fn load(state: &AppState) -> Result<(), ChainError> {
 }
 
 /// Brings the index up to the chain without reading every room (see the module docs). Before the
-/// first load has succeeded, does that load instead.
+/// first load has succeeded there is nothing to catch up: the load (retried by [`spawn`]'s task)
+/// reads everything anyway.
 pub async fn catch_up(state: &AppState) -> Result<CatchUp, ChainError> {
     if !state.index.is_loaded() {
-        load(state).await?;
-        return Ok(CatchUp {
-            listed: state.index.len(),
-            ..CatchUp::default()
-        });
+        return Ok(CatchUp::default());
     }
     let began_unix = unix_now();
     let since = state.index.synced_at() - SKEW_SECS;
