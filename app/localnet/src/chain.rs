@@ -408,7 +408,12 @@ impl LocalChain {
     /// Puts `data` at `address`, owned by `owner` and rent-exempt, as if a transaction had written
     /// it (tests and tools that build a large ledger without sending its transactions; no
     /// notification is sent).
-    pub fn seed_account(&mut self, address: Pubkey, owner: Pubkey, data: Vec<u8>) -> anyhow::Result<()> {
+    pub fn seed_account(
+        &mut self,
+        address: Pubkey,
+        owner: Pubkey,
+        data: Vec<u8>,
+    ) -> anyhow::Result<()> {
         let account = Account {
             lamports: self.minimum_balance_for_rent_exemption(data.len()),
             data,

@@ -162,7 +162,11 @@ pub fn load(chain: &mut LocalChain, path: &Path) -> anyhow::Result<usize> {
                     }
                     Err(e) => {
                         return Err(e).with_context(|| {
-                            format!("{} line {} is not a journaled account", journal.display(), i + 1)
+                            format!(
+                                "{} line {} is not a journaled account",
+                                journal.display(),
+                                i + 1
+                            )
                         })
                     }
                 }

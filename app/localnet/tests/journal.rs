@@ -60,7 +60,9 @@ async fn seed(rpc: &Rpc, groups: &[(usize, [u8; 4])]) {
                 for _ in 0..count {
                     let mut data = vec![7u8; 200];
                     data[..4].copy_from_slice(&marker);
-                    chain.seed_account(Pubkey::new_unique(), program, data).unwrap();
+                    chain
+                        .seed_account(Pubkey::new_unique(), program, data)
+                        .unwrap();
                 }
             }
         })
@@ -98,7 +100,10 @@ async fn saves_append_changes_and_a_restart_after_a_crash_has_every_account() {
     rpc.airdrop(&first, 2 * SOL).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let snapshot = len(&state);
-    assert!(snapshot > 20_000 * 200, "every account is in it: {snapshot} bytes");
+    assert!(
+        snapshot > 20_000 * 200,
+        "every account is in it: {snapshot} bytes"
+    );
     let modified = std::fs::metadata(&state).unwrap().modified().unwrap();
 
     // Later writes are appended, the snapshot is left alone.
@@ -114,7 +119,11 @@ async fn saves_append_changes_and_a_restart_after_a_crash_has_every_account() {
         "{appended}"
     );
     // The airdrop wrote the faucet and the receiver.
-    assert_eq!(appended.lines().count(), 2, "only the airdrop's accounts: {appended}");
+    assert_eq!(
+        appended.lines().count(),
+        2,
+        "only the airdrop's accounts: {appended}"
+    );
     assert_eq!(len(&state), snapshot);
     assert_eq!(
         std::fs::metadata(&state).unwrap().modified().unwrap(),

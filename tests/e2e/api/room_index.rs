@@ -136,10 +136,14 @@ fn rand_bytes() -> [u8; 16] {
 }
 
 fn chain_reads(server: &Server) -> u64 {
-    ["getProgramAccounts", "getAccountInfo", "getMultipleAccounts"]
-        .iter()
-        .map(|m| node(server).rpc_calls(m))
-        .sum()
+    [
+        "getProgramAccounts",
+        "getAccountInfo",
+        "getMultipleAccounts",
+    ]
+    .iter()
+    .map(|m| node(server).rpc_calls(m))
+    .sum()
 }
 
 // A room is in the listing as soon as its create has answered, and so are the server's own
@@ -201,7 +205,11 @@ async fn a_room_is_listed_as_soon_as_its_create_answered() {
     assert_eq!(rooms_of(&created), made[1..3].to_vec());
     assert_eq!(created["rooms"][0]["title"], "Renamed");
     let cursor = created["nextCursor"].as_str().unwrap().to_string();
-    let (_, rest) = get(&server, &format!("/api/rooms?status=created&cursor={cursor}")).await;
+    let (_, rest) = get(
+        &server,
+        &format!("/api/rooms?status=created&cursor={cursor}"),
+    )
+    .await;
     assert_eq!(rooms_of(&rest), made[3..].to_vec());
     assert_eq!(rest["nextCursor"], Value::Null);
     // The index says what the chain says.
@@ -229,10 +237,18 @@ async fn listing_10k_rooms_reads_the_chain_zero_times_per_request() {
     for page in 0..10 {
         let (status, listing) = get(&server, &format!("/api/rooms?limit=100{cursor}")).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(listing["rooms"].as_array().unwrap().len(), 100, "page {page}");
+        assert_eq!(
+            listing["rooms"].as_array().unwrap().len(),
+            100,
+            "page {page}"
+        );
         cursor = format!("&cursor={}", listing["nextCursor"].as_str().unwrap());
     }
-    let (_, ended) = get(&server, &format!("/api/rooms?status=ended&host={host}&limit=100")).await;
+    let (_, ended) = get(
+        &server,
+        &format!("/api/rooms?status=ended&host={host}&limit=100"),
+    )
+    .await;
     assert_eq!(ended["rooms"].as_array().unwrap().len(), 100);
     assert!(ended["rooms"]
         .as_array()
@@ -241,7 +257,11 @@ async fn listing_10k_rooms_reads_the_chain_zero_times_per_request() {
         .all(|r| r["status"] == "ended" && r["host"] == host.to_string()));
     let (_, live) = get(&server, "/api/rooms?status=live").await;
     assert_eq!(rooms_of(&live), Vec::<String>::new());
-    assert_eq!(chain_reads(&server), before, "no chain read for 12 listings");
+    assert_eq!(
+        chain_reads(&server),
+        before,
+        "no chain read for 12 listings"
+    );
 
     // The whole registry, page by page, is what the chain holds, in the same order.
     let chain = chain_rooms(&server).await;
@@ -311,8 +331,14 @@ async fn late_and_repeated_reports_change_nothing_and_outside_closes_are_caught_
     // Closed by the registrar straight on-chain (not through this server): no notification.
     chain.close_room(state.registry, address).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(state.index.get(&address), Some(ended.clone()), "not told yet");
-    let done = roomcast_api::jobs::room_index::catch_up(state).await.unwrap();
+    assert_eq!(
+        state.index.get(&address),
+        Some(ended.clone()),
+        "not told yet"
+    );
+    let done = roomcast_api::jobs::room_index::catch_up(state)
+        .await
+        .unwrap();
     assert_eq!((done.listed, done.removed), (0, 1));
     assert_eq!(state.index.get(&address), None);
     let (_, listing) = get(&server, "/api/rooms").await;
@@ -329,13 +355,17 @@ async fn late_and_repeated_reports_change_nothing_and_outside_closes_are_caught_
 #[derive(Debug, Clone)]
 enum Op {
     /// A room made straight on-chain by the registrar (the watcher tells the index).
-    Create { host: u8 },
+    Create {
+        host: u8,
+    },
     End(usize),
     Rename(usize),
     /// Ended first if it was not, then closed (no notification: the catch-up finds it).
     Close(usize),
     /// Rooms written while no notification reaches the index (a dropped subscription).
-    Unseen { count: u8 },
+    Unseen {
+        count: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -351,7 +381,9 @@ fn op() -> impl Strategy<Value = Op> {
 async fn run_ops(server: &Server, ops: Vec<Op>) {
     let state = &server.state;
     let chain = &state.chain;
-    let hosts: Vec<Pubkey> = (0..3).map(|i| Pubkey::new_from_array([i + 1; 32])).collect();
+    let hosts: Vec<Pubkey> = (0..3)
+        .map(|i| Pubkey::new_from_array([i + 1; 32]))
+        .collect();
     let mut open: Vec<Pubkey> = Vec::new();
     for (n, op) in ops.into_iter().enumerate() {
         let pick = |i: usize| (!open.is_empty()).then(|| open[i % open.len()]);
@@ -384,7 +416,12 @@ async fn run_ops(server: &Server, ops: Vec<Op>) {
                     let current = chain.room(&room).await.unwrap().unwrap();
                     if current.status != RoomStatus::Ended {
                         chain
-                            .update_room(state.registry, room, current.payer, format!("Renamed {n}"))
+                            .update_room(
+                                state.registry,
+                                room,
+                                current.payer,
+                                format!("Renamed {n}"),
+                            )
                             .await
                             .unwrap();
                     }
@@ -449,7 +486,10 @@ fn the_index_equals_the_chain_after_random_changes() {
 async fn the_viewer_answer_is_kept_serialized_and_follows_changes() {
     let server = start(&[]).await;
     let (status, ping) = get(&server, "/api/ping").await;
-    assert_eq!((status, ping), (StatusCode::OK, serde_json::json!({ "ok": true })));
+    assert_eq!(
+        (status, ping),
+        (StatusCode::OK, serde_json::json!({ "ok": true }))
+    );
 
     let host = Keypair::new().pubkey().to_string();
     let room = operator(
@@ -466,12 +506,18 @@ async fn the_viewer_answer_is_kept_serialized_and_follows_changes() {
         async move {
             let response = http().get(url).send().await.unwrap();
             let status = response.status();
-            let kind = response.headers()["content-type"].to_str().unwrap().to_string();
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
             (status, kind, response.bytes().await.unwrap())
         }
     };
     let (status, kind, first) = raw(format!("/api/livestream?sessionId={sid}")).await;
-    assert_eq!((status, kind.as_str()), (StatusCode::OK, "application/json"));
+    assert_eq!(
+        (status, kind.as_str()),
+        (StatusCode::OK, "application/json")
+    );
     let body: Value = serde_json::from_slice(&first).unwrap();
     assert_eq!(body["title"], "Kept");
     assert_eq!(body["SessionID"], sid);

@@ -72,10 +72,7 @@ const PAGES_IN_FLIGHT: usize = 4;
 pub async fn load(state: &AppState) -> Result<(), ChainError> {
     let began = Instant::now();
     let began_unix = unix_now();
-    let (slot, stamps) = state
-        .chain
-        .registry_room_stamps_at(&state.registry)
-        .await?;
+    let (slot, stamps) = state.chain.registry_room_stamps_at(&state.registry).await?;
     let addresses: Vec<_> = stamps.iter().map(|s| s.address).collect();
     let mut rooms: Vec<RoomRecord> = Vec::with_capacity(addresses.len());
     for group in addresses.chunks(PAGE * PAGES_IN_FLIGHT) {
@@ -115,10 +112,7 @@ pub async fn catch_up(state: &AppState) -> Result<CatchUp, ChainError> {
     }
     let began_unix = unix_now();
     let since = state.index.synced_at() - SKEW_SECS;
-    let (slot, stamps) = state
-        .chain
-        .registry_room_stamps_at(&state.registry)
-        .await?;
+    let (slot, stamps) = state.chain.registry_room_stamps_at(&state.registry).await?;
     let held = state.index.stamps();
     let mut stale = Vec::new();
     for stamp in &stamps {

@@ -234,7 +234,10 @@ mod tests {
         };
         assert_eq!(live.is_live("c", lookup(Err("down".into()))).await, None);
         for _ in 0..100 {
-            assert_eq!(live.is_live("c", async { Ok::<_, String>(true) }).await, None);
+            assert_eq!(
+                live.is_live("c", async { Ok::<_, String>(true) }).await,
+                None
+            );
         }
         tokio::time::sleep(Duration::from_millis(400)).await;
         assert_eq!(live.is_live("c", lookup(Ok(true))).await, Some(true));

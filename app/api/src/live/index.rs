@@ -214,7 +214,11 @@ impl RoomIndex {
 
 impl Inner {
     fn apply(&mut self, record: RoomRecord, slot: u64) -> Applied {
-        if self.gone.get(&record.address).is_some_and(|&gone| gone >= slot) {
+        if self
+            .gone
+            .get(&record.address)
+            .is_some_and(|&gone| gone >= slot)
+        {
             return Applied::Stale;
         }
         let address = record.address;
@@ -235,7 +239,10 @@ impl Inner {
         self.gone.remove(&address);
         self.all.insert(key);
         self.by_status[record.room.status as usize].insert(key);
-        self.by_host.entry(record.room.host).or_default().insert(key);
+        self.by_host
+            .entry(record.room.host)
+            .or_default()
+            .insert(key);
         self.rooms.insert(address, Entry { record, slot });
         applied
     }
@@ -326,14 +333,20 @@ mod tests {
         let second = index.page(None, None, Some(after), 2);
         assert_eq!(titles(&second), ["b", "a"]);
         assert!(!second.more);
-        assert_eq!(titles(&index.page(Some(RoomStatus::Live), None, None, 10)), ["d", "b"]);
+        assert_eq!(
+            titles(&index.page(Some(RoomStatus::Live), None, None, 10)),
+            ["d", "b"]
+        );
         let host1 = Some(Pubkey::new_from_array([1; 32]));
         assert_eq!(titles(&index.page(None, host1, None, 10)), ["d", "c", "a"]);
         assert_eq!(
             titles(&index.page(Some(RoomStatus::Live), host1, None, 10)),
             ["d"]
         );
-        assert_eq!(titles(&index.page(None, Some(Pubkey::new_unique()), None, 10)), Vec::<String>::new());
+        assert_eq!(
+            titles(&index.page(None, Some(Pubkey::new_unique()), None, 10)),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -345,9 +358,18 @@ mod tests {
         assert_eq!(index.apply(&ended, 7), Applied::Updated);
         assert_eq!(index.apply(&live, 6), Applied::Stale, "late");
         assert_eq!(index.apply(&ended, 7), Applied::Stale, "twice");
-        assert_eq!(index.get(&live.address).unwrap().room.status, RoomStatus::Ended);
-        assert_eq!(index.page(Some(RoomStatus::Live), None, None, 10).rooms, vec![]);
-        assert_eq!(index.page(Some(RoomStatus::Ended), None, None, 10).rooms, vec![ended.clone()]);
+        assert_eq!(
+            index.get(&live.address).unwrap().room.status,
+            RoomStatus::Ended
+        );
+        assert_eq!(
+            index.page(Some(RoomStatus::Live), None, None, 10).rooms,
+            vec![]
+        );
+        assert_eq!(
+            index.page(Some(RoomStatus::Ended), None, None, 10).rooms,
+            vec![ended.clone()]
+        );
         // Closed at 9: a notification from before cannot bring it back.
         assert!(index.remove(&live.address, 9));
         assert_eq!(index.apply(&ended, 8), Applied::Stale);
