@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Viewer-resolution benchmark (not a test). Drives GET /api/livestream and a trivial JSON route
-# (GET /healthz) of the same server with the same load tool (wrk) in the same run, and reports
-# throughput, p50/p99, their ratio, and upstream (Cloudflare + Solana RPC) calls per 10k viewer
-# requests from the server's own /metrics. Usage: scripts/bench.sh [seconds] [connections] [rooms]
+# Viewer-resolution benchmark (not a test). Drives GET /api/livestream, GET /api/ping (a trivial JSON
+# route behind the same middleware: body limit, timeout, load shedding, per-address reads, metrics)
+# and GET /healthz (exempt from load shedding) of the same server with the same load tool (wrk) in
+# the same run, and reports throughput, p50/p99, the ratios to /api/ping, and upstream (Cloudflare
+# + Solana RPC) calls per 10k viewer requests from the server's own /metrics. Usage: scripts/bench.sh [seconds] [connections] [rooms]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
@@ -55,6 +56,7 @@ field() { # requests/sec and percentiles from wrk's output
 
 run warmup -s benches/livestream.lua "$URL/api/livestream" >/dev/null 2>&1 || true
 run healthz "$URL/healthz"
+run ping "$URL/api/ping"
 before=$(upstream_calls)
 ROOMCAST_SESSIONS=$SESSIONS run livestream -s benches/livestream.lua "$URL/api/livestream"
 after=$(upstream_calls)
@@ -62,14 +64,17 @@ after=$(upstream_calls)
 total=$(field total livestream)
 calls=$((after - before))
 per10k=$(awk -v c="$calls" -v t="$total" 'BEGIN {printf "%.1f", (t > 0) ? (c * 10000 / t) : 0}')
-ratio=$(awk -v a="$(field rps livestream)" -v b="$(field rps healthz)" 'BEGIN {printf "%.2f", a / b}')
+ratio=$(awk -v a="$(field rps livestream)" -v b="$(field rps ping)" 'BEGIN {printf "%.2f", a / b}')
+ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
+p99ratio=$(awk -v a="$(ms "$(field p99 livestream)")" -v b="$(ms "$(field p99 ping)")" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
 cat <<REPORT
 | route | requests/s | p50 | p99 |
 |---|---|---|---|
-| GET /healthz (baseline) | $(field rps healthz) | $(field p50 healthz) | $(field p99 healthz) |
+| GET /healthz (no load shedding) | $(field rps healthz) | $(field p50 healthz) | $(field p99 healthz) |
+| GET /api/ping (baseline: same middleware) | $(field rps ping) | $(field p50 ping) | $(field p99 ping) |
 | GET /api/livestream ($ROOMS rooms) | $(field rps livestream) | $(field p50 livestream) | $(field p99 livestream) |
 
-- ratio livestream / baseline throughput: **$ratio**
+- livestream / /api/ping: throughput **$ratio×**, p99 **$p99ratio×**
 - upstream calls during the livestream run: $calls for $total viewer requests = **$per10k per 10k requests**
 - run: wrk -t2 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, room cache TTL 2 s, broadcast cache TTL 5 s
 REPORT

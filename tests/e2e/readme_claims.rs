@@ -210,7 +210,9 @@ async fn embedded_state_survives_kill_9() {
     eventually(
         "the periodic save to write the room and its input",
         || async {
-            let ledger = std::fs::read_to_string(data.join("ledger.json")).unwrap_or_default();
+            // The snapshot, or the journal the periodic save appends changes to.
+            let ledger = std::fs::read_to_string(data.join("ledger.json")).unwrap_or_default()
+                + &std::fs::read_to_string(data.join("ledger.json.journal")).unwrap_or_default();
             let inputs =
                 std::fs::read_to_string(data.join("stream-inputs.json")).unwrap_or_default();
             (ledger.contains(&room) && inputs.contains(&uid)).then_some(())

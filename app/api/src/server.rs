@@ -285,6 +285,8 @@ impl Server {
             chain: upstreams.clients.chain.clone(),
             registry: upstreams.clients.registry,
             rooms: RoomCache::new(args.room_cache_ttl(), VIEWERS_CACHE_TTL),
+            index: Default::default(),
+            views: Default::default(),
             broadcasts: Broadcasts::new(BROADCAST_CACHE_TTL),
             idempotency,
             auth: AuthConfig::new(
@@ -335,6 +337,11 @@ impl Server {
             stop.clone(),
         );
         spawn_pruning(state.clone(), stop.clone());
+        jobs::room_index::spawn(
+            state.clone(),
+            Duration::from_secs(args.index_resync_secs),
+            stop.clone(),
+        );
         if args.chain_watch {
             let keepalive = roomcast_chain::Keepalive {
                 ping_every: Duration::from_secs(args.chain_watch_ping_secs),

@@ -80,6 +80,11 @@ pub struct AppState {
     pub chain: RoomcastChain,
     pub registry: Pubkey,
     pub rooms: RoomCache,
+    /// Viewer answers kept serialized per room (`live::views`).
+    pub views: crate::live::views::RenderedViews,
+    /// Every room of the registry, fed by the chain (`live::index`, `jobs::room_index`):
+    /// discovery reads it.
+    pub index: crate::live::index::RoomIndex,
     /// Encoder state per session id (`live::broadcasts`: notifications, else `lifecycle`).
     pub broadcasts: Broadcasts,
     pub idempotency: Arc<dyn IdempotencyStore>,
@@ -150,6 +155,7 @@ impl AppState {
     /// Remembers a room this server closed (410 for its viewers): here, and for every replica.
     pub async fn bury(&self, room: Pubkey) {
         self.tombstones.bury(room);
+        self.index.remove(&room, u64::MAX);
         if let Some(replicas) = &self.replicas {
             if let Err(e) = replicas.bus.bury(&room).await {
                 tracing::warn!(error = %e, %room, "could not tell other replicas a room was closed");
@@ -171,6 +177,7 @@ impl ReplicaSink for AppState {
 
     async fn room_closed(&self, address: &Pubkey) {
         self.tombstones.bury(*address);
+        self.index.remove(address, u64::MAX);
         self.rooms.invalidate_local(address).await;
     }
 

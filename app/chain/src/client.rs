@@ -48,6 +48,39 @@ pub struct RoomFilter {
     pub host: Option<Pubkey>,
 }
 
+/// What a sliced listing tells of a room (status through `updated_at`): enough to see whether the
+/// copy one holds is current ([`RoomcastChain::registry_room_stamps_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomStamp {
+    pub address: Pubkey,
+    pub status: RoomStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl RoomStamp {
+    /// Bytes from the status through `updated_at`: status, bump, session id, two timestamps.
+    pub const SLICE_LEN: usize = 1 + 1 + 16 + 8 + 8;
+
+    fn decode(address: Pubkey, slice: &[u8]) -> Option<RoomStamp> {
+        if slice.len() != Self::SLICE_LEN {
+            return None;
+        }
+        let status = match slice[0] {
+            0 => RoomStatus::Created,
+            1 => RoomStatus::Live,
+            2 => RoomStatus::Ended,
+            _ => return None,
+        };
+        Some(RoomStamp {
+            address,
+            status,
+            created_at: i64::from_le_bytes(slice[18..26].try_into().ok()?),
+            updated_at: i64::from_le_bytes(slice[26..34].try_into().ok()?),
+        })
+    }
+}
+
 /// A room with its address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomRecord {
@@ -531,6 +564,137 @@ impl RoomcastChain {
                 room: room.into(),
             })
             .collect())
+    }
+
+    /// A room and the slot the node answered at (`None`: no such account), for callers that order
+    /// what they learn by slot (the API's room index).
+    pub async fn room_at(&self, address: &Pubkey) -> Result<(u64, Option<Room>), ChainError> {
+        let response = record(
+            "get_account_info",
+            self.rpc
+                .get_account_with_commitment(address, CommitmentConfig::confirmed())
+                .await
+                .map_err(ChainError::rpc),
+        )?;
+        // Like [`Self::room`]: an account that is not a room is an error, not "no room".
+        let room = match response.value {
+            None => None,
+            Some(account) if account.owner != self.program_id => {
+                return Err(ChainError::AccountNotFound(address.to_string()))
+            }
+            Some(account) => Some(
+                Room::decode(&account.data)
+                    .ok_or_else(|| ChainError::AccountNotFound(address.to_string()))?,
+            ),
+        };
+        Ok((response.context.slot, room))
+    }
+
+    /// What changes with every write to a room, for every room of `registry`, and the slot it
+    /// reflects: one `getProgramAccounts` with a `dataSlice` of 34 bytes per room (status through
+    /// `updated_at`) instead of whole accounts — how a catch-up finds what changed.
+    pub async fn registry_room_stamps_at(
+        &self,
+        registry: &Pubkey,
+    ) -> Result<(u64, Vec<RoomStamp>), ChainError> {
+        let (slot, accounts) = self
+            .program_accounts_at(
+                "get_program_accounts_sliced",
+                registry,
+                Some((room_offsets::STATUS, RoomStamp::SLICE_LEN)),
+            )
+            .await?;
+        let stamps = accounts
+            .into_iter()
+            .filter_map(|(address, data)| RoomStamp::decode(address, &data))
+            .collect();
+        Ok((slot, stamps))
+    }
+
+    /// Rooms by address (`getMultipleAccounts`, 100 a call) and the oldest slot the answers
+    /// reflect; `None` for an address with no room.
+    pub async fn rooms_at(
+        &self,
+        addresses: &[Pubkey],
+    ) -> Result<(u64, Vec<(Pubkey, Option<Room>)>), ChainError> {
+        let mut slot = u64::MAX;
+        let mut found = Vec::with_capacity(addresses.len());
+        for chunk in addresses.chunks(100) {
+            let response = record(
+                "get_multiple_accounts",
+                self.rpc
+                    .get_multiple_accounts_with_commitment(chunk, CommitmentConfig::confirmed())
+                    .await
+                    .map_err(ChainError::rpc),
+            )?;
+            slot = slot.min(response.context.slot);
+            for (address, account) in chunk.iter().zip(response.value) {
+                let room = account
+                    .filter(|a| a.owner == self.program_id)
+                    .and_then(|a| Room::decode(&a.data));
+                found.push((*address, room));
+            }
+        }
+        Ok((if found.is_empty() { 0 } else { slot }, found))
+    }
+
+    /// `getProgramAccounts` of this program with `withContext`, `memcmp` on the room's registry,
+    /// optionally sliced: the context slot and each account's (sliced) data.
+    async fn program_accounts_at(
+        &self,
+        operation: &'static str,
+        registry: &Pubkey,
+        slice: Option<(usize, usize)>,
+    ) -> Result<(u64, Vec<(Pubkey, Vec<u8>)>), ChainError> {
+        use solana_rpc_client_api::request::RpcRequest;
+        use solana_rpc_client_api::response::{OptionalContext, RpcKeyedAccount};
+        let mut config = serde_json::json!({
+            "encoding": "base64",
+            "commitment": "confirmed",
+            "withContext": true,
+            "filters": [{ "memcmp": {
+                "offset": room_offsets::REGISTRY,
+                "bytes": registry.to_string(),
+                "encoding": "base58",
+            }}],
+        });
+        if let Some((offset, length)) = slice {
+            config["dataSlice"] = serde_json::json!({ "offset": offset, "length": length });
+        }
+        let answer = record(
+            operation,
+            self.rpc
+                .send::<OptionalContext<Vec<RpcKeyedAccount>>>(
+                    RpcRequest::GetProgramAccounts,
+                    serde_json::json!([self.program_id.to_string(), config]),
+                )
+                .await
+                .map_err(ChainError::rpc),
+        )?;
+        let (slot, keyed) = match answer {
+            OptionalContext::Context(response) => (Some(response.context.slot), response.value),
+            OptionalContext::NoContext(keyed) => (None, keyed),
+        };
+        // A node that ignores `withContext`: its current slot is no older than what it listed.
+        let slot = match slot {
+            Some(slot) => slot,
+            None => record(
+                "get_slot",
+                self.rpc.get_slot().await.map_err(ChainError::rpc),
+            )?,
+        };
+        let mut accounts = Vec::with_capacity(keyed.len());
+        for keyed in keyed {
+            let address = keyed
+                .pubkey
+                .parse::<Pubkey>()
+                .map_err(|e| ChainError::rpc(format!("getProgramAccounts: bad address: {e}")))?;
+            let data = keyed.account.data.decode().ok_or_else(|| {
+                ChainError::rpc("getProgramAccounts: account data is not base64".to_string())
+            })?;
+            accounts.push((address, data));
+        }
+        Ok((slot, accounts))
     }
 
     /// Fetches and decodes one program account; `None` if it does not exist.

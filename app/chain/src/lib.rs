@@ -17,7 +17,7 @@ pub mod view;
 mod watch;
 
 pub use address::{registry_address, room_address};
-pub use client::{NewRoom, RoomFilter, RoomRecord, RoomcastChain, SignedTransaction};
+pub use client::{NewRoom, RoomFilter, RoomRecord, RoomStamp, RoomcastChain, SignedTransaction};
 pub use cluster::parse_cluster_url;
 pub use error::ChainError;
 pub use gate::{gate_address, Gate, NewGate};

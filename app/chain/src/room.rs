@@ -37,6 +37,34 @@ impl Room {
     }
 }
 
+impl Room {
+    /// The account data the program would store for this room (discriminator first); `None` if
+    /// the session id is not 32 lowercase hex. For tools and tests that build a ledger directly.
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        use anchor_client::anchor_lang::AccountSerialize;
+        let account = roomcast::state::Room {
+            registry: self.registry,
+            host: self.host,
+            payer: self.payer,
+            status: self.status,
+            bump: self.bump,
+            session_id: roomcast::state::parse_session_id(&self.session_id).ok()?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            live_at: self.live_at,
+            ended_at: self.ended_at,
+            ingest_url: self.ingest_url.clone(),
+            title: self.title.clone(),
+        };
+        let space = account.space_needed();
+        let mut data = Vec::with_capacity(space);
+        account.try_serialize(&mut data).ok()?;
+        // Allocated like the program does: the `Option` timestamps at their full size.
+        data.resize(space.max(data.len()), 0);
+        Some(data)
+    }
+}
+
 impl From<roomcast::state::Room> for Room {
     fn from(room: roomcast::state::Room) -> Self {
         Room {

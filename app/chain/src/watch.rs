@@ -53,7 +53,9 @@ pub enum RoomWatch {
     /// The subscription is (again) in place: changes made while it was down were not seen, so the
     /// caller should catch up once from a listing.
     Subscribed,
-    Changed(Box<RoomRecord>),
+    /// A room account as written at `slot` (the notification's context slot): a consumer keeping
+    /// state orders by it, so a late or repeated notification never overwrites a newer one.
+    Changed { record: Box<RoomRecord>, slot: u64 },
 }
 
 /// How a watch tells a live link from a silently dead one (NAT timeout, half-open TCP): a
@@ -159,11 +161,14 @@ pub async fn watch_rooms(
             Some(Ok(_)) => continue, // pongs (and pings, which tungstenite answers)
             Some(Err(e)) => return Err(unreachable(e.to_string())),
         };
-        let Some(record) = decode_notification(text.as_str(), subscription) else {
+        let Some((slot, record)) = decode_notification(text.as_str(), subscription) else {
             continue;
         };
         if changes
-            .send(RoomWatch::Changed(Box::new(record)))
+            .send(RoomWatch::Changed {
+                record: Box::new(record),
+                slot,
+            })
             .await
             .is_err()
         {
@@ -197,8 +202,9 @@ fn subscribe_request(program_id: &Pubkey, registry: &Pubkey) -> Value {
     })
 }
 
-/// A `programNotification` of `subscription` decoded to a room (other accounts and messages: `None`).
-fn decode_notification(text: &str, subscription: u64) -> Option<RoomRecord> {
+/// A `programNotification` of `subscription` decoded to its slot and room (other accounts and
+/// messages: `None`).
+fn decode_notification(text: &str, subscription: u64) -> Option<(u64, RoomRecord)> {
     #[derive(Deserialize)]
     struct Notification {
         method: String,
@@ -213,13 +219,14 @@ fn decode_notification(text: &str, subscription: u64) -> Option<RoomRecord> {
     if n.method != "programNotification" || n.params.subscription != subscription {
         return None;
     }
+    let slot = n.params.result.context.slot;
     let keyed = n.params.result.value;
     tracing::debug!(account = %keyed.pubkey, "program account changed");
     let address = keyed.pubkey.parse::<Pubkey>().ok()?;
     let data = keyed.account.data.decode()?;
     // Registries share the program but not the layout: only rooms decode.
     let room = Room::decode(&data)?;
-    Some(RoomRecord { address, room })
+    Some((slot, RoomRecord { address, room }))
 }
 
 #[cfg(test)]

@@ -67,6 +67,8 @@ pub struct LocalChain {
     faucet: Keypair,
     /// Set by any write, cleared by a save.
     pub dirty: bool,
+    /// Accounts written since the last save (what `state_file::save_changes` appends).
+    pub written: HashSet<Pubkey>,
     /// Slots and landed transactions, for WebSocket subscribers.
     pub events: crate::events::EventSender,
 }
@@ -96,6 +98,7 @@ impl LocalChain {
             transaction_count: 0,
             faucet,
             dirty: false,
+            written: HashSet::new(),
             events: crate::events::EventSender::new(),
         };
         chain
@@ -313,6 +316,14 @@ impl LocalChain {
         };
         let post_balances = self.balances(&keys);
         self.publish_transaction(&tx, &err, &meta.logs);
+        for (i, key) in tx.message.static_account_keys().iter().enumerate() {
+            if tx
+                .message
+                .is_maybe_writable_with_reserved_addresses(i, None::<&HashSet<Pubkey>>)
+            {
+                self.written.insert(*key);
+            }
+        }
         self.record(TxRecord {
             slot: self.slot,
             block_time: unix_now(),
@@ -426,6 +437,28 @@ impl LocalChain {
             .collect();
         accounts.sort_by_key(|(k, _)| *k);
         accounts
+    }
+
+    /// Puts `data` at `address`, owned by `owner` and rent-exempt, as if a transaction had written
+    /// it (tests and tools that build a large ledger without sending its transactions; no
+    /// notification is sent).
+    pub fn seed_account(
+        &mut self,
+        address: Pubkey,
+        owner: Pubkey,
+        data: Vec<u8>,
+    ) -> anyhow::Result<()> {
+        let account = Account {
+            lamports: self.minimum_balance_for_rent_exemption(data.len()),
+            data,
+            owner,
+            executable: false,
+            rent_epoch: 0,
+        };
+        self.load_account(address, account)?;
+        self.dirty = true;
+        self.written.insert(address);
+        Ok(())
     }
 
     pub fn load_account(&mut self, address: Pubkey, account: Account) -> anyhow::Result<()> {

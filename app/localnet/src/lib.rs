@@ -17,7 +17,7 @@ mod executor;
 pub mod keypair_file;
 pub mod pubsub;
 pub mod rpc;
-mod state_file;
+pub mod state_file;
 mod wire;
 
 use std::net::SocketAddr;
@@ -109,6 +109,7 @@ pub struct LocalNode {
     saver: Option<JoinHandle<()>>,
     state: Option<PathBuf>,
     send_faults: rpc::SendFaults,
+    calls: rpc::MethodCalls,
 }
 
 impl LocalNode {
@@ -139,11 +140,13 @@ impl LocalNode {
             stop.subscribe(),
         )
         .await?;
+        let calls = rpc::MethodCalls::default();
         let app = rpc::router(rpc::RpcState {
             chain: executor.clone(),
             limits: options.limits,
             send_faults: send_faults.clone(),
             fault_injection: options.fault_injection,
+            calls: calls.clone(),
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -168,9 +171,10 @@ impl LocalNode {
                             if !chain.dirty {
                                 return Ok(None);
                             }
-                            let n = state_file::save(chain, &path)?;
+                            // Only what changed (the journal); a new snapshot now and then.
+                            let saved = state_file::save_changes(chain, &path)?;
                             chain.dirty = false;
-                            Ok::<_, anyhow::Error>(Some(n))
+                            Ok::<_, anyhow::Error>(Some(saved))
                         })
                         .await;
                     if let Ok(Err(e)) = saved {
@@ -191,6 +195,7 @@ impl LocalNode {
             saver,
             state: options.state,
             send_faults,
+            calls,
         })
     }
 
@@ -227,6 +232,11 @@ impl LocalNode {
     }
 
     /// Injected `sendTransaction` faults not fired yet (a test's proof that they fired).
+    /// JSON-RPC calls of `method` (e.g. `getProgramAccounts`) this node has answered.
+    pub fn rpc_calls(&self, method: &str) -> u64 {
+        self.calls.get(method)
+    }
+
     pub fn pending_send_faults(&self) -> usize {
         self.send_faults.pending()
     }

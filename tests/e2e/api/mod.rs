@@ -11,5 +11,6 @@ mod in_flight;
 mod lease_fencing;
 mod operations;
 mod robustness;
+mod room_index;
 mod tips;
 mod web_api;

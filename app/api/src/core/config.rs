@@ -99,6 +99,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ROOMCAST_CHAIN_WATCH_DEAD_SECS", default_value_t = 45,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub chain_watch_dead_secs: u64,
+    /// Seconds between catch-ups of the room index with the chain (one sliced listing; only
+    /// changed rooms are read whole). Without the chain watcher this bounds how stale discovery
+    /// is; with it, it bounds how long a room closed by someone else stays listed.
+    #[arg(long, env = "ROOMCAST_INDEX_RESYNC_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub index_resync_secs: u64,
     /// Registrar keypair file (signs create/set_live/end and pays rent). Required with --rpc-url.
     #[arg(long, env = "ROOMCAST_REGISTRAR_KEYPAIR")]
     pub registrar_keypair: Option<PathBuf>,

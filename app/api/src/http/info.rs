@@ -10,6 +10,12 @@ pub async fn info(State(state): State<StateRef>) -> Json<PublicInfo> {
     Json(state.info.clone())
 }
 
+/// `GET /api/ping`: the cheapest JSON answer behind the same middleware as every API route (body
+/// limit, timeout, load shedding and per-address reads, metrics): the benchmarks' floor.
+pub async fn ping() -> Json<Value> {
+    Json(json!({ "ok": true }))
+}
+
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))

@@ -50,6 +50,7 @@ pub fn app(state: StateRef, cors_origins: &[String]) -> Router {
         .route("/api/auth/sign-in", post(sign_in::sign_in))
         .route("/api/auth/sign-out", post(sign_in::sign_out))
         .route("/api/info", get(info::info))
+        .route("/api/ping", get(info::ping))
         .route("/api/admin/reconcile", post(admin::reconcile))
         .route(
             "/api/webhooks/cloudflare",

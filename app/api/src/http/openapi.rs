@@ -153,6 +153,11 @@ fn openapi_json() {}
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The process is up")))]
 fn healthz() {}
 
+/// `{"ok":true}` behind the same middleware as every API route (body limit, timeout, load
+/// shedding, per-address read limit, metrics): the floor the benchmarks compare viewer routes to.
+#[utoipa::path(get, path = "/api/ping", tag = "operations", responses((status = 200, description = "`{\"ok\":true}`"), (status = 429, body = ErrorResponse), (status = 503, body = ErrorResponse)))]
+fn ping() {}
+
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Solana RPC and Cloudflare answer (and Redis, `checks.sharedState`, when replicas share state)"), (status = 503, description = "An upstream (or the shared Redis) is down")))]
 fn readyz() {}
@@ -287,7 +292,7 @@ impl Modify for Security {
 #[openapi(
     info(title = "roomcast API", description = "Livestream rooms: registry on Solana, video on Cloudflare Stream."),
     paths(create, livestream, list_rooms, show_room, update_room, end_room, end_by_session, rotate_key, info,
-          cloudflare_webhook, reconcile, openapi_json, healthz, readyz, metrics, room_events, auth_nonce, auth_sign_in,
+          cloudflare_webhook, reconcile, openapi_json, healthz, ping, readyz, metrics, room_events, auth_nonce, auth_sign_in,
           auth_sign_out, action_end_room_get, action_end_room_post, actions_json, action_tip_get, action_tip_post, action_tip_done, room_playback),
     components(schemas(CreateResponse, LivestreamResponse, RoomChangeResponse, RotateKeyResponse, RoomFields, IngestDetails,
         RtmpsIngest, SrtIngest, WebRtcIngest, PlaybackUrlsDoc, Broadcast, EncoderError, Phase, RoomList, RoomListItem,

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::core::error::{AppError, AppResult};
 use crate::http::extract::{Authed, NoBody};
 use crate::rooms;
-use crate::rooms::responses::{LivestreamResponse, RoomChangeResponse, RotateKeyResponse};
+use crate::rooms::responses::{RoomChangeResponse, RotateKeyResponse};
 use crate::state::StateRef;
 
 #[derive(Deserialize)]
@@ -19,7 +19,7 @@ pub struct LivestreamQuery {
 pub async fn livestream(
     State(state): State<StateRef>,
     Query(q): Query<LivestreamQuery>,
-) -> AppResult<Json<LivestreamResponse>> {
+) -> AppResult<axum::response::Response> {
     let id = match (q.session_id, q.room) {
         (Some(id), None) | (None, Some(id)) => id,
         (Some(_), Some(_)) => {
@@ -36,16 +36,26 @@ pub async fn livestream(
         }
     };
     let address = rooms::room_address(&state, &id)?;
-    Ok(Json(rooms::livestream(&state, &address).await?))
+    Ok(json_bytes(rooms::livestream_json(&state, &address).await?))
+}
+
+/// Serialized JSON (`rooms::livestream_json`'s kept bytes) as the answer.
+fn json_bytes(body: axum::body::Bytes) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /api/rooms/{room}`: same view as `/api/livestream`.
 pub async fn show(
     State(state): State<StateRef>,
     Path(room): Path<String>,
-) -> AppResult<Json<LivestreamResponse>> {
+) -> AppResult<axum::response::Response> {
     let address = rooms::room_address(&state, &room)?;
-    Ok(Json(rooms::livestream(&state, &address).await?))
+    Ok(json_bytes(rooms::livestream_json(&state, &address).await?))
 }
 
 #[derive(Deserialize, Default)]

@@ -13,6 +13,7 @@ use roomcast_chain::{Keepalive, RoomFilter, RoomStatus, RoomWatch, WatchEnd};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::jobs::room_index;
 use crate::rooms::chain_changes;
 use crate::state::StateRef;
 
@@ -75,11 +76,19 @@ pub fn spawn(state: StateRef, ws_url: String, keepalive: Keepalive, stop: Cancel
             tokio::select! {
                 _ = stop.cancelled() => return,
                 change = received.recv() => match change {
-                    Some(RoomWatch::Changed(record)) => {
+                    Some(RoomWatch::Changed { record, slot }) => {
+                        if record.room.registry == state.registry {
+                            state.index.apply(&record, slot);
+                        }
                         chain_changes::apply(&state, &record).await;
                     }
                     Some(RoomWatch::Subscribed) => {
                         state.feeds.set_watcher_live(true);
+                        // What changed while no subscription was in place: the index first (a
+                        // sliced listing), then ended rooms' inputs.
+                        if let Err(e) = room_index::catch_up(&state).await {
+                            tracing::warn!(error = %e, "room index catch-up after subscribing");
+                        }
                         catch_up(&state).await;
                     }
                     None => return,

@@ -1,9 +1,10 @@
 //! Background work no request waits for: the reconciler (chain ⇄ Cloudflare repair), its leader
 //! lease loop when several replicas share Redis (`leader`), and the chain watcher (on-chain room
-//! changes the moment they land). Uses `rooms`, `state` and everything below.
+//! changes the moment they land), and the room index's feed (`room_index`). Uses `rooms`, `state` and everything below.
 pub mod chain_watch;
 pub mod leader;
 pub mod reconciler;
+pub mod room_index;
 
 use std::sync::Arc;
 

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use roomcast_chain::{RoomFilter, RoomRecord, RoomStatus};
+use roomcast_chain::{RoomRecord, RoomStatus};
 use roomcast_stream::client::StreamError;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -117,11 +117,24 @@ async fn reconcile_pass(
     let mut report = ReconcileReport::default();
     // Rooms younger than the grace period may be mid-create (input listed before it existed).
     let settled_before = OffsetDateTime::now_utc().unix_timestamp() - orphan_grace.as_secs() as i64;
-    let ours = RoomFilter {
-        registry: Some(state.registry),
-        ..Default::default()
+    // The registry's rooms from the room index, brought up to the chain first (a sliced listing,
+    // then only changed rooms read whole), oldest first like a listing: no full re-read per pass.
+    // Until the index's first load is in, one full listing as before (an empty index must never
+    // make every input look orphaned).
+    let rooms = async {
+        if !state.index.is_loaded() {
+            let ours = roomcast_chain::RoomFilter {
+                registry: Some(state.registry),
+                ..Default::default()
+            };
+            return state.chain.rooms(&ours).await;
+        }
+        crate::jobs::room_index::catch_up(state).await?;
+        let mut rooms = state.index.all();
+        rooms.reverse();
+        Ok::<_, roomcast_chain::ChainError>(rooms)
     };
-    let (inputs, rooms) = tokio::join!(state.stream.list_live_inputs(), state.chain.rooms(&ours));
+    let (inputs, rooms) = tokio::join!(state.stream.list_live_inputs(), rooms);
     let rooms = match rooms {
         Ok(rooms) => rooms,
         Err(e) => {

@@ -7,7 +7,7 @@
 //! copy lands here.
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::core::broadcast::{Applied, Broadcast, Phase};
@@ -22,7 +22,14 @@ pub struct Broadcasts {
     capacity: usize,
     /// From `lifecycle` (or an end): live or not, for rooms without a notification; short TTL.
     observed: moka::future::Cache<String, bool>,
+    /// Rooms whose `lifecycle` lookup failed just now: viewers get "unknown" without asking again
+    /// until [`FAILED_TTL`] is over, so a failing Cloudflare costs one lookup per room per period,
+    /// not one per viewer.
+    failed: moka::future::Cache<String, ()>,
 }
+
+/// How long a failed `lifecycle` lookup stands (at most the `observed` TTL).
+pub const FAILED_TTL: Duration = Duration::from_secs(2);
 
 impl Broadcasts {
     /// `observed_ttl`: how long a `lifecycle` answer stands in for a notification.
@@ -36,6 +43,10 @@ impl Broadcasts {
             capacity: capacity.max(1),
             observed: moka::future::Cache::builder()
                 .time_to_live(observed_ttl)
+                .max_capacity(100_000)
+                .build(),
+            failed: moka::future::Cache::builder()
+                .time_to_live(FAILED_TTL.min(observed_ttl))
                 .max_capacity(100_000)
                 .build(),
         }
@@ -53,6 +64,7 @@ impl Broadcasts {
     pub async fn ended(&self, session_id: &str) {
         self.lock().remove(session_id);
         self.observed.insert(session_id.to_string(), false).await;
+        self.failed.invalidate(session_id).await;
     }
 
     /// Forgets a room's notification state (the room is known to have ended; cheaper than
@@ -93,16 +105,30 @@ impl Broadcasts {
     }
 
     /// Whether an encoder is live: the newest notification, else a recent `lifecycle` answer,
-    /// else `lookup` (run once for all concurrent callers; errors are not cached).
-    pub async fn is_live<E: Send + Sync + 'static>(
+    /// else `lookup` (run once for all concurrent callers). `None` (unknown) when the lookup
+    /// failed, now or within [`FAILED_TTL`] (then it is not asked again).
+    pub async fn is_live<E: std::fmt::Display + Send + Sync + 'static>(
         &self,
         session_id: &str,
         lookup: impl Future<Output = Result<bool, E>>,
-    ) -> Result<bool, Arc<E>> {
+    ) -> Option<bool> {
         if let Some(known) = self.get(session_id) {
-            return Ok(known.state == Phase::Live);
+            return Some(known.state == Phase::Live);
         }
-        self.observed.try_get_with_by_ref(session_id, lookup).await
+        if let Some(live) = self.observed.get(session_id).await {
+            return Some(live);
+        }
+        if self.failed.contains_key(session_id) {
+            return None;
+        }
+        match self.observed.try_get_with_by_ref(session_id, lookup).await {
+            Ok(live) => Some(live),
+            Err(e) => {
+                tracing::debug!(error = %e, "lifecycle lookup failed");
+                self.failed.insert(session_id.to_string(), ()).await;
+                None
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Broadcast>> {
@@ -165,35 +191,56 @@ mod tests {
     async fn notifications_win_over_lifecycle_and_an_end_is_not_live() {
         let live = Broadcasts::new(Duration::from_secs(60));
         let t = datetime!(2026-01-01 10:00:00 UTC);
-        let never = async { Err::<bool, ()>(()) };
+        let never = async { Err::<bool, String>("down".into()) };
         // No notification: lifecycle's answer, once (then cached).
         assert_eq!(
-            live.is_live("a", async { Ok::<_, ()>(true) }).await,
-            Ok(true)
+            live.is_live("a", async { Ok::<_, String>(true) }).await,
+            Some(true)
         );
-        assert_eq!(live.is_live("a", never).await, Ok(true));
+        assert_eq!(live.is_live("a", never).await, Some(true));
         // A notification says otherwise: it wins.
         live.apply("a", at(t, Phase::Idle));
         assert_eq!(
-            live.is_live("a", async { Ok::<_, ()>(true) }).await,
-            Ok(false)
+            live.is_live("a", async { Ok::<_, String>(true) }).await,
+            Some(false)
         );
-        // Lookup errors are not cached.
-        assert!(live
-            .is_live("b", async { Err::<bool, ()>(()) })
-            .await
-            .is_err());
+        // A failed lookup stands for a moment: the next viewer is not a second lookup.
         assert_eq!(
-            live.is_live("b", async { Ok::<_, ()>(true) }).await,
-            Ok(true)
+            live.is_live("b", async { Err::<bool, String>("down".into()) })
+                .await,
+            None
+        );
+        assert_eq!(
+            live.is_live("b", async { Ok::<_, String>(true) }).await,
+            None
         );
         // An ended room is not live, whatever was known, without asking lifecycle.
         live.apply("b", at(t, Phase::Live));
         live.ended("b").await;
         assert_eq!(live.get("b"), None);
         assert_eq!(
-            live.is_live("b", async { Ok::<_, ()>(true) }).await,
-            Ok(false)
+            live.is_live("b", async { Ok::<_, String>(true) }).await,
+            Some(false)
         );
+    }
+
+    #[tokio::test]
+    async fn a_failed_lookup_is_asked_again_once_its_moment_is_over() {
+        let live = Broadcasts::new(Duration::from_millis(300));
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let lookup = |answer: Result<bool, String>| {
+            asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move { answer }
+        };
+        assert_eq!(live.is_live("c", lookup(Err("down".into()))).await, None);
+        for _ in 0..100 {
+            assert_eq!(
+                live.is_live("c", async { Ok::<_, String>(true) }).await,
+                None
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(live.is_live("c", lookup(Ok(true))).await, Some(true));
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }

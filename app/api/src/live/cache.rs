@@ -18,8 +18,6 @@ pub struct RoomCache {
     /// room costs one upstream read per TTL rather than one per concurrent viewer.
     rooms: moka::future::Cache<Pubkey, Option<Room>>,
     viewers: moka::future::Cache<String, u64>,
-    /// Listings by filter, loaded once for all concurrent callers of a filter (single flight).
-    listings: moka::future::Cache<String, std::sync::Arc<Vec<roomcast_chain::RoomRecord>>>,
     /// Session id → room address. A PDA derivation costs up to hundreds of SHA-256 + curve checks;
     /// addresses never change, so viewers pay it once per room. Keyed by caller input, so bounded
     /// (an evicted address is derived again).
@@ -43,10 +41,6 @@ impl RoomCache {
             viewers: moka::future::Cache::builder()
                 .time_to_live(viewers_ttl)
                 .max_capacity(100_000)
-                .build(),
-            listings: moka::future::Cache::builder()
-                .time_to_live(room_ttl)
-                .max_capacity(1_000)
                 .build(),
             addresses: Cache::builder().max_capacity(MAX_ADDRESSES).build(),
             watched: Cache::builder()
@@ -92,13 +86,11 @@ impl RoomCache {
     /// Drops a room in this process only (another replica's change).
     pub async fn invalidate_local(&self, address: &Pubkey) {
         self.rooms.invalidate(address).await;
-        self.listings.invalidate_all();
     }
 
-    /// Drops every cached room and listing (invalidations may have been missed).
+    /// Drops every cached room (invalidations may have been missed).
     pub fn invalidate_all_local(&self) {
         self.rooms.invalidate_all();
-        self.listings.invalidate_all();
     }
 
     /// Sends this replica's room changes to `peers` from now on.
@@ -128,15 +120,5 @@ impl RoomCache {
         load: impl Future<Output = Result<u64, E>>,
     ) -> Result<u64, Arc<E>> {
         self.viewers.try_get_with_by_ref(session_id, load).await
-    }
-
-    /// A recent listing of rooms for one filter, or the result of `load` (single flight; errors
-    /// are not cached).
-    pub async fn listing<E: Send + Sync + 'static>(
-        &self,
-        key: &str,
-        load: impl Future<Output = Result<Arc<Vec<roomcast_chain::RoomRecord>>, E>>,
-    ) -> Result<Arc<Vec<roomcast_chain::RoomRecord>>, Arc<E>> {
-        self.listings.try_get_with_by_ref(key, load).await
     }
 }

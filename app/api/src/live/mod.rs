@@ -1,13 +1,15 @@
 //! What this process knows about rooms right now, kept current without a request paying for it:
 //! short-TTL caches of chain and Cloudflare reads (`cache`), closed rooms' tombstones, encoder
 //! broadcast state (`broadcasts`), the per-room feeds that Server-Sent Events read (`feeds`), the
-//! `/readyz` check cache (`readiness`), and cross-replica sync (`replicas`: this replica's changes
+//! viewer answers kept serialized (`views`), the room index discovery reads (`index`, fed by the chain), the `/readyz` check cache (`readiness`), and cross-replica sync (`replicas`: this replica's changes
 //! out, the others' in). Uses `guard`, `store` and `core`; never `AppState`.
 pub mod broadcasts;
 pub mod cache;
 pub mod feeds;
 pub mod gates;
+pub mod index;
 pub mod readiness;
 pub mod replicas;
 pub mod tips;
 pub mod tombstones;
+pub mod views;

@@ -1,18 +1,19 @@
-//! `GET /api/rooms?status=&host=&limit=&cursor=`: room discovery from the chain, newest first, with
-//! broadcast state and live viewer counts (both from Cloudflare's public endpoints, cached).
+//! `GET /api/rooms?status=&host=&limit=&cursor=`: room discovery from the room index (`live::index`,
+//! fed by the chain: no chain read per request), newest first, with broadcast state and live viewer
+//! counts (both from Cloudflare's public endpoints, cached).
 use std::str::FromStr;
-use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use roomcast_chain::view::parse_status;
-use roomcast_chain::{Pubkey, RoomFilter, RoomRecord, RoomStatus};
+use roomcast_chain::{Pubkey, RoomRecord, RoomStatus};
 use roomcast_stream::client::PlaybackUrls;
 use serde::{Deserialize, Serialize};
 
 use crate::core::error::{AppError, AppResult};
+use crate::live::index::{sort_key, Page, SortKey};
 use crate::rooms;
 use crate::rooms::responses::RoomFields;
 use crate::state::{AppState, StateRef};
@@ -100,54 +101,45 @@ pub async fn list(
     };
     let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
 
-    let all = matching_rooms(&state, status, host).await?;
-    let start = match after {
-        Some(position) => all
-            .iter()
-            .position(|r| sort_key(r) < position)
-            .unwrap_or(all.len()),
-        None => 0,
-    };
-    let page: Vec<&RoomRecord> = all.iter().skip(start).take(limit).collect();
-    let next_cursor = (start + page.len() < all.len())
-        .then(|| page.last().map(|r| encode_cursor(&sort_key(r))))
+    let page = indexed_page(&state, status, host, after, limit).await?;
+    let next_cursor = page
+        .more
+        .then(|| page.rooms.last().map(|r| encode_cursor(&sort_key(r))))
         .flatten();
 
-    let mut items = Vec::with_capacity(page.len());
-    for record in page {
-        items.push(item(&state, record).await);
-    }
+    // Each item's broadcast state and viewer count are cached Cloudflare reads; on a miss they are
+    // fetched for the whole page at once, not one room after another.
+    let items =
+        futures_util::future::join_all(page.rooms.iter().map(|record| item(&state, record))).await;
     Ok(Json(RoomList {
         rooms: items,
         next_cursor,
     }))
 }
 
-/// Rooms of this registry matching the filter, newest first; shared by concurrent listings.
-async fn matching_rooms(
+/// How long a listing waits for the room index's first load before answering 503.
+const INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// One page from the room index (`live::index`): no chain read per request. Until its first load
+/// is in (start-up), waits a moment, then 503 `index_loading`.
+async fn indexed_page(
     state: &AppState,
     status: Option<RoomStatus>,
     host: Option<Pubkey>,
-) -> AppResult<Arc<Vec<RoomRecord>>> {
-    let key = format!("{status:?}:{host:?}");
-    let load = async {
-        let mut rooms = state
-            .chain
-            .rooms(&RoomFilter {
-                registry: Some(state.registry),
-                status,
-                host,
-            })
+    after: Option<SortKey>,
+    limit: usize,
+) -> AppResult<Page> {
+    if !state.index.is_loaded()
+        && tokio::time::timeout(INDEX_WAIT, state.index.wait_loaded())
             .await
-            .map_err(AppError::from_chain)?;
-        rooms.sort_by_key(|r| std::cmp::Reverse(sort_key(r)));
-        Ok::<_, AppError>(Arc::new(rooms))
-    };
-    state
-        .rooms
-        .listing(&key, load)
-        .await
-        .map_err(|e| (*e).clone())
+            .is_err()
+    {
+        return Err(AppError::Unavailable {
+            code: "index_loading",
+            message: "the room index is still loading from the chain; try again shortly".into(),
+        });
+    }
+    Ok(state.index.page(status, host, after, limit))
 }
 
 async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
@@ -192,11 +184,6 @@ pub(crate) async fn viewers(state: &AppState, session_id: &str) -> Option<u64> {
             None
         }
     }
-}
-
-/// Newest first: (created_at, address) descending.
-fn sort_key(r: &RoomRecord) -> (i64, [u8; 32]) {
-    (r.room.created_at, r.address.to_bytes())
 }
 
 fn encode_cursor(key: &(i64, [u8; 32])) -> String {

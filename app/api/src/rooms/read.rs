@@ -23,16 +23,40 @@ pub fn room_address(state: &AppState, id: &str) -> AppResult<Pubkey> {
     })
 }
 
-/// Reads a room through the cache (viewers) or straight from the chain (`fresh`, for writes).
+/// Reads a room from the room index while the chain watcher keeps it current, else through the
+/// cache (viewers), or straight from the chain (`fresh`, for writes). A
+/// fresh read also goes into the room index with its slot, so the listing shows this server's own
+/// writes as soon as they have answered.
 pub async fn load_room(state: &AppState, address: &Pubkey, fresh: bool) -> AppResult<Room> {
     let room = if fresh {
-        let room = state
+        let (slot, room) = state
             .chain
-            .room(address)
+            .room_at(address)
             .await
             .map_err(AppError::from_chain)?;
+        match &room {
+            Some(room) if room.registry == state.registry => {
+                let record = roomcast_chain::RoomRecord {
+                    address: *address,
+                    room: room.clone(),
+                };
+                state.index.apply(&record, slot);
+            }
+            Some(_) => {}
+            None => {
+                state.index.remove(address, slot);
+            }
+        }
         state.rooms.put_room(*address, room.clone()).await;
         room
+    } else if let Some(record) = state
+        .feeds
+        .watcher_live()
+        .then(|| state.index.get(address))
+        .flatten()
+    {
+        // While the chain watcher is subscribed, the index is current: no chain read at all.
+        Some(record.room)
     } else {
         state
             .rooms
@@ -58,40 +82,51 @@ pub async fn load_room(state: &AppState, address: &Pubkey, fresh: bool) -> AppRe
     Ok(room)
 }
 
-/// The public view a viewer gets; 410 once the room has ended.
-pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<LivestreamResponse> {
+/// The public view a viewer gets, serialized (`live::views`: rendered once per change of the room
+/// or its broadcast state, then the same bytes for every viewer); 410 once the room has ended.
+pub async fn livestream_json(state: &AppState, address: &Pubkey) -> AppResult<axum::body::Bytes> {
     let room = load_room(state, address, false).await?;
     if room.status == RoomStatus::Ended {
+        state.views.forget(address);
         return Err(AppError::Gone(
             "this room has ended and can no longer be watched".into(),
         ));
     }
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
-    let (playback, gate) = public_view(state, address, &room.session_id).await?;
+    let gate = gate_of(state, address).await?;
     let tips =
         crate::rooms::tips::totals(state, address, &room.host, crate::rooms::tips::FRESH_FOR).await;
-    Ok(LivestreamResponse {
-        tips,
+    let inputs = crate::live::views::ViewInputs {
         broadcast: state.broadcasts.get(&room.session_id),
-        session_id_legacy: room.session_id.clone(),
-        playback,
+        room,
         gate,
-        fields: RoomFields::new(address, &room),
+        tips,
         broadcasting,
-    })
+    };
+    Ok(state.views.get_or_render(address, inputs, |inputs| {
+        let response = LivestreamResponse {
+            tips: inputs.tips,
+            broadcast: inputs.broadcast.clone(),
+            session_id_legacy: inputs.room.session_id.clone(),
+            playback: match inputs.gate {
+                Some(_) => None,
+                None => Some(state.stream.playback_urls(&inputs.room.session_id)),
+            },
+            gate: inputs.gate.as_ref().map(GateView::new),
+            fields: RoomFields::new(address, &inputs.room),
+            broadcasting: inputs.broadcasting,
+        };
+        serde_json::to_vec(&response)
+            .expect("a livestream answer serializes")
+            .into()
+    }))
 }
 
 /// Whether the encoder is live: from webhooks or the public `lifecycle` endpoint, cached.
 pub async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
     let lookup = async { state.stream.lifecycle(session_id).await.map(|l| l.live) };
-    match state.broadcasts.is_live(session_id, lookup).await {
-        Ok(live) => Some(live),
-        Err(e) => {
-            tracing::debug!(error = %e, "lifecycle lookup failed");
-            None
-        }
-    }
+    state.broadcasts.is_live(session_id, lookup).await
 }
 
 /// What a public read shows of a room's playback: its URLs when it is ungated, its gate (and no
@@ -102,13 +137,18 @@ pub async fn public_view(
     address: &Pubkey,
     session_id: &str,
 ) -> AppResult<(Option<PlaybackUrls>, Option<GateView>)> {
+    Ok(match gate_of(state, address).await? {
+        Some(gate) => (None, Some(GateView::new(&gate))),
+        None => (Some(state.stream.playback_urls(session_id)), None),
+    })
+}
+
+/// The room's gate, if it has one, from the shared cached read of every gate.
+async fn gate_of(state: &AppState, address: &Pubkey) -> AppResult<Option<roomcast_chain::Gate>> {
     let gates = state
         .gates
         .all(async { state.chain.all_gates().await.map_err(AppError::from_chain) })
         .await
         .map_err(|e| (*e).clone())?;
-    Ok(match gates.get(address) {
-        Some(gate) => (None, Some(GateView::new(gate))),
-        None => (Some(state.stream.playback_urls(session_id)), None),
-    })
+    Ok(gates.get(address).cloned())
 }

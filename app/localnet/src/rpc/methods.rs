@@ -20,7 +20,21 @@ use crate::wire::RpcError;
 /// Largest airdrop granted at once: plenty for development, not a way to mint the faucet dry.
 const MAX_AIRDROP_LAMPORTS: u64 = 1_000 * 1_000_000_000;
 
+/// Method names counted by [`crate::rpc::MethodCalls`].
+pub const KNOWN: &[&str] = &[
+    "getAccountInfo",
+    "getMultipleAccounts",
+    "getProgramAccounts",
+    "getSlot",
+    "getLatestBlockhash",
+    "sendTransaction",
+    "getSignatureStatuses",
+    "getTransaction",
+    "getBalance",
+];
+
 pub async fn dispatch(state: &RpcState, method: &str, params: Value) -> Result<Value, RpcError> {
+    state.calls.count(method);
     let p = Params::new(params)?;
     let method = method.to_string();
     // Parsing happens on the chain thread too; it is cheap and keeps handlers in one place.

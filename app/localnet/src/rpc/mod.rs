@@ -1,7 +1,7 @@
 //! Solana JSON-RPC 2.0 over HTTP: envelope, batches and error codes as real clusters use them.
 //! The vocabulary it shares with the WebSocket server (errors, params, encodings) is in
 //! [`crate::wire`]; one function per method is in `methods.rs`.
-mod methods;
+pub(crate) mod methods;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -26,6 +26,31 @@ pub struct RpcState {
     pub send_faults: SendFaults,
     /// Whether callers may queue [`SendFault`]s (`roomcastInjectSendFault`).
     pub fault_injection: bool,
+    /// Calls answered so far, by method (what a test counts: "no chain read per request").
+    pub calls: MethodCalls,
+}
+
+/// How many times each JSON-RPC method was called (a batch counts each of its calls).
+#[derive(Clone, Default)]
+pub struct MethodCalls(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>);
+
+impl MethodCalls {
+    pub fn count(&self, method: &str) {
+        let mut calls = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match calls.get_mut(method) {
+            Some(n) => *n += 1,
+            // Only names the node knows are kept, so callers cannot grow the map.
+            None if crate::rpc::methods::KNOWN.contains(&method) => {
+                calls.insert(method.to_string(), 1);
+            }
+            None => {}
+        }
+    }
+
+    pub fn get(&self, method: &str) -> u64 {
+        let calls = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        calls.get(method).copied().unwrap_or(0)
+    }
 }
 
 /// What happens to a `sendTransaction` call and its answer.

@@ -1,0 +1,75 @@
+//! The viewer answer (`GET /api/livestream`, `GET /api/rooms/{room}`) kept serialized per room: a
+//! viewer request compares what the answer is made of (the room, its broadcast state, gate and tip
+//! totals) with what the
+//! kept bytes were made of and, when nothing changed, is served those bytes — no playback-URL
+//! formatting and no JSON serialization per request. Any change (a chain notification, a webhook,
+//! a `lifecycle` answer) makes the next request render once and keep the new bytes.
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use moka::sync::Cache;
+use roomcast_chain::{Gate, Pubkey, Room};
+
+use crate::core::broadcast::Broadcast;
+use crate::live::tips::TipTotals;
+
+/// Rooms whose answer is kept (each a few hundred bytes plus the room).
+const MAX_ROOMS: u64 = 100_000;
+
+/// What an answer is made of.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ViewInputs {
+    pub room: Room,
+    pub broadcasting: Option<bool>,
+    pub broadcast: Option<Broadcast>,
+    /// Its gate: a gated room's answer carries the gate and no playable URL.
+    pub gate: Option<Gate>,
+    pub tips: TipTotals,
+}
+
+struct Rendered {
+    inputs: ViewInputs,
+    bytes: Bytes,
+}
+
+pub struct RenderedViews {
+    by_room: Cache<Pubkey, Arc<Rendered>>,
+}
+
+impl Default for RenderedViews {
+    fn default() -> Self {
+        RenderedViews {
+            by_room: Cache::builder().max_capacity(MAX_ROOMS).build(),
+        }
+    }
+}
+
+impl RenderedViews {
+    /// The kept bytes when `inputs` are what they were made of; else `render`'s, kept.
+    pub fn get_or_render(
+        &self,
+        address: &Pubkey,
+        inputs: ViewInputs,
+        render: impl FnOnce(&ViewInputs) -> Bytes,
+    ) -> Bytes {
+        if let Some(kept) = self.by_room.get(address) {
+            if kept.inputs == inputs {
+                return kept.bytes.clone();
+            }
+        }
+        let bytes = render(&inputs);
+        self.by_room.insert(
+            *address,
+            Arc::new(Rendered {
+                inputs,
+                bytes: bytes.clone(),
+            }),
+        );
+        bytes
+    }
+
+    /// Forgets a room's answer (it ended or was closed).
+    pub fn forget(&self, address: &Pubkey) {
+        self.by_room.invalidate(address);
+    }
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Discovery and viewing at scale (not a test), issue 20. For each room count: a `serve --data-dir`
+# makes its registry and stops; benches/seed_rooms.py writes that many rooms into the stopped
+# node's ledger; `serve` starts again on it and, in the same run:
+#   - start-up: seconds from the process start until the room index answers a listing, and the
+#     server's resident memory (per room: the growth between two room counts);
+#   - listing throughput and p50/p99 (wrk) without filters and with filters/cursors, and viewers
+#     (GET /api/livestream?room=…) — each against GET /api/ping, a trivial JSON route behind the
+#     same middleware, measured in the same run (ratios);
+#   - right after a write: creates one after another, each followed at once by a listing (its
+#     latency, and whether the new room is already on the first page), and the time from a create's
+#     answer until the room is listed.
+# Usage: scripts/bench-discovery.sh [room counts, comma-separated] [seconds] [connections] [creates]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNTS=${1:-1000,10000,100000}
+DURATION=${2:-10}
+CONNECTIONS=${3:-32}
+CREATES=${4:-20}
+for tool in wrk curl python3; do
+  command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }
+done
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
+# ROOMCAST_BIN=path skips the build (the test script smoke-runs this against the debug binary).
+if [[ -z ${ROOMCAST_BIN:-} ]]; then
+  cargo build --release -p roomcast-app >&2
+  ROOMCAST_BIN="$CARGO_TARGET_DIR/release/roomcast"
+fi
+BIN="$ROOMCAST_BIN"
+KEY=bench-operator-key-0123456789abcdef
+TMP=$(mktemp -d)
+PID=""
+cleanup() {
+  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { python3 -c 'import time; print(time.time())'; }
+
+start_server() { # $1 = data dir; sets PID, URL
+  local port; port=$(free_port)
+  URL="http://127.0.0.1:$port"
+  ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=100000 RUST_LOG=warn \
+    ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000 \
+    "$BIN" serve --listen "127.0.0.1:$port" --rtmp-listen 127.0.0.1:0 --srt-listen 127.0.0.1:0 \
+    --data-dir "$1" >>"$TMP/serve.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 600); do curl -sf "$URL/healthz" >/dev/null && return; sleep 0.1; done
+  echo "bench: the server did not start" >&2; cat "$TMP/serve.log" >&2; exit 1
+}
+stop_server() {
+  kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+}
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+run() { # $1 = label, rest = wrk args
+  local label=$1; shift
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" > "$TMP/wrk-$label.txt"
+}
+field() {
+  local f=$1 label=$2
+  case $f in
+    rps) awk '/^Requests\/sec:/ {print $2}' "$TMP/wrk-$label.txt" ;;
+    p50|p99) awk -v p="${f#p}%" '$1 == p {print $2}' "$TMP/wrk-$label.txt" ;;
+  esac
+}
+ms() { # wrk's "1.23ms" / "456.00us" / "1.02s" → milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
+pct() { # stdin: numbers → "p50 / p99"
+  python3 -c 'import sys; v=sorted(float(x) for x in sys.stdin.read().split()); q=lambda p: v[min(len(v)-1, int(round(p*(len(v)-1))))]; print(f"{q(.5):.1f} / {q(.99):.1f}" if v else "n/a")'
+}
+
+ROWS=""
+VIEW_ROWS=""
+FIRST_RSS=""
+FIRST_N=""
+IFS=, read -r -a NS <<<"$COUNTS"
+for N in "${NS[@]}"; do
+  DATA="$TMP/data-$N"
+  # 1. A registry, then N rooms written into the stopped node's ledger.
+  start_server "$DATA"
+  INFO=$(curl -sf "$URL/api/info")
+  stop_server
+  read -r PROGRAM REGISTRY REGISTRAR < <(python3 -c 'import json,sys; i=json.loads(sys.argv[1]); print(i["programId"], i["registry"], i["registrar"])' "$INFO")
+  python3 benches/seed_rooms.py "$DATA/ledger.json" "$PROGRAM" "$REGISTRY" "$REGISTRAR" "$N" > "$TMP/sample"
+  HOST=$(head -1 "$TMP/sample")
+  ROOMS=$(tail -n +2 "$TMP/sample" | paste -sd, -)
+
+  # 2. Start-up on that ledger: until the index answers a listing.
+  t0=$(now)
+  start_server "$DATA"
+  until curl -sf "$URL/api/rooms?limit=1" >/dev/null; do sleep 0.05; done
+  LOAD=$(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}')
+  RSS=$(rss_kb "$PID")
+  if [ -z "$FIRST_RSS" ]; then FIRST_RSS=$RSS; FIRST_N=$N; PER_ROOM="(baseline)"; else
+    PER_ROOM=$(awk -v a="$RSS" -v b="$FIRST_RSS" -v n="$N" -v m="$FIRST_N" 'BEGIN {printf "%.0f B", (a - b) * 1024 / (n - m)}')
+  fi
+  CURSOR=$(curl -sf "$URL/api/rooms?limit=100" | python3 -c 'import json,sys; print(json.load(sys.stdin)["nextCursor"] or "")')
+  PLAIN="/api/rooms?limit=20"
+  FILTERED="/api/rooms?status=live&limit=20,/api/rooms?host=$HOST&limit=20,/api/rooms?status=ended&host=$HOST&limit=20"
+  [ -n "$CURSOR" ] && FILTERED="$FILTERED,/api/rooms?limit=20&cursor=$CURSOR"
+
+  # 3. Throughput and latency, the floor first.
+  run ping "$URL/api/ping"
+  ROOMCAST_PATHS=$PLAIN run plain -s benches/discovery.lua "$URL/"
+  ROOMCAST_PATHS=$FILTERED run filtered -s benches/discovery.lua "$URL/"
+  ROOMCAST_ROOMS=$ROOMS run view -s benches/discovery.lua "$URL/"
+
+  # 4. Right after a write.
+  : >"$TMP/after"; : >"$TMP/appear"; MISSING=0
+  for i in $(seq 1 "$CREATES"); do
+    room=$(curl -sf -X POST "$URL/api/create" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
+      -d "{\"title\":\"Written $i\",\"host\":\"11111111111111111111111111111112\"}" \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["room"])')
+    answered=$(now)
+    out=$(curl -s -o "$TMP/page" -w '%{time_total}' "$URL/api/rooms?limit=100")
+    echo "$out" | awk '{printf "%.3f\n", $1 * 1000}' >>"$TMP/after"
+    if grep -q "$room" "$TMP/page"; then
+      awk -v a="$answered" -v b="$(now)" 'BEGIN {printf "%.1f\n", (b - a) * 1000}' >>"$TMP/appear"
+    else
+      MISSING=$((MISSING + 1))
+      until curl -sf "$URL/api/rooms?limit=100" | grep -q "$room"; do sleep 0.01; done
+      awk -v a="$answered" -v b="$(now)" 'BEGIN {printf "%.1f\n", (b - a) * 1000}' >>"$TMP/appear"
+    fi
+  done
+  stop_server
+
+  ROWS="$ROWS| $N | $LOAD s | $(ms "$(field p50 plain)") / $(ms "$(field p99 plain)") | $(ms "$(field p50 filtered)") / $(ms "$(field p99 filtered)") | $(pct <"$TMP/after") | $(pct <"$TMP/appear") ($MISSING of $CREATES not on the first listing) | $(field rps plain) ($(ratio "$(field rps plain)" "$(field rps ping)")×) | $PER_ROOM |
+"
+  VIEW_ROWS="$VIEW_ROWS| $N | $(field rps ping) | $(ms "$(field p99 ping)") | $(field rps view) | $(ms "$(field p99 view)") | **$(ratio "$(field rps view)" "$(field rps ping)")×** | **$(ratio "$(ms "$(field p99 view)")" "$(ms "$(field p99 ping)")")×** |
+"
+done
+
+cat <<REPORT
+| rooms | start-up until listed | listing p50 / p99 warm, ms | filtered + cursor p50 / p99, ms | listing right after a create p50 / p99, ms | create answered → listed p50 / p99, ms | listing req/s (× /api/ping) | memory per room |
+|---|---|---|---|---|---|---|---|
+$ROWS
+| rooms | /api/ping req/s | ping p99 ms | livestream req/s | livestream p99 ms | throughput ratio | p99 ratio |
+|---|---|---|---|---|---|---|
+$VIEW_ROWS
+- run: wrk -t2 -c$CONNECTIONS -d${DURATION}s, $CREATES creates per room count, $(nproc) cores
+REPORT

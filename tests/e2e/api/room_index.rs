@@ -1,0 +1,635 @@
+//! Issue 20: the room index discovery reads (`live::index`, fed by `jobs::room_index` and the chain
+//! watcher), against a real server with the embedded local node and Stream emulator, in-process.
+//! The chain is the reference: after every sequence the index must equal a fresh
+//! `getProgramAccounts`.
+use std::time::Duration;
+
+use proptest::prelude::*;
+use reqwest::StatusCode;
+use roomcast_app::Server;
+use roomcast_chain::{Keypair, NewRoom, Pubkey, Room, RoomFilter, RoomRecord, RoomStatus, Signer};
+use serde_json::Value;
+
+use crate::support::eventually;
+
+const OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef";
+
+async fn start(extra: &[&str]) -> Server {
+    let mut argv = vec![
+        "--operator-key",
+        OPERATOR_KEY,
+        "--reconcile-interval-secs",
+        "0",
+    ];
+    argv.extend_from_slice(extra);
+    let server = super::common::start(&argv).await;
+    tokio::time::timeout(Duration::from_secs(30), server.state.index.wait_loaded())
+        .await
+        .expect("the room index loads");
+    server
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn get(server: &Server, path: &str) -> (StatusCode, Value) {
+    let response = http()
+        .get(format!("{}{path}", server.url()))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+async fn operator(server: &Server, method: reqwest::Method, path: &str, body: Value) -> Value {
+    let response = http()
+        .request(method, format!("{}{path}", server.url()))
+        .bearer_auth(OPERATOR_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{status} {body}");
+    body
+}
+
+fn rooms_of(listing: &Value) -> Vec<String> {
+    listing["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["room"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The registry's rooms as the chain has them now, newest first (the listing's order).
+async fn chain_rooms(server: &Server) -> Vec<RoomRecord> {
+    let mut rooms = server
+        .state
+        .chain
+        .rooms(&RoomFilter {
+            registry: Some(server.state.registry),
+            ..RoomFilter::default()
+        })
+        .await
+        .unwrap();
+    rooms.sort_by_key(|r| std::cmp::Reverse((r.room.created_at, r.address.to_bytes())));
+    rooms
+}
+
+fn node(server: &Server) -> &roomcast_localnet::LocalNode {
+    server.upstreams.node.as_ref().expect("embedded local node")
+}
+
+/// Puts `count` rooms of this registry straight into the ledger (no transaction, so no
+/// notification: only a catch-up can find them).
+async fn seed(server: &Server, count: usize, status: RoomStatus, host: Pubkey) -> Vec<Pubkey> {
+    let registry = server.state.registry;
+    let program = server.state.chain.program_id();
+    let payer = server.state.chain.signer_pubkey();
+    let mut accounts = Vec::with_capacity(count);
+    for _ in 0..count {
+        let session_id = hex::encode(rand_bytes());
+        let (address, bump) = Pubkey::find_program_address(
+            &[
+                roomcast::ROOM_SEED,
+                registry.as_ref(),
+                roomcast::room_seed(&session_id),
+            ],
+            &program,
+        );
+        let room = Room {
+            registry,
+            host,
+            payer,
+            status,
+            bump,
+            session_id,
+            created_at: 1_700_000_000 + accounts.len() as i64,
+            updated_at: 1_700_000_000,
+            live_at: None,
+            ended_at: (status == RoomStatus::Ended).then_some(1_700_000_100),
+            ingest_url: "rtmps://live.cloudflare.com:443/live/".into(),
+            title: format!("Seeded {}", accounts.len()),
+        };
+        accounts.push((address, room.encode().expect("a room encodes")));
+    }
+    let addresses = accounts.iter().map(|(a, _)| *a).collect();
+    node(server)
+        .chain()
+        .call(move |chain| {
+            for (address, data) in accounts {
+                chain.seed_account(address, program, data).unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    addresses
+}
+
+fn rand_bytes() -> [u8; 16] {
+    let key = Keypair::new().pubkey().to_bytes();
+    key[..16].try_into().unwrap()
+}
+
+fn chain_reads(server: &Server) -> u64 {
+    [
+        "getProgramAccounts",
+        "getAccountInfo",
+        "getMultipleAccounts",
+    ]
+    .iter()
+    .map(|m| node(server).rpc_calls(m))
+    .sum()
+}
+
+// A room is in the listing as soon as its create has answered, and so are the server's own
+// changes (read-your-writes), newest first, with filters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_is_listed_as_soon_as_its_create_answered() {
+    let server = start(&["--index-resync-secs", "3600"]).await;
+    let host = Keypair::new().pubkey().to_string();
+    let mut made = Vec::new();
+    for i in 0..5 {
+        let room = operator(
+            &server,
+            reqwest::Method::POST,
+            "/api/create",
+            serde_json::json!({ "title": format!("Fresh {i}"), "host": host }),
+        )
+        .await;
+        let address = room["room"].as_str().unwrap().to_string();
+        // Newest first by (created_at, address): rooms made in the same second are ordered by
+        // address, so the new one is on the first page, not necessarily first.
+        let (status, first) = get(&server, "/api/rooms").await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        let listed = rooms_of(&first);
+        assert!(listed.contains(&address), "create {i} answered: {listed:?}");
+        let item = &first["rooms"][listed.iter().position(|r| *r == address).unwrap()];
+        assert_eq!(item["title"], format!("Fresh {i}"));
+        assert_eq!(item["status"], "created");
+        made.push(address);
+    }
+    let by_chain: Vec<String> = chain_rooms(&server)
+        .await
+        .iter()
+        .map(|r| r.address.to_string())
+        .collect();
+    assert_eq!(by_chain.len(), 5);
+    let (_, mine) = get(&server, &format!("/api/rooms?host={host}")).await;
+    assert_eq!(rooms_of(&mine), by_chain);
+    let made = by_chain;
+
+    // A rename and an end by this server show at once too.
+    operator(
+        &server,
+        reqwest::Method::PATCH,
+        &format!("/api/rooms/{}", made[1]),
+        serde_json::json!({ "title": "Renamed" }),
+    )
+    .await;
+    operator(
+        &server,
+        reqwest::Method::POST,
+        &format!("/api/rooms/{}/end", made[0]),
+        serde_json::json!({}),
+    )
+    .await;
+    let (_, ended) = get(&server, "/api/rooms?status=ended").await;
+    assert_eq!(rooms_of(&ended), [made[0].clone()]);
+    assert_eq!(ended["rooms"][0]["status"], "ended");
+    let (_, created) = get(&server, "/api/rooms?status=created&limit=2").await;
+    assert_eq!(rooms_of(&created), made[1..3].to_vec());
+    assert_eq!(created["rooms"][0]["title"], "Renamed");
+    let cursor = created["nextCursor"].as_str().unwrap().to_string();
+    let (_, rest) = get(
+        &server,
+        &format!("/api/rooms?status=created&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(rooms_of(&rest), made[3..].to_vec());
+    assert_eq!(rest["nextCursor"], Value::Null);
+    // The index says what the chain says.
+    assert_eq!(server.state.index.all(), chain_rooms(&server).await);
+    server.shutdown().await.unwrap();
+}
+
+// Listing 10k rooms reads the chain 0 times per request: whatever the filter, page or cursor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_10k_rooms_reads_the_chain_zero_times_per_request() {
+    let server = start(&["--index-resync-secs", "3600"]).await;
+    let host = Keypair::new().pubkey();
+    seed(&server, 9_000, RoomStatus::Created, Pubkey::new_unique()).await;
+    seed(&server, 1_000, RoomStatus::Ended, host).await;
+    let done = roomcast_api::jobs::room_index::catch_up(&server.state)
+        .await
+        .unwrap();
+    assert_eq!(done.listed, 10_000);
+    assert_eq!(done.fetched, 10_000);
+    assert_eq!(done.removed, 0);
+    assert_eq!(server.state.index.len(), 10_000);
+
+    let before = chain_reads(&server);
+    let mut cursor = String::new();
+    for page in 0..10 {
+        let (status, listing) = get(&server, &format!("/api/rooms?limit=100{cursor}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            listing["rooms"].as_array().unwrap().len(),
+            100,
+            "page {page}"
+        );
+        cursor = format!("&cursor={}", listing["nextCursor"].as_str().unwrap());
+    }
+    let (_, ended) = get(
+        &server,
+        &format!("/api/rooms?status=ended&host={host}&limit=100"),
+    )
+    .await;
+    assert_eq!(ended["rooms"].as_array().unwrap().len(), 100);
+    assert!(ended["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"] == "ended" && r["host"] == host.to_string()));
+    let (_, live) = get(&server, "/api/rooms?status=live").await;
+    assert_eq!(rooms_of(&live), Vec::<String>::new());
+    assert_eq!(
+        chain_reads(&server),
+        before,
+        "no chain read for 12 listings"
+    );
+
+    // The whole registry, page by page, is what the chain holds, in the same order.
+    let chain = chain_rooms(&server).await;
+    let mut listed = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (_, page) = get(&server, &format!("/api/rooms?limit=100{cursor}")).await;
+        listed.extend(rooms_of(&page));
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = chain.iter().map(|r| r.address.to_string()).collect();
+    assert_eq!(listed, expected);
+    server.shutdown().await.unwrap();
+}
+
+// A notification delivered late or twice changes nothing; a room closed behind the server's back
+// leaves the index at the next catch-up (PubSub never reports a close).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_and_repeated_reports_change_nothing_and_outside_closes_are_caught_up() {
+    let server = start(&["--index-resync-secs", "3600"]).await;
+    let state = &server.state;
+    let chain = &state.chain;
+    let session_id = hex::encode(rand_bytes());
+    chain
+        .create_room(
+            state.registry,
+            NewRoom {
+                session_id: session_id.clone(),
+                ingest_url: "rtmps://live.cloudflare.com:443/live/".into(),
+                title: "Outside".into(),
+                host: Keypair::new().pubkey(),
+            },
+        )
+        .await
+        .unwrap();
+    let address = chain.room_address(&state.registry, &session_id);
+    // The watcher's notification brings it in.
+    let created_slot = eventually("the create is indexed", || async {
+        state.index.slot_of(&address)
+    })
+    .await;
+    let created = state.index.get(&address).unwrap();
+    chain.end_room(state.registry, address).await.unwrap();
+    eventually("the end is indexed", || async {
+        (state.index.get(&address)?.room.status == RoomStatus::Ended).then_some(())
+    })
+    .await;
+    let ended = state.index.get(&address).unwrap();
+    let ended_slot = state.index.slot_of(&address).unwrap();
+    assert!(ended_slot >= created_slot);
+    // The create's notification again, late: nothing changes.
+    assert_eq!(
+        state.index.apply(&created, created_slot),
+        roomcast_api::live::index::Applied::Stale
+    );
+    assert_eq!(
+        state.index.apply(&ended, ended_slot),
+        roomcast_api::live::index::Applied::Stale
+    );
+    assert_eq!(state.index.get(&address).unwrap(), ended);
+    let (_, listing) = get(&server, "/api/rooms?status=ended").await;
+    assert_eq!(rooms_of(&listing), [address.to_string()]);
+
+    // Closed by the registrar straight on-chain (not through this server): no notification.
+    chain.close_room(state.registry, address).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        state.index.get(&address),
+        Some(ended.clone()),
+        "not told yet"
+    );
+    let done = roomcast_api::jobs::room_index::catch_up(state)
+        .await
+        .unwrap();
+    assert_eq!((done.listed, done.removed), (0, 1));
+    assert_eq!(state.index.get(&address), None);
+    let (_, listing) = get(&server, "/api/rooms").await;
+    assert_eq!(rooms_of(&listing), Vec::<String>::new());
+    // The ended room's notification from before the close cannot bring it back.
+    assert_eq!(
+        state.index.apply(&ended, ended_slot),
+        roomcast_api::live::index::Applied::Stale
+    );
+    assert_eq!(state.index.len(), 0);
+    server.shutdown().await.unwrap();
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// A room made straight on-chain by the registrar (the watcher tells the index).
+    Create {
+        host: u8,
+    },
+    End(usize),
+    Rename(usize),
+    /// Ended first if it was not, then closed (no notification: the catch-up finds it).
+    Close(usize),
+    /// Rooms written while no notification reaches the index (a dropped subscription).
+    Unseen {
+        count: u8,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0u8..3).prop_map(|host| Op::Create { host }),
+        2 => (0usize..64).prop_map(Op::End),
+        2 => (0usize..64).prop_map(Op::Rename),
+        1 => (0usize..64).prop_map(Op::Close),
+        1 => (1u8..4).prop_map(|count| Op::Unseen { count }),
+    ]
+}
+
+async fn run_ops(server: &Server, ops: Vec<Op>) {
+    let state = &server.state;
+    let chain = &state.chain;
+    let hosts: Vec<Pubkey> = (0..3)
+        .map(|i| Pubkey::new_from_array([i + 1; 32]))
+        .collect();
+    let mut open: Vec<Pubkey> = Vec::new();
+    for (n, op) in ops.into_iter().enumerate() {
+        let pick = |i: usize| (!open.is_empty()).then(|| open[i % open.len()]);
+        match op {
+            Op::Create { host } => {
+                let session_id = hex::encode(rand_bytes());
+                chain
+                    .create_room(
+                        state.registry,
+                        NewRoom {
+                            session_id: session_id.clone(),
+                            ingest_url: "rtmps://live.cloudflare.com:443/live/".into(),
+                            title: format!("Room {n}"),
+                            host: hosts[host as usize],
+                        },
+                    )
+                    .await
+                    .unwrap();
+                open.push(chain.room_address(&state.registry, &session_id));
+            }
+            Op::End(i) => {
+                if let Some(room) = pick(i) {
+                    if chain.room(&room).await.unwrap().unwrap().status != RoomStatus::Ended {
+                        chain.end_room(state.registry, room).await.unwrap();
+                    }
+                }
+            }
+            Op::Rename(i) => {
+                if let Some(room) = pick(i) {
+                    let current = chain.room(&room).await.unwrap().unwrap();
+                    if current.status != RoomStatus::Ended {
+                        chain
+                            .update_room(
+                                state.registry,
+                                room,
+                                current.payer,
+                                format!("Renamed {n}"),
+                            )
+                            .await
+                            .unwrap();
+                    }
+                }
+            }
+            Op::Close(i) => {
+                if let Some(room) = pick(i) {
+                    if chain.room(&room).await.unwrap().unwrap().status != RoomStatus::Ended {
+                        chain.end_room(state.registry, room).await.unwrap();
+                    }
+                    chain.close_room(state.registry, room).await.unwrap();
+                    open.retain(|r| *r != room);
+                }
+            }
+            Op::Unseen { count } => {
+                let host = hosts[usize::from(count) % hosts.len()];
+                open.extend(seed(server, usize::from(count), RoomStatus::Live, host).await);
+            }
+        }
+    }
+}
+
+// The index agrees with a fresh getProgramAccounts after any sequence of creates, ends, renames,
+// closes and unseen writes, once the notifications are in and a catch-up has run.
+#[test]
+fn the_index_equals_the_chain_after_random_changes() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(start(&["--index-resync-secs", "3600"]));
+    let config = ProptestConfig {
+        cases: 8,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(ops in proptest::collection::vec(op(), 1..14))| {
+        runtime.block_on(async {
+            run_ops(&server, ops).await;
+            roomcast_api::jobs::room_index::catch_up(&server.state).await.unwrap();
+            let chain = chain_rooms(&server).await;
+            // Notifications of the last changes may still be on their way.
+            let agreed = tokio::time::timeout(Duration::from_secs(20), async {
+                loop {
+                    if server.state.index.all() == chain {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+            .await;
+            assert!(agreed.is_ok(), "index {:#?}\nchain {:#?}", server.state.index.all(), chain);
+        });
+    });
+    runtime.block_on(server.shutdown()).unwrap();
+}
+
+// The viewer answer is served from bytes kept per room, and follows every change: a rename, the
+// encoder's state, the end (410). `/api/ping` is the floor benchmarks compare it to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_viewer_answer_is_kept_serialized_and_follows_changes() {
+    let server = start(&[]).await;
+    let (status, ping) = get(&server, "/api/ping").await;
+    assert_eq!(
+        (status, ping),
+        (StatusCode::OK, serde_json::json!({ "ok": true }))
+    );
+
+    let host = Keypair::new().pubkey().to_string();
+    let room = operator(
+        &server,
+        reqwest::Method::POST,
+        "/api/create",
+        serde_json::json!({ "title": "Kept", "host": host }),
+    )
+    .await;
+    let sid = room["SessionID"].as_str().unwrap().to_string();
+    let address = room["room"].as_str().unwrap().to_string();
+    let raw = |path: String| {
+        let url = format!("{}{path}", server.url());
+        async move {
+            let response = http().get(url).send().await.unwrap();
+            let status = response.status();
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            (status, kind, response.bytes().await.unwrap())
+        }
+    };
+    let (status, kind, first) = raw(format!("/api/livestream?sessionId={sid}")).await;
+    assert_eq!(
+        (status, kind.as_str()),
+        (StatusCode::OK, "application/json")
+    );
+    let body: Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(body["title"], "Kept");
+    assert_eq!(body["SessionID"], sid);
+    assert_eq!(body["room"], address);
+    assert_eq!(body["status"], "created");
+    assert_eq!(body["broadcasting"], false);
+    assert_eq!(body["broadcast"], Value::Null);
+    assert!(body["playback"]["hls"].as_str().unwrap().contains(&sid));
+    let (_, _, again) = raw(format!("/api/livestream?room={address}")).await;
+    assert_eq!(again, first, "the same bytes by session id or address");
+    let (_, _, shown) = raw(format!("/api/rooms/{address}")).await;
+    assert_eq!(shown, first);
+
+    operator(
+        &server,
+        reqwest::Method::PATCH,
+        &format!("/api/rooms/{address}"),
+        serde_json::json!({ "title": "Renamed" }),
+    )
+    .await;
+    let (_, _, renamed) = raw(format!("/api/livestream?sessionId={sid}")).await;
+    let renamed: Value = serde_json::from_slice(&renamed).unwrap();
+    assert_eq!(renamed["title"], "Renamed");
+
+    // The encoder connects: the emulator's notification reaches the webhook, the answer follows.
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    emulator.connect(&sid).await.unwrap();
+    let live = eventually("the answer shows the broadcast", || async {
+        let (_, _, bytes) = raw(format!("/api/livestream?sessionId={sid}")).await;
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        (body["broadcasting"] == true).then_some(body)
+    })
+    .await;
+    assert_eq!(live["title"], "Renamed");
+
+    operator(
+        &server,
+        reqwest::Method::POST,
+        &format!("/api/rooms/{address}/end"),
+        serde_json::json!({}),
+    )
+    .await;
+    let (status, gone) = get(&server, &format!("/api/livestream?sessionId={sid}")).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(gone["error"]["code"], "room_ended");
+    server.shutdown().await.unwrap();
+}
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    serve: roomcast_api::ServeArgs,
+}
+
+/// A server on the data dir `data` (not ephemeral: its ledger survives a restart).
+async fn start_on(data: &std::path::Path) -> Server {
+    use clap::Parser;
+    let args = Cli::parse_from([
+        "roomcast",
+        "--listen",
+        "127.0.0.1:0",
+        "--rtmp-listen",
+        "127.0.0.1:0",
+        "--srt-listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--operator-key",
+        OPERATOR_KEY,
+        "--reconcile-interval-secs",
+        "0",
+        "--index-resync-secs",
+        "3600",
+    ])
+    .serve;
+    let server = Server::start(args).await.expect("server starts");
+    tokio::time::timeout(Duration::from_secs(30), server.state.index.wait_loaded())
+        .await
+        .expect("the room index loads");
+    server
+}
+
+// After a restart the index is loaded again from the chain (the node's ledger survived it) and
+// equals it, changes made while the server was down included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_the_index_is_what_the_chain_says() {
+    let data = crate::support::scratch_dir("room-index-restart");
+    let server = start_on(&data).await;
+    run_ops(
+        &server,
+        vec![
+            Op::Create { host: 0 },
+            Op::Create { host: 1 },
+            Op::Unseen { count: 3 },
+            Op::End(0),
+            Op::Rename(1),
+            Op::Close(2),
+        ],
+    )
+    .await;
+    let before = chain_rooms(&server).await;
+    assert_eq!(before.len(), 4);
+    // Seeded while nobody listens: only the next start's load can know them.
+    seed(&server, 5, RoomStatus::Ended, Pubkey::new_unique()).await;
+    server.shutdown().await.unwrap();
+
+    let server = start_on(&data).await;
+    let chain = chain_rooms(&server).await;
+    assert_eq!(chain.len(), 9);
+    assert_eq!(server.state.index.all(), chain);
+    let (_, ended) = get(&server, "/api/rooms?status=ended&limit=100").await;
+    assert_eq!(rooms_of(&ended).len(), 6);
+    server.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&data).ok();
+}
