@@ -32,6 +32,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route(&format!("{INPUTS}/{{uid}}/videos"), get(videos))
         .merge(delivery::router())
         .merge(control::router())
+        .merge(super::webrtc::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(service)
