@@ -55,6 +55,7 @@ const PAGES: &[&str] = &[
     "/assets/discover.js",
     "/assets/watch.js",
     "/assets/host.js",
+    "/assets/webrtc.js",
     "/assets/icon.svg",
     "/assets/vendor/hls.min.js",
     // Served only with the embedded local node (the local test wallet).

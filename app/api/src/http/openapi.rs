@@ -237,7 +237,7 @@ impl Modify for Security {
           cloudflare_webhook, reconcile, openapi_json, healthz, readyz, metrics, room_events, auth_nonce, auth_sign_in,
           auth_sign_out, action_end_room_get, action_end_room_post, actions_json),
     components(schemas(CreateResponse, LivestreamResponse, RoomChangeResponse, RotateKeyResponse, RoomFields, IngestDetails,
-        RtmpsIngest, SrtIngest, WebRtcIngest, PlaybackUrlsDoc, Broadcast, EncoderError, Phase, RoomList, RoomListItem,
+        RtmpsIngest, SrtIngest, WebRtcIngest, PlaybackUrlsDoc, LivePlayback, Protocol, Broadcast, EncoderError, Phase, RoomList, RoomListItem,
         PublicInfo, EmbeddedInfo, ReconcileReport, ErrorResponse, ErrorDetail, CreateRequestDoc, UpdateRequestDoc, EndRequestDoc,
         RoomEvent, SignInInput, SignInRequest, SessionResponse, ActionMetadata, ActionMessage, ActionPostRequest, ActionTransaction)),
     modifiers(&Security),

@@ -124,6 +124,7 @@ mod tests {
             state,
             updated_at: t,
             error: None,
+            protocol: None,
         }
     }
 

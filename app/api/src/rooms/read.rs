@@ -67,10 +67,13 @@ pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<Livestr
     }
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
+    let broadcast = state.broadcasts.get(&room.session_id);
+    let playback = state.stream.playback_urls(&room.session_id);
     Ok(LivestreamResponse {
-        broadcast: state.broadcasts.get(&room.session_id),
+        live_playback: super::responses::LivePlayback::of(broadcast.as_ref(), &playback),
+        broadcast,
         session_id_legacy: room.session_id.clone(),
-        playback: state.stream.playback_urls(&room.session_id),
+        playback,
         fields: RoomFields::new(address, &room),
         broadcasting,
     })

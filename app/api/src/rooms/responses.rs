@@ -89,8 +89,8 @@ pub struct CreateResponse {
     /// Signature of the create_room transaction (`null` in the rare case a confirmation was lost but
     /// the room was found on-chain).
     pub signature: Option<String>,
-    /// Present with the embedded Stream emulator: without ffmpeg the ingest URL cannot take video
-    /// (says how to install it); with it, WebRTC is left out (says to use RTMP or SRT).
+    /// Present with the embedded Stream emulator without ffmpeg: the ingest URL cannot take
+    /// video (says how to install it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
 }
@@ -111,6 +111,36 @@ pub struct LivestreamResponse {
     pub broadcast: Option<crate::core::broadcast::Broadcast>,
     #[schema(value_type = PlaybackUrlsDoc)]
     pub playback: PlaybackUrls,
+    /// How to watch the live broadcast now (`null` when nothing is live): WebRTC (WHEP) for a
+    /// broadcast published over WebRTC (WHIP), HLS for RTMP/SRT (Cloudflare plays each only so).
+    pub live_playback: Option<LivePlayback>,
+}
+
+/// `livePlayback`: the one way a live broadcast plays.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LivePlayback {
+    /// `webrtc` (POST an SDP offer to `url`, WHEP) or `hls` (an HLS manifest).
+    pub protocol: String,
+    pub url: String,
+}
+
+impl LivePlayback {
+    /// From the encoder's last reported state and the room's playback URLs.
+    pub fn of(broadcast: Option<&crate::core::broadcast::Broadcast>, urls: &PlaybackUrls) -> Option<Self> {
+        use crate::core::broadcast::{Phase, Protocol};
+        let b = broadcast.filter(|b| b.state == Phase::Live)?;
+        Some(match b.protocol {
+            Some(Protocol::Webrtc) => LivePlayback {
+                protocol: "webrtc".into(),
+                url: urls.webrtc.clone(),
+            },
+            _ => LivePlayback {
+                protocol: "hls".into(),
+                url: urls.hls.clone(),
+            },
+        })
+    }
 }
 
 /// `PATCH`/`end` responses: the room after the change and the transaction that changed it.

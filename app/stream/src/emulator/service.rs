@@ -83,7 +83,7 @@ pub(crate) struct Service {
     /// RTMP connections ended by the listener's limits.
     pub(super) rtmp_stats: Arc<crate::media::rtmp::RtmpStats>,
     /// WHIP/WHEP (with real video): where sessions listen, their limits, and what runs.
-    pub(super) webrtc: Option<super::webrtc::WebRtc>,
+    pub(super) webrtc: Option<crate::media::webrtc::Hub>,
 }
 
 impl Service {

@@ -97,7 +97,7 @@ impl Emulator {
                 ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
                 ip => ip,
             };
-            super::webrtc::WebRtc::new(media::webrtc::WebRtcConfig {
+            media::webrtc::Hub::new(media::webrtc::WebRtcConfig {
                 ip,
                 limits: opts.webrtc_limits,
             })

@@ -19,9 +19,8 @@
 //! [`WebRtcLimits::max_broadcasts`]: crate::media::webrtc::WebRtcLimits
 //! [`WebRtcLimits::max_viewers_per_broadcast`]: crate::media::webrtc::WebRtcLimits
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -36,44 +35,11 @@ use super::ids::{new_uid, secret_for};
 use super::service::{Service, Urls};
 use crate::client::{LiveInput, WebRtc as WebRtcUrl, WebRtcPlayback};
 use crate::media::rtmp::{PublishEnd, Stopper};
-use crate::media::webrtc::{self, OfferError, Room, WebRtcConfig};
+use crate::media::webrtc::{self, OfferError, Room};
 
 type S = State<Arc<Service>>;
 
 const SESSIONS: &str = "/webRTC/sessions";
-
-/// The WebRTC side of one emulator: its config and what runs.
-pub(crate) struct WebRtc {
-    pub config: WebRtcConfig,
-    /// Input uid → its WHIP broadcast.
-    rooms: Mutex<HashMap<String, Arc<Room>>>,
-    /// Session id (the `Location`) → how to end it.
-    sessions: Mutex<HashMap<String, Stopper>>,
-}
-
-impl WebRtc {
-    pub fn new(config: WebRtcConfig) -> WebRtc {
-        WebRtc {
-            config,
-            rooms: Mutex::default(),
-            sessions: Mutex::default(),
-        }
-    }
-
-    /// WHIP broadcasts running now.
-    pub fn broadcasts(&self) -> usize {
-        self.rooms.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    /// WHEP viewers of `input`'s broadcast now.
-    pub fn viewers(&self, input: &str) -> usize {
-        self.rooms
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(input)
-            .map_or(0, |r| r.viewers())
-    }
-}
 
 /// Points an input's WHIP/WHEP URLs at `urls` (after a restart on another address), keeping
 /// the publish secret; an input saved without them gets them (a fresh secret).

@@ -17,7 +17,8 @@ mod session;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use str0m::change::SdpOffer;
@@ -26,7 +27,7 @@ use str0m::media::{MediaKind, MediaTime};
 use str0m::{Candidate, Rtc};
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::rtmp::PublishEnd;
+use super::rtmp::{PublishEnd, Stopper};
 
 /// What one process's WebRTC side may hold: broadcasts (WHIP publishers) at once, viewers
 /// (WHEP sessions) per broadcast, and how long a session may take to connect (ICE + DTLS).
@@ -140,7 +141,14 @@ fn parse_offer(sdp: &str) -> Result<SdpOffer, OfferError> {
     if !sdp.trim_start().starts_with("v=0") {
         return Err(OfferError::Malformed("it does not start with v=0".into()));
     }
-    SdpOffer::from_sdp_string(sdp).map_err(|e| OfferError::Malformed(e.to_string()))
+    // Browsers hide their host addresses behind mDNS names (`….local`), which this side cannot
+    // resolve: those candidates are dropped, and the browser's address is learned from its
+    // connectivity checks (peer-reflexive) instead.
+    let sdp: String = sdp
+        .split_inclusive('\n')
+        .filter(|l| !(l.starts_with("a=candidate:") && l.contains(".local ")))
+        .collect();
+    SdpOffer::from_sdp_string(&sdp).map_err(|e| OfferError::Malformed(e.to_string()))
 }
 
 /// Whether an answer accepted at least one m-line of `kind` (a rejected one has port 0).
@@ -245,3 +253,38 @@ pub fn play(
     });
     Ok(Some(Started { answer, task }))
 }
+
+/// The WebRTC side of one emulator: its config, its broadcasts and sessions (which ones are
+/// admitted is the emulator's to decide).
+pub struct Hub {
+    pub config: WebRtcConfig,
+    /// Input uid → its WHIP broadcast.
+    pub(crate) rooms: Mutex<HashMap<String, Arc<Room>>>,
+    /// Session id (the `Location`) → how to end it.
+    pub(crate) sessions: Mutex<HashMap<String, Stopper>>,
+}
+
+impl Hub {
+    pub fn new(config: WebRtcConfig) -> Hub {
+        Hub {
+            config,
+            rooms: Mutex::default(),
+            sessions: Mutex::default(),
+        }
+    }
+
+    /// WHIP broadcasts running now.
+    pub fn broadcasts(&self) -> usize {
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// WHEP viewers of `input`'s broadcast now.
+    pub fn viewers(&self, input: &str) -> usize {
+        self.rooms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(input)
+            .map_or(0, |r| r.viewers())
+    }
+}
+
