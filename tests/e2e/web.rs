@@ -79,7 +79,7 @@ impl Drop for Publisher {
 /// a background tab renders no frames to scroll or hit-test), a real mouse press and release at
 /// the element's centre (DevTools `Input.dispatchMouseEvent`), after checking it is on the page
 /// and enabled.
-async fn click(tab: &Tab, selector: &str) {
+pub(crate) async fn click(tab: &Tab, selector: &str) {
     tab.bring_to_front().await;
     assert_enabled(tab, selector).await;
     // The page may re-render the element between finding and clicking it (e.g. the wallet list
@@ -128,7 +128,7 @@ async fn assert_enabled(tab: &Tab, selector: &str) {
     assert!(enabled, "{selector} is not on the page or is disabled");
 }
 
-async fn text(tab: &Tab, selector: &str) -> String {
+pub(crate) async fn text(tab: &Tab, selector: &str) -> String {
     tab.eval(&format!(
         "document.querySelector({selector:?})?.textContent ?? null"
     ))

@@ -31,8 +31,33 @@ def say(**kv):
     print(json.dumps(kv), flush=True)
 
 
+STAMP_BITS, STAMP_BLOCK = 40, 16  # the wall clock in ms, drawn as 40 black/white 16x16 blocks
+
+
+def draw_stamp(img, ms):
+    for i in range(STAMP_BITS):
+        on = (ms >> (STAMP_BITS - 1 - i)) & 1
+        x = i * STAMP_BLOCK
+        img[320:320 + STAMP_BLOCK, x:x + STAMP_BLOCK] = 255 if on else 0
+
+
+def read_stamp(frame):
+    gray = frame.to_ndarray(format="gray")
+    h, w = gray.shape
+    if (h, w) != (360, 640):
+        return None
+    ms = 0
+    for i in range(STAMP_BITS):
+        v = gray[320 + STAMP_BLOCK // 2, i * STAMP_BLOCK + STAMP_BLOCK // 2]
+        ms = (ms << 1) | (1 if v > 128 else 0)
+    return ms
+
+
 class Bars(VideoStreamTrack):
-    """640x360 frames with a bar moving across: something a decoder must really decode."""
+    """640x360 frames with a bar moving across: something a decoder must really decode. With
+    `stamp`, the wall clock at capture is drawn in, for glass-to-glass latency at a viewer."""
+
+    stamp = False
 
     async def recv(self):
         pts, time_base = await self.next_timestamp()
@@ -40,6 +65,8 @@ class Bars(VideoStreamTrack):
         x = (pts // 3000) % 640
         img[:, max(0, x - 20):x + 20] = (255, 255, 255)
         img[:40, :] = (0, (pts // 900) % 255, 128)
+        if self.stamp:
+            draw_stamp(img, int(time.time() * 1000))
         frame = av.VideoFrame.from_ndarray(img, format="rgb24")
         frame.pts, frame.time_base = pts, time_base
         return frame
@@ -107,9 +134,11 @@ async def until_done(pc, seconds, report=None):
     return bool(by_peer)
 
 
-async def publish(url, seconds, codec):
+async def publish(url, seconds, codec, stamp=False):
     pc = RTCPeerConnection()
-    video = pc.addTransceiver(Bars(), direction="sendonly")
+    bars = Bars()
+    bars.stamp = stamp
+    video = pc.addTransceiver(bars, direction="sendonly")
     pc.addTransceiver(Tone(), direction="sendonly")
     prefs = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.name == codec]
     video.setCodecPreferences(prefs)
@@ -125,11 +154,12 @@ async def publish(url, seconds, codec):
     return 0
 
 
-async def play(url, seconds):
+async def play(url, seconds, stamp=False):
     pc = RTCPeerConnection()
     pc.addTransceiver("video", direction="recvonly")
     pc.addTransceiver("audio", direction="recvonly")
     counts = {"video": 0, "audio": 0, "width": 0, "height": 0}
+    latencies = []
 
     async def consume(track: MediaStreamTrack):
         while True:
@@ -140,6 +170,11 @@ async def play(url, seconds):
             counts[track.kind] += 1
             if track.kind == "video":
                 counts["width"], counts["height"] = frame.width, frame.height
+                if stamp and counts["video"] % 5 == 0:
+                    sent = read_stamp(frame)
+                    now = int(time.time() * 1000)
+                    if sent is not None and 0 <= now - sent < 60000:
+                        latencies.append(now - sent)
 
     @pc.on("track")
     def on_track(track):
@@ -151,6 +186,10 @@ async def play(url, seconds):
         return 2
     ended_by_peer = await until_done(pc, seconds, lambda: say(event="frames", **counts))
     say(event="frames", **counts)
+    if stamp:
+        lat = sorted(latencies)
+        pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else None
+        say(event="latency", samples=len(lat), p50=pick(0.5), p95=pick(0.95))
     if not ended_by_peer:
         status, _, _ = await asyncio.to_thread(http, "DELETE", location)
         say(event="deleted", status=status)
@@ -164,11 +203,13 @@ def main():
     p.add_argument("url")
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--codec", default="H264", choices=["H264", "VP8"])
+    p.add_argument("--stamp", action="store_true",
+                   help="publish: draw the wall clock into frames; play: report glass-to-glass latency")
     a = p.parse_args()
     if a.mode == "publish":
-        rc = asyncio.run(publish(a.url, a.seconds, a.codec))
+        rc = asyncio.run(publish(a.url, a.seconds, a.codec, a.stamp))
     else:
-        rc = asyncio.run(play(a.url, a.seconds))
+        rc = asyncio.run(play(a.url, a.seconds, a.stamp))
     sys.exit(rc)
 
 
