@@ -101,6 +101,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ingest_protocols() {
+        assert_eq!(Protocol::parse("webrtc"), Some(Protocol::Webrtc));
+        assert_eq!(Protocol::parse("WHIP"), Some(Protocol::Webrtc));
+        assert_eq!(Protocol::parse("rtmps"), Some(Protocol::Rtmp));
+        assert_eq!(Protocol::parse("srt"), Some(Protocol::Srt));
+        assert_eq!(Protocol::parse("carrier-pigeon"), None);
+        // Stored broadcasts from before the field (Redis) still read.
+        let old: Broadcast = serde_json::from_str(
+            r#"{"state":"live","updatedAt":"2026-01-01T00:00:00Z","error":null}"#,
+        )
+        .unwrap();
+        assert_eq!(old.protocol, None);
+        let json = serde_json::to_value(Broadcast { protocol: Some(Protocol::Webrtc), ..old }).unwrap();
+        assert_eq!(json["protocol"], "webrtc");
+    }
+
+    #[test]
     fn hints() {
         assert!(hint_for("ERR_GOP_OUT_OF_RANGE", "x").contains("keyframe"));
         assert_eq!(hint_for("ERR_NEW", "Cloudflare says"), "Cloudflare says");

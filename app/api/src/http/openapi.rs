@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::core::broadcast::{Broadcast, EncoderError, Phase};
+use crate::core::broadcast::{Broadcast, EncoderError, Phase, Protocol};
 use crate::guard::sign_in::{SessionResponse, SignInInput, SignInRequest};
 use crate::http::actions::{
     ActionMessage, ActionMetadata, ActionPostRequest, ActionQuery, ActionTransaction,

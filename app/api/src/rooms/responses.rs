@@ -268,3 +268,42 @@ pub struct PlaybackUrlsDoc {
     pub iframe: String,
     pub webrtc: String,
 }
+
+#[cfg(test)]
+mod live_playback_tests {
+    use super::*;
+    use crate::core::broadcast::{Broadcast, Phase, Protocol};
+
+    fn urls() -> PlaybackUrls {
+        PlaybackUrls {
+            hls: "https://d/x/manifest/video.m3u8".into(),
+            dash: "https://d/x/manifest/video.mpd".into(),
+            iframe: "https://d/x/iframe".into(),
+            webrtc: "https://d/x/webRTC/play".into(),
+        }
+    }
+
+    fn b(state: Phase, protocol: Option<Protocol>) -> Broadcast {
+        Broadcast {
+            state,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+            error: None,
+            protocol,
+        }
+    }
+
+    #[test]
+    fn webrtc_broadcasts_play_over_whep_others_over_hls_idle_not_at_all() {
+        let u = urls();
+        let of = |x: Option<Broadcast>| LivePlayback::of(x.as_ref(), &u);
+        let whep = LivePlayback { protocol: "webrtc".into(), url: u.webrtc.clone() };
+        let hls = LivePlayback { protocol: "hls".into(), url: u.hls.clone() };
+        assert_eq!(of(Some(b(Phase::Live, Some(Protocol::Webrtc)))), Some(whep));
+        assert_eq!(of(Some(b(Phase::Live, Some(Protocol::Rtmp)))), Some(hls.clone()));
+        assert_eq!(of(Some(b(Phase::Live, Some(Protocol::Srt)))), Some(hls.clone()));
+        assert_eq!(of(Some(b(Phase::Live, None))), Some(hls));
+        assert_eq!(of(Some(b(Phase::Idle, Some(Protocol::Webrtc)))), None);
+        assert_eq!(of(Some(b(Phase::Errored, None))), None);
+        assert_eq!(of(None), None);
+    }
+}
