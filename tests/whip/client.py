@@ -31,7 +31,8 @@ def say(**kv):
     print(json.dumps(kv), flush=True)
 
 
-STAMP_BITS, STAMP_BLOCK = 40, 16  # the wall clock in ms, drawn as 40 black/white 16x16 blocks
+STAMP_BITS, STAMP_BLOCK = 40, 16  # the wall clock in ms (mod 2^40), as 40 black/white 16x16 blocks
+STAMP_MOD = 1 << STAMP_BITS
 
 
 def draw_stamp(img, ms):
@@ -66,7 +67,7 @@ class Bars(VideoStreamTrack):
         img[:, max(0, x - 20):x + 20] = (255, 255, 255)
         img[:40, :] = (0, (pts // 900) % 255, 128)
         if self.stamp:
-            draw_stamp(img, int(time.time() * 1000))
+            draw_stamp(img, int(time.time() * 1000) % STAMP_MOD)
         frame = av.VideoFrame.from_ndarray(img, format="rgb24")
         frame.pts, frame.time_base = pts, time_base
         return frame
@@ -172,9 +173,10 @@ async def play(url, seconds, stamp=False):
                 counts["width"], counts["height"] = frame.width, frame.height
                 if stamp and counts["video"] % 5 == 0:
                     sent = read_stamp(frame)
-                    now = int(time.time() * 1000)
-                    if sent is not None and 0 <= now - sent < 60000:
-                        latencies.append(now - sent)
+                    if sent is not None:
+                        lag = (int(time.time() * 1000) - sent) % STAMP_MOD
+                        if lag < 60000:
+                            latencies.append(lag)
 
     @pc.on("track")
     def on_track(track):
