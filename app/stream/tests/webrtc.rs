@@ -440,3 +440,47 @@ async fn webrtc_limits_refuse_with_503() {
     drop((publisher, second, viewer, next));
     emu.shutdown().await;
 }
+
+/// A real RTMP publish (ffmpeg) names its protocol (`ingestProtocol: rtmp`), plays over HLS and
+/// not over WHEP (409), and keeps WHIP publishers out (409) while live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rtmp_broadcast_says_rtmp_and_is_not_played_over_whep() {
+    let emu = webrtc_emulator(None).await;
+    let client = client(&emu);
+    let input = recorded_input(&client).await;
+    let uid = input.uid.clone();
+    let rtmps = input.rtmps.clone().unwrap();
+    let mut ffmpeg = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=320x240:rate=30")
+        .args(["-t", "600", "-c:v", "libx264", "-preset", "veryfast", "-g", "30"])
+        .args(["-pix_fmt", "yuv420p", "-an", "-f", "flv"])
+        .arg(format!("{}{}", rtmps.url, rtmps.stream_key))
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("ffmpeg runs");
+    let live = until("the RTMP publish to be live", BOUND, || {
+        let client = &client;
+        let uid = uid.clone();
+        async move {
+            let i = client.get_live_input(&uid).await.ok()?;
+            i.status.is_connected().then_some(i)
+        }
+    })
+    .await;
+    assert_eq!(ingest_protocol(&live).as_deref(), Some("rtmp"));
+    let (status, body) = post_sdp(&whep_url(&input), "application/sdp", "v=0\r\n").await;
+    assert_eq!(
+        (status, error_message(&body)),
+        (409, format!("live input {uid} is broadcasting over RTMP/SRT, which plays over HLS/DASH, not WebRTC"))
+    );
+    let (status, body) = post_sdp(&whip_url(&input), "application/sdp", "v=0\r\n").await;
+    assert_eq!(
+        (status, error_message(&body)),
+        (409, format!("live input {uid} already has a publisher"))
+    );
+    assert_eq!(emu.webrtc_sessions(&uid), (0, 0));
+    let _ = ffmpeg.kill();
+    let _ = ffmpeg.wait();
+    emu.shutdown().await;
+}
