@@ -1,8 +1,9 @@
 //! Going live from the browser (issue 23) in real headless Chromium with a fake camera and
-//! microphone: the host console publishes over WHIP to the embedded emulator, the room goes
-//! Live on-chain, a watch page plays it over WHEP with its video advancing (decoded frames) and
-//! shows low latency, HLS has nothing for it (Cloudflare's rule), and ending the room stops both
-//! pages.
+//! microphone: the host console publishes over WHIP to the embedded emulator, the room goes Live
+//! on-chain from that alone, a watch page plays it over WHEP with its video advancing (decoded
+//! frames) and shows low latency, HLS has nothing for it (Cloudflare's rule); the host switches to
+//! an encoder (RTMP) and back, the same watch page following by itself (HLS, then WHEP); ending
+//! the room stops both pages.
 use crate::support;
 use crate::web::{click, text};
 
@@ -11,10 +12,13 @@ use std::time::Duration;
 use roomcast_chain::RoomStatus;
 use serde_json::{json, Value};
 use support::browser::{Chromium, Tab};
+use support::encoder::{Encoder, Publisher as Encoding};
 use support::{Server, EVENTUALLY};
 
 /// Generous bound for WebRTC to connect and frames to flow (a busy 2-core machine).
 const MEDIA_BOUND: Duration = Duration::from_secs(60);
+/// For HLS to start (ffmpeg start-up, first segments, player start-up).
+const VIDEO_BOUND: Duration = Duration::from_secs(90);
 
 /// Chromium's fake capture devices, granted without a prompt.
 const FAKE_MEDIA: &[&str] = &[
@@ -25,6 +29,61 @@ const FAKE_MEDIA: &[&str] = &[
 async fn frames(tab: &Tab) -> u64 {
     tab.eval("document.getElementById('player').getVideoPlaybackQuality().totalVideoFrames")
         .await
+}
+
+/// Clicks "Go live from this browser" and waits for the console to publish and show live.
+async fn go_live_from_the_browser(console: &Tab) {
+    click(console, "#go-live-camera").await;
+    console
+        .wait_for_with(
+            "the console publishes and shows live",
+            "document.getElementById('browser-live').dataset.state === 'publishing' \
+             && document.getElementById('room-panel').dataset.state === 'live'",
+            "[document.getElementById('browser-live-state').textContent, \
+              document.getElementById('message').textContent, \
+              document.getElementById('room-panel').dataset.state]",
+            MEDIA_BOUND,
+        )
+        .await;
+    assert_eq!(
+        text(console, "#browser-live-state").await,
+        "Publishing from this browser (WebRTC)"
+    );
+    assert_eq!(text(console, "#room-state").await, "You are live");
+}
+
+/// The watch page plays over WebRTC (low latency shown), its video advancing with decoded frames.
+async fn plays_over_webrtc(viewer: &Tab) {
+    viewer.bring_to_front().await;
+    viewer
+        .wait_for_with(
+            "the watch page plays over WebRTC",
+            "document.body.dataset.playback === 'webrtc' && document.getElementById('player').currentTime > 0",
+            "[document.body.dataset.state, document.body.dataset.playback, document.getElementById('player').currentTime]",
+            MEDIA_BOUND,
+        )
+        .await;
+    assert_eq!(text(viewer, "#latency").await, "Low latency (WebRTC)");
+    assert_eq!(text(viewer, "#badge").await, "LIVE");
+    let (t0, f0): (f64, u64) = (
+        viewer.eval("document.getElementById('player').currentTime").await,
+        frames(viewer).await,
+    );
+    viewer
+        .wait_for_with(
+            "the video advances",
+            &format!(
+                "document.getElementById('player').currentTime > {t0} + 2 && \
+                 document.getElementById('player').getVideoPlaybackQuality().totalVideoFrames > {f0} + 30"
+            ),
+            "[document.getElementById('player').currentTime, document.getElementById('player').getVideoPlaybackQuality().totalVideoFrames]",
+            MEDIA_BOUND,
+        )
+        .await;
+    let size: Value = viewer
+        .eval("[document.getElementById('player').videoWidth, document.getElementById('player').videoHeight]")
+        .await;
+    assert!(size[0].as_u64().unwrap() > 0 && size[1].as_u64().unwrap() > 0, "{size}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,28 +127,13 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
 
     // Go live from this browser: the fake camera is previewed and published over WHIP.
     assert_eq!(text(&console, "#go-live-camera").await, "Go live from this browser");
-    click(&console, "#go-live-camera").await;
-    console
-        .wait_for_with(
-            "the console publishes and shows live",
-            "document.getElementById('browser-live').dataset.state === 'publishing' \
-             && document.getElementById('room-panel').dataset.state === 'live'",
-            "[document.getElementById('browser-live-state').textContent, \
-              document.getElementById('message').textContent, \
-              document.getElementById('room-panel').dataset.state]",
-            MEDIA_BOUND,
-        )
-        .await;
-    assert_eq!(
-        text(&console, "#browser-live-state").await,
-        "Publishing from this browser (WebRTC)"
-    );
-    assert_eq!(text(&console, "#room-state").await, "You are live");
+    go_live_from_the_browser(&console).await;
     let previewing: bool = console
         .eval("(() => { const v = document.getElementById('camera'); return !!v.srcObject && v.srcObject.getVideoTracks().length === 1; })()")
         .await;
     assert!(previewing, "the local preview shows the camera");
-    // Live as the server sees it: on-chain, at the emulator (over WebRTC), in the room view.
+    // Live as the server sees it: on-chain (from the WHIP publish alone), at the emulator (over
+    // WebRTC), in the room view.
     support::eventually("the room is Live on-chain", || {
         let server = &server;
         let room = room.clone();
@@ -114,36 +158,44 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
 
     // A viewer: the watch page plays over WebRTC, its video advancing with decoded frames.
     let viewer = browser.open(&format!("{}/watch/{room}", server.base)).await;
+    plays_over_webrtc(&viewer).await;
+
+    // The host stops and broadcasts with an encoder (RTMP) instead: the same page switches to HLS.
+    click(&console, "#stop-browser").await;
+    viewer
+        .wait_for(
+            "the watch page says interrupted",
+            "document.body.dataset.state === 'interrupted' && document.getElementById('player').srcObject === null",
+            EVENTUALLY,
+        )
+        .await;
+    let key = input["rtmps"]["streamKey"].as_str().unwrap().to_string();
+    let mut encoder = Encoding::start(Encoder::Ffmpeg, &format!("{}{key}", server.ingest_url()));
     viewer.bring_to_front().await;
     viewer
         .wait_for_with(
-            "the watch page plays over WebRTC",
-            "document.body.dataset.playback === 'webrtc' && document.getElementById('player').currentTime > 0",
+            "the watch page plays HLS",
+            "document.body.dataset.playback === 'hls' && document.getElementById('player').currentTime > 0",
             "[document.body.dataset.state, document.body.dataset.playback, document.getElementById('player').currentTime]",
-            MEDIA_BOUND,
+            VIDEO_BOUND,
         )
         .await;
-    assert_eq!(text(&viewer, "#latency").await, "Low latency (WebRTC)");
-    assert_eq!(text(&viewer, "#badge").await, "LIVE");
-    let (t0, f0): (f64, u64) = (
-        viewer.eval("document.getElementById('player').currentTime").await,
-        frames(&viewer).await,
-    );
+    encoder.assert_running();
+    assert_eq!(text(&viewer, "#latency").await, "");
+    let view = server.api().get(&format!("/api/rooms/{room}")).await;
+    assert_eq!(view.json["broadcast"]["protocol"], "rtmp", "{}", view.json);
+    assert_eq!(view.json["livePlayback"]["protocol"], "hls", "{}", view.json);
+    // …and back to the browser: the page switches back to WebRTC.
+    drop(encoder);
     viewer
-        .wait_for_with(
-            "the video advances",
-            &format!(
-                "document.getElementById('player').currentTime > {t0} + 2 && \
-                 document.getElementById('player').getVideoPlaybackQuality().totalVideoFrames > {f0} + 30"
-            ),
-            "[document.getElementById('player').currentTime, document.getElementById('player').getVideoPlaybackQuality().totalVideoFrames]",
-            MEDIA_BOUND,
+        .wait_for(
+            "the watch page says interrupted",
+            "document.body.dataset.state === 'interrupted'",
+            EVENTUALLY,
         )
         .await;
-    let size: Value = viewer
-        .eval("[document.getElementById('player').videoWidth, document.getElementById('player').videoHeight]")
-        .await;
-    assert!(size[0].as_u64().unwrap() > 0 && size[1].as_u64().unwrap() > 0, "{size}");
+    go_live_from_the_browser(&console).await;
+    plays_over_webrtc(&viewer).await;
 
     // Ending the room stops both pages: the console's publish and the viewer's playback.
     console.bring_to_front().await;
