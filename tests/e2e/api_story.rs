@@ -67,7 +67,10 @@ async fn create_connect_watch_end_on_chain_then_gone() {
         json!({"url": input["srt"]["url"], "streamId": input["srt"]["streamId"], "passphrase": input["srt"]["passphrase"]})
     );
     // WebRTC (WHIP) is the local emulator's own endpoint, handed to the host as is.
-    assert_eq!(c["ingest"]["webrtc"], json!({"url": input["webRTC"]["url"]}));
+    assert_eq!(
+        c["ingest"]["webrtc"],
+        json!({"url": input["webRTC"]["url"]})
+    );
     assert!(c["ingest"]["srt"]["url"]
         .as_str()
         .unwrap()

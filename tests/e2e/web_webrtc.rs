@@ -66,7 +66,9 @@ async fn plays_over_webrtc(viewer: &Tab) {
     assert_eq!(text(viewer, "#latency").await, "Low latency (WebRTC)");
     assert_eq!(text(viewer, "#badge").await, "LIVE");
     let (t0, f0): (f64, u64) = (
-        viewer.eval("document.getElementById('player').currentTime").await,
+        viewer
+            .eval("document.getElementById('player').currentTime")
+            .await,
         frames(viewer).await,
     );
     viewer
@@ -83,7 +85,10 @@ async fn plays_over_webrtc(viewer: &Tab) {
     let size: Value = viewer
         .eval("[document.getElementById('player').videoWidth, document.getElementById('player').videoHeight]")
         .await;
-    assert!(size[0].as_u64().unwrap() > 0 && size[1].as_u64().unwrap() > 0, "{size}");
+    assert!(
+        size[0].as_u64().unwrap() > 0 && size[1].as_u64().unwrap() > 0,
+        "{size}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +113,11 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
         .await;
     click(&console, "#sign-in").await;
     console
-        .wait_for("signed in", "document.body.dataset.step === 'rooms'", EVENTUALLY)
+        .wait_for(
+            "signed in",
+            "document.body.dataset.step === 'rooms'",
+            EVENTUALLY,
+        )
         .await;
     let title = console.page().find_element("#create-title").await.unwrap();
     title.click().await.unwrap();
@@ -121,12 +130,20 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
             EVENTUALLY,
         )
         .await;
-    let record = server.rooms(None).await.into_iter().find(|r| r.room.title == "Browser show").unwrap();
+    let record = server
+        .rooms(None)
+        .await
+        .into_iter()
+        .find(|r| r.room.title == "Browser show")
+        .unwrap();
     let room = record.address.to_string();
     let session_id = record.room.session_id.clone();
 
     // Go live from this browser: the fake camera is previewed and published over WHIP.
-    assert_eq!(text(&console, "#go-live-camera").await, "Go live from this browser");
+    assert_eq!(
+        text(&console, "#go-live-camera").await,
+        "Go live from this browser"
+    );
     go_live_from_the_browser(&console).await;
     let previewing: bool = console
         .eval("(() => { const v = document.getElementById('camera'); return !!v.srcObject && v.srcObject.getVideoTracks().length === 1; })()")
@@ -138,23 +155,38 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
         let server = &server;
         let room = room.clone();
         async move {
-            let r = server.rooms(None).await.into_iter().find(|r| r.address.to_string() == room)?;
+            let r = server
+                .rooms(None)
+                .await
+                .into_iter()
+                .find(|r| r.address.to_string() == room)?;
             (r.room.status == RoomStatus::Live).then_some(())
         }
     })
     .await;
     let input = server.emulator().input(&session_id).await.unwrap();
-    assert_eq!(input["status"]["current"]["ingestProtocol"], "webrtc", "{input}");
+    assert_eq!(
+        input["status"]["current"]["ingestProtocol"], "webrtc",
+        "{input}"
+    );
     let view = server.api().get(&format!("/api/rooms/{room}")).await;
     view.assert_status(200);
-    assert_eq!(view.json["broadcast"]["protocol"], "webrtc", "{}", view.json);
+    assert_eq!(
+        view.json["broadcast"]["protocol"], "webrtc",
+        "{}",
+        view.json
+    );
     assert_eq!(
         view.json["livePlayback"],
         json!({"protocol": "webrtc", "url": input["webRTCPlayback"]["url"]})
     );
     // No HLS for a WHIP broadcast, as on Cloudflare.
     let hls = view.json["playback"]["hls"].as_str().unwrap().to_string();
-    assert_eq!(reqwest::get(&hls).await.unwrap().status().as_u16(), 204, "{hls}");
+    assert_eq!(
+        reqwest::get(&hls).await.unwrap().status().as_u16(),
+        204,
+        "{hls}"
+    );
 
     // A viewer: the watch page plays over WebRTC, its video advancing with decoded frames.
     let viewer = browser.open(&format!("{}/watch/{room}", server.base)).await;
@@ -184,7 +216,11 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
     assert_eq!(text(&viewer, "#latency").await, "");
     let view = server.api().get(&format!("/api/rooms/{room}")).await;
     assert_eq!(view.json["broadcast"]["protocol"], "rtmp", "{}", view.json);
-    assert_eq!(view.json["livePlayback"]["protocol"], "hls", "{}", view.json);
+    assert_eq!(
+        view.json["livePlayback"]["protocol"], "hls",
+        "{}",
+        view.json
+    );
     // …and back to the browser: the page switches back to WebRTC.
     drop(encoder);
     viewer
@@ -228,7 +264,8 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
         let session_id = session_id.clone();
         async move {
             let i = emulator.input(&session_id).await?;
-            (i["enabled"] == false && i["status"]["current"]["state"] == "disconnected").then_some(())
+            (i["enabled"] == false && i["status"]["current"]["state"] == "disconnected")
+                .then_some(())
         }
     })
     .await;

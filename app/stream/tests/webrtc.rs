@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use roomcast_stream::client::{CreateLiveInput, LiveInput, LiveInputStatus, Recording, StreamClient};
+use roomcast_stream::client::{
+    CreateLiveInput, LiveInput, LiveInputStatus, Recording, StreamClient,
+};
 use roomcast_stream::emulator::{
     Emulator, EmulatorHandle, EmulatorOptions, VideoIngest, WebRtcLimits, WebhookTarget,
 };
@@ -95,9 +97,15 @@ impl Peer {
             // Its last lines may still be on their way.
             tokio::time::sleep(Duration::from_millis(100)).await;
             if let (Some(status), None) = (exited, self.event(name)) {
-                panic!("{what}: the client exited ({status}) after {:?}", self.lines.lock().unwrap());
+                panic!(
+                    "{what}: the client exited ({status}) after {:?}",
+                    self.lines.lock().unwrap()
+                );
             }
-            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
         }
     }
 
@@ -161,7 +169,11 @@ async fn recorded_input(client: &StreamClient) -> LiveInput {
 }
 
 fn whip_url(i: &LiveInput) -> String {
-    i.web_rtc.as_ref().expect("webRTC on a video emulator").url.clone()
+    i.web_rtc
+        .as_ref()
+        .expect("webRTC on a video emulator")
+        .url
+        .clone()
 }
 
 fn whep_url(i: &LiveInput) -> String {
@@ -254,9 +266,12 @@ async fn whip_publish_goes_live_plays_over_whep_and_delete_ends_it() {
         assert!(now.status.is_connected());
         assert_eq!(ingest_protocol(&now).as_deref(), Some("webrtc"));
         assert_eq!(client.live_input_videos(&uid).await.unwrap(), vec![]);
-        let hls = reqwest::get(format!("{}/{uid}/manifest/video.m3u8", emu.delivery_base_url()))
-            .await
-            .unwrap();
+        let hls = reqwest::get(format!(
+            "{}/{uid}/manifest/video.m3u8",
+            emu.delivery_base_url()
+        ))
+        .await
+        .unwrap();
         assert_eq!(hls.status().as_u16(), 204, "no HLS for a WHIP broadcast");
 
         let mut viewer = Peer::start("play", &whep_url(&input), &[]);
@@ -269,7 +284,11 @@ async fn whip_publish_goes_live_plays_over_whep_and_delete_ends_it() {
         })
         .await;
         let frames = viewer.event("frames").unwrap();
-        assert_eq!((frames["width"].as_u64(), frames["height"].as_u64()), (Some(640), Some(360)), "{codec}");
+        assert_eq!(
+            (frames["width"].as_u64(), frames["height"].as_u64()),
+            (Some(640), Some(360)),
+            "{codec}"
+        );
         assert!(frames["audio"].as_u64().unwrap() > 0, "{frames}");
 
         // The publisher leaves (DELETE of its Location): the broadcast ends, and its viewer.
@@ -285,7 +304,11 @@ async fn whip_publish_goes_live_plays_over_whep_and_delete_ends_it() {
         .await;
         assert_eq!(client.live_input_videos(&uid).await.unwrap(), vec![]);
         // Its Location is gone.
-        let gone = reqwest::Client::new().delete(&location).send().await.unwrap();
+        let gone = reqwest::Client::new()
+            .delete(&location)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(gone.status().as_u16(), 404);
         viewer.leave();
         emu.shutdown().await;
@@ -321,14 +344,22 @@ async fn whip_and_whep_refusals_and_disabling_drops_the_publisher() {
         "unknown or rotated WebRTC publish URL"
     );
     assert_eq!(p.exit_code().await, 2);
-    let (status, _) = post_sdp(&whip_url(&other).replace(&other.uid, &uid), "application/sdp", "v=0\r\n").await;
+    let (status, _) = post_sdp(
+        &whip_url(&other).replace(&other.uid, &uid),
+        "application/sdp",
+        "v=0\r\n",
+    )
+    .await;
     assert_eq!(status, 401);
     // Rotated away.
     let old = whip_url(&input);
     let input = client.rotate_keys(&uid).await.unwrap();
     assert_ne!(whip_url(&input), old);
     let (status, body) = post_sdp(&old, "application/sdp", "v=0\r\n").await;
-    assert_eq!((status, error_message(&body).as_str()), (401, "unknown or rotated WebRTC publish URL"));
+    assert_eq!(
+        (status, error_message(&body).as_str()),
+        (401, "unknown or rotated WebRTC publish URL")
+    );
     // Not SDP.
     let (status, body) = post_sdp(&whip_url(&input), "application/json", "{}").await;
     assert_eq!(status, 415, "{body}");
@@ -352,10 +383,21 @@ async fn whip_and_whep_refusals_and_disabling_drops_the_publisher() {
     );
     client.set_enabled(&uid, true).await.unwrap();
     // WHEP: unknown input, idle input.
-    let (status, body) = post_sdp(&format!("{base}/{}/webRTC/play", "f".repeat(32)), "application/sdp", "v=0\r\n").await;
-    assert_eq!((status, error_message(&body)), (404, format!("live input {} not found", "f".repeat(32))));
+    let (status, body) = post_sdp(
+        &format!("{base}/{}/webRTC/play", "f".repeat(32)),
+        "application/sdp",
+        "v=0\r\n",
+    )
+    .await;
+    assert_eq!(
+        (status, error_message(&body)),
+        (404, format!("live input {} not found", "f".repeat(32)))
+    );
     let (status, body) = post_sdp(&whep_url(&input), "application/sdp", "v=0\r\n").await;
-    assert_eq!((status, error_message(&body)), (409, format!("live input {uid} is not broadcasting")));
+    assert_eq!(
+        (status, error_message(&body)),
+        (409, format!("live input {uid} is not broadcasting"))
+    );
     // An unknown session.
     let r = reqwest::Client::new()
         .delete(format!("{base}/webRTC/sessions/{}", "a".repeat(32)))
@@ -451,9 +493,19 @@ async fn an_rtmp_broadcast_says_rtmp_and_is_not_played_over_whep() {
     let uid = input.uid.clone();
     let rtmps = input.rtmps.clone().unwrap();
     let mut ffmpeg = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i"])
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
         .arg("testsrc=size=320x240:rate=30")
-        .args(["-t", "600", "-c:v", "libx264", "-preset", "veryfast", "-g", "30"])
+        .args([
+            "-t", "600", "-c:v", "libx264", "-preset", "veryfast", "-g", "30",
+        ])
         .args(["-pix_fmt", "yuv420p", "-an", "-f", "flv"])
         .arg(format!("{}{}", rtmps.url, rtmps.stream_key))
         .stdin(Stdio::null())

@@ -113,7 +113,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(old.protocol, None);
-        let json = serde_json::to_value(Broadcast { protocol: Some(Protocol::Webrtc), ..old }).unwrap();
+        let json = serde_json::to_value(Broadcast {
+            protocol: Some(Protocol::Webrtc),
+            ..old
+        })
+        .unwrap();
         assert_eq!(json["protocol"], "webrtc");
     }
 

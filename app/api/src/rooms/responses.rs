@@ -127,7 +127,10 @@ pub struct LivePlayback {
 
 impl LivePlayback {
     /// From the encoder's last reported state and the room's playback URLs.
-    pub fn of(broadcast: Option<&crate::core::broadcast::Broadcast>, urls: &PlaybackUrls) -> Option<Self> {
+    pub fn of(
+        broadcast: Option<&crate::core::broadcast::Broadcast>,
+        urls: &PlaybackUrls,
+    ) -> Option<Self> {
         use crate::core::broadcast::{Phase, Protocol};
         let b = broadcast.filter(|b| b.state == Phase::Live)?;
         Some(match b.protocol {
@@ -296,11 +299,23 @@ mod live_playback_tests {
     fn webrtc_broadcasts_play_over_whep_others_over_hls_idle_not_at_all() {
         let u = urls();
         let of = |x: Option<Broadcast>| LivePlayback::of(x.as_ref(), &u);
-        let whep = LivePlayback { protocol: "webrtc".into(), url: u.webrtc.clone() };
-        let hls = LivePlayback { protocol: "hls".into(), url: u.hls.clone() };
+        let whep = LivePlayback {
+            protocol: "webrtc".into(),
+            url: u.webrtc.clone(),
+        };
+        let hls = LivePlayback {
+            protocol: "hls".into(),
+            url: u.hls.clone(),
+        };
         assert_eq!(of(Some(b(Phase::Live, Some(Protocol::Webrtc)))), Some(whep));
-        assert_eq!(of(Some(b(Phase::Live, Some(Protocol::Rtmp)))), Some(hls.clone()));
-        assert_eq!(of(Some(b(Phase::Live, Some(Protocol::Srt)))), Some(hls.clone()));
+        assert_eq!(
+            of(Some(b(Phase::Live, Some(Protocol::Rtmp)))),
+            Some(hls.clone())
+        );
+        assert_eq!(
+            of(Some(b(Phase::Live, Some(Protocol::Srt)))),
+            Some(hls.clone())
+        );
         assert_eq!(of(Some(b(Phase::Live, None))), Some(hls));
         assert_eq!(of(Some(b(Phase::Idle, Some(Protocol::Webrtc)))), None);
         assert_eq!(of(Some(b(Phase::Errored, None))), None);

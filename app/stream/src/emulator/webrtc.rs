@@ -91,7 +91,10 @@ async fn preflight() -> Response {
         (
             StatusCode::NO_CONTENT,
             [
-                (header::ACCESS_CONTROL_ALLOW_METHODS, "POST, DELETE, OPTIONS"),
+                (
+                    header::ACCESS_CONTROL_ALLOW_METHODS,
+                    "POST, DELETE, OPTIONS",
+                ),
                 (header::ACCESS_CONTROL_ALLOW_HEADERS, "Content-Type"),
                 (header::ACCESS_CONTROL_MAX_AGE, "600"),
             ],
@@ -158,7 +161,12 @@ fn unavailable() -> Response {
     )
 }
 
-async fn whip(State(s): S, Path(secret): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn whip(
+    State(s): S,
+    Path(secret): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(rtc) = &s.webrtc else {
         return unavailable();
     };
@@ -259,7 +267,9 @@ async fn whip(State(s): S, Path(secret): Path<String>, headers: HeaderMap, body:
     let me = s.me.clone();
     let (task, sid) = (started.task, session.clone());
     tokio::spawn(async move {
-        let how = task.await.unwrap_or(PublishEnd::Broken("session task failed".into()));
+        let how = task
+            .await
+            .unwrap_or(PublishEnd::Broken("session task failed".into()));
         let Some(s) = me.upgrade() else { return };
         s.end_whip(&uid, id, &sid, &room, how);
     });

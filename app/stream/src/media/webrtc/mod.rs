@@ -15,9 +15,9 @@
 
 mod session;
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -226,7 +226,9 @@ pub fn play(
     let max = config.limits.max_viewers_per_broadcast;
     if room
         .viewers
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1))
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < max).then_some(n + 1)
+        })
         .is_err()
     {
         return Ok(None);
@@ -287,4 +289,3 @@ impl Hub {
             .map_or(0, |r| r.viewers())
     }
 }
-
