@@ -1,7 +1,8 @@
 """An independent WHIP publisher / WHEP player (aiortc), for the emulator's WebRTC tests.
 
     client.py publish WHIP_URL [--seconds N] [--codec H264|VP8]
-    client.py play WHEP_URL [--seconds N]
+    client.py play WHEP_URL [--seconds N] [--stamp]
+    client.py offer - [--no-video]     (prints an SDP offer and exits: never connects)
 
 Prints one JSON object per line on stdout: {"event": "created", "location": ..., "status": 201},
 {"event": "refused", "status": 401, "body": ...}, {"event": "connected"}, and for `play`
@@ -199,16 +200,31 @@ async def play(url, seconds, stamp=False):
     return 0
 
 
+async def offer_only(video):
+    """Prints an offer (never answered: a publisher that goes away before connecting)."""
+    pc = RTCPeerConnection()
+    if video:
+        pc.addTransceiver(Bars(), direction="sendonly")
+    pc.addTransceiver(Tone(), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    print(pc.localDescription.sdp, end="", flush=True)
+    await pc.close()
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["publish", "play"])
+    p.add_argument("mode", choices=["publish", "play", "offer"])
     p.add_argument("url")
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--codec", default="H264", choices=["H264", "VP8"])
+    p.add_argument("--no-video", action="store_true", help="offer: audio only")
     p.add_argument("--stamp", action="store_true",
                    help="publish: draw the wall clock into frames; play: report glass-to-glass latency")
     a = p.parse_args()
-    if a.mode == "publish":
+    if a.mode == "offer":
+        rc = asyncio.run(offer_only(not a.no_video))
+    elif a.mode == "publish":
         rc = asyncio.run(publish(a.url, a.seconds, a.codec, a.stamp))
     else:
         rc = asyncio.run(play(a.url, a.seconds, a.stamp))

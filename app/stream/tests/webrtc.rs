@@ -536,3 +536,87 @@ async fn an_rtmp_broadcast_says_rtmp_and_is_not_played_over_whep() {
     let _ = ffmpeg.wait();
     emu.shutdown().await;
 }
+
+/// An offer from aiortc that is never followed by a connection.
+fn offer(video: bool) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/whip/client.py");
+    let mut cmd = Command::new(python());
+    cmd.arg(script).args(["offer", "-"]);
+    if !video {
+        cmd.arg("--no-video");
+    }
+    let out = cmd.output().expect("the aiortc client runs");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Publishers that go away: one whose offer is taken but that never connects ends when the
+/// connect deadline passes (`errored`, Cloudflare's unhealthy code), one killed mid-broadcast
+/// (no DELETE, no goodbye) ends when its connection times out (`disconnected`); an offer
+/// without video is refused (400) with nothing happening.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishers_that_never_connect_or_vanish_end_their_broadcast() {
+    let emu = webrtc_emulator(Some(WebRtcLimits {
+        connect_deadline: Duration::from_secs(2),
+        ..WebRtcLimits::default()
+    }))
+    .await;
+    let client = client(&emu);
+    let sink = webhook_sink().await;
+    emu.set_webhook(Some(WebhookTarget {
+        url: sink.url.clone(),
+        secret: None,
+    }));
+    let input = recorded_input(&client).await;
+    let uid = input.uid.clone();
+
+    let (status, body) = post_sdp(&whip_url(&input), "application/sdp", &offer(false)).await;
+    assert_eq!(
+        (status, error_message(&body)),
+        (
+            400,
+            "the offer has no video this endpoint accepts (H.264, VP8, VP9 video; Opus audio)"
+                .to_string()
+        )
+    );
+    assert_eq!(events(&sink), Vec::<String>::new());
+
+    let (status, answer) = post_sdp(&whip_url(&input), "application/sdp", &offer(true)).await;
+    assert_eq!(status, 201, "{answer}");
+    assert!(answer.starts_with("v=0"), "{answer}");
+    assert!(answer.contains("a=candidate:"), "{answer}");
+    wait_events(&sink, &["live_input.connected", "live_input.errored"]).await;
+    let errored = sink.received.lock().unwrap()[1].body.clone();
+    assert_eq!(
+        errored["data"]["live_input_errored"]["error"]["code"], "ERR_UNHEALTHY",
+        "{errored}"
+    );
+    assert!(!client.lifecycle(&uid).await.unwrap().live);
+    assert_eq!(emu.webrtc_sessions(&uid), (0, 0));
+
+    let mut publisher = Peer::start("publish", &whip_url(&input), &[]);
+    publisher.wait_event("connected").await;
+    wait_events(
+        &sink,
+        &[
+            "live_input.connected",
+            "live_input.errored",
+            "live_input.connected",
+        ],
+    )
+    .await;
+    publisher.child.kill().unwrap();
+    wait_events(
+        &sink,
+        &[
+            "live_input.connected",
+            "live_input.errored",
+            "live_input.connected",
+            "live_input.disconnected",
+        ],
+    )
+    .await;
+    assert!(!client.lifecycle(&uid).await.unwrap().live);
+    assert_eq!(emu.webrtc_sessions(&uid), (0, 0));
+    emu.shutdown().await;
+}
