@@ -620,3 +620,40 @@ async fn publishers_that_never_connect_or_vanish_end_their_broadcast() {
     assert_eq!(emu.webrtc_sessions(&uid), (0, 0));
     emu.shutdown().await;
 }
+
+/// Inputs kept across a restart (`save_inputs`/`load_inputs`) point their WHIP/WHEP URLs at the
+/// new emulator's address, with the same publish secret, which the new emulator accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whip_urls_follow_a_restart_with_their_secret() {
+    let first = webrtc_emulator(None).await;
+    let input = recorded_input(&client(&first)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inputs.json");
+    first.save_inputs(&path).unwrap();
+    let secret = |url: &str| url.rsplit('/').nth(2).unwrap().to_string();
+    let old = whip_url(&input);
+    first.shutdown().await;
+
+    let second = webrtc_emulator(None).await;
+    assert_eq!(second.load_inputs(&path).unwrap(), 1);
+    let again = client(&second).get_live_input(&input.uid).await.unwrap();
+    let base = second.delivery_base_url();
+    assert_eq!(
+        whip_url(&again),
+        format!("{base}/{}/webRTC/publish", secret(&old))
+    );
+    assert_eq!(
+        whep_url(&again),
+        format!("{base}/{}/webRTC/play", input.uid)
+    );
+    // The secret still opens the door (the body is checked next).
+    let (status, body) = post_sdp(&whip_url(&again), "application/sdp", "hello").await;
+    assert_eq!(
+        (status, error_message(&body)),
+        (
+            400,
+            "the body is not an SDP offer: it does not start with v=0".to_string()
+        )
+    );
+    second.shutdown().await;
+}
