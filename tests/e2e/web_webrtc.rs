@@ -2,8 +2,8 @@
 //! microphone: the host console publishes over WHIP to the embedded emulator, the room goes Live
 //! on-chain from that alone, a watch page plays it over WHEP with its video advancing (decoded
 //! frames) and shows low latency, HLS has nothing for it (Cloudflare's rule); the host switches to
-//! an encoder (RTMP) and back, the same watch page following by itself (HLS, then WHEP); ending
-//! the room stops both pages.
+//! an encoder (RTMP) and back to the browser sharing its screen, the same watch page following by
+//! itself (HLS, then WHEP); ending the room stops both pages.
 use crate::support;
 use crate::web::{click, text};
 
@@ -20,10 +20,11 @@ const MEDIA_BOUND: Duration = Duration::from_secs(60);
 /// For HLS to start (ffmpeg start-up, first segments, player start-up).
 const VIDEO_BOUND: Duration = Duration::from_secs(90);
 
-/// Chromium's fake capture devices, granted without a prompt.
+/// Chromium's fake capture devices, granted without a prompt; screen sharing picks the screen.
 const FAKE_MEDIA: &[&str] = &[
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
+    "--auto-select-desktop-capture-source=Entire screen",
 ];
 
 async fn frames(tab: &Tab) -> u64 {
@@ -31,9 +32,10 @@ async fn frames(tab: &Tab) -> u64 {
         .await
 }
 
-/// Clicks "Go live from this browser" and waits for the console to publish and show live.
-async fn go_live_from_the_browser(console: &Tab) {
-    click(console, "#go-live-camera").await;
+/// Clicks "Go live from this browser" (or "Share your screen instead": `button`) and waits for
+/// the console to publish and show live.
+async fn go_live_from_the_browser(console: &Tab, button: &str) {
+    click(console, button).await;
     console
         .wait_for_with(
             "the console publishes and shows live",
@@ -52,8 +54,9 @@ async fn go_live_from_the_browser(console: &Tab) {
     assert_eq!(text(console, "#room-state").await, "You are live");
 }
 
-/// The watch page plays over WebRTC (low latency shown), its video advancing with decoded frames.
-async fn plays_over_webrtc(viewer: &Tab) {
+/// The watch page plays over WebRTC (low latency shown), its video advancing with decoded frames
+/// (a still screen may send a frame only when it changes: then only that it decoded one).
+async fn plays_over_webrtc(viewer: &Tab, advancing: bool) {
     viewer.bring_to_front().await;
     viewer
         .wait_for_with(
@@ -65,6 +68,16 @@ async fn plays_over_webrtc(viewer: &Tab) {
         .await;
     assert_eq!(text(viewer, "#latency").await, "Low latency (WebRTC)");
     assert_eq!(text(viewer, "#badge").await, "LIVE");
+    if !advancing {
+        viewer
+            .wait_for(
+                "a decoded frame",
+                "document.getElementById('player').videoWidth > 0",
+                MEDIA_BOUND,
+            )
+            .await;
+        return;
+    }
     let (t0, f0): (f64, u64) = (
         viewer
             .eval("document.getElementById('player').currentTime")
@@ -144,7 +157,7 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
         text(&console, "#go-live-camera").await,
         "Go live from this browser"
     );
-    go_live_from_the_browser(&console).await;
+    go_live_from_the_browser(&console, "#go-live-camera").await;
     let previewing: bool = console
         .eval("(() => { const v = document.getElementById('camera'); return !!v.srcObject && v.srcObject.getVideoTracks().length === 1; })()")
         .await;
@@ -190,7 +203,7 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
 
     // A viewer: the watch page plays over WebRTC, its video advancing with decoded frames.
     let viewer = browser.open(&format!("{}/watch/{room}", server.base)).await;
-    plays_over_webrtc(&viewer).await;
+    plays_over_webrtc(&viewer, true).await;
 
     // The host stops and broadcasts with an encoder (RTMP) instead: the same page switches to HLS.
     click(&console, "#stop-browser").await;
@@ -221,7 +234,7 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
         "{}",
         view.json
     );
-    // …and back to the browser: the page switches back to WebRTC.
+    // …and back to the browser, sharing the screen this time: the page switches back to WebRTC.
     drop(encoder);
     viewer
         .wait_for(
@@ -230,8 +243,12 @@ async fn the_host_goes_live_from_the_browser_and_a_viewer_watches_over_webrtc() 
             EVENTUALLY,
         )
         .await;
-    go_live_from_the_browser(&console).await;
-    plays_over_webrtc(&viewer).await;
+    go_live_from_the_browser(&console, "#go-live-screen").await;
+    let screen: String = console
+        .eval("document.getElementById('camera').srcObject.getVideoTracks()[0].label")
+        .await;
+    assert!(screen.starts_with("screen:"), "{screen}");
+    plays_over_webrtc(&viewer, false).await;
 
     // Ending the room stops both pages: the console's publish and the viewer's playback.
     console.bring_to_front().await;
