@@ -153,6 +153,17 @@ fn created(id: &str, answer: String) -> Response {
     )
 }
 
+fn over_broadcasts(rtc: &crate::media::webrtc::Hub) -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        10503,
+        format!(
+            "this emulator takes at most {} WebRTC broadcasts at once",
+            rtc.config.limits.max_broadcasts
+        ),
+    )
+}
+
 fn unavailable() -> Response {
     error(
         StatusCode::NOT_FOUND,
@@ -211,14 +222,7 @@ async fn whip(
         }
     }
     if rtc.broadcasts() >= rtc.config.limits.max_broadcasts {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            10503,
-            format!(
-                "this emulator takes at most {} WebRTC broadcasts at once",
-                rtc.config.limits.max_broadcasts
-            ),
-        );
+        return over_broadcasts(rtc);
     }
     let room = Room::new();
     let (stopper, stop) = Stopper::new();
@@ -230,7 +234,13 @@ async fn whip(
     let session = new_uid();
     let events = {
         let mut st = s.lock();
-        // Checked again under the lock: another publish may have won meanwhile.
+        // Both checked again under the locks (state, then rooms): publishes accepted meanwhile
+        // count too.
+        let mut rooms = rtc.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if rooms.len() >= rtc.config.limits.max_broadcasts {
+            stopper.stop();
+            return over_broadcasts(rtc);
+        }
         let free = st
             .inputs
             .get(&uid)
@@ -248,14 +258,12 @@ async fn whip(
                 format!("live input {uid} already has a publisher"),
             );
         };
+        rooms.insert(uid.clone(), room.clone());
+        drop(rooms);
         st.set_ingest_protocol(&uid, "webrtc");
         if let Some(i) = st.inputs.get_mut(&uid) {
             i.publisher = Some((id, stopper.clone()));
         }
-        rtc.rooms
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(uid.clone(), room.clone());
         rtc.sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
