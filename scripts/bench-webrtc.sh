@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# WebRTC (WHIP/WHEP) path benchmark (not a test): a release `roomcast stream-emulator` with real
+# WebRTC (WHIP/WHEP) path benchmark (not a test): a release `stream-emulator` with real
 # video, an aiortc publisher (tests/whip/client.py, 640x360 30 fps H.264 + Opus) and aiortc
 # viewers, measured from outside:
 #   * glass-to-glass latency: the publisher draws its wall clock (ms) into each frame before
@@ -19,8 +19,10 @@ SECONDS_PER_STEP=${1:-20}
 VIEWERS=${2:-60}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
 if [[ -z ${ROOMCAST_BIN:-} ]]; then
-  cargo build --release -p roomcast-app -p roomcast-stream --example whep_load >&2
-  ROOMCAST_BIN="$CARGO_TARGET_DIR/release/roomcast"
+  # The emulator's own example binary takes the same `stream-emulator` flags as `roomcast` (the same
+  # code, without the rest of the app to build).
+  cargo build --release -p roomcast-stream --example stream_emulator --example whep_load >&2
+  ROOMCAST_BIN="$CARGO_TARGET_DIR/release/examples/stream_emulator"
   LOAD="$CARGO_TARGET_DIR/release/examples/whep_load"
 else
   cargo build -p roomcast-stream --example whep_load >&2
