@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Flake check (run before every stop; not part of the test script): runs the timing-sensitive
 # tests N times while two busy loops keep both cores loaded, and reports each test's pass count.
-# A test that fails here under load would sooner or later fail a CI run.
+# A test that fails here under load would sooner or later fail a CI run. `--no-fail-fast`: one
+# failing test binary must not hide the later binaries of its suite.
 # Usage: scripts/flake-check.sh [runs]      (default 3; exit 1 if any test failed in any run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roomcast-target}"
 # (roomcast-stream's client_emulator) and its asynchronous webhooks (emulator_http).
 SUITES=(
   "-p roomcast-app --test e2e|replicas::"
+  "-p roomcast-app --test e2e|redis_ops::"
   "-p roomcast-app --test e2e|chain_watch::"
   "-p roomcast-app --test e2e|video::"
   "-p roomcast-app --test e2e|web::"
@@ -41,6 +43,9 @@ busy & B1=$!
 busy & B2=$!
 trap 'kill $B1 $B2 2>/dev/null || true' EXIT
 
+# The whole output of every suite run with a failure is kept here, to read why.
+LOGS=${FLAKE_LOGS:-$(mktemp -d /tmp/flake-check.XXXX)}
+mkdir -p "$LOGS"
 declare -A passed failed
 for run in $(seq 1 "$RUNS"); do
   for suite in "${SUITES[@]}"; do
@@ -49,7 +54,7 @@ for run in $(seq 1 "$RUNS"); do
     log=$(mktemp)
     # shellcheck disable=SC2086
     status=0
-    cargo test $args -- $filter >"$log" 2>&1 || status=$?
+    cargo test --no-fail-fast $args -- $filter >"$log" 2>&1 || status=$?
     # A suite that fails without a failing test (a build error, a crash) counts as one failure.
     if [[ $status -ne 0 ]] && ! grep -qE '^test .+ \.\.\. FAILED$' "$log"; then
       failed["suite $args $filter"]=$(( ${failed["suite $args $filter"]:-0} + 1 ))
@@ -64,7 +69,14 @@ for run in $(seq 1 "$RUNS"); do
         echo "run $run: FAILED $name ($args)"
       fi
     done < <(sed -nE 's/^test (.+) \.\.\. (ok|FAILED)$/\2 \1/p' "$log")
-    rm -f "$log"
+    if [[ $status -ne 0 ]]; then
+      kept="$LOGS/run$run-$(echo "$args $filter" | tr -c 'A-Za-z0-9_-' '_').log"
+      mv "$log" "$kept"
+      grep -E "panicked at|^  left:|^ right:" "$kept" | head -12 | sed 's/^/    /' || true
+      echo "    whole output: $kept"
+    else
+      rm -f "$log"
+    fi
   done
 done
 

@@ -59,6 +59,7 @@ smoke() {
 smoke scripts/bench.sh 1 4 2
 smoke scripts/bench-replicas.sh 1 4 2 5
 smoke scripts/bench-shared-scripts.sh 200 10
+smoke scripts/bench-redis.sh 3 10 1 1000
 smoke scripts/bench-video.sh 2 3
 smoke scripts/bench-webrtc.sh 2 1
 smoke scripts/bench-soak.sh 2 50 20 5

@@ -610,7 +610,10 @@ async fn retry_until_created(
 
 /// The idempotency entry of an operator `key` in Redis (empty when absent).
 fn idem_entry(redis: &RedisProc, registry: &roomcast_chain::Pubkey, key: &str) -> String {
-    redis.cli(&["GET", &format!("roomcast:{registry}:idem:operator:{key}")])
+    redis.cli(&[
+        "GET",
+        &format!("roomcast:{{{registry}}}:idem:operator:{key}"),
+    ])
 }
 
 /// Issue 9's last guarantee, with the idempotency store in Redis (which outlives `serve`):
@@ -745,7 +748,7 @@ async fn kill_9_with_redis_gives_exactly_one_room_per_key_and_the_same_answer() 
         let (http, base, f_body) = (http.clone(), server.base.clone(), f_body.clone());
         async move { keyed_create(&http, &base, "fenced", &f_body).await }
     });
-    let lease_key = format!("roomcast:{registry}:idem-lease:operator:fenced");
+    let lease_key = format!("roomcast:{{{registry}}}:idem-lease:operator:fenced");
     eventually("the first holder's lease", || async {
         (redis.cli(&["EXISTS", &lease_key]) == "1").then_some(())
     })

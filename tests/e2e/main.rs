@@ -17,6 +17,7 @@ mod data_dir;
 mod encoders;
 mod hostile;
 mod readme_claims;
+mod redis_ops;
 mod replicas;
 mod serve_config;
 mod video;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use roomcast_chain::{RoomStatus, Signer};
 use serde_json::{json, Value};
+use support::redis_tls::{ClusterRedis, SharedRedis};
 use support::*;
 
 /// Creates per minute per IP and per host, and on the whole deployment, of the replicas of every
@@ -28,7 +29,7 @@ const PROPAGATION: Duration = EVENTUALLY;
 struct Deployment {
     node: Localnet,
     emulator: EmulatorProc,
-    redis: RedisProc,
+    redis: Box<dyn SharedRedis>,
 }
 
 impl Deployment {
@@ -45,8 +46,27 @@ impl Deployment {
         (Deployment::with_node(node), registry)
     }
 
+    /// The same, on a Redis that speaks only TLS, wants a client certificate and lets replicas in
+    /// only as the README's least-privilege ACL user (issue 24).
+    fn start_secure() -> Deployment {
+        let node = Localnet::start();
+        node.init_registry(&node.faucet.pubkey());
+        Deployment::with_redis(node, Box::new(RedisProc::start_secure()))
+    }
+
     fn with_node(node: Localnet) -> Deployment {
-        let redis = RedisProc::start();
+        Deployment::with_redis(node, Box::new(RedisProc::start()))
+    }
+
+    /// The same on a 3-primary Redis Cluster, as the ACL user (issue 24).
+    fn start_cluster() -> Deployment {
+        let node = Localnet::start();
+        let registry = node.init_registry(&node.faucet.pubkey());
+        let redis = ClusterRedis::start(&registry.to_string());
+        Deployment::with_redis(node, Box::new(redis))
+    }
+
+    fn with_redis(node: Localnet, redis: Box<dyn SharedRedis>) -> Deployment {
         let emulator = EmulatorProc::start();
         Deployment {
             node,
@@ -77,7 +97,6 @@ impl Deployment {
                 self.node.faucet_path.to_str().unwrap().to_string(),
             ),
             ("CLOUDFLARE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
-            ("ROOMCAST_REDIS_URL", self.redis.url()),
             // Replicas behind one load balancer share one public origin: sign-ins name it.
             ("ROOMCAST_PUBLIC_ORIGIN", "https://rooms.test".to_string()),
             // Long enough that only invalidation can explain a replica seeing a change in time.
@@ -89,10 +108,10 @@ impl Deployment {
                 reconcile_interval_secs.to_string(),
             ),
         ]);
-        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-        if !redis {
-            env.retain(|(k, _)| *k != "ROOMCAST_REDIS_URL");
+        if redis {
+            env.extend(self.redis.server_env());
         }
+        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         Server::start(&env)
     }
@@ -181,14 +200,36 @@ fn create_body(title: &str, host: &roomcast_chain::Pubkey) -> Value {
 
 #[tokio::test]
 async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
-    let mut d = Deployment::start();
+    share_state_and_fail_closed(Deployment::start()).await;
+}
+
+/// The same suite over TLS with a client certificate, as the README's least-privilege ACL user:
+/// nothing it does is refused (`ACL LOG` stays empty).
+#[tokio::test]
+async fn the_same_over_tls_as_the_least_privilege_acl_user() {
+    let d = Deployment::start_secure();
+    assert!(d.redis.url().starts_with("rediss://roomcast:"));
+    let redis_log = share_state_and_fail_closed(d).await;
+    assert_eq!(redis_log, "", "the ACL user was refused nothing");
+}
+
+/// The same suite on a 3-primary Redis Cluster (every key in the registry's slot), as the ACL user.
+#[tokio::test]
+async fn the_same_on_a_redis_cluster() {
+    let d = Deployment::start_cluster();
+    let redis_log = share_state_and_fail_closed(d).await;
+    assert_eq!(redis_log, "", "the ACL user was refused nothing");
+}
+
+/// Returns Redis's `ACL LOG` at the end.
+async fn share_state_and_fail_closed(mut d: Deployment) -> String {
     // No orphan grace: only the create's in-flight marker keeps its young input from B's reconciler.
     let a = d.replica("0", &[("ROOMCAST_ORPHAN_GRACE_SECS", "0")]);
     let b = d.replica("0", &[("ROOMCAST_ORPHAN_GRACE_SECS", "0")]);
     let (api_a, api_b) = (a.api(), b.api());
     let emu = d.emulator.control();
     assert_ne!(replica_id(&a), replica_id(&b));
-    let prefix = format!("roomcast:{}:", a.registry);
+    let prefix = format!("roomcast:{{{}}}:", a.registry);
     assert!(a.proc.output().contains(&format!("keys under {prefix}")));
 
     // --- Idempotency: A's create is still running (its live input made, Cloudflare's answer 3 s
@@ -597,6 +638,7 @@ async fn two_replicas_share_state_through_redis_and_fail_closed_without_it() {
     })
     .await
     .expect("A answers 410 after the end on B, once Redis came back");
+    d.redis.cli(&["ACL", "LOG"])
 }
 
 /// The create limits count every replica's creates. One create per minute per IP, per host and
@@ -686,7 +728,7 @@ async fn the_registrar_floor_and_the_auth_throttle_hold_for_the_whole_deployment
     assert_eq!(a.registrar, registrar.pubkey());
     assert_eq!(a.registry, registry);
     let emu = d.emulator.control();
-    let prefix = format!("roomcast:{registry}:");
+    let prefix = format!("roomcast:{{{registry}}}:");
 
     // --- A concurrent burst of creates spread over both replicas: per replica, each would
     // admit AFFORDABLE (2 × AFFORDABLE in all); together they admit exactly AFFORDABLE.
@@ -867,7 +909,19 @@ async fn the_registrar_floor_and_the_auth_throttle_hold_for_the_whole_deployment
 
 #[tokio::test]
 async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() {
-    let d = Deployment::start();
+    reconciles_one_at_a_time(Deployment::start()).await;
+}
+
+/// The same over TLS as the least-privilege ACL user (the lease, the tombstones' script).
+#[tokio::test]
+async fn one_replica_reconciles_at_a_time_over_tls_as_the_acl_user() {
+    let d = Deployment::start_secure();
+    let log = reconciles_one_at_a_time(d).await;
+    assert_eq!(log, "", "the ACL user was refused nothing");
+}
+
+/// Returns Redis's `ACL LOG` at the end.
+async fn reconciles_one_at_a_time(d: Deployment) -> String {
     let emu = d.emulator.control();
     emu.reset_calls().await;
     // The chain watcher (WebSocket) lists inputs once per (re)subscription on every replica to
@@ -878,7 +932,7 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
     ];
     let mut c = d.replica("1", &quiet);
     let mut e = d.replica("1", &quiet);
-    let lease_key = format!("roomcast:{}:reconciler", c.registry);
+    let lease_key = format!("roomcast:{{{}}}:reconciler", c.registry);
     let (api_c, api_e) = (c.api(), e.api());
     const PASSES: &str = "roomcast_reconciler_passes_total";
 
@@ -954,7 +1008,7 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
     .expect("the replica that did not close the room answers 410 for it");
     let tombstone = d.redis.cli(&[
         "TTL",
-        &format!("roomcast:{}:closed:{address}", other.registry),
+        &format!("roomcast:{{{}}}:closed:{address}", other.registry),
     ]);
     assert!(
         tombstone.parse::<i64>().unwrap() > 29 * 24 * 3600,
@@ -964,6 +1018,14 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
     // a replica started after the close (no reconciler of its own) answers 410 from Redis.
     {
         let late = d.replica("0", &quiet);
+        // Its subscription's first resync (which loads the tombstones) is logged once done.
+        eventually("the late replica's first resync", || async {
+            late.proc
+                .output()
+                .contains("subscribed to shared-state events")
+                .then_some(())
+        })
+        .await;
         late.api()
             .get(&format!("/api/livestream?sessionId={sid}"))
             .await
@@ -995,6 +1057,7 @@ async fn one_replica_reconciles_at_a_time_and_another_takes_over_when_it_dies() 
         d.redis.cli(&["EXISTS", &lease_key]).eq("0").then_some(())
     })
     .await;
+    d.redis.cli(&["ACL", "LOG"])
 }
 
 #[tokio::test]

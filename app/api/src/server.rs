@@ -189,10 +189,14 @@ impl Server {
         let (replicas, idempotency, replay, create_limits, sign_in, auth_throttle, funds) =
             match (&args.redis_url, &upstreams.registrar_secret) {
                 (Some(url), Some(registrar_secret)) => {
-                    let redis = Arc::new(Redis::new(
-                        url.expose_secret(),
-                        &upstreams.clients.registry,
-                    )?);
+                    let settings = redis_settings(args, url.expose_secret());
+                    let redis = Arc::new(Redis::new(&settings, &upstreams.clients.registry)?);
+                    crate::store::redis::preflight::check(
+                        &redis,
+                        settings.mode,
+                        settings.wait_replicas > 0,
+                    )
+                    .await?;
                     // Stored create responses are sealed with a key only the replicas can derive.
                     let sealer = Sealer::new(registrar_secret, upstreams.clients.registry.as_ref());
                     let idempotency: Arc<dyn IdempotencyStore> =
@@ -429,4 +433,30 @@ fn random_secret() -> SecretString {
     let mut buf = [0u8; 24];
     rand::thread_rng().fill_bytes(&mut buf);
     SecretString::from(hex::encode(buf))
+}
+
+/// The Redis settings of `serve`'s flags.
+fn redis_settings(args: &ServeArgs, url: &str) -> crate::store::redis::connect::Settings {
+    use crate::core::config::RedisMode;
+    crate::store::redis::connect::Settings {
+        mode: args.redis_mode,
+        url: url.to_string(),
+        master: args.redis_master.clone(),
+        ca_file: args.redis_ca_file.clone(),
+        client_cert: args.redis_client_cert.clone(),
+        client_key: args.redis_client_key.clone(),
+        sentinel_username: args.redis_sentinel_username.clone(),
+        sentinel_password: args
+            .redis_sentinel_password
+            .as_ref()
+            .map(|p| p.expose_secret().to_string()),
+        wait_replicas: args.redis_wait_replicas.unwrap_or(
+            if args.redis_mode == RedisMode::Sentinel {
+                1
+            } else {
+                0
+            },
+        ),
+        wait_timeout: Duration::from_millis(args.redis_wait_ms),
+    }
 }

@@ -68,7 +68,14 @@ impl RedisServer {
 
     fn store(&self) -> RedisIdempotencyStore {
         let registry = Pubkey::new_unique();
-        let redis = Redis::new(&format!("redis://127.0.0.1:{}/0", self.port), &registry).unwrap();
+        let redis = Redis::new(
+            &roomcast_api::store::redis::connect::Settings::single(&format!(
+                "redis://127.0.0.1:{}/0",
+                self.port
+            )),
+            &registry,
+        )
+        .unwrap();
         RedisIdempotencyStore::new(Arc::new(redis), Sealer::new(&[7; 32], registry.as_ref()))
     }
 }

@@ -56,7 +56,9 @@ fn free_port() -> u16 {
 fn redis(port: u16) -> Arc<Redis> {
     Arc::new(
         Redis::new(
-            &format!("redis://127.0.0.1:{port}/0"),
+            &roomcast_api::store::redis::connect::Settings::single(&format!(
+                "redis://127.0.0.1:{port}/0"
+            )),
             &Pubkey::new_unique(),
         )
         .unwrap(),

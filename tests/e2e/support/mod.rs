@@ -33,6 +33,8 @@ pub const EVENTUALLY: Duration = Duration::from_secs(30);
 // ---------------------------------------------------------------------------------------------
 // Processes
 
+pub mod redis_tls;
+
 /// A fresh scratch directory under the system temp dir.
 pub fn scratch_dir(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -454,12 +456,23 @@ pub struct RedisProc {
     child: Option<Child>,
     pub port: u16,
     dir: PathBuf,
+    /// TLS with a client certificate and an ACL user (`redis_tls`), or plain TCP and no user.
+    secure: Option<redis_tls::Secure>,
 }
 
 impl RedisProc {
     /// On a port the OS just handed out; if another process took it before `redis-server` bound
     /// it (it exits), again on another — never a PING answered by someone else's server.
     pub fn start() -> RedisProc {
+        RedisProc::start_with(None)
+    }
+
+    /// TLS only (a client certificate required) and the README's least-privilege ACL user.
+    pub fn start_secure() -> RedisProc {
+        RedisProc::start_with(Some(redis_tls::Secure::new()))
+    }
+
+    fn start_with(secure: Option<redis_tls::Secure>) -> RedisProc {
         let dir = scratch_dir("redis");
         for _ in 0..10 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -471,6 +484,7 @@ impl RedisProc {
                 child: None,
                 port,
                 dir: dir.clone(),
+                secure: secure.clone(),
             };
             if redis.try_spawn() {
                 return redis;
@@ -493,8 +507,13 @@ impl RedisProc {
     fn try_spawn(&mut self) -> bool {
         let log = File::create(self.dir.join("redis.log")).unwrap();
         let mut cmd = Command::new("redis-server");
-        cmd.args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        match &self.secure {
+            Some(secure) => cmd
+                .args(["--port", "0", "--tls-port", &self.port.to_string()])
+                .args(&secure.server_args),
+            None => cmd.args(["--port", &self.port.to_string()]),
+        };
+        cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&self.dir)
             .stdout(log.try_clone().unwrap())
@@ -524,13 +543,26 @@ impl RedisProc {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        match &self.secure {
+            Some(secure) => secure.url(self.port),
+            None => format!("redis://127.0.0.1:{}/0", self.port),
+        }
+    }
+
+    /// The settings of `serve` for this server: the URL, and the TLS files when it is secure.
+    pub fn server_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("ROOMCAST_REDIS_URL", self.url())];
+        if let Some(secure) = &self.secure {
+            env.extend(secure.env());
+        }
+        env
     }
 
     /// `redis-cli` against this server; its trimmed output.
     pub fn cli(&self, args: &[&str]) -> String {
         let out = Command::new("redis-cli")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(self.secure.iter().flat_map(|s| s.cli_args.iter()))
             .args(args)
             .output()
             .expect("redis-cli");

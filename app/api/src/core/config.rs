@@ -194,6 +194,38 @@ pub struct ServeArgs {
     #[arg(long, env = "ROOMCAST_REDIS_DEAD_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub redis_dead_secs: u64,
+    /// How Redis is run: `single` (one server, the URL), `sentinel` (the URL lists the sentinels,
+    /// comma-separated; `ROOMCAST_REDIS_MASTER` names the primary) or `cluster` (the URL lists
+    /// seed nodes).
+    #[arg(long, env = "ROOMCAST_REDIS_MODE", value_enum, default_value_t = RedisMode::Single)]
+    pub redis_mode: RedisMode,
+    /// The primary's name at the sentinels (`ROOMCAST_REDIS_MODE=sentinel`).
+    #[arg(long, env = "ROOMCAST_REDIS_MASTER")]
+    pub redis_master: Option<String>,
+    /// PEM CA certificate(s) a `rediss://` server must chain to (default: the system roots).
+    #[arg(long, env = "ROOMCAST_REDIS_CA_FILE")]
+    pub redis_ca_file: Option<PathBuf>,
+    /// PEM client certificate for mutual TLS with Redis (with `ROOMCAST_REDIS_CLIENT_KEY`).
+    #[arg(long, env = "ROOMCAST_REDIS_CLIENT_CERT")]
+    pub redis_client_cert: Option<PathBuf>,
+    /// PEM private key of `ROOMCAST_REDIS_CLIENT_CERT`.
+    #[arg(long, env = "ROOMCAST_REDIS_CLIENT_KEY")]
+    pub redis_client_key: Option<PathBuf>,
+    /// Username for the sentinels themselves (the URL's userinfo is the data user's).
+    #[arg(long, env = "ROOMCAST_REDIS_SENTINEL_USERNAME")]
+    pub redis_sentinel_username: Option<String>,
+    /// Password for the sentinels themselves (`requirepass` of sentinel.conf).
+    #[arg(long, env = "ROOMCAST_REDIS_SENTINEL_PASSWORD", hide_env_values = true)]
+    pub redis_sentinel_password: Option<SecretString>,
+    /// Replicas that must acknowledge (`WAIT`) an idempotency claim or step, a replay entry, a
+    /// spent sign-in nonce, an in-flight marker or a lease acquisition before the server acts on
+    /// it, so a failover cannot lose it (default: 1 with sentinel, else 0 — no `WAIT`).
+    #[arg(long, env = "ROOMCAST_REDIS_WAIT_REPLICAS")]
+    pub redis_wait_replicas: Option<u32>,
+    /// How long that `WAIT` may take, in milliseconds; fewer acknowledgements → 503.
+    #[arg(long, env = "ROOMCAST_REDIS_WAIT_MS", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub redis_wait_ms: u64,
     /// How long one `/readyz` check of the upstreams answers every probe, in milliseconds.
     #[arg(long, env = "ROOMCAST_READYZ_CACHE_MS", default_value_t = 5000)]
     pub readyz_cache_ms: u64,
@@ -204,6 +236,14 @@ pub struct ServeArgs {
 
 /// Shortest accepted operator bearer key.
 pub const MIN_OPERATOR_KEY_BYTES: usize = 32;
+
+/// How Redis is run (`ROOMCAST_REDIS_MODE`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedisMode {
+    Single,
+    Sentinel,
+    Cluster,
+}
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {

@@ -31,7 +31,7 @@ impl RedisReplayStore {
 impl ReplayStore for RedisReplayStore {
     async fn first_use(&self, id: &[u8; 64], ttl: Duration) -> Result<bool, StoreError> {
         let key = self.redis.key(&format!("replay:{}", hex::encode(id)));
-        let mut conn = self.redis.conn();
+        let mut conn = self.redis.durable();
         let set: Option<String> = redis::cmd("SET")
             .arg(&key)
             .arg(1)
@@ -41,6 +41,10 @@ impl ReplayStore for RedisReplayStore {
             .query_async(&mut conn)
             .await
             .map_err(unavailable("replay"))?;
+        if set.is_some() {
+            // A promoted replica must know the signature was used before it is acted on.
+            conn.replicated("replay")?;
+        }
         Ok(set.is_some())
     }
 }
@@ -215,7 +219,7 @@ impl RedisIdempotencyStore {
         end_lease: bool,
     ) -> Result<bool, StoreError> {
         let entry = serde_json::to_string(entry).expect("serializable");
-        let mut conn = self.redis.conn();
+        let mut conn = self.redis.durable();
         let done: i64 = self
             .fenced_set
             .key(self.key(key))
@@ -227,6 +231,9 @@ impl RedisIdempotencyStore {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable("idempotency"))?;
+        if done == 1 {
+            conn.replicated("idempotency")?;
+        }
         Ok(done == 1)
     }
 }
@@ -270,7 +277,7 @@ impl IdempotencyStore for RedisIdempotencyStore {
         })
         .expect("serializable");
         let token = LeaseToken::random();
-        let mut conn = self.redis.conn();
+        let mut conn = self.redis.durable();
         let (acquired, raw): (i64, String) = self
             .claim
             .key(&entry_key)
@@ -285,6 +292,13 @@ impl IdempotencyStore for RedisIdempotencyStore {
             .map_err(unavailable("idempotency"))?;
         if acquired == 1 {
             let (entry, _) = Self::parse(&raw)?;
+            // The claim must survive a failover before the create acts on it. When it cannot be
+            // replicated, the create does not run: its lease is given back at once (best effort),
+            // so a retry after the failover window is not held off by it for the lease's length.
+            if let Err(e) = conn.replicated("idempotency") {
+                let _ = self.release(key, &token, entry.progress.is_none()).await;
+                return Err(e);
+            }
             return Ok(Claim::Acquired {
                 token,
                 progress: entry.progress.unwrap_or_default(),
@@ -393,15 +407,19 @@ impl IdempotencyStore for RedisIdempotencyStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let (marker, lease_key) = self.flight_keys(flight);
+        let mut conn = self.redis.durable();
         let done: i64 = self
             .hold_flight
             .key(marker)
             .key(lease_key)
             .arg(millis(lease))
             .arg(millis(ttl))
-            .invoke_async(&mut self.redis.conn())
+            .invoke_async(&mut conn)
             .await
             .map_err(unavailable("in-flight"))?;
+        if done == 1 {
+            conn.replicated("in-flight")?;
+        }
         Ok(done == 1)
     }
 
@@ -412,14 +430,18 @@ impl IdempotencyStore for RedisIdempotencyStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let (marker, _) = self.flight_keys(flight);
+        let mut conn = self.redis.durable();
         let done: i64 = self
             .flight_sent
             .key(marker)
             .arg(last_valid_block_height)
             .arg(millis(ttl))
-            .invoke_async(&mut self.redis.conn())
+            .invoke_async(&mut conn)
             .await
             .map_err(unavailable("in-flight"))?;
+        if done == 1 {
+            conn.replicated("in-flight")?;
+        }
         Ok(done == 1)
     }
 
@@ -442,15 +464,19 @@ impl IdempotencyStore for RedisIdempotencyStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let (marker, lease_key) = self.flight_keys(flight);
+        let mut conn = self.redis.durable();
         let done: i64 = self
             .doom_flight
             .key(marker)
             .key(lease_key)
             .arg(block_height)
             .arg(millis(ttl))
-            .invoke_async(&mut self.redis.conn())
+            .invoke_async(&mut conn)
             .await
             .map_err(unavailable("in-flight"))?;
+        if done == 1 {
+            conn.replicated("in-flight")?;
+        }
         Ok(done == 1)
     }
 }

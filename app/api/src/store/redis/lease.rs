@@ -58,7 +58,7 @@ impl Lease {
     /// Renews `held` if it is still ours, or takes the lease if it is free. `Some(token)` while
     /// this replica holds it.
     pub async fn acquire_or_renew(&self, held: Option<u64>) -> Result<Option<u64>, StoreError> {
-        let mut conn = self.redis.conn();
+        let mut conn = self.redis.durable();
         let token: u64 = self
             .acquire
             .key(&self.key)
@@ -69,6 +69,10 @@ impl Lease {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable("lease"))?;
+        if token != 0 && held != Some(token) {
+            // A new holder: a promoted replica must not hand the lease to a second one.
+            conn.replicated("lease")?;
+        }
         Ok((token != 0).then_some(token))
     }
 

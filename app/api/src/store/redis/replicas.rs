@@ -40,6 +40,13 @@ redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1
 ";
 
+/// Records a closed room (`KEYS[1]` for `ARGV[1]` s) and publishes `ARGV[3]` on `ARGV[2]`.
+const BURY: &str = r"
+redis.call('SET', KEYS[1], 1, 'EX', ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+";
+
 /// How the subscription tells a live link from a silently dead one: a PING on the subscriber
 /// connection every `ping_every`; one unanswered for `dead_after` ends the subscription (then it
 /// resubscribes on a fresh connection and resyncs).
@@ -79,12 +86,15 @@ enum Message {
     Room { from: String, address: String },
     /// The room at `address` was closed (account gone): viewers get 410, not 404.
     Closed { from: String, address: String },
+    /// A replica's start-up check that it may publish here (`preflight`): nothing to do.
+    Preflight,
 }
 
 /// The replicas' channel: broadcast state compare-and-set and the `events` pub/sub channel.
 pub struct ReplicaBus {
     redis: Arc<Redis>,
     apply: redis::Script,
+    bury: redis::Script,
     channel: String,
     /// True while this replica's subscription is up.
     pub subscribed: AtomicBool,
@@ -97,6 +107,7 @@ impl ReplicaBus {
             channel: redis.key("events"),
             redis,
             apply: redis::Script::new(APPLY),
+            bury: redis::Script::new(BURY),
             subscribed: AtomicBool::new(false),
             keepalive: Keepalive::default(),
         }
@@ -157,18 +168,15 @@ impl ReplicaBus {
         })
         .expect("serializable");
         let mut conn = self.redis.conn();
-        redis::pipe()
-            .atomic()
-            .set_ex(
-                self.closed_key(&address.to_string()),
-                1,
-                TOMBSTONE_TTL.as_secs(),
-            )
-            .ignore()
-            .publish(&self.channel, message)
-            .ignore()
-            .query_async::<()>(&mut conn)
+        // One script (not MULTI/EXEC): atomic in every shape, and no `MULTI`/`EXEC` for the ACL user.
+        self.bury
+            .key(self.closed_key(&address.to_string()))
+            .arg(TOMBSTONE_TTL.as_secs())
+            .arg(&self.channel)
+            .arg(message)
+            .invoke_async::<i64>(&mut conn)
             .await
+            .map(|_| ())
             .map_err(unavailable("events"))
     }
 
@@ -225,10 +233,9 @@ impl ReplicaBus {
         let bounded = |e: tokio::time::error::Elapsed| {
             redis::RedisError::from((redis::ErrorKind::Io, "timed out", e.to_string()))
         };
-        let mut pubsub =
-            tokio::time::timeout(SETUP_TIMEOUT, self.redis.client().get_async_pubsub())
-                .await
-                .map_err(bounded)??;
+        let mut pubsub = tokio::time::timeout(SETUP_TIMEOUT, self.redis.pubsub())
+            .await
+            .map_err(bounded)??;
         tokio::time::timeout(SETUP_TIMEOUT, pubsub.subscribe(&self.channel))
             .await
             .map_err(bounded)??;
@@ -312,6 +319,7 @@ impl ReplicaBus {
                     sink.room_closed(&address).await;
                 }
             }
+            Message::Preflight => {}
         }
     }
 
@@ -326,58 +334,27 @@ impl ReplicaBus {
             }
         }
         let mut conn = self.redis.conn();
-        let pattern = self.broadcast_key("*");
         let prefix_len = self.broadcast_key("").len();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(500)
-                .query_async(&mut conn)
-                .await?;
-            if !keys.is_empty() {
-                let values: Vec<Option<String>> =
-                    redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?;
-                for (key, value) in keys.iter().zip(values) {
-                    let Some(value) = value.filter(|v| v.len() > STAMP_LEN) else {
-                        continue;
-                    };
-                    if let Ok(broadcast) = serde_json::from_str(&value[STAMP_LEN..]) {
-                        sink.broadcast_changed(&key[prefix_len..], broadcast).await;
-                    }
+        let keys = self.scan(&self.broadcast_key("*")).await?;
+        for keys in keys.chunks(500) {
+            let values: Vec<Option<String>> =
+                redis::cmd("MGET").arg(keys).query_async(&mut conn).await?;
+            for (key, value) in keys.iter().zip(values) {
+                let Some(value) = value.filter(|v| v.len() > STAMP_LEN) else {
+                    continue;
+                };
+                if let Ok(broadcast) = serde_json::from_str(&value[STAMP_LEN..]) {
+                    sink.broadcast_changed(&key[prefix_len..], broadcast).await;
                 }
             }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
         }
+        Ok(())
     }
 }
 
 impl ReplicaBus {
     /// Every key matching `pattern` (SCAN, never KEYS).
     async fn scan(&self, pattern: &str) -> Result<Vec<String>, redis::RedisError> {
-        let mut conn = self.redis.conn();
-        let mut all = Vec::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(pattern)
-                .arg("COUNT")
-                .arg(500)
-                .query_async(&mut conn)
-                .await?;
-            all.extend(keys);
-            if next == 0 {
-                return Ok(all);
-            }
-            cursor = next;
-        }
+        self.redis.scan(pattern).await
     }
 }

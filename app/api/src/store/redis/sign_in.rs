@@ -38,7 +38,7 @@ fn corrupt(what: &str) -> StoreError {
 #[async_trait]
 impl SessionStore for RedisSessionStore {
     async fn spend_nonce(&self, nonce: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let mut conn = self.redis.conn();
+        let mut conn = self.redis.durable();
         let set: Option<String> = redis::cmd("SET")
             .arg(self.spent_key(nonce))
             .arg(1)
@@ -48,6 +48,9 @@ impl SessionStore for RedisSessionStore {
             .query_async(&mut conn)
             .await
             .map_err(unavailable("session"))?;
+        if set.is_some() {
+            conn.replicated("session")?;
+        }
         Ok(set.is_some())
     }
 
@@ -58,9 +61,13 @@ impl SessionStore for RedisSessionStore {
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let value = serde_json::to_string(&session).expect("serializable");
-        self.redis
-            .conn()
-            .set_ex::<_, _, ()>(self.session_key(hash), value, ttl.as_secs().max(1))
+        // `SET … EX` rather than `SETEX`: one command fewer for the ACL user.
+        redis::cmd("SET")
+            .arg(self.session_key(hash))
+            .arg(value)
+            .arg("EX")
+            .arg(ttl.as_secs().max(1))
+            .query_async::<()>(&mut self.redis.conn())
             .await
             .map_err(unavailable("session"))
     }
