@@ -808,3 +808,83 @@ fn keygen_and_airdrop_for_newcomers() {
         "invalid amount \"0\": a positive number of SOL, e.g. 1 or 0.5"
     );
 }
+
+/// Issue 22: `roomcast room tip ROOM AMOUNT` pays the host from the keypair, as a tip the server
+/// counts (room as reference, memo), and refuses what the Action refuses.
+#[test]
+fn room_tip_pays_the_host_from_the_keypair() {
+    let s = setup("tip");
+    let host = s.node.wallet("host");
+    let fan = s.node.wallet("fan");
+    let room = s.create(&sid(1), "Tippable", &host.key());
+    let before = s.node.balance(&host.pubkey());
+    let run = s.node.roomcast(&[
+        "-k",
+        fan.file(),
+        "--admin",
+        &s.admin.key(),
+        "--json",
+        "room",
+        "tip",
+        &sid(1),
+        "0.25",
+    ]);
+    let signature = outcome("Tipped room", &room, &run);
+    assert_eq!(s.node.balance(&host.pubkey()), before + SOL / 4);
+    assert_eq!(s.node.balance(&fan.pubkey()), 10 * SOL - SOL / 4 - 5_000);
+    // Found by the room's address with the tip memo, and read back as a tip.
+    let listed = s
+        .node
+        .rpc("getSignaturesForAddress", json!([room, {"limit": 1}]));
+    assert_eq!(listed["result"][0]["signature"], signature);
+    let memo = format!("roomcast tip {room}");
+    assert_eq!(
+        listed["result"][0]["memo"],
+        format!("[{}] {memo}", memo.len())
+    );
+    let human = s
+        .node
+        .roomcast(&["-k", fan.file(), "room", "tip", &room, "0.000000001"]);
+    assert!(
+        human
+            .ok()
+            .starts_with(&format!("Tipped room {room}\nSignature: ")),
+        "{}",
+        human.stdout
+    );
+    assert_eq!(s.node.balance(&host.pubkey()), before + SOL / 4 + 1);
+
+    // Refusals.
+    for bad in ["0", "abc", "1e3", "0.0000000001"] {
+        let run = s
+            .node
+            .roomcast(&["-k", fan.file(), "room", "tip", &room, bad]);
+        assert_eq!(
+            run.failure(),
+            format!("amount must be a positive number of SOL (at most 9 decimals), not {bad:?}")
+        );
+    }
+    let run = s
+        .node
+        .roomcast(&["-k", host.file(), "room", "tip", &room, "0.1"]);
+    assert_eq!(run.failure(), "the host cannot tip their own room");
+    let poor = roomcast_chain::Keypair::new();
+    let poor_file = s._scratch.0.join("poor.json");
+    roomcast_localnet::keypair_file::write(&poor_file, &poor).unwrap();
+    let run = s.node.roomcast(&[
+        "-k",
+        poor_file.to_str().unwrap(),
+        "room",
+        "tip",
+        &room,
+        "0.1",
+    ]);
+    assert_ne!(run.code, 0);
+    s.node
+        .roomcast(&["-k", host.file(), "room", "end", &room])
+        .ok();
+    let run = s
+        .node
+        .roomcast(&["-k", fan.file(), "room", "tip", &room, "0.1"]);
+    assert_eq!(run.failure(), format!("room {room} has ended"));
+}

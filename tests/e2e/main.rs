@@ -22,6 +22,7 @@ mod replicas;
 mod serve_config;
 mod video;
 mod web;
+mod web_tips;
 mod web_webrtc;
 
 // Issue 17 items 5, 7 and 11 (upstream links, RTMP ingest); `hostile` has the rest of the suite.

@@ -19,7 +19,7 @@ use support::{airdrop, Server, EVENTUALLY};
 const VIDEO_BOUND: Duration = Duration::from_secs(90);
 
 /// The test wallet script for `keypair` (see `tests/e2e/support/test_wallet.js`).
-fn wallet_script(keypair: &Keypair) -> String {
+pub(crate) fn wallet_script(keypair: &Keypair) -> String {
     include_str!("support/test_wallet.js")
         .replace("__SEED_HEX__", &hex::encode(&keypair.to_bytes()[..32]))
         .replace("__ADDRESS__", &keypair.pubkey().to_string())
@@ -136,7 +136,7 @@ pub(crate) async fn text(tab: &Tab, selector: &str) -> String {
 }
 
 /// Saves a screenshot as a test artifact, and into `docs/screenshots/` when asked to.
-async fn screenshot(tab: &Tab, name: &str) {
+pub(crate) async fn screenshot(tab: &Tab, name: &str) {
     tab.bring_to_front().await;
     let path = tab.screenshot(name).await;
     println!("screenshot {name}: {}", path.display());
@@ -147,7 +147,7 @@ async fn screenshot(tab: &Tab, name: &str) {
     }
 }
 
-async fn rpc(server: &Server, method: &str, params: Value) -> Value {
+pub(crate) async fn rpc(server: &Server, method: &str, params: Value) -> Value {
     reqwest::Client::new()
         .post(&server.rpc_url)
         .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))

@@ -290,6 +290,7 @@ impl Server {
             ),
             sign_in,
             feeds: Default::default(),
+            tips: Default::default(),
             action_chain_id: Default::default(),
             auth_throttle,
             create_limits,

@@ -104,6 +104,8 @@ pub struct AppState {
     pub info: PublicInfo,
     /// `/readyz`'s cached upstream checks.
     pub readiness: crate::live::readiness::Readiness,
+    /// Tips per room, read back from the chain (`live::tips`, `rooms::tips`).
+    pub tips: crate::live::tips::TipLedger,
 }
 
 /// What handlers and jobs hold: one `AppState` for the whole process.

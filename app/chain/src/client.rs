@@ -112,6 +112,14 @@ impl RoomcastChain {
         self.signer.pubkey()
     }
 
+    pub(crate) fn signer(&self) -> &Keypair {
+        &self.signer
+    }
+
+    pub(crate) fn confirm_timeout(&self) -> Duration {
+        self.confirm_timeout
+    }
+
     pub fn registry_address(&self, admin: &Pubkey) -> Pubkey {
         registry_address(&self.program_id, admin)
     }

@@ -10,6 +10,7 @@ mod cluster;
 mod error;
 pub mod redact;
 mod room;
+pub mod tips;
 pub mod view;
 mod watch;
 
@@ -20,6 +21,7 @@ pub use error::ChainError;
 pub use room::Room;
 pub use roomcast::state::{room_offsets, Registry, RoomStatus};
 pub use roomcast::MAX_TITLE_LEN;
+pub use tips::{read_tip, tip_instructions, tip_memo, Tip};
 pub use watch::{derive_ws_url, watch_rooms, Keepalive, RoomWatch, WatchEnd};
 
 pub use anchor_client::anchor_lang::prelude::Pubkey;

@@ -60,6 +60,9 @@ pub struct LocalChain {
     blockhashes: VecDeque<(Hash, u64)>,
     txs: HashMap<Signature, TxRecord>,
     tx_order: VecDeque<Signature>,
+    /// Per account key, the remembered transactions that mention it, oldest first
+    /// (`getSignaturesForAddress`).
+    by_address: HashMap<Pubkey, VecDeque<Signature>>,
     transaction_count: u64,
     faucet: Keypair,
     /// Set by any write, cleared by a save.
@@ -89,6 +92,7 @@ impl LocalChain {
             blockhashes: VecDeque::new(),
             txs: HashMap::new(),
             tx_order: VecDeque::new(),
+            by_address: HashMap::new(),
             transaction_count: 0,
             faucet,
             dirty: false,
@@ -228,6 +232,18 @@ impl LocalChain {
 
     pub fn tx(&self, signature: &Signature) -> Option<&TxRecord> {
         self.txs.get(signature)
+    }
+
+    /// The remembered transactions that mention `address` (any static account key), newest first.
+    pub fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+    ) -> impl Iterator<Item = (&Signature, &TxRecord)> {
+        self.by_address
+            .get(address)
+            .into_iter()
+            .flat_map(|sigs| sigs.iter().rev())
+            .filter_map(|sig| self.txs.get(sig).map(|record| (sig, record)))
     }
 
     /// Checks what a cluster checks before executing: signatures, known blockhash, no replay.
@@ -370,11 +386,29 @@ impl LocalChain {
     fn record(&mut self, record: TxRecord) {
         let signature = record.transaction.signatures[0];
         self.transaction_count += 1;
+        let mut keys: Vec<Pubkey> = record.transaction.message.static_account_keys().to_vec();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            self.by_address.entry(key).or_default().push_back(signature);
+        }
         self.txs.insert(signature, record);
         self.tx_order.push_back(signature);
         while self.tx_order.len() > MAX_TX_HISTORY {
             if let Some(old) = self.tx_order.pop_front() {
-                self.txs.remove(&old);
+                if let Some(record) = self.txs.remove(&old) {
+                    // The oldest transaction is first in each of its keys' lists.
+                    for key in record.transaction.message.static_account_keys() {
+                        if let Some(list) = self.by_address.get_mut(key) {
+                            if list.front() == Some(&old) {
+                                list.pop_front();
+                            }
+                            if list.is_empty() {
+                                self.by_address.remove(key);
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ use common::*;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use solana_hash::Hash;
+use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -1298,4 +1299,113 @@ async fn get_transaction_json_and_base64_with_program_events() {
             .await["code"],
         -32602
     );
+}
+
+// ---- history by address (tips are found this way) ---------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_signatures_for_address_pages_newest_first_with_memos() {
+    let rpc = Rpc::start().await;
+    let payer = rpc.funded().await;
+    let watched = Pubkey::new_unique();
+    let memo_program: Pubkey = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"
+        .parse()
+        .unwrap();
+    let mut sent = Vec::new();
+    for i in 0..3u64 {
+        let transfer = transfer(&payer.pubkey(), &watched, 1_000_000 + i);
+        let memo = Instruction {
+            program_id: memo_program,
+            accounts: vec![],
+            data: format!("note {i}").into_bytes(),
+        };
+        sent.push(rpc.send_ok(&[transfer, memo], &[&payer]).await);
+    }
+    let all = rpc
+        .ok("getSignaturesForAddress", json!([watched.to_string()]))
+        .await;
+    let listed: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["signature"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        vec![sent[2].as_str(), sent[1].as_str(), sent[0].as_str()]
+    );
+    let newest = &all[0];
+    assert_eq!(newest["memo"], "[6] note 2");
+    assert_eq!(newest["err"], Value::Null);
+    assert_eq!(newest["confirmationStatus"], "finalized");
+    assert!(newest["slot"].as_u64().unwrap() > all[2]["slot"].as_u64().unwrap());
+    assert!(newest["blockTime"].as_i64().unwrap() > 0);
+    // before/until are exclusive; limit bounds the page.
+    let page = rpc
+        .ok(
+            "getSignaturesForAddress",
+            json!([watched.to_string(), {"before": sent[2], "limit": 1}]),
+        )
+        .await;
+    assert_eq!(page[0]["signature"], sent[1]);
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    let page = rpc
+        .ok(
+            "getSignaturesForAddress",
+            json!([watched.to_string(), {"until": sent[0]}]),
+        )
+        .await;
+    assert_eq!(page.as_array().unwrap().len(), 2);
+    // The payer's history has its airdrop too; an address nobody used has none.
+    let payer_history = rpc
+        .ok(
+            "getSignaturesForAddress",
+            json!([payer.pubkey().to_string()]),
+        )
+        .await;
+    assert_eq!(payer_history.as_array().unwrap().len(), 4);
+    let nobody = rpc
+        .ok(
+            "getSignaturesForAddress",
+            json!([Pubkey::new_unique().to_string()]),
+        )
+        .await;
+    assert_eq!(nobody, json!([]));
+    // Refusals.
+    for limit in [0, 1001] {
+        let err = rpc
+            .err(
+                "getSignaturesForAddress",
+                json!([watched.to_string(), {"limit": limit}]),
+            )
+            .await;
+        assert_eq!(
+            err,
+            json!({"code": -32602, "message": "Invalid limit; max 1000"})
+        );
+    }
+    let err = rpc
+        .err("getSignaturesForAddress", json!(["not-a-key"]))
+        .await;
+    assert_eq!(err["code"], -32602, "{err}");
+    let err = rpc
+        .err(
+            "getSignaturesForAddress",
+            json!([watched.to_string(), {"before": "not-a-signature"}]),
+        )
+        .await;
+    assert_eq!(err["code"], -32602, "{err}");
+    // The deprecated getRecentBlockhash (web3.js 1.x) answers the newest blockhash and the fee.
+    let recent = rpc.ok("getRecentBlockhash", json!([])).await;
+    assert_eq!(
+        recent["value"]["feeCalculator"]["lamportsPerSignature"],
+        5_000
+    );
+    let hash: Hash = recent["value"]["blockhash"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let valid = rpc.ok("isBlockhashValid", json!([hash.to_string()])).await;
+    assert_eq!(valid["value"], true);
 }

@@ -11,4 +11,5 @@ mod in_flight;
 mod lease_fencing;
 mod operations;
 mod robustness;
+mod tips;
 mod web_api;

@@ -45,6 +45,16 @@ impl Events {
     /// The next `room` event, or `None` when the server ended the stream.
     pub async fn next(&mut self) -> Option<Value> {
         loop {
+            let (name, data) = self.next_event().await?;
+            if name == "room" {
+                return Some(data);
+            }
+        }
+    }
+
+    /// The next named event (`room`, `tip`, …) with its data, or `None` when the stream ended.
+    pub async fn next_event(&mut self) -> Option<(String, Value)> {
+        loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
                 let mut name = None;
@@ -58,8 +68,8 @@ impl Events {
                         self.retries.push(r.trim().parse().unwrap());
                     }
                 }
-                if name.as_deref() == Some("room") {
-                    return Some(serde_json::from_str(&data).unwrap());
+                if let Some(name) = name {
+                    return Some((name, serde_json::from_str(&data).unwrap()));
                 }
                 continue;
             }

@@ -110,7 +110,7 @@ pub async fn actions_json() -> Json<serde_json::Value> {
 #[into_params(parameter_in = Query)]
 pub struct ActionQuery {
     /// Room address or session id.
-    room: Option<String>,
+    pub room: Option<String>,
 }
 
 /// `ActionGetResponse`.
@@ -154,7 +154,7 @@ pub struct ActionTransaction {
     pub message: String,
 }
 
-fn room_param(state: &StateRef, q: &ActionQuery) -> Result<Pubkey, AppError> {
+pub(crate) fn room_param(state: &StateRef, q: &ActionQuery) -> Result<Pubkey, AppError> {
     let id = q
         .room
         .as_deref()
@@ -261,7 +261,11 @@ async fn end_room_transaction_bytes(
 /// `scheme://host` for absolute URLs (icons): this server's public origin when it has one;
 /// otherwise the `Host` the client used, over `https` only when a trusted proxy
 /// (`ROOMCAST_TRUSTED_PROXIES`) says so in `X-Forwarded-Proto`.
-fn origin(state: &StateRef, headers: &HeaderMap, extensions: &axum::http::Extensions) -> String {
+pub(crate) fn origin(
+    state: &StateRef,
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> String {
     if let Some(origin) = &state.settings.public_origin {
         return origin.clone();
     }

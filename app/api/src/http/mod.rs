@@ -14,6 +14,7 @@ pub mod openapi;
 mod rooms;
 mod sign_in;
 pub mod sse;
+pub mod tips;
 pub mod web;
 mod webhook;
 
@@ -125,7 +126,7 @@ where
         .layer(TraceLayer::new_for_http())
 }
 
-/// The end-room Solana Action and `actions.json`.
+/// The end-room and tip Solana Actions and `actions.json`.
 fn actions() -> Router<StateRef> {
     use crate::http::actions;
     Router::new()
@@ -134,6 +135,16 @@ fn actions() -> Router<StateRef> {
             get(actions::end_room_metadata)
                 .post(actions::end_room_transaction)
                 .options(actions::options),
+        )
+        .route(
+            "/api/actions/tip",
+            get(crate::http::tips::metadata)
+                .post(crate::http::tips::transaction)
+                .options(actions::options),
+        )
+        .route(
+            "/api/actions/tip/done",
+            post(crate::http::tips::done).options(actions::options),
         )
         .route(
             "/actions.json",

@@ -16,6 +16,10 @@ use crate::http::actions::{
     ActionMessage, ActionMetadata, ActionPostRequest, ActionQuery, ActionTransaction,
 };
 use crate::http::sse::RoomEvent;
+use crate::http::tips::{
+    ActionParameter, LinkedAction, NextActionLink, NextLinks, TipActionMetadata, TipCompleted,
+    TipDoneRequest, TipLinks, TipQuery, TipTransaction,
+};
 use crate::jobs::reconciler::ReconcileReport;
 use crate::rooms::listing::{ListQuery, RoomList, RoomListItem};
 use crate::rooms::responses::*;
@@ -149,7 +153,8 @@ fn metrics() {}
     params(("room" = String, Path, description = "Room address or session id")),
     responses((status = 200, content_type = "text/event-stream",
         description = "Server-Sent Events: an `event: room` with a `RoomEvent` JSON `data` on connect (the current state) and on every change \
-                       (status, broadcasting, viewers, title). The first event carries `retry:` (ms before EventSource reconnects). \
+                       (status, broadcasting, viewers, title, tips), and an `event: tip` with a `TipEvent` JSON `data` (`{from, lamports, signature}`) for each tip that lands \
+                       (read back from the chain; never counted twice). The first event carries `retry:` (ms before EventSource reconnects). \
                        The stream ends after the room has ended, after `ROOMCAST_SSE_MAX_LIFETIME_SECS` (900 s; reconnect) and at once on shutdown.", body = RoomEvent),
         (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 429, description = "This address (IPv6: its /64) has `ROOMCAST_SSE_MAX_PER_CLIENT` (32) streams open (`rate_limited`, with Retry-After)", body = ErrorResponse),
@@ -196,6 +201,30 @@ fn action_end_room_post() {}
               (status = 429, description = "Too many reads from this address (`rate_limited`, with Retry-After)", body = ErrorResponse)))]
 fn actions_json() {}
 
+#[utoipa::path(get, path = "/api/actions/tip", tag = "actions", params(TipQuery),
+    responses((status = 200, description = "Solana Action metadata (`ActionGetResponse`, spec 2.4): three fixed amounts and one `amount` parameter (SOL, 0.001–100) in `links.actions`; `disabled` once ended", body = TipActionMetadata),
+              (status = 400, description = "`{message, error}`"), (status = 404, description = "`{message, error}`"),
+              (status = 429, description = "Too many reads from this address (`rate_limited`, with Retry-After)", body = ErrorResponse),
+              (status = 503, description = "Overloaded (`overloaded`), timed out (`timeout`) or an upstream is unavailable", body = ErrorResponse)))]
+fn action_tip_get() {}
+
+#[utoipa::path(post, path = "/api/actions/tip", tag = "actions", params(TipQuery), request_body = ActionPostRequest,
+    responses((status = 200, description = "An unsigned tip: fee payer and only signer is `account`; a System Program transfer of `amount` to the room's host with the room as a read-only reference key, and the SPL Memo `roomcast tip <room>`; `links.next` is the `done` callback", body = TipTransaction),
+              (status = 400, description = "`invalid_amount` (missing, not a number, more than 9 decimals, out of 0.001–100 SOL), `invalid_account`, `invalid_body`: `{message, error}`"),
+              (status = 403, description = "`account` is the room's host: `{message, error}`"),
+              (status = 404, description = "`{message, error}`"), (status = 410, description = "The room has ended: `{message, error}`"),
+              (status = 413, description = "Body larger than `ROOMCAST_MAX_BODY_BYTES`"),
+              (status = 429, description = "Too many requests from this address (`rate_limited`, with Retry-After)", body = ErrorResponse),
+              (status = 503, description = "Overloaded (`overloaded`), timed out (`timeout`) or an upstream is unavailable", body = ErrorResponse)))]
+fn action_tip_post() {}
+
+#[utoipa::path(post, path = "/api/actions/tip/done", tag = "actions", params(TipQuery), request_body = TipDoneRequest,
+    responses((status = 200, description = "`CompletedAction`: the tip was found on-chain and counted; with the room's totals", body = TipCompleted),
+              (status = 400, description = "`invalid_signature`, `invalid_account`, `invalid_body`: `{message, error}`"),
+              (status = 404, description = "No tip to this room with that signature has landed (yet), or no such room: `{message, error}`"),
+              (status = 429, description = "Too many requests from this address (`rate_limited`, with Retry-After)", body = ErrorResponse)))]
+fn action_tip_done() {}
+
 struct Security;
 
 impl Modify for Security {
@@ -235,11 +264,13 @@ impl Modify for Security {
     info(title = "roomcast API", description = "Livestream rooms: registry on Solana, video on Cloudflare Stream."),
     paths(create, livestream, list_rooms, show_room, update_room, end_room, end_by_session, rotate_key, info,
           cloudflare_webhook, reconcile, openapi_json, healthz, readyz, metrics, room_events, auth_nonce, auth_sign_in,
-          auth_sign_out, action_end_room_get, action_end_room_post, actions_json),
+          auth_sign_out, action_end_room_get, action_end_room_post, actions_json, action_tip_get, action_tip_post, action_tip_done),
     components(schemas(CreateResponse, LivestreamResponse, RoomChangeResponse, RotateKeyResponse, RoomFields, IngestDetails,
         RtmpsIngest, SrtIngest, WebRtcIngest, PlaybackUrlsDoc, LivePlayback, Protocol, Broadcast, EncoderError, Phase, RoomList, RoomListItem,
         PublicInfo, EmbeddedInfo, ReconcileReport, ErrorResponse, ErrorDetail, CreateRequestDoc, UpdateRequestDoc, EndRequestDoc,
-        RoomEvent, SignInInput, SignInRequest, SessionResponse, ActionMetadata, ActionMessage, ActionPostRequest, ActionTransaction)),
+        RoomEvent, SignInInput, SignInRequest, SessionResponse, ActionMetadata, ActionMessage, ActionPostRequest, ActionTransaction,
+        TipActionMetadata, TipLinks, LinkedAction, ActionParameter, TipTransaction, NextLinks, NextActionLink, TipDoneRequest, TipCompleted,
+        crate::live::tips::TipTotals, crate::live::tips::TipEvent)),
     modifiers(&Security),
     tags((name = "rooms", description = "Hosts and the operator: create, change, end"),
          (name = "viewers", description = "Public reads; never contain a secret"),

@@ -99,6 +99,7 @@ async fn poll(
         let (broadcasting, live_viewers) = live_parts(&state, &next.session_id).await;
         next.broadcasting = broadcasting;
         next.live_viewers = live_viewers;
+        next.tips = tips_of(&state, &address, &next.host, Duration::ZERO).await;
         tx.send_if_modified(|current| {
             // The watcher may have published meanwhile: its room fields win.
             if current.is_ended() {
@@ -114,6 +115,20 @@ async fn poll(
             *current = next.clone();
             changed
         });
+    }
+}
+
+/// The room's tip totals, read from the chain's history unless read within `max_age`; each new
+/// tip reaches the room's streams as `event: tip` on the way.
+async fn tips_of(
+    state: &AppState,
+    address: &Pubkey,
+    host: &str,
+    max_age: Duration,
+) -> crate::live::tips::TipTotals {
+    match host.parse::<Pubkey>() {
+        Ok(host) => rooms::tips::totals(state, address, &host, max_age).await,
+        Err(_) => Default::default(),
     }
 }
 
@@ -140,7 +155,9 @@ async fn snapshot(state: &AppState, address: &Pubkey) -> AppResult<RoomEvent> {
     } else {
         live_parts(state, &room.session_id).await
     };
+    let tips = rooms::tips::totals(state, address, &room.host, rooms::tips::FRESH_FOR).await;
     Ok(RoomEvent {
+        tips,
         room: address.to_string(),
         session_id: room.session_id.clone(),
         title: room.title.clone(),
@@ -210,6 +227,8 @@ pub async fn events(
     };
     let published = state.feeds.published_count();
     let current = snapshot(&state, &address).await?;
+    // A tip counted between the snapshot and here comes in the next `room` event's totals.
+    let tips_rx = Some(state.tips.subscribe(&address).await);
     let rx = if current.is_ended() {
         None
     } else {
@@ -218,8 +237,9 @@ pub async fn events(
     let ends_at = tokio::time::Instant::now() + state.load.streams.max_lifetime;
     let closing = state.feeds.closing();
     let first = Some(current);
-    let stream =
-        futures_util::stream::unfold((first, rx, permit), move |(first, mut rx, permit)| {
+    let stream = futures_util::stream::unfold(
+        (first, rx, tips_rx, permit),
+        move |(first, mut rx, mut tips_rx, permit)| {
             let closing = closing.clone();
             async move {
                 let (next, retry) = match first {
@@ -227,6 +247,34 @@ pub async fn events(
                     None => {
                         let rx_ref = rx.as_mut()?;
                         tokio::select! {
+                            // A tip is counted before the totals that include it are published:
+                            // its event goes first.
+                            biased;
+                            tip = async {
+                                match tips_rx.as_mut() {
+                                    Some(tips) => tips.recv().await,
+                                    None => std::future::pending().await,
+                                }
+                            }, if tips_rx.is_some() => {
+                                let event = match tip {
+                                    Ok(tip) => Event::default()
+                                        .event("tip")
+                                        .json_data(&tip)
+                                        .unwrap_or_else(|_| Event::default().event("tip")),
+                                    // A stream too slow for the tips: the next `room` event
+                                    // carries the totals anyway.
+                                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                        Event::default().comment("tips skipped")
+                                    }
+                                    // The room's ledger was forgotten: totals still come with
+                                    // `room` events; no more `tip` events on this stream.
+                                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                                        tips_rx = None;
+                                        Event::default().comment("tips ended")
+                                    }
+                                };
+                                return Some((Ok::<_, Infallible>(event), (None, rx, tips_rx, permit)));
+                            }
                             changed = rx_ref.changed() => changed.ok()?,
                             // Lifetime over or shutting down: the stream ends here.
                             _ = tokio::time::sleep_until(ends_at) => return None,
@@ -247,9 +295,10 @@ pub async fn events(
                 if let Some(retry) = retry {
                     event = event.retry(retry);
                 }
-                Some((Ok::<_, Infallible>(event), (None, rx, permit)))
+                Some((Ok::<_, Infallible>(event), (None, rx, tips_rx, permit)))
             }
-        });
+        },
+    );
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())

@@ -29,6 +29,8 @@ pub struct RoomEvent {
     pub live_viewers: Option<u64>,
     pub live_at: Option<i64>,
     pub ended_at: Option<i64>,
+    /// Tips the room received (`live::tips`); each new one also comes as `event: tip`.
+    pub tips: crate::live::tips::TipTotals,
 }
 
 impl RoomEvent {

@@ -8,4 +8,5 @@ pub mod cache;
 pub mod feeds;
 pub mod readiness;
 pub mod replicas;
+pub mod tips;
 pub mod tombstones;

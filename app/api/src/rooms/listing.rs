@@ -46,6 +46,8 @@ pub struct RoomListItem {
     pub live_viewers: Option<u64>,
     #[schema(value_type = crate::rooms::responses::PlaybackUrlsDoc)]
     pub playback: PlaybackUrls,
+    /// Tips viewers sent the host (read back from the chain).
+    pub tips: crate::live::tips::TipTotals,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -154,7 +156,15 @@ async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
             viewers(state, session_id).await,
         )
     };
+    let tips = crate::rooms::tips::totals(
+        state,
+        &record.address,
+        &record.room.host,
+        crate::rooms::tips::FRESH_FOR,
+    )
+    .await;
     RoomListItem {
+        tips,
         session_id_legacy: session_id.clone(),
         fields: RoomFields::new(&record.address, &record.room),
         broadcasting,

@@ -13,6 +13,7 @@ pub mod listing;
 pub mod read;
 pub mod renewals;
 pub mod responses;
+pub mod tips;
 
 use roomcast_stream::client::LiveInput;
 

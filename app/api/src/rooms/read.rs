@@ -67,9 +67,12 @@ pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<Livestr
     }
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
+    let tips =
+        crate::rooms::tips::totals(state, address, &room.host, crate::rooms::tips::FRESH_FOR).await;
     let broadcast = state.broadcasts.get(&room.session_id);
     let playback = state.stream.playback_urls(&room.session_id);
     Ok(LivestreamResponse {
+        tips,
         live_playback: super::responses::LivePlayback::of(broadcast.as_ref(), &playback),
         broadcast,
         session_id_legacy: room.session_id.clone(),

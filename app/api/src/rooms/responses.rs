@@ -111,6 +111,8 @@ pub struct LivestreamResponse {
     pub broadcast: Option<crate::core::broadcast::Broadcast>,
     #[schema(value_type = PlaybackUrlsDoc)]
     pub playback: PlaybackUrls,
+    /// Tips viewers sent the host (read back from the chain).
+    pub tips: crate::live::tips::TipTotals,
     /// How to watch the live broadcast now (`null` when nothing is live): WebRTC (WHEP) for a
     /// broadcast published over WebRTC (WHIP), HLS for RTMP/SRT (Cloudflare plays each only so).
     pub live_playback: Option<LivePlayback>,

@@ -64,6 +64,18 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
                 json!({ "blockhash": hash.to_string(), "lastValidBlockHeight": last_valid }),
             ))
         }
+        // Deprecated (gone from Agave 2), but web3.js 1.x's `getRecentBlockhash` still sends it, and
+        // `@solana/actions`' `fetchTransaction` calls that for a transaction only `account` signs.
+        "getRecentBlockhash" => {
+            let (hash, _) = chain.latest_blockhash();
+            Ok(with_context(
+                chain,
+                json!({
+                    "blockhash": hash.to_string(),
+                    "feeCalculator": { "lamportsPerSignature": crate::chain::LAMPORTS_PER_SIGNATURE },
+                }),
+            ))
+        }
         "isBlockhashValid" => {
             let hash = parse_hash(p.string(0, "blockhash")?)?;
             check_min_slot(chain, p.config::<CommitmentConfig>(1)?.min_context_slot)?;
@@ -197,6 +209,7 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
             Ok(with_context(chain, Value::Array(statuses)))
         }
         "getTransaction" => get_transaction(chain, p),
+        "getSignaturesForAddress" => get_signatures_for_address(chain, p),
         "getRecentPrioritizationFees" => Ok(json!([])),
         _ => Err(RpcError::method_not_found()),
     }
@@ -418,6 +431,74 @@ fn set_blockhash(tx: &mut VersionedTransaction, hash: solana_hash::Hash) {
         VersionedMessage::V0(m) => m.recent_blockhash = hash,
         #[allow(unreachable_patterns)]
         _ => {}
+    }
+}
+
+/// Largest `limit` of `getSignaturesForAddress` (Agave's `MAX_GET_CONFIRMED_SIGNATURES_FOR_ADDRESS2_LIMIT`).
+const MAX_SIGNATURES_FOR_ADDRESS: usize = 1_000;
+
+/// The SPL Memo programs whose data `getSignaturesForAddress` shows in `memo`.
+const MEMO_PROGRAMS: [solana_pubkey::Pubkey; 2] = [
+    solana_pubkey::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"),
+    solana_pubkey::pubkey!("Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo"),
+];
+
+/// `getSignaturesForAddress`: newest first, `before`/`until` exclusive, as a validator answers from
+/// its history (here the node's remembered transactions).
+fn get_signatures_for_address(chain: &LocalChain, p: &Params) -> Result<Value, RpcError> {
+    let address = p.pubkey(0)?;
+    let config: SignaturesForAddressConfig = p.config(1)?;
+    check_min_slot(chain, config.min_context_slot)?;
+    let limit = config.limit.unwrap_or(MAX_SIGNATURES_FOR_ADDRESS);
+    if limit == 0 || limit > MAX_SIGNATURES_FOR_ADDRESS {
+        return Err(RpcError::invalid_params(format!(
+            "Invalid limit; max {MAX_SIGNATURES_FOR_ADDRESS}"
+        )));
+    }
+    let before = config.before.as_deref().map(parse_signature).transpose()?;
+    let until = config.until.as_deref().map(parse_signature).transpose()?;
+    let mut listed = Vec::new();
+    let mut started = before.is_none();
+    for (signature, record) in chain.signatures_for_address(&address) {
+        if !started {
+            started = Some(*signature) == before;
+            continue;
+        }
+        if Some(*signature) == until || listed.len() == limit {
+            break;
+        }
+        listed.push(json!({
+            "signature": signature.to_string(),
+            "slot": record.slot,
+            "err": record.err,
+            "memo": memo_of(&record.transaction),
+            "blockTime": record.block_time,
+            "confirmationStatus": "finalized",
+        }));
+    }
+    Ok(Value::Array(listed))
+}
+
+/// The memos of a transaction as validators show them: `[len] text`, joined by `; `.
+fn memo_of(tx: &VersionedTransaction) -> Value {
+    let keys = tx.message.static_account_keys();
+    let memos: Vec<String> = tx
+        .message
+        .instructions()
+        .iter()
+        .filter(|ix| {
+            keys.get(ix.program_id_index as usize)
+                .is_some_and(|k| MEMO_PROGRAMS.contains(k))
+        })
+        .map(|ix| {
+            let text = String::from_utf8_lossy(&ix.data);
+            format!("[{}] {}", text.len(), text)
+        })
+        .collect();
+    if memos.is_empty() {
+        Value::Null
+    } else {
+        json!(memos.join("; "))
     }
 }
 

@@ -171,3 +171,14 @@ pub struct TransactionConfig {
     pub commitment: Option<Commitment>,
     pub max_supported_transaction_version: Option<u8>,
 }
+
+#[derive(serde::Deserialize, Default, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct SignaturesForAddressConfig {
+    pub limit: Option<usize>,
+    pub before: Option<String>,
+    pub until: Option<String>,
+    #[allow(dead_code)]
+    pub commitment: Option<Commitment>,
+    pub min_context_slot: Option<u64>,
+}

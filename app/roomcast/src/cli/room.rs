@@ -43,6 +43,9 @@ pub enum RoomCommand {
     End { room: String },
     /// Close an ended room and return its rent to the payer.
     Close { room: String },
+    /// Tip a room's host: the keypair pays AMOUNT SOL (up to 9 decimals) straight to the host, with
+    /// the room as reference and the memo `roomcast tip <room>` (as the web app's Tip button).
+    Tip { room: String, amount: String },
 }
 
 pub async fn run(target: &ChainTarget, as_json: bool, cmd: RoomCommand) -> anyhow::Result<()> {
@@ -134,6 +137,30 @@ pub async fn run(target: &ChainTarget, as_json: bool, cmd: RoomCommand) -> anyho
                 as_json,
                 TxOutcome {
                     action: "Ended room",
+                    address: record.address.to_string(),
+                    signature: sig.to_string(),
+                },
+            );
+        }
+        RoomCommand::Tip { room, amount } => {
+            let lamports = roomcast_chain::tips::sol_to_lamports(amount.trim())
+                .filter(|l| *l > 0)
+                .ok_or_else(|| anyhow!("amount must be a positive number of SOL (at most 9 decimals), not {amount:?}"))?;
+            let client = target.signing_client()?;
+            let record = resolve(target, &client, &room).await?;
+            if record.room.status == roomcast_chain::RoomStatus::Ended {
+                bail!("room {room} has ended");
+            }
+            if record.room.host == client.signer_pubkey() {
+                bail!("the host cannot tip their own room");
+            }
+            let sig = client
+                .tip(&record.address, &record.room.host, lamports)
+                .await?;
+            output::outcome(
+                as_json,
+                TxOutcome {
+                    action: "Tipped room",
                     address: record.address.to_string(),
                     signature: sig.to_string(),
                 },

@@ -56,6 +56,11 @@ export function followRoom(room, onEvent) {
     const event = JSON.parse(e.data);
     if (event.status === 'ended') source.close();
     onEvent(event);
+    window.dispatchEvent(new CustomEvent('roomcast:room', { detail: event }));
+  });
+  // Tips (tips.js): each one that lands, for whoever on the page shows them.
+  source.addEventListener('tip', (e) => {
+    window.dispatchEvent(new CustomEvent('roomcast:tip', { detail: JSON.parse(e.data) }));
   });
   return () => source.close();
 }

@@ -14,7 +14,14 @@ function item(room, live) {
     el('span', { class: 'muted' }, 'host ', el('span', { class: 'host', title: room.host }, shorten(room.host))),
     live ? el('span', { class: 'viewers' }, `${room.liveViewers ?? 0} watching`) : '',
     live && room.liveAt ? el('span', { class: 'muted since' }, `live for ${since(room.liveAt)}`) : '',
+    room.tips?.count ? el('span', { class: 'tips', 'data-tips': room.tips.count }, tipsText(room.tips)) : '',
   );
+}
+
+/** `3 tips · 0.16 SOL` (tips.js shows the same on the watch page). */
+function tipsText({ count, lamports }) {
+  const sol = (lamports / 1e9).toFixed(9).replace(/\.?0+$/, '');
+  return `${count} ${count === 1 ? 'tip' : 'tips'} · ${sol} SOL`;
 }
 
 function render(id, rooms, live) {

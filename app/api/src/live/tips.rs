@@ -1,0 +1,141 @@
+//! Tips each room received, as read back from the chain (`rooms::tips` does the reading): totals,
+//! the signatures already counted (so nothing is counted twice however often or by how many
+//! readers the history is read), where the last read stopped, and a channel per room that the
+//! room's event streams read `event: tip` from. Every replica builds the same totals from the
+//! same history; a restart reads it again from the start.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use roomcast_chain::{Pubkey, Signature};
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+/// Rooms whose tips are remembered; past it the least recently read are forgotten (and read again
+/// from the chain's history when asked).
+const MAX_ROOMS: usize = 10_000;
+/// Tip events queued per room for slow event streams.
+const EVENTS: usize = 64;
+
+/// A room's tip totals (`tips` in the room view, discovery and the `room` event).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TipTotals {
+    /// Tips counted.
+    pub count: u64,
+    /// Lamports they paid the host, in total.
+    pub lamports: u64,
+}
+
+/// The `tip` event: one tip that landed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TipEvent {
+    /// The tipper's wallet (base58).
+    pub from: String,
+    pub lamports: u64,
+    /// The transaction's signature (base58).
+    pub signature: String,
+}
+
+/// One room's ledger.
+pub struct RoomTips {
+    pub totals: TipTotals,
+    /// Counted tips' lamports by signature.
+    seen: HashMap<Signature, u64>,
+    /// The newest signature already read: the next read starts after it.
+    pub after: Option<Signature>,
+    pub read_at: Option<Instant>,
+    events: broadcast::Sender<TipEvent>,
+}
+
+impl RoomTips {
+    fn new() -> Self {
+        RoomTips {
+            totals: TipTotals::default(),
+            seen: HashMap::new(),
+            after: None,
+            read_at: None,
+            events: broadcast::channel(EVENTS).0,
+        }
+    }
+
+    /// The lamports of the tip `signature`, if it was counted.
+    pub fn counted(&self, signature: &Signature) -> Option<u64> {
+        self.seen.get(signature).copied()
+    }
+
+    /// Counts a tip unless its signature was counted already; true when it was new (and then
+    /// tells the room's event streams).
+    pub fn count(&mut self, signature: Signature, from: &Pubkey, lamports: u64) -> bool {
+        if self.seen.insert(signature, lamports).is_some() {
+            return false;
+        }
+        self.totals.count += 1;
+        self.totals.lamports = self.totals.lamports.saturating_add(lamports);
+        let _ = self.events.send(TipEvent {
+            from: from.to_string(),
+            lamports,
+            signature: signature.to_string(),
+        });
+        true
+    }
+}
+
+/// Every room's ledger, each behind its own lock (one read of a room's history at a time).
+#[derive(Default)]
+pub struct TipLedger {
+    rooms: Mutex<HashMap<Pubkey, Arc<tokio::sync::Mutex<RoomTips>>>>,
+}
+
+impl TipLedger {
+    /// `room`'s ledger, made empty on first use.
+    pub fn room(&self, room: &Pubkey) -> Arc<tokio::sync::Mutex<RoomTips>> {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if rooms.len() >= MAX_ROOMS && !rooms.contains_key(room) {
+            // Forget one idle room (nobody reading it or listening to its tips now); it is rebuilt
+            // from history if asked.
+            if let Some(idle) = rooms
+                .iter()
+                .find(|(_, r)| {
+                    Arc::strong_count(r) == 1
+                        && r.try_lock().is_ok_and(|t| t.events.receiver_count() == 0)
+                })
+                .map(|(k, _)| *k)
+            {
+                rooms.remove(&idle);
+            }
+        }
+        rooms
+            .entry(*room)
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(RoomTips::new())))
+            .clone()
+    }
+
+    /// The tips that land in `room` from now on.
+    pub async fn subscribe(&self, room: &Pubkey) -> broadcast::Receiver<TipEvent> {
+        self.room(room).lock().await.events.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_counted_once() {
+        let mut tips = RoomTips::new();
+        let mut events = tips.events.subscribe();
+        let from = Pubkey::new_unique();
+        let sig = Signature::from([7u8; 64]);
+        assert!(tips.count(sig, &from, 10_000_000));
+        assert!(!tips.count(sig, &from, 10_000_000));
+        assert_eq!(
+            tips.totals,
+            TipTotals {
+                count: 1,
+                lamports: 10_000_000
+            }
+        );
+        assert_eq!(events.try_recv().unwrap().lamports, 10_000_000);
+        assert!(events.try_recv().is_err());
+    }
+}
