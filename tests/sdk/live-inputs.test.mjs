@@ -129,3 +129,24 @@ test('a wrong token is refused with 403', async () => {
     10000,
   );
 });
+
+// Issue 21: the signing keys API (signed URLs) through the official SDK.
+test('signing keys: created with pem and jwk shown once, listed without them, revoked', async () => {
+  const key = await cf.stream.keys.create({ account_id, body: {} });
+  assert.match(key.id, HEX32);
+  assert.ok(Buffer.from(key.pem, 'base64').toString().startsWith('-----BEGIN RSA PRIVATE KEY-----'));
+  const jwk = JSON.parse(Buffer.from(key.jwk, 'base64').toString());
+  assert.equal(jwk.kid, key.id);
+  assert.equal(jwk.alg, 'RS256');
+  const listed = [];
+  for await (const k of cf.stream.keys.get({ account_id })) listed.push(k);
+  const mine = listed.find((k) => k.id === key.id);
+  assert.ok(mine, 'the new key is listed');
+  assert.equal(mine.pem, undefined);
+  assert.equal(mine.jwk, undefined);
+  assert.equal(await cf.stream.keys.delete(key.id, { account_id }), 'Revoked');
+  const after = [];
+  for await (const k of cf.stream.keys.get({ account_id })) after.push(k.id);
+  assert.ok(!after.includes(key.id), 'revoked keys are gone');
+  await rejectsWith(cf.stream.keys.delete(key.id, { account_id }), Cloudflare.NotFoundError, 404, 10003);
+});

@@ -264,6 +264,7 @@ impl Server {
                 webhook_secret,
                 trusted_proxies: args.trusted_proxies.clone(),
                 public_origin: sign_in_origin.as_ref().map(|o| o.origin.clone()),
+                playback_token_ttl: Duration::from_secs(args.playback_token_secs),
                 reconciler: ReconcilerConfig {
                     interval: Duration::from_secs(args.reconcile_interval_secs),
                     orphan_grace: Duration::from_secs(args.orphan_grace_secs),
@@ -309,6 +310,14 @@ impl Server {
             tasks: TaskTracker::new(),
             info,
             readiness: Readiness::new(Duration::from_millis(args.readyz_cache_ms)),
+            gates: crate::live::gates::Gates::new(args.room_cache_ttl()),
+            playback_signer: crate::guard::playback::PlaybackSigner::new(configured_signing_key(
+                args,
+            )?),
+            grant_limits: crate::guard::playback::GrantLimits::new(
+                args.playback_grants_per_minute.get(),
+                Duration::from_secs(60),
+            ),
         });
 
         let stop = tokio_util::sync::CancellationToken::new();
@@ -409,6 +418,27 @@ fn spawn_pruning(state: StateRef, stop: tokio_util::sync::CancellationToken) {
 }
 
 /// Checks that the registry exists and names this server's key as registrar.
+/// The configured Stream signing key (id and PEM together, or neither).
+fn configured_signing_key(
+    args: &ServeArgs,
+) -> anyhow::Result<Option<roomcast_stream::signed_urls::SigningKey>> {
+    use secrecy::ExposeSecret;
+    match (
+        &args.cloudflare_signing_key_id,
+        &args.cloudflare_signing_key_pem,
+    ) {
+        (None, None) => Ok(None),
+        (Some(id), Some(pem)) => {
+            roomcast_stream::signed_urls::SigningKey::from_pem(id, pem.expose_secret())
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("CLOUDFLARE_STREAM_SIGNING_KEY_PEM: {e}"))
+        }
+        _ => anyhow::bail!(
+            "CLOUDFLARE_STREAM_SIGNING_KEY_ID and CLOUDFLARE_STREAM_SIGNING_KEY_PEM go together"
+        ),
+    }
+}
+
 pub async fn check_registry(chain: &RoomcastChain, registry: &Pubkey) -> anyhow::Result<()> {
     let found = tokio::time::timeout(Duration::from_secs(10), chain.registry(registry))
         .await

@@ -41,6 +41,8 @@ pub struct Settings {
     /// `scheme://host[:port]` sign-ins are bound to and absolute URLs (Action icons) use:
     /// `ROOMCAST_PUBLIC_ORIGIN`, else the listen address when loopback; `None` otherwise.
     pub public_origin: Option<String>,
+    /// How long a gated room's signed playback URLs are valid.
+    pub playback_token_ttl: Duration,
 }
 
 /// What `GET /api/info` tells a frontend, so its wallet talks to the same chain.
@@ -104,6 +106,11 @@ pub struct AppState {
     pub info: PublicInfo,
     /// `/readyz`'s cached upstream checks.
     pub readiness: crate::live::readiness::Readiness,
+    /// Gated rooms, for public reads (`live::gates`).
+    pub gates: crate::live::gates::Gates,
+    /// Signed playback for gated rooms: the signing key and the grant limits (`guard::playback`).
+    pub playback_signer: crate::guard::playback::PlaybackSigner,
+    pub grant_limits: crate::guard::playback::GrantLimits,
     /// Tips per room, read back from the chain (`live::tips`, `rooms::tips`).
     pub tips: crate::live::tips::TipLedger,
 }

@@ -191,22 +191,57 @@ impl RoomcastChain {
         registry: Pubkey,
         new_room: NewRoom,
     ) -> Result<(Pubkey, SignedTransaction), ChainError> {
+        self.sign_create_gated_room(registry, new_room, None).await
+    }
+
+    /// [`Self::sign_create_room`], with `set_gate` in the same transaction when `gate` is given
+    /// (the registrar pays the gate's rent): a gated room never exists ungated, not even briefly.
+    pub async fn sign_create_gated_room(
+        &self,
+        registry: Pubkey,
+        new_room: NewRoom,
+        gate: Option<crate::gate::NewGate>,
+    ) -> Result<(Pubkey, SignedTransaction), ChainError> {
         let room = self.room_address(&registry, &new_room.session_id);
-        let request = self
+        use anchor_lang::{InstructionData, ToAccountMetas};
+        let mut request = self
             .program
             .request()
-            .accounts(roomcast::accounts::CreateRoom {
-                registrar: self.signer.pubkey(),
-                registry,
-                room,
-                system_program: anchor_lang::system_program::ID,
-            })
-            .args(roomcast::instruction::CreateRoom {
-                session_id: new_room.session_id,
-                ingest_url: new_room.ingest_url,
-                title: new_room.title,
-                host: new_room.host,
+            .instruction(solana_instruction::Instruction {
+                program_id: self.program_id,
+                accounts: roomcast::accounts::CreateRoom {
+                    registrar: self.signer.pubkey(),
+                    registry,
+                    room,
+                    system_program: anchor_lang::system_program::ID,
+                }
+                .to_account_metas(None),
+                data: roomcast::instruction::CreateRoom {
+                    session_id: new_room.session_id,
+                    ingest_url: new_room.ingest_url,
+                    title: new_room.title,
+                    host: new_room.host,
+                }
+                .data(),
             });
+        if let Some(gate) = gate {
+            request = request.instruction(solana_instruction::Instruction {
+                program_id: self.program_id,
+                accounts: roomcast::accounts::SetGate {
+                    authority: self.signer.pubkey(),
+                    registry,
+                    room,
+                    mint: gate.mint,
+                    gate: crate::gate::gate_address(&self.program_id, &room),
+                    system_program: anchor_lang::system_program::ID,
+                }
+                .to_account_metas(None),
+                data: roomcast::instruction::SetGate {
+                    min_amount: gate.min_amount,
+                }
+                .data(),
+            });
+        }
         // Nothing is sent yet: a node that cannot hand out a blockhash means "surely not landed".
         let (blockhash, last_valid_block_height) = record(
             "get_latest_blockhash",
@@ -316,6 +351,103 @@ impl RoomcastChain {
             roomcast::instruction::CloseRoom {},
         )
         .await
+    }
+
+    /// The gate of `room`, `None` for an ungated room.
+    pub async fn gate(&self, room: &Pubkey) -> Result<Option<crate::gate::Gate>, ChainError> {
+        self.fetch(&crate::gate::gate_address(&self.program_id, room))
+            .await
+    }
+
+    /// Every gate of this program (one `getProgramAccounts` on the gate's discriminator), by room.
+    pub async fn all_gates(&self) -> Result<Vec<crate::gate::Gate>, ChainError> {
+        let found = self
+            .program
+            .accounts::<crate::gate::Gate>(vec![])
+            .await
+            .map_err(ChainError::from_client);
+        Ok(record("get_program_accounts", found)?
+            .into_iter()
+            .map(|(_, gate)| gate)
+            .collect())
+    }
+
+    /// Gates `room` (signer: host or registrar, who pays the gate's rent).
+    pub async fn set_gate(
+        &self,
+        registry: Pubkey,
+        room: Pubkey,
+        gate: crate::gate::NewGate,
+    ) -> Result<Signature, ChainError> {
+        self.send(
+            roomcast::accounts::SetGate {
+                authority: self.signer.pubkey(),
+                registry,
+                room,
+                mint: gate.mint,
+                gate: crate::gate::gate_address(&self.program_id, &room),
+                system_program: anchor_lang::system_program::ID,
+            },
+            roomcast::instruction::SetGate {
+                min_amount: gate.min_amount,
+            },
+        )
+        .await
+    }
+
+    /// Changes `room`'s gate (signer: host or registrar).
+    pub async fn update_gate(
+        &self,
+        registry: Pubkey,
+        room: Pubkey,
+        gate: crate::gate::NewGate,
+    ) -> Result<Signature, ChainError> {
+        self.send(
+            roomcast::accounts::UpdateGate {
+                authority: self.signer.pubkey(),
+                registry,
+                room,
+                mint: gate.mint,
+                gate: crate::gate::gate_address(&self.program_id, &room),
+            },
+            roomcast::instruction::UpdateGate {
+                min_amount: gate.min_amount,
+            },
+        )
+        .await
+    }
+
+    /// Sends `ixs` signed by this client's signer (and `extra` signers), waiting for confirmation:
+    /// the token instructions of the CLI and tests.
+    pub async fn send_instructions(
+        &self,
+        ixs: &[solana_instruction::Instruction],
+        extra: &[&Keypair],
+    ) -> Result<Signature, ChainError> {
+        let blockhash = self
+            .rpc
+            .get_latest_blockhash()
+            .await
+            .map_err(ChainError::unreachable)?;
+        let mut signers: Vec<&Keypair> = vec![self.signer.as_ref()];
+        signers.extend_from_slice(extra);
+        let tx = anchor_client::Transaction::new_signed_with_payer(
+            ixs,
+            Some(&self.signer.pubkey()),
+            &signers,
+            blockhash,
+        );
+        let result = match tokio::time::timeout(
+            self.confirm_timeout,
+            self.rpc.send_and_confirm_transaction(&tx),
+        )
+        .await
+        {
+            Ok(result) => result
+                .map_err(|e| ChainError::from_client(ClientError::SolanaClientError(Box::new(e)))),
+            Err(_) => Err(ChainError::ConfirmationTimeout(self.confirm_timeout)),
+        };
+        record("send_transaction", result)
     }
 
     pub async fn registry(&self, address: &Pubkey) -> Result<Option<Registry>, ChainError> {

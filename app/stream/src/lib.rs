@@ -37,3 +37,4 @@ pub mod emulator;
 pub mod hls_js;
 pub mod media;
 pub mod notifications;
+pub mod signed_urls;

@@ -30,3 +30,13 @@ pub const MAX_TITLE_LEN: u32 = 100;
 /// Ingest URL schemes a room may record: what Cloudflare Stream hands out for publishing
 /// (`rtmps://`, `srt://`) and the local Stream emulator's plain `rtmp://` listener.
 pub const INGEST_URL_SCHEMES: [&str; 3] = ["rtmps://", "rtmp://", "srt://"];
+
+/// Seed prefix of a room's gate PDA: `[GATE_SEED, room]`.
+#[constant]
+pub const GATE_SEED: &[u8] = b"gate";
+
+/// The SPL Token program, one of the two programs a gate's mint may belong to.
+pub const SPL_TOKEN_PROGRAM_ID: Pubkey = pubkey!("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+
+/// The Token-2022 program, the other.
+pub const TOKEN_2022_PROGRAM_ID: Pubkey = pubkey!("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");

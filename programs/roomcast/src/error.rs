@@ -29,11 +29,17 @@ pub enum RoomcastError {
     RoomNotEnded,
     #[msg("Rent must be returned to the room's payer")]
     PayerMismatch,
+    #[msg("Mint must be an initialized SPL Token or Token-2022 mint")]
+    NotATokenMint,
+    #[msg("Gate minimum amount must be at least 1")]
+    GateAmountZero,
+    #[msg("Gate belongs to another room")]
+    GateMismatch,
 }
 
 impl RoomcastError {
     /// Every variant in code order, so clients can map a custom error code back to its name.
-    pub const ALL: [RoomcastError; 13] = [
+    pub const ALL: [RoomcastError; 16] = [
         RoomcastError::InvalidSessionId,
         RoomcastError::InvalidIngestUrlScheme,
         RoomcastError::IngestUrlTooLong,
@@ -47,6 +53,9 @@ impl RoomcastError {
         RoomcastError::NotCreated,
         RoomcastError::RoomNotEnded,
         RoomcastError::PayerMismatch,
+        RoomcastError::NotATokenMint,
+        RoomcastError::GateAmountZero,
+        RoomcastError::GateMismatch,
     ];
 
     /// The variant whose custom error code (6000 + index) is `code`.

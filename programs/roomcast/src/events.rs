@@ -62,3 +62,25 @@ pub struct RoomClosed {
     pub rent_to: Pubkey,
     pub lamports: u64,
 }
+
+/// A room's gate was created or changed.
+#[event]
+pub struct GateSet {
+    pub room: Pubkey,
+    pub gate: Pubkey,
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+    pub decimals: u8,
+    pub min_amount: u64,
+    pub set_by: Pubkey,
+    pub set_at: i64,
+}
+
+/// A room's gate was removed: the room is public again.
+#[event]
+pub struct GateRemoved {
+    pub room: Pubkey,
+    pub gate: Pubkey,
+    pub removed_by: Pubkey,
+    pub rent_to: Pubkey,
+}

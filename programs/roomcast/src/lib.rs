@@ -68,4 +68,20 @@ pub mod roomcast {
     pub fn close_room(ctx: Context<CloseRoom>) -> Result<()> {
         instructions::close_room::handler(ctx)
     }
+
+    /// Gates a room: only holders of at least `min_amount` (raw units) of `mint` may watch it.
+    /// Host or registrar (who pays the gate's rent); not after the room ended.
+    pub fn set_gate(ctx: Context<SetGate>, min_amount: u64) -> Result<()> {
+        instructions::set_gate::handler(ctx, min_amount)
+    }
+
+    /// Changes a gated room's mint and minimum amount. Host or registrar; not after the room ended.
+    pub fn update_gate(ctx: Context<UpdateGate>, min_amount: u64) -> Result<()> {
+        instructions::update_gate::handler(ctx, min_amount)
+    }
+
+    /// Removes a room's gate and returns its rent to whoever paid it. Host or registrar.
+    pub fn remove_gate(ctx: Context<RemoveGate>) -> Result<()> {
+        instructions::remove_gate::handler(ctx)
+    }
 }

@@ -54,6 +54,7 @@ const PAGES: &[&str] = &[
     "/assets/wallet.js",
     "/assets/discover.js",
     "/assets/watch.js",
+    "/assets/gate.js",
     "/assets/tips.js",
     "/assets/host.js",
     "/assets/webrtc.js",

@@ -32,6 +32,29 @@ pub struct ServeArgs {
     /// Secret Cloudflare sends in `cf-webhook-auth` with live-input notifications.
     #[arg(long, env = "CLOUDFLARE_WEBHOOK_SECRET", hide_env_values = true)]
     pub cloudflare_webhook_secret: Option<SecretString>,
+    /// Stream signing key for gated rooms' playback tokens: its id (`POST /stream/keys`' `id`), with
+    /// CLOUDFLARE_STREAM_SIGNING_KEY_PEM. Without both, the server makes one through the keys API at
+    /// its first grant and keeps it for the process.
+    #[arg(long, env = "CLOUDFLARE_STREAM_SIGNING_KEY_ID")]
+    pub cloudflare_signing_key_id: Option<String>,
+    /// The signing key's `pem` as Cloudflare shows it (base64 of a PEM, or the PEM itself).
+    #[arg(
+        long,
+        env = "CLOUDFLARE_STREAM_SIGNING_KEY_PEM",
+        hide_env_values = true
+    )]
+    pub cloudflare_signing_key_pem: Option<SecretString>,
+    /// How long a gated room's signed playback URLs are valid (60..=1800 s); pages renew before.
+    #[arg(long, env = "ROOMCAST_PLAYBACK_TOKEN_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(60..=1800))]
+    pub playback_token_secs: u64,
+    /// Playback grants allowed per minute per wallet and per client IP (each replica counts its own).
+    #[arg(
+        long,
+        env = "ROOMCAST_PLAYBACK_GRANTS_PER_MINUTE",
+        default_value = "30"
+    )]
+    pub playback_grants_per_minute: NonZeroU32,
     /// RTMP ingest of the embedded Stream emulator (port 0 = any free port). Needs ffmpeg on PATH
     /// or in ROOMCAST_FFMPEG; without it the server starts with video ingest off.
     #[arg(long, env = "ROOMCAST_RTMP_LISTEN", default_value = "127.0.0.1:1935")]

@@ -17,6 +17,9 @@ pub enum AppError {
     /// 403: authenticated, but not allowed to act on this room.
     #[error("{0}")]
     Forbidden(String),
+    /// 403 with its own code (e.g. `not_a_holder` for a gated room).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
     /// 404
     #[error("{0}")]
     NotFound(String),
@@ -72,6 +75,7 @@ impl AppError {
             AppError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             AppError::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::Denied { code, .. } => (StatusCode::FORBIDDEN, code),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),

@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod funds;
 pub mod limits;
 pub mod load;
+pub mod playback;
 pub mod sign_in;
 pub mod streams;
 pub mod throttle;

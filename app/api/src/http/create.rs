@@ -22,6 +22,16 @@ pub struct CreateRequest {
     /// The host wallet; required for the operator, optional (must match) for a signing wallet.
     #[serde(default)]
     host: Option<String>,
+    /// A token gate: only holders of `minAmount` raw units of `mint` may watch.
+    #[serde(default)]
+    gate: Option<GateRequest>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GateRequest {
+    mint: String,
+    min_amount: u64,
 }
 
 /// `POST /api/create`: a live input at Cloudflare plus a room on-chain, or neither.
@@ -40,6 +50,10 @@ pub async fn create(
         .ok_or_else(|| AppError::bad_request("invalid_title", "title is required"))?;
     rooms::validate_title(&title)?;
     let host = rooms::create_host(&principal, body.host.as_deref())?;
+    let gate = match &body.gate {
+        None => None,
+        Some(gate) => Some(rooms::create::checked_gate(&state, &gate.mint, gate.min_amount).await?),
+    };
 
     let idempotency_key = headers
         .get("idempotency-key")
@@ -99,7 +113,7 @@ pub async fn create(
     let task_state = state.clone();
     let handle = state.tasks.spawn(async move {
         let heartbeat = journal.as_ref().map(Journal::heartbeat);
-        let outcome = rooms::create(&task_state, title, host, journal.as_deref())
+        let outcome = rooms::create(&task_state, title, host, gate, journal.as_deref())
             .await
             .and_then(|created| {
                 serde_json::to_value(&created).map_err(|e| AppError::Internal(e.to_string()))

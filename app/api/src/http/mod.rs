@@ -44,6 +44,7 @@ pub fn app(state: StateRef, cors_origins: &[String]) -> Router {
         .route("/api/rooms/{room}", get(rooms::show).patch(rooms::update))
         .route("/api/rooms/{room}/end", post(rooms::end))
         .route("/api/rooms/{room}/rotate-key", post(rooms::rotate_key))
+        .route("/api/rooms/{room}/playback", post(rooms::playback))
         .route("/api/rooms/{room}/events", get(crate::http::sse::events))
         .route("/api/auth/nonce", get(sign_in::nonce))
         .route("/api/auth/sign-in", post(sign_in::sign_in))

@@ -46,6 +46,17 @@ pub struct CreateRequestDoc {
     pub title: String,
     /// Host wallet (base58). Required for the operator; optional (must match) for a signing wallet.
     pub host: Option<String>,
+    /// A token gate: only holders of `minAmount` raw units of `mint` may watch (400 `invalid_gate`
+    /// when the mint is not an SPL Token or Token-2022 mint on the cluster, or `minAmount` is 0).
+    pub gate: Option<GateRequestDoc>,
+}
+
+/// `gate` of `POST /api/create`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GateRequestDoc {
+    pub mint: String,
+    pub min_amount: u64,
 }
 
 /// `PATCH /api/rooms/{room}` body.
@@ -201,6 +212,19 @@ fn action_end_room_post() {}
               (status = 429, description = "Too many reads from this address (`rate_limited`, with Retry-After)", body = ErrorResponse)))]
 fn actions_json() {}
 
+#[utoipa::path(post, path = "/api/rooms/{room}/playback", tag = "viewers",
+    params(("room" = String, Path, description = "Room address or session id")),
+    security(("wallet_signature" = []), ("session" = []), ("operator" = [])),
+    responses((status = 200, description = "Playback for the calling wallet: for a gated room, URLs with a token signed for this room \
+                       (valid until `expiresAt`, `ROOMCAST_PLAYBACK_TOKEN_SECS`, at most 30 min; ask again before then), after its holdings \
+                       of the gate's mint were read on-chain (the host and the operator always play); for an ungated room, its plain URLs", body = PlaybackGrant),
+              (status = 401, body = ErrorResponse),
+              (status = 403, description = "`not_a_holder`: the wallet holds less than the gate's minimum (unfrozen accounts of both token programs summed); the message gives both amounts", body = ErrorResponse),
+              (status = 404, body = ErrorResponse), (status = 410, body = ErrorResponse),
+              (status = 429, description = "`ROOMCAST_PLAYBACK_GRANTS_PER_MINUTE` grants for this wallet or address (`rate_limited`, with Retry-After)", body = ErrorResponse),
+              (status = 503, body = ErrorResponse)))]
+fn room_playback() {}
+
 #[utoipa::path(get, path = "/api/actions/tip", tag = "actions", params(TipQuery),
     responses((status = 200, description = "Solana Action metadata (`ActionGetResponse`, spec 2.4): three fixed amounts and one `amount` parameter (SOL, 0.001–100) in `links.actions`; `disabled` once ended", body = TipActionMetadata),
               (status = 400, description = "`{message, error}`"), (status = 404, description = "`{message, error}`"),
@@ -264,13 +288,14 @@ impl Modify for Security {
     info(title = "roomcast API", description = "Livestream rooms: registry on Solana, video on Cloudflare Stream."),
     paths(create, livestream, list_rooms, show_room, update_room, end_room, end_by_session, rotate_key, info,
           cloudflare_webhook, reconcile, openapi_json, healthz, readyz, metrics, room_events, auth_nonce, auth_sign_in,
-          auth_sign_out, action_end_room_get, action_end_room_post, actions_json, action_tip_get, action_tip_post, action_tip_done),
+          auth_sign_out, action_end_room_get, action_end_room_post, actions_json, action_tip_get, action_tip_post, action_tip_done, room_playback),
     components(schemas(CreateResponse, LivestreamResponse, RoomChangeResponse, RotateKeyResponse, RoomFields, IngestDetails,
         RtmpsIngest, SrtIngest, WebRtcIngest, PlaybackUrlsDoc, LivePlayback, Protocol, Broadcast, EncoderError, Phase, RoomList, RoomListItem,
         PublicInfo, EmbeddedInfo, ReconcileReport, ErrorResponse, ErrorDetail, CreateRequestDoc, UpdateRequestDoc, EndRequestDoc,
         RoomEvent, SignInInput, SignInRequest, SessionResponse, ActionMetadata, ActionMessage, ActionPostRequest, ActionTransaction,
         TipActionMetadata, TipLinks, LinkedAction, ActionParameter, TipTransaction, NextLinks, NextActionLink, TipDoneRequest, TipCompleted,
-        crate::live::tips::TipTotals, crate::live::tips::TipEvent)),
+        crate::live::tips::TipTotals, crate::live::tips::TipEvent,
+        GateView, PlaybackGrant, SignedPlayback, GateRequestDoc)),
     modifiers(&Security),
     tags((name = "rooms", description = "Hosts and the operator: create, change, end"),
          (name = "viewers", description = "Public reads; never contain a secret"),

@@ -110,3 +110,17 @@ pub async fn rotate_key(
     let address = rooms::room_address(&state, &room)?;
     Ok(Json(rooms::rotate_key(&state, &principal, &address).await?))
 }
+
+/// `POST /api/rooms/{room}/playback`: signed playback URLs for the calling wallet (signed request
+/// or sign-in session); 403 `not_a_holder` when it holds too little of a gated room's mint.
+pub async fn playback(
+    State(state): State<StateRef>,
+    Path(room): Path<String>,
+    crate::http::extract::ClientIp(ip): crate::http::extract::ClientIp,
+    Authed { principal, .. }: Authed<NoBody>,
+) -> AppResult<Json<crate::rooms::responses::PlaybackGrant>> {
+    let address = rooms::room_address(&state, &room)?;
+    Ok(Json(
+        crate::rooms::playback::grant(&state, &principal, &address, ip).await?,
+    ))
+}

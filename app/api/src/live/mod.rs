@@ -6,6 +6,7 @@
 pub mod broadcasts;
 pub mod cache;
 pub mod feeds;
+pub mod gates;
 pub mod readiness;
 pub mod replicas;
 pub mod tips;

@@ -2,7 +2,7 @@
 //! writes down each step (`idempotency`, `flight`, `renewals`) so a resume finishes the same room.
 use std::str::FromStr;
 
-use roomcast_chain::{NewRoom, Pubkey, Room, RoomStatus};
+use roomcast_chain::{NewGate, NewRoom, Pubkey, Room, RoomStatus};
 use roomcast_stream::client::{CreateLiveInput, LiveInput, Recording, StreamError};
 use serde_json::json;
 
@@ -39,6 +39,30 @@ pub fn create_host(principal: &Principal, requested: Option<&str>) -> AppResult<
     }
 }
 
+/// Checks a requested gate: a mint that exists on the cluster and belongs to a token program
+/// (400 `invalid_gate` otherwise), and a minimum of at least 1.
+pub async fn checked_gate(state: &AppState, mint: &str, min_amount: u64) -> AppResult<NewGate> {
+    use std::str::FromStr;
+    let mint = Pubkey::from_str(mint)
+        .map_err(|_| AppError::bad_request("invalid_gate", "gate.mint must be a base58 address"))?;
+    if min_amount == 0 {
+        return Err(AppError::bad_request(
+            "invalid_gate",
+            "gate.minAmount must be at least 1 (raw units)",
+        ));
+    }
+    let info = roomcast_chain::token::mint_info(state.chain.rpc(), &mint)
+        .await
+        .map_err(AppError::from_chain)?;
+    if info.is_none() {
+        return Err(AppError::bad_request(
+            "invalid_gate",
+            format!("gate.mint {mint} is not an SPL Token or Token-2022 mint on this cluster"),
+        ));
+    }
+    Ok(NewGate { mint, min_amount })
+}
+
 /// Creates the live input, then registers the room on-chain; if registration fails the live input is
 /// deleted again, so neither side is left with an orphan.
 ///
@@ -52,6 +76,7 @@ pub async fn create(
     state: &AppState,
     title: String,
     host: Pubkey,
+    gate: Option<NewGate>,
     journal: Option<&Journal>,
 ) -> AppResult<CreateResponse> {
     let resume = journal.map(Journal::progress).unwrap_or_default();
@@ -62,6 +87,7 @@ pub async fn create(
                 state,
                 title,
                 host,
+                gate,
                 input,
                 journal,
                 flight.as_ref(),
@@ -82,7 +108,11 @@ pub async fn create(
                     "host": host.to_string(),
                     META_FLIGHT_KEY: flight.id(),
                 })),
-                recording: Some(Recording::automatic()),
+                // A gated room's video plays only through tokens this server signs.
+                recording: Some(Recording {
+                    require_signed_urls: gate.is_some().then_some(true),
+                    ..Recording::automatic()
+                }),
                 delete_recording_after_days: Some(state.settings.delete_recording_after_days),
                 default_creator: Some(host.to_string()),
                 enabled: Some(true),
@@ -99,7 +129,17 @@ pub async fn create(
                 })
                 .await?;
         }
-        register(state, title, host, input, journal, Some(&flight), None).await
+        register(
+            state,
+            title,
+            host,
+            gate,
+            input,
+            journal,
+            Some(&flight),
+            None,
+        )
+        .await
     };
     in_flight(Some(&flight), created).await
 }
@@ -203,10 +243,12 @@ async fn wait_until_expired(state: &AppState, last_valid_block_height: u64) -> A
 /// Registers the room of `input` on-chain and builds the answer. `resumed`: the input is an
 /// earlier holder's (with its `create_room`, if that was sent): its room may already exist, and it
 /// is never deleted here, since that earlier transaction may still land.
+#[allow(clippy::too_many_arguments)]
 async fn register(
     state: &AppState,
     title: String,
     host: Pubkey,
+    gate: Option<NewGate>,
     input: LiveInput,
     journal: Option<&Journal>,
     flight: Option<&Flight>,
@@ -249,6 +291,7 @@ async fn register(
         send_create_room(
             state,
             new_room,
+            gate,
             &address,
             journal,
             flight,
@@ -258,6 +301,9 @@ async fn register(
         .await?
     };
     state.rooms.invalidate(&address).await;
+    if gate.is_some() {
+        state.gates.invalidate().await;
+    }
     // The room is registered: from here on the create has succeeded and must answer as such, even
     // if reading it back fails (a retry with the same Idempotency-Key must not make a second room).
     let room = match load_room(state, &address, true).await {
@@ -295,9 +341,11 @@ async fn register(
 }
 /// Signs `create_room`, writes it down, sends it. The room's signature once it exists (`None` when
 /// the answer was lost, or an earlier holder's transaction landed without a recorded signature).
+#[allow(clippy::too_many_arguments)]
 async fn send_create_room(
     state: &AppState,
     new_room: NewRoom,
+    gate: Option<NewGate>,
     address: &Pubkey,
     journal: Option<&Journal>,
     flight: Option<&Flight>,
@@ -305,7 +353,11 @@ async fn send_create_room(
     earlier_signature: Option<String>,
 ) -> AppResult<Option<String>> {
     let uid = new_room.session_id.clone();
-    let signed = match state.chain.sign_create_room(state.registry, new_room).await {
+    let signed = match state
+        .chain
+        .sign_create_gated_room(state.registry, new_room, gate)
+        .await
+    {
         Ok((_, signed)) => signed,
         Err(err) => {
             if !resumed {

@@ -44,8 +44,13 @@ pub struct RoomListItem {
     pub broadcasting: Option<bool>,
     /// Viewers watching now (`null` if unknown or ended).
     pub live_viewers: Option<u64>,
-    #[schema(value_type = crate::rooms::responses::PlaybackUrlsDoc)]
-    pub playback: PlaybackUrls,
+    /// Absent for a gated room (and when gates could not be read): see `gate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::rooms::responses::PlaybackUrlsDoc>)]
+    pub playback: Option<PlaybackUrls>,
+    /// Present for a gated room only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<crate::rooms::responses::GateView>,
     /// Tips viewers sent the host (read back from the chain).
     pub tips: crate::live::tips::TipTotals,
 }
@@ -156,6 +161,10 @@ async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
             viewers(state, session_id).await,
         )
     };
+    // Fail closed: a room whose gate cannot be read shows no playable URLs.
+    let (playback, gate) = crate::rooms::read::public_view(state, &record.address, session_id)
+        .await
+        .unwrap_or((None, None));
     let tips = crate::rooms::tips::totals(
         state,
         &record.address,
@@ -169,7 +178,8 @@ async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
         fields: RoomFields::new(&record.address, &record.room),
         broadcasting,
         live_viewers,
-        playback: state.stream.playback_urls(session_id),
+        playback,
+        gate,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod create;
 pub mod flight;
 pub mod idempotency;
 pub mod listing;
+pub mod playback;
 pub mod read;
 pub mod renewals;
 pub mod responses;

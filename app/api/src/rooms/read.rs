@@ -2,6 +2,7 @@
 use std::str::FromStr;
 
 use roomcast_chain::{is_session_id, Pubkey, Room, RoomStatus};
+use roomcast_stream::client::PlaybackUrls;
 
 use crate::core::error::{AppError, AppResult};
 use crate::rooms::responses::*;
@@ -67,16 +68,21 @@ pub async fn livestream(state: &AppState, address: &Pubkey) -> AppResult<Livestr
     }
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
+    let (playback, gate) = public_view(state, address, &room.session_id).await?;
     let tips =
         crate::rooms::tips::totals(state, address, &room.host, crate::rooms::tips::FRESH_FOR).await;
     let broadcast = state.broadcasts.get(&room.session_id);
-    let playback = state.stream.playback_urls(&room.session_id);
+    // A gated room's URLs (WHEP's too) go only to granted viewers, through the gate.
+    let live_playback = playback
+        .as_ref()
+        .and_then(|p| super::responses::LivePlayback::of(broadcast.as_ref(), p));
     Ok(LivestreamResponse {
         tips,
-        live_playback: super::responses::LivePlayback::of(broadcast.as_ref(), &playback),
+        live_playback,
         broadcast,
         session_id_legacy: room.session_id.clone(),
         playback,
+        gate,
         fields: RoomFields::new(address, &room),
         broadcasting,
     })
@@ -92,4 +98,23 @@ pub async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
             None
         }
     }
+}
+
+/// What a public read shows of a room's playback: its URLs when it is ungated, its gate (and no
+/// URLs) when it is gated. Gates come from one cached read of every gate (`live::gates`); an
+/// error there is an error (the caller decides how to fail closed).
+pub async fn public_view(
+    state: &AppState,
+    address: &Pubkey,
+    session_id: &str,
+) -> AppResult<(Option<PlaybackUrls>, Option<GateView>)> {
+    let gates = state
+        .gates
+        .all(async { state.chain.all_gates().await.map_err(AppError::from_chain) })
+        .await
+        .map_err(|e| (*e).clone())?;
+    Ok(match gates.get(address) {
+        Some(gate) => (None, Some(GateView::new(gate))),
+        None => (Some(state.stream.playback_urls(session_id)), None),
+    })
 }

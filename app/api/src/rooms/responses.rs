@@ -109,8 +109,14 @@ pub struct LivestreamResponse {
     /// Cloudflare has notified one.
     #[schema(value_type = Option<crate::core::broadcast::Broadcast>)]
     pub broadcast: Option<crate::core::broadcast::Broadcast>,
-    #[schema(value_type = PlaybackUrlsDoc)]
-    pub playback: PlaybackUrls,
+    /// Absent for a gated room: its playback URLs are signed per viewer
+    /// (`POST /api/rooms/{room}/playback`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PlaybackUrlsDoc>)]
+    pub playback: Option<PlaybackUrls>,
+    /// Present for a gated room only: what a viewer must hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateView>,
     /// Tips viewers sent the host (read back from the chain).
     pub tips: crate::live::tips::TipTotals,
     /// How to watch the live broadcast now (`null` when nothing is live): WebRTC (WHEP) for a
@@ -146,6 +152,56 @@ impl LivePlayback {
             },
         })
     }
+}
+
+/// A room's token gate as the API shows it.
+#[derive(Serialize, Clone, Debug, PartialEq, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GateView {
+    /// The mint (SPL Token or Token-2022) a viewer must hold.
+    pub mint: String,
+    /// Least raw amount (base units, as a decimal string like the RPC's `amount`).
+    pub min_amount: String,
+    pub decimals: u8,
+    /// The mint's token program.
+    pub token_program: String,
+}
+
+impl GateView {
+    pub fn new(gate: &roomcast_chain::Gate) -> Self {
+        GateView {
+            mint: gate.mint.to_string(),
+            min_amount: gate.min_amount.to_string(),
+            decimals: gate.decimals,
+            token_program: gate.token_program.to_string(),
+        }
+    }
+}
+
+/// Signed playback URLs for a gated room (`POST /api/rooms/{room}/playback`).
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedPlayback {
+    pub hls: String,
+    pub dash: String,
+    pub iframe: String,
+}
+
+/// `POST /api/rooms/{room}/playback` → 200.
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlaybackGrant {
+    pub room: String,
+    #[serde(rename = "SessionID")]
+    pub session_id_legacy: String,
+    pub playback: SignedPlayback,
+    /// Unix seconds after which the URLs stop playing (`null` for an ungated room: they never do).
+    pub expires_at: Option<i64>,
+    /// The gate that was checked (`null` for an ungated room).
+    pub gate: Option<GateView>,
+    /// Raw amount the wallet holds (unfrozen accounts), `null` when not checked (ungated room, the
+    /// host, the operator).
+    pub held: Option<String>,
 }
 
 /// `PATCH`/`end` responses: the room after the change and the transaction that changed it.

@@ -14,6 +14,7 @@ use crate::wire::encoding::{
     decode_transaction, encode_account, transaction_json, Filter, PACKET_DATA_SIZE,
 };
 use crate::wire::params::*;
+use crate::wire::token;
 use crate::wire::RpcError;
 
 /// Largest airdrop granted at once: plenty for development, not a way to mint the faucet dry.
@@ -106,7 +107,7 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
             check_min_slot(chain, config.min_context_slot)?;
             let value = chain
                 .account(&address)
-                .map(|a| encode_account(&a, config.encoding.as_deref(), config.data_slice.as_ref()))
+                .map(|a| encode(chain, &a, &config))
                 .transpose()?;
             Ok(with_context(chain, value.unwrap_or(Value::Null)))
         }
@@ -138,6 +139,31 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
             Ok(with_context(chain, Value::Array(values)))
         }
         "getProgramAccounts" => get_program_accounts(chain, p),
+        "getTokenAccountsByOwner" => get_token_accounts_by_owner(chain, p),
+        "getTokenAccountBalance" => {
+            let address = p.pubkey(0)?;
+            check_min_slot(chain, p.config::<CommitmentConfig>(1)?.min_context_slot)?;
+            let found = chain
+                .account(&address)
+                .and_then(|a| token::token_account(&a));
+            let account = found.ok_or_else(|| invalid_param("not a Token account"))?;
+            let decimals = mint_decimals(chain, &account.mint)
+                .ok_or_else(|| invalid_param("could not find mint"))?;
+            Ok(with_context(
+                chain,
+                token::ui_amount(account.amount, decimals),
+            ))
+        }
+        "getTokenSupply" => {
+            let address = p.pubkey(0)?;
+            check_min_slot(chain, p.config::<CommitmentConfig>(1)?.min_context_slot)?;
+            let mint = chain.account(&address).and_then(|a| token::mint(&a));
+            let mint = mint.ok_or_else(|| invalid_param("not a Token mint"))?;
+            Ok(with_context(
+                chain,
+                token::ui_amount(mint.supply, mint.decimals),
+            ))
+        }
         "requestAirdrop" => {
             let to = p.pubkey(0)?;
             let lamports = p.u64(1, "lamports")?;
@@ -213,6 +239,87 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
         "getRecentPrioritizationFees" => Ok(json!([])),
         _ => Err(RpcError::method_not_found()),
     }
+}
+
+fn invalid_param(detail: &str) -> RpcError {
+    RpcError::new(RpcError::INVALID_PARAMS, format!("Invalid param: {detail}"))
+}
+
+fn mint_decimals(chain: &LocalChain, mint: &solana_pubkey::Pubkey) -> Option<u8> {
+    chain
+        .account(mint)
+        .and_then(|a| token::mint(&a))
+        .map(|m| m.decimals)
+}
+
+/// An account in the asked encoding; `jsonParsed` parses mints and token accounts as validators
+/// do (anything else falls back to base64).
+fn encode(
+    chain: &LocalChain,
+    account: &solana_account::AccountSharedData,
+    config: &AccountConfig,
+) -> Result<Value, RpcError> {
+    let mut value = encode_account(
+        account,
+        config.encoding.as_deref(),
+        config.data_slice.as_ref(),
+    )?;
+    if config.encoding.as_deref() == Some("jsonParsed") && config.data_slice.is_none() {
+        if let Some(parsed) = token::parsed(account, |m| mint_decimals(chain, m)) {
+            value["data"] = parsed;
+        }
+    }
+    Ok(value)
+}
+
+/// `getTokenAccountsByOwner(owner, {mint} | {programId}, config)`: the owner's token accounts of
+/// one mint (of either token program) or of one token program, with validators' errors for an
+/// unknown mint or a program that is not a token program.
+fn get_token_accounts_by_owner(chain: &LocalChain, p: &Params) -> Result<Value, RpcError> {
+    let owner = p.pubkey(0)?;
+    let filter = p.required(1, "filter")?;
+    let key = |field: &str| -> Result<Option<solana_pubkey::Pubkey>, RpcError> {
+        filter
+            .get(field)
+            .and_then(Value::as_str)
+            .map(parse_pubkey)
+            .transpose()
+    };
+    let (mint, programs) = match (key("mint")?, key("programId")?) {
+        (Some(mint), None) => {
+            let account = chain.account(&mint);
+            let program = account
+                .filter(|a| token::mint(a).is_some())
+                .map(|a| *solana_account::ReadableAccount::owner(&a))
+                .ok_or_else(|| invalid_param("could not find mint"))?;
+            (Some(mint), vec![program])
+        }
+        (None, Some(program)) if token::is_token_program(&program) => (None, vec![program]),
+        (None, Some(_)) => return Err(invalid_param("unrecognized Token program id")),
+        _ => {
+            return Err(RpcError::bad_params(
+                "filter must be exactly one of {\"mint\": …} or {\"programId\": …}",
+            ))
+        }
+    };
+    let config: AccountConfig = p.config(2)?;
+    check_min_slot(chain, config.min_context_slot)?;
+    let mut found = Vec::new();
+    for program in programs {
+        for (address, account) in chain.program_accounts(&program) {
+            let Some(t) = token::token_account(&account) else {
+                continue;
+            };
+            if t.owner != owner || mint.is_some_and(|m| m != t.mint) {
+                continue;
+            }
+            found.push(json!({
+                "pubkey": address.to_string(),
+                "account": encode(chain, &account, &config)?,
+            }));
+        }
+    }
+    Ok(with_context(chain, Value::Array(found)))
 }
 
 fn with_context(chain: &LocalChain, value: Value) -> Value {

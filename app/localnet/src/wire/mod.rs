@@ -6,5 +6,6 @@
 pub(crate) mod encoding;
 mod error;
 pub(crate) mod params;
+pub(crate) mod token;
 
 pub use error::RpcError;

@@ -3,6 +3,7 @@ mod output;
 mod registry;
 mod room;
 mod target;
+mod token;
 mod wallet;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,9 @@ pub enum Command {
     /// Create, inspect, update, end and close rooms.
     #[command(subcommand)]
     Room(room::RoomCommand),
+    /// Test tokens for gated rooms: create-mint, mint, transfer, balance (raw units).
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Write a new keypair file (Solana CLI format, mode 0600).
     Keygen(wallet::KeygenArgs),
     /// Request SOL from a roomcast local node's faucet (local node only).
@@ -61,6 +65,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Registry(cmd) => registry::run(&cli.chain, cli.json, cmd).await,
         Command::Room(cmd) => room::run(&cli.chain, cli.json, cmd).await,
+        Command::Token(cmd) => token::run(&cli.chain, cli.json, cmd).await,
         Command::Keygen(args) => wallet::keygen(&cli.chain, cli.json, args),
         Command::Airdrop(args) => wallet::airdrop(&cli.chain, cli.json, args).await,
     }

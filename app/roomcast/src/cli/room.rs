@@ -82,10 +82,23 @@ pub async fn run(target: &ChainTarget, as_json: bool, cmd: RoomCommand) -> anyho
             let client = target.reading_client()?;
             let record = resolve(target, &client, &room).await?;
             let view = RoomView::from(&record);
+            let gate = client.gate(&record.address).await?.map(|g| GateShown {
+                mint: g.mint.to_string(),
+                min_amount: g.min_amount.to_string(),
+                decimals: g.decimals,
+                token_program: g.token_program.to_string(),
+            });
             if as_json {
-                output::json(&view);
+                output::json(&RoomShown { room: view, gate });
             } else {
                 output::room(&view);
+                match gate {
+                    Some(g) => println!(
+                        "{:<12} hold >= {} raw units of {} ({} decimals)",
+                        "Gate", g.min_amount, g.mint, g.decimals
+                    ),
+                    None => println!("{:<12} none (public)", "Gate"),
+                }
             }
         }
         RoomCommand::List { status, host } => {
@@ -224,4 +237,23 @@ async fn fetch(client: &RoomcastChain, address: Pubkey, named: &str) -> anyhow::
         .await?
         .ok_or_else(|| anyhow!("room {named} not found"))?;
     Ok(RoomRecord { address, room })
+}
+
+/// `room show --json`: the room and, for a gated room only, its token gate (an ungated room's
+/// output is unchanged).
+#[derive(serde::Serialize)]
+struct RoomShown {
+    #[serde(flatten)]
+    room: RoomView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gate: Option<GateShown>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GateShown {
+    mint: String,
+    min_amount: String,
+    decimals: u8,
+    token_program: String,
 }

@@ -242,6 +242,54 @@ impl StreamClient {
         self.delivery_json("views", &[uid, "views"]).await
     }
 
+    fn keys_url(&self, tail: &[&str]) -> Url {
+        let mut segs = vec!["accounts", self.account_id.as_str(), "stream", "keys"];
+        segs.extend_from_slice(tail);
+        with_segments(&self.api_base, &segs)
+    }
+
+    /// `POST /stream/keys`: a new signing key, its private half shown this once (never retried
+    /// once sent: a second key would be made).
+    pub async fn create_signing_key(&self) -> Result<crate::signed_urls::SigningKey, StreamError> {
+        let url = self.keys_url(&[]);
+        let (status, body) = self
+            .execute("create_signing_key", Safety::UnsentOnly, || {
+                self.api_request(Method::POST, &url)
+            })
+            .await?;
+        let created: CreatedSigningKey = envelope::parse_result(status, &body)?;
+        crate::signed_urls::SigningKey::from_pem(&created.id, &created.pem).map_err(|e| {
+            StreamError::MalformedResponse {
+                status,
+                message: format!("signing key: {e}"),
+            }
+        })
+    }
+
+    /// `GET /stream/keys`: the account's signing keys (ids and creation times only).
+    pub async fn list_signing_keys(&self) -> Result<Vec<SigningKeyInfo>, StreamError> {
+        let url = self.keys_url(&[]);
+        let (status, body) = self
+            .execute("list_signing_keys", Safety::Idempotent, || {
+                self.api_request(Method::GET, &url)
+            })
+            .await?;
+        envelope::parse_result(status, &body)
+    }
+
+    /// `DELETE /stream/keys/{id}`: revokes the key; every token it signed stops playing.
+    pub async fn delete_signing_key(&self, id: &str) -> Result<(), StreamError> {
+        check_id("signing key id", id)?;
+        let url = self.keys_url(&[id]);
+        let (status, body) = self
+            .execute("delete_signing_key", Safety::Idempotent, || {
+                self.api_request(Method::DELETE, &url)
+            })
+            .await?;
+        let _: serde_json::Value = envelope::parse_result(status, &body)?;
+        Ok(())
+    }
+
     /// Viewer URLs for an input uid, video uid or signed token; pure (no
     /// network). The id is percent-encoded as one path segment.
     pub fn playback_urls(&self, uid: &str) -> PlaybackUrls {

@@ -481,3 +481,18 @@ mod tests {
         );
     }
 }
+
+/// `POST /stream/keys`' result as read by the client (the `jwk` copy is not kept).
+#[derive(Deserialize)]
+pub(crate) struct CreatedSigningKey {
+    pub id: String,
+    pub pem: String,
+}
+
+/// One of `GET /stream/keys`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SigningKeyInfo {
+    pub id: String,
+    #[serde(default)]
+    pub created: Option<String>,
+}

@@ -2,14 +2,19 @@
 //! published over RTMP is served from its recording directory (real fMP4 HLS); a broadcast
 //! started through the control API has no media, and gets a placeholder manifest. Each media
 //! request for an id that exists counts its client's address as a viewer (`viewers.rs`).
+//!
+//! Signed URLs ([`admit`]): an input with `recording.requireSignedURLs` (and its recordings) is
+//! served only through a token in place of its uid (`crate::signed_urls`); unsigned, tampered,
+//! expired, not-yet-valid and revoked-key tokens get 401, an access rule's block 403, and an
+//! `Origin` outside `recording.allowedOrigins` 403. `lifecycle` and `views` stay public.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -19,6 +24,7 @@ use super::player;
 use super::route::Route;
 use super::service::Service;
 use crate::media::{files, MediaFile};
+use crate::signed_urls::{self, TokenError};
 
 type S = State<Arc<Service>>;
 
@@ -41,6 +47,81 @@ const CORS: (header::HeaderName, &str) = (header::ACCESS_CONTROL_ALLOW_ORIGIN, "
 
 fn not_found() -> Response {
     (StatusCode::NOT_FOUND, [CORS], "Not Found\n").into_response()
+}
+
+fn unauthorized() -> Response {
+    (StatusCode::UNAUTHORIZED, [CORS], "Unauthorized\n").into_response()
+}
+
+fn forbidden() -> Response {
+    (StatusCode::FORBIDDEN, [CORS], "Forbidden\n").into_response()
+}
+
+/// The input whose `recording` settings govern `id` (an input, or a video recorded from one).
+fn governing_input(s: &Service, id: &str) -> Option<crate::client::Recording> {
+    let st = s.lock();
+    if let Some(i) = st.inputs.get(id) {
+        return Some(i.input.recording.clone());
+    }
+    let input = st.video(id)?.live_input.clone()?;
+    st.inputs.get(&input).map(|i| i.input.recording.clone())
+}
+
+/// `origin` (scheme://host[:port]) is allowed by `allowed` (Cloudflare's rules: `*.example.com`
+/// matches subdomains but not the apex, a bare host only itself, `host:port` that port).
+fn origin_allowed(allowed: &[String], origin: &str) -> bool {
+    let host = origin.split_once("://").map_or(origin, |(_, h)| h);
+    let host = host.split('/').next().unwrap_or(host);
+    let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    allowed.iter().any(|rule| {
+        if let Some(domain) = rule.strip_prefix("*.") {
+            bare.ends_with(&format!(".{domain}"))
+        } else {
+            rule == host || (!rule.contains(':') && rule == bare && !host.contains(':'))
+        }
+    })
+}
+
+/// Admits a delivery request for `id` (a uid, or a signed token in its place): the uid it plays.
+pub(crate) fn admit(
+    s: &Service,
+    id: &str,
+    headers: &HeaderMap,
+    client: IpAddr,
+) -> Result<String, Response> {
+    let uid = if signed_urls::is_token(id) {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let verified = {
+            let st = s.lock();
+            signed_urls::verify(id, now, client, |kid| {
+                st.signing_keys.get(kid).map(|k| k.public.clone())
+            })
+        };
+        match verified {
+            Ok(claims) => claims.sub,
+            Err(TokenError::Blocked) => return Err(forbidden()),
+            Err(_) => return Err(unauthorized()),
+        }
+    } else {
+        let signed = governing_input(s, id).is_some_and(|r| r.require_signed_urls == Some(true));
+        if signed {
+            return Err(unauthorized());
+        }
+        id.to_string()
+    };
+    let allowed = governing_input(s, &uid)
+        .and_then(|r| r.allowed_origins)
+        .unwrap_or_default();
+    let origin = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    if let (false, Some(origin)) = (allowed.is_empty(), origin) {
+        if !origin_allowed(&allowed, origin) {
+            return Err(forbidden());
+        }
+    }
+    Ok(uid)
 }
 
 /// What a delivery id resolves to.
@@ -107,10 +188,15 @@ async fn media_file(
     State(s): S,
     Path((id, file)): Path<(String, String)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
 ) -> Response {
     if MediaFile::parse(&file).is_none() {
         return not_found();
     }
+    let id = match admit(&s, &id, &headers, peer.ip()) {
+        Ok(uid) => uid,
+        Err(refused) => return refused,
+    };
     // Only an id that exists counts a viewer (random ids would each add an entry), and by the
     // client's address: a User-Agent is free to rotate.
     if resolve(&s, &id).is_none() {
@@ -154,10 +240,20 @@ fn dash_manifest(live: bool) -> String {
     )
 }
 
-async fn manifest(s: &Service, route: Route, id: &str, dash: bool) -> Response {
+async fn manifest(
+    s: &Service,
+    route: Route,
+    dash: bool,
+    admitted: Result<String, Response>,
+) -> Response {
     if let Some(r) = s.enter(route).await {
         return r;
     }
+    let id = match admitted {
+        Ok(uid) => uid,
+        Err(refused) => return refused,
+    };
+    let id = id.as_str();
     let live = match resolve(s, id) {
         None => return not_found(),
         // By input uid: 204 with an empty body while nothing is live or recorded (nothing to play).
@@ -183,12 +279,24 @@ async fn manifest(s: &Service, route: Route, id: &str, dash: bool) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, ctype), CORS], body).into_response()
 }
 
-async fn hls(State(s): S, Path(id): Path<String>) -> Response {
-    manifest(&s, Route::ManifestHls, &id, false).await
+async fn hls(
+    State(s): S,
+    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let admitted = admit(&s, &id, &headers, peer.ip());
+    manifest(&s, Route::ManifestHls, false, admitted).await
 }
 
-async fn dash(State(s): S, Path(id): Path<String>) -> Response {
-    manifest(&s, Route::ManifestDash, &id, true).await
+async fn dash(
+    State(s): S,
+    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let admitted = admit(&s, &id, &headers, peer.ip());
+    manifest(&s, Route::ManifestDash, true, admitted).await
 }
 
 /// `live` is whether an encoder is connected to the input, recorded or not; `videoUID` is the
@@ -227,22 +335,41 @@ async fn views(State(s): S, Path(id): Path<String>) -> Response {
     }
 }
 
-async fn iframe(State(s): S, Path(id): Path<String>) -> Response {
+async fn iframe(
+    State(s): S,
+    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = s.enter(Route::Iframe).await {
         return r;
     }
-    if resolve(&s, &id).is_none() {
+    let uid = match admit(&s, &id, &headers, peer.ip()) {
+        Ok(uid) => uid,
+        Err(refused) => return refused,
+    };
+    if resolve(&s, &uid).is_none() {
         return not_found();
     }
+    // The page plays what its path names: the token, when it came with one.
     player::page(&id)
 }
 
 /// A video's `thumbnail`: a frame of its recording as JPEG (made once by ffmpeg, then served
 /// from the video's directory); 404 for anything without recorded media.
-async fn thumbnail(State(s): S, Path(id): Path<String>) -> Response {
+async fn thumbnail(
+    State(s): S,
+    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = s.enter(Route::Thumbnail).await {
         return r;
     }
+    let id = match admit(&s, &id, &headers, peer.ip()) {
+        Ok(uid) => uid,
+        Err(refused) => return refused,
+    };
     let (Some(media), Some(video)) = (&s.media, media_video(&s, &id)) else {
         return not_found();
     };

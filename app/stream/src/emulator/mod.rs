@@ -94,6 +94,7 @@ mod handle;
 mod ids;
 mod ingest;
 mod inputs;
+mod keys;
 mod notify;
 mod options;
 mod patch;

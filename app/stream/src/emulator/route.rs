@@ -20,10 +20,13 @@ pub enum Route {
     Views,
     Iframe,
     Thumbnail,
+    CreateSigningKey,
+    ListSigningKeys,
+    DeleteSigningKey,
 }
 
 impl Route {
-    pub const ALL: [Route; 13] = [
+    pub const ALL: [Route; 16] = [
         Route::CreateLiveInput,
         Route::ListLiveInputs,
         Route::GetLiveInput,
@@ -37,6 +40,9 @@ impl Route {
         Route::Views,
         Route::Iframe,
         Route::Thumbnail,
+        Route::CreateSigningKey,
+        Route::ListSigningKeys,
+        Route::DeleteSigningKey,
     ];
 
     /// Stable name used by the HTTP control API.
@@ -55,6 +61,9 @@ impl Route {
             Route::Views => "delivery.views",
             Route::Iframe => "delivery.iframe",
             Route::Thumbnail => "delivery.thumbnail",
+            Route::CreateSigningKey => "keys.create",
+            Route::ListSigningKeys => "keys.list",
+            Route::DeleteSigningKey => "keys.delete",
         }
     }
 }

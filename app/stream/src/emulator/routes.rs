@@ -15,11 +15,12 @@ use super::patch::parse_patch;
 use super::route::Route;
 use super::service::Service;
 use super::webhook::Notification;
-use super::{control, delivery};
+use super::{control, delivery, keys};
 
 type S = State<Arc<Service>>;
 
 const INPUTS: &str = "/client/v4/accounts/{account}/stream/live_inputs";
+const KEYS: &str = "/client/v4/accounts/{account}/stream/keys";
 
 pub(crate) fn router(service: Arc<Service>) -> Router {
     Router::new()
@@ -30,6 +31,11 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         )
         .route(&format!("{INPUTS}/{{uid}}/rotate_keys"), post(rotate))
         .route(&format!("{INPUTS}/{{uid}}/videos"), get(videos))
+        .route(KEYS, post(keys::create).get(keys::list))
+        .route(
+            &format!("{KEYS}/{{id}}"),
+            axum::routing::delete(keys::delete),
+        )
         .merge(delivery::router())
         .merge(control::router())
         .merge(super::webrtc::router())

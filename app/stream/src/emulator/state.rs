@@ -38,6 +38,15 @@ pub(crate) struct State {
     pub calls: HashMap<Route, u64>,
     pub deliveries: Vec<WebhookDelivery>,
     pub webhook: Option<WebhookTarget>,
+    /// Stream signing keys (`/stream/keys`): id → the public half and when it was made (the
+    /// private half was shown once, at create).
+    pub signing_keys: std::collections::BTreeMap<String, SigningKeyRecord>,
+}
+
+/// A signing key the account holds.
+pub(crate) struct SigningKeyRecord {
+    pub created: String,
+    pub public: crate::signed_urls::PublicKey,
 }
 
 impl State {

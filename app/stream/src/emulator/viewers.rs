@@ -62,7 +62,10 @@ impl Watchers {
     fn seen_at(&self, id: &str, client: IpAddr, now: Instant) {
         let mut seen = self.lock();
         // Ids nobody watches any more are forgotten as new requests come in.
-        if seen.swept.is_none_or(|at| now.saturating_duration_since(at) >= SWEEP_EVERY) {
+        if seen
+            .swept
+            .is_none_or(|at| now.saturating_duration_since(at) >= SWEEP_EVERY)
+        {
             seen.by_id.retain(|_, clients| {
                 clients.retain(|_, at| watching(*at, now));
                 !clients.is_empty()

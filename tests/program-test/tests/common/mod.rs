@@ -41,7 +41,15 @@ pub struct Env {
 impl Env {
     /// A bank with the program, four funded keys, and the admin's registry naming the registrar.
     pub async fn new() -> Env {
+        Self::with_accounts(Vec::new()).await
+    }
+
+    /// [`Env::new`] with `extra` accounts in the genesis (e.g. token mints).
+    pub async fn with_accounts(extra: Vec<(Pubkey, solana_account::Account)>) -> Env {
         let mut test = ProgramTest::new("roomcast", roomcast::ID, processor!(process));
+        for (address, account) in extra {
+            test.add_account(address, account);
+        }
         test.prefer_bpf(false);
         let (admin, registrar, host, stranger) = (
             Keypair::new(),

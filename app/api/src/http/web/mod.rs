@@ -92,6 +92,7 @@ pub fn router(state: &AppState) -> Router<StateRef> {
         .route("/assets/discover.js", asset!("discover.js", JS))
         .route("/assets/watch.js", asset!("watch.js", JS))
         .route("/assets/webrtc.js", asset!("webrtc.js", JS))
+        .route("/assets/gate.js", asset!("gate.js", JS))
         .route("/assets/tips.js", asset!("tips.js", JS))
         .route("/assets/host.js", asset!("host.js", JS))
         .route("/assets/local_wallet.js", get(local_wallet))

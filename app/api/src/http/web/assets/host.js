@@ -136,7 +136,11 @@ async function loadRooms() {
 $('create-form').addEventListener('submit', (e) => {
   e.preventDefault();
   busy($('create'), async () => {
-    const created = await api('/api/create', { method: 'POST', token: session.token, body: { title: $('create-title').value } });
+    const body = { title: $('create-title').value };
+    // A gated room: only holders of the mint may watch (the server checks the mint on the cluster).
+    const mint = $('gate-mint').value.trim();
+    if (mint) body.gate = { mint, minAmount: Number($('gate-min').value || 1) };
+    const created = await api('/api/create', { method: 'POST', token: session.token, body });
     credentials.set(created.room, created.ingest);
     $('create-title').value = '';
     say(`Room “${created.title}” created.`);

@@ -3,6 +3,7 @@
 // no such room. State comes from the room's Server-Sent Events; `body[data-state]` mirrors it.
 import { api, followRoom, Player, shorten, STATE_TEXT, viewerState } from './common.js';
 import { WhepPlayer } from './webrtc.js';
+import { mountGate } from './gate.js';
 
 // A path that is not valid percent-encoding (`/watch/%E0`) names no room: `null`, shown as such.
 const id = (() => {
@@ -25,6 +26,7 @@ async function choosePlayback() {
   try { live = (await api(`/api/rooms/${encodeURIComponent(id)}`)).livePlayback; } catch { /* keep HLS */ }
   if (document.body.dataset.state !== 'live') return;
   const webrtc = live?.protocol === 'webrtc';
+  if (!webrtc && !playback) return;
   if (webrtc) { player.stop(); whep.play(live.url); } else { whep.stop(); player.play(playback.hls); }
   document.body.dataset.playback = webrtc ? 'webrtc' : 'hls';
   document.getElementById('latency').textContent = webrtc ? 'Low latency (WebRTC)' : '';
@@ -38,7 +40,8 @@ function show(state, extra = '') {
   badge.textContent = { waiting: 'Waiting', live: 'LIVE', interrupted: 'Interrupted', ended: 'Ended', missing: 'Not found' }[state];
   document.getElementById('state').textContent = STATE_TEXT[state] + extra;
   const was = document.body.dataset.playback;
-  if (state === 'live') {
+  // A gated room plays once the viewer's wallet was granted signed URLs (gate.js).
+  if (state === 'live' && playback) {
     if (!was || was === 'hls') choosePlayback();
   } else {
     player.stop(); whep.stop();
@@ -66,7 +69,16 @@ async function start() {
   }
   try {
     const info = await api(`/api/rooms/${encodeURIComponent(id)}`);
-    playback = info.playback;
+    playback = info.playback ?? null;
+    if (info.gate) {
+      mountGate(document.getElementById('gate'), id, info.gate, {
+        onPlayback(signed) {
+          playback = signed;
+          if (document.body.dataset.state === 'live') player.play(signed.hls);
+        },
+        onRefused() { playback = null; player.stop(); },
+      });
+    }
     room({ ...info, liveViewers: null });
     followRoom(id, room);
   } catch (e) {
