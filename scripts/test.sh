@@ -19,6 +19,10 @@ command -v wrk >/dev/null || missing+=(wrk)
 # GStreamer publishes with librtmp (rtmpsink, the RTMP client OBS forked) and its own rtmp2sink
 # (app/stream/tests/encoders.rs).
 gst_ok() { command -v gst-launch-1.0 >/dev/null && for e in rtmpsink rtmp2sink x264enc flvmux avenc_aac; do gst-inspect-1.0 --exists "$e" || return 1; done; }
+# WebRTC: str0m's DTLS/SRTP builds against OpenSSL (libssl-dev, pkg-config); the independent
+# WHIP/WHEP client (aiortc) runs in a venv (tests/whip/setup.sh; app/stream/tests/webrtc.rs).
+pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev pkg-config)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 gst_ok || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
@@ -58,6 +62,7 @@ smoke scripts/bench-replicas.sh 1 4 2 5
 smoke scripts/bench-shared-scripts.sh 200 10
 smoke scripts/bench-redis.sh 3 10 1 1000
 smoke scripts/bench-video.sh 2 3
+smoke scripts/bench-webrtc.sh 2 1
 smoke scripts/bench-soak.sh 2 50 20 5
 smoke scripts/bench-grant.sh 5 1,2
 smoke scripts/bench-discovery.sh 200,400 1 4 2

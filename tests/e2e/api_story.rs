@@ -66,9 +66,11 @@ async fn create_connect_watch_end_on_chain_then_gone() {
         c["ingest"]["srt"],
         json!({"url": input["srt"]["url"], "streamId": input["srt"]["streamId"], "passphrase": input["srt"]["passphrase"]})
     );
-    // WebRTC is Cloudflare's alone: the local emulator leaves it out, and so does the answer.
-    assert!(input["webRTC"].is_null(), "{input}");
-    assert_eq!(c["ingest"]["webrtc"], Value::Null);
+    // WebRTC (WHIP) is the local emulator's own endpoint, handed to the host as is.
+    assert_eq!(
+        c["ingest"]["webrtc"],
+        json!({"url": input["webRTC"]["url"]})
+    );
     assert!(c["ingest"]["srt"]["url"]
         .as_str()
         .unwrap()
@@ -228,7 +230,7 @@ async fn stream_key_never_leaks_to_chain_viewers_or_logs() {
                 .unwrap()
                 .to_string(),
         );
-        assert_eq!(r["ingest"]["webrtc"], Value::Null, "no WebRTC locally");
+        secrets.push(r["ingest"]["webrtc"]["url"].as_str().unwrap().to_string());
     }
     let input = emu.input(&uid).await.unwrap();
     assert_eq!(input["rtmps"]["streamKey"], key2.as_str());

@@ -26,6 +26,7 @@ mod video;
 mod web;
 mod web_gate;
 mod web_tips;
+mod web_webrtc;
 
 // Issue 17 items 5, 7 and 11 (upstream links, RTMP ingest); `hostile` has the rest of the suite.
 mod hostile_edges;

@@ -46,10 +46,11 @@ test('create returns a full live input with credentials', async () => {
   assert.equal(li.srt.url, process.env.ROOMCAST_EMULATOR_SRT);
   assert.equal(li.srt.streamId, li.uid);
   if (li.rtmps.url.startsWith('rtmp://')) {
-    // Real video on this machine: what only Cloudflare serves (pull playback, WebRTC) is absent.
+    // Real video on this machine: pull playback (Cloudflare's alone) is absent; WHIP/WHEP are
+    // the emulator's own endpoints.
     assert.equal(li.srtPlayback ?? null, null);
-    assert.equal(li.webRTC ?? null, null);
-    assert.equal(li.webRTCPlayback ?? null, null);
+    assert.match(li.webRTC.url, /^http:\/\/127\.0\.0\.1:[0-9]+\/[0-9a-f]{32}k[0-9a-f]{32}\/webRTC\/publish$/);
+    assert.match(li.webRTCPlayback.url, new RegExp(`^http://127\\.0\\.0\\.1:[0-9]+/${li.uid}/webRTC/play$`));
   } else {
     assert.equal(li.srtPlayback.streamId, `play${li.uid}`);
     assert.match(li.webRTC.url, /^https:\/\/customer-[a-z0-9]+\.cloudflarestream\.com\/[0-9a-f]{32}k[0-9a-f]{32}\/webRTC\/publish$/);

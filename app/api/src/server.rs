@@ -271,14 +271,10 @@ impl Server {
                     max_ends_per_pass: args.reconcile_max_ends,
                     close_ended_after: args.close_ended_after.0,
                 },
-                ingest_notice: upstreams.emulator.map(|e| match e.video_ingest() {
-                    // Real video runs locally; only Cloudflare's WebRTC beta cannot.
-                    roomcast_stream::emulator::VideoIngest::On { .. } => {
-                        "WebRTC (WHIP) ingest is not available with the embedded Stream \
-                         emulator; publish over RTMP or SRT (ingest.rtmps, ingest.srt)."
-                            .to_string()
-                    }
-                    off => off.banner(),
+                // Real video (RTMP, SRT and WebRTC) runs locally: nothing to say then.
+                ingest_notice: upstreams.emulator.and_then(|e| match e.video_ingest() {
+                    roomcast_stream::emulator::VideoIngest::On { .. } => None,
+                    off => Some(off.banner()),
                 }),
             },
             stream: upstreams.clients.stream.clone(),

@@ -33,8 +33,8 @@ pub struct Settings {
     /// `cf-webhook-auth` secret for Cloudflare live notifications; `None` disables the webhook.
     pub webhook_secret: Option<SecretString>,
     pub reconciler: ReconcilerConfig,
-    /// Told to hosts in the create answer about ingest the embedded emulator cannot offer: all
-    /// video (no ffmpeg: how to install it), or WebRTC (which only Cloudflare runs).
+    /// Told to hosts in the create answer when the embedded emulator cannot take video (no
+    /// ffmpeg: how to install it).
     pub ingest_notice: Option<String>,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,

@@ -57,6 +57,7 @@ const PAGES: &[&str] = &[
     "/assets/gate.js",
     "/assets/tips.js",
     "/assets/host.js",
+    "/assets/webrtc.js",
     "/assets/icon.svg",
     "/assets/vendor/hls.min.js",
     // Served only with the embedded local node (the local test wallet).

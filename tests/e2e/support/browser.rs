@@ -87,6 +87,11 @@ pub struct Chromium {
 impl Chromium {
     /// Starts Chromium with a fresh `--user-data-dir` and connects over DevTools.
     pub async fn launch() -> Chromium {
+        Chromium::launch_with(&[]).await
+    }
+
+    /// [`Chromium::launch`] with more flags (e.g. a fake camera and microphone).
+    pub async fn launch_with(extra: &[&str]) -> Chromium {
         let dir = scratch_dir("chromium");
         let profile = dir.join("profile");
         std::fs::create_dir_all(&profile).unwrap();
@@ -94,6 +99,7 @@ impl Chromium {
         let stderr = File::create(&log).unwrap();
         let mut cmd = Command::new(chromium_path());
         cmd.args(FLAGS)
+            .args(extra)
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("about:blank")
             .stdin(Stdio::null())

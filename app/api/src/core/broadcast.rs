@@ -25,6 +25,28 @@ pub struct EncoderError {
     pub hint: String,
 }
 
+/// How the encoder publishes; it decides how viewers play it (Cloudflare: a WebRTC/WHIP
+/// broadcast plays only over WebRTC/WHEP, an RTMP/SRT one only over HLS/DASH).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Rtmp,
+    Srt,
+    Webrtc,
+}
+
+impl Protocol {
+    /// Cloudflare's `status.current.ingestProtocol` (`rtmp`, `rtmps`, `srt`, `webrtc`/`whip`).
+    pub fn parse(s: &str) -> Option<Protocol> {
+        match s.to_ascii_lowercase().as_str() {
+            "rtmp" | "rtmps" => Some(Protocol::Rtmp),
+            "srt" => Some(Protocol::Srt),
+            "webrtc" | "whip" => Some(Protocol::Webrtc),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Broadcast {
@@ -33,6 +55,10 @@ pub struct Broadcast {
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
     pub error: Option<EncoderError>,
+    /// How a live encoder publishes, when Cloudflare said (`status.current.ingestProtocol` of
+    /// the live input, read on `connected`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
 }
 
 /// What applying an event did.
@@ -73,6 +99,27 @@ pub fn hint_for(code: &str, cloudflare_message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ingest_protocols() {
+        assert_eq!(Protocol::parse("webrtc"), Some(Protocol::Webrtc));
+        assert_eq!(Protocol::parse("WHIP"), Some(Protocol::Webrtc));
+        assert_eq!(Protocol::parse("rtmps"), Some(Protocol::Rtmp));
+        assert_eq!(Protocol::parse("srt"), Some(Protocol::Srt));
+        assert_eq!(Protocol::parse("carrier-pigeon"), None);
+        // Stored broadcasts from before the field (Redis) still read.
+        let old: Broadcast = serde_json::from_str(
+            r#"{"state":"live","updatedAt":"2026-01-01T00:00:00Z","error":null}"#,
+        )
+        .unwrap();
+        assert_eq!(old.protocol, None);
+        let json = serde_json::to_value(Broadcast {
+            protocol: Some(Protocol::Webrtc),
+            ..old
+        })
+        .unwrap();
+        assert_eq!(json["protocol"], "webrtc");
+    }
 
     #[test]
     fn hints() {

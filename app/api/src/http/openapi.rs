@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::core::broadcast::{Broadcast, EncoderError, Phase};
+use crate::core::broadcast::{Broadcast, EncoderError, Phase, Protocol};
 use crate::guard::sign_in::{SessionResponse, SignInInput, SignInRequest};
 use crate::http::actions::{
     ActionMessage, ActionMetadata, ActionPostRequest, ActionQuery, ActionTransaction,
@@ -295,7 +295,7 @@ impl Modify for Security {
           cloudflare_webhook, reconcile, openapi_json, healthz, ping, readyz, metrics, room_events, auth_nonce, auth_sign_in,
           auth_sign_out, action_end_room_get, action_end_room_post, actions_json, action_tip_get, action_tip_post, action_tip_done, room_playback),
     components(schemas(CreateResponse, LivestreamResponse, RoomChangeResponse, RotateKeyResponse, RoomFields, IngestDetails,
-        RtmpsIngest, SrtIngest, WebRtcIngest, PlaybackUrlsDoc, Broadcast, EncoderError, Phase, RoomList, RoomListItem,
+        RtmpsIngest, SrtIngest, WebRtcIngest, PlaybackUrlsDoc, LivePlayback, Protocol, Broadcast, EncoderError, Phase, RoomList, RoomListItem,
         PublicInfo, EmbeddedInfo, ReconcileReport, ErrorResponse, ErrorDetail, CreateRequestDoc, UpdateRequestDoc, EndRequestDoc,
         RoomEvent, SignInInput, SignInRequest, SessionResponse, ActionMetadata, ActionMessage, ActionPostRequest, ActionTransaction,
         TipActionMetadata, TipLinks, LinkedAction, ActionParameter, TipTransaction, NextLinks, NextActionLink, TipDoneRequest, TipCompleted,

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use roomcast_stream::notifications::{LiveInputEvent, LiveInputNotification};
 
-use crate::core::broadcast::{hint_for, Applied, Broadcast, EncoderError, Phase};
+use crate::core::broadcast::{hint_for, Applied, Broadcast, EncoderError, Phase, Protocol};
 use crate::core::error::{AppError, AppResult};
 use crate::rooms;
 use crate::state::StateRef;
@@ -107,6 +107,10 @@ pub async fn cloudflare(
                 message,
             }
         });
+    let protocol = match phase {
+        Phase::Live => ingest_protocol(&state, &input_id).await,
+        _ => None,
+    };
     let applied = state
         .apply_broadcast(
             &input_id,
@@ -114,6 +118,7 @@ pub async fn cloudflare(
                 state: phase,
                 updated_at,
                 error,
+                protocol,
             },
         )
         .await?;
@@ -160,6 +165,25 @@ async fn confirmed_live(state: &crate::state::AppState, session_id: &str) -> boo
         Err(e) => {
             tracing::warn!(session_id, error = %e, "could not confirm a connected notification");
             false
+        }
+    }
+}
+
+/// How the live input's encoder publishes (`status.current.ingestProtocol`); `None` when
+/// Cloudflare does not say or cannot be asked.
+async fn ingest_protocol(state: &crate::state::AppState, session_id: &str) -> Option<Protocol> {
+    use roomcast_stream::client::LiveInputStatus;
+    match state.stream.get_live_input(session_id).await {
+        Ok(input) => match input.status {
+            LiveInputStatus::Detailed(d) => d
+                .current
+                .and_then(|c| c.ingest_protocol)
+                .and_then(|p| Protocol::parse(&p)),
+            _ => None,
+        },
+        Err(e) => {
+            tracing::warn!(session_id, error = %e, "could not read how the encoder publishes");
+            None
         }
     }
 }

@@ -303,6 +303,7 @@ async fn reconcile_pass(
                         state: phase,
                         updated_at: OffsetDateTime::now_utc(),
                         error: None,
+                        protocol: None,
                     };
                     match state.apply_broadcast(&session_id, next).await {
                         Ok(Applied::Updated) => report.refreshed.push(session_id),

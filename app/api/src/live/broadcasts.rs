@@ -150,6 +150,7 @@ mod tests {
             state,
             updated_at: t,
             error: None,
+            protocol: None,
         }
     }
 

@@ -105,14 +105,20 @@ pub async fn livestream_json(state: &AppState, address: &Pubkey) -> AppResult<ax
         broadcasting,
     };
     Ok(state.views.get_or_render(address, inputs, |inputs| {
+        // A gated room's URLs (WHEP's too) go only to granted viewers, through the gate.
+        let playback = match inputs.gate {
+            Some(_) => None,
+            None => Some(state.stream.playback_urls(&inputs.room.session_id)),
+        };
+        let live_playback = playback
+            .as_ref()
+            .and_then(|p| super::responses::LivePlayback::of(inputs.broadcast.as_ref(), p));
         let response = LivestreamResponse {
             tips: inputs.tips,
+            live_playback,
             broadcast: inputs.broadcast.clone(),
             session_id_legacy: inputs.room.session_id.clone(),
-            playback: match inputs.gate {
-                Some(_) => None,
-                None => Some(state.stream.playback_urls(&inputs.room.session_id)),
-            },
+            playback,
             gate: inputs.gate.as_ref().map(GateView::new),
             fields: RoomFields::new(address, &inputs.room),
             broadcasting: inputs.broadcasting,

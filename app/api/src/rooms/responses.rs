@@ -89,8 +89,8 @@ pub struct CreateResponse {
     /// Signature of the create_room transaction (`null` in the rare case a confirmation was lost but
     /// the room was found on-chain).
     pub signature: Option<String>,
-    /// Present with the embedded Stream emulator: without ffmpeg the ingest URL cannot take video
-    /// (says how to install it); with it, WebRTC is left out (says to use RTMP or SRT).
+    /// Present with the embedded Stream emulator without ffmpeg: the ingest URL cannot take
+    /// video (says how to install it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
 }
@@ -119,6 +119,39 @@ pub struct LivestreamResponse {
     pub gate: Option<GateView>,
     /// Tips viewers sent the host (read back from the chain).
     pub tips: crate::live::tips::TipTotals,
+    /// How to watch the live broadcast now (`null` when nothing is live): WebRTC (WHEP) for a
+    /// broadcast published over WebRTC (WHIP), HLS for RTMP/SRT (Cloudflare plays each only so).
+    pub live_playback: Option<LivePlayback>,
+}
+
+/// `livePlayback`: the one way a live broadcast plays.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LivePlayback {
+    /// `webrtc` (POST an SDP offer to `url`, WHEP) or `hls` (an HLS manifest).
+    pub protocol: String,
+    pub url: String,
+}
+
+impl LivePlayback {
+    /// From the encoder's last reported state and the room's playback URLs.
+    pub fn of(
+        broadcast: Option<&crate::core::broadcast::Broadcast>,
+        urls: &PlaybackUrls,
+    ) -> Option<Self> {
+        use crate::core::broadcast::{Phase, Protocol};
+        let b = broadcast.filter(|b| b.state == Phase::Live)?;
+        Some(match b.protocol {
+            Some(Protocol::Webrtc) => LivePlayback {
+                protocol: "webrtc".into(),
+                url: urls.webrtc.clone(),
+            },
+            _ => LivePlayback {
+                protocol: "hls".into(),
+                url: urls.hls.clone(),
+            },
+        })
+    }
 }
 
 /// A room's token gate as the API shows it.
@@ -295,4 +328,55 @@ pub struct PlaybackUrlsDoc {
     pub dash: String,
     pub iframe: String,
     pub webrtc: String,
+}
+
+#[cfg(test)]
+mod live_playback_tests {
+    use super::*;
+    use crate::core::broadcast::{Broadcast, Phase, Protocol};
+
+    fn urls() -> PlaybackUrls {
+        PlaybackUrls {
+            hls: "https://d/x/manifest/video.m3u8".into(),
+            dash: "https://d/x/manifest/video.mpd".into(),
+            iframe: "https://d/x/iframe".into(),
+            webrtc: "https://d/x/webRTC/play".into(),
+        }
+    }
+
+    fn b(state: Phase, protocol: Option<Protocol>) -> Broadcast {
+        Broadcast {
+            state,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+            error: None,
+            protocol,
+        }
+    }
+
+    #[test]
+    fn webrtc_broadcasts_play_over_whep_others_over_hls_idle_not_at_all() {
+        let u = urls();
+        let of = |x: Option<Broadcast>| LivePlayback::of(x.as_ref(), &u);
+        let whep = LivePlayback {
+            protocol: "webrtc".into(),
+            url: u.webrtc.clone(),
+        };
+        let hls = LivePlayback {
+            protocol: "hls".into(),
+            url: u.hls.clone(),
+        };
+        assert_eq!(of(Some(b(Phase::Live, Some(Protocol::Webrtc)))), Some(whep));
+        assert_eq!(
+            of(Some(b(Phase::Live, Some(Protocol::Rtmp)))),
+            Some(hls.clone())
+        );
+        assert_eq!(
+            of(Some(b(Phase::Live, Some(Protocol::Srt)))),
+            Some(hls.clone())
+        );
+        assert_eq!(of(Some(b(Phase::Live, None))), Some(hls));
+        assert_eq!(of(Some(b(Phase::Idle, Some(Protocol::Webrtc)))), None);
+        assert_eq!(of(Some(b(Phase::Errored, None))), None);
+        assert_eq!(of(None), None);
+    }
 }

@@ -148,6 +148,10 @@ pub struct StatusCurrent {
     pub status_entered_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_last_seen: Option<String>,
+    /// How the connected encoder publishes (`rtmp`, `srt`, `webrtc`), seen in captured
+    /// responses (reference: observed, not in the schema).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingest_protocol: Option<String>,
 }
 
 /// The object form of `status`.
@@ -393,6 +397,7 @@ mod tests {
                     reason: Some("connected".into()),
                     status_entered_at: Some("2022-09-13T12:42:36.679Z".into()),
                     status_last_seen: Some("2022-09-13T12:42:37.000Z".into()),
+                    ingest_protocol: None,
                 }),
                 history: vec![],
             })

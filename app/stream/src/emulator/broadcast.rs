@@ -46,6 +46,7 @@ fn status_with(prev: &LiveInputStatus, state: &str, reason: &str) -> LiveInputSt
             reason: Some(reason.into()),
             status_entered_at: Some(at.clone()),
             status_last_seen: Some(at),
+            ingest_protocol: None,
         }),
         history,
     })
@@ -54,6 +55,32 @@ fn status_with(prev: &LiveInputStatus, state: &str, reason: &str) -> LiveInputSt
 impl State {
     /// `delivery`: where the new video is played from (its URLs are minted there).
     pub fn connect(&mut self, uid: &str, delivery: &str) -> Result<Notification, ControlError> {
+        self.connect_with(uid, delivery, true)
+    }
+
+    /// A connect that never records (a WebRTC broadcast: Cloudflare neither records it nor
+    /// serves it over HLS/DASH).
+    pub fn connect_unrecorded(&mut self, uid: &str) -> Result<Notification, ControlError> {
+        self.connect_with(uid, "", false)
+    }
+
+    /// Names how the connected encoder publishes (`status.current.ingestProtocol`).
+    pub fn set_ingest_protocol(&mut self, uid: &str, protocol: &str) {
+        if let Some(s) = self.inputs.get_mut(uid) {
+            if let LiveInputStatus::Detailed(d) = &mut s.input.status {
+                if let Some(c) = &mut d.current {
+                    c.ingest_protocol = Some(protocol.into());
+                }
+            }
+        }
+    }
+
+    fn connect_with(
+        &mut self,
+        uid: &str,
+        delivery: &str,
+        record: bool,
+    ) -> Result<Notification, ControlError> {
         let s = self
             .inputs
             .get_mut(uid)
@@ -68,7 +95,7 @@ impl State {
         // Back within the reconnect window: the same recording goes on.
         // (An expired window is left for its timer, which finishes that recording.)
         let resumed = match &s.resume {
-            Some(r) if r.until > std::time::Instant::now() => s.resume.take(),
+            Some(r) if record && r.until > std::time::Instant::now() => s.resume.take(),
             _ => None,
         };
         if let Some(r) = resumed {
@@ -82,7 +109,7 @@ impl State {
             }
         }
         // Without automatic recording there is nothing to play or record.
-        if s.input.recording.mode == RecordingMode::Automatic {
+        if record && s.input.recording.mode == RecordingMode::Automatic {
             let vuid = new_uid();
             let at = now();
             let mut video = Video {

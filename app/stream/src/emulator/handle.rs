@@ -87,6 +87,14 @@ impl EmulatorHandle {
 
     /// Calls that reached `route` (including faulted and unauthorised ones).
     /// RTMP connections the listener ended because of its limits, by limit.
+    /// WHIP broadcasts running now, and WHEP viewers of `input`'s (0 without WebRTC).
+    pub fn webrtc_sessions(&self, input: &str) -> (usize, usize) {
+        self.service
+            .webrtc
+            .as_ref()
+            .map_or((0, 0), |w| (w.broadcasts(), w.viewers(input)))
+    }
+
     pub fn rtmp_drops(&self) -> crate::media::rtmp::RtmpDrops {
         self.service.rtmp_stats.snapshot()
     }

@@ -44,8 +44,9 @@ impl State {
                 url: urls.rtmps.clone(),
                 stream_key: secret_for(&uid),
             }),
-            // Pulling the live feed back out (RTMPS/SRT playback) and WebRTC are Cloudflare's
-            // alone: a local emulator leaves them out rather than hand out URLs that do not work.
+            // Pulling the live feed back out (RTMPS/SRT playback) is Cloudflare's alone: a local
+            // emulator leaves it out rather than hand out URLs that do not work. WebRTC (WHIP /
+            // WHEP) is served by the emulator itself when it runs real video (`webrtc.rs`).
             rtmps_playback: (!urls.local).then(|| Rtmps {
                 url: RTMPS_URL.into(),
                 stream_key: secret_for(&uid),
@@ -60,10 +61,10 @@ impl State {
                 stream_id: format!("play{uid}"),
                 passphrase: secret_for(&uid),
             }),
-            web_rtc: (!urls.local).then(|| WebRtc {
+            web_rtc: urls.webrtc.then(|| WebRtc {
                 url: format!("{host}/{}/webRTC/publish", secret_for(&uid)),
             }),
-            web_rtc_playback: (!urls.local).then(|| WebRtcPlayback {
+            web_rtc_playback: urls.webrtc.then(|| WebRtcPlayback {
                 url: format!("{host}/{uid}/webRTC/play"),
             }),
             status: LiveInputStatus::None,

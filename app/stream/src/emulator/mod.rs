@@ -108,6 +108,7 @@ mod start;
 mod state;
 mod viewers;
 mod webhook;
+mod webrtc;
 
 pub use broadcast::ControlError;
 pub use faults::Fault;
@@ -123,3 +124,4 @@ pub use start::{run, Emulator};
 pub use webhook::{WebhookDelivery, WebhookTarget};
 
 pub use crate::media::rtmp::{RtmpDrops, RtmpLimits};
+pub use crate::media::webrtc::WebRtcLimits;

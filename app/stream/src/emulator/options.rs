@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::webhook::WebhookTarget;
 use crate::media::rtmp::RtmpLimits;
+use crate::media::webrtc::WebRtcLimits;
 
 /// Customer code used when none is given (16 lowercase alphanumerics, like real ones).
 pub const DEFAULT_CUSTOMER_CODE: &str = "roomcastemulator";
@@ -51,6 +52,12 @@ pub struct EmulatorArgs {
     /// Cloudflare's `live.cloudflare.com:778`. Runs with RTMP ingest (it needs ffmpeg too).
     #[arg(long, env = "ROOMCAST_SRT_LISTEN", default_value = "127.0.0.1:7780")]
     pub srt_listen: SocketAddr,
+    /// WebRTC (WHIP) broadcasts this process takes at once; more are refused with 503.
+    #[arg(long, env = "ROOMCAST_WEBRTC_MAX_BROADCASTS", default_value_t = WebRtcLimits::default().max_broadcasts)]
+    pub webrtc_max_broadcasts: usize,
+    /// WHEP viewers per WebRTC broadcast; more are refused with 503.
+    #[arg(long, env = "ROOMCAST_WEBRTC_MAX_VIEWERS", default_value_t = WebRtcLimits::default().max_viewers_per_broadcast)]
+    pub webrtc_max_viewers: usize,
 }
 
 /// Whether real video can be published to this emulator.
@@ -100,6 +107,9 @@ pub struct EmulatorOptions {
     pub media_dir: Option<std::path::PathBuf>,
     /// When control-triggered notifications are sent (asynchronous unless a test asks).
     pub webhook_timing: WebhookTiming,
+    /// WHIP broadcasts per process, WHEP viewers per broadcast, connect deadline (WebRTC runs
+    /// with real video ingest, on the HTTP listener's address).
+    pub webrtc_limits: WebRtcLimits,
 }
 
 /// When the notification of an encoder-control call (`connect`, `disconnect`, `error`) reaches
@@ -154,6 +164,7 @@ impl EmulatorOptions {
             srt_listen: None,
             media_dir: None,
             webhook_timing: WebhookTiming::default(),
+            webrtc_limits: WebRtcLimits::default(),
         }
     }
 }
@@ -174,6 +185,11 @@ impl From<EmulatorArgs> for EmulatorOptions {
             srt_listen: Some(a.srt_listen),
             media_dir: None,
             webhook_timing: WebhookTiming::default(),
+            webrtc_limits: WebRtcLimits {
+                max_broadcasts: a.webrtc_max_broadcasts,
+                max_viewers_per_broadcast: a.webrtc_max_viewers,
+                ..WebRtcLimits::default()
+            },
         }
     }
 }

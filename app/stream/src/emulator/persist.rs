@@ -100,6 +100,7 @@ impl InputStore {
             if let (Some(srt), Some(url)) = (&mut s.input.srt, &urls.srt) {
                 srt.url = url.clone();
             }
+            super::webrtc::repoint(&mut s.input, &urls);
             let uid = s.input.uid.clone();
             if st.inputs.contains_key(&uid) {
                 continue;

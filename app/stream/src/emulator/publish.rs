@@ -54,6 +54,11 @@ impl Service {
                 .connect(&uid, &self.urls().delivery)
                 .map_err(|e| Refusal(e.to_string()))?;
             events.push(n);
+            let protocol = match format {
+                InputFormat::Flv => "rtmp",
+                InputFormat::MpegTs => "srt",
+            };
+            st.set_ingest_protocol(&uid, protocol);
             let s = st.inputs.get_mut(&uid).expect("connected above");
             s.publisher = Some((id, stopper));
             let video = match s.input.recording.mode {

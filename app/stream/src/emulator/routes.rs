@@ -38,6 +38,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         )
         .merge(delivery::router())
         .merge(control::router())
+        .merge(super::webrtc::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(service)

@@ -45,6 +45,9 @@ pub(crate) struct Urls {
     pub delivery: String,
     /// Real video on this machine: URLs only Cloudflare could serve are left out.
     pub local: bool,
+    /// Whether `webRTC`/`webRTCPlayback` are given: Cloudflare's hosts, or this emulator's own
+    /// WHIP/WHEP endpoints when it runs real video.
+    pub webrtc: bool,
 }
 
 /// A real RTMP publish in progress (see `ingest.rs`).
@@ -79,6 +82,8 @@ pub(crate) struct Service {
     pub(super) me: std::sync::Weak<Service>,
     /// RTMP connections ended by the listener's limits.
     pub(super) rtmp_stats: Arc<crate::media::rtmp::RtmpStats>,
+    /// WHIP/WHEP (with real video): where sessions listen, their limits, and what runs.
+    pub(super) webrtc: Option<crate::media::webrtc::Hub>,
 }
 
 impl Service {
@@ -91,12 +96,14 @@ impl Service {
                 srt: self.srt_url.clone(),
                 delivery: self.delivery_base_url(),
                 local: true,
+                webrtc: self.webrtc.is_some(),
             },
             _ => Urls {
                 rtmps: RTMPS_URL.into(),
                 srt: Some(SRT_URL.into()),
                 delivery: customer_host(&self.customer_code),
                 local: false,
+                webrtc: true,
             },
         }
     }

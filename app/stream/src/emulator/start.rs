@@ -90,6 +90,18 @@ impl Emulator {
             )),
             None => None,
         };
+        // WHIP/WHEP ride on real video too; sessions listen on the HTTP listener's address
+        // (loopback for an unspecified one): their one host candidate.
+        let webrtc = matches!(video, VideoIngest::On { .. }).then(|| {
+            let ip = match addr.ip() {
+                ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+                ip => ip,
+            };
+            media::webrtc::Hub::new(media::webrtc::WebRtcConfig {
+                ip,
+                limits: opts.webrtc_limits,
+            })
+        });
         let (ordered, ordered_rx) = mpsc::unbounded_channel();
         let service = Arc::new_cyclic(|me| Service {
             me: me.clone(),
@@ -112,6 +124,7 @@ impl Emulator {
             next_publish: AtomicU64::new(1),
             ordered,
             webhook_timing: opts.webhook_timing,
+            webrtc,
         });
         tokio::spawn(deliver_in_order(Arc::downgrade(&service), ordered_rx));
         let mut ingest_tasks = vec![];

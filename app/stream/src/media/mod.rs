@@ -19,6 +19,7 @@ pub mod flv;
 pub mod recorder;
 pub mod rtmp;
 pub mod srt;
+pub mod webrtc;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -91,6 +91,7 @@ pub fn router(state: &AppState) -> Router<StateRef> {
         .route("/assets/wallet.js", asset!("wallet.js", JS))
         .route("/assets/discover.js", asset!("discover.js", JS))
         .route("/assets/watch.js", asset!("watch.js", JS))
+        .route("/assets/webrtc.js", asset!("webrtc.js", JS))
         .route("/assets/gate.js", asset!("gate.js", JS))
         .route("/assets/tips.js", asset!("tips.js", JS))
         .route("/assets/host.js", asset!("host.js", JS))

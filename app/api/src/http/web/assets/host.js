@@ -3,6 +3,7 @@
 // only), create rooms, see ingest details (secrets masked until revealed), watch the live state,
 // rename, rotate the key, end the room through the API or on-chain with the wallet (Solana Action).
 import { api, el, followRoom, Player, shorten, STATE_TEXT, viewerState } from './common.js';
+import { publish as whipPublish } from './webrtc.js';
 import { connect, getWallets, signAndSend, signIn, solanaWallets } from './wallet.js';
 
 const $ = (id) => document.getElementById(id);
@@ -10,6 +11,7 @@ const session = { wallet: null, account: null, token: null, info: null };
 /** Publish credentials seen in this page (create/rotate answers), by room address. Memory only. */
 const credentials = new Map();
 let current = null; // { room, title, playback }
+let browserLive = null; // publishing from this page: { session, stream, room }
 let unfollow = () => {};
 const preview = new Player($('preview'));
 
@@ -162,6 +164,7 @@ function srtUrl(ingest) {
 
 function showIngest() {
   const ingest = credentials.get(current.room);
+  $('browser-live').classList.toggle('hidden', !ingest?.webrtc?.url && !browserLive);
   $('ingest').classList.toggle('hidden', !ingest);
   $('no-key').classList.toggle('hidden', !!ingest);
   if (!ingest) return;
@@ -195,6 +198,7 @@ document.querySelectorAll('[data-copy]').forEach((b) => b.addEventListener('clic
 
 function openRoom(room) {
   unfollow();
+  if (browserLive && browserLive.room !== room.room) stopBrowserLive();
   current = { room: room.room, title: room.title, playback: room.playback };
   $('room-panel').classList.remove('hidden');
   $('room-title').textContent = room.title;
@@ -223,8 +227,10 @@ function onRoomEvent(event) {
   $('room-viewers').textContent = event.liveViewers == null ? '' : `${event.liveViewers} watching`;
   const ended = state === 'ended';
   for (const id of ['rotate', 'end-api', 'end-chain', 'rename']) $(id).disabled = ended;
-  if (state === 'live') preview.play(current.playback.hls);
+  // A browser broadcast is not on HLS (Cloudflare's rule): the camera preview shows it.
+  if (state === 'live' && !browserLive) preview.play(current.playback.hls);
   else preview.stop();
+  if (ended) stopBrowserLive('The room has ended.');
   if (ended) { credentials.delete(current.room); showIngest(); loadRooms().catch(() => {}); }
 }
 
@@ -257,3 +263,58 @@ $('end-chain').addEventListener('click', (e) => busy(e.currentTarget, async () =
   $('room-panel').dataset.endSignature = signature;
   say(`Sent end_room from your wallet (${shorten(signature)}); waiting for the chain…`);
 }));
+
+// 5. Going live from this browser: camera + microphone (or a screen) published over WHIP.
+
+function browserLiveUi(text) {
+  const on = !!browserLive;
+  $('go-live-camera').classList.toggle('hidden', on);
+  $('go-live-screen').classList.toggle('hidden', on);
+  $('stop-browser').classList.toggle('hidden', !on);
+  $('camera').classList.toggle('hidden', !on);
+  $('preview').classList.toggle('hidden', on);
+  $('browser-live').dataset.state = on ? 'publishing' : '';
+  $('browser-live-state').textContent = text;
+}
+
+function stopBrowserLive(text = 'Stopped.') {
+  if (!browserLive) return;
+  const { session, stream } = browserLive;
+  browserLive = null;
+  session?.stop();
+  stream.getTracks().forEach((t) => t.stop());
+  $('camera').srcObject = null;
+  browserLiveUi(text);
+}
+
+async function goLive(screen) {
+  const url = credentials.get(current.room)?.webrtc?.url;
+  if (!url || browserLive) return;
+  let stream;
+  try {
+    stream = screen
+      ? await navigator.mediaDevices.getDisplayMedia({ video: true, audio: true })
+      : await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true });
+  } catch (e) {
+    say(`No ${screen ? 'screen' : 'camera or microphone'}: ${e.message}`, true);
+    return;
+  }
+  browserLive = { session: null, stream, room: current.room };
+  $('camera').srcObject = stream;
+  browserLiveUi('Connecting…');
+  try {
+    const session = await whipPublish(url, stream, () => stopBrowserLive('The connection ended.'));
+    if (!browserLive || browserLive.stream !== stream) { session.stop(); return; }
+    browserLive.session = session;
+    browserLiveUi('Publishing from this browser (WebRTC)');
+  } catch (e) {
+    stopBrowserLive('');
+    say(e.status === 401 ? 'This WHIP URL no longer works: rotate the key to get a new one.'
+      : `Could not go live: ${e.message}`, true);
+  }
+}
+
+$('go-live-camera').addEventListener('click', () => goLive(false));
+$('go-live-screen').addEventListener('click', () => goLive(true));
+$('stop-browser').addEventListener('click', () => stopBrowserLive());
+window.addEventListener('pagehide', () => stopBrowserLive());

@@ -2,6 +2,7 @@
 // live, interrupted, ended (within a second or two of the host ending it, without a reload) or
 // no such room. State comes from the room's Server-Sent Events; `body[data-state]` mirrors it.
 import { api, followRoom, Player, shorten, STATE_TEXT, viewerState } from './common.js';
+import { WhepPlayer } from './webrtc.js';
 import { mountGate } from './gate.js';
 
 // A path that is not valid percent-encoding (`/watch/%E0`) names no room: `null`, shown as such.
@@ -14,16 +15,39 @@ const id = (() => {
 })();
 const player = new Player(document.getElementById('player'));
 let playback = null;
+// A WebRTC (WHIP) broadcast plays only over WHEP, an RTMP/SRT one only over HLS (Cloudflare's
+// rule): the room's `livePlayback` says which, asked again whenever the broadcast (re)starts,
+// and while on HLS at each room event (the host may switch to the browser).
+const whep = new WhepPlayer(document.getElementById('player'), () => {
+  if (document.body.dataset.state === 'live') setTimeout(choosePlayback, 1500);
+});
+async function choosePlayback() {
+  let live = null;
+  try { live = (await api(`/api/rooms/${encodeURIComponent(id)}`)).livePlayback; } catch { /* keep HLS */ }
+  if (document.body.dataset.state !== 'live') return;
+  const webrtc = live?.protocol === 'webrtc';
+  if (!webrtc && !playback) return;
+  if (webrtc) { player.stop(); whep.play(live.url); } else { whep.stop(); player.play(playback.hls); }
+  document.body.dataset.playback = webrtc ? 'webrtc' : 'hls';
+  document.getElementById('latency').textContent = webrtc ? 'Low latency (WebRTC)' : '';
+}
 
 function show(state, extra = '') {
+  if (state !== 'live') document.body.dataset.playback = '';
   document.body.dataset.state = state;
   const badge = document.getElementById('badge');
   badge.className = `badge ${state}`;
   badge.textContent = { waiting: 'Waiting', live: 'LIVE', interrupted: 'Interrupted', ended: 'Ended', missing: 'Not found' }[state];
   document.getElementById('state').textContent = STATE_TEXT[state] + extra;
+  const was = document.body.dataset.playback;
   // A gated room plays once the viewer's wallet was granted signed URLs (gate.js).
-  if (state === 'live' && playback) player.play(playback.hls);
-  else player.stop();
+  if (state === 'live' && playback) {
+    if (!was || was === 'hls') choosePlayback();
+  } else {
+    player.stop(); whep.stop();
+    document.body.dataset.playback = '';
+    document.getElementById('latency').textContent = '';
+  }
 }
 
 function room(event) {
