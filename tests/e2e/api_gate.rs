@@ -56,8 +56,21 @@ async fn as_wallet(
     method: Method,
     path: &str,
 ) -> (StatusCode, Value) {
-    static SIGNED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-    let timestamp = now() - SIGNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // A signed request is single-use (its signature is spent): each of a wallet's requests is
+    // signed one second further back, counted per wallet so that the whole suite's requests
+    // never push a timestamp out of the accepted clock skew (one counter for the process did).
+    static SIGNED: std::sync::Mutex<Option<std::collections::HashMap<String, i64>>> =
+        std::sync::Mutex::new(None);
+    let back = {
+        let mut signed = SIGNED.lock().unwrap();
+        let n = signed
+            .get_or_insert_with(Default::default)
+            .entry(wallet.pubkey().to_string())
+            .or_insert(0);
+        *n += 1;
+        *n - 1
+    };
+    let timestamp = now() - back;
     let message = roomcast_api::guard::auth::canonical_message(
         &server.state.info.auth_audience,
         method.as_str(),

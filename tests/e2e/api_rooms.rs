@@ -57,8 +57,8 @@ async fn rotate_key_returns_a_new_key_the_emulator_holds() {
             "ingest": {
                 "rtmps": {"url": s.ingest_url(), "streamKey": new_key},
                 "srt": {"url": input["srt"]["url"], "streamId": input["srt"]["streamId"], "passphrase": input["srt"]["passphrase"]},
-                // The local emulator offers no WebRTC (only Cloudflare does).
-                "webrtc": null,
+                // The local emulator answers WHIP too (its own address; the URL embeds the key).
+                "webrtc": {"url": input["webRTC"]["url"]},
             },
         })
     );

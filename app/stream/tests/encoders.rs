@@ -470,7 +470,8 @@ matrix! {
 
 /// Every URL a local emulator hands out points at itself or is absent: `srt.url` is its own SRT
 /// listener (one port for every input, Cloudflare's shape: the stream id is the input's uid),
-/// WebRTC and the pull-playback credentials (which only Cloudflare serves) are left out.
+/// WHIP/WHEP are its own (issue 23; the WHIP URL embeds the key), the pull-playback credentials
+/// (which only Cloudflare serves) are left out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_local_emulator_names_its_own_srt_listener_and_leaves_out_what_it_cannot_serve() {
     let (emu, rtmp_url) = video_emulator().await;
@@ -485,14 +486,23 @@ async fn a_local_emulator_names_its_own_srt_listener_and_leaves_out_what_it_cann
         (srt_url.as_str(), input.uid.as_str())
     );
     assert!(srt.passphrase.ends_with(&format!("k{}", input.uid)));
-    assert!(input.web_rtc.is_none() && input.web_rtc_playback.is_none());
+    let whip = input.web_rtc.clone().expect("WHIP is served locally").url;
+    let whep = input.web_rtc_playback.clone().expect("WHEP too").url;
+    assert!(
+        whip.starts_with("http://127.0.0.1:") && whip.ends_with("/webRTC/publish"),
+        "{whip}"
+    );
+    assert_eq!(
+        whep,
+        format!("{}/{}/webRTC/play", whip.split('/').take(3).collect::<Vec<_>>().join("/"), input.uid)
+    );
     assert!(input.rtmps_playback.is_none() && input.srt_playback.is_none());
     // Read back the same, and rotated keys keep it local.
     assert_eq!(client.get_live_input(&input.uid).await.unwrap(), input);
     let rotated = client.rotate_keys(&input.uid).await.unwrap();
     assert_eq!(rotated.srt.as_ref().unwrap().url, srt_url);
     assert_ne!(rotated.srt.unwrap().passphrase, srt.passphrase);
-    assert!(rotated.web_rtc.is_none());
+    assert_ne!(rotated.web_rtc.unwrap().url, whip, "a new key, a new WHIP URL");
     emu.shutdown().await;
 }
 

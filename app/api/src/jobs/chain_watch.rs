@@ -106,6 +106,10 @@ async fn catch_up(state: &StateRef) {
         status: Some(RoomStatus::Ended),
         host: None,
     };
+    // A slot read before the listing is no newer than what the listing says: the index takes the
+    // ended rooms at it unless it already holds a newer read (so a viewer read from the index
+    // says `ended` once the input is disabled, even when the index's catch-up missed the end).
+    let before = state.chain.health().await.ok();
     let (rooms, inputs) = tokio::join!(state.chain.rooms(&ended), state.stream.list_live_inputs());
     let (rooms, inputs) = match (rooms, inputs) {
         (Ok(rooms), Ok(inputs)) => (rooms, inputs),
@@ -120,6 +124,9 @@ async fn catch_up(state: &StateRef) {
         .collect();
     for record in rooms {
         if enabled.contains(&record.room.session_id) {
+            if let Some(slot) = before {
+                state.index.apply(&record, slot);
+            }
             chain_changes::apply(state, &record).await;
         }
     }
