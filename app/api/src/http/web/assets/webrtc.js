@@ -117,6 +117,8 @@ export class WhepPlayer {
     endSession(this.location);
     this.pc?.close();
     this.pc = null; this.url = null; this.location = null;
-    this.video.srcObject = null;
+    // Only when this player owns the element: assigning `srcObject`, even null, reloads the
+    // element and so cut the HLS player sharing it (hls.js) at every room event.
+    if (this.video.srcObject) this.video.srcObject = null;
   }
 }
