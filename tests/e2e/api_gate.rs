@@ -57,20 +57,20 @@ async fn as_wallet(
     path: &str,
 ) -> (StatusCode, Value) {
     // A signed request is single-use (its signature is spent): each of a wallet's requests is
-    // signed one second further back, counted per wallet so that the whole suite's requests
-    // never push a timestamp out of the accepted clock skew (one counter for the process did).
-    static SIGNED: std::sync::Mutex<Option<std::collections::HashMap<String, i64>>> =
+    // signed at a second none of its earlier ones used (now, or one before its last), counted per
+    // wallet so that the whole suite's requests never push a timestamp out of the accepted clock
+    // skew (one counter for the process did).
+    static LAST: std::sync::Mutex<Option<std::collections::HashMap<String, i64>>> =
         std::sync::Mutex::new(None);
-    let back = {
-        let mut signed = SIGNED.lock().unwrap();
-        let n = signed
+    let timestamp = {
+        let mut last = LAST.lock().unwrap();
+        let last = last
             .get_or_insert_with(Default::default)
             .entry(wallet.pubkey().to_string())
-            .or_insert(0);
-        *n += 1;
-        *n - 1
+            .or_insert(i64::MAX);
+        *last = now().min(last.saturating_sub(1));
+        *last
     };
-    let timestamp = now() - back;
     let message = roomcast_api::guard::auth::canonical_message(
         &server.state.info.auth_audience,
         method.as_str(),

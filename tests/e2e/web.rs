@@ -972,6 +972,24 @@ async fn a_fresh_serve_goes_live_with_an_obs_style_encoder_and_the_local_test_wa
             VIDEO_BOUND,
         )
         .await;
+    // The page stops its WHEP player at room events while HLS plays in the same element: that
+    // leaves the HLS playback alone (it once assigned `srcObject = null`, which reloads the
+    // element and left the video paused).
+    let stopped: bool = viewer
+        .eval("import('/assets/webrtc.js').then((m) => { new m.WhepPlayer(document.getElementById('player')).stop(); return true; })")
+        .await;
+    assert!(stopped);
+    let t1: f64 = viewer
+        .eval("document.getElementById('player').currentTime")
+        .await;
+    viewer
+        .wait_for_with(
+            "the video keeps advancing after a WHEP stop",
+            &format!("!document.getElementById('player').paused && document.getElementById('player').currentTime > {t1} + 2"),
+            "[document.getElementById('player').paused, document.getElementById('player').currentTime]",
+            VIDEO_BOUND,
+        )
+        .await;
     assert_eq!(
         server.rooms(Some(wallet)).await[0].room.status,
         RoomStatus::Live
