@@ -494,7 +494,11 @@ async fn a_local_emulator_names_its_own_srt_listener_and_leaves_out_what_it_cann
     );
     assert_eq!(
         whep,
-        format!("{}/{}/webRTC/play", whip.split('/').take(3).collect::<Vec<_>>().join("/"), input.uid)
+        format!(
+            "{}/{}/webRTC/play",
+            whip.split('/').take(3).collect::<Vec<_>>().join("/"),
+            input.uid
+        )
     );
     assert!(input.rtmps_playback.is_none() && input.srt_playback.is_none());
     // Read back the same, and rotated keys keep it local.
@@ -502,7 +506,11 @@ async fn a_local_emulator_names_its_own_srt_listener_and_leaves_out_what_it_cann
     let rotated = client.rotate_keys(&input.uid).await.unwrap();
     assert_eq!(rotated.srt.as_ref().unwrap().url, srt_url);
     assert_ne!(rotated.srt.unwrap().passphrase, srt.passphrase);
-    assert_ne!(rotated.web_rtc.unwrap().url, whip, "a new key, a new WHIP URL");
+    assert_ne!(
+        rotated.web_rtc.unwrap().url,
+        whip,
+        "a new key, a new WHIP URL"
+    );
     emu.shutdown().await;
 }
 
