@@ -17,6 +17,7 @@ mod cli;
 mod cli_token;
 mod data_dir;
 mod encoders;
+mod gate_server;
 mod hostile;
 mod readme_claims;
 mod redis_ops;

@@ -75,6 +75,9 @@ pub struct Upstreams<'a> {
     /// The registrar's 32-byte secret key, when replicas share Redis: stored create responses are
     /// sealed with a key derived from it.
     pub registrar_secret: Option<[u8; 32]>,
+    /// Where the embedded default keeps its Stream signing key (in the data dir; `None` with
+    /// `--ephemeral`: kept in memory for the process). Unused when a key is configured.
+    pub signing_key_file: Option<std::path::PathBuf>,
 }
 
 /// The first step of a start: settings checked that need no upstream, and the port bound (so a
@@ -313,9 +316,10 @@ impl Server {
             info,
             readiness: Readiness::new(Duration::from_millis(args.readyz_cache_ms)),
             gates: crate::live::gates::Gates::new(args.room_cache_ttl()),
-            playback_signer: crate::guard::playback::PlaybackSigner::new(configured_signing_key(
-                args,
-            )?),
+            playback_signer: crate::guard::playback::PlaybackSigner::new(
+                configured_signing_key(args)?,
+                upstreams.signing_key_file.clone(),
+            ),
             grant_limits: crate::guard::playback::GrantLimits::new(
                 args.playback_grants_per_minute.get(),
                 Duration::from_secs(60),

@@ -1,7 +1,8 @@
 //! Connects the two upstreams: real Cloudflare and a real cluster when configured, otherwise the
 //! embedded Stream emulator and local Solana node (same HTTP/JSON-RPC code path either way). The
 //! embedded ones persist in `--data-dir` (ledger, faucet and registrar keypairs, the emulator's
-//! live inputs), marked with the data layout's `FORMAT`.
+//! live inputs and signing keys, the backend's own Stream signing key), marked with the data
+//! layout's `FORMAT`.
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -38,6 +39,10 @@ const LEDGER_FILE: &str = "ledger.json";
 const FAUCET_FILE: &str = "faucet-keypair.json";
 const REGISTRAR_FILE: &str = "registrar-keypair.json";
 const INPUTS_FILE: &str = "stream-inputs.json";
+/// The embedded emulator's signing keys (public halves).
+const EMULATOR_KEYS_FILE: &str = "stream-emulator-keys.json";
+/// The backend's own Stream signing key (id + private PEM) in the embedded default.
+const SIGNING_KEY_FILE: &str = "stream-signing-key.json";
 const MEDIA_DIR: &str = "media";
 /// What layout the data in a data dir has. A ledger written before rooms were sized to their content
 /// (412-byte rooms, no marker) cannot be read by this program: refuse it with a clear message
@@ -125,6 +130,11 @@ impl Upstreams {
                         .load_inputs(&dir.join(INPUTS_FILE))
                         .context("loading the emulator's saved live inputs")?;
                     tracing::info!(inputs = n, "stream emulator inputs loaded");
+                    let keys = emulator
+                        .input_store()
+                        .load_signing_keys(&dir.join(EMULATOR_KEYS_FILE))
+                        .context("loading the emulator's saved signing keys")?;
+                    tracing::info!(keys, "stream emulator signing keys loaded");
                 }
                 let code = emulator.customer_code().to_string();
                 (StreamClient::new(config)?, code, Some(emulator))
@@ -192,11 +202,10 @@ impl Upstreams {
         };
         let saver = match (&emulator, &data_dir) {
             (Some(emulator), Some(dir)) => {
-                let path = dir.join(INPUTS_FILE);
                 let stop = tokio_util::sync::CancellationToken::new();
                 let task = tokio::spawn(save_inputs_periodically(
                     emulator.input_store(),
-                    path,
+                    dir.clone(),
                     stop.clone(),
                 ));
                 Some((task, stop))
@@ -224,6 +233,7 @@ impl Upstreams {
         roomcast_api::Upstreams {
             clients: self.clients.clone(),
             embedded_chain: self.node.is_some(),
+            signing_key_file: self.data_dir.as_ref().map(|d| d.join(SIGNING_KEY_FILE)),
             emulator: self.emulator.as_ref(),
             registrar_secret,
         }
@@ -245,9 +255,7 @@ impl Upstreams {
             let store = emulator.input_store();
             emulator.shutdown().await;
             if let Some(dir) = &self.data_dir {
-                if let Err(e) = store.save(&dir.join(INPUTS_FILE)) {
-                    tracing::warn!(error = %e, "saving the emulator's live inputs");
-                }
+                save_emulator(&store, dir);
             }
         }
     }
@@ -255,7 +263,7 @@ impl Upstreams {
 
 async fn save_inputs_periodically(
     emulator: InputStore,
-    path: PathBuf,
+    dir: PathBuf,
     stop: tokio_util::sync::CancellationToken,
 ) {
     loop {
@@ -263,9 +271,17 @@ async fn save_inputs_periodically(
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(SAVE_INTERVAL) => {}
         }
-        if let Err(e) = emulator.save(&path) {
-            tracing::warn!(error = %e, "saving the emulator's live inputs");
-        }
+        save_emulator(&emulator, &dir);
+    }
+}
+
+/// Saves the emulator's live inputs and signing keys into the data dir `dir`.
+fn save_emulator(emulator: &InputStore, dir: &std::path::Path) {
+    if let Err(e) = emulator.save(&dir.join(INPUTS_FILE)) {
+        tracing::warn!(error = %e, "saving the emulator's live inputs");
+    }
+    if let Err(e) = emulator.save_signing_keys(&dir.join(EMULATOR_KEYS_FILE)) {
+        tracing::warn!(error = %e, "saving the emulator's signing keys");
     }
 }
 

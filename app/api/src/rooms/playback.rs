@@ -103,16 +103,7 @@ pub async fn grant(
         }
         _ => None,
     };
-    let key = state
-        .playback_signer
-        .key(|| async {
-            state
-                .stream
-                .create_signing_key()
-                .await
-                .map_err(AppError::from_stream)
-        })
-        .await?;
+    let key = state.playback_signer.key(&state.stream).await?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let ttl = i64::try_from(state.settings.playback_token_ttl.as_secs()).unwrap_or(600);
     let expires_at = now + ttl;

@@ -3,6 +3,10 @@
 //! after a restart — and each input's recordings (videos), whose media stays in the emulator's
 //! media directory (`<data dir>/media`). Connections, views and faults are runtime state and are
 //! not kept; a broadcast a killed process left unfinished is kept as the recording it had.
+//!
+//! The account's Stream signing keys are kept too, in their own file ([`InputStore::save_signing_keys`]):
+//! only their public halves (all the emulator ever has), so tokens a backend signed before a
+//! restart still play after it, and a key deleted before it stays deleted.
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::broadcast::served_from;
 use super::handle::EmulatorHandle;
 use super::service::Service;
-use super::state::StoredInput;
+use super::state::{SigningKeyRecord, StoredInput};
 use crate::client::{LiveInput, Video};
 
 #[derive(Serialize, Deserialize)]
@@ -22,6 +26,14 @@ struct Saved {
     /// Its recordings (absent in files written before recordings were kept).
     #[serde(default)]
     videos: Vec<Video>,
+}
+
+/// A signing key as kept: its id, when it was made and its public half (PKCS#1 PEM).
+#[derive(Serialize, Deserialize)]
+struct SavedKey {
+    id: String,
+    created: String,
+    public: String,
 }
 
 /// The emulator's live inputs, for saving from another task while the emulator runs.
@@ -144,6 +156,63 @@ impl InputStore {
             }
             v.ready_to_stream = true;
             st.videos.push(v);
+        }
+        Ok(n)
+    }
+}
+
+impl InputStore {
+    /// Writes the account's signing keys (public halves only), atomically.
+    pub fn save_signing_keys(&self, path: &Path) -> anyhow::Result<usize> {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        let saved: Vec<SavedKey> = {
+            let st = self.service.lock();
+            st.signing_keys
+                .iter()
+                .filter_map(|(id, k)| {
+                    Some(SavedKey {
+                        id: id.clone(),
+                        created: k.created.clone(),
+                        public: k
+                            .public
+                            .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
+                            .ok()?
+                            .to_string(),
+                    })
+                })
+                .collect()
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let tmp = path.with_extension("tmp");
+        write_owner_only(&tmp, &serde_json::to_vec(&saved)?)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(saved.len())
+    }
+
+    /// Loads signing keys saved by [`save_signing_keys`](Self::save_signing_keys); a missing file
+    /// loads nothing.
+    pub fn load_signing_keys(&self, path: &Path) -> anyhow::Result<usize> {
+        use rsa::pkcs1::DecodeRsaPublicKey;
+        let body = match std::fs::read(path) {
+            Ok(body) => body,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let saved: Vec<SavedKey> = serde_json::from_slice(&body)
+            .with_context(|| format!("{} is not an emulator signing keys file", path.display()))?;
+        let mut st = self.service.lock();
+        let n = saved.len();
+        for k in saved {
+            let public = rsa::RsaPublicKey::from_pkcs1_pem(&k.public).with_context(|| {
+                format!("{}: key {} is not an RSA public key", path.display(), k.id)
+            })?;
+            st.signing_keys.entry(k.id).or_insert(SigningKeyRecord {
+                created: k.created,
+                public,
+            });
         }
         Ok(n)
     }
