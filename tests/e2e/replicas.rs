@@ -1092,3 +1092,127 @@ async fn a_single_replica_says_so_and_redis_needs_shared_upstreams() {
         "{stderr}"
     );
 }
+
+/// Playback grants per minute per wallet and per address on the grant-limit test's servers.
+const GRANTS: usize = 3;
+
+/// `POST /api/rooms/{room}/playback` signed by `wallet` at `ts` from the loopback address `ip`.
+async fn grant_from(
+    base: &str,
+    ip: u8,
+    wallet: &roomcast_chain::Keypair,
+    room: &str,
+    ts: i64,
+) -> Resp {
+    Api::from_source(base, source(ip))
+        .call(
+            "POST",
+            &format!("/api/rooms/{room}/playback"),
+            None,
+            Auth::HostAt(wallet, ts),
+        )
+        .await
+}
+
+fn assert_grant_limited(r: &Resp) {
+    r.assert_error_message(
+        429,
+        "rate_limited",
+        "too many playback grants; try again shortly",
+    );
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+}
+
+/// The playback grant limits (per wallet, per address) count every replica's grants, with the same
+/// fixed windows as one replica's memory: a wallet's grants alternated between two replicas are
+/// refused at exactly the count one replica alone refuses at; another wallet is not; an address's
+/// grants for many wallets are limited across replicas too. A window is a minute from its first
+/// grant, far longer than these few requests take.
+#[tokio::test]
+async fn grant_limits_count_every_replicas_grants() {
+    let d = Deployment::start();
+    let grants = GRANTS.to_string();
+    let limit = [("ROOMCAST_PLAYBACK_GRANTS_PER_MINUTE", grants.as_str())];
+    let a = d.replica("0", &limit);
+    let b = d.replica("0", &limit);
+    let alone = d.server(false, "0", &limit);
+    let room = Api::new(&a.base)
+        .create_for(&wallet().pubkey(), "Granted")
+        .await
+        .str("room");
+    // Each request signed at its own second (a signature is single-use), each from its own address
+    // (only the wallet's limit is in play).
+    let mut ts = now_secs();
+    let mut next_ts = || {
+        ts -= 1;
+        ts
+    };
+    let mut ip = 30u8;
+    let mut next_ip = || {
+        ip += 1;
+        ip
+    };
+
+    // One replica alone: GRANTS grants, then 429.
+    let viewer = wallet();
+    for _ in 0..GRANTS {
+        grant_from(&alone.base, next_ip(), &viewer, &room, next_ts())
+            .await
+            .assert_status(200);
+    }
+    assert_grant_limited(&grant_from(&alone.base, next_ip(), &viewer, &room, next_ts()).await);
+
+    // Two replicas sharing Redis, alternated: the same count in total, refused on either.
+    let viewer = wallet();
+    let replicas = [&a.base, &b.base];
+    for i in 0..GRANTS {
+        grant_from(replicas[i % 2], next_ip(), &viewer, &room, next_ts())
+            .await
+            .assert_status(200);
+    }
+    for base in replicas {
+        assert_grant_limited(&grant_from(base, next_ip(), &viewer, &room, next_ts()).await);
+    }
+    // Another wallet is unaffected, on either replica.
+    let other = wallet();
+    for base in replicas {
+        grant_from(base, next_ip(), &other, &room, next_ts())
+            .await
+            .assert_status(200);
+    }
+
+    // One address, a new wallet each time, alternated: the address's limit is shared too (it
+    // already granted nothing before).
+    let shared_ip = next_ip();
+    for i in 0..GRANTS {
+        grant_from(replicas[i % 2], shared_ip, &wallet(), &room, next_ts())
+            .await
+            .assert_status(200);
+    }
+    for base in replicas {
+        assert_grant_limited(&grant_from(base, shared_ip, &wallet(), &room, next_ts()).await);
+    }
+
+    // Redis holds the counters by wallet and address only (no secret, no signature).
+    let keys = d.redis.cli(&["--scan", "--pattern", "*grant:*"]);
+    let mut keys: Vec<&str> = keys.lines().filter(|l| !l.is_empty()).collect();
+    keys.sort();
+    assert!(
+        keys.iter()
+            .any(|k| k.ends_with(&format!("grant:w:{}", viewer.pubkey()))),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k.ends_with(&format!("grant:ip:127.0.0.{shared_ip}"))),
+        "{keys:?}"
+    );
+    for key in &keys {
+        let tail = key.rsplit_once("grant:").unwrap().1;
+        assert!(
+            tail.starts_with("w:") || tail.starts_with("ip:127.0.0."),
+            "{key}"
+        );
+    }
+}

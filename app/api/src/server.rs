@@ -257,6 +257,13 @@ impl Server {
                     RegistrarFunds::new(Arc::new(MemoryFunds::default())),
                 ),
             };
+        // Grants are counted where creates are: Redis for every replica, or this one's memory.
+        let grant_counters: Arc<dyn crate::store::GrantCounters> = match &replicas {
+            Some(replicas) => Arc::new(crate::store::redis::grants::SharedGrantCounters::new(
+                replicas.redis.clone(),
+            )),
+            None => Arc::new(crate::store::memory::MemoryGrantCounters::default()),
+        };
         let state = Arc::new(AppState {
             settings: Settings {
                 max_body_bytes: args.max_body_bytes,
@@ -323,6 +330,7 @@ impl Server {
             grant_limits: crate::guard::playback::GrantLimits::new(
                 args.playback_grants_per_minute.get(),
                 Duration::from_secs(60),
+                grant_counters,
             ),
         });
 

@@ -2,12 +2,12 @@
 //! configured id + PEM; or, in the embedded default, made once through the keys API and kept in the
 //! data dir — reused after a restart while Stream still lists it, replaced when it no longer does —
 //! or for the process with `--ephemeral`) and the grant limit per wallet and per client address
-//! ([`GrantLimits`], a fixed window per key, in this replica's memory).
-use std::collections::HashMap;
+//! ([`GrantLimits`], a fixed window per key, in this replica's memory, or in Redis shared by every
+//! replica when `ROOMCAST_REDIS_URL` is set).
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use roomcast_stream::client::StreamClient;
 use roomcast_stream::signed_urls::{Claims, SigningKey};
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use crate::core::error::AppError;
+use crate::store::GrantCounters;
 
 /// Signs playback tokens (RS256, Cloudflare's self-signed JWT) with one key per deployment.
 pub struct PlaybackSigner {
@@ -167,62 +168,39 @@ fn write_key_file(path: &Path, key: &SigningKey) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Grants allowed per key (wallet, client address) per window.
+/// Grants allowed per key (wallet, client address) per window, counted in `counters` (this
+/// replica's memory, or Redis for every replica).
 pub struct GrantLimits {
     per_window: u32,
     window: Duration,
-    seen: Mutex<HashMap<String, (Instant, u32)>>,
+    counters: Arc<dyn GrantCounters>,
 }
 
-/// Most keys remembered; past it, expired windows are swept, then the oldest are dropped.
-const MAX_KEYS: usize = 100_000;
-
 impl GrantLimits {
-    pub fn new(per_window: u32, window: Duration) -> Self {
+    pub fn new(per_window: u32, window: Duration, counters: Arc<dyn GrantCounters>) -> Self {
         GrantLimits {
             per_window,
             window,
-            seen: Mutex::new(HashMap::new()),
+            counters,
         }
     }
 
     /// Counts a grant for `wallet` from `ip`; 429 when either has used its window.
-    pub fn check(&self, wallet: &str, ip: IpAddr) -> Result<(), AppError> {
-        let now = Instant::now();
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() >= MAX_KEYS {
-            seen.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-        }
+    pub async fn check(&self, wallet: &str, ip: IpAddr) -> Result<(), AppError> {
         let keys = [
             format!("w:{wallet}"),
             format!("ip:{}", crate::guard::client_ip::limit_key(ip)),
         ];
-        let mut refused = None;
-        for key in &keys {
-            let (start, count) = seen.get(key).copied().unwrap_or((now, 0));
-            let (start, count) = if now.duration_since(start) >= self.window {
-                (now, 0)
-            } else {
-                (start, count)
-            };
-            if count >= self.per_window {
-                let left = self.window.saturating_sub(now.duration_since(start));
-                refused = Some(left.as_secs().max(1));
-            }
-        }
-        if let Some(retry_after_secs) = refused {
-            return Err(AppError::RateLimited {
+        match self
+            .counters
+            .count(&keys, self.per_window, self.window)
+            .await?
+        {
+            None => Ok(()),
+            Some(left) => Err(AppError::RateLimited {
                 message: "too many playback grants; try again shortly".into(),
-                retry_after_secs,
-            });
+                retry_after_secs: left.as_secs_f64().ceil().max(1.0) as u64,
+            }),
         }
-        for key in keys {
-            let entry = seen.entry(key).or_insert((now, 0));
-            if now.duration_since(entry.0) >= self.window {
-                *entry = (now, 0);
-            }
-            entry.1 += 1;
-        }
-        Ok(())
     }
 }

@@ -43,7 +43,7 @@ pub async fn grant(
         Principal::Operator => None,
     };
     if let Some(wallet) = &wallet {
-        state.grant_limits.check(&wallet.to_string(), ip)?;
+        state.grant_limits.check(&wallet.to_string(), ip).await?;
     }
     let room = load_room(state, address, false).await?;
     if room.status == RoomStatus::Ended {

@@ -108,6 +108,21 @@ pub trait CreateCounters: Send + Sync {
     }
 }
 
+/// Playback grant limits (`guard::playback::GrantLimits`): a fixed window per key (a wallet, a
+/// client address), counted in this process's memory or in Redis for every replica.
+#[async_trait]
+pub trait GrantCounters: Send + Sync {
+    /// Counts one grant for every key of `keys` unless one of them already counted `per_window` in
+    /// its current `window` (which starts with its first grant): then nothing is counted and the
+    /// answer is how long until that window ends (the longest, if several refuse).
+    async fn count(
+        &self,
+        keys: &[String],
+        per_window: u32,
+        window: Duration,
+    ) -> Result<Option<Duration>, StoreError>;
+}
+
 /// Which limit refused, and how long until it allows again.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Refused {

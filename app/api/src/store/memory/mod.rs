@@ -2,6 +2,7 @@
 //! in deadline order (O(log n) each); a live entry is never evicted, so a full map refuses new ones.
 mod auth_failures;
 mod funds;
+mod grants;
 mod limits;
 mod sign_in;
 
@@ -19,6 +20,7 @@ use crate::store::{
 
 pub use auth_failures::MemoryAuthFailures;
 pub use funds::MemoryFunds;
+pub use grants::MemoryGrantCounters;
 pub use limits::MemoryCreateCounters;
 pub use sign_in::MemorySessionStore;
 

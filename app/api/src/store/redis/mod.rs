@@ -11,6 +11,7 @@
 pub mod auth_failures;
 pub mod connect;
 pub mod funds;
+pub mod grants;
 pub mod idempotency;
 pub mod lease;
 pub mod limits;
