@@ -1,6 +1,6 @@
 //! Issue 21, server side, against the built `roomcast serve`: the embedded default's Stream signing
 //! key is kept in the data dir (reused after a restart while Stream lists it, replaced once it was
-//! deleted), never logged.
+//! deleted), never logged; a gated room's grant carries a signed WHEP URL.
 use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
@@ -252,4 +252,82 @@ async fn a_kept_signing_key_deleted_at_stream_is_replaced_after_a_restart() {
     assert_not_logged(&log, &old_pem);
     drop(second);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The claims of a token (its JWT body).
+fn claims_of(token: &str) -> Value {
+    let body = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(body)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// A WHEP POST (`application/sdp`) to `url`: (status, body).
+async fn whep_post(url: &str) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/sdp")
+        .body("v=0\r\n")
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// A gated room's grant carries a signed WHEP URL (the token in place of the uid, the same
+/// `expiresAt` as the others) the emulator admits where it refuses the uid; the public view still
+/// has no `livePlayback` and no playback URL while the room is live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gated_rooms_grant_carries_a_signed_whep_url() {
+    let server = Server::start(&[]);
+    let mint = create_mint(&server).await;
+    let (room, uid) = create_gated(&server, &mint).await;
+    let emulator = server.emulator();
+    emulator.connect(&uid).await;
+    let delivery = emulator.delivery_base();
+
+    let granted = grant(&server, &room).await;
+    let webrtc = granted["playback"]["webrtc"].as_str().unwrap();
+    let token = token_of(webrtc);
+    assert_eq!(webrtc, format!("{delivery}/{token}/webRTC/play"));
+    assert!(!webrtc.contains(&uid), "{webrtc}");
+    let hls_token = token_of(granted["playback"]["hls"].as_str().unwrap());
+    assert_eq!(token, hls_token, "one token for every URL");
+    let claims = claims_of(&token);
+    assert_eq!(claims["sub"], uid.as_str());
+    assert_eq!(claims["exp"], granted["expiresAt"]);
+
+    // The emulator admits the token (the broadcast is RTMP-style, so WHEP then says 409), and
+    // refuses the uid as it refuses an unsigned manifest.
+    let (status, body) = whep_post(webrtc).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body.contains(&format!(
+            "live input {uid} is broadcasting over RTMP/SRT, which plays over HLS/DASH, not WebRTC"
+        )),
+        "{body}"
+    );
+    let (status, body) = whep_post(&format!("{delivery}/{uid}/webRTC/play")).await;
+    assert_eq!((status, body.as_str()), (401, "Unauthorized\n"));
+
+    // The public view, live: the gate, no `livePlayback`, no playback URL of any kind.
+    let view = eventually("the room to read as broadcasting", || {
+        let api = server.api();
+        let room = room.clone();
+        async move {
+            let v = api.get(&format!("/api/rooms/{room}")).await;
+            (v.json["broadcasting"] == true).then_some(v)
+        }
+    })
+    .await;
+    view.assert_status(200);
+    assert_eq!(view.json["livePlayback"], Value::Null, "{}", view.text);
+    assert!(view.json.get("playback").is_none(), "{}", view.text);
+    assert!(view.json["gate"].is_object(), "{}", view.text);
+    for leak in ["/webRTC/play", "/manifest/", "/iframe"] {
+        assert!(!view.text.contains(leak), "{leak}: {}", view.text);
+    }
 }

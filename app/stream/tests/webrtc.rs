@@ -537,6 +537,79 @@ async fn an_rtmp_broadcast_says_rtmp_and_is_not_played_over_whep() {
     emu.shutdown().await;
 }
 
+/// WHEP of an input with `recording.requireSignedURLs`, admitted as every delivery request (an
+/// assumption: Cloudflare documents signed tokens in place of the uid for delivery URLs, not for
+/// WHEP): the uid is refused (401, the body of any unsigned delivery), a valid token in its place
+/// plays (an aiortc viewer decodes the video), an expired, a tampered and a revoked-key token are
+/// refused — and nothing starts for a refused one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whep_of_a_signed_input_plays_only_with_a_valid_token() {
+    use roomcast_stream::signed_urls::Claims;
+    let emu = webrtc_emulator(None).await;
+    let client = client(&emu);
+    let input = client
+        .create_live_input(&CreateLiveInput {
+            recording: Some(Recording {
+                require_signed_urls: Some(true),
+                ..Recording::automatic()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let uid = input.uid.clone();
+    let key = client.create_signing_key().await.unwrap();
+    let mut publisher = Peer::start("publish", &whip_url(&input), &[]);
+    assert_eq!(publisher.wait_event("created").await["status"], 201);
+    publisher.wait_event("connected").await;
+    let whep = whep_url(&input);
+    let signed = |token: &str| whep.replace(&format!("/{uid}/"), &format!("/{token}/"));
+    let sdp = offer(true);
+
+    // The uid: refused as an unsigned manifest is.
+    let (status, body) = post_sdp(&whep, "application/sdp", &sdp).await;
+    assert_eq!((status, body.as_str()), (401, "Unauthorized\n"));
+    let manifest = reqwest::get(format!(
+        "{}/{uid}/manifest/video.m3u8",
+        emu.delivery_base_url()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(manifest.status().as_u16(), 401);
+    // Expired, and tampered (its claims changed, the signature kept).
+    let t = time::OffsetDateTime::now_utc().unix_timestamp();
+    let expired = key.sign(&Claims::new(&uid, t - 600, t - 1));
+    let good = key.sign(&Claims::new(&uid, t - 60, t + 300));
+    let other = key.sign(&Claims::new("0".repeat(32).as_str(), t - 60, t + 300));
+    let parts: Vec<&str> = good.split('.').collect();
+    let other_claims = other.split('.').nth(1).unwrap();
+    let tampered = format!("{}.{other_claims}.{}", parts[0], parts[2]);
+    for token in [&expired, &tampered] {
+        let (status, body) = post_sdp(&signed(token), "application/sdp", &sdp).await;
+        assert_eq!((status, body.as_str()), (401, "Unauthorized\n"));
+    }
+    assert_eq!(emu.webrtc_sessions(&uid), (1, 0), "no viewer started");
+
+    // A valid token plays.
+    let mut viewer = Peer::start("play", &signed(&good), &[]);
+    assert_eq!(viewer.wait_event("created").await["status"], 201);
+    viewer.wait_event("connected").await;
+    until("decoded video frames at the signed viewer", BOUND, || {
+        let n = viewer.video_frames();
+        async move { (n >= 10).then_some(()) }
+    })
+    .await;
+    assert_eq!(emu.webrtc_sessions(&uid), (1, 1));
+
+    // Its key revoked: the same token no longer opens a session.
+    client.delete_signing_key(key.id()).await.unwrap();
+    let (status, body) = post_sdp(&signed(&good), "application/sdp", &sdp).await;
+    assert_eq!((status, body.as_str()), (401, "Unauthorized\n"));
+    viewer.leave();
+    publisher.leave();
+    emu.shutdown().await;
+}
+
 /// An offer from aiortc that is never followed by a connection.
 fn offer(video: bool) -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/whip/client.py");

@@ -1,7 +1,7 @@
 //! Gated rooms' playback grant ([`grant`]; what public reads show of them is `rooms::read::public_view`): the viewer's wallet (signed request or sign-in session) is
 //! checked against the room's gate, read fresh from the chain, with one
 //! `getTokenAccountsByOwner(owner, {mint}, jsonParsed)` (unfrozen balances of either token program
-//! summed); a holder gets HLS/DASH/iframe URLs with a token signed here (RS256, the deployment's
+//! summed); a holder gets HLS/DASH/iframe/WHEP URLs with a token signed here (RS256, the deployment's
 //! Stream signing key, `guard::playback`) in place of the uid, valid for the configured TTL
 //! (≤ 30 min). The host and the operator may always play. Rate-limited per wallet and address.
 use std::net::IpAddr;
@@ -58,6 +58,7 @@ pub async fn grant(
             hls: playback.hls,
             dash: playback.dash,
             iframe: playback.iframe,
+            webrtc: playback.webrtc,
         },
         expires_at,
         gate,

@@ -185,6 +185,10 @@ pub struct SignedPlayback {
     pub hls: String,
     pub dash: String,
     pub iframe: String,
+    /// WHEP playback (POST an SDP offer): what a broadcast published over WebRTC (WHIP) plays
+    /// through, the token in place of the uid as in the others (every live input has WHEP
+    /// playback, Cloudflare's and the emulator's).
+    pub webrtc: String,
 }
 
 /// `POST /api/rooms/{room}/playback` → 200.

@@ -8,7 +8,10 @@
 //!   with a publisher already (WHIP, RTMP or SRT) `409`, more than
 //!   [`WebRtcLimits::max_broadcasts`] `503`.
 //! * `POST /{input uid}/webRTC/play` → `201` + answer + `Location`: a viewer of the input's WHIP
-//!   broadcast (an RTMP/SRT broadcast cannot be played over WHEP: `409`; nothing live: `409`;
+//!   broadcast (admitted as every delivery request, `delivery::admit`: an input with
+//!   `requireSignedURLs` refuses its uid, `401`, and plays only through a valid signed token in
+//!   its place — an assumption: Cloudflare documents tokens in place of the uid for delivery URLs,
+//!   not for WHEP) (an RTMP/SRT broadcast cannot be played over WHEP: `409`; nothing live: `409`;
 //!   unknown input: `404`; over [`WebRtcLimits::max_viewers_per_broadcast`]: `503`).
 //! * `DELETE /webRTC/sessions/{id}` → `200` ends the session (a publisher's end is the
 //!   broadcast's: `live_input.disconnected`); unknown `404`.
@@ -19,11 +22,12 @@
 //! [`WebRtcLimits::max_broadcasts`]: crate::media::webrtc::WebRtcLimits
 //! [`WebRtcLimits::max_viewers_per_broadcast`]: crate::media::webrtc::WebRtcLimits
 
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
@@ -330,9 +334,21 @@ impl Service {
     }
 }
 
-async fn whep(State(s): S, Path(uid): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn whep(
+    State(s): S,
+    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(rtc) = &s.webrtc else {
         return unavailable();
+    };
+    // Admitted as every delivery request: a uid, or a signed token in its place (an input with
+    // `requireSignedURLs` plays only through a valid token).
+    let uid = match super::delivery::admit(&s, &id, &headers, peer.ip()) {
+        Ok(uid) => uid,
+        Err(refused) => return cors(refused),
     };
     let offer = match sdp_offer(&headers, &body) {
         Ok(o) => o,

@@ -40,8 +40,21 @@ export function uiAmount(raw, decimals) {
 }
 
 /**
+ * A gated room's `livePlayback` (its public read `view` has none): the granted WHEP URL for a
+ * broadcast published over WebRTC (WHIP, which plays only so), else the granted HLS; null when
+ * nothing is live or nothing was granted.
+ */
+export function signedLivePlayback(view, granted) {
+  if (!view.gate || !granted || view.broadcast?.state !== 'live') return null;
+  if (view.broadcast.protocol !== 'webrtc' || !granted.webrtc) return { protocol: 'hls', url: granted.hls };
+  // The newest (renewed) token: a WHEP session is admitted once, when its offer is posted.
+  const old = tokenOf(granted.webrtc);
+  return { protocol: 'webrtc', url: old && currentToken ? granted.webrtc.replace(old, currentToken) : granted.webrtc };
+}
+
+/**
  * Shows the gate of room `id` (`gate` from the public read) in `panel` and, once the viewer's
- * wallet is granted, calls `onPlayback({hls, dash, iframe})`; `onRefused(message)` when a grant or
+ * wallet is granted, calls `onPlayback({hls, dash, iframe, webrtc})`; `onRefused(message)` when a grant or
  * a renewal is refused.
  */
 export function mountGate(panel, id, gate, { onPlayback, onRefused }) {

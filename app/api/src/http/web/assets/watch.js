@@ -3,7 +3,7 @@
 // no such room. State comes from the room's Server-Sent Events; `body[data-state]` mirrors it.
 import { api, followRoom, Player, shorten, STATE_TEXT, viewerState } from './common.js';
 import { WhepPlayer } from './webrtc.js';
-import { mountGate } from './gate.js';
+import { mountGate, signedLivePlayback } from './gate.js';
 
 // A path that is not valid percent-encoding (`/watch/%E0`) names no room: `null`, shown as such.
 const id = (() => {
@@ -23,7 +23,10 @@ const whep = new WhepPlayer(document.getElementById('player'), () => {
 });
 async function choosePlayback() {
   let live = null;
-  try { live = (await api(`/api/rooms/${encodeURIComponent(id)}`)).livePlayback; } catch { /* keep HLS */ }
+  try {
+    const view = await api(`/api/rooms/${encodeURIComponent(id)}`);
+    live = view.livePlayback ?? signedLivePlayback(view, playback);
+  } catch { /* keep HLS */ }
   if (document.body.dataset.state !== 'live') return;
   const webrtc = live?.protocol === 'webrtc';
   if (!webrtc && !playback) return;
@@ -74,9 +77,10 @@ async function start() {
       mountGate(document.getElementById('gate'), id, info.gate, {
         onPlayback(signed) {
           playback = signed;
-          if (document.body.dataset.state === 'live') player.play(signed.hls);
+          // WHEP for a WHIP broadcast, HLS otherwise (as an ungated room's `livePlayback`).
+          if (document.body.dataset.state === 'live') choosePlayback();
         },
-        onRefused() { playback = null; player.stop(); },
+        onRefused() { playback = null; player.stop(); whep.stop(); },
       });
     }
     room({ ...info, liveViewers: null });
