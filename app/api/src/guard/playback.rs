@@ -204,3 +204,47 @@ impl GrantLimits {
         }
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// The key file round-trips, is owner-only even over a world-readable leftover temp file, and
+    /// neither the signer's `Debug` nor a read error shows the private key.
+    #[test]
+    fn the_key_file_is_owner_only_and_never_printed() {
+        let dir = std::env::temp_dir().join(format!("roomcast-signing-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("stream-signing-key.json");
+        assert!(read_key_file(&path).unwrap().is_none());
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, "leftover").unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let key = SigningKey::generate().unwrap();
+        write_key_file(&path, &key).unwrap();
+        assert!(!tmp.exists());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let read = read_key_file(&path).unwrap().unwrap();
+        assert_eq!(read.id(), key.id());
+        assert_eq!(read.pem_base64(), key.pem_base64());
+
+        let signer = PlaybackSigner::new(Some(read), Some(path.clone()));
+        let shown = format!("{signer:?} {signer:#?}");
+        assert!(
+            shown.contains(key.id()) && shown.contains("[REDACTED]"),
+            "{shown}"
+        );
+        assert!(!shown.contains(&key.pem_base64()[..40]), "{shown}");
+
+        // A damaged file: an error naming no part of it.
+        let body = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, &body[..body.len() / 2]).unwrap();
+        let err = read_key_file(&path).err().unwrap().to_string();
+        assert!(err.starts_with("not a signing key file"), "{err}");
+        assert!(!err.contains(&key.pem_base64()[..40]), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
