@@ -48,6 +48,7 @@ bin="$target/debug/roomcast"
 tests/sdk/run.sh "$bin"
 tests/clients/run.sh "$bin"
 tests/actions/run.sh "$bin"
+tests/tokens/run.sh "$bin"
 # Every benchmark keeps starting: each is smoke-run for a second or two against the debug binary
 # (numbers meaningless here; BENCHMARKS.md has the real runs). Output kept only on failure.
 smoke() {
