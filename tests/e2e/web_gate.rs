@@ -407,3 +407,157 @@ async fn a_viewer_uses_the_local_test_wallet_on_a_gated_room_and_plays_once_it_h
     drop(publisher);
     browser.close().await;
 }
+
+/// Types `value` into the field at `selector` as a person does (click, keys).
+async fn type_into(tab: &Tab, selector: &str, value: &str) {
+    click(tab, selector).await;
+    let field = tab.page().find_element(selector).await.unwrap();
+    field.type_str(value).await.unwrap();
+}
+
+/// `/host` creates a gated room: a host with the local test wallet fills in the "For token holders
+/// only" fields. A mint that does not exist: the API's 400 message on the page, and neither the
+/// chain nor the emulator has anything new. A real mint: the gate is on-chain (mint, program,
+/// decimals, least amount), the live input requires signed URLs, and the room's watch page says
+/// what viewers must hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_console_creates_a_gated_room_and_shows_the_refusal_of_a_mint_that_does_not_exist()
+{
+    let server = Server::start(&[]);
+    let issuer_key = Keypair::new();
+    let issuer = funded(&server, &issuer_key).await;
+    let me = issuer_key.pubkey();
+    let mint = Keypair::new();
+    let rent = issuer
+        .rpc()
+        .get_minimum_balance_for_rent_exemption(token::MINT_LEN)
+        .await
+        .unwrap();
+    let ixs = token::create_mint_ixs(&me, &mint.pubkey(), &me, 2, &SPL_TOKEN_PROGRAM_ID, rent);
+    issuer.send_instructions(&ixs, &[&mint]).await.unwrap();
+    let mint = mint.pubkey();
+
+    let browser = Chromium::launch().await;
+    let console = browser.open(&format!("{}/host", server.base)).await;
+    console
+        .wait_for(
+            "the local test wallet is offered",
+            "!document.getElementById('local-wallet-offer').classList.contains('hidden')",
+            EVENTUALLY,
+        )
+        .await;
+    click(&console, "#local-wallet").await;
+    console
+        .wait_for_with(
+            "the local wallet is connected",
+            "document.body.dataset.step === 'sign-in'",
+            "document.getElementById('message').textContent",
+            EVENTUALLY,
+        )
+        .await;
+    click(&console, "#sign-in").await;
+    console
+        .wait_for_with(
+            "signed in",
+            "document.body.dataset.step === 'rooms'",
+            "document.getElementById('message').textContent",
+            EVENTUALLY,
+        )
+        .await;
+    let host: Pubkey = text(&console, "#account-address").await.parse().unwrap();
+    let inputs_before = server.emulator().inputs().await.len();
+
+    // A mint that does not exist: the API's 400 message, nothing made on either side.
+    let missing = Pubkey::new_unique();
+    type_into(&console, "#create-title", "Holders show").await;
+    click(&console, "#create-gate summary").await;
+    type_into(&console, "#gate-mint", &missing.to_string()).await;
+    type_into(&console, "#gate-min", "250").await;
+    click(&console, "#create").await;
+    console
+        .wait_for_with(
+            "the refusal is shown",
+            "document.getElementById('message').dataset.error === 'true'",
+            "document.getElementById('message').textContent",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(
+        text(&console, "#message").await,
+        format!("gate.mint {missing} is not an SPL Token or Token-2022 mint on this cluster")
+    );
+    assert!(
+        server.rooms(Some(host)).await.is_empty(),
+        "no room on-chain"
+    );
+    assert_eq!(
+        server.emulator().inputs().await.len(),
+        inputs_before,
+        "no live input"
+    );
+    assert!(server.emulator().inputs_of(&host).await.is_empty());
+    assert_eq!(
+        console
+            .eval::<String>("document.getElementById('create-title').value")
+            .await,
+        "Holders show",
+        "the form keeps what was typed"
+    );
+
+    // The real mint: the room is made with its gate.
+    console
+        .eval::<Value>("document.getElementById('gate-mint').value = ''")
+        .await;
+    type_into(&console, "#gate-mint", &mint.to_string()).await;
+    click(&console, "#create").await;
+    console
+        .wait_for_with(
+            "the room is created",
+            "document.getElementById('room-panel').dataset.state === 'waiting'",
+            "document.getElementById('message').textContent",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(
+        text(&console, "#message").await,
+        "Room “Holders show” created."
+    );
+    let rooms = server.rooms(Some(host)).await;
+    assert_eq!(rooms.len(), 1);
+    assert_eq!(rooms[0].room.title, "Holders show");
+    let gate = server
+        .chain_reader()
+        .gate(&rooms[0].address)
+        .await
+        .unwrap()
+        .expect("the gate is on-chain");
+    assert_eq!(gate.room, rooms[0].address);
+    assert_eq!(gate.mint, mint);
+    assert_eq!(gate.token_program, SPL_TOKEN_PROGRAM_ID);
+    assert_eq!(gate.decimals, 2);
+    assert_eq!(gate.min_amount, 250);
+    let input = server
+        .emulator()
+        .input(&rooms[0].room.session_id)
+        .await
+        .expect("the live input");
+    assert_eq!(input["recording"]["requireSignedURLs"], true, "{input}");
+    assert_eq!(server.emulator().inputs().await.len(), inputs_before + 1);
+
+    // Its watch page says what viewers must hold (250 raw units of a 2-decimal mint).
+    let watch = browser
+        .open(&format!("{}/watch/{}", server.base, rooms[0].address))
+        .await;
+    watch
+        .wait_for(
+            "the gate is shown",
+            "document.body.dataset.gate === 'locked'",
+            EVENTUALLY,
+        )
+        .await;
+    assert_eq!(
+        text(&watch, "#gate-need").await,
+        format!("This room is for holders: hold at least 2.5 of {mint} to watch.")
+    );
+    browser.close().await;
+}
