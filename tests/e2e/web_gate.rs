@@ -149,13 +149,13 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
     )
     .await;
     // A base58 address is 43 or 44 characters: the page shows its first and last four.
-    let holder = holder_key.pubkey().to_string();
+    let holder_address = holder_key.pubkey().to_string();
     assert_eq!(
         text(&tab, "#gate-message").await,
         format!(
             "Signed in as {}…{}: you hold 2.",
-            &holder[..4],
-            &holder[holder.len() - 4..]
+            &holder_address[..4],
+            &holder_address[holder_address.len() - 4..]
         )
     );
     tab.wait_for_with(
