@@ -27,6 +27,7 @@ SUITES=(
   "-p roomcast-app --test e2e|web_tips::"
   "-p roomcast-app --test e2e|web_webrtc::"
   "-p roomcast-app --test e2e|api_gate::"
+  "-p roomcast-app --test e2e|gate_server::"
   "-p roomcast-app --test e2e|api_failures::"
   "-p roomcast-app --test e2e|api_rooms::"
   "-p roomcast-app --test e2e|api::"
