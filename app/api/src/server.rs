@@ -293,6 +293,7 @@ impl Server {
             rooms: RoomCache::new(args.room_cache_ttl(), VIEWERS_CACHE_TTL),
             index: Default::default(),
             views: Default::default(),
+            list_items: Default::default(),
             broadcasts: Broadcasts::new(BROADCAST_CACHE_TTL),
             idempotency,
             auth: AuthConfig::new(

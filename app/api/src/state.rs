@@ -82,6 +82,8 @@ pub struct AppState {
     pub rooms: RoomCache,
     /// Viewer answers kept serialized per room (`live::views`).
     pub views: crate::live::views::RenderedViews,
+    /// Discovery items kept serialized per room (`live::views`).
+    pub list_items: crate::live::views::RenderedViews<crate::live::views::ListItemInputs>,
     /// Every room of the registry, fed by the chain (`live::index`, `jobs::room_index`):
     /// discovery reads it.
     pub index: crate::live::index::RoomIndex,

@@ -7,7 +7,7 @@
 //! copy lands here.
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::time::Duration;
 
 use crate::core::broadcast::{Applied, Broadcast, Phase};
@@ -18,7 +18,8 @@ pub const MAX_LIVE_STATES: usize = 100_000;
 
 pub struct Broadcasts {
     /// From notifications: the newest event per session id.
-    by_session: Mutex<HashMap<String, Broadcast>>,
+    /// Read by every viewer request, written by notifications: a read-write lock.
+    by_session: RwLock<HashMap<String, Broadcast>>,
     capacity: usize,
     /// From `lifecycle` (or an end): live or not, for rooms without a notification; short TTL.
     observed: moka::future::Cache<String, bool>,
@@ -39,7 +40,7 @@ impl Broadcasts {
 
     pub fn with_capacity(capacity: usize, observed_ttl: Duration) -> Self {
         Broadcasts {
-            by_session: Mutex::default(),
+            by_session: RwLock::default(),
             capacity: capacity.max(1),
             observed: moka::future::Cache::builder()
                 .time_to_live(observed_ttl)
@@ -53,7 +54,7 @@ impl Broadcasts {
     }
 
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.read().len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -75,7 +76,7 @@ impl Broadcasts {
 
     /// The newest notification's state, if any.
     pub fn get(&self, session_id: &str) -> Option<Broadcast> {
-        self.lock().get(session_id).cloned()
+        self.read().get(session_id).cloned()
     }
 
     /// Applies a notification if it is newer than the known state.
@@ -131,9 +132,15 @@ impl Broadcasts {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Broadcast>> {
+    fn lock(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Broadcast>> {
         self.by_session
-            .lock()
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Broadcast>> {
+        self.by_session
+            .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

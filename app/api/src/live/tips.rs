@@ -4,7 +4,7 @@
 //! room's event streams read `event: tip` from. Every replica builds the same totals from the
 //! same history; a restart reads it again from the start.
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use roomcast_chain::{Pubkey, Signature};
@@ -80,16 +80,68 @@ impl RoomTips {
     }
 }
 
-/// Every room's ledger, each behind its own lock (one read of a room's history at a time).
+/// What a viewer read needs of a room's ledger without waiting for its lock (which a read of the
+/// chain's history holds): the last totals, when they were read, and whether a read is under way.
+#[derive(Default, Clone, Copy)]
+pub struct LastRead {
+    pub totals: TipTotals,
+    pub read_at: Option<Instant>,
+    pub refreshing: bool,
+}
+
+/// One room's entry: the ledger (one read of the history at a time) and its last totals.
+#[derive(Default)]
+pub struct RoomEntry {
+    pub ledger: tokio::sync::Mutex<RoomTips>,
+    last: Mutex<LastRead>,
+}
+
+impl Default for RoomTips {
+    fn default() -> Self {
+        RoomTips::new()
+    }
+}
+
+impl RoomEntry {
+    pub fn last(&self) -> LastRead {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a finished read (also ends a background refresh).
+    pub fn read_done(&self, totals: TipTotals, at: Instant) {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = LastRead {
+            totals,
+            read_at: Some(at),
+            refreshing: false,
+        };
+    }
+
+    /// Claims the room's background refresh: true for the one caller that should start it.
+    pub fn claim_refresh(&self) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        !std::mem::replace(&mut last.refreshing, true)
+    }
+}
+
+/// Every room's entry. Viewer reads take the map's read lock only (no writer but a room's first
+/// use), so concurrent viewers of different rooms do not queue behind one lock.
 #[derive(Default)]
 pub struct TipLedger {
-    rooms: Mutex<HashMap<Pubkey, Arc<tokio::sync::Mutex<RoomTips>>>>,
+    rooms: RwLock<HashMap<Pubkey, Arc<RoomEntry>>>,
 }
 
 impl TipLedger {
-    /// `room`'s ledger, made empty on first use.
-    pub fn room(&self, room: &Pubkey) -> Arc<tokio::sync::Mutex<RoomTips>> {
-        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+    /// `room`'s entry, made empty on first use.
+    pub fn room(&self, room: &Pubkey) -> Arc<RoomEntry> {
+        if let Some(entry) = self
+            .rooms
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(room)
+        {
+            return entry.clone();
+        }
+        let mut rooms = self.rooms.write().unwrap_or_else(|p| p.into_inner());
         if rooms.len() >= MAX_ROOMS && !rooms.contains_key(room) {
             // Forget one idle room (nobody reading it or listening to its tips now); it is rebuilt
             // from history if asked.
@@ -97,22 +149,21 @@ impl TipLedger {
                 .iter()
                 .find(|(_, r)| {
                     Arc::strong_count(r) == 1
-                        && r.try_lock().is_ok_and(|t| t.events.receiver_count() == 0)
+                        && r.ledger
+                            .try_lock()
+                            .is_ok_and(|t| t.events.receiver_count() == 0)
                 })
                 .map(|(k, _)| *k)
             {
                 rooms.remove(&idle);
             }
         }
-        rooms
-            .entry(*room)
-            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(RoomTips::new())))
-            .clone()
+        rooms.entry(*room).or_default().clone()
     }
 
     /// The tips that land in `room` from now on.
     pub async fn subscribe(&self, room: &Pubkey) -> broadcast::Receiver<TipEvent> {
-        self.room(room).lock().await.events.subscribe()
+        self.room(room).ledger.lock().await.events.subscribe()
     }
 }
 

@@ -1,9 +1,10 @@
-//! The viewer answer (`GET /api/livestream`, `GET /api/rooms/{room}`) kept serialized per room: a
-//! viewer request compares what the answer is made of (the room, its broadcast state, gate and tip
-//! totals) with what the
-//! kept bytes were made of and, when nothing changed, is served those bytes — no playback-URL
-//! formatting and no JSON serialization per request. Any change (a chain notification, a webhook,
-//! a `lifecycle` answer) makes the next request render once and keep the new bytes.
+//! Answers kept serialized per room: the viewer answer (`GET /api/livestream`,
+//! `GET /api/rooms/{room}`) and each room's item in discovery (`GET /api/rooms`). A request
+//! compares what the answer is made of (the room, its broadcast state, gate and tip totals, and
+//! for discovery the viewer count) with what the kept bytes were made of and, when nothing
+//! changed, is served those bytes — no base58, no playback-URL formatting and no JSON
+//! serialization per request. Any change (a chain notification, a webhook, a `lifecycle` answer)
+//! makes the next request render once and keep the new bytes.
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -16,7 +17,7 @@ use crate::live::tips::TipTotals;
 /// Rooms whose answer is kept (each a few hundred bytes plus the room).
 const MAX_ROOMS: u64 = 100_000;
 
-/// What an answer is made of.
+/// What a viewer answer is made of.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ViewInputs {
     pub room: Room,
@@ -27,16 +28,28 @@ pub struct ViewInputs {
     pub tips: TipTotals,
 }
 
-struct Rendered {
-    inputs: ViewInputs,
+/// What a room's item in discovery is made of.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ListItemInputs {
+    pub room: Room,
+    pub broadcasting: Option<bool>,
+    pub live_viewers: Option<u64>,
+    /// `None` when the room is ungated; `Err` when gates could not be read (no URLs: fail closed).
+    pub gate: Result<Option<Gate>, ()>,
+    pub tips: TipTotals,
+}
+
+struct Rendered<I> {
+    inputs: I,
     bytes: Bytes,
 }
 
-pub struct RenderedViews {
-    by_room: Cache<Pubkey, Arc<Rendered>>,
+/// Answers of one kind, kept per room with what they were made of (`I`).
+pub struct RenderedViews<I = ViewInputs> {
+    by_room: Cache<Pubkey, Arc<Rendered<I>>>,
 }
 
-impl Default for RenderedViews {
+impl<I: Send + Sync + 'static> Default for RenderedViews<I> {
     fn default() -> Self {
         RenderedViews {
             by_room: Cache::builder().max_capacity(MAX_ROOMS).build(),
@@ -44,13 +57,13 @@ impl Default for RenderedViews {
     }
 }
 
-impl RenderedViews {
+impl<I: PartialEq + Send + Sync + 'static> RenderedViews<I> {
     /// The kept bytes when `inputs` are what they were made of; else `render`'s, kept.
     pub fn get_or_render(
         &self,
         address: &Pubkey,
-        inputs: ViewInputs,
-        render: impl FnOnce(&ViewInputs) -> Bytes,
+        inputs: I,
+        render: impl FnOnce(&I) -> Bytes,
     ) -> Bytes {
         if let Some(kept) = self.by_room.get(address) {
             if kept.inputs == inputs {

@@ -3,8 +3,10 @@
 //! counts (both from Cloudflare's public endpoints, cached).
 use std::str::FromStr;
 
+use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::Json;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use roomcast_chain::view::parse_status;
@@ -14,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::error::{AppError, AppResult};
 use crate::live::index::{sort_key, Page, SortKey};
+use crate::live::views::ListItemInputs;
 use crate::rooms;
 use crate::rooms::responses::RoomFields;
 use crate::state::{AppState, StateRef};
@@ -67,7 +70,7 @@ pub struct RoomList {
 pub async fn list(
     State(state): State<StateRef>,
     Query(q): Query<ListQuery>,
-) -> AppResult<Json<RoomList>> {
+) -> AppResult<Response> {
     let status = q
         .status
         .as_deref()
@@ -108,13 +111,29 @@ pub async fn list(
         .flatten();
 
     // Each item's broadcast state and viewer count are cached Cloudflare reads; on a miss they are
-    // fetched for the whole page at once, not one room after another.
+    // fetched for the whole page at once, not one room after another. Each item is kept
+    // serialized (`live::views`): the page is the kept bytes joined (the shape of [`RoomList`]).
     let items =
         futures_util::future::join_all(page.rooms.iter().map(|record| item(&state, record))).await;
-    Ok(Json(RoomList {
-        rooms: items,
-        next_cursor,
-    }))
+    let mut body = Vec::with_capacity(64 + items.iter().map(|i| i.len() + 1).sum::<usize>());
+    body.extend_from_slice(b"{\"rooms\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item);
+    }
+    body.extend_from_slice(b"],\"nextCursor\":");
+    serde_json::to_writer(&mut body, &next_cursor).expect("a cursor serializes");
+    body.push(b'}');
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 /// How long a listing waits for the room index's first load before answering 503.
@@ -142,7 +161,8 @@ async fn indexed_page(
     Ok(state.index.page(status, host, after, limit))
 }
 
-async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
+/// A room's item, serialized: kept per room while what it is made of is unchanged.
+async fn item(state: &AppState, record: &RoomRecord) -> Bytes {
     let session_id = &record.room.session_id;
     let ended = record.room.status == RoomStatus::Ended;
     let (broadcasting, live_viewers) = if ended {
@@ -153,26 +173,39 @@ async fn item(state: &AppState, record: &RoomRecord) -> RoomListItem {
             viewers(state, session_id).await,
         )
     };
-    // Fail closed: a room whose gate cannot be read shows no playable URLs.
-    let (playback, gate) = crate::rooms::read::public_view(state, &record.address, session_id)
+    let gate = crate::rooms::read::gate_of(state, &record.address)
         .await
-        .unwrap_or((None, None));
-    let tips = crate::rooms::tips::totals(
-        state,
-        &record.address,
-        &record.room.host,
-        crate::rooms::tips::FRESH_FOR,
-    )
-    .await;
-    RoomListItem {
-        tips,
-        session_id_legacy: session_id.clone(),
-        fields: RoomFields::new(&record.address, &record.room),
+        .map_err(|_| ());
+    let tips = crate::rooms::tips::totals_for_view(state, &record.address, &record.room.host).await;
+    let inputs = ListItemInputs {
+        room: record.room.clone(),
         broadcasting,
         live_viewers,
-        playback,
         gate,
-    }
+        tips,
+    };
+    state
+        .list_items
+        .get_or_render(&record.address, inputs, |inputs| {
+            // Fail closed: a room whose gate cannot be read shows no playable URLs.
+            let (playback, gate) = match &inputs.gate {
+                Ok(Some(gate)) => (None, Some(crate::rooms::responses::GateView::new(gate))),
+                Ok(None) => (Some(state.stream.playback_urls(session_id)), None),
+                Err(()) => (None, None),
+            };
+            let item = RoomListItem {
+                tips: inputs.tips,
+                session_id_legacy: session_id.clone(),
+                fields: RoomFields::new(&record.address, &inputs.room),
+                broadcasting: inputs.broadcasting,
+                live_viewers: inputs.live_viewers,
+                playback,
+                gate,
+            };
+            serde_json::to_vec(&item)
+                .expect("a room item serializes")
+                .into()
+        })
 }
 
 pub(crate) async fn viewers(state: &AppState, session_id: &str) -> Option<u64> {

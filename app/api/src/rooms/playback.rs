@@ -1,4 +1,4 @@
-//! Gated rooms' playback grant ([`grant`]; what public reads show of them is `rooms::read::public_view`): the viewer's wallet (signed request or sign-in session) is
+//! Gated rooms' playback grant ([`grant`]; public reads show their gate and no URLs: `rooms::read::livestream_json`, `rooms::listing`): the viewer's wallet (signed request or sign-in session) is
 //! checked against the room's gate, read fresh from the chain, with one
 //! `getTokenAccountsByOwner(owner, {mint}, jsonParsed)` (unfrozen balances of either token program
 //! summed); a holder gets HLS/DASH/iframe/WHEP URLs with a token signed here (RS256, the deployment's

@@ -2,7 +2,6 @@
 use std::str::FromStr;
 
 use roomcast_chain::{is_session_id, Pubkey, Room, RoomStatus};
-use roomcast_stream::client::PlaybackUrls;
 
 use crate::core::error::{AppError, AppResult};
 use crate::rooms::responses::*;
@@ -95,8 +94,7 @@ pub async fn livestream_json(state: &AppState, address: &Pubkey) -> AppResult<ax
     state.rooms.mark_watched(&room.session_id);
     let broadcasting = broadcasting(state, &room.session_id).await;
     let gate = gate_of(state, address).await?;
-    let tips =
-        crate::rooms::tips::totals(state, address, &room.host, crate::rooms::tips::FRESH_FOR).await;
+    let tips = crate::rooms::tips::totals_for_view(state, address, &room.host).await;
     let inputs = crate::live::views::ViewInputs {
         broadcast: state.broadcasts.get(&room.session_id),
         room,
@@ -135,22 +133,11 @@ pub async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
     state.broadcasts.is_live(session_id, lookup).await
 }
 
-/// What a public read shows of a room's playback: its URLs when it is ungated, its gate (and no
-/// URLs) when it is gated. Gates come from one cached read of every gate (`live::gates`); an
-/// error there is an error (the caller decides how to fail closed).
-pub async fn public_view(
+/// The room's gate, if it has one, from the shared cached read of every gate.
+pub(crate) async fn gate_of(
     state: &AppState,
     address: &Pubkey,
-    session_id: &str,
-) -> AppResult<(Option<PlaybackUrls>, Option<GateView>)> {
-    Ok(match gate_of(state, address).await? {
-        Some(gate) => (None, Some(GateView::new(&gate))),
-        None => (Some(state.stream.playback_urls(session_id)), None),
-    })
-}
-
-/// The room's gate, if it has one, from the shared cached read of every gate.
-async fn gate_of(state: &AppState, address: &Pubkey) -> AppResult<Option<roomcast_chain::Gate>> {
+) -> AppResult<Option<roomcast_chain::Gate>> {
     let gates = state
         .gates
         .all(async { state.chain.all_gates().await.map_err(AppError::from_chain) })

@@ -2,12 +2,13 @@
 //! (`RoomcastChain::tips_after`: only transactions that name the room, carry its tip memo and
 //! really pay its host count), into the room's ledger (`live::tips`), which publishes each new tip
 //! to the room's event streams. Called by the room's events poller every second while someone
-//! watches, and by the room view and discovery (at most once per [`FRESH_FOR`] per room).
-use std::time::Duration;
+//! watches, and for the room view and discovery in the background (at most once per [`FRESH_FOR`]
+//! per room; a viewer's request never waits for the chain once a room's history was read).
+use std::time::{Duration, Instant};
 
 use roomcast_chain::Pubkey;
 
-use crate::live::tips::TipTotals;
+use crate::live::tips::{RoomEntry, RoomTips, TipTotals};
 use crate::state::AppState;
 
 /// Totals younger than this are answered without reading the chain.
@@ -24,14 +25,51 @@ pub async fn totals(
     host: &Pubkey,
     max_age: Duration,
 ) -> TipTotals {
-    let ledger = state.tips.room(room);
-    let mut tips = ledger.lock().await;
+    let entry = state.tips.room(room);
+    let mut tips = entry.ledger.lock().await;
     if tips.read_at.is_some_and(|at| at.elapsed() < max_age) {
         return tips.totals;
     }
-    let read =
-        tokio::time::timeout(READ_BOUND, state.chain.tips_after(room, host, tips.after)).await;
-    tips.read_at = Some(std::time::Instant::now());
+    read_history(&state.chain, &entry, &mut tips, room, host).await
+}
+
+/// The totals a viewer read shows (the room view, `livestream`, discovery): never waits for the
+/// chain once the room's history was read (the first read waits, bounded by [`READ_BOUND`]).
+/// Totals older than [`FRESH_FOR`] are answered as they are while one background read per room
+/// brings them up to date; the room's event streams hear of new tips from their own poller.
+pub async fn totals_for_view(state: &AppState, room: &Pubkey, host: &Pubkey) -> TipTotals {
+    let entry = state.tips.room(room);
+    let last = entry.last();
+    let Some(read_at) = last.read_at else {
+        return totals(state, room, host, FRESH_FOR).await;
+    };
+    if read_at.elapsed() >= FRESH_FOR && entry.claim_refresh() {
+        let (chain, room, host) = (state.chain.clone(), *room, *host);
+        tokio::spawn(async move {
+            let mut tips = entry.ledger.lock().await;
+            if tips.read_at.is_some_and(|at| at.elapsed() < FRESH_FOR) {
+                let (totals, at) = (tips.totals, tips.read_at.unwrap_or_else(Instant::now));
+                entry.read_done(totals, at);
+                return;
+            }
+            read_history(&chain, &entry, &mut tips, &room, &host).await;
+        });
+    }
+    last.totals
+}
+
+/// Reads the room's history after the ledger's last read, counts what is new and records the
+/// read (in the ledger and in the entry's last totals).
+async fn read_history(
+    chain: &roomcast_chain::RoomcastChain,
+    entry: &RoomEntry,
+    tips: &mut RoomTips,
+    room: &Pubkey,
+    host: &Pubkey,
+) -> TipTotals {
+    let read = tokio::time::timeout(READ_BOUND, chain.tips_after(room, host, tips.after)).await;
+    let at = Instant::now();
+    tips.read_at = Some(at);
     match read {
         Ok(Ok((found, newest))) => {
             for tip in found {
@@ -44,6 +82,7 @@ pub async fn totals(
         Ok(Err(e)) => tracing::debug!(%room, error = %e, "reading tips failed"),
         Err(_) => tracing::debug!(%room, "reading tips timed out"),
     }
+    entry.read_done(tips.totals, at);
     tips.totals
 }
 
@@ -53,5 +92,5 @@ pub async fn counted(
     room: &Pubkey,
     signature: &roomcast_chain::Signature,
 ) -> Option<u64> {
-    state.tips.room(room).lock().await.counted(signature)
+    state.tips.room(room).ledger.lock().await.counted(signature)
 }
