@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use reqwest::StatusCode;
 use roomcast_app::Server;
 use roomcast_chain::{Keypair, NewRoom, Pubkey, Room, RoomFilter, RoomRecord, RoomStatus, Signer};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::eventually;
 
@@ -535,6 +535,32 @@ async fn the_viewer_answer_is_kept_serialized_and_follows_changes() {
     assert_eq!(again, first, "the same bytes by session id or address");
     let (_, _, shown) = raw(format!("/api/rooms/{address}")).await;
     assert_eq!(shown, first);
+    // Discovery's items are kept serialized too: the same bytes while nothing changed, and each
+    // change below shows in the room's item.
+    let listed = |address: String| async move {
+        let (status, kind, bytes) = raw("/api/rooms".to_string()).await;
+        assert_eq!(
+            (status, kind.as_str()),
+            (StatusCode::OK, "application/json")
+        );
+        let list: Value = serde_json::from_slice(&bytes).unwrap();
+        let item = list["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["room"] == address.as_str())
+            .cloned()
+            .expect("the room is listed");
+        (bytes, item)
+    };
+    let (page, item) = listed(address.clone()).await;
+    assert_eq!(
+        (&item["title"], &item["status"], &item["broadcasting"]),
+        (&json!("Kept"), &json!("created"), &json!(false))
+    );
+    assert_eq!(item["SessionID"], sid);
+    assert_eq!(item["playback"], body["playback"]);
+    assert_eq!(listed(address.clone()).await.0, page, "the same bytes");
 
     operator(
         &server,
@@ -546,6 +572,7 @@ async fn the_viewer_answer_is_kept_serialized_and_follows_changes() {
     let (_, _, renamed) = raw(format!("/api/livestream?sessionId={sid}")).await;
     let renamed: Value = serde_json::from_slice(&renamed).unwrap();
     assert_eq!(renamed["title"], "Renamed");
+    assert_eq!(listed(address.clone()).await.1["title"], "Renamed");
 
     // The encoder connects: the emulator's notification reaches the webhook, the answer follows.
     let emulator = server.upstreams.emulator.as_ref().unwrap();
@@ -557,6 +584,10 @@ async fn the_viewer_answer_is_kept_serialized_and_follows_changes() {
     })
     .await;
     assert_eq!(live["title"], "Renamed");
+    eventually("the listed item shows the broadcast", || async {
+        (listed(address.clone()).await.1["broadcasting"] == true).then_some(())
+    })
+    .await;
 
     operator(
         &server,
@@ -568,6 +599,15 @@ async fn the_viewer_answer_is_kept_serialized_and_follows_changes() {
     let (status, gone) = get(&server, &format!("/api/livestream?sessionId={sid}")).await;
     assert_eq!(status, StatusCode::GONE);
     assert_eq!(gone["error"]["code"], "room_ended");
+    let (_, ended) = listed(address.clone()).await;
+    assert_eq!(
+        (
+            &ended["status"],
+            &ended["broadcasting"],
+            &ended["liveViewers"]
+        ),
+        (&json!("ended"), &json!(false), &Value::Null)
+    );
     server.shutdown().await.unwrap();
 }
 
