@@ -422,6 +422,13 @@ async fn shutdown_drops_publishers_and_stops_ffmpeg() {
             })
             .count()
     };
+    // The input is live (under the emulator's lock) a moment before its recorder is spawned, and
+    // a child shows its own command line only once it has exec'd: wait for it, then exactly one.
+    until("the broadcast's ffmpeg", BOUND, || {
+        let n = recorders();
+        async move { (n >= 1).then_some(()) }
+    })
+    .await;
     assert_eq!(recorders(), 1, "one ffmpeg per broadcast");
     emu.shutdown().await;
     assert!(publisher.exited_within(BOUND).await.is_some());
