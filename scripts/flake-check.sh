@@ -4,6 +4,7 @@
 # A test that fails here under load would sooner or later fail a CI run. `--no-fail-fast`: one
 # failing test binary must not hide the later binaries of its suite.
 # Usage: scripts/flake-check.sh [runs]      (default 3; exit 1 if any test failed in any run)
+#        FLAKE_ONLY='replicas|chain_watch' scripts/flake-check.sh 3    (only the matching suites)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
@@ -37,6 +38,13 @@ SUITES=(
   "-p roomcast-localnet --test limits|"
   "-p roomcast-localnet --test pubsub|"
 )
+
+# FLAKE_ONLY=regex keeps only the suites whose "args|filter" matches (e.g. after a change to a few).
+if [[ -n ${FLAKE_ONLY:-} ]]; then
+  kept=()
+  for suite in "${SUITES[@]}"; do [[ $suite =~ $FLAKE_ONLY ]] && kept+=("$suite"); done
+  SUITES=("${kept[@]}")
+fi
 
 cargo build -p roomcast-app >/dev/null
 for suite in "${SUITES[@]}"; do
