@@ -59,7 +59,9 @@ pub struct LocalnetArgs {
     )]
     pub faucet_keypair: PathBuf,
     /// Accept `roomcastInjectSendFault` (tests only): the next `sendTransaction` calls land, then
-    /// their answers are lost or late — what a crash test needs from a separate node process.
+    /// their answers are lost or late — what a crash test needs from a separate node process;
+    /// `roomcastDropPubsubConnections`: every open PubSub connection is cut at once; and
+    /// `roomcastHoldPubsubConnections`: new ones wait before their handshake until released.
     #[arg(long, hide = true)]
     pub fault_injection: bool,
 }
@@ -77,7 +79,8 @@ pub struct NodeOptions {
     pub save_interval: Duration,
     /// Bounds on what one caller can make the node do.
     pub limits: rpc::RpcLimits,
-    /// Serve `roomcastInjectSendFault` (see [`LocalnetArgs::fault_injection`]).
+    /// Serve `roomcastInjectSendFault` and the PubSub faults (see
+    /// [`LocalnetArgs::fault_injection`]).
     pub fault_injection: bool,
 }
 
@@ -110,6 +113,7 @@ pub struct LocalNode {
     state: Option<PathBuf>,
     send_faults: rpc::SendFaults,
     calls: rpc::MethodCalls,
+    pubsub_drops: events::PubsubDrops,
 }
 
 impl LocalNode {
@@ -133,10 +137,12 @@ impl LocalNode {
         let ws_addr = ws_listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         let send_faults = rpc::SendFaults::default();
+        let pubsub_drops = events::PubsubDrops::default();
         let pubsub = pubsub::spawn(
             ws_listener,
             executor.clone(),
             options.pubsub,
+            pubsub_drops.clone(),
             stop.subscribe(),
         )
         .await?;
@@ -147,6 +153,7 @@ impl LocalNode {
             send_faults: send_faults.clone(),
             fault_injection: options.fault_injection,
             calls: calls.clone(),
+            pubsub_drops: pubsub_drops.clone(),
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -169,6 +176,8 @@ impl LocalNode {
                     let saved = executor
                         .call(move |chain| {
                             if !chain.dirty {
+                                // Where slots go on from after a crash.
+                                let _ = state_file::save_slot(chain, &path);
                                 return Ok(None);
                             }
                             // Only what changed (the journal); a new snapshot now and then.
@@ -196,6 +205,7 @@ impl LocalNode {
             state: options.state,
             send_faults,
             calls,
+            pubsub_drops,
         })
     }
 
@@ -231,12 +241,25 @@ impl LocalNode {
         self.send_faults.push(fault, times);
     }
 
-    /// Injected `sendTransaction` faults not fired yet (a test's proof that they fired).
+    /// Cuts every open PubSub connection at once, as a network drop would (no close frame); returns
+    /// how many there were. Over RPC: `roomcastDropPubsubConnections`, with `fault_injection`.
+    pub fn drop_pubsub_connections(&self) -> usize {
+        self.pubsub_drops.drop_all()
+    }
+
+    /// While `held`, new PubSub connections wait before their WebSocket handshake (a client
+    /// cannot get its subscription back until released). Over RPC:
+    /// `roomcastHoldPubsubConnections`, with `fault_injection`.
+    pub fn hold_pubsub_connections(&self, held: bool) {
+        self.pubsub_drops.hold(held);
+    }
+
     /// JSON-RPC calls of `method` (e.g. `getProgramAccounts`) this node has answered.
     pub fn rpc_calls(&self, method: &str) -> u64 {
         self.calls.get(method)
     }
 
+    /// Injected `sendTransaction` faults not fired yet (a test's proof that they fired).
     pub fn pending_send_faults(&self) -> usize {
         self.send_faults.pending()
     }

@@ -567,13 +567,17 @@ enum Op {
     Rename(usize),
     /// Ended first if it was not, then closed (no notification: the catch-up finds it).
     Close(usize),
-    /// Rooms written while no notification reaches the index (a dropped subscription).
+    /// Rooms written without a transaction (seeded into the ledger): no notification, and no
+    /// trace in the program's history either, as if the node had lost it.
     Unseen {
         count: u8,
     },
+    /// The node cuts every PubSub connection and holds new ones; these writes are made before the
+    /// watcher gets its subscription back, so only its catch-up after resubscribing can tell.
+    Dropped(Vec<Op>),
 }
 
-fn op() -> impl Strategy<Value = Op> {
+fn write_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (0u8..3).prop_map(|host| Op::Create { host }),
         2 => (0usize..64).prop_map(Op::End),
@@ -583,79 +587,146 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-async fn run_ops(server: &Server, ops: Vec<Op>) {
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        9 => write_op(),
+        2 => proptest::collection::vec(write_op(), 1..4).prop_map(Op::Dropped),
+    ]
+}
+
+/// The index equals a fresh `getProgramAccounts` (notifications of the last changes may still be
+/// on their way).
+async fn agree(server: &Server, when: &str) {
+    let chain = chain_rooms(server).await;
+    let agreed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if server.state.index.all() == chain {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(
+        agreed.is_ok(),
+        "{when}: index {:#?}\nchain {:#?}",
+        server.state.index.all(),
+        chain
+    );
+}
+
+/// Runs `ops`; at most `drops` of them cut the watcher's subscription (each drop doubles the
+/// watcher's reconnect backoff).
+async fn run_ops(server: &Server, ops: Vec<Op>, drops: &mut usize) {
     let state = &server.state;
-    let chain = &state.chain;
     let hosts: Vec<Pubkey> = (0..3)
         .map(|i| Pubkey::new_from_array([i + 1; 32]))
         .collect();
     let mut open: Vec<Pubkey> = Vec::new();
     for (n, op) in ops.into_iter().enumerate() {
-        let pick = |i: usize| (!open.is_empty()).then(|| open[i % open.len()]);
-        match op {
-            Op::Create { host } => {
-                let session_id = hex::encode(rand_bytes());
-                chain
-                    .create_room(
-                        state.registry,
-                        NewRoom {
-                            session_id: session_id.clone(),
-                            ingest_url: "rtmps://live.cloudflare.com:443/live/".into(),
-                            title: format!("Room {n}"),
-                            host: hosts[host as usize],
-                        },
-                    )
-                    .await
-                    .unwrap();
-                open.push(chain.room_address(&state.registry, &session_id));
+        let Op::Dropped(writes) = op else {
+            write(server, op, n, &hosts, &mut open).await;
+            continue;
+        };
+        if *drops == 0 || !state.feeds.watcher_live() {
+            for (m, op) in writes.into_iter().enumerate() {
+                write(server, op, n * 10 + m, &hosts, &mut open).await;
             }
-            Op::End(i) => {
-                if let Some(room) = pick(i) {
-                    if chain.room(&room).await.unwrap().unwrap().status != RoomStatus::Ended {
-                        chain.end_room(state.registry, room).await.unwrap();
-                    }
+            continue;
+        }
+        *drops -= 1;
+        let node = node(server);
+        let (history, listing) = state.index.catch_ups();
+        node.hold_pubsub_connections(true);
+        assert!(node.drop_pubsub_connections() >= 1, "the watcher's link");
+        eventually("the watcher to notice the drop", || async {
+            (!state.feeds.watcher_live()).then_some(())
+        })
+        .await;
+        for (m, op) in writes.into_iter().enumerate() {
+            write(server, op, n * 10 + m, &hosts, &mut open).await;
+        }
+        assert!(!state.feeds.watcher_live(), "still held");
+        node.hold_pubsub_connections(false);
+        eventually("the watcher to resubscribe and catch up", || async {
+            let (h, l) = state.index.catch_ups();
+            (state.feeds.watcher_live() && h + l > history + listing).then_some(())
+        })
+        .await;
+        // No other catch-up: the one after resubscribing found what was written meanwhile (and
+        // what PubSub never reports: closes).
+        agree(server, "after a dropped subscription").await;
+    }
+}
+
+async fn write(server: &Server, op: Op, n: usize, hosts: &[Pubkey], open: &mut Vec<Pubkey>) {
+    let state = &server.state;
+    let chain = &state.chain;
+    let pick = |i: usize| (!open.is_empty()).then(|| open[i % open.len()]);
+    match op {
+        Op::Create { host } => {
+            let session_id = hex::encode(rand_bytes());
+            chain
+                .create_room(
+                    state.registry,
+                    NewRoom {
+                        session_id: session_id.clone(),
+                        ingest_url: "rtmps://live.cloudflare.com:443/live/".into(),
+                        title: format!("Room {n}"),
+                        host: hosts[host as usize],
+                    },
+                )
+                .await
+                .unwrap();
+            open.push(chain.room_address(&state.registry, &session_id));
+        }
+        Op::End(i) => {
+            if let Some(room) = pick(i) {
+                if chain.room(&room).await.unwrap().unwrap().status != RoomStatus::Ended {
+                    chain.end_room(state.registry, room).await.unwrap();
                 }
             }
-            Op::Rename(i) => {
-                if let Some(room) = pick(i) {
-                    let current = chain.room(&room).await.unwrap().unwrap();
-                    if current.status != RoomStatus::Ended {
-                        chain
-                            .update_room(
-                                state.registry,
-                                room,
-                                current.payer,
-                                format!("Renamed {n}"),
-                            )
-                            .await
-                            .unwrap();
-                    }
+        }
+        Op::Rename(i) => {
+            if let Some(room) = pick(i) {
+                let current = chain.room(&room).await.unwrap().unwrap();
+                if current.status != RoomStatus::Ended {
+                    chain
+                        .update_room(state.registry, room, current.payer, format!("Renamed {n}"))
+                        .await
+                        .unwrap();
                 }
             }
-            Op::Close(i) => {
-                if let Some(room) = pick(i) {
-                    if chain.room(&room).await.unwrap().unwrap().status != RoomStatus::Ended {
-                        chain.end_room(state.registry, room).await.unwrap();
-                    }
-                    chain.close_room(state.registry, room).await.unwrap();
-                    open.retain(|r| *r != room);
+        }
+        Op::Close(i) => {
+            if let Some(room) = pick(i) {
+                if chain.room(&room).await.unwrap().unwrap().status != RoomStatus::Ended {
+                    chain.end_room(state.registry, room).await.unwrap();
                 }
+                chain.close_room(state.registry, room).await.unwrap();
+                open.retain(|r| *r != room);
             }
-            Op::Unseen { count } => {
-                let host = hosts[usize::from(count) % hosts.len()];
-                // No catch-up in between (one could set a checkpoint after the seeding).
-                let _no_catch_up = state.index.catching_up.lock().await;
-                open.extend(seed(server, usize::from(count), RoomStatus::Live, host).await);
-                // Written without a transaction, as if the node's history were lost: the next
-                // catch-up cannot read it from the history and lists instead.
-                state.index.set_checkpoint(None);
+        }
+        Op::Unseen { count } => {
+            let host = hosts[usize::from(count) % hosts.len()];
+            // No catch-up in between (one could set a checkpoint after the seeding).
+            let _no_catch_up = state.index.catching_up.lock().await;
+            open.extend(seed(server, usize::from(count), RoomStatus::Live, host).await);
+            // Written without a transaction, as if the node's history were lost: the next
+            // catch-up cannot read it from the history and lists instead.
+            state.index.set_checkpoint(None);
+        }
+        Op::Dropped(writes) => {
+            for op in writes {
+                Box::pin(write(server, op, n, hosts, open)).await;
             }
         }
     }
 }
 
 // The index agrees with a fresh getProgramAccounts after any sequence of creates, ends, renames,
-// closes and unseen writes, once the notifications are in and a catch-up has run.
+// closes, unseen writes and real dropped subscriptions (writes made before the watcher has its
+// subscription back), once the notifications are in and a catch-up has run.
 #[test]
 fn the_index_equals_the_chain_after_random_changes() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -665,28 +736,22 @@ fn the_index_equals_the_chain_after_random_changes() {
         .unwrap();
     let server = runtime.block_on(start(&["--index-resync-secs", "3600"]));
     let config = ProptestConfig {
-        cases: 8,
+        cases: 16,
         failure_persistence: None,
         ..ProptestConfig::default()
     };
+    // The watcher's reconnect backoff doubles with each drop (250 ms, 500 ms, 1 s, 2 s, 4 s).
+    let drops = std::cell::Cell::new(5usize);
     proptest!(config, |(ops in proptest::collection::vec(op(), 1..14))| {
         runtime.block_on(async {
-            run_ops(&server, ops).await;
+            let mut left = drops.get();
+            run_ops(&server, ops, &mut left).await;
+            drops.set(left);
             roomcast_api::jobs::room_index::catch_up(&server.state).await.unwrap();
-            let chain = chain_rooms(&server).await;
-            // Notifications of the last changes may still be on their way.
-            let agreed = tokio::time::timeout(Duration::from_secs(20), async {
-                loop {
-                    if server.state.index.all() == chain {
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            })
-            .await;
-            assert!(agreed.is_ok(), "index {:#?}\nchain {:#?}", server.state.index.all(), chain);
+            agree(&server, "after a catch-up").await;
         });
     });
+    assert!(drops.get() < 5, "at least one subscription was dropped");
     runtime.block_on(server.shutdown()).unwrap();
 }
 
@@ -826,6 +891,7 @@ async fn after_a_restart_the_index_is_what_the_chain_says() {
             Op::Rename(1),
             Op::Close(2),
         ],
+        &mut 0,
     )
     .await;
     let before = chain_rooms(&server).await;

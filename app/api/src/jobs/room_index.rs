@@ -184,9 +184,9 @@ pub async fn catch_up_bounded(state: &AppState, bound: usize) -> Result<CatchUp,
             Err(fallback) => fallback,
         },
     };
+    let done = from_listing(state, fallback).await?;
     state.index.count_catch_up(false);
     metrics::counter!("roomcast_index_catch_ups_total", "path" => "listing", "reason" => fallback.label()).increment(1);
-    let done = from_listing(state, fallback).await?;
     tracing::info!(
         reason = fallback.label(),
         listed = done.listed,

@@ -28,6 +28,8 @@ pub struct RpcState {
     pub fault_injection: bool,
     /// Calls answered so far, by method (what a test counts: "no chain read per request").
     pub calls: MethodCalls,
+    /// Cuts every PubSub connection (`roomcastDropPubsubConnections`, with `fault_injection`).
+    pub pubsub_drops: crate::events::PubsubDrops,
 }
 
 /// How many times each JSON-RPC method was called (a batch counts each of its calls).
@@ -254,6 +256,23 @@ async fn handle_call(state: &RpcState, call: Value) -> Value {
         return error_response(id, RpcError::invalid_request());
     };
     let params = call.get("params").cloned().unwrap_or(Value::Null);
+    // `roomcastDropPubsubConnections []`: every open PubSub connection is cut at once (as a
+    // network drop would); the answer is how many there were.
+    if method == "roomcastDropPubsubConnections" && state.fault_injection {
+        let dropped = state.pubsub_drops.drop_all();
+        return json!({ "jsonrpc": "2.0", "result": dropped, "id": id });
+    }
+    // `roomcastHoldPubsubConnections [true|false]`: while held, new PubSub connections wait
+    // before their handshake.
+    if method == "roomcastHoldPubsubConnections" && state.fault_injection {
+        return match params.get(0).and_then(Value::as_bool) {
+            Some(held) => {
+                state.pubsub_drops.hold(held);
+                json!({ "jsonrpc": "2.0", "result": held, "id": id })
+            }
+            None => error_response(id, RpcError::invalid_params("expected [true|false]")),
+        };
+    }
     if method == "roomcastInjectSendFault" && state.fault_injection {
         return match inject_send_fault(state, &params) {
             Ok(()) => json!({ "jsonrpc": "2.0", "result": true, "id": id }),
