@@ -60,8 +60,9 @@ pub struct LocalnetArgs {
     pub faucet_keypair: PathBuf,
     /// Accept `roomcastInjectSendFault` (tests only): the next `sendTransaction` calls land, then
     /// their answers are lost or late — what a crash test needs from a separate node process;
-    /// `roomcastDropPubsubConnections`: every open PubSub connection is cut at once; and
-    /// `roomcastHoldPubsubConnections`: new ones wait before their handshake until released.
+    /// `roomcastDropPubsubConnections`: every open PubSub connection is cut at once;
+    /// `roomcastHoldPubsubConnections`: new ones wait before their handshake until released; and
+    /// `roomcastRefuseMethods`: the listed methods answer "Method not found".
     #[arg(long, hide = true)]
     pub fault_injection: bool,
 }
@@ -114,6 +115,7 @@ pub struct LocalNode {
     send_faults: rpc::SendFaults,
     calls: rpc::MethodCalls,
     pubsub_drops: events::PubsubDrops,
+    refused: rpc::RefusedMethods,
 }
 
 impl LocalNode {
@@ -138,6 +140,7 @@ impl LocalNode {
         let (stop, mut stopped) = watch::channel(false);
         let send_faults = rpc::SendFaults::default();
         let pubsub_drops = events::PubsubDrops::default();
+        let refused = rpc::RefusedMethods::default();
         let pubsub = pubsub::spawn(
             ws_listener,
             executor.clone(),
@@ -154,6 +157,7 @@ impl LocalNode {
             fault_injection: options.fault_injection,
             calls: calls.clone(),
             pubsub_drops: pubsub_drops.clone(),
+            refused: refused.clone(),
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -206,6 +210,7 @@ impl LocalNode {
             send_faults,
             calls,
             pubsub_drops,
+            refused,
         })
     }
 
@@ -252,6 +257,13 @@ impl LocalNode {
     /// `roomcastHoldPubsubConnections`, with `fault_injection`.
     pub fn hold_pubsub_connections(&self, held: bool) {
         self.pubsub_drops.hold(held);
+    }
+
+    /// Answers these JSON-RPC methods with "Method not found" from now on (a provider that does not
+    /// serve them; empty: none). Over RPC: `roomcastRefuseMethods`, with `fault_injection`.
+    pub fn refuse_methods(&self, methods: &[&str]) {
+        self.refused
+            .set(methods.iter().map(|m| m.to_string()).collect());
     }
 
     /// JSON-RPC calls of `method` (e.g. `getProgramAccounts`) this node has answered.

@@ -496,9 +496,10 @@ async fn a_catch_up_reads_only_the_rooms_the_history_says_were_written() {
     server.shutdown().await.unwrap();
 }
 
-// When the node does not know the index's checkpoint (its history was lost) or more landed since
-// than the bound, the catch-up lists the registry instead, and the one after reads the history
-// again from the checkpoint that listing took.
+// When the node does not know the index's checkpoint (its history was lost), more landed since
+// than the bound, or the RPC refuses the history's calls, the catch-up lists the registry
+// instead, and once it can, the one after reads the history again from the checkpoint that
+// listing took.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_catch_up_lists_when_the_history_cannot_answer() {
     let server = start(&["--index-resync-secs", "3600", "--chain-watch", "false"]).await;
@@ -554,6 +555,43 @@ async fn a_catch_up_lists_when_the_history_cannot_answer() {
         RoomStatus::Ended
     );
     assert_eq!(state.index.catch_ups(), (1, 2));
+
+    // An RPC that refuses the history's calls: a listing each time, and no checkpoint can be
+    // taken meanwhile.
+    let node = node(&server);
+    node.refuse_methods(&["getTransaction"]);
+    let fourth = create_on_chain(&server, "Fourth").await;
+    let done = roomcast_api::jobs::room_index::catch_up(state)
+        .await
+        .unwrap();
+    assert_eq!(done.path, CatchUpPath::Listing(Fallback::Refused));
+    assert_eq!(done.listed, 4);
+    assert!(state.index.get(&fourth).is_some());
+    node.refuse_methods(&["getSignaturesForAddress"]);
+    let fifth = create_on_chain(&server, "Fifth").await;
+    let done = roomcast_api::jobs::room_index::catch_up(state)
+        .await
+        .unwrap();
+    assert_eq!(done.path, CatchUpPath::Listing(Fallback::Refused));
+    assert_eq!(state.index.checkpoint(), None);
+    assert!(state.index.get(&fifth).is_some());
+    let done = roomcast_api::jobs::room_index::catch_up(state)
+        .await
+        .unwrap();
+    assert_eq!(done.path, CatchUpPath::Listing(Fallback::NoCheckpoint));
+    // Served again: one more listing takes a checkpoint, then the history answers.
+    node.refuse_methods(&[]);
+    let done = roomcast_api::jobs::room_index::catch_up(state)
+        .await
+        .unwrap();
+    assert_eq!(done.path, CatchUpPath::Listing(Fallback::NoCheckpoint));
+    assert!(state.index.checkpoint().is_some());
+    let done = roomcast_api::jobs::room_index::catch_up(state)
+        .await
+        .unwrap();
+    assert_eq!((done.path, done.signatures), (CatchUpPath::History, 0));
+    assert_eq!(state.index.all(), chain_rooms(&server).await);
+    assert_eq!(state.index.catch_ups(), (2, 6));
     server.shutdown().await.unwrap();
 }
 
