@@ -2,7 +2,8 @@
 # Runs every test: the Rust workspace (program on LiteSVM, local node RPC conformance, chain client,
 # Stream client/emulator, API, IDL freshness, OpenAPI sync, end-to-end through the built binary), then
 # the official-client suites against the binary (Cloudflare's TypeScript SDK vs the emulator;
-# @solana/web3.js, @anchor-lang/core and solana-py vs the local node).
+# @solana/web3.js, @anchor-lang/core and solana-py vs the local node; @solana/spl-token, web3.js and
+# @solana/kit vs a serve's token programs and token RPCs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -48,6 +49,7 @@ bin="$target/debug/roomcast"
 tests/sdk/run.sh "$bin"
 tests/clients/run.sh "$bin"
 tests/actions/run.sh "$bin"
+tests/tokens/run.sh "$bin"
 # Every benchmark keeps starting: each is smoke-run for a second or two against the debug binary
 # (numbers meaningless here; BENCHMARKS.md has the real runs). Output kept only on failure.
 smoke() {

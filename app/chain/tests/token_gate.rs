@@ -166,7 +166,7 @@ async fn holdings_of_both_token_programs_frozen_accounts_apart() {
         (
             "getTokenAccountsByOwner",
             json!([holder.to_string(), {"mint": wallet}]),
-            "Invalid param: could not find mint",
+            "Invalid param: Token mint could not be unpacked",
         ),
         (
             "getTokenAccountsByOwner",
@@ -181,7 +181,7 @@ async fn holdings_of_both_token_programs_frozen_accounts_apart() {
         (
             "getTokenSupply",
             json!([ata.to_string()]),
-            "Invalid param: not a Token mint",
+            "Invalid param: mint could not be unpacked",
         ),
     ] {
         let answer = raw(&node, method, params).await;

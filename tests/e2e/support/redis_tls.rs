@@ -187,6 +187,21 @@ pub trait SharedRedis: Send + Sync {
     fn stop(&mut self);
     /// Back up, on the same ports.
     fn spawn(&mut self);
+    /// Connections subscribed to `channel`, on every node (in a cluster a replica subscribes on
+    /// the first seed that answers, which after an outage need not be the keys' node; a message
+    /// published on any node reaches them all).
+    fn subscribers(&self, channel: &str) -> usize {
+        numsub(&self.cli(&["PUBSUB", "NUMSUB", channel]))
+    }
+}
+
+/// The count in `PUBSUB NUMSUB channel`'s answer (channel, count on two lines).
+fn numsub(answer: &str) -> usize {
+    answer
+        .lines()
+        .nth(1)
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 impl SharedRedis for super::RedisProc {
@@ -381,6 +396,13 @@ impl SharedRedis for ClusterRedis {
     fn spawn(&mut self) {
         self.spawn_nodes();
         self.wait_ok();
+    }
+
+    fn subscribers(&self, channel: &str) -> usize {
+        self.nodes
+            .iter()
+            .map(|(port, _, _)| numsub(&admin_cli(*port, &["PUBSUB", "NUMSUB", channel])))
+            .sum()
     }
 }
 

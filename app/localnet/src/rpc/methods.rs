@@ -155,25 +155,33 @@ fn call(chain: &mut LocalChain, method: &str, p: &Params) -> Result<Value, RpcEr
         }
         "getProgramAccounts" => get_program_accounts(chain, p),
         "getTokenAccountsByOwner" => get_token_accounts_by_owner(chain, p),
+        // Errors in agave's order of checks (rpc.rs): the account, its owner, its layout, then
+        // the mint's.
         "getTokenAccountBalance" => {
             let address = p.pubkey(0)?;
             check_min_slot(chain, p.config::<CommitmentConfig>(1)?.min_context_slot)?;
             let found = chain
                 .account(&address)
-                .and_then(|a| token::token_account(&a));
-            let account = found.ok_or_else(|| invalid_param("not a Token account"))?;
-            let decimals = mint_decimals(chain, &account.mint)
-                .ok_or_else(|| invalid_param("could not find mint"))?;
+                .ok_or_else(|| invalid_param("could not find account"))?;
+            let account =
+                token::token_account(&found).ok_or_else(|| invalid_param("not a Token account"))?;
+            let mint = mint_layout(chain, &account.mint)?;
             Ok(with_context(
                 chain,
-                token::ui_amount(account.amount, decimals),
+                token::ui_amount(account.amount, mint.decimals),
             ))
         }
         "getTokenSupply" => {
             let address = p.pubkey(0)?;
             check_min_slot(chain, p.config::<CommitmentConfig>(1)?.min_context_slot)?;
-            let mint = chain.account(&address).and_then(|a| token::mint(&a));
-            let mint = mint.ok_or_else(|| invalid_param("not a Token mint"))?;
+            let found = chain
+                .account(&address)
+                .ok_or_else(|| invalid_param("could not find account"))?;
+            if !token::is_token_program(solana_account::ReadableAccount::owner(&found)) {
+                return Err(invalid_param("not a Token mint"));
+            }
+            let mint =
+                token::mint(&found).ok_or_else(|| invalid_param("mint could not be unpacked"))?;
             Ok(with_context(
                 chain,
                 token::ui_amount(mint.supply, mint.decimals),
@@ -267,6 +275,15 @@ fn mint_decimals(chain: &LocalChain, mint: &solana_pubkey::Pubkey) -> Option<u8>
         .map(|m| m.decimals)
 }
 
+/// The mint a token RPC names, with agave's errors (`get_mint_owner_and_additional_data`): none
+/// there, or not laid out as a mint.
+fn mint_layout(chain: &LocalChain, mint: &solana_pubkey::Pubkey) -> Result<token::Mint, RpcError> {
+    let account = chain
+        .account(mint)
+        .ok_or_else(|| invalid_param("could not find mint"))?;
+    token::mint(&account).ok_or_else(|| invalid_param("Token mint could not be unpacked"))
+}
+
 /// An account in the asked encoding; `jsonParsed` parses mints and token accounts as validators
 /// do (anything else falls back to base64).
 fn encode(
@@ -302,9 +319,9 @@ fn get_token_accounts_by_owner(chain: &LocalChain, p: &Params) -> Result<Value, 
     };
     let (mint, programs) = match (key("mint")?, key("programId")?) {
         (Some(mint), None) => {
-            let account = chain.account(&mint);
-            let program = account
-                .filter(|a| token::mint(a).is_some())
+            mint_layout(chain, &mint)?;
+            let program = chain
+                .account(&mint)
                 .map(|a| *solana_account::ReadableAccount::owner(&a))
                 .ok_or_else(|| invalid_param("could not find mint"))?;
             (Some(mint), vec![program])

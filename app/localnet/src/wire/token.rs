@@ -1,6 +1,8 @@
 //! SPL Token and Token-2022 accounts as validators show them: the `jsonParsed` form of mints and
-//! token accounts (`spl-token` / `spl-token-2022`, `tokenAmount` with `uiAmountString`), read from
-//! the programs' byte layouts (the programs themselves run in LiteSVM).
+//! token accounts (`spl-token` / `spl-token-2022`, `tokenAmount` with `uiAmountString`, Token-2022
+//! `extensions`) is made by the validators' own account decoder (`solana-account-decoder`); the
+//! fields the RPC methods need are read from the programs' byte layouts (the programs themselves
+//! run in LiteSVM).
 use serde_json::{json, Value};
 use solana_account::{AccountSharedData, ReadableAccount};
 use solana_pubkey::Pubkey;
@@ -130,48 +132,31 @@ pub fn ui_amount(amount: u64, decimals: u8) -> Value {
     })
 }
 
-/// The `jsonParsed` data of a mint or token account (`decimals` of a token account's mint, which
-/// the caller reads), or `None` for anything else.
+/// The `jsonParsed` data of a mint, token account or multisig (`decimals` of a token account's
+/// mint, which the caller reads), or `None` for anything else (the caller then answers base64, as
+/// validators do). Parsed by agave's own decoder, so every Token-2022 extension reads as on a
+/// cluster. Known difference: an interest-bearing or scaled-UI mint's accounts show the raw
+/// `uiAmount` (a cluster applies the rate at its clock).
+#[allow(deprecated)] // solana-account-decoder 3.x asks for its `agave-unstable-api` feature
 pub fn parsed(
     account: &AccountSharedData,
     decimals_of: impl Fn(&Pubkey) -> Option<u8>,
 ) -> Option<Value> {
-    let program = program_name(account.owner());
-    let space = account.data().len();
-    let key = |k: Option<Pubkey>| k.map(|k| k.to_string());
-    if let Some(m) = mint(account) {
-        return Some(json!({
-            "program": program,
-            "parsed": {"type": "mint", "info": {
-                "mintAuthority": key(m.mint_authority),
-                "supply": m.supply.to_string(),
-                "decimals": m.decimals,
-                "isInitialized": true,
-                "freezeAuthority": key(m.freeze_authority),
-            }},
-            "space": space,
-        }));
+    use solana_account_decoder::parse_account_data::SplTokenAdditionalDataV2;
+    if !is_token_program(account.owner()) {
+        return None;
     }
-    let a = token_account(account)?;
-    let decimals = decimals_of(&a.mint)?;
-    let mut info = json!({
-        "isNative": a.is_native.is_some(),
-        "mint": a.mint.to_string(),
-        "owner": a.owner.to_string(),
-        "state": if a.state == 2 { "frozen" } else { "initialized" },
-        "tokenAmount": ui_amount(a.amount, decimals),
-    });
-    if let Some(d) = a.delegate {
-        info["delegate"] = json!(d.to_string());
-        info["delegatedAmount"] = ui_amount(a.delegated_amount, decimals);
-    }
-    if let Some(c) = a.close_authority {
-        info["closeAuthority"] = json!(c.to_string());
-    }
-    if let Some(rent) = a.is_native {
-        info["rentExemptReserve"] = ui_amount(rent, decimals);
-    }
-    Some(json!({"program": program, "parsed": {"type": "account", "info": info}, "space": space}))
+    let additional = token_account(account)
+        .and_then(|a| decimals_of(&a.mint))
+        .map(SplTokenAdditionalDataV2::with_decimals);
+    let parsed =
+        solana_account_decoder::parse_token::parse_token_v3(account.data(), additional.as_ref())
+            .ok()?;
+    Some(json!({
+        "program": program_name(account.owner()),
+        "parsed": serde_json::to_value(parsed).ok()?,
+        "space": account.data().len(),
+    }))
 }
 
 #[cfg(test)]

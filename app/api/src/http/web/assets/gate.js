@@ -5,6 +5,10 @@
 // rewritten to the newest token, so the player never reloads); when a renewal is refused (the
 // wallet no longer holds enough), playback stops with the server's message.
 // `body[data-gate]`: `locked`, `signing`, `granted`, `refused`; `body[data-grants]` counts grants.
+// Against the embedded local node, "Use a local test wallet" (local_wallet.js, as on `/host` and
+// the tip button) makes a throwaway wallet in the page; the signed-in wallet's whole address is
+// shown (`#gate-account`) so tokens can be sent to it, and after a refusal "Check again" asks
+// for a grant with the same session (no new signature).
 import { api, el, shorten } from './common.js';
 import { connect, getWallets, signIn, solanaWallets } from './wallet.js';
 
@@ -56,16 +60,21 @@ export function mountGate(panel, id, gate, { onPlayback, onRefused }) {
   panel.replaceChildren(
     el('p', { id: 'gate-need' }, `This room is for holders: hold at least ${need} to watch.`),
     el('div', { id: 'gate-wallets', class: 'wallets' }),
+    el('button', { id: 'gate-local', type: 'button', class: 'hidden' }, 'Use a local test wallet'),
+    el('p', { id: 'gate-account', class: 'muted hidden' }),
     el('p', { id: 'gate-message', class: 'notice', role: 'status', 'aria-live': 'polite' }, ''),
+    el('button', { id: 'gate-retry', type: 'button', class: 'hidden' }, 'Check again'),
   );
   panel.classList.remove('hidden');
   let renewTimer = null;
   let session = null;
+  let info = null;
 
   async function grant() {
     const answer = await api(`/api/rooms/${encodeURIComponent(id)}/playback`, { method: 'POST', token: session });
     currentToken = tokenOf(answer.playback.hls);
     document.body.dataset.gate = 'granted';
+    panel.querySelector('#gate-retry').classList.add('hidden');
     document.body.dataset.grants = String(Number(document.body.dataset.grants || 0) + 1);
     const left = answer.expiresAt - Date.now() / 1000;
     // Renew with a margin: at two thirds of the lifetime, and at least 20 s before the end.
@@ -93,16 +102,12 @@ export function mountGate(panel, id, gate, { onPlayback, onRefused }) {
     currentToken = null;
     document.body.dataset.gate = 'refused';
     say(message, true);
+    panel.querySelector('#gate-retry').classList.toggle('hidden', !session);
     onRefused(message);
   }
 
-  async function useWallet(wallet) {
-    document.body.dataset.gate = 'signing';
-    say(`Signing in with ${wallet.name}…`);
-    const account = await connect(wallet);
-    const input = await api('/api/auth/nonce');
-    const signed = await signIn(wallet, account, input);
-    session = (await api('/api/auth/sign-in', { method: 'POST', body: signed })).token;
+  /** A grant for the signed-in wallet, handed to the page; a 403 is shown as the refusal. */
+  async function play(account) {
     try {
       const answer = await grant();
       say(answer.held == null
@@ -115,19 +120,69 @@ export function mountGate(panel, id, gate, { onPlayback, onRefused }) {
     }
   }
 
+  async function useWallet(wallet) {
+    document.body.dataset.gate = 'signing';
+    say(`Signing in with ${wallet.name}…`);
+    const account = await connect(wallet);
+    const input = await api('/api/auth/nonce');
+    const signed = await signIn(wallet, account, input);
+    session = (await api('/api/auth/sign-in', { method: 'POST', body: signed })).token;
+    const shown = panel.querySelector('#gate-account');
+    shown.textContent = `Your wallet: ${account.address}`;
+    shown.dataset.address = account.address;
+    shown.classList.remove('hidden');
+    const retry = panel.querySelector('#gate-retry');
+    retry.onclick = () => {
+      retry.disabled = true;
+      say('Checking your holdings again…');
+      play(account).catch((err) => say(err.message, true)).finally(() => { retry.disabled = false; });
+    };
+    await play(account);
+  }
+
   function renderWallets() {
     const wallets = solanaWallets();
     panel.querySelector('#gate-wallets').replaceChildren(...wallets.map((w) => el('button', {
       class: 'wallet', 'data-wallet': w.name,
       onclick: async (e) => {
-        e.currentTarget.disabled = true;
+        // currentTarget is null once the handler awaits: keep the button.
+        const button = e.currentTarget;
+        button.disabled = true;
         try { await useWallet(w); } catch (err) { document.body.dataset.gate = 'locked'; say(err.message, true); }
-        finally { e.currentTarget.disabled = false; }
+        finally { button.disabled = false; }
       },
     }, w.icon ? el('img', { src: w.icon, alt: '', width: 20, height: 20 }) : '', ` Connect ${w.name}`)));
-    if (!wallets.length) say('Connect a Solana wallet (Phantom, Solflare, Backpack…) that holds the token.');
+    if (!wallets.length) {
+      say('Connect a Solana wallet (Phantom, Solflare, Backpack…) that holds the token.'
+        + (info?.embedded?.chain ? ' Or use a local test wallet.' : ''));
+    }
   }
   getWallets().on('register', renderWallets);
   getWallets().on('unregister', renderWallets);
   renderWallets();
+
+  // The local test wallet, offered only when the server's chain is its embedded local node (the
+  // server serves local_wallet.js only then).
+  api('/api/info').then((i) => {
+    info = i;
+    if (!info.embedded?.chain) return;
+    panel.querySelector('#gate-local').classList.remove('hidden');
+    renderWallets();
+  }).catch(() => {});
+  panel.querySelector('#gate-local').addEventListener('click', async (e) => {
+    const button = e.currentTarget;
+    button.disabled = true;
+    try {
+      document.body.dataset.gate = 'signing';
+      say('Making a local test wallet and funding it from the local faucet…');
+      const { createLocalWallet } = await import('./local_wallet.js');
+      const wallet = await createLocalWallet(info);
+      button.classList.add('hidden');
+      await useWallet(wallet);
+    } catch (err) {
+      document.body.dataset.gate = 'locked';
+      say(err.message, true);
+      button.disabled = false;
+    }
+  });
 }
