@@ -1,9 +1,12 @@
 """Cross-replica propagation, for scripts/bench-replicas.sh: per room, a change made on replica A
-(a `connected` webhook it accepted; an end it answered), then A (the baseline) and B polled until
-each shows it. Prints `live` and `ended` lines: A's p50 p99, B's p50 p99, in ms.
+(a create it answered; a `connected` webhook it accepted; an end it answered), then A (the
+baseline) and B polled until each shows it: the create in `GET /api/rooms?host=` (each room has its
+own host), the others in `GET /api/livestream`. Prints `listed`, `live` and `ended` lines: A's p50
+p99, B's p50 p99, in ms.
 Usage: propagation.py A B DELIVERY OPERATOR_KEY WEBHOOK_SECRET ROOMS"""
 import datetime
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -35,6 +38,19 @@ def until(base, sid, seen):
     sys.exit(f"bench: {base} never showed the change of {sid}")
 
 
+def b58(raw):
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    n, s = int.from_bytes(raw, "big"), ""
+    while n:
+        n, r = divmod(n, 58)
+        s = alphabet[r] + s
+    return "1" * (len(raw) - len(raw.lstrip(b"\0"))) + s
+
+
+def lists(address):
+    return lambda status, body: status == 200 and any(r.get("room") == address for r in body["rooms"])
+
+
 def broadcasting(status, body):
     return status == 200 and body.get("broadcasting") is True
 
@@ -43,12 +59,26 @@ def gone(status, _):
     return status == 410
 
 
-times = {what: {"a": [], "b": []} for what in ("live", "ended")}
+times = {what: {"a": [], "b": []} for what in ("listed", "live", "ended")}
 for i in range(rooms):
-    status, room = call("POST", f"{a}/api/create", {"title": f"Propagation {i}",
-                        "host": "11111111111111111111111111111112"}, operator)
+    host = b58(os.urandom(32))
+    order = (("a", a), ("b", b)) if i % 2 else (("b", b), ("a", a))
+    status, room = call("POST", f"{a}/api/create", {"title": f"Propagation {i}", "host": host},
+                        operator)
     assert status == 201, status
+    answered = time.perf_counter()
     sid, address = room["SessionID"], room["room"]
+    # From the create's answer until each replica lists the room (B's index hears of it from
+    # its own chain watcher): both polled in turn, each timed from the answer.
+    seen = {}
+    while len(seen) < 2:
+        if time.perf_counter() - answered > 30:
+            sys.exit(f"bench: {address} never listed on {[n for n, _ in order if n not in seen]}")
+        for name, base in order:
+            if name not in seen and lists(address)(*call("GET", f"{base}/api/rooms?host={host}")):
+                seen[name] = time.perf_counter() - answered
+    for name in ("a", "b"):
+        times["listed"][name].append(seen[name])
     for base in (a, b):  # both replicas have the room cached before the change
         call("GET", f"{base}/api/livestream?sessionId={sid}")
     # Really connected at the emulator (the API confirms a webhook), notified on A only.
@@ -56,7 +86,6 @@ for i in range(rooms):
     now = datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
     hook = {"name": "Stream Live Input", "data": {"notification_name": "Stream Live Input",
             "input_id": sid, "event_type": "live_input.connected", "updated_at": now}}
-    order = (("a", a), ("b", b)) if i % 2 else (("b", b), ("a", a))
     status, _ = call("POST", f"{a}/api/webhooks/cloudflare", hook, {"cf-webhook-auth": secret})
     assert status == 200, status
     for name, base in order:

@@ -5,9 +5,11 @@
 #      replica, half the connections each, summed — what a round-robin balancer would spread);
 #   2. create latency (POST /api/create with an Idempotency-Key, sequential) of a replica with
 #      Redis vs one in memory (no ROOMCAST_REDIS_URL), interleaved request by request;
-#   3. cross-replica propagation (the latency the e2e tests no longer assert): a `connected`
-#      webhook accepted by A until B reads `broadcasting: true`, and an end answered by A until B
-#      answers 410 — against A reading its own change (the baseline), per room, p50/p99.
+#   3. cross-replica propagation (the latency the e2e tests no longer assert): a create answered
+#      by A until B lists the room (`GET /api/rooms?host=`: B's room index, fed by its own chain
+#      watcher; issue 20), a `connected` webhook accepted by A until B reads `broadcasting: true`,
+#      and an end answered by A until B answers 410 — against A reading its own change (the
+#      baseline), per room, p50/p99.
 # Usage: scripts/bench-replicas.sh [seconds] [connections] [rooms] [creates]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -131,6 +133,7 @@ read -r MMED MP99 <<<"$(stats "$TMP/lat-memory")"
 
 # Propagation: per room, the event on A, then A (baseline) and B polled until they show it.
 python3 benches/propagation.py "$A" "$B" "$DELIVERY" "$KEY" "$HOOK_SECRET" "$ROOMS" >"$TMP/propagation"
+read -r _ CA50 CA99 CB50 CB99 < <(grep '^listed ' "$TMP/propagation")
 read -r _ LA50 LA99 LB50 LB99 < <(grep '^live ' "$TMP/propagation")
 read -r _ EA50 EA99 EB50 EB99 < <(grep '^ended ' "$TMP/propagation")
 
@@ -150,8 +153,9 @@ echo "- added by Redis: median **$(awk -v a="$RMED" -v b="$MMED" 'BEGIN {printf 
 echo
 echo "| change made on A, until it is read | on A (baseline) median | p99 | on B median | p99 |"
 echo "|---|---|---|---|---|"
+echo "| create answered → listed (GET /api/rooms?host=) | ${CA50} ms | ${CA99} ms | ${CB50} ms | ${CB99} ms |"
 echo "| connected webhook accepted → broadcasting: true | ${LA50} ms | ${LA99} ms | ${LB50} ms | ${LB99} ms |"
 echo "| end answered → 410 | ${EA50} ms | ${EA99} ms | ${EB50} ms | ${EB99} ms |"
 echo
-echo "- B after A, medians: broadcast state **$(awk -v a="$LB50" -v b="$LA50" 'BEGIN {printf "%+.2f", a - b}') ms**, end **$(awk -v a="$EB50" -v b="$EA50" 'BEGIN {printf "%+.2f", a - b}') ms** (which replica is read first alternates per room)"
+echo "- B after A, medians: listing a create **$(awk -v a="$CB50" -v b="$CA50" 'BEGIN {printf "%+.2f", a - b}') ms**, broadcast state **$(awk -v a="$LB50" -v b="$LA50" 'BEGIN {printf "%+.2f", a - b}') ms**, end **$(awk -v a="$EB50" -v b="$EA50" 'BEGIN {printf "%+.2f", a - b}') ms** (which replica is read first alternates per room)"
 echo "- run: wrk ${DURATION}s, $CONNECTIONS connections, $ROOMS rooms; $CREATES creates per mode, interleaved; $ROOMS rooms for propagation; $(nproc) cores, $PROFILE build"

@@ -197,6 +197,32 @@ async fn the_watcher_reconnects_after_the_node_restarts() {
         log.contains("room subscription ended; reconnecting"),
         "{log}"
     );
+    // The restarted node lost its transaction history (kept in memory): the room index's
+    // catch-up after resubscribing could not start from its checkpoint and listed instead.
+    let metrics = api.get("/metrics").await;
+    assert!(
+        metrics
+            .text
+            .lines()
+            .any(|l| l.starts_with("roomcast_index_catch_ups_total{")
+                && l.contains(r#"path="listing""#)
+                && l.contains(r#"reason="checkpoint_unknown""#)),
+        "{}",
+        metrics.text
+    );
+    assert!(
+        log.contains("room index caught up from a sliced listing")
+            && log.contains("checkpoint_unknown"),
+        "{log}"
+    );
+    let ended = api.get("/api/rooms?status=ended").await;
+    ended.assert_status(200);
+    assert_eq!(
+        ended.json["rooms"][0]["room"],
+        room.to_string(),
+        "{}",
+        ended.text
+    );
 }
 
 /// Chain account reads the server made so far (`getAccountInfo`, any outcome), from its metrics.

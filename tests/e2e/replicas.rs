@@ -1213,3 +1213,71 @@ async fn grant_limits_count_every_replicas_grants() {
         );
     }
 }
+
+/// The rooms `path` lists on `api` (their addresses).
+async fn listed(api: &Api, path: &str) -> Vec<String> {
+    let r = api.get(path).await;
+    r.assert_status(200);
+    r.json["rooms"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{path}: {}", r.text))
+        .iter()
+        .map(|room| room["room"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Each replica keeps its own room index, fed by its chain watcher (issue 20): a room created on
+/// A is in B's listing, and so is its end, with Redis and without it (the chain, not Redis, is
+/// what tells B). How long it takes is `scripts/bench-replicas.sh`'s row, not asserted here.
+#[tokio::test]
+async fn another_replica_lists_a_create_and_its_end_with_and_without_redis() {
+    let d = Deployment::start();
+    for redis in [true, false] {
+        let a = d.server(redis, "0", &[]);
+        let b = d.server(redis, "0", &[]);
+        let (api_a, api_b) = (a.api(), b.api());
+        let host = roomcast_chain::Keypair::new().pubkey();
+        let title = format!("Made on A (redis: {redis})");
+        let created = api_a.create_for(&host, &title).await;
+        let room = created.str("room");
+        // Read-your-writes on A at once.
+        assert!(listed(&api_a, "/api/rooms").await.contains(&room));
+        eventually("B to list A's create", || async {
+            listed(&api_b, &format!("/api/rooms?host={host}"))
+                .await
+                .contains(&room)
+                .then_some(())
+        })
+        .await;
+        let on_b = api_b.get(&format!("/api/rooms?host={host}")).await;
+        assert_eq!(on_b.json["rooms"][0]["title"], title.as_str());
+        assert_eq!(on_b.json["rooms"][0]["status"], "created");
+
+        api_a
+            .call(
+                "POST",
+                &format!("/api/rooms/{room}/end"),
+                None,
+                Auth::Operator,
+            )
+            .await
+            .assert_status(200);
+        eventually("B to list the end", || async {
+            listed(&api_b, &format!("/api/rooms?status=ended&host={host}"))
+                .await
+                .contains(&room)
+                .then_some(())
+        })
+        .await;
+        assert_eq!(
+            listed(&api_b, &format!("/api/rooms?status=created&host={host}")).await,
+            Vec::<String>::new()
+        );
+        let banner = if redis {
+            "Shared state: Redis"
+        } else {
+            "Shared state: single replica"
+        };
+        assert!(b.proc.output().contains(banner), "{}", b.proc.output());
+    }
+}

@@ -750,7 +750,10 @@ impl RoomcastChain {
 }
 
 /// Counts one call to the RPC node by operation and outcome (a program error is still an answer).
-fn record<T>(operation: &'static str, result: Result<T, ChainError>) -> Result<T, ChainError> {
+pub(crate) fn record<T>(
+    operation: &'static str,
+    result: Result<T, ChainError>,
+) -> Result<T, ChainError> {
     let outcome = match &result {
         Ok(_) | Err(ChainError::Program { .. }) => "ok",
         Err(_) => "error",

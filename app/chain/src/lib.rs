@@ -9,6 +9,7 @@ mod client;
 mod cluster;
 mod error;
 pub mod gate;
+pub mod history;
 pub mod redact;
 mod room;
 pub mod tips;
@@ -21,6 +22,7 @@ pub use client::{NewRoom, RoomFilter, RoomRecord, RoomStamp, RoomcastChain, Sign
 pub use cluster::parse_cluster_url;
 pub use error::ChainError;
 pub use gate::{gate_address, Gate, NewGate};
+pub use history::{Checkpoint, Landed, Since};
 pub use room::Room;
 pub use roomcast::state::{room_offsets, Registry, RoomStatus};
 pub use roomcast::MAX_TITLE_LEN;

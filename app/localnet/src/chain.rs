@@ -181,6 +181,15 @@ impl LocalChain {
         self.slot
     }
 
+    /// Goes on from `slot` (a restart: the slot the node had reached before), never back; wall
+    /// time advances slots from there.
+    pub fn resume_after(&mut self, slot: u64) {
+        if slot >= self.slot {
+            self.first_slot += slot + 1 - self.slot;
+            self.produce_slot(slot + 1);
+        }
+    }
+
     /// Block height: one block per slot since genesis (no skipped slots here).
     pub fn block_height(&self) -> u64 {
         self.slot - self.genesis_slot

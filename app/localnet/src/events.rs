@@ -65,3 +65,49 @@ impl Default for EventSender {
         Self::new()
     }
 }
+
+/// Injected faults both servers see (tests only): every open PubSub connection is cut at once, as
+/// a network drop would (no close frame, `roomcastDropPubsubConnections`); and new connections can
+/// be held before their WebSocket handshake until released (`roomcastHoldPubsubConnections`), so a
+/// test knows what happens before a client gets its subscription back.
+#[derive(Clone)]
+pub struct PubsubDrops(Arc<PubsubFaults>);
+
+struct PubsubFaults {
+    cut: tokio::sync::watch::Sender<u64>,
+    held: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for PubsubDrops {
+    fn default() -> Self {
+        PubsubDrops(Arc::new(PubsubFaults {
+            cut: tokio::sync::watch::channel(0).0,
+            held: tokio::sync::watch::channel(false).0,
+        }))
+    }
+}
+
+impl PubsubDrops {
+    /// Cuts every open connection; returns how many there were.
+    pub fn drop_all(&self) -> usize {
+        let open = self.0.cut.receiver_count();
+        self.0.cut.send_modify(|n| *n += 1);
+        open
+    }
+
+    /// One per connection: changes when the connection must be cut.
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.cut.subscribe()
+    }
+
+    /// While held, a new connection waits before its handshake.
+    pub fn hold(&self, held: bool) {
+        self.0.held.send_replace(held);
+    }
+
+    /// Resolves once new connections are not held.
+    pub async fn released(&self) {
+        let mut held = self.0.held.subscribe();
+        let _ = held.wait_for(|h| !*h).await;
+    }
+}

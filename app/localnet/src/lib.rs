@@ -59,7 +59,10 @@ pub struct LocalnetArgs {
     )]
     pub faucet_keypair: PathBuf,
     /// Accept `roomcastInjectSendFault` (tests only): the next `sendTransaction` calls land, then
-    /// their answers are lost or late — what a crash test needs from a separate node process.
+    /// their answers are lost or late — what a crash test needs from a separate node process;
+    /// `roomcastDropPubsubConnections`: every open PubSub connection is cut at once;
+    /// `roomcastHoldPubsubConnections`: new ones wait before their handshake until released; and
+    /// `roomcastRefuseMethods`: the listed methods answer "Method not found".
     #[arg(long, hide = true)]
     pub fault_injection: bool,
 }
@@ -77,7 +80,8 @@ pub struct NodeOptions {
     pub save_interval: Duration,
     /// Bounds on what one caller can make the node do.
     pub limits: rpc::RpcLimits,
-    /// Serve `roomcastInjectSendFault` (see [`LocalnetArgs::fault_injection`]).
+    /// Serve `roomcastInjectSendFault` and the PubSub faults (see
+    /// [`LocalnetArgs::fault_injection`]).
     pub fault_injection: bool,
 }
 
@@ -110,6 +114,8 @@ pub struct LocalNode {
     state: Option<PathBuf>,
     send_faults: rpc::SendFaults,
     calls: rpc::MethodCalls,
+    pubsub_drops: events::PubsubDrops,
+    refused: rpc::RefusedMethods,
 }
 
 impl LocalNode {
@@ -133,10 +139,13 @@ impl LocalNode {
         let ws_addr = ws_listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         let send_faults = rpc::SendFaults::default();
+        let pubsub_drops = events::PubsubDrops::default();
+        let refused = rpc::RefusedMethods::default();
         let pubsub = pubsub::spawn(
             ws_listener,
             executor.clone(),
             options.pubsub,
+            pubsub_drops.clone(),
             stop.subscribe(),
         )
         .await?;
@@ -147,6 +156,8 @@ impl LocalNode {
             send_faults: send_faults.clone(),
             fault_injection: options.fault_injection,
             calls: calls.clone(),
+            pubsub_drops: pubsub_drops.clone(),
+            refused: refused.clone(),
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -169,6 +180,8 @@ impl LocalNode {
                     let saved = executor
                         .call(move |chain| {
                             if !chain.dirty {
+                                // Where slots go on from after a crash.
+                                let _ = state_file::save_slot(chain, &path);
                                 return Ok(None);
                             }
                             // Only what changed (the journal); a new snapshot now and then.
@@ -196,6 +209,8 @@ impl LocalNode {
             state: options.state,
             send_faults,
             calls,
+            pubsub_drops,
+            refused,
         })
     }
 
@@ -231,12 +246,32 @@ impl LocalNode {
         self.send_faults.push(fault, times);
     }
 
-    /// Injected `sendTransaction` faults not fired yet (a test's proof that they fired).
+    /// Cuts every open PubSub connection at once, as a network drop would (no close frame); returns
+    /// how many there were. Over RPC: `roomcastDropPubsubConnections`, with `fault_injection`.
+    pub fn drop_pubsub_connections(&self) -> usize {
+        self.pubsub_drops.drop_all()
+    }
+
+    /// While `held`, new PubSub connections wait before their WebSocket handshake (a client
+    /// cannot get its subscription back until released). Over RPC:
+    /// `roomcastHoldPubsubConnections`, with `fault_injection`.
+    pub fn hold_pubsub_connections(&self, held: bool) {
+        self.pubsub_drops.hold(held);
+    }
+
+    /// Answers these JSON-RPC methods with "Method not found" from now on (a provider that does not
+    /// serve them; empty: none). Over RPC: `roomcastRefuseMethods`, with `fault_injection`.
+    pub fn refuse_methods(&self, methods: &[&str]) {
+        self.refused
+            .set(methods.iter().map(|m| m.to_string()).collect());
+    }
+
     /// JSON-RPC calls of `method` (e.g. `getProgramAccounts`) this node has answered.
     pub fn rpc_calls(&self, method: &str) -> u64 {
         self.calls.get(method)
     }
 
+    /// Injected `sendTransaction` faults not fired yet (a test's proof that they fired).
     pub fn pending_send_faults(&self) -> usize {
         self.send_faults.pending()
     }

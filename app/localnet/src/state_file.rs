@@ -49,6 +49,21 @@ fn stored(address: &Pubkey, a: &AccountSharedData) -> StoredAccount {
 }
 
 /// Where the journal of the snapshot at `path` is.
+/// Where the slot the node had reached is kept (`FILE.slot`), so a restarted node goes on from it:
+/// a cluster's slots never go back, and readers order what they learn by slot.
+pub fn slot_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".slot");
+    PathBuf::from(name)
+}
+
+/// Writes the slot marker alone (the periodic save with nothing else to write).
+pub fn save_slot(chain: &LocalChain, path: &Path) -> anyhow::Result<()> {
+    let slot = slot_path(path);
+    fs::write(&slot, chain.slot().to_string())
+        .with_context(|| format!("writing {}", slot.display()))
+}
+
 pub fn journal_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".journal");
@@ -93,6 +108,7 @@ pub fn save_changes(chain: &mut LocalChain, path: &Path) -> anyhow::Result<Saved
     file.write_all(&lines)
         .and_then(|()| file.sync_data())
         .with_context(|| format!("appending to {}", journal.display()))?;
+    save_slot(chain, path)?;
     Ok(Saved::Appended(written.len()))
 }
 
@@ -114,6 +130,7 @@ pub fn save(chain: &LocalChain, path: &Path) -> anyhow::Result<usize> {
     let tmp = path.with_extension("tmp");
     fs::write(&tmp, body).with_context(|| format!("writing {}", tmp.display()))?;
     fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    save_slot(chain, path)?;
     match fs::remove_file(journal_path(path)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             return Err(e).with_context(|| format!("removing {}", journal_path(path).display()))
@@ -174,6 +191,13 @@ pub fn load(chain: &mut LocalChain, path: &Path) -> anyhow::Result<usize> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("reading {}", journal.display())),
+    }
+    // Slots go on from where the node was (a torn or missing marker: from the start).
+    if let Some(slot) = fs::read_to_string(slot_path(path))
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+    {
+        chain.resume_after(slot);
     }
     chain.dirty = false;
     chain.written.clear();

@@ -194,3 +194,60 @@ async fn send_faults_are_injectable_only_when_enabled() {
     let bad = post(&testing, &bad, Duration::from_secs(10)).await.unwrap();
     assert_eq!(bad["error"]["code"], -32602, "{bad}");
 }
+
+/// With fault injection on, chosen methods answer "Method not found" (a provider that does not
+/// serve them) until the list is replaced; without it the method itself is unknown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn methods_are_refusable_only_when_enabled() {
+    let call = |id: u64, method: &str, params: Value| json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+    let refuse = |methods: Value| call(1, "roomcastRefuseMethods", json!([methods]));
+    let wait = Duration::from_secs(10);
+    let normal = node(RpcLimits::default()).await;
+    let unknown = post(&normal, &refuse(json!(["getSlot"])), wait)
+        .await
+        .unwrap();
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    let slot = post(&normal, &call(2, "getSlot", json!([])), wait)
+        .await
+        .unwrap();
+    assert!(slot["result"].is_u64(), "{slot}");
+
+    let testing = LocalNode::start(NodeOptions {
+        fault_injection: true,
+        ..NodeOptions::default()
+    })
+    .await
+    .unwrap();
+    let accepted = post(&testing, &refuse(json!(["getSlot", "getVersion"])), wait)
+        .await
+        .unwrap();
+    assert_eq!(accepted["result"], true, "{accepted}");
+    for method in ["getSlot", "getVersion"] {
+        let refused = post(&testing, &call(3, method, json!([])), wait)
+            .await
+            .unwrap();
+        assert_eq!(
+            refused,
+            json!({"jsonrpc": "2.0", "id": 3, "error": {"code": -32601, "message": "Method not found"}})
+        );
+    }
+    let health = post(&testing, &call(4, "getHealth", json!([])), wait)
+        .await
+        .unwrap();
+    assert_eq!(health["result"], "ok", "{health}");
+    let bad = post(&testing, &refuse(json!("getSlot")), wait)
+        .await
+        .unwrap();
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    // In-process, and back to none.
+    testing.refuse_methods(&[]);
+    let slot = post(&testing, &call(5, "getSlot", json!([])), wait)
+        .await
+        .unwrap();
+    assert!(slot["result"].is_u64(), "{slot}");
+    testing.refuse_methods(&["getSlot"]);
+    let refused = post(&testing, &call(6, "getSlot", json!([])), wait)
+        .await
+        .unwrap();
+    assert_eq!(refused["error"]["code"], -32601, "{refused}");
+}

@@ -635,3 +635,100 @@ async fn a_thousand_concurrent_subscriptions_each_get_their_notification() {
     }
     assert_eq!(n, 1_000);
 }
+
+impl Ws {
+    /// Reads until the connection ends; true if it ended without a close frame (a cut, not a
+    /// goodbye). Notifications read meanwhile are discarded.
+    async fn cut(&mut self) -> bool {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("the connection ends within the wait");
+            match next {
+                None | Some(Err(_)) => return true,
+                Some(Ok(Message::Close(_))) => return false,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+}
+
+/// With fault injection on, every open PubSub connection can be cut at once (over RPC or
+/// in-process), as a network drop would: no close frame. Connections made afterwards are served
+/// as before; while held, a new connection waits before its handshake until released. A node
+/// without the switch knows neither method.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connection_is_cut_on_demand_when_faults_are_enabled() {
+    let drop_call = || json!([]);
+    let normal = Rpc::start().await;
+    let mut kept = Ws::connect(&normal.node.ws_url()).await;
+    let kept_id = kept.subscribe("slotSubscribe", json!([])).await;
+    let refused = normal
+        .call("roomcastDropPubsubConnections", drop_call())
+        .await;
+    assert_eq!(refused["error"]["code"], -32601, "{refused}");
+    kept.expect("slotNotification", kept_id).await;
+
+    let node = LocalNode::start(NodeOptions {
+        fault_injection: true,
+        ..NodeOptions::default()
+    })
+    .await
+    .unwrap();
+    let rpc = Rpc::with_node(node);
+    let mut slots = Ws::connect(&rpc.node.ws_url()).await;
+    slots.subscribe("slotSubscribe", json!([])).await;
+    let mut program = Ws::connect(&rpc.node.ws_url()).await;
+    program
+        .subscribe(
+            "programSubscribe",
+            json!([rpc.node.program_id().to_string(), {"encoding": "base64"}]),
+        )
+        .await;
+    assert_eq!(
+        rpc.ok("roomcastDropPubsubConnections", drop_call()).await,
+        2
+    );
+    assert!(slots.cut().await, "cut, not closed");
+    assert!(program.cut().await, "cut, not closed");
+    // The node goes on: a new connection subscribes and is notified.
+    let mut again = Ws::connect(&rpc.node.ws_url()).await;
+    let id = again.subscribe("slotSubscribe", json!([])).await;
+    again.expect("slotNotification", id).await;
+    assert_eq!(rpc.node.drop_pubsub_connections(), 1);
+    assert!(again.cut().await);
+    // Nobody listening: nothing to cut.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        rpc.ok("roomcastDropPubsubConnections", drop_call()).await,
+        0
+    );
+
+    // Held: a new connection waits before its handshake until released.
+    assert_eq!(
+        rpc.ok("roomcastHoldPubsubConnections", json!([true])).await,
+        true
+    );
+    let url = rpc.node.ws_url();
+    let mut waiting = tokio::spawn(async move { Ws::connect(&url).await });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut waiting)
+            .await
+            .is_err(),
+        "held before the handshake"
+    );
+    let bad = rpc
+        .call("roomcastHoldPubsubConnections", json!(["yes"]))
+        .await;
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    rpc.node.hold_pubsub_connections(false);
+    let mut released = waiting.await.unwrap();
+    let id = released.subscribe("slotSubscribe", json!([])).await;
+    released.expect("slotNotification", id).await;
+    let refused = normal
+        .call("roomcastHoldPubsubConnections", json!([true]))
+        .await;
+    assert_eq!(refused["error"]["code"], -32601, "{refused}");
+    // The other node's connection was never touched.
+    kept.expect("slotNotification", kept_id).await;
+}

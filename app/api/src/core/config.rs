@@ -99,8 +99,9 @@ pub struct ServeArgs {
     #[arg(long, env = "ROOMCAST_CHAIN_WATCH_DEAD_SECS", default_value_t = 45,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub chain_watch_dead_secs: u64,
-    /// Seconds between catch-ups of the room index with the chain (one sliced listing; only
-    /// changed rooms are read whole). Without the chain watcher this bounds how stale discovery
+    /// Seconds between catch-ups of the room index with the chain (the program's transactions
+    /// since the index's checkpoint, only the rooms they wrote read whole; a sliced listing when
+    /// the history cannot answer). Without the chain watcher this bounds how stale discovery
     /// is; with it, it bounds how long a room closed by someone else stays listed.
     #[arg(long, env = "ROOMCAST_INDEX_RESYNC_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..))]

@@ -11,7 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::RwLock;
 
-use roomcast_chain::{Pubkey, RoomRecord, RoomStatus};
+use roomcast_chain::{Checkpoint, Pubkey, RoomRecord, RoomStatus};
 
 /// The listing order: `(created_at, address)`, read from the largest down (newest first).
 pub type SortKey = (i64, [u8; 32]);
@@ -58,6 +58,13 @@ pub struct RoomIndex {
     loaded: tokio::sync::watch::Sender<bool>,
     /// Unix time the last full load or catch-up began (`jobs::room_index`).
     synced_at: std::sync::atomic::AtomicI64,
+    /// Where the index stands in the program's history: a catch-up reads the transactions after
+    /// it (`jobs::room_index`). `None`: unknown (a catch-up lists the registry instead).
+    checkpoint: std::sync::Mutex<Option<Checkpoint>>,
+    /// One catch-up at a time (after a resubscription, the periodic one, the reconciler's).
+    pub catching_up: tokio::sync::Mutex<()>,
+    /// Catch-ups so far from the history, and from a listing.
+    catch_ups: [std::sync::atomic::AtomicU64; 2],
 }
 
 impl Default for RoomIndex {
@@ -72,7 +79,31 @@ impl RoomIndex {
             inner: RwLock::new(Inner::default()),
             loaded: tokio::sync::watch::channel(false).0,
             synced_at: std::sync::atomic::AtomicI64::new(0),
+            checkpoint: std::sync::Mutex::new(None),
+            catching_up: tokio::sync::Mutex::new(()),
+            catch_ups: Default::default(),
         }
+    }
+
+    /// Catch-ups so far: `(from the program's history, from a sliced listing)`.
+    pub fn catch_ups(&self) -> (u64, u64) {
+        let n = |i: usize| self.catch_ups[i].load(std::sync::atomic::Ordering::Relaxed);
+        (n(0), n(1))
+    }
+
+    pub fn count_catch_up(&self, from_history: bool) {
+        let i = if from_history { 0 } else { 1 };
+        self.catch_ups[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Where the index stands in the program's history (see [`Checkpoint`]).
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        *self.checkpoint.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Moves the checkpoint (`None`: forgets it, so the next catch-up lists the registry).
+    pub fn set_checkpoint(&self, checkpoint: Option<Checkpoint>) {
+        *self.checkpoint.lock().unwrap_or_else(|e| e.into_inner()) = checkpoint;
     }
 
     /// Unix time the last full load or catch-up began: rooms written from shortly before it on

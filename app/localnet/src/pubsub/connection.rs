@@ -31,12 +31,19 @@ const FLUSH_GRACE: Duration = Duration::from_secs(2);
 enum End {
     Closed,
     Slow,
+    /// Cut by an injected fault (`roomcastDropPubsubConnections`).
+    Dropped,
 }
 
 pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_REQUEST_BYTES))
         .max_frame_size(Some(MAX_REQUEST_BYTES));
+    // Held by an injected fault: the handshake waits (its timeout starts after).
+    tokio::select! {
+        _ = shared.drops.released() => {}
+        _ = stopped(&mut stop) => return,
+    }
     // A client that connects and never completes the upgrade (or trickles it) is dropped.
     let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(config));
     let ws = match tokio::time::timeout(shared.handshake_timeout, handshake).await {
@@ -61,6 +68,7 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rece
         let _ = sink.close().await;
     });
     let mut events = shared.events.subscribe();
+    let mut drops = shared.drops.watch();
     let mut conn = Connection {
         shared: shared.clone(),
         subs: BTreeMap::new(),
@@ -92,6 +100,7 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rece
                 Err(broadcast::error::RecvError::Lagged(_)) => break End::Slow,
                 Err(broadcast::error::RecvError::Closed) => break End::Closed,
             },
+            _ = drops.changed() => break End::Dropped,
             _ = stopped(&mut stop) => break End::Closed,
         }
     };
@@ -102,6 +111,11 @@ pub async fn serve(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rece
     match end {
         End::Slow => {
             tracing::warn!("websocket subscriber too slow: disconnected");
+            writer.abort();
+        }
+        // Cut like a network drop: no close frame, nothing flushed.
+        End::Dropped => {
+            tracing::info!("websocket connection dropped (injected fault)");
             writer.abort();
         }
         End::Closed => {

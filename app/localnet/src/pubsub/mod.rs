@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// The chain's events live in [`crate::events`] (below both the chain and this server).
-pub use crate::events::{ChainEvent, EventSender, TxEvent};
+pub use crate::events::{ChainEvent, EventSender, PubsubDrops, TxEvent};
 
 use crate::chain::SLOT_DURATION;
 use crate::executor::ChainExecutor;
@@ -63,6 +63,8 @@ struct Shared {
     max_subscriptions: usize,
     max_per_connection: usize,
     handshake_timeout: Duration,
+    /// Cuts every connection on demand (an injected fault).
+    drops: PubsubDrops,
 }
 
 /// Serves PubSub on `listener` until `stop` turns true.
@@ -70,6 +72,7 @@ pub async fn spawn(
     listener: TcpListener,
     chain: ChainExecutor,
     limits: PubsubLimits,
+    drops: PubsubDrops,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<JoinHandle<()>> {
     let events = chain.call(|chain| chain.events.clone()).await?;
@@ -82,6 +85,7 @@ pub async fn spawn(
         max_subscriptions: limits.max_subscriptions,
         max_per_connection: limits.max_subscriptions_per_connection,
         handshake_timeout: limits.handshake_timeout,
+        drops,
     });
     tokio::spawn(produce_slots(shared.clone(), stop.clone()));
     Ok(tokio::spawn(accept(listener, shared, stop)))

@@ -30,6 +30,7 @@ pub const KNOWN: &[&str] = &[
     "sendTransaction",
     "getSignatureStatuses",
     "getTransaction",
+    "getSignaturesForAddress",
     "getBalance",
 ];
 

@@ -28,6 +28,29 @@ pub struct RpcState {
     pub fault_injection: bool,
     /// Calls answered so far, by method (what a test counts: "no chain read per request").
     pub calls: MethodCalls,
+    /// Cuts every PubSub connection (`roomcastDropPubsubConnections`, with `fault_injection`).
+    pub pubsub_drops: crate::events::PubsubDrops,
+    /// Methods answered with "Method not found", as a provider that does not serve them
+    /// (`roomcastRefuseMethods`, with `fault_injection`).
+    pub refused: RefusedMethods,
+}
+
+/// Methods the node refuses for now (an injected fault: a provider that does not serve them).
+#[derive(Clone, Default)]
+pub struct RefusedMethods(std::sync::Arc<std::sync::RwLock<Vec<String>>>);
+
+impl RefusedMethods {
+    pub fn set(&self, methods: Vec<String>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = methods;
+    }
+
+    fn refuses(&self, method: &str) -> bool {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|m| m == method)
+    }
 }
 
 /// How many times each JSON-RPC method was called (a batch counts each of its calls).
@@ -254,6 +277,40 @@ async fn handle_call(state: &RpcState, call: Value) -> Value {
         return error_response(id, RpcError::invalid_request());
     };
     let params = call.get("params").cloned().unwrap_or(Value::Null);
+    // `roomcastDropPubsubConnections []`: every open PubSub connection is cut at once (as a
+    // network drop would); the answer is how many there were.
+    if method == "roomcastDropPubsubConnections" && state.fault_injection {
+        let dropped = state.pubsub_drops.drop_all();
+        return json!({ "jsonrpc": "2.0", "result": dropped, "id": id });
+    }
+    // `roomcastRefuseMethods [["getSignaturesForAddress", …]]`: those methods are answered with
+    // "Method not found" until the next call (`[[]]`: none).
+    if method == "roomcastRefuseMethods" && state.fault_injection {
+        let methods: Option<Vec<String>> = params
+            .get(0)
+            .and_then(|m| serde_json::from_value(m.clone()).ok());
+        return match methods {
+            Some(methods) => {
+                state.refused.set(methods);
+                json!({ "jsonrpc": "2.0", "result": true, "id": id })
+            }
+            None => error_response(id, RpcError::invalid_params("expected [[method, …]]")),
+        };
+    }
+    if state.refused.refuses(method) {
+        return error_response(id, RpcError::method_not_found());
+    }
+    // `roomcastHoldPubsubConnections [true|false]`: while held, new PubSub connections wait
+    // before their handshake.
+    if method == "roomcastHoldPubsubConnections" && state.fault_injection {
+        return match params.get(0).and_then(Value::as_bool) {
+            Some(held) => {
+                state.pubsub_drops.hold(held);
+                json!({ "jsonrpc": "2.0", "result": held, "id": id })
+            }
+            None => error_response(id, RpcError::invalid_params("expected [true|false]")),
+        };
+    }
     if method == "roomcastInjectSendFault" && state.fault_injection {
         return match inject_send_fault(state, &params) {
             Ok(()) => json!({ "jsonrpc": "2.0", "result": true, "id": id }),
