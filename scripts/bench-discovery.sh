@@ -35,19 +35,15 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { python3 -c 'import time; print(time.time())'; }
 
+. scripts/lib/serve.sh
 start_server() { # $1 = data dir; sets PID, URL
-  local port; port=$(free_port)
-  URL="http://127.0.0.1:$port"
-  ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=100000 RUST_LOG=warn \
-    ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000 \
-    "$BIN" serve --listen "127.0.0.1:$port" --rtmp-listen 127.0.0.1:0 --srt-listen 127.0.0.1:0 \
-    --data-dir "$1" >>"$TMP/serve.log" 2>&1 &
-  PID=$!
-  for _ in $(seq 1 600); do curl -sf "$URL/healthz" >/dev/null && return; sleep 0.1; done
-  echo "bench: the server did not start" >&2; cat "$TMP/serve.log" >&2; exit 1
+  serve_start "$BIN" "$TMP/serve.log" ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=100000 \
+    RUST_LOG=warn ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000 \
+    -- --rtmp-listen 127.0.0.1:0 --srt-listen 127.0.0.1:0 --data-dir "$1" \
+    || { echo "bench: the server did not start" >&2; exit 1; }
+  PID=$SERVE_PID URL=$SERVE_URL
 }
 stop_server() {
   kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""

@@ -18,15 +18,14 @@ if [[ -z ${ROOMCAST_BIN:-} ]]; then
 fi
 BIN="$ROOMCAST_BIN"
 TMP=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 KEY=bench-operator-key-0123456789abcdef
-ROOMCAST_OPERATOR_KEY=$KEY RUST_LOG=warn ROOMCAST_PLAYBACK_GRANTS_PER_MINUTE=1000000000 \
+SERVE_PID=""
+trap '[[ -z $SERVE_PID ]] || kill $SERVE_PID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"' EXIT
+. scripts/lib/serve.sh
+serve_start "$BIN" "$TMP/serve.log" ROOMCAST_OPERATOR_KEY=$KEY RUST_LOG=warn ROOMCAST_PLAYBACK_GRANTS_PER_MINUTE=1000000000 \
   ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000 \
-  "$BIN" serve --listen "127.0.0.1:$PORT" --rtmp-listen 127.0.0.1:0 --srt-listen 127.0.0.1:0 --ephemeral >"$TMP/serve.log" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
-URL="http://127.0.0.1:$PORT"
-for _ in $(seq 1 200); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
+  -- --rtmp-listen 127.0.0.1:0 --srt-listen 127.0.0.1:0 --ephemeral
+URL=$SERVE_URL
 RPC=$(awk '/^Solana RPC/ {print $NF}' "$TMP/serve.log")
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 

@@ -92,17 +92,16 @@ API_URL="http://$(wait_line "$TMP/emulator.log" "http://")"
 DELIVERY=${API_URL%/client/v4}
 
 KEY=bench-operator-key-0123456789abcdef0123456789
+. scripts/lib/serve.sh
 serve() { # $1 = name, $2.. = extra env → sets BASE
-  local name=$1 port; shift; port=$(free_port)
-  env ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=1000000 ROOMCAST_CREATE_BUDGET_PER_MINUTE=1000000 RUST_LOG=warn \
+  local name=$1; shift
+  serve_start "$BIN" "$TMP/$name.log" ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=1000000 ROOMCAST_CREATE_BUDGET_PER_MINUTE=1000000 RUST_LOG=warn \
     ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000 \
     ROOMCAST_RECONCILE_INTERVAL_SECS=0 CLOUDFLARE_WEBHOOK_SECRET=bench-webhook-secret SOLANA_RPC_URL="$RPC" ROOMCAST_REGISTRAR_KEYPAIR="$TMP/faucet.json" \
     CLOUDFLARE_ACCOUNT_ID=$ACCOUNT CLOUDFLARE_API_TOKEN=$TOKEN CLOUDFLARE_CUSTOMER_CODE=roomcastemulator \
-    CLOUDFLARE_API_URL="$API_URL" CLOUDFLARE_DELIVERY_URL="$DELIVERY" "$@" \
-    "$BIN" serve --listen "127.0.0.1:$port" >"$TMP/$name.log" 2>&1 &
-  PIDS+=($!)
-  wait_line "$TMP/$name.log" "Operator key: " >/dev/null
-  BASE="http://127.0.0.1:$port"
+    CLOUDFLARE_API_URL="$API_URL" CLOUDFLARE_DELIVERY_URL="$DELIVERY" "$@"
+  PIDS+=("$SERVE_PID")
+  BASE=$SERVE_URL
 }
 serve plain ROOMCAST_REDIS_URL="redis://127.0.0.1:$RPORT/0"; A=$BASE
 serve tls ROOMCAST_REDIS_URL="rediss://127.0.0.1:$TPORT/0" ROOMCAST_REDIS_CA_FILE="$TMP/ca.crt" \

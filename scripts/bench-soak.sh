@@ -20,17 +20,15 @@ if [[ -z ${ROOMCAST_BIN:-} ]]; then
   ROOMCAST_BIN="$CARGO_TARGET_DIR/release/roomcast"
 fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 KEY=bench-operator-key-0123456789abcdef
 LOG=$(mktemp)
+SERVE_PID=""
+trap '[[ -z $SERVE_PID ]] || kill -9 $SERVE_PID 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$LOG"' EXIT
+. scripts/lib/serve.sh
 # Default limits, except creates per IP and per host: the create loop is one client making one a second.
-ROOMCAST_OPERATOR_KEY=$KEY RUST_LOG=warn ROOMCAST_EPHEMERAL=true ROOMCAST_RTMP_LISTEN=127.0.0.1:0 \
-  ROOMCAST_CREATE_RATE_PER_MINUTE=1000 ROOMCAST_CREATE_BUDGET_PER_MINUTE=1000 \
-  "$ROOMCAST_BIN" serve --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
-PID=$!
-trap 'kill -9 $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -f "$LOG"' EXIT
-URL="http://127.0.0.1:$PORT"
-for _ in $(seq 1 600); do grep -q '^Operator key:' "$LOG" && curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
+serve_start "$ROOMCAST_BIN" "$LOG" ROOMCAST_OPERATOR_KEY=$KEY RUST_LOG=warn ROOMCAST_EPHEMERAL=true \
+  ROOMCAST_RTMP_LISTEN=127.0.0.1:0 ROOMCAST_CREATE_RATE_PER_MINUTE=1000 ROOMCAST_CREATE_BUDGET_PER_MINUTE=1000
+PID=$SERVE_PID URL=$SERVE_URL PORT=${SERVE_URL##*:}
 RTMP_URL=$(awk '/^Video ingest \(RTMP\):/ {print $4}' "$LOG")
 RTMP_PORT=$(echo "${RTMP_URL:-rtmp://127.0.0.1:0/}" | sed -E 's#rtmp://[^:]+:([0-9]+)/.*#\1#')
 PROFILE=$([[ $ROOMCAST_BIN == */release/* ]] && echo release || echo debug)

@@ -17,16 +17,14 @@ if [[ -z ${ROOMCAST_BIN:-} ]]; then
   ROOMCAST_BIN="$CARGO_TARGET_DIR/release/roomcast"
 fi
 BIN="$ROOMCAST_BIN"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 KEY=bench-operator-key-0123456789abcdef
 LOG=$(mktemp)
-ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=1000 RUST_LOG=warn \
-  ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000 \
-  "$BIN" serve --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -f "$LOG"' EXIT
-URL="http://127.0.0.1:$PORT"
-for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
+SERVE_PID=""
+trap '[[ -z $SERVE_PID ]] || kill $SERVE_PID 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$LOG"' EXIT
+. scripts/lib/serve.sh
+serve_start "$BIN" "$LOG" ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=1000 RUST_LOG=warn \
+  ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000
+URL=$SERVE_URL
 EMULATOR=$(awk '/Stream emulator control:/ {print $NF}' "$LOG")
 
 SESSIONS=""

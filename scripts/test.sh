@@ -17,6 +17,7 @@ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpe
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [[ -n ${ROOMCAST_CHROMIUM:-} ]] || missing+=(chromium)
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server redis-tools)
 command -v wrk >/dev/null || missing+=(wrk)
+command -v curl >/dev/null || missing+=(curl)
 # GStreamer publishes with librtmp (rtmpsink, the RTMP client OBS forked) and its own rtmp2sink
 # (app/stream/tests/encoders.rs).
 gst_ok() { command -v gst-launch-1.0 >/dev/null && for e in rtmpsink rtmp2sink x264enc flvmux avenc_aac; do gst-inspect-1.0 --exists "$e" || return 1; done; }

@@ -65,6 +65,66 @@ async fn connect_wallet(tab: &Tab) {
     click(tab, "#gate [data-wallet=\"Test Wallet\"]").await;
 }
 
+/// A new mint of `program` with `decimals`, `issuer` its authority.
+async fn new_mint(issuer: &RoomcastChain, decimals: u8, program: &Pubkey) -> Pubkey {
+    let me = issuer.signer_pubkey();
+    let mint = Keypair::new();
+    let rent = issuer
+        .rpc()
+        .get_minimum_balance_for_rent_exemption(token::MINT_LEN)
+        .await
+        .unwrap();
+    let ixs = token::create_mint_ixs(&me, &mint.pubkey(), &me, decimals, program, rent);
+    issuer.send_instructions(&ixs, &[&mint]).await.unwrap();
+    mint.pubkey()
+}
+
+/// A room for holders of `min_amount` of `mint`, made by the operator for `host`, with ffmpeg
+/// pushing real video into it: its address and the publisher.
+async fn gated_room_on_air(
+    server: &Server,
+    title: &str,
+    host: &Pubkey,
+    mint: &Pubkey,
+    min_amount: u64,
+) -> (String, Publisher) {
+    let created: Value = reqwest::Client::new()
+        .post(format!("{}/api/create", server.base))
+        .bearer_auth(OPERATOR_KEY)
+        .json(&json!({"title": title, "host": host.to_string(),
+                      "gate": {"mint": mint.to_string(), "minAmount": min_amount}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let room = created["room"].as_str().expect("created").to_string();
+    let ingest = format!(
+        "{}{}",
+        created["IngestURL"].as_str().unwrap(),
+        created["StreamKey"].as_str().unwrap()
+    );
+    (room, Publisher::start(Encoder::Ffmpeg, &ingest))
+}
+
+/// How the page shortens an address: its first and last four characters (a base58 address is 43
+/// or 44 characters).
+fn short(address: &str) -> String {
+    format!("{}…{}", &address[..4], &address[address.len() - 4..])
+}
+
+/// Waits until the watch page's video has played more than two seconds.
+async fn video_advances(tab: &Tab) {
+    tab.wait_for_with(
+        "the gated video advances",
+        "document.getElementById('player').currentTime > 2",
+        "document.body.dataset.state + ' ' + document.getElementById('player').currentTime",
+        VIDEO_BOUND,
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_holder_is_refused() {
     let server = Server::start(&[("ROOMCAST_PLAYBACK_TOKEN_SECS", "60")]);
@@ -78,16 +138,8 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
     let holder = funded(&server, &holder_key).await;
 
     // A mint (6 decimals), 2 tokens for the holder, a room for holders of at least 1.
-    let mint = Keypair::new();
-    let rent = issuer
-        .rpc()
-        .get_minimum_balance_for_rent_exemption(token::MINT_LEN)
-        .await
-        .unwrap();
     let me = issuer_key.pubkey();
-    let ixs = token::create_mint_ixs(&me, &mint.pubkey(), &me, 6, &SPL_TOKEN_PROGRAM_ID, rent);
-    issuer.send_instructions(&ixs, &[&mint]).await.unwrap();
-    let mint = mint.pubkey();
+    let mint = new_mint(&issuer, 6, &SPL_TOKEN_PROGRAM_ID).await;
     let held = token::associated_token_address(&holder_key.pubkey(), &mint, &SPL_TOKEN_PROGRAM_ID);
     issuer
         .send_instructions(
@@ -104,24 +156,8 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
         )
         .await
         .unwrap();
-    let created: Value = reqwest::Client::new()
-        .post(format!("{}/api/create", server.base))
-        .bearer_auth(OPERATOR_KEY)
-        .json(&json!({"title": "Holders only", "host": me.to_string(),
-                      "gate": {"mint": mint.to_string(), "minAmount": 1_000_000}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let room = created["room"].as_str().expect("created").to_string();
-    let ingest = format!(
-        "{}{}",
-        created["IngestURL"].as_str().unwrap(),
-        created["StreamKey"].as_str().unwrap()
-    );
-    let mut publisher = Publisher::start(Encoder::Ffmpeg, &ingest);
+    let (room, mut publisher) =
+        gated_room_on_air(&server, "Holders only", &me, &mint, 1_000_000).await;
 
     let browser = Chromium::launch().await;
     let watch = format!("{}/watch/{room}", server.base);
@@ -148,23 +184,14 @@ async fn a_holder_watches_a_gated_room_until_the_tokens_move_away_and_a_non_hold
         EVENTUALLY,
     )
     .await;
-    // A base58 address is 43 or 44 characters: the page shows its first and last four.
-    let holder_address = holder_key.pubkey().to_string();
     assert_eq!(
         text(&tab, "#gate-message").await,
         format!(
-            "Signed in as {}…{}: you hold 2.",
-            &holder_address[..4],
-            &holder_address[holder_address.len() - 4..]
+            "Signed in as {}: you hold 2.",
+            short(&holder_key.pubkey().to_string())
         )
     );
-    tab.wait_for_with(
-        "the gated video advances",
-        "document.getElementById('player').currentTime > 2",
-        "document.body.dataset.state + ' ' + document.getElementById('player').currentTime",
-        VIDEO_BOUND,
-    )
-    .await;
+    video_advances(&tab).await;
     publisher.assert_running();
 
     // The signed URLs are renewed before they expire; the video keeps advancing, never restarted.
@@ -260,33 +287,9 @@ async fn a_viewer_uses_the_local_test_wallet_on_a_gated_room_and_plays_once_it_h
     let issuer_key = Keypair::new();
     let issuer = funded(&server, &issuer_key).await;
     let me = issuer_key.pubkey();
-    let mint = Keypair::new();
-    let rent = issuer
-        .rpc()
-        .get_minimum_balance_for_rent_exemption(token::MINT_LEN)
-        .await
-        .unwrap();
-    let ixs = token::create_mint_ixs(&me, &mint.pubkey(), &me, 6, &T22, rent);
-    issuer.send_instructions(&ixs, &[&mint]).await.unwrap();
-    let mint = mint.pubkey();
-    let created: Value = reqwest::Client::new()
-        .post(format!("{}/api/create", server.base))
-        .bearer_auth(OPERATOR_KEY)
-        .json(&json!({"title": "Local holders", "host": me.to_string(),
-                      "gate": {"mint": mint.to_string(), "minAmount": 1_500_000}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let room = created["room"].as_str().expect("created").to_string();
-    let ingest = format!(
-        "{}{}",
-        created["IngestURL"].as_str().unwrap(),
-        created["StreamKey"].as_str().unwrap()
-    );
-    let mut publisher = Publisher::start(Encoder::Ffmpeg, &ingest);
+    let mint = new_mint(&issuer, 6, &T22).await;
+    let (room, mut publisher) =
+        gated_room_on_air(&server, "Local holders", &me, &mint, 1_500_000).await;
 
     let browser = Chromium::launch().await;
     let tab = browser.open(&format!("{}/watch/{room}", server.base)).await;
@@ -388,23 +391,13 @@ async fn a_viewer_uses_the_local_test_wallet_on_a_gated_room_and_plays_once_it_h
     .await;
     assert_eq!(
         text(&tab, "#gate-message").await,
-        format!(
-            "Signed in as {}…{}: you hold 1.5.",
-            &address[..4],
-            &address[address.len() - 4..]
-        )
+        format!("Signed in as {}: you hold 1.5.", short(&address))
     );
     assert!(
         tab.eval::<bool>("document.getElementById('gate-retry').classList.contains('hidden')")
             .await
     );
-    tab.wait_for_with(
-        "the gated video advances",
-        "document.getElementById('player').currentTime > 2",
-        "document.body.dataset.state + ' ' + document.getElementById('player').currentTime",
-        VIDEO_BOUND,
-    )
-    .await;
+    video_advances(&tab).await;
     publisher.assert_running();
     drop(publisher);
     browser.close().await;
@@ -428,16 +421,7 @@ async fn the_host_console_creates_a_gated_room_and_shows_the_refusal_of_a_mint_t
     let server = Server::start(&[]);
     let issuer_key = Keypair::new();
     let issuer = funded(&server, &issuer_key).await;
-    let me = issuer_key.pubkey();
-    let mint = Keypair::new();
-    let rent = issuer
-        .rpc()
-        .get_minimum_balance_for_rent_exemption(token::MINT_LEN)
-        .await
-        .unwrap();
-    let ixs = token::create_mint_ixs(&me, &mint.pubkey(), &me, 2, &SPL_TOKEN_PROGRAM_ID, rent);
-    issuer.send_instructions(&ixs, &[&mint]).await.unwrap();
-    let mint = mint.pubkey();
+    let mint = new_mint(&issuer, 2, &SPL_TOKEN_PROGRAM_ID).await;
 
     let browser = Chromium::launch().await;
     let console = browser.open(&format!("{}/host", server.base)).await;

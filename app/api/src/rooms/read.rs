@@ -133,14 +133,18 @@ pub async fn broadcasting(state: &AppState, session_id: &str) -> Option<bool> {
     state.broadcasts.is_live(session_id, lookup).await
 }
 
-/// The room's gate, if it has one, from the shared cached read of every gate.
+/// The room's gate, if it has one, from the shared kept read of every gate (`live::gates`: never
+/// waits for the chain once loaded).
 pub(crate) async fn gate_of(
     state: &AppState,
     address: &Pubkey,
 ) -> AppResult<Option<roomcast_chain::Gate>> {
     let gates = state
         .gates
-        .all(async { state.chain.all_gates().await.map_err(AppError::from_chain) })
+        .all(|| {
+            let chain = state.chain.clone();
+            async move { chain.all_gates().await.map_err(AppError::from_chain) }
+        })
         .await
         .map_err(|e| (*e).clone())?;
     Ok(gates.get(address).cloned())
