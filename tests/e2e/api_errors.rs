@@ -674,6 +674,33 @@ async fn unknown_rooms_are_404_and_bad_ids_400() {
         "invalid_query",
         "give either sessionId or room, not both",
     );
+    // A repeated parameter is a JSON 400 (axum's own rejection is plain text), on every route
+    // that reads a query: the viewer answer, discovery, and the Actions.
+    api.get(&format!(
+        "/api/livestream?room={unknown_room}&room={unknown_room}"
+    ))
+    .await
+    .assert_error_message(
+        400,
+        "invalid_query",
+        "invalid query: duplicate field `room`",
+    );
+    api.get("/api/rooms?limit=5&limit=6")
+        .await
+        .assert_error_message(
+            400,
+            "invalid_query",
+            "invalid query: duplicate field `limit`",
+        );
+    api.get(&format!(
+        "/api/actions/tip?room={unknown_room}&room={unknown_room}"
+    ))
+    .await
+    .assert_error_message(
+        400,
+        "invalid_query",
+        "invalid query: duplicate field `room`",
+    );
     api.call("POST", "/api/end", Some(&json!({})), Auth::Operator)
         .await
         .assert_error(400, "invalid_body");

@@ -333,6 +333,9 @@ impl Server {
                 Duration::from_secs(60),
                 grant_counters,
             ),
+            answers: crate::live::answers::KeptAnswers::new(
+                crate::live::answers::FRESH_FOR.min(args.room_cache_ttl()),
+            ),
         });
 
         let stop = tokio_util::sync::CancellationToken::new();

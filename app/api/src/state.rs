@@ -120,12 +120,26 @@ pub struct AppState {
     pub grant_limits: crate::guard::playback::GrantLimits,
     /// Tips per room, read back from the chain (`live::tips`, `rooms::tips`).
     pub tips: crate::live::tips::TipLedger,
+    /// Whole public answers kept by request while [`AppState::answers_version`] stands
+    /// (`live::answers`).
+    pub answers: crate::live::answers::KeptAnswers,
 }
 
 /// What handlers and jobs hold: one `AppState` for the whole process.
 pub type StateRef = Arc<AppState>;
 
 impl AppState {
+    /// Moves whenever anything a public room answer is made of changes: the sum of the change
+    /// counters of the room index, cached rooms, broadcast states, gates and tip totals (each
+    /// only grows, so the sum stands still exactly while none of them moves).
+    pub fn answers_version(&self) -> u64 {
+        self.index.changes()
+            + self.rooms.changes()
+            + self.broadcasts.changes()
+            + self.gates.changes()
+            + self.tips.changes()
+    }
+
     /// Refuses the request unless shared state is reachable (no-op for a single replica).
     pub async fn require_replicas(&self) -> Result<(), AppError> {
         match &self.replicas {

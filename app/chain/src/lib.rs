@@ -38,5 +38,9 @@ pub use solana_signer::Signer;
 
 /// True when `s` is shaped like a session id (a Cloudflare live-input uid: 32 lowercase hex).
 pub fn is_session_id(s: &str) -> bool {
-    roomcast::state::validate_session_id(s).is_ok()
+    // Cheap checks first: most ids viewers send are room addresses (base58), refused here
+    // without the program's check building an error value to say no.
+    s.len() == roomcast::constants::SESSION_ID_LEN as usize
+        && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && roomcast::state::validate_session_id(s).is_ok()
 }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use anchor_lang::{InstructionData, ToAccountMetas};
 use axum::body::Bytes;
-use axum::extract::{Query, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -165,10 +165,11 @@ pub(crate) fn room_param(state: &StateRef, q: &ActionQuery) -> Result<Pubkey, Ap
 /// `GET /api/actions/end-room?room=…`.
 pub async fn end_room_metadata(
     State(state): State<StateRef>,
-    Query(q): Query<ActionQuery>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     extensions: axum::http::Extensions,
 ) -> Result<Json<ActionMetadata>, ActionError> {
+    let q: ActionQuery = crate::core::query::parse(query.as_deref().unwrap_or(""))?;
     let address = room_param(&state, &q)?;
     let room = rooms::load_room(&state, &address, false).await?;
     let ended = room.status == RoomStatus::Ended;
@@ -191,10 +192,11 @@ pub async fn end_room_metadata(
 /// `POST /api/actions/end-room?room=…` `{account}`: the unsigned `end_room` transaction.
 pub async fn end_room_transaction(
     State(state): State<StateRef>,
-    Query(q): Query<ActionQuery>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ActionTransaction>, ActionError> {
+    let q: ActionQuery = crate::core::query::parse(query.as_deref().unwrap_or(""))?;
     let address = room_param(&state, &q)?;
     let body: ActionPostRequest = crate::http::extract::parse_json(&headers, &body)?;
     let account = body

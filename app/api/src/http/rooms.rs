@@ -1,9 +1,10 @@
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use serde::Deserialize;
 
 use crate::core::error::{AppError, AppResult};
 use crate::http::extract::{Authed, NoBody};
+use crate::live::answers::Kind;
 use crate::rooms;
 use crate::rooms::responses::{RoomChangeResponse, RotateKeyResponse};
 use crate::state::StateRef;
@@ -15,32 +16,40 @@ pub struct LivestreamQuery {
     room: Option<String>,
 }
 
-/// `GET /api/livestream?sessionId=…` or `?room=…`: public playback info; 410 once ended.
+/// `GET /api/livestream?sessionId=…` or `?room=…`: public playback info; 410 once ended. The
+/// same query is answered the kept bytes while nothing they are made of changed (`live::answers`).
 pub async fn livestream(
     State(state): State<StateRef>,
-    Query(q): Query<LivestreamQuery>,
+    RawQuery(query): RawQuery,
 ) -> AppResult<axum::response::Response> {
-    let id = match (q.session_id, q.room) {
-        (Some(id), None) | (None, Some(id)) => id,
-        (Some(_), Some(_)) => {
-            return Err(AppError::bad_request(
-                "invalid_query",
-                "give either sessionId or room, not both",
-            ))
-        }
-        (None, None) => {
-            return Err(AppError::bad_request(
-                "invalid_query",
-                "sessionId or room is required",
-            ))
-        }
-    };
-    let address = rooms::room_address(&state, &id)?;
-    Ok(json_bytes(rooms::livestream_json(&state, &address).await?))
+    let query = query.unwrap_or_default();
+    let body = rooms::answers::kept(&state, Kind::Livestream, query, |state, query| async move {
+        let id = livestream_id(&query)?;
+        let address = rooms::room_address(&state, &id)?;
+        rooms::livestream_json(&state, &address).await
+    })
+    .await?;
+    Ok(json_bytes(body))
 }
 
-/// Serialized JSON (`rooms::livestream_json`'s kept bytes) as the answer.
-fn json_bytes(body: axum::body::Bytes) -> axum::response::Response {
+/// The room a `livestream` query names.
+fn livestream_id(query: &str) -> AppResult<String> {
+    let q: LivestreamQuery = crate::core::query::parse(query)?;
+    match (q.session_id, q.room) {
+        (Some(id), None) | (None, Some(id)) => Ok(id),
+        (Some(_), Some(_)) => Err(AppError::bad_request(
+            "invalid_query",
+            "give either sessionId or room, not both",
+        )),
+        (None, None) => Err(AppError::bad_request(
+            "invalid_query",
+            "sessionId or room is required",
+        )),
+    }
+}
+
+/// Serialized JSON (kept bytes) as the answer.
+pub(crate) fn json_bytes(body: axum::body::Bytes) -> axum::response::Response {
     use axum::response::IntoResponse;
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
@@ -54,8 +63,12 @@ pub async fn show(
     State(state): State<StateRef>,
     Path(room): Path<String>,
 ) -> AppResult<axum::response::Response> {
-    let address = rooms::room_address(&state, &room)?;
-    Ok(json_bytes(rooms::livestream_json(&state, &address).await?))
+    let body = rooms::answers::kept(&state, Kind::Room, room, |state, room| async move {
+        let address = rooms::room_address(&state, &room)?;
+        rooms::livestream_json(&state, &address).await
+    })
+    .await?;
+    Ok(json_bytes(body))
 }
 
 #[derive(Deserialize, Default)]

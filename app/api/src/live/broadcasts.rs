@@ -27,6 +27,8 @@ pub struct Broadcasts {
     /// until [`FAILED_TTL`] is over, so a failing Cloudflare costs one lookup per room per period,
     /// not one per viewer.
     failed: moka::future::Cache<String, ()>,
+    /// Moves on a notification, an end or a reconciler's `lifecycle` answer (`live::answers`).
+    changes: crate::live::changes::Changes,
 }
 
 /// How long a failed `lifecycle` lookup stands (at most the `observed` TTL).
@@ -50,7 +52,13 @@ impl Broadcasts {
                 .time_to_live(FAILED_TTL.min(observed_ttl))
                 .max_capacity(100_000)
                 .build(),
+            changes: Default::default(),
         }
+    }
+
+    /// How many times a broadcast state changed (`live::answers`).
+    pub fn changes(&self) -> u64 {
+        self.changes.get()
     }
 
     pub fn len(&self) -> usize {
@@ -66,12 +74,15 @@ impl Broadcasts {
         self.lock().remove(session_id);
         self.observed.insert(session_id.to_string(), false).await;
         self.failed.invalidate(session_id).await;
+        self.changes.bump();
     }
 
     /// Forgets a room's notification state (the room is known to have ended; cheaper than
     /// [`Broadcasts::ended`] for a sweep over many rooms).
     pub fn forget(&self, session_id: &str) {
-        self.lock().remove(session_id);
+        if self.lock().remove(session_id).is_some() {
+            self.changes.bump();
+        }
     }
 
     /// The newest notification's state, if any.
@@ -95,6 +106,8 @@ impl Broadcasts {
                     }
                 }
                 map.insert(session_id.to_string(), next);
+                drop(map);
+                self.changes.bump();
                 Applied::Updated
             }
         }
@@ -102,7 +115,12 @@ impl Broadcasts {
 
     /// What `lifecycle` said just now (the reconciler's refresh of watched rooms).
     pub async fn observed(&self, session_id: &str, live: bool) {
-        self.observed.insert(session_id.to_string(), live).await;
+        if self.observed.get(session_id).await != Some(live) {
+            self.observed.insert(session_id.to_string(), live).await;
+            self.changes.bump();
+        } else {
+            self.observed.insert(session_id.to_string(), live).await;
+        }
     }
 
     /// Whether an encoder is live: the newest notification, else a recent `lifecycle` answer,

@@ -26,6 +26,8 @@ pub struct RoomCache {
     watched: Cache<String, ()>,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
+    /// Moves when a room is put or dropped (`live::answers`; expiries are `fresh_for`'s).
+    changes: crate::live::changes::Changes,
     /// Where this replica's own room changes are sent for other replicas (shared state only).
     peers: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Pubkey>>,
 }
@@ -49,6 +51,7 @@ impl RoomCache {
                 .build(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            changes: Default::default(),
             peers: std::sync::OnceLock::new(),
         }
     }
@@ -72,6 +75,12 @@ impl RoomCache {
 
     pub async fn put_room(&self, address: Pubkey, room: Option<Room>) {
         self.rooms.insert(address, room).await;
+        self.changes.bump();
+    }
+
+    /// How many times a room was put or dropped (`live::answers`).
+    pub fn changes(&self) -> u64 {
+        self.changes.get()
     }
 
     /// Drops a room after the server's own write, so the next read sees the new state (on every
@@ -86,11 +95,13 @@ impl RoomCache {
     /// Drops a room in this process only (another replica's change).
     pub async fn invalidate_local(&self, address: &Pubkey) {
         self.rooms.invalidate(address).await;
+        self.changes.bump();
     }
 
     /// Drops every cached room (invalidations may have been missed).
     pub fn invalidate_all_local(&self) {
         self.rooms.invalidate_all();
+        self.changes.bump();
     }
 
     /// Sends this replica's room changes to `peers` from now on.

@@ -37,6 +37,8 @@ struct Inner {
     waiting: tokio::sync::Mutex<()>,
     /// Reads are numbered when they begin; an older read never replaces a newer one.
     tickets: AtomicU64,
+    /// Moves when a read lands with other gates than the kept ones, and on `invalidate`.
+    changes: crate::live::changes::Changes,
 }
 
 #[derive(Clone)]
@@ -56,8 +58,14 @@ impl Gates {
                 refreshing: AtomicBool::new(false),
                 waiting: tokio::sync::Mutex::new(()),
                 tickets: AtomicU64::new(1),
+                changes: Default::default(),
             }),
         }
+    }
+
+    /// How many times the gates changed (`live::answers`).
+    pub fn changes(&self) -> u64 {
+        self.inner.changes.get()
     }
 
     /// Every gate: the kept map (refreshed in the background once older than the TTL), or — the
@@ -114,6 +122,7 @@ impl Gates {
     /// Forgets the gates, so the next read sees a change this server just made.
     pub async fn invalidate(&self) {
         self.inner.dirty.store(true, Ordering::Release);
+        self.inner.changes.bump();
     }
 }
 
@@ -131,7 +140,10 @@ impl Inner {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         match current.as_ref() {
             Some(newer) if newer.ticket > ticket => newer.map.clone(),
-            _ => {
+            kept => {
+                if kept.is_none_or(|kept| kept.map != map) {
+                    self.changes.bump();
+                }
                 *current = Some(Loaded {
                     map: map.clone(),
                     at: Instant::now(),

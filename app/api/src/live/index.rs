@@ -65,6 +65,8 @@ pub struct RoomIndex {
     pub catching_up: tokio::sync::Mutex<()>,
     /// Catch-ups so far from the history, and from a listing.
     catch_ups: [std::sync::atomic::AtomicU64; 2],
+    /// Moves on every change a reader can see (`live::answers`).
+    changes: crate::live::changes::Changes,
 }
 
 impl Default for RoomIndex {
@@ -82,7 +84,13 @@ impl RoomIndex {
             checkpoint: std::sync::Mutex::new(None),
             catching_up: tokio::sync::Mutex::new(()),
             catch_ups: Default::default(),
+            changes: Default::default(),
         }
+    }
+
+    /// How many times the index changed (`live::answers`).
+    pub fn changes(&self) -> u64 {
+        self.changes.get()
     }
 
     /// Catch-ups so far: `(from the program's history, from a sliced listing)`.
@@ -143,8 +151,9 @@ impl RoomIndex {
             let mut inner = self.write();
             let listed: std::collections::HashSet<Pubkey> =
                 rooms.iter().map(|r| r.address).collect();
+            let mut changed = false;
             for record in rooms {
-                inner.apply(record, slot);
+                changed |= inner.apply(record, slot) != Applied::Stale;
             }
             let absent: Vec<Pubkey> = inner
                 .rooms
@@ -153,7 +162,10 @@ impl RoomIndex {
                 .map(|(address, _)| *address)
                 .collect();
             for address in absent {
-                inner.remove(&address, slot);
+                changed |= inner.remove(&address, slot);
+            }
+            if changed {
+                self.changes.bump();
             }
         }
         self.loaded.send_replace(true);
@@ -161,13 +173,21 @@ impl RoomIndex {
 
     /// A room as read at `slot`; ignored if the index already holds a newer read of it.
     pub fn apply(&self, record: &RoomRecord, slot: u64) -> Applied {
-        self.write().apply(record.clone(), slot)
+        let applied = self.write().apply(record.clone(), slot);
+        if applied != Applied::Stale {
+            self.changes.bump();
+        }
+        applied
     }
 
     /// The room is gone (closed) as of `slot` (`u64::MAX`: for good — a closed room's address is
     /// never reused). True if it was in the index.
     pub fn remove(&self, address: &Pubkey, slot: u64) -> bool {
-        self.write().remove(address, slot)
+        let removed = self.write().remove(address, slot);
+        if removed {
+            self.changes.bump();
+        }
+        removed
     }
 
     /// The slot the index holds `address` at (`None`: not in the index).

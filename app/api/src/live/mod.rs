@@ -3,8 +3,10 @@
 //! broadcast state (`broadcasts`), the per-room feeds that Server-Sent Events read (`feeds`), the
 //! viewer answers kept serialized (`views`), the room index discovery reads (`index`, fed by the chain), the `/readyz` check cache (`readiness`), and cross-replica sync (`replicas`: this replica's changes
 //! out, the others' in). Uses `guard`, `store` and `core`; never `AppState`.
+pub mod answers;
 pub mod broadcasts;
 pub mod cache;
+pub mod changes;
 pub mod feeds;
 pub mod gates;
 pub mod index;

@@ -94,6 +94,8 @@ pub struct LastRead {
 pub struct RoomEntry {
     pub ledger: tokio::sync::Mutex<RoomTips>,
     last: Mutex<LastRead>,
+    /// The ledger's counter: moves when these totals change (`live::answers`).
+    changes: crate::live::changes::Changes,
 }
 
 impl Default for RoomTips {
@@ -109,11 +111,17 @@ impl RoomEntry {
 
     /// Records a finished read (also ends a background refresh).
     pub fn read_done(&self, totals: TipTotals, at: Instant) {
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = LastRead {
-            totals,
-            read_at: Some(at),
-            refreshing: false,
-        };
+        let before = std::mem::replace(
+            &mut *self.last.lock().unwrap_or_else(|p| p.into_inner()),
+            LastRead {
+                totals,
+                read_at: Some(at),
+                refreshing: false,
+            },
+        );
+        if before.totals != totals {
+            self.changes.bump();
+        }
     }
 
     /// Claims the room's background refresh: true for the one caller that should start it.
@@ -128,9 +136,15 @@ impl RoomEntry {
 #[derive(Default)]
 pub struct TipLedger {
     rooms: RwLock<HashMap<Pubkey, Arc<RoomEntry>>>,
+    changes: crate::live::changes::Changes,
 }
 
 impl TipLedger {
+    /// How many times a room's totals changed (`live::answers`).
+    pub fn changes(&self) -> u64 {
+        self.changes.get()
+    }
+
     /// `room`'s entry, made empty on first use.
     pub fn room(&self, room: &Pubkey) -> Arc<RoomEntry> {
         if let Some(entry) = self
@@ -158,7 +172,15 @@ impl TipLedger {
                 rooms.remove(&idle);
             }
         }
-        rooms.entry(*room).or_default().clone()
+        rooms
+            .entry(*room)
+            .or_insert_with(|| {
+                Arc::new(RoomEntry {
+                    changes: self.changes.clone(),
+                    ..RoomEntry::default()
+                })
+            })
+            .clone()
     }
 
     /// The tips that land in `room` from now on.

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -67,10 +67,29 @@ pub struct RoomList {
     pub next_cursor: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<StateRef>,
-    Query(q): Query<ListQuery>,
-) -> AppResult<Response> {
+/// `GET /api/rooms?…`: the same query is answered the kept page while nothing it is made of
+/// changed (`live::answers`): a create, an end or a broadcast change anywhere renders it again.
+pub async fn list(State(state): State<StateRef>, RawQuery(query): RawQuery) -> AppResult<Response> {
+    let body = rooms::answers::kept(
+        &state,
+        crate::live::answers::Kind::Listing,
+        query.unwrap_or_default(),
+        |state, query| async move { render(&state, &query).await },
+    )
+    .await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// One page, rendered from the room index and each item's kept bytes.
+async fn render(state: &AppState, query: &str) -> AppResult<Bytes> {
+    let q: ListQuery = crate::core::query::parse(query)?;
     let status = q
         .status
         .as_deref()
@@ -104,7 +123,7 @@ pub async fn list(
     };
     let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
 
-    let page = indexed_page(&state, status, host, after, limit).await?;
+    let page = indexed_page(state, status, host, after, limit).await?;
     let next_cursor = page
         .more
         .then(|| page.rooms.last().map(|r| encode_cursor(&sort_key(r))))
@@ -114,7 +133,7 @@ pub async fn list(
     // fetched for the whole page at once, not one room after another. Each item is kept
     // serialized (`live::views`): the page is the kept bytes joined (the shape of [`RoomList`]).
     let items =
-        futures_util::future::join_all(page.rooms.iter().map(|record| item(&state, record))).await;
+        futures_util::future::join_all(page.rooms.iter().map(|record| item(state, record))).await;
     let mut body = Vec::with_capacity(64 + items.iter().map(|i| i.len() + 1).sum::<usize>());
     body.extend_from_slice(b"{\"rooms\":[");
     for (i, item) in items.iter().enumerate() {
@@ -126,14 +145,7 @@ pub async fn list(
     body.extend_from_slice(b"],\"nextCursor\":");
     serde_json::to_writer(&mut body, &next_cursor).expect("a cursor serializes");
     body.push(b'}');
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
+    Ok(body.into())
 }
 
 /// How long a listing waits for the room index's first load before answering 503.

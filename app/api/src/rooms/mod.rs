@@ -4,6 +4,7 @@
 //! bodies (`responses`) and where an on-chain change this server did not make lands
 //! (`chain_changes`). Their functions are re-exported here (`rooms::load_room`, `rooms::end`, …).
 //! Uses `state` and the layers below; never `http` or `jobs`.
+pub mod answers;
 pub mod chain_changes;
 pub mod change;
 pub mod create;
