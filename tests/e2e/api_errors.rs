@@ -692,14 +692,19 @@ async fn unknown_rooms_are_404_and_bad_ids_400() {
             "invalid_query",
             "invalid query: duplicate field `limit`",
         );
-    api.get(&format!(
-        "/api/actions/tip?room={unknown_room}&room={unknown_room}"
-    ))
-    .await
-    .assert_error_message(
-        400,
-        "invalid_query",
-        "invalid query: duplicate field `room`",
+    // (Actions answer the spec's top-level `message` beside the usual `error`.)
+    let action = api
+        .get(&format!(
+            "/api/actions/tip?room={unknown_room}&room={unknown_room}"
+        ))
+        .await;
+    assert_eq!(action.status, 400, "{}", action.text);
+    assert_eq!(
+        action.json,
+        json!({
+            "message": "invalid query: duplicate field `room`",
+            "error": {"code": "invalid_query", "message": "invalid query: duplicate field `room`"}
+        })
     );
     api.call("POST", "/api/end", Some(&json!({})), Auth::Operator)
         .await
