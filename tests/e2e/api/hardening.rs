@@ -298,6 +298,47 @@ async fn the_reconciler_ends_nothing_when_cloudflare_shows_none_of_our_inputs() 
     server.shutdown().await.unwrap();
 }
 
+// Rooms over the per-pass cap are logged in one line per pass, not one line each (a registry of
+// 100k rooms whose inputs vanished logged 100k lines every pass, stalling every request).
+// (Failed before: one "per-pass cap" line per withheld room.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_over_the_reconcilers_cap_are_one_log_line_a_pass() {
+    super::common::captured_logs();
+    // Only the pass below runs (no background passes).
+    let server = start(&[
+        "--orphan-grace-secs",
+        "0",
+        "--reconcile-max-ends",
+        "1",
+        "--reconcile-interval-secs",
+        "0",
+    ])
+    .await;
+    let host = Keypair::new().pubkey().to_string();
+    let _kept = create(&server, &host, "Kept", None).await.body;
+    let mut sids = Vec::new();
+    for i in 0..4 {
+        let room = create(&server, &host, &format!("Gone {i}"), None)
+            .await
+            .body;
+        let sid = room["SessionID"].as_str().unwrap().to_string();
+        server.state.stream.delete_live_input(&sid).await.unwrap();
+        sids.push(sid);
+    }
+    let report = reconcile(&server).await;
+    assert_eq!(report["ended"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["withheld"].as_array().unwrap().len(), 3, "{report}");
+    let logs = super::common::captured_logs();
+    let capped: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("per-pass cap") && sids.iter().any(|sid| l.contains(sid.as_str())))
+        .collect();
+    assert_eq!(capped.len(), 1, "{capped:#?}");
+    assert!(capped[0].contains("rooms=3"), "{}", capped[0]);
+    assert!(capped[0].contains("cap=1"), "{}", capped[0]);
+    server.shutdown().await.unwrap();
+}
+
 // Item 2: each end is confirmed by a 404 for that uid, and ends per pass are capped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reconciler_ends_only_confirmed_gone_inputs_and_caps_ends_per_pass() {

@@ -81,10 +81,37 @@ pub fn spawn(state: StateRef, config: ReconcilerConfig, stop: CancellationToken)
                 && report.closed.is_empty()
                 && report.errors.is_empty())
             {
-                tracing::info!(?report, "reconciled");
+                report.log();
             }
         }
     });
+}
+
+/// Ids and errors a pass's log line names per kind at most (the counts are always whole).
+const LOGGED_PER_KIND: usize = 5;
+
+impl ReconcileReport {
+    /// One bounded line: the counts, and the first few ids and errors of each kind (a pass over
+    /// 100k rooms must not log 100k ids; the admin endpoint answers the whole report).
+    fn log(&self) {
+        let first = |v: &[String]| v[..v.len().min(LOGGED_PER_KIND)].to_vec();
+        tracing::info!(
+            disabled = self.disabled.len(),
+            deleted = self.deleted.len(),
+            ended = self.ended.len(),
+            withheld = self.withheld.len(),
+            closed = self.closed.len(),
+            errors = self.errors.len(),
+            first_disabled = ?first(&self.disabled),
+            first_deleted = ?first(&self.deleted),
+            first_ended = ?first(&self.ended),
+            first_withheld = ?first(&self.withheld),
+            first_closed = ?first(&self.closed),
+            first_errors = ?first(&self.errors),
+            rent_recovered_lamports = self.rent_recovered_lamports,
+            "reconciled"
+        );
+    }
 }
 
 pub async fn reconcile_once(state: &AppState, config: &ReconcilerConfig) -> ReconcileReport {
@@ -215,13 +242,16 @@ async fn reconcile_pass(
     match listing {
         Some(existing) => {
             let mut ended = 0;
+            // Rooms over the cap are said in one line per pass, not one each: a registry whose
+            // inputs vanished (100k rooms) once logged 100k lines a pass, stalling every request.
+            let mut capped: Option<(usize, &str)> = None;
             for record in settled {
                 let sid = record.room.session_id.as_str();
                 if existing.contains(sid) {
                     continue;
                 }
                 if ended >= config.max_ends_per_pass {
-                    tracing::warn!(session_id = %sid, "input gone, but the per-pass cap of room ends is reached");
+                    capped.get_or_insert((0, sid)).0 += 1;
                     report.withheld.push(sid.to_string());
                     continue;
                 }
@@ -255,6 +285,14 @@ async fn reconcile_pass(
                         .errors
                         .push(format!("ending room {} without input: {e}", record.address)),
                 }
+            }
+            if let Some((rooms, first)) = capped {
+                tracing::warn!(
+                    rooms,
+                    first_session_id = %first,
+                    cap = config.max_ends_per_pass,
+                    "inputs gone, but the per-pass cap of room ends is reached: these rooms wait for the next passes"
+                );
             }
         }
         None => {
