@@ -125,7 +125,7 @@ pub async fn load(state: &AppState) -> Result<(), ChainError> {
     let began = Instant::now();
     let began_unix = unix_now();
     // Before the listing: what lands meanwhile is after the checkpoint, so read again later.
-    let checkpoint = take_checkpoint(state).await;
+    let (checkpoint, history_empty) = take_checkpoint(state).await;
     let (slot, stamps) = state.chain.registry_room_stamps_at(&state.registry).await?;
     let addresses: Vec<_> = stamps.iter().map(|s| s.address).collect();
     let mut rooms: Vec<RoomRecord> = Vec::with_capacity(addresses.len());
@@ -154,6 +154,7 @@ pub async fn load(state: &AppState) -> Result<(), ChainError> {
     state.index.load(slot, rooms);
     state.index.set_synced_at(began_unix);
     state.index.set_checkpoint(checkpoint);
+    state.index.set_history_was_empty(history_empty);
     tracing::info!(rooms = count, slot, took = ?began.elapsed(), "room index loaded");
     Ok(())
 }
@@ -173,6 +174,15 @@ pub async fn catch_up_bounded(state: &AppState, bound: usize) -> Result<CatchUp,
     }
     let _one_at_a_time = state.index.catching_up.lock().await;
     let fallback = match state.index.checkpoint() {
+        None if empty_history_holds(state).await => {
+            state.index.count_catch_up(true);
+            metrics::counter!("roomcast_index_catch_ups_total", "path" => "history", "reason" => "empty_history").increment(1);
+            tracing::debug!("room index caught up: the program's history is still empty");
+            return Ok(CatchUp {
+                path: CatchUpPath::History,
+                ..CatchUp::default()
+            });
+        }
         None => Fallback::NoCheckpoint,
         Some(checkpoint) => match from_history(state, &checkpoint, bound).await {
             Ok(done) => {
@@ -267,7 +277,7 @@ async fn from_history(
 async fn from_listing(state: &AppState, fallback: Fallback) -> Result<CatchUp, ChainError> {
     let began_unix = unix_now();
     let since = state.index.synced_at() - SKEW_SECS;
-    let checkpoint = take_checkpoint(state).await;
+    let (checkpoint, history_empty) = take_checkpoint(state).await;
     let (slot, stamps) = state.chain.registry_room_stamps_at(&state.registry).await?;
     let held = state.index.stamps();
     let mut stale = Vec::new();
@@ -307,6 +317,7 @@ async fn from_listing(state: &AppState, fallback: Fallback) -> Result<CatchUp, C
     }
     state.index.set_synced_at(began_unix);
     state.index.set_checkpoint(checkpoint);
+    state.index.set_history_was_empty(history_empty);
     Ok(CatchUp {
         path: CatchUpPath::Listing(fallback),
         signatures: 0,
@@ -317,15 +328,33 @@ async fn from_listing(state: &AppState, fallback: Fallback) -> Result<CatchUp, C
 }
 
 /// The program's newest transactions (`None` if it has none or the RPC will not say: catch-ups
-/// then list).
-async fn take_checkpoint(state: &AppState) -> Option<Checkpoint> {
+/// then list), and whether the history was read and found empty.
+async fn take_checkpoint(state: &AppState) -> (Option<Checkpoint>, bool) {
     match state.chain.program_checkpoint().await {
-        Ok(checkpoint) => checkpoint,
+        Ok(checkpoint) => {
+            let empty = checkpoint.is_none();
+            (checkpoint, empty)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "reading the program's newest transaction; catch-ups list");
-            None
+            (None, false)
         }
     }
+}
+
+/// How long an empty program history stands in for a listing (see [`empty_history_holds`]).
+const EMPTY_HISTORY_TRUST_SECS: i64 = 600;
+
+/// True when the last listing found the program's history empty, not longer than
+/// [`EMPTY_HISTORY_TRUST_SECS`] ago, and it is still empty: nothing has landed since (a node shows
+/// every transaction after its start — one restarted on a ledger it did not write has none),
+/// so there is nothing to read, and listing every room again each catch-up (seconds of CPU at
+/// 100k rooms) would find nothing new. Past the bound a listing is made anyway, so an RPC that
+/// serves no history at all never leaves the index to the watcher alone.
+async fn empty_history_holds(state: &AppState) -> bool {
+    state.index.history_was_empty()
+        && unix_now() - state.index.synced_at() < EMPTY_HISTORY_TRUST_SECS
+        && matches!(state.chain.program_checkpoint().await, Ok(None))
 }
 
 fn unix_now() -> i64 {

@@ -67,6 +67,8 @@ pub struct RoomIndex {
     catch_ups: [std::sync::atomic::AtomicU64; 2],
     /// Moves on every change a reader can see (`live::answers`).
     changes: crate::live::changes::Changes,
+    /// The last listing found the program's history empty (`jobs::room_index`).
+    history_was_empty: std::sync::atomic::AtomicBool,
 }
 
 impl Default for RoomIndex {
@@ -85,6 +87,7 @@ impl RoomIndex {
             catching_up: tokio::sync::Mutex::new(()),
             catch_ups: Default::default(),
             changes: Default::default(),
+            history_was_empty: Default::default(),
         }
     }
 
@@ -112,6 +115,19 @@ impl RoomIndex {
     /// Moves the checkpoint (`None`: forgets it, so the next catch-up lists the registry).
     pub fn set_checkpoint(&self, checkpoint: Option<Checkpoint>) {
         *self.checkpoint.lock().unwrap_or_else(|e| e.into_inner()) = checkpoint;
+        self.set_history_was_empty(false);
+    }
+
+    /// Whether the last listing found the program's history empty (no checkpoint to take, and
+    /// none needed while it stays empty).
+    pub fn history_was_empty(&self) -> bool {
+        self.history_was_empty
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub fn set_history_was_empty(&self, empty: bool) {
+        self.history_was_empty
+            .store(empty, std::sync::atomic::Ordering::Release);
     }
 
     /// Unix time the last full load or catch-up began: rooms written from shortly before it on
