@@ -334,7 +334,7 @@ impl Server {
                 grant_counters,
             ),
             answers: crate::live::answers::KeptAnswers::new(
-                crate::live::answers::FRESH_FOR.min(args.room_cache_ttl()),
+                Duration::from_millis(args.answers_fresh_ms).min(args.room_cache_ttl()),
             ),
         });
 

@@ -183,6 +183,11 @@ pub struct ServeArgs {
     /// How long viewers may see a cached room state, in milliseconds.
     #[arg(long, env = "ROOMCAST_ROOM_CACHE_MS", default_value_t = 2000)]
     pub room_cache_ms: u64,
+    /// Longest a kept public answer (viewer answer, room, discovery page) is served without
+    /// rendering it again when nothing it is made of changed, in milliseconds; at most the room
+    /// cache TTL; 0 keeps none (`live::answers`).
+    #[arg(long, env = "ROOMCAST_ANSWERS_FRESH_MS", default_value_t = 1000)]
+    pub answers_fresh_ms: u64,
     /// Request timeout in seconds (creates still finish in the background).
     #[arg(long, env = "ROOMCAST_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,

@@ -7,7 +7,7 @@
 //! renders again — read-your-writes is kept.
 //!
 //! What changes with time alone (a `lifecycle` answer's or a viewer count's TTL) is bounded by
-//! `fresh_for`: an older answer is still served once while one request renders it again in the
+//! `fresh_for` (`ROOMCAST_ANSWERS_FRESH_MS`, default 1 s, at most the room cache TTL): an older answer is still served once while one request renders it again in the
 //! background (stale-while-revalidate, like the gates), so a viewer never waits for an upstream on
 //! the hot path; one older than twice `fresh_for` is rendered in the request. A hit costs a hash
 //! lookup under a read lock: no query parse, no base58, no index or cache reads.
@@ -20,8 +20,6 @@ use axum::body::Bytes;
 
 /// Answers kept per kind at most; past it, answers of older versions go, then all.
 pub const MAX_KEPT: usize = 16_384;
-/// Longest an answer is served without a render (capped by the room cache TTL).
-pub const FRESH_FOR: Duration = Duration::from_secs(1);
 
 /// The routes whose answers are kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
