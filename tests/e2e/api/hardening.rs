@@ -304,16 +304,8 @@ async fn the_reconciler_ends_nothing_when_cloudflare_shows_none_of_our_inputs() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rooms_over_the_reconcilers_cap_are_one_log_line_a_pass() {
     super::common::captured_logs();
-    // Only the pass below runs (no background passes).
-    let server = start(&[
-        "--orphan-grace-secs",
-        "0",
-        "--reconcile-max-ends",
-        "1",
-        "--reconcile-interval-secs",
-        "0",
-    ])
-    .await;
+    // Only the pass below runs (`start` turns background passes off).
+    let server = start(&["--orphan-grace-secs", "0", "--reconcile-max-ends", "1"]).await;
     let host = Keypair::new().pubkey().to_string();
     let _kept = create(&server, &host, "Kept", None).await.body;
     let mut sids = Vec::new();
