@@ -29,7 +29,7 @@ pub async fn livestream(
         rooms::livestream_json(&state, &address).await
     })
     .await?;
-    Ok(json_bytes(body))
+    Ok(rooms::answers::json(body))
 }
 
 /// The room a `livestream` query names.
@@ -48,16 +48,6 @@ fn livestream_id(query: &str) -> AppResult<String> {
     }
 }
 
-/// Serialized JSON (kept bytes) as the answer.
-pub(crate) fn json_bytes(body: axum::body::Bytes) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
-}
-
 /// `GET /api/rooms/{room}`: same view as `/api/livestream`.
 pub async fn show(
     State(state): State<StateRef>,
@@ -68,7 +58,7 @@ pub async fn show(
         rooms::livestream_json(&state, &address).await
     })
     .await?;
-    Ok(json_bytes(body))
+    Ok(rooms::answers::json(body))
 }
 
 #[derive(Deserialize, Default)]

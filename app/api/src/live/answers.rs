@@ -7,9 +7,10 @@
 //! renders again — read-your-writes is kept.
 //!
 //! What changes with time alone (a `lifecycle` answer's or a viewer count's TTL) is bounded by
-//! `fresh_for` (`ROOMCAST_ANSWERS_FRESH_MS`, default 1 s, at most the room cache TTL): an older answer is still served once while one request renders it again in the
-//! background (stale-while-revalidate, like the gates), so a viewer never waits for an upstream on
-//! the hot path; one older than twice `fresh_for` is rendered in the request. A hit costs a hash
+//! `fresh_for` (`ROOMCAST_ANSWERS_FRESH_MS`, default 1 s, at most the room cache TTL): an older
+//! answer is still served while one request renders it again in the background
+//! (stale-while-revalidate, like the gates), so a viewer never waits for an upstream on the hot
+//! path; one older than twice `fresh_for` is rendered in the request. A hit costs a hash
 //! lookup under a read lock: no query parse, no base58, no index or cache reads.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

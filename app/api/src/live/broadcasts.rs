@@ -115,11 +115,10 @@ impl Broadcasts {
 
     /// What `lifecycle` said just now (the reconciler's refresh of watched rooms).
     pub async fn observed(&self, session_id: &str, live: bool) {
-        if self.observed.get(session_id).await != Some(live) {
-            self.observed.insert(session_id.to_string(), live).await;
+        let changed = self.observed.get(session_id).await != Some(live);
+        self.observed.insert(session_id.to_string(), live).await;
+        if changed {
             self.changes.bump();
-        } else {
-            self.observed.insert(session_id.to_string(), live).await;
         }
     }
 

@@ -5,6 +5,8 @@
 use std::future::Future;
 
 use axum::body::Bytes;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 
 use crate::core::error::AppResult;
 use crate::live::answers::{Kind, Lookup};
@@ -41,4 +43,16 @@ where
             Ok(bytes)
         }
     }
+}
+
+/// Serialized JSON (kept or just rendered bytes) as the answer.
+pub fn json(body: Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }

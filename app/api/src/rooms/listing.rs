@@ -5,8 +5,7 @@ use std::str::FromStr;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use roomcast_chain::view::parse_status;
@@ -77,14 +76,7 @@ pub async fn list(State(state): State<StateRef>, RawQuery(query): RawQuery) -> A
         |state, query| async move { render(&state, &query).await },
     )
     .await?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
+    Ok(rooms::answers::json(body))
 }
 
 /// One page, rendered from the room index and each item's kept bytes.
