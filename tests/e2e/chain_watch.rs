@@ -127,25 +127,30 @@ pub(crate) fn start_localnet_anywhere(state: &str, faucet: &str) -> (u16, Proc) 
     panic!("localnet did not start on any free port pair");
 }
 
-/// The cluster's node restarts under the server: the watcher reconnects (with backoff) and still
-/// sees the host end their room on-chain, whether the end lands before the new subscription (caught
-/// up from a listing once subscribed again) or after it.
-#[tokio::test]
-async fn the_watcher_reconnects_after_the_node_restarts() {
-    let dir = scratch_dir("watch-restart");
-    let state = dir.join("ledger.json");
+/// A standalone node (its ledger and faucet keypair in a scratch dir named after `tag`) with a
+/// registry the CLI made, whose administrator and registrar is the faucet: what `serve` is pointed
+/// at with `SOLANA_RPC_URL` and `ROOMCAST_REGISTRAR_KEYPAIR` = `faucet`.
+pub(crate) struct NodeWithRegistry {
+    pub port: u16,
+    pub node: Proc,
+    /// The ledger file and the faucet keypair file (to start the node again on `port`).
+    pub state: String,
+    pub faucet: String,
+}
+
+pub(crate) fn node_with_registry(tag: &str) -> NodeWithRegistry {
+    let dir = scratch_dir(tag);
+    let state = dir.join("ledger.json").to_str().unwrap().to_string();
     let faucet_path = dir.join("faucet.json");
-    let (state, faucet) = (state.to_str().unwrap(), faucet_path.to_str().unwrap());
-    let (port, mut node) = start_localnet_anywhere(state, faucet);
-    let rpc_url = format!("http://127.0.0.1:{port}");
+    let faucet = faucet_path.to_str().unwrap().to_string();
+    let (port, node) = start_localnet_anywhere(&state, &faucet);
     let faucet_key = read_keypair(&faucet_path);
-    // The faucet administers the registry and is its registrar.
     let init = std::process::Command::new(env!("CARGO_BIN_EXE_roomcast"))
         .args([
             "-u",
-            &rpc_url,
+            &format!("http://127.0.0.1:{port}"),
             "-k",
-            faucet,
+            &faucet,
             "registry",
             "init",
             "--registrar",
@@ -159,6 +164,27 @@ async fn the_watcher_reconnects_after_the_node_restarts() {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
+    NodeWithRegistry {
+        port,
+        node,
+        state,
+        faucet,
+    }
+}
+
+/// The cluster's node restarts under the server: the watcher reconnects (with backoff) and still
+/// sees the host end their room on-chain, whether the end lands before the new subscription (caught
+/// up from a listing once subscribed again) or after it.
+#[tokio::test]
+async fn the_watcher_reconnects_after_the_node_restarts() {
+    let NodeWithRegistry {
+        port,
+        mut node,
+        state,
+        faucet,
+    } = node_with_registry("watch-restart");
+    let (state, faucet) = (state.as_str(), faucet.as_str());
+    let rpc_url = format!("http://127.0.0.1:{port}");
     let s = Server::start(&[
         ("SOLANA_RPC_URL", rpc_url.as_str()),
         ("ROOMCAST_REGISTRAR_KEYPAIR", faucet),
@@ -232,32 +258,14 @@ async fn the_watcher_reconnects_after_the_node_restarts() {
 /// (Failed before: with no checkpoint to take, every catch-up listed the registry.)
 #[tokio::test]
 async fn an_empty_history_after_a_node_restart_is_not_a_listing_per_catch_up() {
-    let dir = scratch_dir("watch-empty-history");
-    let state = dir.join("ledger.json");
-    let faucet_path = dir.join("faucet.json");
-    let (state, faucet) = (state.to_str().unwrap(), faucet_path.to_str().unwrap());
-    let (port, mut node) = start_localnet_anywhere(state, faucet);
+    let NodeWithRegistry {
+        port,
+        mut node,
+        state,
+        faucet,
+    } = node_with_registry("watch-empty-history");
+    let (state, faucet) = (state.as_str(), faucet.as_str());
     let rpc_url = format!("http://127.0.0.1:{port}");
-    let faucet_key = read_keypair(&faucet_path);
-    let init = std::process::Command::new(env!("CARGO_BIN_EXE_roomcast"))
-        .args([
-            "-u",
-            &rpc_url,
-            "-k",
-            faucet,
-            "registry",
-            "init",
-            "--registrar",
-        ])
-        .arg(faucet_key.pubkey().to_string())
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
     // The registry's own transaction is forgotten with the restart.
     assert!(node.terminate().success());
     let _node = start_localnet(port, state, faucet);

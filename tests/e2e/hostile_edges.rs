@@ -2,7 +2,7 @@
 //! server: what its upstream links (the cluster's RPC/PubSub, Redis between replicas) leak or
 //! miss (items 5, 11), and what anonymous RTMP clients can make the embedded emulator hold (item
 //! 7). Each test failed on the code before its fix.
-use crate::chain_watch::{start_localnet, start_localnet_anywhere, BlackHole};
+use crate::chain_watch::{node_with_registry, start_localnet, BlackHole, NodeWithRegistry};
 use crate::support;
 
 use serde_json::json;
@@ -21,32 +21,13 @@ const QUERY_SECRET: &str = "SECRET-key-0a1b2c3d4e5f";
 /// the derived PubSub URL with both secrets on every (re)subscribe and in its connection errors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_url_secrets_never_reach_the_log() {
-    let dir = scratch_dir("rpc-secrets");
-    let state = dir.join("ledger.json");
-    let faucet_path = dir.join("faucet.json");
-    let (state, faucet) = (state.to_str().unwrap(), faucet_path.to_str().unwrap());
-    let (port, mut node) = start_localnet_anywhere(state, faucet);
-    let plain_rpc = format!("http://127.0.0.1:{port}");
-    let faucet_key = read_keypair(&faucet_path);
-    let init = std::process::Command::new(env!("CARGO_BIN_EXE_roomcast"))
-        .args([
-            "-u",
-            &plain_rpc,
-            "-k",
-            faucet,
-            "registry",
-            "init",
-            "--registrar",
-        ])
-        .arg(roomcast_chain::Signer::pubkey(&faucet_key).to_string())
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    let NodeWithRegistry {
+        port,
+        mut node,
+        state,
+        faucet,
+    } = node_with_registry("rpc-secrets");
+    let (state, faucet) = (state.as_str(), faucet.as_str());
     let secret_rpc = format!("http://127.0.0.1:{port}/v2/{PATH_SECRET}?api-key={QUERY_SECRET}");
     let s = Server::start(&[
         ("SOLANA_RPC_URL", secret_rpc.as_str()),
