@@ -212,9 +212,10 @@ mod tests {
 
     #[test]
     fn an_older_answer_is_served_while_one_caller_renders_it_again_then_not_at_all() {
-        let kept = KeptAnswers::new(Duration::from_millis(100));
+        // Wide windows (stale from 1 s to 2 s): a thread held up under load stays inside them.
+        let kept = KeptAnswers::new(Duration::from_secs(1));
         kept.put(Kind::Room, "r", 7, Bytes::from_static(b"old"));
-        std::thread::sleep(Duration::from_millis(120));
+        std::thread::sleep(Duration::from_millis(1_100));
         let Lookup::Stale(bytes, Some(refresh)) = kept.get(Kind::Room, "r", 7) else {
             panic!("the first caller after fresh_for renders again");
         };
@@ -235,7 +236,7 @@ mod tests {
             Some(&b"new"[..])
         );
         // Past twice fresh_for nothing is served unrendered.
-        std::thread::sleep(Duration::from_millis(210));
+        std::thread::sleep(Duration::from_millis(2_100));
         assert!(matches!(kept.get(Kind::Room, "r", 7), Lookup::Miss));
     }
 
