@@ -338,7 +338,7 @@ fn get_token_accounts_by_owner(chain: &LocalChain, p: &Params) -> Result<Value, 
     check_min_slot(chain, config.min_context_slot)?;
     let mut found = Vec::new();
     for program in programs {
-        for (address, account) in chain.program_accounts(&program) {
+        for (address, account) in chain.program_accounts(&program, |_| true) {
             let Some(t) = token::token_account(&account) else {
                 continue;
             };
@@ -390,14 +390,13 @@ fn get_program_accounts(chain: &LocalChain, p: &Params) -> Result<Value, RpcErro
         return Err(RpcError::invalid_params("Too many filters provided; max 4"));
     }
     let mut found = Vec::new();
-    for (address, account) in chain.program_accounts(&program) {
-        let data = solana_account::ReadableAccount::data(&account);
-        if filters.iter().all(|f| f.matches(data)) {
-            found.push(json!({
-                "pubkey": address.to_string(),
-                "account": encode_account(&account, config.encoding.as_deref(), config.data_slice.as_ref())?,
-            }));
-        }
+    for (address, account) in
+        chain.program_accounts(&program, |data| filters.iter().all(|f| f.matches(data)))
+    {
+        found.push(json!({
+            "pubkey": address.to_string(),
+            "account": encode_account(&account, config.encoding.as_deref(), config.data_slice.as_ref())?,
+        }));
     }
     let list = Value::Array(found);
     Ok(if config.with_context.unwrap_or(false) {
