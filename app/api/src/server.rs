@@ -294,6 +294,7 @@ impl Server {
             index: Default::default(),
             views: Default::default(),
             list_items: Default::default(),
+            fills: Default::default(),
             broadcasts: Broadcasts::new(BROADCAST_CACHE_TTL),
             idempotency,
             auth: AuthConfig::new(

@@ -84,6 +84,8 @@ pub struct AppState {
     pub views: crate::live::views::RenderedViews,
     /// Discovery items kept serialized per room (`live::views`).
     pub list_items: crate::live::views::RenderedViews<crate::live::views::ListItemInputs>,
+    /// Discovery's background reads of listed rooms' upstream state (`live::fills`).
+    pub fills: crate::live::fills::Fills,
     /// Every room of the registry, fed by the chain (`live::index`, `jobs::room_index`):
     /// discovery reads it.
     pub index: crate::live::index::RoomIndex,
@@ -130,14 +132,16 @@ pub type StateRef = Arc<AppState>;
 
 impl AppState {
     /// Moves whenever anything a public room answer is made of changes: the sum of the change
-    /// counters of the room index, cached rooms, broadcast states, gates and tip totals (each
-    /// only grows, so the sum stands still exactly while none of them moves).
+    /// counters of the room index, cached rooms, broadcast states, gates, tip totals and
+    /// discovery's background fills (each only grows, so the sum stands still exactly while none
+    /// of them moves).
     pub fn answers_version(&self) -> u64 {
         self.index.changes()
             + self.rooms.changes()
             + self.broadcasts.changes()
             + self.gates.changes()
             + self.tips.changes()
+            + self.fills.changes()
     }
 
     /// Refuses the request unless shared state is reachable (no-op for a single replica).

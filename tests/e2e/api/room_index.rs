@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use reqwest::StatusCode;
 use roomcast_app::Server;
 use roomcast_chain::{Keypair, NewRoom, Pubkey, Room, RoomFilter, RoomRecord, RoomStatus, Signer};
+use roomcast_stream::emulator::{Fault, Route};
 use serde_json::{json, Value};
 
 use roomcast_api::jobs::room_index::{CatchUpPath, Fallback};
@@ -216,6 +217,98 @@ async fn a_room_is_listed_as_soon_as_its_create_answered() {
     assert_eq!(rest["nextCursor"], Value::Null);
     // The index says what the chain says.
     assert_eq!(server.state.index.all(), chain_rooms(&server).await);
+    server.shutdown().await.unwrap();
+}
+
+// A listing never waits for Cloudflare (`live::fills`): right after a create, with `lifecycle`
+// and `views` answering late, the new room is listed at once with its broadcast state, viewer
+// count and tips unknown (`null`); one background read per room fills each in and the next listing
+// shows what it found. A failing `views` is asked once per room and period, not once per listing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_never_waits_for_cloudflare_and_fills_in_after() {
+    let server = start(&[]).await;
+    let emulator = server.upstreams.emulator.as_ref().unwrap();
+    let host = Keypair::new().pubkey().to_string();
+    let create = |title: &'static str| {
+        let (server, host) = (&server, host.clone());
+        async move {
+            let room = operator(
+                server,
+                reqwest::Method::POST,
+                "/api/create",
+                json!({ "title": title, "host": host }),
+            )
+            .await;
+            room["room"].as_str().unwrap().to_string()
+        }
+    };
+    let item = |listing: &Value, address: &str| -> Value {
+        listing["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["room"] == address)
+            .cloned()
+            .unwrap_or_else(|| panic!("{address} is listed: {listing}"))
+    };
+    let upstream = |item: &Value| {
+        (
+            item["broadcasting"].clone(),
+            item["liveViewers"].clone(),
+            item["tips"].clone(),
+        )
+    };
+
+    let address = create("Unwaited").await;
+    for route in [Route::Lifecycle, Route::Views] {
+        emulator
+            .inject_fault(route, Fault::Latency { ms: 1500 }, 1)
+            .unwrap();
+    }
+    emulator.reset_calls();
+    let (status, first) = get(&server, "/api/rooms").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let first = item(&first, &address);
+    assert_eq!(first["title"], "Unwaited");
+    assert_eq!(
+        upstream(&first),
+        (Value::Null, Value::Null, Value::Null),
+        "nothing waited for: {first}"
+    );
+    let filled = eventually("the background reads fill the item in", || async {
+        let (_, listing) = get(&server, "/api/rooms").await;
+        let item = item(&listing, &address);
+        let (b, v, t) = upstream(&item);
+        (!b.is_null() && !v.is_null() && !t.is_null()).then_some(item)
+    })
+    .await;
+    assert_eq!(
+        upstream(&filled),
+        (json!(false), json!(0), json!({ "count": 0, "lamports": 0 }))
+    );
+    assert_eq!(
+        (
+            emulator.call_count(Route::Lifecycle),
+            emulator.call_count(Route::Views)
+        ),
+        (1, 1),
+        "one read each, however many listings asked"
+    );
+
+    // `views` failing for the next room: ten listings that each render it ask it once.
+    let failing = create("No views").await;
+    emulator
+        .inject_fault(Route::Views, Fault::Status { status: 404 }, 100)
+        .unwrap();
+    emulator.reset_calls();
+    for limit in 2..12 {
+        let (status, page) = get(&server, &format!("/api/rooms?limit={limit}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(item(&page, &failing)["liveViewers"], Value::Null);
+        assert_eq!(item(&page, &address)["liveViewers"], 0, "still known");
+    }
+    assert_eq!(emulator.call_count(Route::Views), 1);
+    emulator.clear_faults();
     server.shutdown().await.unwrap();
 }
 
@@ -478,6 +571,16 @@ async fn a_catch_up_reads_only_the_rooms_the_history_says_were_written() {
     let mut made = vec![a.to_string(), b.to_string()];
     made.sort();
     assert_eq!(newest, made);
+    // The listed rooms' tip histories are read in the background (a listing never waits for
+    // them): let them land before counting the catch-up's calls.
+    for query in ["status=ended", "limit=2"] {
+        eventually("the listed rooms' tips are read", || async {
+            let (_, listing) = get(&server, &format!("/api/rooms?{query}")).await;
+            let rooms = listing["rooms"].as_array().unwrap().clone();
+            rooms.iter().all(|r| !r["tips"].is_null()).then_some(())
+        })
+        .await;
+    }
 
     // Nothing since: one history page, nothing read.
     let before = calls(&server, &CATCH_UP_METHODS);
@@ -861,10 +964,21 @@ async fn the_viewer_answer_is_kept_serialized_and_follows_changes() {
             .expect("the room is listed");
         (bytes, item)
     };
-    let (page, item) = listed(address.clone()).await;
+    // The viewer count is read in the background (a listing never waits for it): once it is in,
+    // nothing changes any more.
+    let (page, item) = eventually("the listed item has its viewer count", || async {
+        let (page, item) = listed(address.clone()).await;
+        (item["liveViewers"] != Value::Null).then_some((page, item))
+    })
+    .await;
     assert_eq!(
-        (&item["title"], &item["status"], &item["broadcasting"]),
-        (&json!("Kept"), &json!("created"), &json!(false))
+        (
+            &item["title"],
+            &item["status"],
+            &item["broadcasting"],
+            &item["liveViewers"]
+        ),
+        (&json!("Kept"), &json!("created"), &json!(false), &json!(0))
     );
     assert_eq!(item["SessionID"], sid);
     assert_eq!(item["playback"], body["playback"]);

@@ -130,14 +130,8 @@ impl Broadcasts {
         session_id: &str,
         lookup: impl Future<Output = Result<bool, E>>,
     ) -> Option<bool> {
-        if let Some(known) = self.get(session_id) {
-            return Some(known.state == Phase::Live);
-        }
-        if let Some(live) = self.observed.get(session_id).await {
-            return Some(live);
-        }
-        if self.failed.contains_key(session_id) {
-            return None;
+        if let Some(known) = self.known(session_id).await {
+            return known;
         }
         match self.observed.try_get_with_by_ref(session_id, lookup).await {
             Ok(live) => Some(live),
@@ -147,6 +141,21 @@ impl Broadcasts {
                 None
             }
         }
+    }
+
+    /// What is known without asking `lifecycle`: `Some(Some(live))` from a notification or a
+    /// recent answer, `Some(None)` while a failed lookup stands, `None` when nothing is known.
+    pub async fn known(&self, session_id: &str) -> Option<Option<bool>> {
+        if let Some(known) = self.get(session_id) {
+            return Some(Some(known.state == Phase::Live));
+        }
+        if let Some(live) = self.observed.get(session_id).await {
+            return Some(Some(live));
+        }
+        if self.failed.contains_key(session_id) {
+            return Some(None);
+        }
+        None
     }
 
     fn lock(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Broadcast>> {
@@ -229,6 +238,8 @@ mod tests {
             live.is_live("a", async { Ok::<_, String>(true) }).await,
             Some(false)
         );
+        assert_eq!(live.known("a").await, Some(Some(false)));
+        assert_eq!(live.known("b").await, None, "nothing known, nothing asked");
         // A failed lookup stands for a moment: the next viewer is not a second lookup.
         assert_eq!(
             live.is_live("b", async { Err::<bool, String>("down".into()) })
@@ -238,6 +249,11 @@ mod tests {
         assert_eq!(
             live.is_live("b", async { Ok::<_, String>(true) }).await,
             None
+        );
+        assert_eq!(
+            live.known("b").await,
+            Some(None),
+            "failed just now: unknown"
         );
         // An ended room is not live, whatever was known, without asking lifecycle.
         live.apply("b", at(t, Phase::Live));

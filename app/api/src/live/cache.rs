@@ -124,6 +124,11 @@ impl RoomCache {
         self.watched.iter().map(|(k, _)| (*k).clone()).collect()
     }
 
+    /// The cached live viewer count, if any (never asks upstream).
+    pub async fn known_viewers(&self, session_id: &str) -> Option<u64> {
+        self.viewers.get(session_id).await
+    }
+
     /// The cached live viewer count, or the result of `load` (single flight); errors are not cached.
     pub async fn viewers<E: Send + Sync + 'static>(
         &self,

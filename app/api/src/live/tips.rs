@@ -119,7 +119,8 @@ impl RoomEntry {
                 refreshing: false,
             },
         );
-        if before.totals != totals {
+        // The first read changes what readers see even when it found nothing (`null` → totals).
+        if before.totals != totals || before.read_at.is_none() {
             self.changes.bump();
         }
     }

@@ -36,7 +36,8 @@ pub struct ListItemInputs {
     pub live_viewers: Option<u64>,
     /// `None` when the room is ungated; `Err` when gates could not be read (no URLs: fail closed).
     pub gate: Result<Option<Gate>, ()>,
-    pub tips: TipTotals,
+    /// `None` until the room's tip history was read once.
+    pub tips: Option<TipTotals>,
 }
 
 struct Rendered<I> {
@@ -79,6 +80,11 @@ impl<I: PartialEq + Send + Sync + 'static> RenderedViews<I> {
             }),
         );
         bytes
+    }
+
+    /// `pick` of what the room's kept answer was made of, if one is kept.
+    pub fn peek<T>(&self, address: &Pubkey, pick: impl FnOnce(&I) -> T) -> Option<T> {
+        self.by_room.get(address).map(|kept| pick(&kept.inputs))
     }
 
     /// Forgets a room's answer (it ended or was closed).

@@ -1,6 +1,6 @@
 //! `GET /api/rooms?status=&host=&limit=&cursor=`: room discovery from the room index (`live::index`,
 //! fed by the chain: no chain read per request), newest first, with broadcast state and live viewer
-//! counts (both from Cloudflare's public endpoints, cached).
+//! counts (both from Cloudflare's public endpoints, cached; never waited for: `live::fills`).
 use std::str::FromStr;
 
 use axum::body::Bytes;
@@ -14,6 +14,7 @@ use roomcast_stream::client::PlaybackUrls;
 use serde::{Deserialize, Serialize};
 
 use crate::core::error::{AppError, AppResult};
+use crate::live::fills::Field;
 use crate::live::index::{sort_key, Page, SortKey};
 use crate::live::views::ListItemInputs;
 use crate::rooms;
@@ -43,9 +44,11 @@ pub struct RoomListItem {
     pub session_id_legacy: String,
     #[serde(flatten)]
     pub fields: RoomFields,
-    /// Whether an encoder is broadcasting (`null` if unknown; `false` once ended).
+    /// Whether an encoder is broadcasting (`null` if unknown — discovery never waits for
+    /// Cloudflare: a room's first look-up is made in the background; `false` once ended).
     pub broadcasting: Option<bool>,
-    /// Viewers watching now (`null` if unknown or ended).
+    /// Viewers watching now (`null` if unknown — read in the background like `broadcasting` — or
+    /// ended).
     pub live_viewers: Option<u64>,
     /// Absent for a gated room (and when gates could not be read): see `gate`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,8 +57,9 @@ pub struct RoomListItem {
     /// Present for a gated room only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<crate::rooms::responses::GateView>,
-    /// Tips viewers sent the host (read back from the chain).
-    pub tips: crate::live::tips::TipTotals,
+    /// Tips viewers sent the host (read back from the chain); `null` until the room's history
+    /// was first read (discovery never waits for it).
+    pub tips: Option<crate::live::tips::TipTotals>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -80,7 +84,7 @@ pub async fn list(State(state): State<StateRef>, RawQuery(query): RawQuery) -> A
 }
 
 /// One page, rendered from the room index and each item's kept bytes.
-async fn render(state: &AppState, query: &str) -> AppResult<Bytes> {
+async fn render(state: &StateRef, query: &str) -> AppResult<Bytes> {
     let q: ListQuery = crate::core::query::parse(query)?;
     let status = q
         .status
@@ -121,9 +125,9 @@ async fn render(state: &AppState, query: &str) -> AppResult<Bytes> {
         .then(|| page.rooms.last().map(|r| encode_cursor(&sort_key(r))))
         .flatten();
 
-    // Each item's broadcast state and viewer count are cached Cloudflare reads; on a miss they are
-    // fetched for the whole page at once, not one room after another. Each item is kept
-    // serialized (`live::views`): the page is the kept bytes joined (the shape of [`RoomList`]).
+    // Each item's broadcast state and viewer count are cached Cloudflare reads, never waited for
+    // (`item`). Each item is kept serialized (`live::views`): the page is the kept bytes joined
+    // (the shape of [`RoomList`]).
     let items =
         futures_util::future::join_all(page.rooms.iter().map(|record| item(state, record))).await;
     let mut body = Vec::with_capacity(64 + items.iter().map(|i| i.len() + 1).sum::<usize>());
@@ -165,22 +169,53 @@ async fn indexed_page(
     Ok(state.index.page(status, host, after, limit))
 }
 
-/// A room's item, serialized: kept per room while what it is made of is unchanged.
-async fn item(state: &AppState, record: &RoomRecord) -> Bytes {
+/// A room's item, serialized: kept per room while what it is made of is unchanged. Never waits
+/// for an upstream (`live::fills`): the broadcast state, viewer count and tip totals are what is
+/// known now, else what the item last showed, else `null`, while one background read fills them.
+async fn item(state: &StateRef, record: &RoomRecord) -> Bytes {
     let session_id = &record.room.session_id;
+    let address = &record.address;
     let ended = record.room.status == RoomStatus::Ended;
+    let shown = state
+        .list_items
+        .peek(address, |i| (i.broadcasting, i.live_viewers));
     let (broadcasting, live_viewers) = if ended {
         (Some(false), None)
     } else {
-        (
-            rooms::broadcasting(state, session_id).await,
-            viewers(state, session_id).await,
-        )
+        let broadcasting = match state.broadcasts.known(session_id).await {
+            Some(known) => known,
+            None => {
+                let shown = shown.and_then(|s| s.0);
+                fill(
+                    state,
+                    Field::Broadcasting,
+                    record,
+                    shown,
+                    |state, sid| async move { rooms::broadcasting(&state, &sid).await },
+                );
+                shown
+            }
+        };
+        let live_viewers = match state.rooms.known_viewers(session_id).await {
+            Some(known) => Some(known),
+            None => {
+                let shown = shown.and_then(|s| s.1);
+                fill(
+                    state,
+                    Field::Viewers,
+                    record,
+                    shown,
+                    |state, sid| async move { viewers(&state, &sid).await },
+                );
+                shown
+            }
+        };
+        (broadcasting, live_viewers)
     };
-    let gate = crate::rooms::read::gate_of(state, &record.address)
+    let gate = crate::rooms::read::gate_of(state, address)
         .await
         .map_err(|_| ());
-    let tips = crate::rooms::tips::totals_for_view(state, &record.address, &record.room.host).await;
+    let tips = crate::rooms::tips::kept_totals(state, address, &record.room.host);
     let inputs = ListItemInputs {
         room: record.room.clone(),
         broadcasting,
@@ -188,28 +223,48 @@ async fn item(state: &AppState, record: &RoomRecord) -> Bytes {
         gate,
         tips,
     };
-    state
-        .list_items
-        .get_or_render(&record.address, inputs, |inputs| {
-            // Fail closed: a room whose gate cannot be read shows no playable URLs.
-            let (playback, gate) = match &inputs.gate {
-                Ok(Some(gate)) => (None, Some(crate::rooms::responses::GateView::new(gate))),
-                Ok(None) => (Some(state.stream.playback_urls(session_id)), None),
-                Err(()) => (None, None),
-            };
-            let item = RoomListItem {
-                tips: inputs.tips,
-                session_id_legacy: session_id.clone(),
-                fields: RoomFields::new(&record.address, &inputs.room),
-                broadcasting: inputs.broadcasting,
-                live_viewers: inputs.live_viewers,
-                playback,
-                gate,
-            };
-            serde_json::to_vec(&item)
-                .expect("a room item serializes")
-                .into()
-        })
+    state.list_items.get_or_render(address, inputs, |inputs| {
+        // Fail closed: a room whose gate cannot be read shows no playable URLs.
+        let (playback, gate) = match &inputs.gate {
+            Ok(Some(gate)) => (None, Some(crate::rooms::responses::GateView::new(gate))),
+            Ok(None) => (Some(state.stream.playback_urls(session_id)), None),
+            Err(()) => (None, None),
+        };
+        let item = RoomListItem {
+            tips: inputs.tips,
+            session_id_legacy: session_id.clone(),
+            fields: RoomFields::new(address, &inputs.room),
+            broadcasting: inputs.broadcasting,
+            live_viewers: inputs.live_viewers,
+            playback,
+            gate,
+        };
+        serde_json::to_vec(&item)
+            .expect("a room item serializes")
+            .into()
+    })
+}
+
+/// Starts `field`'s background read of `record`'s upstream state unless one was started within
+/// `live::fills::RETRY`; when it lands with something other than `shown`, listings render again.
+fn fill<T, F>(
+    state: &StateRef,
+    field: Field,
+    record: &RoomRecord,
+    shown: Option<T>,
+    read: impl FnOnce(StateRef, String) -> F + Send + 'static,
+) where
+    T: PartialEq + Send + 'static,
+    F: std::future::Future<Output = Option<T>> + Send + 'static,
+{
+    if !state.fills.claim(field, &record.address) {
+        return;
+    }
+    let (state, session_id) = (state.clone(), record.room.session_id.clone());
+    tokio::spawn(async move {
+        let found = read(state.clone(), session_id).await;
+        state.fills.landed(found.is_some() && found != shown);
+    });
 }
 
 pub(crate) async fn viewers(state: &AppState, session_id: &str) -> Option<u64> {

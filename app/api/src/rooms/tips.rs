@@ -33,29 +33,38 @@ pub async fn totals(
     read_history(&state.chain, &entry, &mut tips, room, host).await
 }
 
-/// The totals a viewer read shows (the room view, `livestream`, discovery): never waits for the
-/// chain once the room's history was read (the first read waits, bounded by [`READ_BOUND`]).
-/// Totals older than [`FRESH_FOR`] are answered as they are while one background read per room
-/// brings them up to date; the room's event streams hear of new tips from their own poller.
+/// The totals a viewer read shows (the room view, `livestream`): never waits for the chain once
+/// the room's history was read (the first read waits, bounded by [`READ_BOUND`]); see
+/// [`kept_totals`].
 pub async fn totals_for_view(state: &AppState, room: &Pubkey, host: &Pubkey) -> TipTotals {
+    match kept_totals(state, room, host) {
+        Some(totals) => totals,
+        None => totals(state, room, host, FRESH_FOR).await,
+    }
+}
+
+/// The totals last read, never waiting for the chain (discovery): `None` until the room's history
+/// was read once — then that first read runs in the background and, when it lands, moves the
+/// ledger's change counter (`live::answers`). Totals older than [`FRESH_FOR`] are answered as they
+/// are while one background read per room brings them up to date; the room's event streams hear
+/// of new tips from their own poller.
+pub fn kept_totals(state: &AppState, room: &Pubkey, host: &Pubkey) -> Option<TipTotals> {
     let entry = state.tips.room(room);
     let last = entry.last();
-    let Some(read_at) = last.read_at else {
-        return totals(state, room, host, FRESH_FOR).await;
-    };
-    if read_at.elapsed() >= FRESH_FOR && entry.claim_refresh() {
+    let stale = last.read_at.is_none_or(|at| at.elapsed() >= FRESH_FOR);
+    if stale && entry.claim_refresh() {
         let (chain, room, host) = (state.chain.clone(), *room, *host);
         tokio::spawn(async move {
             let mut tips = entry.ledger.lock().await;
-            if tips.read_at.is_some_and(|at| at.elapsed() < FRESH_FOR) {
-                let (totals, at) = (tips.totals, tips.read_at.unwrap_or_else(Instant::now));
-                entry.read_done(totals, at);
+            if let Some(at) = tips.read_at.filter(|at| at.elapsed() < FRESH_FOR) {
+                // Read in the meantime (a waiting first read): nothing to do.
+                entry.read_done(tips.totals, at);
                 return;
             }
             read_history(&chain, &entry, &mut tips, &room, &host).await;
         });
     }
-    last.totals
+    last.read_at.map(|_| last.totals)
 }
 
 /// Reads the room's history after the ledger's last read, counts what is new and records the

@@ -12,7 +12,7 @@ function item(room, live) {
     el('a', { class: 'title', href: `/watch/${room.room}` }, room.title),
     el('span', { class: `badge ${kind === 'upcoming' ? 'waiting' : kind}` }, BADGE[kind]),
     el('span', { class: 'muted' }, 'host ', el('span', { class: 'host', title: room.host }, shorten(room.host))),
-    live ? el('span', { class: 'viewers' }, `${room.liveViewers ?? 0} watching`) : '',
+    live ? el('span', { class: 'viewers' }, `${room.liveViewers ?? '–'} watching`) : '',
     live && room.liveAt ? el('span', { class: 'muted since' }, `live for ${since(room.liveAt)}`) : '',
     room.tips?.count ? el('span', { class: 'tips', 'data-tips': room.tips.count }, tipsText(room.tips)) : '',
   );
