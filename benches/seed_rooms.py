@@ -4,8 +4,13 @@ a `roomcast serve --data-dir` keeps as ledger.json), the way the program would h
 Anchor discriminator, borsh fields, rent-exempt lamports. Addresses are random (not PDAs): the
 rooms are listed and watched by address. Used by scripts/bench-discovery.sh.
 
-usage: seed_rooms.py LEDGER PROGRAM_ID REGISTRY PAYER COUNT  → prints one room address per line
-of a sample (the first 200) on stdout."""
+With INPUTS (the Stream emulator's `stream-inputs.json` of the same data dir, holding at least one
+live input made through the API), the rooms viewers and the first listing pages read — the sample
+and the newest rooms not ended — get live inputs too (copies of the first, under the rooms'
+session ids), so their `lifecycle` and `views` answer as they would for real rooms.
+
+usage: seed_rooms.py LEDGER PROGRAM_ID REGISTRY PAYER COUNT [INPUTS]  → prints one room address
+per line of a sample (the first 200) on stdout."""
 import base64, hashlib, json, os, random, struct, sys
 
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -36,6 +41,7 @@ def rent_exempt(length):
 
 def main():
     ledger, program, registry, payer, count = sys.argv[1:6]
+    inputs_file = sys.argv[6] if len(sys.argv) > 6 else None
     count = int(count)
     disc = hashlib.sha256(b"account:Room").digest()[:8]
     registry_b, payer_b = b58decode(registry), b58decode(payer)
@@ -44,6 +50,7 @@ def main():
     state = json.load(open(ledger))
     rng = random.Random(20)
     sample = []
+    with_input = []  # session ids (hex) of rooms that get a live input
     base = 1_700_000_000
     for i in range(count):
         # 70 % created, 10 % live, 20 % ended.
@@ -52,7 +59,8 @@ def main():
         created = base + i
         title = f"Seeded room {i}".encode()
         body = disc + registry_b + hosts[i % len(hosts)] + payer_b
-        body += bytes([status, 255]) + os.urandom(16)
+        session = os.urandom(16)
+        body += bytes([status, 255]) + session
         body += struct.pack("<qq", created, created)
         body += (b"\x01" + struct.pack("<q", created + 10)) if status >= 1 else b"\x00"
         body += (b"\x01" + struct.pack("<q", created + 20)) if status == 2 else b"\x00"
@@ -71,13 +79,34 @@ def main():
         })
         if status != 2 and len(sample) < 200:
             sample.append(address)
+            with_input.append(session.hex())
+        elif status != 2 and i >= count - 300:
+            with_input.append(session.hex())
     tmp = ledger + ".seed"
     with open(tmp, "w") as f:
         json.dump(state, f)
     os.replace(tmp, ledger)
+    if inputs_file:
+        add_inputs(inputs_file, with_input)
     print(b58encode(hosts[0]))
     for a in sample:
         print(a)
+
+
+def add_inputs(path, sessions):
+    """Copies of the file's first live input, one per session id (uid and stream key replaced)."""
+    saved = json.load(open(path))
+    if not saved:
+        sys.exit(f"{path} has no live input to copy")
+    template = json.dumps(saved[0])
+    uid, key = saved[0]["input"]["uid"], saved[0]["input"]["rtmps"]["streamKey"]
+    for session in sessions:
+        copy = template.replace(uid, session).replace(key, os.urandom(16).hex())
+        saved.append(json.loads(copy))
+    tmp = path + ".seed"
+    with open(tmp, "w") as f:
+        json.dump(saved, f)
+    os.replace(tmp, path)
 
 
 main()

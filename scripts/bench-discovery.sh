@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Discovery and viewing at scale (not a test), issue 20. For each room count: a `serve --data-dir`
-# makes its registry and stops; benches/seed_rooms.py writes that many rooms into the stopped
-# node's ledger; `serve` starts again on it and, in the same run:
+# makes its registry and one room and stops; benches/seed_rooms.py writes that many rooms into the
+# stopped node's ledger (and live inputs for those viewers and the first listing pages read into
+# the emulator's saved inputs); `serve` starts again on it and, in the same run:
 #   - start-up: seconds from the process start until the room index answers a listing, and the
 #     server's resident memory (per room: the growth between two room counts);
 #   - listing throughput and p50/p99 (wrk) without filters and with filters/cursors, and viewers
@@ -38,9 +39,10 @@ trap cleanup EXIT
 now() { python3 -c 'import time; print(time.time())'; }
 
 . scripts/lib/serve.sh
-# The reconciler is off: the seeded rooms have no live input at the emulator, so every pass would
-# take them for rooms whose input is gone and try to end them (with failing transactions: the
-# seeder's addresses are not the program's PDAs) — a measure of that, not of discovery.
+# The reconciler is off: most seeded rooms have no live input at the emulator (only those viewers
+# and the first listing pages read have one), so every pass would take them for rooms whose input
+# is gone and try to end them (with failing transactions: the seeder's addresses are not the
+# program's PDAs) — a measure of that, not of discovery.
 start_server() { # $1 = data dir; sets PID, URL
   serve_start "$BIN" "$TMP/serve.log" ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=100000 \
     ROOMCAST_RECONCILE_INTERVAL_SECS=0 \
@@ -79,12 +81,16 @@ FIRST_N=""
 IFS=, read -r -a NS <<<"$COUNTS"
 for N in "${NS[@]}"; do
   DATA="$TMP/data-$N"
-  # 1. A registry, then N rooms written into the stopped node's ledger.
+  # 1. A registry and one room made through the API (its live input is the template the seeder
+  #    copies for the rooms viewers and listings read), then N rooms written into the stopped
+  #    node's ledger.
   start_server "$DATA"
   INFO=$(curl -sf "$URL/api/info")
+  curl -sf -o /dev/null -X POST "$URL/api/create" -H "authorization: Bearer $KEY" -H 'content-type: application/json' \
+    -d '{"title":"Template","host":"11111111111111111111111111111112"}'
   stop_server
   read -r PROGRAM REGISTRY REGISTRAR < <(python3 -c 'import json,sys; i=json.loads(sys.argv[1]); print(i["programId"], i["registry"], i["registrar"])' "$INFO")
-  python3 benches/seed_rooms.py "$DATA/ledger.json" "$PROGRAM" "$REGISTRY" "$REGISTRAR" "$N" > "$TMP/sample"
+  python3 benches/seed_rooms.py "$DATA/ledger.json" "$PROGRAM" "$REGISTRY" "$REGISTRAR" "$N" "$DATA/stream-inputs.json" > "$TMP/sample"
   HOST=$(head -1 "$TMP/sample")
   ROOMS=$(tail -n +2 "$TMP/sample" | paste -sd, -)
 
