@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use anchor_lang::{InstructionData, ToAccountMetas};
 use axum::body::Bytes;
-use axum::extract::{RawQuery, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -45,6 +45,25 @@ pub struct ActionError(pub AppError);
 impl From<AppError> for ActionError {
     fn from(e: AppError) -> Self {
         ActionError(e)
+    }
+}
+
+/// An Action's query (`?room=…`), parsed as axum's `Query` does but refused in the Actions' error
+/// shape (400 `invalid_query`: a repeated parameter, a value of the wrong type).
+pub struct ActionParams<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for ActionParams<T>
+{
+    type Rejection = ActionError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ActionParams(crate::core::query::parse(
+            parts.uri.query().unwrap_or(""),
+        )?))
     }
 }
 
@@ -165,11 +184,10 @@ pub(crate) fn room_param(state: &StateRef, q: &ActionQuery) -> Result<Pubkey, Ap
 /// `GET /api/actions/end-room?room=…`.
 pub async fn end_room_metadata(
     State(state): State<StateRef>,
-    RawQuery(query): RawQuery,
+    ActionParams(q): ActionParams<ActionQuery>,
     headers: HeaderMap,
     extensions: axum::http::Extensions,
 ) -> Result<Json<ActionMetadata>, ActionError> {
-    let q: ActionQuery = crate::core::query::parse(query.as_deref().unwrap_or(""))?;
     let address = room_param(&state, &q)?;
     let room = rooms::load_room(&state, &address, false).await?;
     let ended = room.status == RoomStatus::Ended;
@@ -192,11 +210,10 @@ pub async fn end_room_metadata(
 /// `POST /api/actions/end-room?room=…` `{account}`: the unsigned `end_room` transaction.
 pub async fn end_room_transaction(
     State(state): State<StateRef>,
-    RawQuery(query): RawQuery,
+    ActionParams(q): ActionParams<ActionQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ActionTransaction>, ActionError> {
-    let q: ActionQuery = crate::core::query::parse(query.as_deref().unwrap_or(""))?;
     let address = room_param(&state, &q)?;
     let body: ActionPostRequest = crate::http::extract::parse_json(&headers, &body)?;
     let account = body

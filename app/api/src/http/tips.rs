@@ -9,7 +9,7 @@
 use std::str::FromStr;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -18,7 +18,7 @@ use roomcast_chain::{Pubkey, RoomStatus, Signature};
 use serde::{Deserialize, Serialize};
 
 use crate::core::error::AppError;
-use crate::http::actions::{origin, ActionError, ActionMessage, ActionTransaction};
+use crate::http::actions::{origin, ActionError, ActionMessage, ActionParams, ActionTransaction};
 use crate::rooms;
 use crate::state::StateRef;
 
@@ -148,11 +148,10 @@ use roomcast_chain::tips::{lamports_to_sol as sol, sol_to_lamports};
 /// `GET /api/actions/tip?room=…`.
 pub async fn metadata(
     State(state): State<StateRef>,
-    RawQuery(query): RawQuery,
+    ActionParams(q): ActionParams<TipQuery>,
     headers: HeaderMap,
     extensions: axum::http::Extensions,
 ) -> Result<Json<TipActionMetadata>, ActionError> {
-    let q: TipQuery = crate::core::query::parse(query.as_deref().unwrap_or(""))?;
     let address = room_param(&state, &q)?;
     let room = rooms::load_room(&state, &address, false).await?;
     let ended = room.status == RoomStatus::Ended;
@@ -215,11 +214,10 @@ fn account_param(account: Option<&str>) -> Result<Pubkey, AppError> {
 /// `POST /api/actions/tip?room=…&amount=…` `{account}`: the unsigned tip transaction.
 pub async fn transaction(
     State(state): State<StateRef>,
-    RawQuery(query): RawQuery,
+    ActionParams(q): ActionParams<TipQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<TipTransaction>, ActionError> {
-    let q: TipQuery = crate::core::query::parse(query.as_deref().unwrap_or(""))?;
     let address = room_param(&state, &q)?;
     let lamports = parse_amount(q.amount.as_deref())?;
     let body: crate::http::actions::ActionPostRequest =
@@ -268,12 +266,11 @@ pub async fn transaction(
 /// on-chain and counted; `404 tip_not_found` while it is not (or when it is no tip to this room).
 pub async fn done(
     State(state): State<StateRef>,
-    RawQuery(query): RawQuery,
+    ActionParams(q): ActionParams<TipQuery>,
     headers: HeaderMap,
     extensions: axum::http::Extensions,
     body: Bytes,
 ) -> Result<Json<TipCompleted>, ActionError> {
-    let q: TipQuery = crate::core::query::parse(query.as_deref().unwrap_or(""))?;
     let address = room_param(&state, &q)?;
     let body: TipDoneRequest = crate::http::extract::parse_json(&headers, &body)?;
     account_param(body.account.as_deref())?;

@@ -153,8 +153,7 @@ pub async fn load(state: &AppState) -> Result<(), ChainError> {
     let count = rooms.len();
     state.index.load(slot, rooms);
     state.index.set_synced_at(began_unix);
-    state.index.set_checkpoint(checkpoint);
-    state.index.set_history_was_empty(history_empty);
+    state.index.set_listed_at(checkpoint, history_empty);
     tracing::info!(rooms = count, slot, took = ?began.elapsed(), "room index loaded");
     Ok(())
 }
@@ -316,8 +315,7 @@ async fn from_listing(state: &AppState, fallback: Fallback) -> Result<CatchUp, C
         }
     }
     state.index.set_synced_at(began_unix);
-    state.index.set_checkpoint(checkpoint);
-    state.index.set_history_was_empty(history_empty);
+    state.index.set_listed_at(checkpoint, history_empty);
     Ok(CatchUp {
         path: CatchUpPath::Listing(fallback),
         signatures: 0,

@@ -125,7 +125,14 @@ impl RoomIndex {
             .load(std::sync::atomic::Ordering::Acquire)
     }
 
-    pub fn set_history_was_empty(&self, empty: bool) {
+    /// Where a listing left the index in the program's history: the checkpoint it took, and
+    /// whether the history was read and found empty (both are stored together, always).
+    pub fn set_listed_at(&self, checkpoint: Option<Checkpoint>, history_empty: bool) {
+        self.set_checkpoint(checkpoint);
+        self.set_history_was_empty(history_empty);
+    }
+
+    fn set_history_was_empty(&self, empty: bool) {
         self.history_was_empty
             .store(empty, std::sync::atomic::Ordering::Release);
     }
