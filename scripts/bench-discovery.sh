@@ -7,17 +7,18 @@
 #     server's resident memory (per room: the growth between two room counts);
 #   - listing throughput and p50/p99 (wrk) without filters and with filters/cursors, and viewers
 #     (GET /api/livestream?room=…) — each against GET /api/ping, a trivial JSON route behind the
-#     same middleware, measured in the same run (ratios);
+#     same middleware, in rounds of the three back to back (ratios per round; medians);
 #   - right after a write: creates one after another, each followed at once by a listing (its
 #     latency, and whether the new room is already on the first page), and the time from a create's
 #     answer until the room is listed.
-# Usage: scripts/bench-discovery.sh [room counts, comma-separated] [seconds] [connections] [creates]
+# Usage: scripts/bench-discovery.sh [room counts, comma-separated] [seconds] [connections] [creates] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNTS=${1:-1000,10000,100000}
 DURATION=${2:-10}
 CONNECTIONS=${3:-32}
 CREATES=${4:-20}
+ROUNDS=${5:-3}
 for tool in wrk curl python3; do
   command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }
 done
@@ -36,7 +37,7 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-now() { python3 -c 'import time; print(time.time())'; }
+now() { date +%s.%N; }
 
 . scripts/lib/serve.sh
 # The reconciler is off: most seeded rooms have no live input at the emulator (only those viewers
@@ -108,18 +109,19 @@ for N in "${NS[@]}"; do
   FILTERED="/api/rooms?status=live&limit=20,/api/rooms?host=$HOST&limit=20,/api/rooms?status=ended&host=$HOST&limit=20"
   [ -n "$CURSOR" ] && FILTERED="$FILTERED,/api/rooms?limit=20&cursor=$CURSOR"
 
-  # 3. Throughput and latency, the floor first.
+  # 3. Throughput and latency in rounds: the floor, the listing and the viewers back to back, so
+  #    each round's ratios pair runs seconds apart (a noisy moment of the shared cores weighs on
+  #    both sides of a ratio); the report gives each ratio's median over the rounds and its range.
   # The floor is driven like the routes it is compared with: through the same wrk script (a Lua
   # `request` per request costs wrk CPU on the same 2 cores; a static request would not).
-  ROOMCAST_PATHS=/api/ping run ping -s benches/discovery.lua "$URL/"
-  ROOMCAST_PATHS=$PLAIN run plain -s benches/discovery.lua "$URL/"
   ROOMCAST_PATHS=$FILTERED run filtered -s benches/discovery.lua "$URL/"
-  ROOMCAST_ROOMS=$ROOMS run view -s benches/discovery.lua "$URL/"
-  # The floor again after the routes: ratios are against the mean of both floor runs, so a noisy
-  # moment of the shared 2 cores weighs on both sides alike.
-  ROOMCAST_PATHS=/api/ping run ping2 -s benches/discovery.lua "$URL/"
-  PING_RPS=$(awk -v a="$(field rps ping)" -v b="$(field rps ping2)" 'BEGIN {printf "%.2f", (a + b) / 2}')
-  PING_P99=$(awk -v a="$(ms "$(field p99 ping)")" -v b="$(ms "$(field p99 ping2)")" 'BEGIN {printf "%.2f", (a + b) / 2}')
+  : >"$TMP/rounds"
+  for r in $(seq 1 "$ROUNDS"); do
+    ROOMCAST_PATHS=/api/ping run "ping$r" -s benches/discovery.lua "$URL/"
+    ROOMCAST_PATHS=$PLAIN run "plain$r" -s benches/discovery.lua "$URL/"
+    ROOMCAST_ROOMS=$ROOMS run "view$r" -s benches/discovery.lua "$URL/"
+    echo "$(field rps "ping$r") $(ms "$(field p99 "ping$r")") $(field rps "plain$r") $(ms "$(field p50 "plain$r")") $(ms "$(field p99 "plain$r")") $(field rps "view$r") $(ms "$(field p99 "view$r")")" >>"$TMP/rounds"
+  done
 
   # 4. Right after a write.
   : >"$TMP/after"; : >"$TMP/appear"; MISSING=0
@@ -140,9 +142,21 @@ for N in "${NS[@]}"; do
   done
   stop_server
 
-  ROWS="$ROWS| $N | $LOAD s | $(ms "$(field p50 plain)") / $(ms "$(field p99 plain)") | $(ms "$(field p50 filtered)") / $(ms "$(field p99 filtered)") | $(pct <"$TMP/after") | $(pct <"$TMP/appear") ($MISSING of $CREATES not on the first listing) | $(field rps plain) ($(ratio "$(field rps plain)" "$PING_RPS")×) | $PER_ROOM |
+  # Per round: ping rps, ping p99, listing rps, p50, p99, viewers rps, p99 → medians and ranges.
+  read -r PING_RPS PING_P99 PLAIN_RPS PLAIN_P50 PLAIN_P99 VIEW_RPS VIEW_P99 LIST_X VIEW_X VIEW_P99_X < <(python3 - "$TMP/rounds" <<'PY'
+import statistics, sys
+rows = [[float(x) for x in line.split()] for line in open(sys.argv[1]) if line.strip()]
+med = lambda i: statistics.median(r[i] for r in rows)
+def ratio(a, b):
+    v = [r[a] / r[b] for r in rows if r[b] > 0]
+    return f"{statistics.median(v):.2f}× ({min(v):.2f}–{max(v):.2f})"
+print(f"{med(0):.0f} {med(1):.2f} {med(2):.0f} {med(3):.2f} {med(4):.2f} {med(5):.0f} {med(6):.2f}",
+      ratio(2, 0).replace(" ", "_"), ratio(5, 0).replace(" ", "_"), ratio(6, 1).replace(" ", "_"))
+PY
+)
+  ROWS="$ROWS| $N | $LOAD s | $PLAIN_P50 / $PLAIN_P99 | $(ms "$(field p50 filtered)") / $(ms "$(field p99 filtered)") | $(pct <"$TMP/after") | $(pct <"$TMP/appear") ($MISSING of $CREATES not on the first listing) | $PLAIN_RPS · ${LIST_X//_/ } | $PER_ROOM |
 "
-  VIEW_ROWS="$VIEW_ROWS| $N | $PING_RPS | $PING_P99 | $(field rps view) | $(ms "$(field p99 view)") | **$(ratio "$(field rps view)" "$PING_RPS")×** | **$(ratio "$(ms "$(field p99 view)")" "$PING_P99")×** |
+  VIEW_ROWS="$VIEW_ROWS| $N | $PING_RPS | $PING_P99 | $VIEW_RPS | $VIEW_P99 | **${VIEW_X//_/ }** | **${VIEW_P99_X//_/ }** |
 "
 done
 
@@ -150,8 +164,8 @@ cat <<REPORT
 | rooms | start-up until listed | listing p50 / p99 warm, ms | filtered + cursor p50 / p99, ms | listing right after a create p50 / p99, ms | create answered → listed p50 / p99, ms | listing req/s (× /api/ping) | memory per room |
 |---|---|---|---|---|---|---|---|
 $ROWS
-| rooms | /api/ping req/s (mean of the runs before and after) | ping p99 ms (mean) | livestream req/s | livestream p99 ms | throughput ratio | p99 ratio |
+| rooms | /api/ping req/s | ping p99 ms | livestream req/s | livestream p99 ms | throughput ratio | p99 ratio |
 |---|---|---|---|---|---|---|
 $VIEW_ROWS
-- run: wrk -t2 -c$CONNECTIONS -d${DURATION}s, $CREATES creates per room count, $(nproc) cores
+- run: wrk -t2 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds (medians; ratios per round, median and range), $CREATES creates per room count, $(nproc) cores
 REPORT

@@ -68,6 +68,6 @@ smoke scripts/bench-video.sh 2 3
 smoke scripts/bench-webrtc.sh 2 1
 smoke scripts/bench-soak.sh 2 50 20 5
 smoke scripts/bench-grant.sh 5 1,2
-smoke scripts/bench-discovery.sh 200,400 1 4 2
+smoke scripts/bench-discovery.sh 200,400 1 4 2 1
 # The program under the Agave bank (solana-program-test), its own workspace, in <target>/program-test.
 tests/program-test/run.sh

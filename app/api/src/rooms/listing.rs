@@ -215,7 +215,12 @@ async fn item(state: &StateRef, record: &RoomRecord) -> Bytes {
     let gate = crate::rooms::read::gate_of(state, address)
         .await
         .map_err(|_| ());
-    let tips = crate::rooms::tips::kept_totals(state, address, &record.room.host);
+    let tips = crate::rooms::tips::kept_totals(
+        state,
+        address,
+        &record.room.host,
+        crate::rooms::tips::LISTED_FRESH_FOR,
+    );
     let inputs = ListItemInputs {
         room: record.room.clone(),
         broadcasting,

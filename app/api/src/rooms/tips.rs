@@ -13,6 +13,10 @@ use crate::state::AppState;
 
 /// Totals younger than this are answered without reading the chain.
 pub const FRESH_FOR: Duration = Duration::from_secs(2);
+/// The same for discovery's items: a page of 100 rooms would otherwise be 100 history reads every
+/// 2 s while anyone lists; a room's own view and event stream stay at [`FRESH_FOR`] (and a new
+/// tip any reader counts shows in every listing at once: the ledger's counter moves).
+pub const LISTED_FRESH_FOR: Duration = Duration::from_secs(10);
 /// Longest a read of the history may hold up a request; past it the last totals are answered.
 pub const READ_BOUND: Duration = Duration::from_secs(2);
 
@@ -37,7 +41,7 @@ pub async fn totals(
 /// the room's history was read (the first read waits, bounded by [`READ_BOUND`]); see
 /// [`kept_totals`].
 pub async fn totals_for_view(state: &AppState, room: &Pubkey, host: &Pubkey) -> TipTotals {
-    match kept_totals(state, room, host) {
+    match kept_totals(state, room, host, FRESH_FOR) {
         Some(totals) => totals,
         None => totals(state, room, host, FRESH_FOR).await,
     }
@@ -45,13 +49,18 @@ pub async fn totals_for_view(state: &AppState, room: &Pubkey, host: &Pubkey) -> 
 
 /// The totals last read, never waiting for the chain (discovery): `None` until the room's history
 /// was read once — then that first read runs in the background and, when it lands, moves the
-/// ledger's change counter (`live::answers`). Totals older than [`FRESH_FOR`] are answered as they
+/// ledger's change counter (`live::answers`). Totals older than `fresh_for` are answered as they
 /// are while one background read per room brings them up to date; the room's event streams hear
 /// of new tips from their own poller.
-pub fn kept_totals(state: &AppState, room: &Pubkey, host: &Pubkey) -> Option<TipTotals> {
+pub fn kept_totals(
+    state: &AppState,
+    room: &Pubkey,
+    host: &Pubkey,
+    fresh_for: Duration,
+) -> Option<TipTotals> {
     let entry = state.tips.room(room);
     let last = entry.last();
-    let stale = last.read_at.is_none_or(|at| at.elapsed() >= FRESH_FOR);
+    let stale = last.read_at.is_none_or(|at| at.elapsed() >= fresh_for);
     if stale && entry.claim_refresh() {
         let (chain, room, host) = (state.chain.clone(), *room, *host);
         tokio::spawn(async move {
