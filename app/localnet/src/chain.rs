@@ -220,9 +220,9 @@ impl LocalChain {
             .map(AccountSharedData::from)
     }
 
-    /// Every account owned by `program`, in address order (stable for pagination).
-    /// `program`'s accounts whose data `keep` accepts, by address. Only what is kept is cloned
-    /// and sorted: a filtered read of a few accounts among 100k stays a scan, not 100k copies.
+    /// `program`'s accounts whose data `keep` accepts, in address order (stable for pagination).
+    /// Only what is kept is cloned and sorted: a filtered read of a few accounts among 100k stays
+    /// a scan, not 100k copies.
     pub fn program_accounts(
         &self,
         program: &Pubkey,

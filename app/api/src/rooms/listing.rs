@@ -176,39 +176,31 @@ async fn item(state: &StateRef, record: &RoomRecord) -> Bytes {
     let session_id = &record.room.session_id;
     let address = &record.address;
     let ended = record.room.status == RoomStatus::Ended;
-    let shown = state
-        .list_items
-        .peek(address, |i| (i.broadcasting, i.live_viewers));
     let (broadcasting, live_viewers) = if ended {
         (Some(false), None)
     } else {
+        let shown = state
+            .list_items
+            .peek(address, |i| (i.broadcasting, i.live_viewers));
         let broadcasting = match state.broadcasts.known(session_id).await {
             Some(known) => known,
-            None => {
-                let shown = shown.and_then(|s| s.0);
-                fill(
-                    state,
-                    Field::Broadcasting,
-                    record,
-                    shown,
-                    |state, sid| async move { rooms::broadcasting(&state, &sid).await },
-                );
-                shown
-            }
+            None => fill(
+                state,
+                Field::Broadcasting,
+                record,
+                shown.and_then(|s| s.0),
+                |state, sid| async move { rooms::broadcasting(&state, &sid).await },
+            ),
         };
         let live_viewers = match state.rooms.known_viewers(session_id).await {
             Some(known) => Some(known),
-            None => {
-                let shown = shown.and_then(|s| s.1);
-                fill(
-                    state,
-                    Field::Viewers,
-                    record,
-                    shown,
-                    |state, sid| async move { viewers(&state, &sid).await },
-                );
-                shown
-            }
+            None => fill(
+                state,
+                Field::Viewers,
+                record,
+                shown.and_then(|s| s.1),
+                |state, sid| async move { viewers(&state, &sid).await },
+            ),
         };
         (broadcasting, live_viewers)
     };
@@ -250,7 +242,8 @@ async fn item(state: &StateRef, record: &RoomRecord) -> Bytes {
     })
 }
 
-/// Starts `field`'s background read of `record`'s upstream state unless one was started within
+/// What an item shows while `field` is unknown: `shown` (what it showed last). Starts `field`'s
+/// background read of `record`'s upstream state unless one was started within
 /// `live::fills::RETRY`; when it lands with something other than `shown`, listings render again.
 fn fill<T, F>(
     state: &StateRef,
@@ -258,18 +251,19 @@ fn fill<T, F>(
     record: &RoomRecord,
     shown: Option<T>,
     read: impl FnOnce(StateRef, String) -> F + Send + 'static,
-) where
-    T: PartialEq + Send + 'static,
+) -> Option<T>
+where
+    T: Copy + PartialEq + Send + 'static,
     F: std::future::Future<Output = Option<T>> + Send + 'static,
 {
-    if !state.fills.claim(field, &record.address) {
-        return;
+    if state.fills.claim(field, &record.address) {
+        let (state, session_id) = (state.clone(), record.room.session_id.clone());
+        tokio::spawn(async move {
+            let found = read(state.clone(), session_id).await;
+            state.fills.landed(found.is_some() && found != shown);
+        });
     }
-    let (state, session_id) = (state.clone(), record.room.session_id.clone());
-    tokio::spawn(async move {
-        let found = read(state.clone(), session_id).await;
-        state.fills.landed(found.is_some() && found != shown);
-    });
+    shown
 }
 
 pub(crate) async fn viewers(state: &AppState, session_id: &str) -> Option<u64> {

@@ -65,7 +65,7 @@ pub fn kept_totals(
         let (chain, room, host) = (state.chain.clone(), *room, *host);
         tokio::spawn(async move {
             let mut tips = entry.ledger.lock().await;
-            if let Some(at) = tips.read_at.filter(|at| at.elapsed() < FRESH_FOR) {
+            if let Some(at) = tips.read_at.filter(|at| at.elapsed() < fresh_for) {
                 // Read in the meantime (a waiting first read): nothing to do.
                 entry.read_done(tips.totals, at);
                 return;
