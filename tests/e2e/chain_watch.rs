@@ -138,6 +138,17 @@ pub(crate) struct NodeWithRegistry {
     pub faucet: String,
 }
 
+impl NodeWithRegistry {
+    pub fn rpc_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the node again on its ports and ledger (after `node` was terminated).
+    pub fn start_again(&self) -> Proc {
+        start_localnet(self.port, &self.state, &self.faucet)
+    }
+}
+
 pub(crate) fn node_with_registry(tag: &str) -> NodeWithRegistry {
     let dir = scratch_dir(tag);
     let state = dir.join("ledger.json").to_str().unwrap().to_string();
@@ -177,20 +188,14 @@ pub(crate) fn node_with_registry(tag: &str) -> NodeWithRegistry {
 /// up from a listing once subscribed again) or after it.
 #[tokio::test]
 async fn the_watcher_reconnects_after_the_node_restarts() {
-    let NodeWithRegistry {
-        port,
-        mut node,
-        state,
-        faucet,
-    } = node_with_registry("watch-restart");
-    let (state, faucet) = (state.as_str(), faucet.as_str());
-    let rpc_url = format!("http://127.0.0.1:{port}");
+    let mut n = node_with_registry("watch-restart");
+    let rpc_url = n.rpc_url();
     let s = Server::start(&[
         ("SOLANA_RPC_URL", rpc_url.as_str()),
-        ("ROOMCAST_REGISTRAR_KEYPAIR", faucet),
+        ("ROOMCAST_REGISTRAR_KEYPAIR", n.faucet.as_str()),
         ("ROOMCAST_ROOM_CACHE_MS", "600000"),
     ]);
-    assert_eq!(s.ws_url, format!("ws://127.0.0.1:{}", port + 1));
+    assert_eq!(s.ws_url, format!("ws://127.0.0.1:{}", n.port + 1));
     let api = s.api();
     let emu = s.emulator();
     let host = wallet();
@@ -202,8 +207,8 @@ async fn the_watcher_reconnects_after_the_node_restarts() {
     let room = s.room_address(&uid);
 
     // The node goes away (saving its accounts) and comes back on the same ports.
-    assert!(node.terminate().success());
-    let _node = start_localnet(port, state, faucet);
+    assert!(n.node.terminate().success());
+    let _node = n.start_again();
 
     airdrop(&rpc_url, &host.pubkey(), 1_000_000_000).await;
     s.chain_as(&host)
@@ -258,20 +263,13 @@ async fn the_watcher_reconnects_after_the_node_restarts() {
 /// (Failed before: with no checkpoint to take, every catch-up listed the registry.)
 #[tokio::test]
 async fn an_empty_history_after_a_node_restart_is_not_a_listing_per_catch_up() {
-    let NodeWithRegistry {
-        port,
-        mut node,
-        state,
-        faucet,
-    } = node_with_registry("watch-empty-history");
-    let (state, faucet) = (state.as_str(), faucet.as_str());
-    let rpc_url = format!("http://127.0.0.1:{port}");
+    let mut n = node_with_registry("watch-empty-history");
     // The registry's own transaction is forgotten with the restart.
-    assert!(node.terminate().success());
-    let _node = start_localnet(port, state, faucet);
+    assert!(n.node.terminate().success());
+    let _node = n.start_again();
     let s = Server::start(&[
-        ("SOLANA_RPC_URL", rpc_url.as_str()),
-        ("ROOMCAST_REGISTRAR_KEYPAIR", faucet),
+        ("SOLANA_RPC_URL", n.rpc_url().as_str()),
+        ("ROOMCAST_REGISTRAR_KEYPAIR", n.faucet.as_str()),
         ("ROOMCAST_INDEX_RESYNC_SECS", "1"),
     ]);
     let api = s.api();

@@ -2,7 +2,7 @@
 //! server: what its upstream links (the cluster's RPC/PubSub, Redis between replicas) leak or
 //! miss (items 5, 11), and what anonymous RTMP clients can make the embedded emulator hold (item
 //! 7). Each test failed on the code before its fix.
-use crate::chain_watch::{node_with_registry, start_localnet, BlackHole, NodeWithRegistry};
+use crate::chain_watch::{node_with_registry, BlackHole};
 use crate::support;
 
 use serde_json::json;
@@ -21,17 +21,11 @@ const QUERY_SECRET: &str = "SECRET-key-0a1b2c3d4e5f";
 /// the derived PubSub URL with both secrets on every (re)subscribe and in its connection errors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_url_secrets_never_reach_the_log() {
-    let NodeWithRegistry {
-        port,
-        mut node,
-        state,
-        faucet,
-    } = node_with_registry("rpc-secrets");
-    let (state, faucet) = (state.as_str(), faucet.as_str());
-    let secret_rpc = format!("http://127.0.0.1:{port}/v2/{PATH_SECRET}?api-key={QUERY_SECRET}");
+    let mut n = node_with_registry("rpc-secrets");
+    let secret_rpc = format!("{}/v2/{PATH_SECRET}?api-key={QUERY_SECRET}", n.rpc_url());
     let s = Server::start(&[
         ("SOLANA_RPC_URL", secret_rpc.as_str()),
-        ("ROOMCAST_REGISTRAR_KEYPAIR", faucet),
+        ("ROOMCAST_REGISTRAR_KEYPAIR", n.faucet.as_str()),
         ("ROOMCAST_RECONCILE_INTERVAL_SECS", "1"),
         ("RUST_LOG", "info,roomcast_api=debug,roomcast_chain=debug"),
     ]);
@@ -54,7 +48,7 @@ async fn rpc_url_secrets_never_reach_the_log() {
     assert!(!info.text.contains("SECRET"), "{}", info.text);
 
     // The node goes away: the watch ends, reconnects are refused, reads and creates fail.
-    assert!(node.terminate().success());
+    assert!(n.node.terminate().success());
     eventually("the watcher to fail reconnecting", || async {
         s.log_output()
             .contains("room subscription failed; polling continues")
@@ -81,7 +75,7 @@ async fn rpc_url_secrets_never_reach_the_log() {
     .await;
 
     // It comes back: the watcher subscribes again.
-    let _node = start_localnet(port, state, faucet);
+    let _node = n.start_again();
     eventually("the watcher to subscribe again", || async {
         (s.log_output().matches("watching rooms over PubSub").count() >= 2).then_some(())
     })
