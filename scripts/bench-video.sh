@@ -63,8 +63,9 @@ subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "
 log = open(os.path.join(work, "serve.log"), "w+")
 env = dict(os.environ, ROOMCAST_OPERATOR_KEY=KEY, ROOMCAST_CREATE_RATE_PER_MINUTE="1000", RUST_LOG="warn",
            TMPDIR=work)
+# --ephemeral: the benchmark's rooms never land in the developer's default data dir (`.roomcast/`).
 server = spawn([BIN, "serve", "--listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0",
-                "--srt-listen", "127.0.0.1:0"], stdout=log,
+                "--srt-listen", "127.0.0.1:0", "--ephemeral"], stdout=log,
                stderr=subprocess.STDOUT, env=env)
 try:
     for _ in range(600):

@@ -22,8 +22,9 @@ LOG=$(mktemp)
 SERVE_PID=""
 trap '[[ -z $SERVE_PID ]] || kill $SERVE_PID 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$LOG"' EXIT
 . scripts/lib/serve.sh
+# --ephemeral: a benchmark's rooms never land in the developer's default data dir (`.roomcast/`).
 serve_start "$BIN" "$LOG" ROOMCAST_OPERATOR_KEY=$KEY ROOMCAST_CREATE_RATE_PER_MINUTE=1000 RUST_LOG=warn \
-  ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000
+  ROOMCAST_READ_RATE_PER_MINUTE=1000000000 ROOMCAST_MAX_CONCURRENT_REQUESTS=100000 -- --ephemeral
 URL=$SERVE_URL
 EMULATOR=$(awk '/Stream emulator control:/ {print $NF}' "$LOG")
 
